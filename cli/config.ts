@@ -1,0 +1,88 @@
+// Run-time configuration from the environment, validated with zod; every error names its variable.
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from './temporal-binaries';
+
+export const defaultTaskQueue = 'sync-center';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const EnvSchema = z.object({
+  SYNC_CENTER_DATA_DIR: optionalText,
+  DATABASE_URL: optionalText.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
+  TEMPORAL_ADDRESS: optionalText.refine((value) => value === undefined || /^(\[[0-9a-fA-F:]+\]|[^\s:/[\]]+):\d+$/.test(value), {
+    message: 'must be host:port, e.g. temporal:7233',
+  }),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(defaultTaskQueue),
+  PORT: port(3000),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  SYNC_CENTER_ADMIN_TOKEN: optionalText.refine((value) => value === undefined || value.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  SYNC_CENTER_SECRET_KEY: optionalText,
+});
+
+export interface SyncCenterConfig {
+  /** where PGlite, the Temporal dev server's state and generated secrets live */
+  dataDir: string;
+  database: { url?: string; pgliteDir: string };
+  temporal: {
+    /** set: use that cluster; unset: spawn the dev server on 127.0.0.1:port */
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    port: number;
+    uiPort: number;
+  };
+  api: { host: string; port: number };
+  /** from the environment only; generated/persisted ones are resolved by data-dir-secrets.ts */
+  adminToken?: string;
+  secretKeyBase64?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; values are never echoed back in errors (some are secrets). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.SYNC_CENTER_DATA_DIR ?? path.join(projectRoot, '.data'));
+  if (!e.TEMPORAL_ADDRESS && e.TEMPORAL_PORT === e.TEMPORAL_UI_PORT) {
+    throw new ConfigError('invalid configuration:\n  TEMPORAL_UI_PORT: must differ from TEMPORAL_PORT');
+  }
+  return {
+    dataDir,
+    database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite') },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    api: { host: e.HOST, port: e.PORT },
+    adminToken: e.SYNC_CENTER_ADMIN_TOKEN,
+    secretKeyBase64: e.SYNC_CENTER_SECRET_KEY,
+  };
+}
+
+/** The address the worker and API use: the configured cluster, or the dev server we spawn. */
+export function temporalAddress(config: SyncCenterConfig): string {
+  return config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
+}
