@@ -1,0 +1,88 @@
+// API tokens: `sc_` + 32 random bytes (base64url). Only the sha256 hex is stored; the token is shown once.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../client';
+import { apiTokens } from '../schema';
+import { recordAudit } from './audit-log';
+import { NotFoundError, ValidationError } from './errors';
+import { requiredText } from './hub-fields';
+
+export const tokenRoles = ['admin', 'operator', 'approver'] as const;
+export type TokenRole = (typeof tokenRoles)[number];
+
+export interface TokenIdentity {
+  id: string;
+  name: string;
+  role: TokenRole;
+}
+
+export interface TokenSummary extends TokenIdentity {
+  createdBy: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+// lastUsedAt is a hint for humans: writing it at most once a minute keeps verify() a read.
+const lastUsedResolutionMs = 60_000;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function generateToken(): string {
+  return `sc_${randomBytes(32).toString('base64url')}`;
+}
+
+export function createApiTokens(db: Db) {
+  return {
+    /** The only time the token itself is returned. */
+    async create(input: { name: string; role: TokenRole }, actor: string): Promise<TokenIdentity & { token: string }> {
+      const name = requiredText('name', input.name, 64);
+      if (!tokenRoles.includes(input.role)) throw new ValidationError('role', `role must be one of ${tokenRoles.join(', ')}`);
+      const token = generateToken();
+      const identity: TokenIdentity = { id: randomUUID(), name, role: input.role };
+      await db.transaction(async (tx) => {
+        await tx.insert(apiTokens).values({ ...identity, tokenHash: hashToken(token), createdBy: actor });
+        await recordAudit(tx, { actor, action: 'token.create', entityType: 'token', entityId: identity.id, before: null, after: identity });
+      });
+      return { ...identity, token };
+    },
+
+    async list(): Promise<TokenSummary[]> {
+      return db
+        .select({
+          id: apiTokens.id,
+          name: apiTokens.name,
+          role: apiTokens.role,
+          createdBy: apiTokens.createdBy,
+          createdAt: apiTokens.createdAt,
+          lastUsedAt: apiTokens.lastUsedAt,
+        })
+        .from(apiTokens)
+        .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id));
+    },
+
+    async delete(id: string, actor: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        const [row] = await tx.delete(apiTokens).where(eq(apiTokens.id, id)).returning({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role });
+        if (!row) throw new NotFoundError('token', id);
+        await recordAudit(tx, { actor, action: 'token.delete', entityType: 'token', entityId: id, before: row, after: null });
+      });
+    },
+
+    /** The token's identity, or undefined for an unknown token. */
+    async verify(token: string): Promise<TokenIdentity | undefined> {
+      const [row] = await db
+        .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, lastUsedAt: apiTokens.lastUsedAt })
+        .from(apiTokens)
+        .where(eq(apiTokens.tokenHash, hashToken(token)));
+      if (!row) return undefined;
+      if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
+        await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));
+      }
+      return { id: row.id, name: row.name, role: row.role };
+    },
+  };
+}
+
+export type ApiTokens = ReturnType<typeof createApiTokens>;

@@ -1,0 +1,112 @@
+// Field-level normalisation and checks for hub input that need no database: trimming, formats, lengths.
+import { userStatuses, type Department, type User, type UserStatus } from '../../engine/model';
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from './errors';
+
+// Deliberately loose: one @, no spaces, a dot in the domain. Downstream apps apply their own rules.
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// E.164 (+ country code, up to 15 digits) or a plain 11-digit mainland China mobile.
+const mobilePattern = /^(?:\+[1-9]\d{6,14}|1\d{10})$/;
+
+export const maxIdLength = 128;
+
+export function requiredText(field: string, value: unknown, max: number): string {
+  if (typeof value !== 'string') throw new ValidationError(field, `${field} is required`);
+  const trimmed = value.trim();
+  if (!trimmed) throw new ValidationError(field, `${field} must not be empty`);
+  if (trimmed.length > max) throw new ValidationError(field, `${field} must be at most ${max} characters`);
+  return trimmed;
+}
+
+/** Trimmed text, with '' (and null/undefined) stored as null. */
+export function optionalText(field: string, value: unknown, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string or null`);
+  const trimmed = value.trim();
+  if (!trimmed) return null;
+  if (trimmed.length > max) throw new ValidationError(field, `${field} must be at most ${max} characters`);
+  return trimmed;
+}
+
+export function optionalEmail(value: unknown): string | null {
+  const email = optionalText('email', value, 254);
+  if (email !== null && !emailPattern.test(email)) throw new ValidationError('email', `email "${email}" is not a valid address`);
+  return email;
+}
+
+export function optionalMobile(value: unknown): string | null {
+  const mobile = optionalText('mobile', value, 20);
+  if (mobile !== null && !mobilePattern.test(mobile)) {
+    throw new ValidationError('mobile', 'mobile must be E.164 (e.g. +8613800000000) or an 11-digit mobile (e.g. 13800000000)');
+  }
+  return mobile;
+}
+
+/** A list of ids: each non-empty, duplicates dropped (first occurrence wins). */
+export function idList(field: string, value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of ids`);
+  const ids = value.map((id, i) => requiredText(`${field}.${i}`, id, maxIdLength));
+  return [...new Set(ids)];
+}
+
+export function optionalId(field: string, value: unknown): string | null {
+  return optionalText(field, value, maxIdLength);
+}
+
+export function integer(field: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ValidationError(field, `${field} must be an integer`);
+  return value;
+}
+
+export function userStatus(value: unknown): UserStatus {
+  if (value === undefined || value === null) return 'active';
+  if (!(userStatuses as readonly unknown[]).includes(value)) throw new ValidationError('status', `status must be one of ${userStatuses.join(', ')}`);
+  return value as UserStatus;
+}
+
+export function attributesObject(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('attributes', 'attributes must be an object');
+  return value as Record<string, unknown>;
+}
+
+/** A department with every field checked for shape (references are checked against the database later). */
+export function normalizeDepartment(input: Record<string, unknown>, id: string): Department {
+  return {
+    id,
+    name: requiredText('name', input.name, 64),
+    parentId: optionalId('parentId', input.parentId),
+    order: integer('order', input.order, 0),
+    leaderIds: idList('leaderIds', input.leaderIds),
+  };
+}
+
+export function normalizeUser(input: Record<string, unknown>, id: string): User {
+  return {
+    id,
+    username: requiredText('username', input.username, 64),
+    name: requiredText('name', input.name, 128),
+    email: optionalEmail(input.email),
+    mobile: optionalMobile(input.mobile),
+    employeeNumber: optionalText('employeeNumber', input.employeeNumber, 64),
+    title: optionalText('title', input.title, 128),
+    departmentIds: idList('departmentIds', input.departmentIds),
+    mainDepartmentId: optionalId('mainDepartmentId', input.mainDepartmentId),
+    managerId: optionalId('managerId', input.managerId),
+    status: userStatus(input.status),
+    attributes: attributesObject(input.attributes),
+  };
+}
+
+/** A caller-supplied id, or a fresh UUID. */
+export function entityId(value: unknown): string {
+  if (value === undefined || value === null || value === '') return randomUUID();
+  return requiredText('id', value, maxIdLength);
+}
+
+/** The patch without keys whose value is undefined: undefined means "leave as is", null clears. */
+export function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,191 @@
+// Hub users: validated writes (each with its audit row), offboarding, paged and keyset reads.
+import { and, asc, count, eq, gt, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { User, UserStatus } from '../../engine/model';
+import type { Db } from '../client';
+import { hubDepartments, hubUsers } from '../schema';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { defaultPageSize, type Page } from './hub-departments';
+import { definedOnly, entityId, normalizeUser } from './hub-fields';
+import { assertAllExist, departmentSubtree, findUser, managerChain, toUser } from './hub-rows';
+import type { HubWriter } from './hub-writer';
+import { jsonbArray, likePattern } from './sql';
+
+export interface UserInput {
+  /** omitted or '' → a fresh UUID */
+  id?: string;
+  username: string;
+  name: string;
+  email?: string | null;
+  mobile?: string | null;
+  employeeNumber?: string | null;
+  title?: string | null;
+  departmentIds?: string[];
+  /** must be one of departmentIds */
+  mainDepartmentId?: string | null;
+  managerId?: string | null;
+  status?: UserStatus;
+  attributes?: Record<string, unknown>;
+}
+
+export type UserPatch = Partial<Omit<UserInput, 'id'>>;
+
+export interface UserListQuery {
+  departmentId?: string;
+  /** with departmentId: also members of every department below it */
+  includeSubDepartments?: boolean;
+  status?: UserStatus;
+  /** case-insensitive substring of username, name, email, mobile or employee number */
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export function userRepository(db: Db, write: HubWriter) {
+  /** Everything about `next` that depends on other rows; `before` is the stored user on update. */
+  async function checkReferences(tx: Db, next: User, before?: User): Promise<void> {
+    await assertAllExist(tx, 'department', 'departmentIds', next.departmentIds);
+    if (next.mainDepartmentId !== null && !next.departmentIds.includes(next.mainDepartmentId)) {
+      throw new ValidationError('mainDepartmentId', `mainDepartmentId ${next.mainDepartmentId} must be one of departmentIds`);
+    }
+    if (next.managerId !== null && next.managerId !== before?.managerId) {
+      if (next.managerId === next.id) throw new ValidationError('managerId', 'a user cannot be their own manager');
+      const chain = await managerChain(tx, next.managerId);
+      if (!chain.length) throw new ValidationError('managerId', `unknown manager ${next.managerId}`);
+      if (chain.includes(next.id)) throw new ValidationError('managerId', `manager ${next.managerId} reports to this user: that would be a cycle`);
+    }
+    await assertUnique(tx, next, before);
+  }
+
+  /** Names the first field another user already holds (username and email case-insensitively). */
+  async function assertUnique(tx: Db, next: User, before?: User): Promise<void> {
+    const checks: [field: string, changed: boolean, condition: SQL | undefined][] = [
+      ['username', next.username.toLowerCase() !== before?.username.toLowerCase(), sql`lower(${hubUsers.username}) = ${next.username.toLowerCase()}`],
+      ['email', !!next.email && next.email.toLowerCase() !== before?.email?.toLowerCase(), next.email ? sql`lower(${hubUsers.email}) = ${next.email.toLowerCase()}` : undefined],
+      ['mobile', !!next.mobile && next.mobile !== before?.mobile, next.mobile ? eq(hubUsers.mobile, next.mobile) : undefined],
+      ['employeeNumber', !!next.employeeNumber && next.employeeNumber !== before?.employeeNumber, next.employeeNumber ? eq(hubUsers.employeeNumber, next.employeeNumber) : undefined],
+    ];
+    for (const [field, changed, condition] of checks) {
+      if (!changed || !condition) continue;
+      const [holder] = await tx.select({ username: hubUsers.username }).from(hubUsers).where(and(condition, ne(hubUsers.id, next.id))).limit(1);
+      if (holder) throw new ConflictError(`${field} is already used by user ${holder.username}`, field);
+    }
+  }
+
+  async function saveUpdate(tx: Db, before: User, next: User, action: string) {
+    const { id, ...changes } = next;
+    await tx.update(hubUsers).set({ ...changes, updatedAt: sql`now()` }).where(eq(hubUsers.id, id));
+    return {
+      result: next,
+      audit: { action, entityType: 'user', entityId: id, before, after: next },
+      events: [{ entity: 'user' as const, id, kind: 'updated' as const }],
+    };
+  }
+
+  return {
+    async createUser(input: UserInput, actor: string): Promise<User> {
+      const user = normalizeUser({ ...input }, entityId(input.id));
+      return write(actor, async (tx) => {
+        if (await findUser(tx, user.id)) throw new ConflictError(`user ${user.id} already exists`, 'id');
+        await checkReferences(tx, user);
+        await tx.insert(hubUsers).values(user);
+        return {
+          result: user,
+          audit: { action: 'user.create', entityType: 'user', entityId: user.id, before: null, after: user },
+          events: [{ entity: 'user', id: user.id, kind: 'created' }],
+        };
+      });
+    },
+
+    async updateUser(id: string, patch: UserPatch, actor: string): Promise<User> {
+      return write(actor, async (tx) => {
+        const before = await findUser(tx, id);
+        if (!before) throw new NotFoundError('user', id);
+        const next = normalizeUser({ ...before, ...definedOnly(patch) }, id);
+        if (JSON.stringify(next) === JSON.stringify(before)) return { result: before };
+        await checkReferences(tx, next, before);
+        return saveUpdate(tx, before, next, 'user.update');
+      });
+    },
+
+    /** Disables the account; offboarding a disabled user changes nothing and writes no audit row. */
+    async offboard(id: string, actor: string): Promise<User> {
+      return write(actor, async (tx) => {
+        const before = await findUser(tx, id);
+        if (!before) throw new NotFoundError('user', id);
+        if (before.status === 'disabled') return { result: before };
+        return saveUpdate(tx, before, { ...before, status: 'disabled' }, 'user.offboard');
+      });
+    },
+
+    /** Refuses (ConflictError, naming them) while the user manages someone or leads a department. */
+    async deleteUser(id: string, actor: string): Promise<User> {
+      return write(actor, async (tx) => {
+        const before = await findUser(tx, id);
+        if (!before) throw new NotFoundError('user', id);
+        const [reports, led] = await Promise.all([
+          tx.select({ username: hubUsers.username }).from(hubUsers).where(eq(hubUsers.managerId, id)).orderBy(asc(hubUsers.username)).limit(5),
+          tx.select({ name: hubDepartments.name }).from(hubDepartments).where(sql`${hubDepartments.leaderIds} @> ${jsonbArray([id])}`).orderBy(asc(hubDepartments.name)).limit(5),
+        ]);
+        const reasons = [
+          ...(reports.length ? [`manages ${reports.map((r) => r.username).join(', ')}`] : []),
+          ...(led.length ? [`leads department ${led.map((d) => `"${d.name}"`).join(', ')}`] : []),
+        ];
+        if (reasons.length) throw new ConflictError(`user ${before.username} still ${reasons.join(' and ')}`);
+        await tx.delete(hubUsers).where(eq(hubUsers.id, id));
+        return {
+          result: before,
+          audit: { action: 'user.delete', entityType: 'user', entityId: id, before, after: null },
+          events: [{ entity: 'user', id, kind: 'deleted' }],
+        };
+      });
+    },
+
+    async getUser(id: string): Promise<User> {
+      const user = await findUser(db, id);
+      if (!user) throw new NotFoundError('user', id);
+      return user;
+    },
+
+    async listUsers(query: UserListQuery = {}): Promise<Page<User>> {
+      const conditions: SQL[] = [];
+      if (query.departmentId !== undefined) {
+        const ids = query.includeSubDepartments ? await departmentSubtree(db, query.departmentId) : [query.departmentId];
+        // jsonb containment per department keeps the GIN index usable
+        conditions.push(or(...ids.map((d) => sql`${hubUsers.departmentIds} @> ${jsonbArray([d])}`)) ?? sql`false`);
+      }
+      if (query.status) conditions.push(eq(hubUsers.status, query.status));
+      if (query.q) {
+        const pattern = likePattern(query.q);
+        const columns = [hubUsers.username, hubUsers.name, hubUsers.email, hubUsers.mobile, hubUsers.employeeNumber];
+        conditions.push(or(...columns.map((c) => sql`${c} ilike ${pattern}`))!);
+      }
+      const where = conditions.length ? and(...conditions) : undefined;
+      const limit = query.limit ?? defaultPageSize;
+      const offset = query.offset ?? 0;
+      const [rows, [{ total }]] = await Promise.all([
+        db.select().from(hubUsers).where(where).orderBy(sql`lower(${hubUsers.username})`, asc(hubUsers.id)).limit(limit).offset(offset),
+        db.select({ total: count() }).from(hubUsers).where(where),
+      ]);
+      return { items: rows.map(toUser), total, limit, offset };
+    },
+
+    /** Keyset page by id: pass the last id of the previous page (or null to start). */
+    async listUsersPage(afterId: string | null, limit: number): Promise<User[]> {
+      const rows = await db
+        .select()
+        .from(hubUsers)
+        .where(afterId === null ? undefined : gt(hubUsers.id, afterId))
+        .orderBy(asc(hubUsers.id))
+        .limit(limit);
+      return rows.map(toUser);
+    },
+
+    async getUsersByIds(ids: string[]): Promise<User[]> {
+      if (!ids.length) return [];
+      const rows = await db.select().from(hubUsers).where(inArray(hubUsers.id, [...new Set(ids)]));
+      return rows.map(toUser);
+    },
+  };
+}
+
+export type UserRepository = ReturnType<typeof userRepository>;

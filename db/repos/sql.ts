@@ -1,0 +1,30 @@
+// Small SQL helpers shared by the repositories.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client';
+
+/** Rows of a raw `execute`: postgres.js returns an array, PGlite an object with `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+export async function selectRows<T>(db: Db, query: SQL): Promise<T[]> {
+  return rowsOf<T>(await db.execute(query));
+}
+
+/** A jsonb array literal for containment tests such as `department_ids @> '["d1"]'`. */
+export function jsonbArray(values: string[]): SQL {
+  return sql`${JSON.stringify(values)}::jsonb`;
+}
+
+/** `%q%` for ILIKE with the user's own `%`, `_` and `\` taken literally. */
+export function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+// Hub writes take one transaction-scoped advisory lock, so cycle and sibling-name checks
+// can never race each other (hub writes are few; correctness beats parallelism here).
+const hubWriteLockKey = 0x5c_4b_01;
+
+export async function lockHubWrites(tx: Db): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${hubWriteLockKey})`);
+}
