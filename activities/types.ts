@@ -1,0 +1,146 @@
+/**
+ * The activities the sync workflows call, as an interface only: workflows `import type` it and
+ * `createActivities(deps)` in activities/index.ts implements it against Postgres, connectors and
+ * the plan engine.
+ *
+ * Large data (snapshots, plans, item outcomes) stays in Postgres: every argument and result here
+ * is a small reference or counter, because it is written to workflow history. No secret ever
+ * appears in an argument, a result or an error message.
+ *
+ * Errors, as the workflows expect them:
+ * - Transient (rate-limit codes, 429, 5xx, timeouts, expired token): throw
+ *   `ApplicationFailure.create({ type: 'VendorTransient', message, nonRetryable: false,
+ *   nextRetryDelay: vendorError.retryAfterMs })` — the retry policy honours `nextRetryDelay`, so
+ *   the vendor's wait hint replaces the exponential back-off for that attempt.
+ * - Permanent errors of one item (applyBatch, executePendingDeletion): record the item as failed
+ *   with the vendor's code and message and do NOT throw; one bad record never aborts a run.
+ * - Permanent errors of the whole step (task not found, credentials refused, invalid config):
+ *   throw `ApplicationFailure.create({ type, message, nonRetryable: true })`; the run ends `failed`.
+ */
+
+export type RunTrigger = 'manual' | 'schedule' | 'realtime';
+export type SyncDirection = 'upstream' | 'downstream';
+/** Final status of a run, as stored in sync_runs (see DESIGN.md "Statuses"). */
+export type FinishedRunStatus = 'succeeded' | 'partially_failed' | 'failed' | 'canceled';
+export type PendingDeletionStatus = 'PENDING' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+
+/** What the workflows need to know about a task: no settings blob, no secrets. */
+export interface TaskRunSettings {
+  taskId: string;
+  direction: SyncDirection;
+  connectorKind: string;
+  /** A disabled task keeps its triggers pending and starts no run until enabled again. */
+  enabled: boolean;
+  /** How long real-time triggers wait for more events before a run starts (sliding window). */
+  realtimeDebounceMs: number;
+}
+
+export interface StartRunInput {
+  taskId: string;
+  /** A UUID chosen by the workflow; the sync_runs primary key. */
+  runId: string;
+  /** Temporal workflow id of the run, so results can link to the Temporal UI. */
+  workflowId: string;
+  trigger: RunTrigger;
+  dryRun: boolean;
+  /** Real-time run: source ids that changed. Absent: a full run. */
+  changedIds?: string[];
+}
+
+export interface SnapshotInput {
+  runId: string;
+  changedIds?: string[];
+}
+
+export interface SnapshotResult {
+  /** Opaque references to the stored snapshots. */
+  sourceRef: string;
+  targetRef: string;
+  counts: { sourceDepartments: number; sourceUsers: number; targetDepartments: number; targetUsers: number };
+}
+
+export interface PlanResult {
+  /** Actions in the stored plan, staged ones included. */
+  actions: number;
+  /** Deletes held by deletion protection. */
+  stagedDeletes: number;
+  /** Disables held by the mass-offboarding guard. */
+  heldDisables: number;
+  /** Number of batches applyBatch is called for, numbered 0..batches-1. */
+  batches: number;
+}
+
+export interface ApplyBatchInput {
+  runId: string;
+  batch: number;
+}
+
+export interface ItemCounters {
+  succeeded: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface StageDeletionsResult {
+  /** In plan order (users, then departments bottom-up): the order they are executed in. */
+  pendingDeletionIds: string[];
+}
+
+export interface FinishRunInput {
+  runId: string;
+  /** Forced outcome when the workflow failed or was cancelled; absent: computed from the items. */
+  status?: 'failed' | 'canceled';
+  /** Why it failed: a message without secrets. */
+  error?: string;
+}
+
+export interface ExecutePendingDeletionInput {
+  pendingDeletionId: string;
+  /** Who approved it, for the audit log. */
+  actor: string;
+}
+
+export interface ExecutePendingDeletionResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  error?: string;
+}
+
+export interface MarkPendingDeletionsInput {
+  ids: string[];
+  /** FAILED only when executePendingDeletion itself failed without recording an outcome. */
+  status: 'EXECUTING' | 'CANCELED' | 'FAILED';
+  actor: string;
+  error?: string;
+}
+
+export interface SyncActivities {
+  /** Throws a non-retryable ApplicationFailure of type 'TaskNotFound' when the task is gone. */
+  loadTaskForRun(input: { taskId: string }): Promise<TaskRunSettings>;
+  /** Creates the sync_runs row (status running); idempotent on runId. */
+  startRun(input: StartRunInput): Promise<void>;
+  /**
+   * Reads source and target (full, or only changedIds), stores both, returns references.
+   * Must heartbeat at least every 20 s (e.g. once per page read).
+   */
+  snapshot(input: SnapshotInput): Promise<SnapshotResult>;
+  /** Diffs the stored snapshots with links and match rules and stores the ordered plan. */
+  plan(input: { runId: string }): Promise<PlanResult>;
+  /**
+   * Applies one batch of the stored plan and records each item's outcome. Idempotent per item:
+   * it heartbeats a cursor (the index of the next item) and a retried attempt resumes from
+   * `Context.current().info.heartbeatDetails`; items already recorded are not sent again.
+   * Must heartbeat at least every 10 s, also while waiting on a vendor's rate limit.
+   */
+  applyBatch(input: ApplyBatchInput): Promise<ItemCounters>;
+  /** Records the run's staged deletes and held disables as PENDING deletions. Idempotent on runId. */
+  stageDeletions(input: { runId: string }): Promise<StageDeletionsResult>;
+  /** Stores final status, timing and counters; status computed from the items unless forced. */
+  finishRun(input: FinishRunInput): Promise<{ status: FinishedRunStatus }>;
+  /**
+   * Performs one approved deletion (or held disable) and records SUCCEEDED or FAILED itself.
+   * Idempotent: an account already gone counts as SUCCEEDED (a retry may follow a crash).
+   */
+  executePendingDeletion(input: ExecutePendingDeletionInput): Promise<ExecutePendingDeletionResult>;
+  /** Records a decision on pending deletions before (EXECUTING) or instead of (CANCELED) running them. */
+  markPendingDeletions(input: MarkPendingDeletionsInput): Promise<void>;
+}

@@ -1,0 +1,26 @@
+/**
+ * Activity stubs with their timeouts and retry policies. Transient errors retry without a limit
+ * (a vendor outage delays a run, it does not fail it); activities mark permanent errors
+ * non-retryable, and a retryable failure's `nextRetryDelay` (the vendor's wait hint) replaces the
+ * back-off for that attempt.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/types';
+
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
+
+/** Database-only steps: quick, so a hung attempt is abandoned soon. */
+export const bookkeeping = proxyActivities<SyncActivities>({ startToCloseTimeout: '2m', retry });
+
+/** Reading whole directories from vendors; the activity heartbeats while it pages. */
+export const reading = proxyActivities<SyncActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry });
+
+/** Planning is CPU and database work (100k users plan in seconds); it does not heartbeat. */
+export const planning = proxyActivities<SyncActivities>({ startToCloseTimeout: '10m', retry });
+
+/** One vendor call for one item (an approved deletion). */
+export const singleWrite = proxyActivities<SyncActivities>({ startToCloseTimeout: '5m', retry });
+
+/** Steps that write to vendors: heartbeats detect a dead worker within 30 s, and the retry resumes from the cursor. */
+export const writing = proxyActivities<SyncActivities>({ startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry });

@@ -1,0 +1,183 @@
+/**
+ * Everything a client (API, CLI, tests) needs to talk to the sync workflows: input and result
+ * shapes, signal/query/update definitions, search attribute keys and workflow ids.
+ * Safe to import from Node code: it holds no workflow logic.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  FinishedRunStatus,
+  ItemCounters,
+  PendingDeletionStatus,
+  PlanResult,
+  RunTrigger,
+} from '../activities/types';
+
+export const TASK_QUEUE = 'sync-center';
+
+// Keyword search attributes: register them on the namespace (dev server: --search-attribute
+// SyncTaskId=Keyword …) before workers run, or the workflows' upserts fail their workflow tasks.
+export const SyncTaskIdKey = defineSearchAttributeKey('SyncTaskId', SearchAttributeType.KEYWORD);
+export const SyncDirectionKey = defineSearchAttributeKey('SyncDirection', SearchAttributeType.KEYWORD);
+export const ConnectorKindKey = defineSearchAttributeKey('ConnectorKind', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTE_KEYS = [SyncTaskIdKey, SyncDirectionKey, ConnectorKindKey];
+
+export const taskWorkflowId = (taskId: string): string => `sync-task:${taskId}`;
+export const runWorkflowId = (taskId: string, runId: string): string => `sync-run:${taskId}:${runId}`;
+export const approvalWorkflowId = (runId: string): string => `deletion-approval:${runId}`;
+
+// ---- syncRunWorkflow ----
+
+export interface SyncRunInput {
+  taskId: string;
+  /** Defaults to a new UUID. */
+  runId?: string;
+  /** Defaults to 'manual'. */
+  trigger?: RunTrigger;
+  dryRun?: boolean;
+  /** Real-time run over these source ids only; absent: a full run. */
+  changedIds?: string[];
+}
+
+export type RunPhase = 'starting' | 'snapshot' | 'plan' | 'apply' | 'staging' | 'finishing' | 'done' | 'failed' | 'canceled';
+
+export interface RunProgress {
+  runId: string;
+  phase: RunPhase;
+  batchesDone: number;
+  batchesTotal: number;
+  counters: ItemCounters;
+  plan?: PlanResult;
+}
+
+export interface SyncRunResult {
+  runId: string;
+  status: FinishedRunStatus;
+  dryRun: boolean;
+  plan: PlanResult;
+  counters: ItemCounters;
+  pendingDeletions: number;
+  /** Set when some deletes wait for approval in a deletionApprovalWorkflow. */
+  approvalWorkflowId?: string;
+}
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+
+// ---- syncTaskWorkflow ----
+
+export interface TriggerRequest {
+  trigger: RunTrigger;
+  dryRun?: boolean;
+  /** Real-time triggers: changed source ids. A real-time trigger without ids means a full run. */
+  changedIds?: string[];
+}
+
+/** A run waiting to start; triggers are merged into it (see pending-runs.ts). */
+export interface PendingRun {
+  runId: string;
+  trigger: RunTrigger;
+  dryRun: boolean;
+  /** Full run: changedIds is ignored (and kept empty). */
+  full: boolean;
+  changedIds: string[];
+  /** Workflow time (ms) of the first and the latest trigger merged in. */
+  firstTriggerAt: number;
+  lastTriggerAt: number;
+}
+
+/** At most one real and one dry run wait at a time; a dry run never absorbs or is absorbed by a real one. */
+export interface PendingRuns {
+  real?: PendingRun;
+  dry?: PendingRun;
+}
+
+export interface LastRunOutcome {
+  runId: string;
+  status: FinishedRunStatus;
+  error?: string;
+}
+
+export interface SyncTaskInput {
+  taskId: string;
+  /** Carried across continue-as-new; callers normally omit it. */
+  pending?: PendingRuns;
+  paused?: boolean;
+  runsCompleted?: number;
+  lastRun?: LastRunOutcome;
+  /** Continue-as-new after this many runs in one execution (default 100); also when the server suggests it. */
+  runsPerExecution?: number;
+}
+
+export interface SyncTaskState {
+  taskId: string;
+  paused: boolean;
+  enabled: boolean;
+  running?: { runId: string; trigger: RunTrigger; dryRun: boolean; full: boolean; changedIds: number };
+  pending: { real?: PendingRunSummary; dry?: PendingRunSummary };
+  runsCompleted: number;
+  lastRun?: LastRunOutcome;
+}
+
+export interface PendingRunSummary {
+  runId: string;
+  trigger: RunTrigger;
+  full: boolean;
+  changedIds: number;
+}
+
+export const triggerSignal = defineSignal<[TriggerRequest]>('trigger');
+/** Same as the trigger signal, but answers with the id of the run that will carry the trigger. */
+export const requestRunUpdate = defineUpdate<{ runId: string; coalesced: boolean }, [TriggerRequest]>('requestRun');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** The task was edited, enabled or disabled: reload its settings before the next run. */
+export const configChangedSignal = defineSignal('configChanged');
+export const stateQuery = defineQuery<SyncTaskState>('state');
+
+// ---- deletionApprovalWorkflow ----
+
+export interface DeletionApprovalInput {
+  runId: string;
+  taskId: string;
+  pendingDeletionIds: string[];
+  /** Carried across continue-as-new: the status of every item so far. */
+  items?: ApprovalItem[];
+}
+
+export interface ApprovalItem {
+  id: string;
+  status: PendingDeletionStatus;
+  actor?: string;
+  error?: string;
+}
+
+export interface ApprovalDecision {
+  ids: string[];
+  actor: string;
+}
+
+/** An id the workflow did not act on, and why. */
+export interface IgnoredDecision {
+  id: string;
+  action: 'execute' | 'cancel';
+  reason: 'unknown' | 'canceled' | 'already_decided';
+}
+
+export interface ApprovalState {
+  runId: string;
+  taskId: string;
+  items: ApprovalItem[];
+  /** The most recent ignored decisions (bounded). */
+  ignored: IgnoredDecision[];
+}
+
+export interface DeletionApprovalResult {
+  runId: string;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+}
+
+export const executeSignal = defineSignal<[ApprovalDecision]>('execute');
+export const cancelSignal = defineSignal<[ApprovalDecision]>('cancel');
+export const itemsQuery = defineQuery<ApprovalState>('items');

@@ -1,0 +1,80 @@
+/**
+ * How triggers coalesce into the next run of a task. Pure functions: the task workflow and plain
+ * unit tests use them alike.
+ *
+ * - Real-time triggers union their changed ids; any manual or scheduled trigger (or a real-time
+ *   one without ids) makes the pending run full, which covers every real-time change.
+ * - A dry run is kept apart from real runs: it must apply nothing, and a real trigger must never
+ *   be lost inside one.
+ * - The label shown in run results is the strongest trigger merged in: manual > schedule > realtime.
+ */
+import type { RunTrigger } from '../activities/types';
+import type { PendingRun, PendingRuns, TriggerRequest } from './definitions';
+
+/** Beyond this many changed ids a real-time run becomes a full one, keeping history small. */
+export const MAX_CHANGED_IDS = 1000;
+
+const TRIGGER_RANK: Record<RunTrigger, number> = { realtime: 0, schedule: 1, manual: 2 };
+
+export function validateTrigger(request: TriggerRequest): TriggerRequest {
+  if (!request || !(request.trigger in TRIGGER_RANK)) {
+    throw new TypeError(`trigger: expected one of manual, schedule, realtime, got ${JSON.stringify(request?.trigger)}`);
+  }
+  if (request.changedIds !== undefined && (!Array.isArray(request.changedIds) || request.changedIds.some((id) => typeof id !== 'string' || id === ''))) {
+    throw new TypeError('changedIds: expected an array of non-empty strings');
+  }
+  if (request.dryRun !== undefined && typeof request.dryRun !== 'boolean') {
+    throw new TypeError('dryRun: expected a boolean');
+  }
+  return request;
+}
+
+function isFullRequest(request: TriggerRequest): boolean {
+  return request.trigger !== 'realtime' || !request.changedIds || request.changedIds.length === 0;
+}
+
+/** Merges one trigger into the pending run of its kind; `newRunId` names the run if none waits yet. */
+export function mergeTrigger(pending: PendingRuns, request: TriggerRequest, newRunId: string, now: number): { pending: PendingRuns; runId: string; coalesced: boolean } {
+  const slot = request.dryRun ? 'dry' : 'real';
+  const existing = pending[slot];
+  const full = (existing?.full ?? false) || isFullRequest(request);
+  let changedIds: string[] = [];
+  if (!full) {
+    const union = new Set(existing?.changedIds ?? []);
+    for (const id of request.changedIds ?? []) union.add(id);
+    changedIds = [...union];
+  }
+  const overflow = changedIds.length > MAX_CHANGED_IDS;
+  const merged: PendingRun = {
+    runId: existing?.runId ?? newRunId,
+    trigger: existing && TRIGGER_RANK[existing.trigger] >= TRIGGER_RANK[request.trigger] ? existing.trigger : request.trigger,
+    dryRun: slot === 'dry',
+    full: full || overflow,
+    changedIds: full || overflow ? [] : changedIds,
+    firstTriggerAt: existing?.firstTriggerAt ?? now,
+    lastTriggerAt: now,
+  };
+  return { pending: { ...pending, [slot]: merged }, runId: merged.runId, coalesced: existing !== undefined };
+}
+
+/** The run to start next: real runs first, then a dry one. */
+export function nextPendingRun(pending: PendingRuns): PendingRun | undefined {
+  return pending.real ?? pending.dry;
+}
+
+export function withoutRun(pending: PendingRuns, runId: string): PendingRuns {
+  return {
+    real: pending.real?.runId === runId ? undefined : pending.real,
+    dry: pending.dry?.runId === runId ? undefined : pending.dry,
+  };
+}
+
+/**
+ * When a pending run may start: a manual or scheduled one at once; a real-time one after
+ * `debounceMs` without a new trigger, but never later than `maxDelayFactor` debounce windows after its first trigger, so
+ * a steady stream of events cannot starve it.
+ */
+export function debounceDeadline(run: PendingRun, debounceMs: number, maxDelayFactor = 10): number {
+  if (run.trigger !== 'realtime') return run.firstTriggerAt;
+  return Math.min(run.lastTriggerAt + debounceMs, run.firstTriggerAt + debounceMs * maxDelayFactor);
+}

@@ -1,0 +1,119 @@
+/**
+ * One run of a sync task: snapshot → plan → apply in batches → stage deletions → report.
+ * The workflow carries only references and counters; the data lives in Postgres.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  ParentClosePolicy,
+  rootCause,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
+import { bookkeeping, planning, reading, writing } from './activity-proxies';
+import { deletionApprovalWorkflow } from './deletion-approval';
+import {
+  approvalWorkflowId,
+  ConnectorKindKey,
+  progressQuery,
+  SyncDirectionKey,
+  SyncTaskIdKey,
+  type RunProgress,
+  type SyncRunInput,
+  type SyncRunResult,
+} from './definitions';
+
+const TRIGGERS: readonly RunTrigger[] = ['manual', 'schedule', 'realtime'];
+
+function requireRunInput(input: SyncRunInput): Required<Omit<SyncRunInput, 'changedIds'>> & Pick<SyncRunInput, 'changedIds'> {
+  // Bad input from the Temporal UI must fail the run at once with the field named, not retry forever.
+  const bad = (field: string, expected: string) =>
+    ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `${field}: expected ${expected}` });
+  if (!input || typeof input.taskId !== 'string' || input.taskId === '') throw bad('taskId', 'a non-empty string');
+  if (input.runId !== undefined && (typeof input.runId !== 'string' || input.runId === '')) throw bad('runId', 'a non-empty string');
+  if (input.trigger !== undefined && !TRIGGERS.includes(input.trigger)) throw bad('trigger', 'manual, schedule or realtime');
+  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw bad('dryRun', 'a boolean');
+  if (input.changedIds !== undefined && (!Array.isArray(input.changedIds) || input.changedIds.some((id) => typeof id !== 'string'))) {
+    throw bad('changedIds', 'an array of strings');
+  }
+  return {
+    taskId: input.taskId,
+    runId: input.runId ?? uuid4(),
+    trigger: input.trigger ?? 'manual',
+    dryRun: input.dryRun ?? false,
+    changedIds: input.changedIds,
+  };
+}
+
+const addCounters = (a: ItemCounters, b: ItemCounters): ItemCounters => ({
+  succeeded: a.succeeded + b.succeeded,
+  failed: a.failed + b.failed,
+  skipped: a.skipped + b.skipped,
+});
+
+const errorMessage = (err: unknown): string => (rootCause(err) ?? (err instanceof Error ? err.message : String(err))) || 'unknown error';
+
+export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunResult> {
+  const { taskId, runId, trigger, dryRun, changedIds } = requireRunInput(rawInput);
+  const progress: RunProgress = { runId, phase: 'starting', batchesDone: 0, batchesTotal: 0, counters: { succeeded: 0, failed: 0, skipped: 0 } };
+  setHandler(progressQuery, () => progress);
+
+  const task = await bookkeeping.loadTaskForRun({ taskId });
+  upsertSearchAttributes([
+    { key: SyncTaskIdKey, value: taskId },
+    { key: SyncDirectionKey, value: task.direction },
+    { key: ConnectorKindKey, value: task.connectorKind },
+  ]);
+  await bookkeeping.startRun({ taskId, runId, workflowId: workflowInfo().workflowId, trigger, dryRun, changedIds });
+
+  try {
+    progress.phase = 'snapshot';
+    await reading.snapshot({ runId, changedIds });
+
+    progress.phase = 'plan';
+    const plan: PlanResult = await planning.plan({ runId });
+    progress.plan = plan;
+    progress.batchesTotal = dryRun ? 0 : plan.batches;
+
+    let pendingDeletionIds: string[] = [];
+    let approvalId: string | undefined;
+    if (!dryRun) {
+      progress.phase = 'apply';
+      // Sequential on purpose: batches follow the plan order (departments before their users).
+      for (let batch = 0; batch < plan.batches; batch++) {
+        progress.counters = addCounters(progress.counters, await writing.applyBatch({ runId, batch }));
+        progress.batchesDone = batch + 1;
+      }
+      if (plan.stagedDeletes + plan.heldDisables > 0) {
+        progress.phase = 'staging';
+        pendingDeletionIds = (await bookkeeping.stageDeletions({ runId })).pendingDeletionIds;
+        if (pendingDeletionIds.length > 0) {
+          approvalId = approvalWorkflowId(runId);
+          // ABANDON: approvals may take days and outlive the run, which does not wait for them.
+          await startChild(deletionApprovalWorkflow, {
+            workflowId: approvalId,
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            args: [{ runId, taskId, pendingDeletionIds }],
+          });
+        }
+      }
+    }
+
+    progress.phase = 'finishing';
+    const { status } = await bookkeeping.finishRun({ runId });
+    progress.phase = 'done';
+    return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions: pendingDeletionIds.length, approvalWorkflowId: approvalId };
+  } catch (err) {
+    const canceled = isCancellation(err);
+    const status: FinishedRunStatus = canceled ? 'canceled' : 'failed';
+    progress.phase = canceled ? 'canceled' : 'failed';
+    // Non-cancellable: the run's row must record the outcome even when the run itself was cancelled.
+    await CancellationScope.nonCancellable(() => bookkeeping.finishRun({ runId, status, error: errorMessage(err) }));
+    throw err;
+  }
+}
