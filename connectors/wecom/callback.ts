@@ -1,0 +1,114 @@
+// WeCom callbacks: URL verification, event verify + decrypt (receive id = corp id), encrypted
+// replies, and change_contact XML turned into canonical ids-only ChangeEvents.
+import { createHash } from 'node:crypto';
+import { XMLParser } from 'fast-xml-parser';
+import type { ChangeEvent } from '../../engine/model';
+import { CallbackCipher, CallbackVerificationError, randomNonce } from '../shared/callback-crypto';
+
+export { CallbackVerificationError } from '../shared/callback-crypto';
+
+export interface WecomCallbackConfig {
+  token: string;
+  encodingAesKey: string;
+  corpId: string;
+}
+
+/** The query WeCom puts on every callback request. */
+export interface WecomCallbackQuery {
+  msg_signature?: string;
+  timestamp?: string;
+  nonce?: string;
+  echostr?: string;
+}
+
+// Everything as text: ids like "001" and userids like "1e5" must not become numbers.
+const xml = new XMLParser({ parseTagValue: false, parseAttributeValue: false, trimValues: true, processEntities: true });
+
+function parseXmlRoot(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = xml.parse(text);
+  } catch {
+    throw new CallbackVerificationError('malformed', 'callback body is not XML');
+  }
+  const root = (parsed as { xml?: unknown } | undefined)?.xml;
+  if (typeof root !== 'object' || root === null) throw new CallbackVerificationError('malformed', 'callback body has no <xml> root');
+  return root as Record<string, unknown>;
+}
+
+function text(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'object' ? undefined : String(value);
+}
+
+const userKinds: Record<string, ChangeEvent['kind']> = { create_user: 'created', update_user: 'updated', delete_user: 'deleted' };
+const partyKinds: Record<string, ChangeEvent['kind']> = { create_party: 'created', update_party: 'updated', delete_party: 'deleted' };
+
+/** change_contact XML (decrypted) → ChangeEvents; other events (and update_tag) → []. */
+export function parseChangeContact(plaintextXml: string): ChangeEvent[] {
+  const root = parseXmlRoot(plaintextXml);
+  if (text(root.Event) !== 'change_contact') return [];
+  const changeType = text(root.ChangeType) ?? '';
+  const eventId = createHash('sha1').update(plaintextXml).digest('hex').slice(0, 24);
+  if (changeType in userKinds) {
+    const userId = text(root.UserID);
+    if (!userId) throw new CallbackVerificationError('malformed', `${changeType} event has no UserID`);
+    const newUserId = text(root.NewUserID);
+    if (newUserId && newUserId !== userId) {
+      // A rename: the re-read finds the old id gone and the new one present; both are the same person.
+      return [
+        { entity: 'user', id: userId, kind: 'updated', eventId: `${eventId}#0` },
+        { entity: 'user', id: newUserId, kind: 'updated', eventId: `${eventId}#1` },
+      ];
+    }
+    return [{ entity: 'user', id: userId, kind: userKinds[changeType], eventId }];
+  }
+  if (changeType in partyKinds) {
+    const id = text(root.Id);
+    if (!id) throw new CallbackVerificationError('malformed', `${changeType} event has no Id`);
+    return [{ entity: 'department', id, kind: partyKinds[changeType], eventId }];
+  }
+  return [];
+}
+
+export class WecomCallback {
+  private readonly cipher: CallbackCipher;
+
+  constructor(config: WecomCallbackConfig) {
+    for (const field of ['token', 'encodingAesKey', 'corpId'] as const) {
+      if (!config?.[field]) throw new Error(`WeCom callback: ${field} is required`);
+    }
+    this.cipher = new CallbackCipher({ token: config.token, encodingAesKey: config.encodingAesKey, receiveId: config.corpId });
+  }
+
+  /** GET URL check: the decrypted echostr, to be answered as plain text. */
+  verifyUrl(query: WecomCallbackQuery): string {
+    return this.cipher.open({
+      signature: query.msg_signature ?? '',
+      timestamp: query.timestamp ?? '',
+      nonce: query.nonce ?? '',
+      encrypt: query.echostr ?? '',
+    });
+  }
+
+  /** POST event: verifies the signature over <Encrypt>, decrypts, checks the corp id; returns the inner XML. */
+  decryptEvent(query: WecomCallbackQuery, body: string): string {
+    const encrypt = text(parseXmlRoot(body).Encrypt);
+    if (!encrypt) throw new CallbackVerificationError('malformed', 'callback body has no <Encrypt>');
+    return this.cipher.open({ signature: query.msg_signature ?? '', timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', encrypt });
+  }
+
+  /** Verify, decrypt and parse in one step. */
+  receiveEvents(query: WecomCallbackQuery, body: string): ChangeEvent[] {
+    return parseChangeContact(this.decryptEvent(query, body));
+  }
+
+  /** A passive reply, encrypted and signed the way WeCom expects it. */
+  encryptReply(message: string, timestamp: string = String(Math.floor(Date.now() / 1000)), nonce: string = randomNonce()): string {
+    const sealed = this.cipher.seal(message, timestamp, nonce);
+    return (
+      `<xml><Encrypt><![CDATA[${sealed.encrypt}]]></Encrypt><MsgSignature><![CDATA[${sealed.signature}]]></MsgSignature>` +
+      `<TimeStamp>${sealed.timestamp}</TimeStamp><Nonce><![CDATA[${sealed.nonce}]]></Nonce></xml>`
+    );
+  }
+}
