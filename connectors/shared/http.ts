@@ -66,6 +66,7 @@ export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonRe
     headers['content-type'] ??= 'application/json; charset=utf-8';
   }
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, {
       method: req.method,
@@ -73,15 +74,17 @@ export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonRe
       body: payload,
       signal: AbortSignal.timeout(req.timeoutMs ?? 15_000),
     });
+    text = await response.text();
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    // Duck-typed: an abort may be a DOMException from another realm (e.g. under jest).
+    const name = (err as { name?: unknown } | null)?.name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     const code = timedOut ? 'timeout' : 'network';
     // The cause's message may carry the URL: only its class name goes into ours.
-    const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.name) : 'unknown';
-    const detail = timedOut ? `no answer within ${req.timeoutMs ?? 15_000} ms` : `request failed (${cause})`;
+    const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code ?? name ?? 'unknown';
+    const detail = timedOut ? `no answer within ${req.timeoutMs ?? 15_000} ms` : `request failed (${String(cause)})`;
     throw new VendorError('transient', code, detail, undefined, `${where}: ${detail}`);
   }
-  const text = await response.text();
   if (response.status >= 500) {
     throw new VendorError('transient', `http_${response.status}`, text.slice(0, 200) || response.statusText, retryAfterHeaderMs(response.headers), `${where}: HTTP ${response.status}`);
   }
