@@ -1,0 +1,82 @@
+// Bearer-token authentication for every /api/v1 route (unless its config says `public: true`),
+// and `requireRole(...)` to authorise a route. Admin may always act.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiTokens, TokenRole } from '../db/repos/api-tokens';
+import { ApiError } from './errors';
+
+export type Role = TokenRole;
+
+export interface Actor {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** who is calling; set by authentication before any non-public /api/v1 route runs */
+    actor: Actor;
+  }
+  interface FastifyContextConfig {
+    /** skip bearer-token authentication (health checks, vendor webhooks that carry their own signature) */
+    public?: boolean;
+  }
+}
+
+/** Role groups the routes use; admin is implicitly in all of them. */
+export const readers: Role[] = ['operator', 'approver'];
+export const hubWriters: Role[] = ['operator'];
+
+export const bootstrapActor: Actor = { id: 'bootstrap-admin', name: 'bootstrap-admin', role: 'admin' };
+
+/** The audit-log actor for a request: `bootstrap-admin`, or `token:<name>:<id>`. */
+export function auditActor(actor: Actor): string {
+  return actor.id === bootstrapActor.id ? bootstrapActor.id : `token:${actor.name}:${actor.id}`;
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+export interface AuthOptions {
+  tokens: Pick<ApiTokens, 'verify'>;
+  /** SYNC_CENTER_ADMIN_TOKEN: accepted as role admin, actor `bootstrap-admin` */
+  adminToken?: string;
+}
+
+/** Adds the authenticating onRequest hook to `app` (and so to every route registered inside it). */
+export function installAuthentication(app: FastifyInstance, options: AuthOptions): void {
+  // Compare digests in constant time so the bootstrap token cannot be guessed byte by byte.
+  const adminDigest = options.adminToken ? sha256(options.adminToken) : undefined;
+  if (!app.hasRequestDecorator('actor')) app.decorateRequest('actor', null as unknown as Actor);
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config?.public) return;
+    const token = bearerToken(request);
+    if (!token) throw new ApiError(401, 'unauthorized', 'a bearer token is required');
+    if (adminDigest && timingSafeEqual(sha256(token), adminDigest)) {
+      request.actor = bootstrapActor;
+      return;
+    }
+    const identity = await options.tokens.verify(token);
+    if (!identity) throw new ApiError(401, 'unauthorized', 'unknown token');
+    request.actor = identity;
+  });
+}
+
+/** A hook (use as onRequest or preHandler) that lets admin and the given roles through, else 403. */
+export function requireRole(...roles: Role[]) {
+  return async function checkRole(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const actor = request.actor as Actor | null;
+    if (!actor) throw new ApiError(401, 'unauthorized', 'a bearer token is required');
+    if (actor.role !== 'admin' && !roles.includes(actor.role)) {
+      throw new ApiError(403, 'forbidden', `role ${actor.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`);
+    }
+  };
+}

@@ -1,0 +1,71 @@
+// Hub users: read for every role, write and offboard for admin and operator.
+import { z } from 'zod';
+import { auditActor, hubWriters, readers, requireRole } from '../auth';
+import { ErrorBody, errorResponses } from '../errors';
+import { CreateUserBody, IdParams, UpdateUserBody, UserBody, UserListQuery, pageOf } from '../schemas';
+import type { ApiRoutePlugin } from '../server';
+
+export const userRoutes: ApiRoutePlugin = async (app, { services: { hub } }) => {
+  const tags = ['hub users'];
+  const read = requireRole(...readers);
+  const write = requireRole(...hubWriters);
+
+  app.get(
+    '/users',
+    { onRequest: read, schema: { tags, summary: 'List users', querystring: UserListQuery, response: { 200: pageOf(UserBody), ...errorResponses } } },
+    async (request) => hub.listUsers(request.query),
+  );
+
+  app.post(
+    '/users',
+    { onRequest: write, schema: { tags, summary: 'Create a user', body: CreateUserBody, response: { 201: UserBody, 409: ErrorBody, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send(await hub.createUser(request.body, auditActor(request.actor))),
+  );
+
+  app.get(
+    '/users/:id',
+    { onRequest: read, schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: UserBody, 404: ErrorBody, ...errorResponses } } },
+    async (request) => hub.getUser(request.params.id),
+  );
+
+  app.patch(
+    '/users/:id',
+    {
+      onRequest: write,
+      schema: {
+        tags,
+        summary: 'Change fields, departments or manager (null clears a field)',
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: UserBody, 404: ErrorBody, 409: ErrorBody, ...errorResponses },
+      },
+    },
+    async (request) => hub.updateUser(request.params.id, request.body, auditActor(request.actor)),
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      onRequest: write,
+      schema: {
+        tags,
+        summary: 'Delete a user (409 while they manage someone or lead a department)',
+        params: IdParams,
+        response: { 204: z.null().describe('deleted'), 404: ErrorBody, 409: ErrorBody, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await hub.deleteUser(request.params.id, auditActor(request.actor));
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/users/:id/offboard',
+    {
+      onRequest: write,
+      schema: { tags, summary: 'Disable the user (idempotent)', params: IdParams, response: { 200: UserBody, 404: ErrorBody, ...errorResponses } },
+    },
+    async (request) => hub.offboard(request.params.id, auditActor(request.actor)),
+  );
+};

@@ -1,0 +1,97 @@
+// The REST API (v1): Fastify with zod schemas on every route, OpenAPI at /docs, bearer-token auth.
+// To add a resource: write a plugin typed `ApiRoutePlugin` under api/routes/ and append it to
+// `apiRoutePlugins` (or pass it to `registerRoutes`); it is mounted under /api/v1 behind authentication.
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ChangeEvent } from '../engine/model';
+import type { Database } from '../db/client';
+import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
+import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
+import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory';
+import { installAuthentication } from './auth';
+import { installErrorHandling } from './errors';
+import { departmentRoutes } from './routes/departments';
+import { healthRoutes } from './routes/health';
+import { tokenRoutes } from './routes/tokens';
+import { userRoutes } from './routes/users';
+
+export interface ApiDeps {
+  database: Database;
+  /** SYNC_CENTER_ADMIN_TOKEN bootstrap: accepted as role admin, actor 'bootstrap-admin' */
+  adminToken?: string;
+  /** throws when Temporal is unreachable */
+  checkTemporal: () => Promise<void>;
+  onHubChange?: (events: ChangeEvent[]) => void | Promise<void>;
+  /** fastify logger option; default false */
+  logger?: boolean | object;
+}
+
+/** What route plugins get: the deps as given and the repositories built from them once. */
+export interface ApiServices {
+  hub: HubDirectory;
+  tokens: ApiTokens;
+  audit: AuditLog;
+}
+
+export interface ApiRouteOptions {
+  deps: ApiDeps;
+  services: ApiServices;
+}
+
+export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
+
+export const apiPrefix = '/api/v1';
+
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, departmentRoutes, userRoutes, tokenRoutes];
+
+// Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
+const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];
+
+export function loggerOption(logger: ApiDeps['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] } };
+  const extra = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
+  return { ...base, redact: { paths: [...redactedPaths, ...extra], censor: '[redacted]' } };
+}
+
+/** Mounts `plugins` under /api/v1 in one scope that authenticates every non-public route. */
+export async function registerRoutes(app: FastifyInstance, plugins: ApiRoutePlugin[], options: ApiRouteOptions): Promise<void> {
+  await app.register(
+    async (scope) => {
+      installAuthentication(scope, { tokens: options.services.tokens, adminToken: options.deps.adminToken });
+      for (const plugin of plugins) await scope.register(plugin, options);
+    },
+    { prefix: apiPrefix },
+  );
+}
+
+export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRoutePlugins): Promise<FastifyInstance> {
+  const app = Fastify({ logger: loggerOption(deps.logger) });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  const db = deps.database.db;
+  const services: ApiServices = {
+    hub: createHubDirectory(db, {
+      onChange: deps.onHubChange,
+      onChangeError: (err, events) => app.log.error({ err, events: events.length }, 'hub change listener failed'),
+    }),
+    tokens: createApiTokens(db),
+    audit: createAuditLog(db),
+  };
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Sync Center API', version: '1.0.0', description: 'Hub directory, sync tasks, runs and approvals.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await registerRoutes(app, plugins, { deps, services });
+  return app;
+}

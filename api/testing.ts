@@ -1,0 +1,47 @@
+// Test support: an API over a test database, and tokens for each role.
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { Database } from '../db/client';
+import type { ChangeEvent } from '../engine/model';
+import { createApiTokens, type TokenRole } from '../db/repos/api-tokens';
+import { buildApi, type ApiDeps } from './server';
+
+// fastify.inject loads light-my-request, which require()s the ESM-only `cookie` 2.x; Node can, jest's
+// module runtime cannot. It only uses stringifySetCookie (for the `cookies` inject option), so a
+// CommonJS stand-in is enough. Fastify loads light-my-request lazily, after this mock is in place.
+jest.mock('cookie', () => ({
+  stringifySetCookie: ({ name, value }: { name: string; value: string }) => `${name}=${encodeURIComponent(value)}`,
+}));
+
+export const testAdminToken = 'bootstrap-secret-for-tests';
+
+export interface TestApi {
+  app: FastifyInstance;
+  /** a bearer token per role, created through the repository */
+  tokens: Record<TokenRole, string>;
+  hubEvents: ChangeEvent[];
+  /** inject with `Authorization: Bearer <token of role>` (the bootstrap token for 'bootstrap') */
+  as(role: TokenRole | 'bootstrap', options: InjectOptions): ReturnType<FastifyInstance['inject']>;
+}
+
+export async function startTestApi(database: Database, overrides: Partial<ApiDeps> = {}): Promise<TestApi> {
+  const hubEvents: ChangeEvent[] = [];
+  const app = await buildApi({
+    database,
+    adminToken: testAdminToken,
+    checkTemporal: async () => undefined,
+    onHubChange: (events) => void hubEvents.push(...events),
+    ...overrides,
+  });
+  const repo = createApiTokens(database.db);
+  const tokens = {} as Record<TokenRole, string>;
+  for (const role of ['admin', 'operator', 'approver'] as const) tokens[role] = (await repo.create({ name: `test-${role}`, role }, 'test-setup')).token;
+  return {
+    app,
+    tokens,
+    hubEvents,
+    as(role, options) {
+      const token = role === 'bootstrap' ? testAdminToken : tokens[role];
+      return app.inject({ ...options, headers: { ...options.headers, authorization: `Bearer ${token}` } });
+    },
+  };
+}
