@@ -1,35 +1,26 @@
 /** syncRunWorkflow on the real Temporal dev server, with in-memory activities. */
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startLocalTemporal } from '../test/support/temporal';
 import { approvalWorkflowId, progressQuery, runWorkflowId } from './definitions';
 import { syncRunWorkflow } from './sync-run';
 import { createInMemoryActivities, eventually, type InMemoryActivities } from './testing/in-memory-activities';
+import { bundleSyncWorkflows, withWorker as runWithWorker } from './testing/workers';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
-let sequence = 0;
 
 beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([startLocalTemporal(), bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: quietLogger() })]);
+  [env, workflowBundle] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows()]);
 }, 120000);
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-function quietLogger() {
-  const noop = () => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-}
-
-async function withWorker<T>(memory: InMemoryActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `sync-run-test-${process.pid}-${++sequence}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: memory.activities });
-  return worker.runUntil(body(taskQueue));
-}
+const withWorker = <T>(memory: InMemoryActivities, body: (taskQueue: string) => Promise<T>) => runWithWorker(env, workflowBundle, memory, body);
 
 const ok = (succeeded: number) => ({ succeeded, failed: 0, skipped: 0 });
 

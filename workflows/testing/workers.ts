@@ -1,0 +1,25 @@
+/** Runs test bodies against a worker with in-memory activities on its own task queue. */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { InMemoryActivities } from './in-memory-activities';
+
+let sequence = 0;
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+/** Bundle once per test file: bundling takes seconds, and every worker of the file shares it. */
+export function bundleSyncWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../index'), logger: quietLogger });
+}
+
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  workflowBundle: WorkflowBundleWithSourceMap,
+  memory: InMemoryActivities,
+  body: (taskQueue: string) => Promise<T>,
+): Promise<T> {
+  const taskQueue = `sync-test-${process.pid}-${++sequence}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: memory.activities });
+  return worker.runUntil(body(taskQueue));
+}
