@@ -1,0 +1,55 @@
+// Wires the REST API to this process's database and Temporal, and listens. The one place where
+// ApiDeps are assembled, for both `start` and `api`.
+import { Connection } from '@temporalio/client';
+import type { Database } from '../db/client';
+import { buildApi } from '../api/server';
+import { checkTemporal } from './temporal-health';
+
+export interface ApiServerOptions {
+  database: Database;
+  adminToken?: string;
+  temporalAddress: string;
+  namespace: string;
+  host: string;
+  port: number;
+  /** fastify logger option; `start` keeps it to warnings */
+  logger?: boolean | object;
+}
+
+export interface RunningApiServer {
+  url: string;
+  docsUrl: string;
+  healthUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  // Lazy: the API comes up even while Temporal is down, and /healthz says so.
+  const temporal = Connection.lazy({ address: options.temporalAddress });
+  const app = await buildApi({
+    database: options.database,
+    adminToken: options.adminToken,
+    checkTemporal: () => checkTemporal(temporal, options.namespace),
+    logger: options.logger ?? { level: 'warn' },
+  });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await app.close();
+    await temporal.close();
+    throw new Error(`the API could not listen on ${options.host}:${options.port}: ${(err as Error).message}`);
+  }
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${options.port}`;
+  // DESIGN.md puts health at /healthz; follow wherever the API actually mounts it.
+  const healthPath = app.hasRoute({ method: 'GET', url: '/healthz' }) ? '/healthz' : '/api/v1/healthz';
+  return {
+    url,
+    docsUrl: `${url}/docs`,
+    healthUrl: `${url}${healthPath}`,
+    async close() {
+      await app.close();
+      await temporal.close();
+    },
+  };
+}
