@@ -1,0 +1,221 @@
+// A sync task's configuration (DESIGN.md, "Public REST API"): zod schema with documented defaults,
+// whole-body validation with errors naming the field, PATCH merge, and secrets kept separable.
+import { z } from 'zod';
+import type { ConnectorCapabilities } from '../connectors/types';
+import { compileFieldMapping, FieldMappingEntry, FieldMappingError } from './field-mapping';
+import { matchKeys } from './plan-types';
+import { TaskSchedule } from './schedule';
+import { connectorKinds, defaultFieldMapping, fallbackIdentifyingSettings } from './task-config-kinds';
+
+export const TaskDirection = z.enum(['upstream', 'downstream']);
+export type TaskDirection = z.infer<typeof TaskDirection>;
+
+const knownKinds = Object.keys(connectorKinds);
+
+export const TaskConnector = z.strictObject({
+  kind: z.string().refine((k) => knownKinds.includes(k), { error: `unknown connector kind; use one of ${knownKinds.join(', ')}` }),
+  /** plain settings (base URL, corp id, file path …); returned by the API */
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /** credentials; stored encrypted, never returned, never logged (see splitSecrets) */
+  secrets: z.record(z.string(), z.string().min(1)).default({}),
+});
+
+/** Downstream only. Both lists empty (the default) = the whole hub, as engine/scope.ts reads it. */
+export const TaskScope = z.strictObject({
+  departmentIds: z.array(z.string().min(1)).default([]),
+  userIds: z.array(z.string().min(1)).default([]),
+  includeNewUsers: z.boolean().default(true),
+});
+
+export const MatchRules = z
+  .array(z.enum(matchKeys))
+  .min(1, 'needs at least one match key')
+  .refine((keys) => new Set(keys).size === keys.length, 'lists a match key more than once');
+
+export const TaskTriggers = z.strictObject({
+  /** a task can always be run by hand */
+  manual: z.literal(true).default(true),
+  schedule: TaskSchedule.optional(),
+  realtime: z.boolean().default(false),
+});
+
+/** `always` stages every delete; `threshold` stages only when a run deletes at least minCount or minPercent of the target. */
+export const DeletionProtection = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('always') }),
+  z
+    .strictObject({
+      mode: z.literal('threshold'),
+      minCount: z.number().int().min(1).optional(),
+      minPercent: z.number().gt(0).max(100).optional(),
+    })
+    .refine((p) => p.minCount !== undefined || p.minPercent !== undefined, { error: 'give minCount and/or minPercent', path: ['minCount'] }),
+]);
+
+/** Defaults: scope whole hub (downstream), fieldMapping per connector kind, matchRules employeeNumber→email→mobile,
+ *  offboarding disable, triggers manual only, deletionProtection always, guard 20 %, debounce 1000 ms, enabled. */
+export const TaskConfigSchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  direction: TaskDirection,
+  connector: TaskConnector,
+  scope: TaskScope.optional(),
+  fieldMapping: z.array(FieldMappingEntry).optional(),
+  matchRules: MatchRules.default(['employeeNumber', 'email', 'mobile']),
+  offboarding: z.enum(['disable', 'delete']).default('disable'),
+  triggers: TaskTriggers.default({ manual: true, realtime: false }),
+  deletionProtection: DeletionProtection.default({ mode: 'always' }),
+  /** a run that would disable more than this share of the target's accounts holds those disables for approval */
+  massOffboardingGuard: z.strictObject({ maxDisablePercent: z.number().min(0).max(100) }).default({ maxDisablePercent: 20 }),
+  /** real-time events for the same task arriving within this window make one run */
+  realtimeDebounceMs: z.number().int().min(0).max(600_000).default(1000),
+  enabled: z.boolean().default(true),
+});
+
+type ParsedBody = z.output<typeof TaskConfigSchema>;
+export type TaskConfig = Omit<ParsedBody, 'fieldMapping'> & { fieldMapping: FieldMappingEntry[] };
+export type TaskConfigInput = z.input<typeof TaskConfigSchema>;
+export type PublicTaskConfig = Omit<TaskConfig, 'connector'> & { connector: Omit<TaskConfig['connector'], 'secrets'> };
+
+export interface TaskConfigIssue {
+  /** dotted path into the body, e.g. "triggers.schedule.at", "fieldMapping.1.expression" */
+  field: string;
+  message: string;
+}
+
+/** A refused configuration: every issue names its field; nothing here ever contains a secret's value. */
+export class TaskConfigError extends Error {
+  override readonly name = 'TaskConfigError';
+  constructor(readonly issues: TaskConfigIssue[]) {
+    super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  }
+}
+
+export interface TaskConfigOptions {
+  /** the connector's declared capabilities when the caller can build it (api/ can; engine/ must not import connectors) */
+  capabilitiesOf?: (kind: string) => Pick<ConnectorCapabilities, 'write' | 'realtimeEvents'> | undefined;
+}
+
+function joinPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(body)' : path.map(String).join('.');
+}
+
+/** Flattens zod issues; for a union, the branch the body came closest to explains the error. */
+function toIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): TaskConfigIssue[] {
+  return issues.flatMap((issue): TaskConfigIssue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: joinPath([...path, key]), message: 'unknown field' }));
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+      return toIssues(closest, path);
+    }
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    return [{ field: joinPath(path), message: missing ? 'is required' : issue.message }];
+  });
+}
+
+/** Validates a whole task body (create, or the merged result of a PATCH). Throws TaskConfigError. */
+export function parseTaskConfig(body: unknown, options: TaskConfigOptions = {}): TaskConfig {
+  const parsed = TaskConfigSchema.safeParse(body);
+  if (!parsed.success) throw new TaskConfigError(toIssues(parsed.error.issues));
+  const config = parsed.data;
+  const issues: TaskConfigIssue[] = [];
+  const kind = config.connector.kind;
+  const capabilities = options.capabilitiesOf?.(kind) ?? connectorKinds[kind];
+
+  if (config.direction === 'upstream' && config.scope !== undefined) {
+    issues.push({ field: 'scope', message: 'only a downstream task has a scope (an upstream task reads the whole source)' });
+  }
+  if (config.direction === 'downstream' && !capabilities.write) {
+    issues.push({ field: 'direction', message: `a ${kind} connector is read-only, so it can only be upstream` });
+  }
+  if (config.direction === 'upstream' && config.triggers.realtime && !capabilities.realtimeEvents) {
+    issues.push({ field: 'triggers.realtime', message: `a ${kind} source sends no change events; use a schedule` });
+  }
+
+  const fieldMapping = config.fieldMapping ?? defaultFieldMapping(kind);
+  try {
+    compileFieldMapping(fieldMapping);
+  } catch (error) {
+    if (!(error instanceof FieldMappingError)) throw error;
+    issues.push({ field: error.field, message: error.message.slice(error.field.length + 2) });
+  }
+  if (issues.length > 0) throw new TaskConfigError(issues);
+
+  return {
+    ...config,
+    ...(config.direction === 'downstream' ? { scope: config.scope ?? { departmentIds: [], userIds: [], includeNewUsers: true } } : {}),
+    fieldMapping,
+  };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** RFC 7396 merge: objects merge key by key, null removes a key, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown, path: string, replaceWhole: ReadonlySet<string>): unknown {
+  if (!isPlainObject(patch) || !isPlainObject(target) || replaceWhole.has(path)) return patch;
+  const out: Record<string, unknown> = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value, path === '' ? key : `${path}.${key}`, replaceWhole);
+  }
+  return out;
+}
+
+/**
+ * Applies a PATCH body to a stored configuration (with its secrets re-attached: a patch may rotate
+ * one secret and keep the others) and validates the result as a whole. A schedule or deletion
+ * protection in the patch replaces the old one; a new connector kind replaces the whole connector.
+ */
+export function parseTaskConfigPatch(existing: TaskConfig, patch: unknown, options: TaskConfigOptions = {}): TaskConfig {
+  if (!isPlainObject(patch)) throw new TaskConfigError([{ field: '(body)', message: 'a PATCH body must be a JSON object' }]);
+  const replaceWhole = new Set(['triggers.schedule', 'deletionProtection']);
+  const newKind = isPlainObject(patch.connector) ? patch.connector.kind : undefined;
+  if (newKind !== undefined && newKind !== existing.connector.kind) replaceWhole.add('connector');
+  return parseTaskConfig(mergePatch(existing, patch, '', replaceWhole), options);
+}
+
+/** Separates credentials so the API can store them encrypted and return only the public part. */
+export function splitSecrets(config: TaskConfig): { publicConfig: PublicTaskConfig; secrets: Record<string, string> } {
+  const { secrets, ...connector } = config.connector;
+  return { publicConfig: { ...config, connector }, secrets: { ...secrets } };
+}
+
+/** The inverse of splitSecrets, for the worker and for PATCH. */
+export function withSecrets(publicConfig: PublicTaskConfig, secrets: Record<string, string>): TaskConfig {
+  return { ...publicConfig, connector: { ...publicConfig.connector, secrets: { ...secrets } } };
+}
+
+function normalizeSetting(key: string, value: unknown): string {
+  const text = typeof value === 'string' ? value.trim() : JSON.stringify(value);
+  // The same tenant may be written with another case or a trailing slash.
+  return key === 'baseUrl' || key === 'url' ? text.toLowerCase().replace(/\/+$/, '') : text;
+}
+
+/** Which app a connector points at: its kind and identifying settings (never its secrets). */
+export function connectorIdentity(connector: Pick<TaskConfig['connector'], 'kind' | 'settings'>): string {
+  const keys = connectorKinds[connector.kind]?.identifyingSettings ?? [];
+  const present = keys.filter((k) => connector.settings[k] !== undefined);
+  // Without the usual identifiers, fall back to the endpoint; with nothing at all, the kind alone decides.
+  const used = present.length > 0 ? present : fallbackIdentifyingSettings.filter((k) => connector.settings[k] !== undefined);
+  return JSON.stringify([connector.kind, ...used.map((k) => [k, normalizeSetting(k, connector.settings[k])])]);
+}
+
+export interface ExistingTask {
+  id: string;
+  name: string;
+  direction: TaskDirection;
+  connector: Pick<TaskConfig['connector'], 'kind' | 'settings'>;
+}
+
+/** One app is never both upstream and downstream of the hub. `selfId` skips the task being edited. */
+export function checkNoUpDownConflict(config: Pick<TaskConfig, 'direction' | 'connector'>, existingTasks: readonly ExistingTask[], selfId?: string): void {
+  const identity = connectorIdentity(config.connector);
+  const clash = existingTasks.find((t) => t.id !== selfId && t.direction !== config.direction && connectorIdentity(t.connector) === identity);
+  if (clash !== undefined) {
+    throw new TaskConfigError([
+      {
+        field: 'connector',
+        message: `this ${config.connector.kind} app is already ${clash.direction} in task "${clash.name}"; one app cannot be both upstream and downstream of the hub`,
+      },
+    ]);
+  }
+}
