@@ -49,7 +49,7 @@ export const DeletionProtection = z.discriminatedUnion('mode', [
       minPercent: z.number().gt(0).max(100).optional(),
     })
     .refine((p) => p.minCount !== undefined || p.minPercent !== undefined, { error: 'give minCount and/or minPercent', path: ['minCount'] }),
-]);
+], { error: 'mode must be "always" or "threshold"' });
 
 /** Defaults: scope whole hub (downstream), fieldMapping per connector kind, matchRules employeeNumber→email→mobile,
  *  offboarding disable, triggers manual only, deletionProtection always, guard 20 %, debounce 1000 ms, enabled. */
