@@ -32,6 +32,7 @@ function parseXmlRoot(text: string): Record<string, unknown> {
     throw new CallbackVerificationError('malformed', 'callback body is not XML');
   }
   const root = (parsed as { xml?: unknown } | undefined)?.xml;
+  if (root === '') return {}; // <xml></xml>
   if (typeof root !== 'object' || root === null) throw new CallbackVerificationError('malformed', 'callback body has no <xml> root');
   return root as Record<string, unknown>;
 }
