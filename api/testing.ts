@@ -1,5 +1,5 @@
 // Test support: an API over a test database, and tokens for each role.
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../db/client';
 import type { ChangeEvent } from '../engine/model';
 import { createApiTokens, type TokenRole } from '../db/repos/api-tokens';
@@ -20,7 +20,7 @@ export interface TestApi {
   tokens: Record<TokenRole, string>;
   hubEvents: ChangeEvent[];
   /** inject with `Authorization: Bearer <token of role>` (the bootstrap token for 'bootstrap') */
-  as(role: TokenRole | 'bootstrap', options: InjectOptions): ReturnType<FastifyInstance['inject']>;
+  as(role: TokenRole | 'bootstrap', options: InjectOptions): Promise<LightMyRequestResponse>;
 }
 
 export async function startTestApi(database: Database, overrides: Partial<ApiDeps> = {}): Promise<TestApi> {
