@@ -1,0 +1,213 @@
+import {
+  checkNoUpDownConflict,
+  parseTaskConfig,
+  parseTaskConfigPatch,
+  splitSecrets,
+  TaskConfigError,
+  withSecrets,
+  type ExistingTask,
+  type TaskConfigIssue,
+} from './task-config';
+import { defaultFieldMapping } from './task-config-kinds';
+
+const designExample = {
+  name: 'Hub to WeCom',
+  direction: 'downstream',
+  connector: {
+    kind: 'wecom',
+    settings: { baseUrl: 'http://127.0.0.1:18081/cgi-bin', corpId: 'ww0001' },
+    secrets: { corpSecret: 'corp-secret-value' },
+  },
+  scope: { departmentIds: ['d1'], userIds: [], includeNewUsers: true },
+  fieldMapping: [
+    { target: 'title', source: 'title' },
+    { target: 'email', expression: '$lowercase(email)' },
+  ],
+  matchRules: ['employeeNumber', 'email', 'mobile'],
+  offboarding: 'disable',
+  triggers: { manual: true, schedule: { every: 'daily', at: '02:00', timezone: 'Asia/Shanghai' }, realtime: false },
+  deletionProtection: { mode: 'always' },
+  enabled: true,
+};
+
+const minimal = { name: 'Hub to WeCom', direction: 'downstream', connector: { kind: 'wecom', settings: { corpId: 'ww0001' } } };
+const hrUpstream = { name: 'HR export', direction: 'upstream', connector: { kind: 'csv', settings: { path: '/data/hr.csv' } } };
+
+function refusal(body: unknown): TaskConfigIssue[] {
+  try {
+    parseTaskConfig(body);
+  } catch (error) {
+    if (error instanceof TaskConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('accepted a body that should be refused');
+}
+
+describe('parseTaskConfig', () => {
+  it('accepts the DESIGN.md example as written', () => {
+    const config = parseTaskConfig(designExample);
+    expect(config).toMatchObject({ ...designExample, massOffboardingGuard: { maxDisablePercent: 20 }, realtimeDebounceMs: 1000 });
+  });
+
+  it('fills the documented defaults', () => {
+    expect(parseTaskConfig(minimal)).toEqual({
+      ...minimal,
+      connector: { kind: 'wecom', settings: { corpId: 'ww0001' }, secrets: {} },
+      scope: { departmentIds: [], userIds: [], includeNewUsers: true },
+      fieldMapping: defaultFieldMapping('wecom'),
+      matchRules: ['employeeNumber', 'email', 'mobile'],
+      offboarding: 'disable',
+      triggers: { manual: true, realtime: false },
+      deletionProtection: { mode: 'always' },
+      massOffboardingGuard: { maxDisablePercent: 20 },
+      realtimeDebounceMs: 1000,
+      enabled: true,
+    });
+    // An upstream task has no scope at all.
+    expect(parseTaskConfig(hrUpstream)).not.toHaveProperty('scope');
+  });
+
+  it('pre-fills a per-kind mapping that the field-mapping engine compiles', () => {
+    expect(defaultFieldMapping('wecom')).toContainEqual({ target: 'title', source: 'title' });
+    expect(parseTaskConfig(hrUpstream).fieldMapping).toEqual(defaultFieldMapping('csv'));
+  });
+
+  it('accepts a cron schedule and a threshold deletion protection', () => {
+    const config = parseTaskConfig({
+      ...minimal,
+      triggers: { schedule: { cron: '30 1 * * 1-5' } },
+      deletionProtection: { mode: 'threshold', minPercent: 5 },
+    });
+    expect(config.triggers).toEqual({ manual: true, realtime: false, schedule: { cron: '30 1 * * 1-5', timezone: 'UTC' } });
+    expect(config.deletionProtection).toEqual({ mode: 'threshold', minPercent: 5 });
+  });
+
+  it.each<[string, unknown, TaskConfigIssue]>([
+    ['an unknown top-level field', { ...minimal, colour: 'red' }, { field: 'colour', message: 'unknown field' }],
+    ['an unknown nested field', { ...minimal, triggers: { manual: true, hourly: true } }, { field: 'triggers.hourly', message: 'unknown field' }],
+    ['a missing name', { ...minimal, name: undefined }, { field: 'name', message: 'is required' }],
+    ['a bad direction', { ...minimal, direction: 'sideways' }, { field: 'direction', message: expect.stringContaining('upstream') }],
+    ['an unknown connector kind', { ...minimal, connector: { kind: 'fax' } }, { field: 'connector.kind', message: expect.stringContaining('unknown connector kind') }],
+    [
+      'an expression that does not compile',
+      { ...minimal, fieldMapping: [{ target: 'email', expression: '$lowercase(' }] },
+      { field: 'fieldMapping.0.expression', message: expect.stringContaining('does not compile') },
+    ],
+    ['a mapping to an unknown field', { ...minimal, fieldMapping: [{ target: 'position', source: 'title' }] }, { field: 'fieldMapping.0.target', message: expect.stringContaining('unknown field') }],
+    ['a mapping entry with neither source nor expression', { ...minimal, fieldMapping: [{ target: 'email' }] }, { field: 'fieldMapping.0.source', message: 'is required' }],
+    ['empty match rules', { ...minimal, matchRules: [] }, { field: 'matchRules', message: 'needs at least one match key' }],
+    ['a repeated match rule', { ...minimal, matchRules: ['email', 'email'] }, { field: 'matchRules', message: 'lists a match key more than once' }],
+    ['an unknown match rule', { ...minimal, matchRules: ['email', 'badge'] }, { field: 'matchRules.1', message: expect.stringContaining('employeeNumber') }],
+    ['a bad offboarding policy', { ...minimal, offboarding: 'archive' }, { field: 'offboarding', message: expect.stringContaining('disable') }],
+    ['a bad schedule time', { ...minimal, triggers: { schedule: { every: 'daily', at: '25:00' } } }, { field: 'triggers.schedule.at', message: expect.stringContaining('HH:MM') }],
+    ['a bad time zone', { ...minimal, triggers: { schedule: { every: 'daily', at: '02:00', timezone: 'Asia/Atlantis' } } }, { field: 'triggers.schedule.timezone', message: expect.stringContaining('unknown time zone') }],
+    ['a bad cron', { ...minimal, triggers: { schedule: { cron: 'every day' } } }, { field: 'triggers.schedule.cron', message: expect.stringContaining('5 fields') }],
+    ['a schedule mixing every and cron', { ...minimal, triggers: { schedule: { every: 'daily', cron: '0 2 * * *' } } }, { field: 'triggers.schedule.cron', message: 'unknown field' }],
+    ['manual switched off', { ...minimal, triggers: { manual: false } }, { field: 'triggers.manual', message: expect.any(String) }],
+    ['a threshold with no limit', { ...minimal, deletionProtection: { mode: 'threshold' } }, { field: 'deletionProtection.minCount', message: 'give minCount and/or minPercent' }],
+    ['an unknown protection mode', { ...minimal, deletionProtection: { mode: 'never' } }, { field: 'deletionProtection.mode', message: 'mode must be "always" or "threshold"' }],
+    ['a guard above 100 %', { ...minimal, massOffboardingGuard: { maxDisablePercent: 150 } }, { field: 'massOffboardingGuard.maxDisablePercent', message: expect.any(String) }],
+    ['an upstream task with a scope', { ...hrUpstream, scope: { departmentIds: ['d1'] } }, { field: 'scope', message: expect.stringContaining('only a downstream task') }],
+    ['csv as downstream', { ...hrUpstream, direction: 'downstream' }, { field: 'direction', message: 'a csv connector is read-only, so it can only be upstream' }],
+    ['real time from a csv source', { ...hrUpstream, triggers: { realtime: true } }, { field: 'triggers.realtime', message: expect.stringContaining('no change events') }],
+    ['a non-object body', 'not json', { field: '(body)', message: expect.any(String) }],
+  ])('refuses %s, naming the field', (_label, body, issue) => {
+    expect(refusal(body)).toContainEqual(issue);
+  });
+
+  it('reports every unknown key by name, and never echoes a secret', () => {
+    const issues = refusal({ ...designExample, extra: 1, connector: { ...designExample.connector, token: 'x', secrets: { corpSecret: 42 } } });
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['extra', 'connector.token', 'connector.secrets.corpSecret']));
+    const withSecret = refusal({ ...designExample, matchRules: [] });
+    expect(JSON.stringify(withSecret)).not.toContain('corp-secret-value');
+  });
+
+  it('takes write capability from the connector when the caller provides it', () => {
+    const capabilitiesOf = () => ({ write: false, realtimeEvents: false });
+    expect(() => parseTaskConfig(minimal, { capabilitiesOf })).toThrow(/direction: a wecom connector is read-only/);
+  });
+});
+
+describe('parseTaskConfigPatch', () => {
+  const existing = parseTaskConfig(designExample);
+
+  it('merges objects key by key and re-validates the whole', () => {
+    const patched = parseTaskConfigPatch(existing, { name: 'Renamed', triggers: { realtime: true }, connector: { secrets: { agentSecret: 'a2' } } });
+    expect(patched.name).toBe('Renamed');
+    expect(patched.triggers).toEqual({ ...existing.triggers, realtime: true });
+    expect(patched.connector.secrets).toEqual({ corpSecret: 'corp-secret-value', agentSecret: 'a2' });
+    expect(patched.connector.settings).toEqual(existing.connector.settings);
+  });
+
+  it('replaces a schedule, arrays and deletion protection wholesale; null removes', () => {
+    const patched = parseTaskConfigPatch(existing, {
+      triggers: { schedule: { cron: '0 3 * * *', timezone: 'Asia/Shanghai' } },
+      matchRules: ['email'],
+      deletionProtection: { mode: 'threshold', minCount: 10 },
+    });
+    expect(patched.triggers.schedule).toEqual({ cron: '0 3 * * *', timezone: 'Asia/Shanghai' });
+    expect(patched.matchRules).toEqual(['email']);
+    expect(patched.deletionProtection).toEqual({ mode: 'threshold', minCount: 10 });
+    expect(parseTaskConfigPatch(existing, { triggers: { schedule: null } }).triggers).toEqual({ manual: true, realtime: false });
+  });
+
+  it('refuses a patch that makes the whole invalid, naming the field', () => {
+    expect(() => parseTaskConfigPatch(existing, { direction: 'upstream' })).toThrow(/scope: only a downstream task/);
+    expect(() => parseTaskConfigPatch(existing, { fieldMapping: [{ target: 'email', expression: '(' }] })).toThrow(/fieldMapping\.0\.expression/);
+    expect(() => parseTaskConfigPatch(existing, [1])).toThrow(TaskConfigError);
+  });
+
+  it('replaces the whole connector when the kind changes', () => {
+    const patched = parseTaskConfigPatch(existing, { connector: { kind: 'feishu', settings: { appId: 'cli_1' } } });
+    expect(patched.connector).toEqual({ kind: 'feishu', settings: { appId: 'cli_1' }, secrets: {} });
+  });
+});
+
+describe('splitSecrets', () => {
+  it('keeps credentials out of the public part and can put them back', () => {
+    const config = parseTaskConfig(designExample);
+    const { publicConfig, secrets } = splitSecrets(config);
+    expect(secrets).toEqual({ corpSecret: 'corp-secret-value' });
+    expect(JSON.stringify(publicConfig)).not.toContain('corp-secret-value');
+    expect(publicConfig.connector).toEqual({ kind: 'wecom', settings: designExample.connector.settings });
+    expect(withSecrets(publicConfig, secrets)).toEqual(config);
+  });
+});
+
+describe('checkNoUpDownConflict', () => {
+  const wecomUpstream: ExistingTask = {
+    id: 't-up',
+    name: 'WeCom to hub',
+    direction: 'upstream',
+    connector: { kind: 'wecom', settings: { corpId: 'ww0001', baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin' } },
+  };
+
+  it('refuses the same app downstream when it is already upstream, naming the connector', () => {
+    const config = parseTaskConfig(designExample);
+    expect(() => checkNoUpDownConflict(config, [wecomUpstream])).toThrow(TaskConfigError);
+    try {
+      checkNoUpDownConflict(config, [wecomUpstream]);
+    } catch (error) {
+      expect((error as TaskConfigError).issues).toEqual([{ field: 'connector', message: expect.stringContaining('already upstream in task "WeCom to hub"') }]);
+    }
+  });
+
+  it('allows another tenant, the same direction, and the task being edited', () => {
+    const config = parseTaskConfig(designExample);
+    expect(() => checkNoUpDownConflict(config, [{ ...wecomUpstream, connector: { kind: 'wecom', settings: { corpId: 'ww0002' } } }])).not.toThrow();
+    expect(() => checkNoUpDownConflict(config, [{ ...wecomUpstream, direction: 'downstream' }])).not.toThrow();
+    expect(() => checkNoUpDownConflict(config, [wecomUpstream], 't-up')).not.toThrow();
+  });
+
+  it('compares endpoints when there is no identifying setting, ignoring case and trailing slashes', () => {
+    const scim = (direction: 'upstream' | 'downstream', baseUrl: string) => ({
+      id: `t-${direction}`,
+      name: `scim ${direction}`,
+      direction,
+      connector: { kind: 'scim', settings: { baseUrl } },
+    });
+    expect(() => checkNoUpDownConflict(scim('downstream', 'https://Api.Example.com/scim/'), [scim('upstream', 'https://api.example.com/scim')])).toThrow(
+      /connector: this scim app is already upstream/,
+    );
+  });
+});
