@@ -207,7 +207,11 @@ export interface ExistingTask {
 }
 
 /** One app is never both upstream and downstream of the hub. `selfId` skips the task being edited. */
-export function checkNoUpDownConflict(config: Pick<TaskConfig, 'direction' | 'connector'>, existingTasks: readonly ExistingTask[], selfId?: string): void {
+export function checkNoUpDownConflict(
+  config: Pick<ExistingTask, 'direction' | 'connector'>,
+  existingTasks: readonly ExistingTask[],
+  selfId?: string,
+): void {
   const identity = connectorIdentity(config.connector);
   const clash = existingTasks.find((t) => t.id !== selfId && t.direction !== config.direction && connectorIdentity(t.connector) === identity);
   if (clash !== undefined) {
