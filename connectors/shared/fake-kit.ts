@@ -8,6 +8,8 @@ export interface FakeRequest {
   method: string;
   /** the path below the vendor prefix, e.g. /department/list */
   path: string;
+  /** values of the route's :name segments, e.g. { id: 'od-1' } for /departments/:id */
+  params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   rawBody: string;
@@ -34,7 +36,7 @@ export interface FakeFaults {
 }
 
 export interface FakeVendor {
-  /** vendor API routes keyed "METHOD /path" (below the prefix) */
+  /** vendor API routes keyed "METHOD /path" below the prefix; a segment ":name" matches any one segment */
   routes: Record<string, FakeHandler>;
   /** the vendor's own rate-limit answer */
   rateLimitReply(req: FakeRequest): FakeReply;
@@ -54,7 +56,7 @@ export interface FakeServerOptions {
   /** vendor API prefix, e.g. /cgi-bin */
   prefix: string;
   vendor: FakeVendor;
-  /** per-API limit, counted per "METHOD /path" */
+  /** per-API limit, counted per route ("METHOD /path" as declared, so /users/:id is one API) */
   rateLimit: { limit: number; windowMs: number };
 }
 
@@ -127,6 +129,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
   const { vendor, prefix } = options;
   const faults: FakeFaults = { rateLimitBurst: 0, serverErrors: 0 };
   const limiter = new FakeRateLimiter(options.rateLimit.limit, options.rateLimit.windowMs);
+  const routeTable = compileRoutes(vendor.routes);
 
   const control: Record<string, (req: FakeRequest) => Promise<FakeReply> | FakeReply> = {
     'GET /__fake/state': () => json(200, vendor.state()),
@@ -150,9 +153,10 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
     const controlHandler = control[`${req.method} ${fullPath}`];
     if (controlHandler) return controlHandler(req);
     if (!fullPath.startsWith(`${prefix}/`)) return json(404, { error: `no route ${req.method} ${fullPath}` });
-    const apiReq = { ...req, path: fullPath.slice(prefix.length) };
-    const handler = vendor.routes[`${req.method} ${apiReq.path}`];
-    if (!handler) return vendor.notFoundReply?.(apiReq) ?? json(404, { error: `no route ${req.method} ${fullPath}` });
+    const apiReq: FakeRequest = { ...req, path: fullPath.slice(prefix.length) };
+    const match = matchRoute(routeTable, req.method, apiReq.path);
+    if (!match) return vendor.notFoundReply?.(apiReq) ?? json(404, { error: `no route ${req.method} ${fullPath}` });
+    apiReq.params = match.params;
     if (faults.serverErrors > 0) {
       faults.serverErrors -= 1;
       return { status: 500, body: 'injected server error', contentType: 'text/plain' };
@@ -161,8 +165,8 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
       faults.rateLimitBurst -= 1;
       return vendor.rateLimitReply(apiReq);
     }
-    if (!limiter.hit(`${req.method} ${apiReq.path}`)) return vendor.rateLimitReply(apiReq);
-    return handler(apiReq);
+    if (!limiter.hit(match.key)) return vendor.rateLimitReply(apiReq);
+    return match.handler(apiReq);
   }
 
   const server: Server = createServer((incoming, outgoing) => {
@@ -176,6 +180,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
         query: url.searchParams,
         headers: incoming.headers,
         rawBody: Buffer.concat(chunks).toString('utf8'),
+        params: {},
       };
       route(req, url.pathname)
         .catch((err: unknown) =>
@@ -208,6 +213,41 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+interface CompiledRoute {
+  key: string;
+  method: string;
+  segments: string[];
+  handler: FakeHandler;
+}
+
+function compileRoutes(routes: Record<string, FakeHandler>): CompiledRoute[] {
+  return Object.entries(routes).map(([key, handler]) => {
+    const [method, path] = key.split(' ');
+    if (!method || !path?.startsWith('/')) throw new Error(`fake route "${key}" must look like "GET /path"`);
+    return { key, method, segments: path.split('/'), handler };
+  });
+}
+
+/** Exact routes win over patterned ones, so /users/find_by_department is not /users/:id. */
+function matchRoute(routes: CompiledRoute[], method: string, path: string): { key: string; handler: FakeHandler; params: Record<string, string> } | undefined {
+  const parts = path.split('/');
+  let best: { key: string; handler: FakeHandler; params: Record<string, string>; wildcards: number } | undefined;
+  for (const route of routes) {
+    if (route.method !== method || route.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const fits = route.segments.every((segment, i) => {
+      if (segment.startsWith(':') && parts[i] !== '') {
+        params[segment.slice(1)] = decodeURIComponent(parts[i]);
+        return true;
+      }
+      return segment === parts[i];
+    });
+    const wildcards = Object.keys(params).length;
+    if (fits && (!best || wildcards < best.wildcards)) best = { key: route.key, handler: route.handler, params, wildcards };
+  }
+  return best && { key: best.key, handler: best.handler, params: best.params };
 }
 
 /** Parses a JSON control or API body; bad JSON is the caller's input error. */

@@ -7,7 +7,7 @@ import { WecomClient } from './client';
 let server: Server;
 let baseUrl: string;
 let issued = 0;
-let answer: (token: string) => Record<string, unknown>;
+let answer: (token: string, body: string) => Record<string, unknown>;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -17,7 +17,9 @@ beforeAll(async () => {
       setTimeout(() => res.end(JSON.stringify({ errcode: 0, errmsg: 'ok', access_token: `tok-${issued}-secretish`, expires_in: 7200 })), 10);
       return;
     }
-    res.end(JSON.stringify(answer(url.searchParams.get('access_token') ?? '')));
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => res.end(JSON.stringify(answer(url.searchParams.get('access_token') ?? '', body))));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cgi-bin`;
@@ -77,18 +79,11 @@ describe('WecomClient token handling', () => {
       c1: { next_cursor: '', dept_user: [{ userid: 'b', department: 2 }] },
     };
     const seen: string[] = [];
-    server.removeAllListeners('request');
-    server.on('request', (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname.endsWith('/gettoken')) return void res.end(JSON.stringify({ errcode: 0, access_token: 't', expires_in: 7200 }));
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const { cursor = '', limit } = JSON.parse(body) as { cursor?: string; limit: number };
-        seen.push(`${cursor}:${limit}`);
-        res.end(JSON.stringify({ errcode: 0, errmsg: 'ok', ...(pages[cursor] as object) }));
-      });
-    });
+    answer = (_token, body) => {
+      const { cursor = '', limit } = JSON.parse(body) as { cursor?: string; limit: number };
+      seen.push(`${cursor}:${limit}`);
+      return { errcode: 0, errmsg: 'ok', ...(pages[cursor] as object) };
+    };
     const rows = [];
     for await (const page of client().listUserIds(1)) rows.push(...page);
     expect(rows.map((r) => r.userid)).toEqual(['a', 'b']);

@@ -1,0 +1,91 @@
+import { FakeInputError, FakeTokenStore, startFakeServer, type RunningFake } from './fake-kit';
+
+// A toy vendor: enough to show what every vendor fake gets from the kit.
+let fake: RunningFake;
+let revoked = 0;
+let seeded: unknown;
+
+beforeEach(async () => {
+  revoked = 0;
+  fake = await startFakeServer({
+    prefix: '/api',
+    rateLimit: { limit: 2, windowMs: 60_000 },
+    vendor: {
+      routes: {
+        'GET /users/:id': (req) => ({ body: { route: 'one', id: req.params.id } }),
+        'GET /users/find_by_department': () => ({ body: { route: 'find' } }),
+        'POST /echo': (req) => ({ body: { got: req.rawBody } }),
+      },
+      rateLimitReply: () => ({ status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': '3' } }),
+      state: () => ({ seeded }),
+      seed: (body) => {
+        if (typeof body !== 'object' || body === null || !('users' in body)) throw new FakeInputError('seed: users is required');
+        seeded = body;
+      },
+      emit: async (body) => ({ echoed: body }),
+      revokeTokens: () => {
+        revoked += 1;
+      },
+    },
+  });
+});
+afterEach(() => fake.close());
+
+const get = async (path: string) => {
+  const res = await fetch(`${fake.url}${path}`);
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+};
+const post = async (path: string, body: unknown) => {
+  const res = await fetch(`${fake.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+describe('fake kit', () => {
+  it('routes below the prefix with :params, preferring exact routes', async () => {
+    expect(fake.baseUrl).toBe(`${fake.url}/api`);
+    expect((await get('/api/users/ou%2D7')).body).toEqual({ route: 'one', id: 'ou-7' });
+    expect((await get('/api/users/find_by_department')).body).toEqual({ route: 'find' });
+    expect((await get('/api/nothing')).status).toBe(404);
+  });
+
+  it('rate-limits per declared route with the vendor reply', async () => {
+    await get('/api/users/a');
+    await get('/api/users/b');
+    const third = await get('/api/users/c');
+    expect(third.status).toBe(429);
+    expect(third.headers.get('x-ogw-ratelimit-reset')).toBe('3');
+    expect((await get('/api/users/find_by_department')).status).toBe(200);
+  });
+
+  it('injects server errors and rate-limit bursts, then recovers; revokes tokens', async () => {
+    expect((await post('/__fake/faults', { serverErrors: 1, rateLimitBurst: 1, revokeTokens: true })).status).toBe(200);
+    expect((await fetch(`${fake.url}/api/echo`, { method: 'POST' })).status).toBe(500);
+    expect((await post('/api/echo', {})).body).toMatchObject({ code: 99991400 });
+    expect((await post('/api/echo', { a: 1 })).body).toEqual({ got: '{"a":1}' });
+    expect(revoked).toBe(1);
+  });
+
+  it('seeds, dumps state and emits through the vendor; bad control input is a 400 naming the problem', async () => {
+    expect((await post('/__fake/seed', { users: [1] })).status).toBe(200);
+    expect((await get('/__fake/state')).body).toEqual({ seeded: { users: [1] } });
+    expect(await post('/__fake/seed', { nope: true })).toEqual({ status: 400, body: { error: 'seed: users is required' } });
+    expect((await post('/__fake/emit', { x: 1 })).body).toEqual({ ok: true, response: { echoed: { x: 1 } } });
+    expect((await post('/__fake/faults', { rateLimitBurst: 'lots' })).body).toEqual({ error: 'rateLimitBurst must be a non-negative integer' });
+  });
+});
+
+describe('FakeTokenStore', () => {
+  it('issues tokens that expire and can be revoked', () => {
+    let now = 0;
+    const store = new FakeTokenStore(10, () => now);
+    const { token, expiresInSeconds } = store.issue();
+    expect(expiresInSeconds).toBe(10);
+    expect(store.check(token)).toBe('valid');
+    expect(store.check(undefined)).toBe('missing');
+    expect(store.check('forged')).toBe('unknown');
+    now = 10_000;
+    expect(store.check(token)).toBe('expired');
+    store.revokeAll();
+    expect(store.check(token)).toBe('unknown');
+  });
+});
