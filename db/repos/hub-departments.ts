@@ -131,7 +131,7 @@ export function departmentRepository(db: Db, write: HubWriter) {
       return { items: rows.map(toDepartment), total, limit, offset };
     },
 
-    /** The whole tree, parents before children is NOT guaranteed: order is by id. */
+    /** Every department, ordered by id (not tree order: callers that need top-down order sort it). */
     async listAllDepartments(): Promise<Department[]> {
       const rows = await db.select().from(hubDepartments).orderBy(asc(hubDepartments.id));
       return rows.map(toDepartment);
