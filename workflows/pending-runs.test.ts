@@ -1,0 +1,40 @@
+/** Trigger coalescing rules, as pure functions. */
+import { debounceDeadline, MAX_CHANGED_IDS, mergeTrigger, nextPendingRun, validateTrigger, withoutRun } from './pending-runs';
+
+test('real-time triggers union their ids; a manual one makes the run full and labels it', () => {
+  let state = mergeTrigger({}, { trigger: 'realtime', changedIds: ['a', 'b'] }, 'r1', 100);
+  state = mergeTrigger(state.pending, { trigger: 'realtime', changedIds: ['b', 'c'] }, 'r2', 200);
+  expect(state).toMatchObject({ runId: 'r1', coalesced: true });
+  expect(state.pending.real).toMatchObject({ trigger: 'realtime', full: false, changedIds: ['a', 'b', 'c'], firstTriggerAt: 100, lastTriggerAt: 200 });
+  state = mergeTrigger(state.pending, { trigger: 'manual' }, 'r3', 300);
+  state = mergeTrigger(state.pending, { trigger: 'schedule' }, 'r4', 400);
+  expect(state.pending.real).toMatchObject({ runId: 'r1', trigger: 'manual', full: true, changedIds: [] });
+});
+
+test('dry runs wait apart from real runs, and real ones go first', () => {
+  const dry = mergeTrigger({}, { trigger: 'manual', dryRun: true }, 'dry', 1);
+  const both = mergeTrigger(dry.pending, { trigger: 'realtime', changedIds: ['a'] }, 'real', 2);
+  expect(both.coalesced).toBe(false);
+  expect(nextPendingRun(both.pending)?.runId).toBe('real');
+  expect(nextPendingRun(withoutRun(both.pending, 'real'))?.runId).toBe('dry');
+});
+
+test('too many changed ids turn a real-time run into a full one', () => {
+  const ids = Array.from({ length: MAX_CHANGED_IDS + 1 }, (_, i) => `u${i}`);
+  const state = mergeTrigger({}, { trigger: 'realtime', changedIds: ids }, 'r', 0);
+  expect(state.pending.real).toMatchObject({ full: true, changedIds: [], trigger: 'realtime' });
+});
+
+test('real-time runs slide their deadline but never past ten windows; others start at once', () => {
+  const realtime = mergeTrigger({}, { trigger: 'realtime', changedIds: ['a'] }, 'r', 0).pending.real!;
+  expect(debounceDeadline({ ...realtime, lastTriggerAt: 500 }, 1000)).toBe(1500);
+  expect(debounceDeadline({ ...realtime, lastTriggerAt: 9800 }, 1000)).toBe(10000);
+  const manual = mergeTrigger({}, { trigger: 'manual' }, 'm', 50).pending.real!;
+  expect(debounceDeadline(manual, 1000)).toBe(50);
+});
+
+test('a malformed trigger is refused naming the field', () => {
+  expect(() => validateTrigger({ trigger: 'hourly' as 'manual' })).toThrow('trigger: expected one of manual, schedule, realtime, got "hourly"');
+  expect(() => validateTrigger({ trigger: 'realtime', changedIds: [''] })).toThrow('changedIds: expected an array of non-empty strings');
+  expect(() => validateTrigger({ trigger: 'manual', dryRun: 'yes' as unknown as boolean })).toThrow('dryRun: expected a boolean');
+});

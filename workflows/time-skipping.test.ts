@@ -1,0 +1,75 @@
+/** syncTaskWorkflow timers and continue-as-new on the time-skipping test server. */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startTimeSkippingTemporal } from '../test/support/temporal';
+import { stateQuery, taskWorkflowId, triggerSignal } from './definitions';
+import { syncTaskWorkflow } from './sync-task';
+import { createInMemoryActivities, eventually, type InMemoryActivities } from './testing/in-memory-activities';
+import { bundleSyncWorkflows, registerSearchAttributes, withWorker as runWithWorker } from './testing/workers';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [env, workflowBundle] = await Promise.all([startTimeSkippingTemporal(), bundleSyncWorkflows()]);
+  await registerSearchAttributes(env);
+}, 120000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const withWorker = <T>(memory: InMemoryActivities, body: (taskQueue: string) => Promise<T>) => runWithWorker(env, workflowBundle, memory, body);
+
+test('real-time triggers wait a sliding debounce window, then run once with the union of ids', async () => {
+  const taskId = `task-debounce-${Date.now()}`;
+  const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 60_000 } } });
+  await withWorker(memory, async (taskQueue) => {
+    const handle = await env.client.workflow.signalWithStart(syncTaskWorkflow, {
+      taskQueue,
+      workflowId: taskWorkflowId(taskId),
+      args: [{ taskId }],
+      signal: triggerSignal,
+      signalArgs: [{ trigger: 'realtime', changedIds: ['a'] }],
+    });
+    await eventually(async () => (await handle.query(stateQuery)).enabled, 'the task settings');
+    await env.sleep('30s');
+    await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['b'] });
+    await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 2, 'the second trigger');
+    await env.sleep('50s'); // 80 s after the first trigger, 50 s after the last: still waiting
+    expect(memory.runsOf(taskId)).toHaveLength(0);
+    await env.sleep('15s');
+    await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 1, 'the debounced run');
+    expect(memory.runsOf(taskId).map((run) => [run.trigger, run.changedIds])).toEqual([['realtime', ['a', 'b']]]);
+    await handle.terminate('test done');
+  });
+});
+
+test('continue-as-new carries pending triggers into the next execution', async () => {
+  const taskId = `task-can-${Date.now()}`;
+  const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 10 } } });
+  const release = memory.holdSnapshots();
+  await withWorker(memory, async (taskQueue) => {
+    const handle = await env.client.workflow.signalWithStart(syncTaskWorkflow, {
+      taskQueue,
+      workflowId: taskWorkflowId(taskId),
+      args: [{ taskId, runsPerExecution: 1 }],
+      signal: triggerSignal,
+      signalArgs: [{ trigger: 'manual' }],
+    });
+    const firstExecution = handle.signaledRunId;
+    await eventually(() => memory.runsOf(taskId).length === 1, 'the first run');
+    await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['u9'] });
+    await eventually(async () => (await handle.query(stateQuery)).pending.real !== undefined, 'the pending trigger');
+    release();
+
+    const current = env.client.workflow.getHandle(taskWorkflowId(taskId));
+    await eventually(async () => (await current.query(stateQuery)).runsCompleted === 2, 'the carried run');
+    const runs = memory.runsOf(taskId);
+    expect(runs.map((run) => [run.trigger, run.changedIds])).toEqual([['manual', undefined], ['realtime', ['u9']]]);
+    const first = await env.client.workflow.getHandle(taskWorkflowId(taskId), firstExecution).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    expect((await current.describe()).runId).not.toBe(firstExecution);
+    await current.terminate('test done');
+  });
+});
