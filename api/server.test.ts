@@ -93,8 +93,8 @@ describeOnBothDatabases('API: auth, tokens, health, docs', (ctx) => {
   });
 
   describe('health', () => {
-    it('is 200 without a token when everything is up', async () => {
-      const res = await api.app.inject({ method: 'GET', url: '/api/v1/healthz' });
+    it.each(['/api/v1/healthz', '/healthz'])('%s is 200 without a token when everything is up', async (url) => {
+      const res = await api.app.inject({ method: 'GET', url });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
     });

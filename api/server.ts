@@ -93,5 +93,7 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await registerRoutes(app, plugins, { deps, services });
+  // Probes (docker, k8s) look for /healthz at the root; it is the same public check as /api/v1/healthz.
+  await app.register(healthRoutes, { deps, services });
   return app;
 }
