@@ -1,3 +1,4 @@
 export * from './hub';
 export * from './auth';
 export * from './audit';
+export * from './sync';

@@ -1,0 +1,127 @@
+// Sync tasks, their links, runs, run items (the stored plan) and staged deletions.
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+export const syncTasks = pgTable('sync_tasks', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  direction: text('direction', { enum: ['upstream', 'downstream'] }).notNull(),
+  connectorKind: text('connector_kind').notNull(),
+  /** the validated task configuration without its secrets */
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  /** AES-256-GCM sealed JSON of the connector secrets (db/secret-box.ts) */
+  secretsSealed: text('secrets_sealed').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  /** deleted tasks keep their run history */
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+});
+
+/** hub id ↔ external id per task, so a retried create never makes a second account */
+export const taskLinks = pgTable(
+  'task_links',
+  {
+    taskId: text('task_id').notNull(),
+    entity: text('entity', { enum: ['department', 'user'] }).notNull(),
+    sourceId: text('source_id').notNull(),
+    targetId: text('target_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.entity, t.sourceId] }),
+    uniqueIndex('task_links_target_uq').on(t.taskId, t.entity, t.targetId),
+  ],
+);
+
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id').notNull(),
+    trigger: text('trigger', { enum: ['manual', 'schedule', 'realtime'] }).notNull(),
+    status: text('status', { enum: ['pending', 'running', 'succeeded', 'partially_failed', 'failed', 'canceled'] }).notNull(),
+    dryRun: boolean('dry_run').notNull().default(false),
+    /** ids a real-time run re-reads; null for a full run */
+    changedIds: jsonb('changed_ids').$type<{ departmentIds: string[]; userIds: string[] }>(),
+    phase: text('phase').notNull().default('pending'),
+    counters: jsonb('counters').$type<Record<string, number>>().notNull().default({}),
+    error: text('error'),
+    workflowId: text('workflow_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('sync_runs_task_idx').on(t.taskId, t.startedAt)],
+);
+
+/** snapshots are stored in chunks so no single value grows with the directory */
+export const runSnapshotChunks = pgTable(
+  'run_snapshot_chunks',
+  {
+    runId: text('run_id').notNull(),
+    side: text('side', { enum: ['source', 'target'] }).notNull(),
+    seq: integer('seq').notNull(),
+    departments: jsonb('departments').$type<unknown[]>().notNull(),
+    users: jsonb('users').$type<unknown[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.side, t.seq] })],
+);
+
+/** the stored plan: one row per action, in plan order; apply updates status as it goes */
+export const runItems = pgTable(
+  'run_items',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: text('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    batch: integer('batch').notNull(),
+    key: text('key').notNull(),
+    action: text('action').notNull(),
+    entity: text('entity', { enum: ['department', 'user'] }).notNull(),
+    sourceId: text('source_id'),
+    targetId: text('target_id'),
+    displayName: text('display_name'),
+    status: text('status', { enum: ['planned', 'succeeded', 'failed', 'skipped', 'staged'] }).notNull(),
+    /** the full plan action, replayed by apply */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('run_items_run_seq_uq').on(t.runId, t.seq),
+    index('run_items_run_batch_idx').on(t.runId, t.batch),
+    index('run_items_run_status_idx').on(t.runId, t.status),
+  ],
+);
+
+export const pendingDeletions = pgTable(
+  'pending_deletions',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id').notNull(),
+    runId: text('run_id').notNull(),
+    runItemId: integer('run_item_id').notNull(),
+    action: text('action').notNull(),
+    entity: text('entity', { enum: ['department', 'user'] }).notNull(),
+    sourceId: text('source_id'),
+    targetId: text('target_id').notNull(),
+    displayName: text('display_name'),
+    reason: text('reason').notNull(),
+    status: text('status', { enum: ['PENDING', 'EXECUTING', 'SUCCEEDED', 'FAILED', 'CANCELED'] }).notNull(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('pending_deletions_task_status_idx').on(t.taskId, t.status),
+    // A delete already waiting for a decision is not staged twice by later runs.
+    uniqueIndex('pending_deletions_open_uq')
+      .on(t.taskId, t.entity, t.targetId, t.action)
+      .where(sql`status in ('PENDING', 'EXECUTING')`),
+  ],
+);
