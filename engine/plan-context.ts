@@ -76,6 +76,7 @@ export function actionKey(entity: EntityKind, sourceId: string | null, targetId:
 
 export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
+  if (a.length <= 1) return a.length === 0 || a[0] === b[0];
   const set = new Set(a);
   return set.size === new Set(b).size && b.every((x) => set.has(x));
 }

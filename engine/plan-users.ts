@@ -7,7 +7,8 @@ import type { UserFields } from './plan-types';
 
 /** The user's planned departments: in the (scoped) source, duplicates removed. */
 function plannedDepartments(ctx: PlanContext, user: User): { departmentIds: string[]; mainDepartmentId: string | null } {
-  const departmentIds = [...new Set(user.departmentIds.filter((id) => ctx.sourceDepartments.has(id)))];
+  const inSource = user.departmentIds.filter((id) => ctx.sourceDepartments.has(id));
+  const departmentIds = inSource.length <= 1 ? inSource : [...new Set(inSource)];
   const main = user.mainDepartmentId;
   return { departmentIds, mainDepartmentId: main !== null && departmentIds.includes(main) ? main : null };
 }
