@@ -1,4 +1,4 @@
-import { FakeInputError, FakeTokenStore, startFakeServer, type RunningFake } from './fake-kit';
+import { FakeInputError, FakeRateLimiter, FakeTokenStore, startFakeServer, type RunningFake } from './fake-kit';
 
 // A toy vendor: enough to show what every vendor fake gets from the kit.
 let fake: RunningFake;
@@ -87,5 +87,19 @@ describe('FakeTokenStore', () => {
     expect(store.check(token)).toBe('expired');
     store.revokeAll();
     expect(store.check(token)).toBe('unknown');
+  });
+});
+
+describe('FakeRateLimiter', () => {
+  it('refuses over the limit and says when the window frees a slot', () => {
+    let now = 1_000;
+    const limiter = new FakeRateLimiter(2, 1_000, () => now);
+    expect([limiter.hit('k'), limiter.hit('k'), limiter.hit('k')]).toEqual([true, true, false]);
+    expect(limiter.retryAfterMs('k')).toBe(1_000);
+    now += 400;
+    expect(limiter.retryAfterMs('k')).toBe(600);
+    expect(limiter.retryAfterMs('other')).toBe(0);
+    now += 600;
+    expect(limiter.hit('k')).toBe(true);
   });
 });

@@ -56,8 +56,9 @@ export interface FakeServerOptions {
   /** vendor API prefix, e.g. /cgi-bin */
   prefix: string;
   vendor: FakeVendor;
-  /** per-API limit, counted per route ("METHOD /path" as declared, so /users/:id is one API) */
-  rateLimit: { limit: number; windowMs: number };
+  /** per-API limit, counted per route ("METHOD /path" as declared, so /users/:id is one API);
+   *  omit it when the vendor counts calls itself (e.g. one quota shared by several APIs) */
+  rateLimit?: { limit: number; windowMs: number };
 }
 
 export interface RunningFake {
@@ -113,6 +114,12 @@ export class FakeRateLimiter {
     this.calls.set(key, log);
     return allowed;
   }
+
+  /** ms until a call on `key` would be allowed again (0 when it would be now), for reset hints */
+  retryAfterMs(key: string): number {
+    const log = (this.calls.get(key) ?? []).filter((t) => t > this.now() - this.windowMs);
+    return log.length < this.limit ? 0 : Math.max(1, log[0] + this.windowMs - this.now());
+  }
 }
 
 function json(status: number, body: unknown): FakeReply {
@@ -128,7 +135,7 @@ function nonNegativeInt(value: unknown, field: string): number {
 export async function startFakeServer(options: FakeServerOptions): Promise<RunningFake> {
   const { vendor, prefix } = options;
   const faults: FakeFaults = { rateLimitBurst: 0, serverErrors: 0 };
-  const limiter = new FakeRateLimiter(options.rateLimit.limit, options.rateLimit.windowMs);
+  const limiter = options.rateLimit && new FakeRateLimiter(options.rateLimit.limit, options.rateLimit.windowMs);
   const routeTable = compileRoutes(vendor.routes);
 
   const control: Record<string, (req: FakeRequest) => Promise<FakeReply> | FakeReply> = {
@@ -165,7 +172,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
       faults.rateLimitBurst -= 1;
       return vendor.rateLimitReply(apiReq);
     }
-    if (!limiter.hit(match.key)) return vendor.rateLimitReply(apiReq);
+    if (limiter && !limiter.hit(match.key)) return vendor.rateLimitReply(apiReq);
     return match.handler(apiReq);
   }
 
