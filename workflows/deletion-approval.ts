@@ -6,6 +6,7 @@
  */
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   setHandler,
@@ -36,8 +37,15 @@ interface DecisionRecord {
 }
 
 function toItems(input: DeletionApprovalInput): ApprovalItem[] {
+  // Bad input fails the workflow at once with the field named, instead of retrying forever.
+  const bad = (field: string, expected: string) =>
+    ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `${field}: expected ${expected}` });
+  if (!input || typeof input.runId !== 'string' || input.runId === '') throw bad('runId', 'a non-empty string');
+  if (typeof input.taskId !== 'string' || input.taskId === '') throw bad('taskId', 'a non-empty string');
   if (input.items) return input.items;
-  if (!Array.isArray(input.pendingDeletionIds)) throw new TypeError('pendingDeletionIds: expected an array of ids');
+  if (!Array.isArray(input.pendingDeletionIds) || input.pendingDeletionIds.some((id) => typeof id !== 'string')) {
+    throw bad('pendingDeletionIds', 'an array of ids');
+  }
   return [...new Set(input.pendingDeletionIds)].map((id) => ({ id, status: 'PENDING' as PendingDeletionStatus }));
 }
 
@@ -47,8 +55,8 @@ function decisionIds(decision: ApprovalDecision): string[] {
 }
 
 export async function deletionApprovalWorkflow(input: DeletionApprovalInput): Promise<DeletionApprovalResult> {
-  const { runId, taskId } = input;
   const items = toItems(input);
+  const { runId, taskId } = input;
   const order = new Map(items.map((item, index) => [item.id, index]));
   const byId = new Map(items.map((item) => [item.id, item]));
   const ignored: IgnoredDecision[] = [];

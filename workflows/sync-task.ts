@@ -9,6 +9,7 @@
  */
 import {
   allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -56,7 +57,9 @@ const summarize = (run: PendingRun): PendingRunSummary => ({
 });
 
 export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
-  if (!input || typeof input.taskId !== 'string' || input.taskId === '') throw new TypeError('taskId: expected a non-empty string');
+  if (!input || typeof input.taskId !== 'string' || input.taskId === '') {
+    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: 'taskId: expected a non-empty string' });
+  }
   const { taskId } = input;
   const runsPerExecution = input.runsPerExecution ?? DEFAULT_RUNS_PER_EXECUTION;
   let pending: PendingRuns = input.pending ?? {};
