@@ -48,6 +48,6 @@ export function parseFlags<S extends FlagSpec>(command: string, argv: string[], 
 
 export function describeFlags(spec: FlagSpec): string {
   return Object.entries(spec)
-    .map(([name, flag]) => `    --${name.padEnd(14)} ${flag.description}${flag.required ? ' (required)' : ''}`)
+    .map(([name, flag]) => `    --${name.padEnd(18)} ${flag.description}${flag.required ? ' (required)' : ''}`)
     .join('\n');
 }

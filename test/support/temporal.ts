@@ -9,9 +9,10 @@ type DevServerOptions = NonNullable<LocalTestWorkflowEnvironmentOptions['server'
 
 /**
  * The CLI dev server (real persistence, Schedules, search attributes SyncTaskId, SyncDirection,
- * ConnectorKind registered) on a random free port. Use it for schedules and updates.
+ * ConnectorKind registered unless `searchAttributes` says otherwise) on a random free port.
+ * Use it for schedules and updates.
  */
-export async function startLocalTemporal(server: Omit<DevServerOptions, 'executable' | 'searchAttributes'> = {}): Promise<TestWorkflowEnvironment> {
+export async function startLocalTemporal(server: Omit<DevServerOptions, 'executable'> = {}): Promise<TestWorkflowEnvironment> {
   const path = findTemporalCli();
   return TestWorkflowEnvironment.createLocal({
     server: {
