@@ -114,7 +114,18 @@ function correlateDepartments(input: CorrelationInput, result: Correlation): voi
     if (list) list.push(d.id);
     else byParentAndName.set(key, [d.id]);
   }
-  for (const d of departmentsTopDown(input.source.departments)) {
+  const ordered = departmentsTopDown(input.source.departments);
+  if (ordered.length < input.source.departments.length) {
+    // Departments never reached from the top sit in a parent cycle: bad source data, held as is.
+    const reached = new Set(ordered.map((d) => d.id));
+    for (const d of input.source.departments) {
+      if (reached.has(d.id)) continue;
+      failDepartment(result, d.id, 'its parent chain forms a cycle in the source');
+      const targetId = linked.get(d.id);
+      if (targetId !== undefined) result.protectedDepartments.add(targetId);
+    }
+  }
+  for (const d of ordered) {
     const linkedTarget = linked.get(d.id);
     if (linkedTarget !== undefined) {
       result.departments.set(d.id, linkedTarget);

@@ -234,3 +234,32 @@ describe('planSync at scale', () => {
     expect(elapsed).toBeLessThan(8000);
   });
 });
+
+describe('planSync with bad source data', () => {
+  it('fails departments in a parent cycle and their members, and deletes nothing they hold', () => {
+    const plan = planSync(
+      input({
+        source: { departments: [dept('A', 'B'), dept('B', 'A')], users: [person('U', { departmentIds: ['A'] })] },
+        target: { departments: [dept('t-A', null)], users: [person('t-U', { departmentIds: ['t-A'] })] },
+        links: [link('department', 'A', 't-A'), link('user', 'U', 't-U')],
+      }),
+    );
+    expect(plan.actions).toEqual([]);
+    expect(plan.failed.map((f) => f.key).sort()).toEqual(['department:A:Match', 'department:B:Match', 'user:U:Department']);
+  });
+});
+
+describe('planSync with mapping failures', () => {
+  it('holds the failed person’s account and offboards no unlinked account this run', () => {
+    const plan = planSync(
+      input({
+        source: { departments: [], users: [] }, // 'bad' was dropped by mapUsers
+        target: { departments: [], users: [person('t-bad'), person('t-stranger'), person('t-left')] },
+        links: [link('user', 'bad', 't-bad'), link('user', 'left', 't-left')],
+        sourceFailures: [{ entity: 'user', sourceId: 'bad', field: 'email', reason: 'email: expression failed: boom' }],
+      }),
+    );
+    expect(plan.actions.map((a) => a.key)).toEqual(['user:left:DisableUser']);
+    expect(plan.failed).toEqual([expect.objectContaining({ key: 'user:bad:Mapping', targetId: 't-bad' })]);
+  });
+});
