@@ -268,11 +268,15 @@ export function parseJson(raw: string): unknown {
 }
 
 /** POSTs (or GETs) to a receiver as a vendor would and reports what it answered. */
-export async function deliver(url: string, init: { method: 'GET' | 'POST'; body?: string; contentType?: string }): Promise<{ status: number; body: string }> {
+export async function deliver(
+  url: string,
+  init: { method: 'GET' | 'POST'; body?: string; contentType?: string; headers?: Record<string, string> },
+): Promise<{ status: number; body: string }> {
   const response = await fetch(url, {
     method: init.method,
     body: init.body,
-    headers: init.contentType ? { 'content-type': init.contentType } : undefined,
+    // Signed deliveries (e.g. Feishu's X-Lark-* headers) carry their signature in headers.
+    headers: { ...init.headers, ...(init.contentType ? { 'content-type': init.contentType } : {}) },
     signal: AbortSignal.timeout(5_000),
   });
   return { status: response.status, body: await response.text() };
