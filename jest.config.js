@@ -5,5 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.data/', '/.tools/'],
   transform: { '^.+\\.ts$': 'ts-jest' },
+  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
   testTimeout: 60000,
 };

@@ -5,13 +5,6 @@ import type { ChangeEvent } from '../engine/model';
 import { createApiTokens, type TokenRole } from '../db/repos/api-tokens';
 import { buildApi, type ApiDeps } from './server';
 
-// fastify.inject loads light-my-request, which require()s the ESM-only `cookie` 2.x; Node can, jest's
-// module runtime cannot. It only uses stringifySetCookie (for the `cookies` inject option), so a
-// CommonJS stand-in is enough. Fastify loads light-my-request lazily, after this mock is in place.
-jest.mock('cookie', () => ({
-  stringifySetCookie: ({ name, value }: { name: string; value: string }) => `${name}=${encodeURIComponent(value)}`,
-}));
-
 export const testAdminToken = 'bootstrap-secret-for-tests';
 
 export interface TestApi {

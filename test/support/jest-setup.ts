@@ -1,0 +1,6 @@
+// fastify.inject loads light-my-request, which require()s the ESM-only `cookie` 2.x; Node can, jest's
+// module runtime cannot. It only uses stringifySetCookie (for the `cookies` inject option), so a
+// CommonJS stand-in is enough for every suite that injects requests.
+jest.mock('cookie', () => ({
+  stringifySetCookie: ({ name, value }: { name: string; value: string }) => `${name}=${encodeURIComponent(value)}`,
+}));
