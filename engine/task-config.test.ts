@@ -72,6 +72,14 @@ describe('parseTaskConfig', () => {
     expect(parseTaskConfig(hrUpstream).fieldMapping).toEqual(defaultFieldMapping('csv'));
   });
 
+  it("accepts a target named by the vendor's field (DESIGN.md's WeCom `position`) as its canonical field", () => {
+    const config = parseTaskConfig({ ...minimal, fieldMapping: [{ target: 'position', source: 'title' }, { target: 'extattr.employeeNumber', expression: 'employeeNumber' }] });
+    expect(config.fieldMapping).toEqual([{ target: 'title', source: 'title' }, { target: 'employeeNumber', expression: 'employeeNumber' }]);
+    // Another vendor's name is still unknown, and a vendor name colliding with its canonical twin is a duplicate.
+    expect(refusal({ ...minimal, fieldMapping: [{ target: 'job_title', source: 'title' }] })).toContainEqual({ field: 'fieldMapping.0.target', message: expect.stringContaining('unknown field') });
+    expect(refusal({ ...minimal, fieldMapping: [{ target: 'title', source: 'title' }, { target: 'position', source: 'name' }] })).toContainEqual({ field: 'fieldMapping.1.target', message: 'title is mapped more than once' });
+  });
+
   it('accepts a cron schedule and a threshold deletion protection', () => {
     const config = parseTaskConfig({
       ...minimal,
@@ -93,7 +101,7 @@ describe('parseTaskConfig', () => {
       { ...minimal, fieldMapping: [{ target: 'email', expression: '$lowercase(' }] },
       { field: 'fieldMapping.0.expression', message: expect.stringContaining('does not compile') },
     ],
-    ['a mapping to an unknown field', { ...minimal, fieldMapping: [{ target: 'position', source: 'title' }] }, { field: 'fieldMapping.0.target', message: expect.stringContaining('unknown field') }],
+    ['a mapping to an unknown field', { ...minimal, fieldMapping: [{ target: 'shoeSize', source: 'title' }] }, { field: 'fieldMapping.0.target', message: expect.stringContaining('unknown field') }],
     ['a mapping entry with neither source nor expression', { ...minimal, fieldMapping: [{ target: 'email' }] }, { field: 'fieldMapping.0.source', message: 'is required' }],
     ['empty match rules', { ...minimal, matchRules: [] }, { field: 'matchRules', message: 'needs at least one match key' }],
     ['a repeated match rule', { ...minimal, matchRules: ['email', 'email'] }, { field: 'matchRules', message: 'lists a match key more than once' }],

@@ -2,7 +2,7 @@
 // whole-body validation with errors naming the field, PATCH merge, and secrets kept separable.
 import { z } from 'zod';
 import type { ConnectorCapabilities } from '../connectors/types';
-import { compileFieldMapping, FieldMappingEntry, FieldMappingError } from './field-mapping';
+import { canonicalUserFields, compileFieldMapping, FieldMappingEntry, FieldMappingError } from './field-mapping';
 import { matchKeys } from './plan-types';
 import { TaskSchedule } from './schedule';
 import { connectorKinds, defaultFieldMapping, fallbackIdentifyingSettings } from './task-config-kinds';
@@ -131,7 +131,7 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions = {}):
     issues.push({ field: 'triggers.realtime', message: `a ${kind} source sends no change events; use a schedule` });
   }
 
-  const fieldMapping = config.fieldMapping ?? defaultFieldMapping(kind);
+  const fieldMapping = (config.fieldMapping ?? defaultFieldMapping(kind)).map((entry) => withCanonicalTarget(entry, kind));
   try {
     compileFieldMapping(fieldMapping);
   } catch (error) {
@@ -145,6 +145,13 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions = {}):
     ...(config.direction === 'downstream' ? { scope: config.scope ?? { departmentIds: [], userIds: [], includeNewUsers: true } } : {}),
     fieldMapping,
   };
+}
+
+/** A target given by its vendor name (WeCom `position`) becomes the canonical field it lands in (`title`). */
+function withCanonicalTarget(entry: FieldMappingEntry, kind: string): FieldMappingEntry {
+  if ((canonicalUserFields as readonly string[]).includes(entry.target) || entry.target.startsWith('attributes.')) return entry;
+  const known = connectorKinds[kind]?.defaultMapping.find((row) => row.vendorField === entry.target);
+  return known ? { ...entry, target: known.target } : entry;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
