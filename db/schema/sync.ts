@@ -48,6 +48,8 @@ export const syncRuns = pgTable(
     counters: jsonb('counters').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
     workflowId: text('workflow_id'),
+    /** source users the field mapping could not produce (snapshot step), held untouched by the plan */
+    mappingFailures: jsonb('mapping_failures').$type<unknown[]>(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
@@ -88,6 +90,10 @@ export const runItems = pgTable(
     after: jsonb('after'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /** why the item is staged, held, skipped or failed by the plan (not a vendor error) */
+    reason: text('reason'),
+    /** set just before the vendor call: an item still planned with this set may have reached the vendor before a crash */
+    attemptedAt: timestamp('attempted_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [
