@@ -1,0 +1,202 @@
+// How the API drives Temporal for a task: its long-running workflow (signal-with-start, search
+// attributes, pause/resume, configChanged), its Schedule, run requests (update-with-start), live
+// progress of a run, and approval decisions. Only ids and flags travel: never a secret.
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+  type ScheduleSpec,
+} from '@temporalio/client';
+import type { Duration, SearchAttributePair } from '@temporalio/common';
+import { toScheduleSpec, type TaskSchedule } from '../engine/schedule';
+import {
+  approvalWorkflowId,
+  cancelSignal,
+  configChangedSignal,
+  ConnectorKindKey,
+  executeSignal,
+  pauseSignal,
+  progressQuery,
+  requestRunUpdate,
+  resumeSignal,
+  SyncDirectionKey,
+  SyncTaskIdKey,
+  taskWorkflowId,
+  type RunProgress,
+  type SyncTaskInput,
+} from '../workflows/definitions';
+import type { ScheduledTriggerInput, scheduledTriggerWorkflow } from '../workflows/scheduled-trigger';
+import type { syncTaskWorkflow } from '../workflows/sync-task';
+
+export const scheduleId = (taskId: string): string => `sync-schedule:${taskId}`;
+export const scheduledTriggerWorkflowId = (taskId: string): string => `sync-schedule-trigger:${taskId}`;
+
+/** What Temporal needs to know about a task: identity, labels for search, on/off, and the schedule. */
+export interface TaskForTemporal {
+  id: string;
+  direction: string;
+  connectorKind: string;
+  enabled: boolean;
+  schedule?: TaskSchedule;
+}
+
+export interface RunRequest {
+  dryRun?: boolean;
+  /** Source ids to re-read (retry of failed items); how they narrow the run is the task workflow's rule. */
+  changedIds?: string[];
+}
+
+export type ApprovalAction = 'execute' | 'cancel';
+
+export interface TemporalControl {
+  /** Starts the task workflow if needed, tells it the settings changed, pauses or resumes it, and creates, updates or deletes its Schedule. */
+  ensureTask(task: TaskForTemporal): Promise<void>;
+  /** Hands a manual trigger to the task workflow (starting it if needed); answers the run that will carry it. */
+  requestRun(task: TaskForTemporal, request: RunRequest): Promise<{ runId: string; coalesced: boolean }>;
+  /** Deletes the Schedule and cancels the task workflow (which cancels its current run). Idempotent. */
+  removeTask(taskId: string): Promise<void>;
+  /** Live progress of a run workflow; undefined when it is gone or no worker answers in time. */
+  runProgress(workflowId: string): Promise<RunProgress | undefined>;
+  /** Signals a run's deletionApprovalWorkflow; 'closed' when it has already finished. */
+  signalApproval(runId: string, action: ApprovalAction, ids: string[], actor: string): Promise<'signaled' | 'closed'>;
+}
+
+export interface TemporalControlOptions {
+  taskQueue: string;
+  /** How long a progress query may take before the API answers without it (default 3 s). */
+  queryTimeoutMs?: number;
+  /** Late fires inside this window still run after a server outage (default 1 h); coalescing makes several one run. */
+  catchupWindow?: Duration;
+}
+
+function searchAttributesOf(task: TaskForTemporal): SearchAttributePair[] {
+  return [
+    { key: SyncTaskIdKey, value: task.id },
+    { key: SyncDirectionKey, value: task.direction },
+    { key: ConnectorKindKey, value: task.connectorKind },
+  ];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createTemporalControl(client: Client, options: TemporalControlOptions): TemporalControl {
+  const { taskQueue } = options;
+  const queryTimeoutMs = options.queryTimeoutMs ?? 3000;
+
+  const taskWorkflowStart = (task: TaskForTemporal) => ({
+    workflowId: taskWorkflowId(task.id),
+    taskQueue,
+    args: [{ taskId: task.id }] as [SyncTaskInput],
+    typedSearchAttributes: searchAttributesOf(task),
+  });
+
+  function scheduleDefinition(task: TaskForTemporal, schedule: TaskSchedule) {
+    const action: ScheduleOptionsStartWorkflowAction<typeof scheduledTriggerWorkflow> = {
+      type: 'startWorkflow',
+      workflowType: 'scheduledTriggerWorkflow',
+      args: [{ taskId: task.id } satisfies ScheduledTriggerInput],
+      taskQueue,
+      // The server appends each fire time, so every fire has its own id.
+      workflowId: scheduledTriggerWorkflowId(task.id),
+      typedSearchAttributes: searchAttributesOf(task),
+      workflowExecutionTimeout: '10m',
+    };
+    return {
+      spec: toScheduleSpec(schedule) as ScheduleSpec,
+      action,
+      // The trigger workflow ends in milliseconds; buffering one fire never loses a schedule tick.
+      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: options.catchupWindow ?? ('1h' as Duration), pauseOnFailure: false },
+      typedSearchAttributes: searchAttributesOf(task),
+    };
+  }
+
+  const pausedNote = (enabled: boolean) => (enabled ? 'task enabled' : 'task disabled in Sync Center');
+
+  async function syncSchedule(task: TaskForTemporal): Promise<void> {
+    const handle = client.schedule.getHandle(scheduleId(task.id));
+    if (!task.schedule) {
+      await handle.delete().catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
+      return;
+    }
+    const definition = scheduleDefinition(task, task.schedule);
+    let described;
+    try {
+      described = await handle.describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      await client.schedule.create({ scheduleId: scheduleId(task.id), ...definition, state: { paused: !task.enabled, note: pausedNote(task.enabled) } });
+      return;
+    }
+    await handle.update(() => ({ ...definition, state: { paused: !task.enabled, note: pausedNote(task.enabled) } }));
+    // An update may keep the old pause state on some servers: make it explicit.
+    if (described.state.paused === task.enabled) {
+      await (task.enabled ? handle.unpause(pausedNote(true)) : handle.pause(pausedNote(false)));
+    }
+  }
+
+  return {
+    async ensureTask(task) {
+      const handle = await client.workflow.signalWithStart<typeof syncTaskWorkflow, []>('syncTaskWorkflow', {
+        ...taskWorkflowStart(task),
+        signal: configChangedSignal,
+        signalArgs: [],
+      });
+      await handle.signal(task.enabled ? resumeSignal : pauseSignal);
+      await syncSchedule(task);
+    },
+
+    async requestRun(task, request) {
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof syncTaskWorkflow>('syncTaskWorkflow', {
+        ...taskWorkflowStart(task),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return client.workflow.executeUpdateWithStart(requestRunUpdate, {
+        args: [{ trigger: 'manual', dryRun: request.dryRun ?? false, ...(request.changedIds?.length ? { changedIds: request.changedIds } : {}) }],
+        startWorkflowOperation,
+      });
+    },
+
+    async removeTask(taskId) {
+      await client.schedule
+        .getHandle(scheduleId(taskId))
+        .delete()
+        .catch((err: unknown) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
+      await client.workflow
+        .getHandle(taskWorkflowId(taskId))
+        .cancel()
+        .catch((err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+    },
+
+    async runProgress(workflowId) {
+      try {
+        return await withTimeout(client.workflow.getHandle(workflowId).query(progressQuery), queryTimeoutMs);
+      } catch {
+        // Progress is a nicety on top of the stored run: a gone workflow or busy worker must not fail GET /runs/:id.
+        return undefined;
+      }
+    },
+
+    async signalApproval(runId, action, ids, actor) {
+      try {
+        await client.workflow.getHandle(approvalWorkflowId(runId)).signal(action === 'execute' ? executeSignal : cancelSignal, { ids, actor });
+        return 'signaled';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'closed';
+        throw err;
+      }
+    },
+  };
+}
