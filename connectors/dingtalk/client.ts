@@ -43,6 +43,8 @@ export const tokenCodes = new Set(['40001', '40014', '42001']);
 /** -1 system busy */
 const transientCodes = new Set(['-1']);
 
+const perSecondJitterMs = 150;
+
 const defaultWaitMs: Record<string, number> = { '90002': 1_000, '90018': 1_000, '90006': 60_000 };
 
 /** The code a run item shows: 88 is only a wrapper, the reason is its sub_code. */
@@ -65,7 +67,8 @@ export class DingtalkClient {
     }
     this.oapiBaseUrl = options.oapiBaseUrl.replace(/\/+$/, '');
     this.apiBaseUrl = (options.apiBaseUrl ?? 'https://api.dingtalk.com').replace(/\/+$/, '');
-    this.perSecond = new SlidingWindowRateLimiter({ limit: options.ratePerSecond ?? 35, windowMs: 1_000 });
+    // DingTalk counts arrivals, not departures: a longer window absorbs network jitter between batches.
+    this.perSecond = new SlidingWindowRateLimiter({ limit: options.ratePerSecond ?? 35, windowMs: 1_000 + perSecondJitterMs });
     this.perMinute = new SlidingWindowRateLimiter({ limit: options.ratePerMinute ?? 1_400, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
     this.apiTokens = new AccessTokenCache({ fetchToken: () => this.fetchApiToken() });
