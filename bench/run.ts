@@ -1,0 +1,33 @@
+// `npm run bench [-- plan|downstream] [options]`: every benchmark by default, or the one named.
+// Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
+import { runDownstreamBenchmark } from './downstream';
+import { runPlanBenchmark } from './plan';
+
+const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
+  plan: runPlanBenchmark,
+  downstream: runDownstreamBenchmark,
+};
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h') {
+    console.log(`npm run bench [-- <${Object.keys(benchmarks).join('|')}>] [options]
+  plan:        --runs N (3) --naive-timeout S (60) --size 10000|100000 (both)
+  downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --database-url postgres://… (PGlite)`);
+    return;
+  }
+  if (first !== undefined && !first.startsWith('--')) {
+    const benchmark = benchmarks[first];
+    if (!benchmark) throw new Error(`unknown benchmark "${first}"; use one of ${Object.keys(benchmarks).join(', ')}`);
+    return benchmark(rest);
+  }
+  for (const benchmark of Object.values(benchmarks)) {
+    await benchmark(argv);
+    console.log('');
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});
