@@ -1,6 +1,5 @@
 import type { DirectoryPage, User } from '../../engine/model';
-import { VendorError } from '../errors';
-import { fakeControl, fakeState } from '../shared/fake-control';
+import { fakeControl, fakeState, vendorFailure as failure } from '../shared/test-helpers';
 import type { Connector } from '../types';
 import { startFeishuFake, type RunningFeishuFake } from './fake';
 import { fixtureCredentials, fixtureSeed } from './fake/test-fixtures';
@@ -15,16 +14,6 @@ type State = { departments: Array<Record<string, unknown>>; users: Array<Record<
 
 function connector(extra: Partial<FeishuSettings> = {}): Connector {
   return createFeishuConnector({ baseUrl: fake.baseUrl, appId, ...extra }, { appSecret });
-}
-
-async function failure(p: Promise<unknown>): Promise<VendorError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof VendorError) return err;
-    throw err;
-  }
-  throw new Error('expected a VendorError');
 }
 
 async function readAll(c: Connector): Promise<DirectoryPage[]> {

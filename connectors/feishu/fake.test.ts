@@ -1,7 +1,7 @@
 // The Feishu fake spoken to directly, as Feishu's own API: what a real tenant would answer.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fakeControl, fakeState } from '../shared/fake-control';
+import { fakeControl, fakeState } from '../shared/test-helpers';
 import { FeishuEventReceiver, larkHeaders, type FeishuCallbackResult } from './callback';
 import { startFeishuFake, type RunningFeishuFake } from './fake';
 import { fixtureCredentials, fixtureSeed } from './fake/test-fixtures';

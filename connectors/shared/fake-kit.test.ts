@@ -1,4 +1,4 @@
-import { FakeInputError, FakeRateLimiter, FakeTokenStore, startFakeServer, type RunningFake } from './fake-kit';
+import { FakeInputError, FakeRateLimiter, FakeTokenStore, seedStep, startFakeServer, type RunningFake } from './fake-kit';
 
 // A toy vendor: enough to show what every vendor fake gets from the kit.
 let fake: RunningFake;
@@ -101,5 +101,19 @@ describe('FakeRateLimiter', () => {
     expect(limiter.retryAfterMs('other')).toBe(0);
     now += 600;
     expect(limiter.hit('k')).toBe(true);
+  });
+});
+
+describe('seedStep', () => {
+  it('names the refused record, and lets other errors through', () => {
+    class VendorRefusal extends Error {}
+    const isVendor = (err: unknown) => err instanceof VendorRefusal;
+    expect(() => seedStep('users', 3, isVendor, () => {
+      throw new VendorRefusal('41009 mobile is required');
+    })).toThrow(new FakeInputError('seed: users[3]: 41009 mobile is required'));
+    expect(() => seedStep('users', 0, isVendor, () => {
+      throw new TypeError('bug');
+    })).toThrow(TypeError);
+    expect(() => seedStep('users', 0, isVendor, () => undefined)).not.toThrow();
   });
 });

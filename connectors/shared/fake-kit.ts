@@ -28,6 +28,19 @@ export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 /** Thrown by seed/emit handlers for bad control input: answered 400 with the message. */
 export class FakeInputError extends Error {}
 
+/**
+ * Runs one step of a seed; the vendor's own refusal (an error `isVendorError` recognises) becomes
+ * a FakeInputError naming the record, e.g. "seed: users[3]: 41009 mobile is required".
+ */
+export function seedStep(what: string, index: number, isVendorError: (err: unknown) => boolean, run: () => void): void {
+  try {
+    run();
+  } catch (err) {
+    if (isVendorError(err)) throw new FakeInputError(`seed: ${what}[${index}]: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
 export interface FakeFaults {
   /** the next n API calls get the vendor's rate-limit error */
   rateLimitBurst: number;

@@ -1,6 +1,6 @@
 // POST /__fake/seed for the Feishu fake: a whole directory in Feishu's shape with custom ids
 // (department_id, user_id), built through the same rules as the API so a seed cannot break them.
-import { FakeInputError } from '../../shared/fake-kit';
+import { FakeInputError, seedStep } from '../../shared/fake-kit';
 import { FeishuDirectory, FeishuFakeError, type IdTypes } from './directory';
 
 type Body = Record<string, unknown>;
@@ -17,14 +17,7 @@ export function seedDirectory(input: unknown): FeishuDirectory {
   const { tenantName, departments = [], users = [] } = input as { tenantName?: unknown; departments?: Body[]; users?: Body[] };
   if (!Array.isArray(departments) || !Array.isArray(users)) throw new FakeInputError('seed: departments and users must be arrays');
   const dir = new FeishuDirectory(typeof tenantName === 'string' && tenantName ? tenantName : undefined);
-  const at = (what: string, i: number, run: () => void) => {
-    try {
-      run();
-    } catch (err) {
-      if (err instanceof FeishuFakeError) throw new FakeInputError(`seed: ${what}[${i}]: ${err.code} ${err.msg}`);
-      throw err;
-    }
-  };
+  const at = (what: string, i: number, run: () => void) => seedStep(what, i, (err) => err instanceof FeishuFakeError, run);
   const known = (id: unknown) => id === '0' || [...dir.departments.values()].some((d) => d.customId === id);
   let pending = departments.map((d, i) => ({ d, i }));
   while (pending.length > 0) {
