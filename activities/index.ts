@@ -1,0 +1,26 @@
+// createActivities(deps): the SyncActivities the workflows call, against Postgres, the connectors
+// and the plan engine. One small module per step; this file only wires them together.
+import { createApplyActivity } from './apply';
+import { createExecutePendingDeletionActivity, createMarkPendingDeletionsActivity, createStageDeletionsActivity } from './deletions';
+import type { ActivityDeps } from './deps';
+import { createPlanActivity } from './plan';
+import { createRunActivities } from './runs';
+import { createSnapshotActivity } from './snapshot';
+import type { SyncActivities } from './types';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps): SyncActivities {
+  const runs = createRunActivities(deps);
+  return {
+    loadTaskForRun: runs.loadTaskForRun,
+    startRun: runs.startRun,
+    snapshot: createSnapshotActivity(deps),
+    plan: createPlanActivity(deps),
+    applyBatch: createApplyActivity(deps),
+    stageDeletions: createStageDeletionsActivity(deps),
+    finishRun: runs.finishRun,
+    executePendingDeletion: createExecutePendingDeletionActivity(deps),
+    markPendingDeletions: createMarkPendingDeletionsActivity(deps),
+  };
+}

@@ -1,0 +1,122 @@
+// plan: diff the stored snapshots with the task's links and rules, hold what needs approval, and
+// store the ordered plan as run items (with the links it adopted) in one transaction.
+import { ApplicationFailure } from '@temporalio/common';
+import { connectorCapabilities, connectorRootId } from '../connectors/registry';
+import type { Db } from '../db/client';
+import { getRun, loadItemsByStatus, loadSnapshot, RUN_ITEM_BATCH_SIZE, setRunPhase, storePlan, type NewRunItem, type RunRow } from '../db/repos/sync-runs';
+import { listTaskLinks } from '../db/repos/task-links';
+import type { MappingFailure } from '../engine/field-mapping';
+import type { Link, MatchKey, Plan, PlanAction } from '../engine/plan-types';
+import { planSync } from '../engine/plan';
+import type { ActivityDeps } from './deps';
+import { decideHolds } from './protection';
+import { loadTaskRecord } from './task';
+import type { PlanResult } from './types';
+
+const nameOf = (action: PlanAction): string | null => {
+  const pick = (fields: Record<string, unknown> | null) => (fields && typeof fields.name === 'string' ? fields.name : null);
+  const username = (fields: Record<string, unknown> | null) => (fields && typeof fields.username === 'string' ? fields.username : null);
+  return pick(action.after) ?? pick(action.before) ?? username(action.after) ?? username(action.before);
+};
+
+/** A real-time run plans only what its changed ids touch; the rest of the read was context. */
+function limitToChanged(plan: Plan, changed: readonly string[], links: readonly Link[]): Plan {
+  const ids = new Set(changed);
+  const targets = new Set(links.filter((l) => ids.has(l.sourceId)).map((l) => l.targetId));
+  const touched = (sourceId: string | null, targetId: string | null) => (sourceId !== null && ids.has(sourceId)) || (targetId !== null && targets.has(targetId));
+  return {
+    ...plan,
+    actions: plan.actions.filter((a) => touched(a.sourceId, a.targetId)),
+    failed: plan.failed.filter((f) => touched(f.sourceId, f.targetId)),
+    deferred: plan.deferred.filter((d) => touched(d.sourceId, null)),
+    newLinks: plan.newLinks.filter((l) => ids.has(l.sourceId)),
+  };
+}
+
+export function planItems(plan: Plan, held: ReadonlyMap<number, string>): { items: NewRunItem[]; executable: number } {
+  const items: NewRunItem[] = plan.actions.map((action, i) => ({
+    key: action.key,
+    action: action.kind,
+    entity: action.entity,
+    sourceId: action.sourceId,
+    targetId: action.targetId,
+    displayName: nameOf(action),
+    status: held.has(i) ? 'staged' : 'planned',
+    payload: action as unknown as Record<string, unknown>,
+    before: action.before,
+    after: action.after,
+    reason: held.get(i) ?? action.reason ?? null,
+  }));
+  for (const failure of plan.failed) {
+    items.push({
+      key: failure.key,
+      action: failure.key.split(':').pop() ?? 'Plan',
+      entity: failure.entity,
+      sourceId: failure.sourceId,
+      targetId: failure.targetId,
+      displayName: null,
+      status: 'failed',
+      payload: failure as unknown as Record<string, unknown>,
+      reason: failure.reason,
+    });
+  }
+  for (const deferred of plan.deferred) {
+    items.push({
+      key: deferred.key,
+      action: deferred.field === 'managerId' ? 'SetManager' : 'UpdateDepartmentLeader',
+      entity: deferred.entity,
+      sourceId: deferred.sourceId,
+      targetId: null,
+      displayName: null,
+      status: 'skipped',
+      payload: deferred as unknown as Record<string, unknown>,
+      reason: `${deferred.reason} (retried by a later run)`,
+    });
+  }
+  return { items, executable: plan.actions.length };
+}
+
+/** What the workflow needs, read back from the stored plan so a retried step answers the same. */
+async function storedPlanResult(db: Db, runId: string): Promise<PlanResult> {
+  const [planned, staged] = await Promise.all([loadItemsByStatus(db, runId, 'planned'), loadItemsByStatus(db, runId, 'staged')]);
+  return {
+    actions: planned.length + staged.length,
+    stagedDeletes: staged.filter((i) => i.action === 'DeleteUser' || i.action === 'DeleteDepartment').length,
+    heldDisables: staged.filter((i) => i.action === 'DisableUser').length,
+    batches: planned.length === 0 ? 0 : Math.floor(planned[planned.length - 1].seq / RUN_ITEM_BATCH_SIZE) + 1,
+  };
+}
+
+export function createPlanActivity(deps: ActivityDeps) {
+  return async function plan({ runId }: { runId: string }): Promise<PlanResult> {
+    const db = deps.database.db;
+    const run: RunRow | undefined = await getRun(db, runId);
+    if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
+    const task = await loadTaskRecord(db, run.taskId);
+    const targetKind = task.direction === 'upstream' ? 'hub' : task.connectorKind;
+    const [source, target, links] = await Promise.all([loadSnapshot(db, runId, 'source'), loadSnapshot(db, runId, 'target'), listTaskLinks(db, task.id)]);
+    let computed: Plan;
+    try {
+      computed = planSync({
+        source,
+        target,
+        links,
+        matchRules: (task.config.matchRules ?? ['employeeNumber', 'email', 'mobile']) as MatchKey[],
+        offboarding: task.config.offboarding ?? 'disable',
+        capabilities: connectorCapabilities(targetKind),
+        scope: task.direction === 'downstream' ? task.config.scope : undefined,
+        targetRootId: connectorRootId(targetKind),
+        sourceFailures: (run.mappingFailures ?? []) as MappingFailure[],
+      });
+    } catch (error) {
+      throw ApplicationFailure.create({ type: 'PlanRefused', message: (error as Error).message, nonRetryable: true });
+    }
+    const changed = run.changedIds?.userIds;
+    if (changed && changed.length > 0) computed = limitToChanged(computed, changed, links);
+    const holds = decideHolds(computed.actions, task.config, { departments: target.departments.length, users: target.users.length });
+    const { items, executable } = planItems(computed, holds.held);
+    await storePlan(db, { runId, taskId: task.id, items, executable, newLinks: computed.newLinks });
+    await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
+    return storedPlanResult(db, runId);
+  };
+}

@@ -1,0 +1,71 @@
+// Run bookkeeping: the task's run settings, the run row, and the final status with its counters.
+import { finishRun as storeFinish, getRun, itemStatusCounts, startRun as insertRun } from '../db/repos/sync-runs';
+import type { ActivityDeps } from './deps';
+import { loadTaskRecord } from './task';
+import type { FinishedRunStatus, FinishRunInput, StartRunInput, TaskRunSettings } from './types';
+
+type StatusCount = Awaited<ReturnType<typeof itemStatusCounts>>[number];
+
+/** Counters as DESIGN.md lists them: departments (creates), department updates, users (creates), user updates, each success/total; plus staged, skipped, failed. */
+export function runCounters(rows: readonly StatusCount[]): Record<string, number> {
+  const counters: Record<string, number> = {
+    departmentsSucceeded: 0,
+    departmentsTotal: 0,
+    departmentUpdatesSucceeded: 0,
+    departmentUpdatesTotal: 0,
+    usersSucceeded: 0,
+    usersTotal: 0,
+    userUpdatesSucceeded: 0,
+    userUpdatesTotal: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    staged: 0,
+    planned: 0,
+  };
+  for (const row of rows) {
+    counters[row.status] += row.count;
+    if (row.status === 'staged') continue;
+    const create = row.action === 'CreateDepartment' || row.action === 'CreateUser';
+    const group = row.entity === 'department' ? (create ? 'departments' : 'departmentUpdates') : create ? 'users' : 'userUpdates';
+    counters[`${group}Total`] += row.count;
+    if (row.status === 'succeeded') counters[`${group}Succeeded`] += row.count;
+  }
+  return counters;
+}
+
+/** All done → succeeded; some failed → partially_failed; nothing but failures → failed. */
+export function runStatus(counters: Record<string, number>, dryRun: boolean): FinishedRunStatus {
+  // A dry run's planned items are the plan it was asked for, not unfinished work.
+  if (dryRun) return 'succeeded';
+  if (counters.failed === 0) return 'succeeded';
+  return counters.succeeded + counters.skipped === 0 ? 'failed' : 'partially_failed';
+}
+
+export function createRunActivities(deps: ActivityDeps) {
+  const db = () => deps.database.db;
+  return {
+    async loadTaskForRun({ taskId }: { taskId: string }): Promise<TaskRunSettings> {
+      const task = await loadTaskRecord(db(), taskId);
+      return {
+        taskId: task.id,
+        direction: task.direction,
+        connectorKind: task.connectorKind,
+        enabled: task.enabled,
+        realtimeDebounceMs: task.config.realtimeDebounceMs ?? 1000,
+      };
+    },
+
+    async startRun(input: StartRunInput): Promise<void> {
+      await insertRun(db(), input);
+    },
+
+    async finishRun({ runId, status, error }: FinishRunInput): Promise<{ status: FinishedRunStatus }> {
+      const run = await getRun(db(), runId);
+      if (!run) throw new Error(`runId: no run ${runId}`);
+      const counters = runCounters(await itemStatusCounts(db(), runId));
+      const final = status ?? runStatus(counters, run.dryRun);
+      return { status: (await storeFinish(db(), { runId, status: final, counters, error })) as FinishedRunStatus };
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// snapshot: read the source (mapped through the task's field mapping) and the target, store both.
+// A real-time run reads only the changed ids, the entities they refer to, and their linked targets.
+import { ApplicationFailure } from '@temporalio/common';
+import { compileFieldMapping, mapUsers } from '../engine/field-mapping';
+import type { DirectorySnapshot } from '../engine/model';
+import type { Connector } from '../connectors/types';
+import { getRun, setRunPhase, storeMappingFailures, storeSnapshot } from '../db/repos/sync-runs';
+import { listTaskLinks } from '../db/repos/task-links';
+import type { SnapshotInput, SnapshotResult } from './types';
+import type { ActivityDeps } from './deps';
+import { heartbeat } from './heartbeat';
+import { closeEndpoints, loadTaskRecord, openEndpoints, runActor } from './task';
+import { toStepFailure } from './vendor-failure';
+
+/** Every page, heartbeating as it goes (a vendor read can take minutes). */
+export async function readWhole(connector: Connector, side: string): Promise<DirectorySnapshot> {
+  const snapshot: DirectorySnapshot = { departments: [], users: [] };
+  for await (const page of connector.readSnapshot()) {
+    snapshot.departments.push(...page.departments);
+    snapshot.users.push(...page.users);
+    heartbeat({ side, departments: snapshot.departments.length, users: snapshot.users.length });
+  }
+  return snapshot;
+}
+
+const unique = (ids: Iterable<string>) => [...new Set(ids)];
+
+/** The changed source entities plus the departments and people they point at, so references resolve. */
+async function readChangedSource(source: Connector, changed: string[]): Promise<DirectorySnapshot> {
+  const first = await source.readByIds({ departmentIds: changed, userIds: changed });
+  heartbeat({ side: 'source', changed: changed.length });
+  const have = new Set([...first.departments.map((d) => `d:${d.id}`), ...first.users.map((u) => `u:${u.id}`)]);
+  const departmentRefs = unique([
+    ...first.users.flatMap((u) => [...u.departmentIds, ...(u.mainDepartmentId ? [u.mainDepartmentId] : [])]),
+    ...first.departments.flatMap((d) => (d.parentId ? [d.parentId] : [])),
+  ]).filter((id) => !have.has(`d:${id}`));
+  const userRefs = unique([...first.users.flatMap((u) => (u.managerId ? [u.managerId] : [])), ...first.departments.flatMap((d) => d.leaderIds)]).filter(
+    (id) => !have.has(`u:${id}`),
+  );
+  const context = departmentRefs.length + userRefs.length > 0 ? await source.readByIds({ departmentIds: departmentRefs, userIds: userRefs }) : undefined;
+  return { departments: [...first.departments, ...(context?.departments ?? [])], users: [...first.users, ...(context?.users ?? [])] };
+}
+
+/** The targets linked to the source entities read; the whole target when one of the changed is new (it may match an existing account). */
+async function readChangedTarget(deps: ActivityDeps, taskId: string, target: Connector, source: DirectorySnapshot, changed: string[]): Promise<DirectorySnapshot> {
+  const links = await listTaskLinks(deps.database.db, taskId);
+  const linked = { department: new Map<string, string>(), user: new Map<string, string>() };
+  for (const link of links) linked[link.entity].set(link.sourceId, link.targetId);
+  const changedSet = new Set(changed);
+  const unlinkedNew =
+    source.users.some((u) => changedSet.has(u.id) && !linked.user.has(u.id)) || source.departments.some((d) => changedSet.has(d.id) && !linked.department.has(d.id));
+  if (unlinkedNew) return readWhole(target, 'target');
+  const departmentIds = unique([...source.departments.map((d) => d.id), ...changed].flatMap((id) => linked.department.get(id) ?? []));
+  const userIds = unique([...source.users.map((u) => u.id), ...changed].flatMap((id) => linked.user.get(id) ?? []));
+  const read = await target.readByIds({ departmentIds, userIds });
+  heartbeat({ side: 'target', departments: read.departments.length, users: read.users.length });
+  return { departments: read.departments, users: read.users };
+}
+
+export function createSnapshotActivity(deps: ActivityDeps) {
+  return async function snapshot(input: SnapshotInput): Promise<SnapshotResult> {
+    const db = deps.database.db;
+    const run = await getRun(db, input.runId);
+    if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${input.runId}`, nonRetryable: true });
+    const task = await loadTaskRecord(db, run.taskId);
+    let compiled;
+    try {
+      compiled = compileFieldMapping(task.config.fieldMapping ?? []);
+    } catch (error) {
+      throw ApplicationFailure.create({ type: 'InvalidConfig', message: (error as Error).message, nonRetryable: true });
+    }
+    await setRunPhase(db, run.id, 'snapshot');
+    const endpoints = openEndpoints(deps, task, runActor(task.id));
+    try {
+      const changed = input.changedIds ?? run.changedIds?.userIds;
+      const partial = changed !== undefined && changed.length > 0;
+      const rawSource = partial ? await readChangedSource(endpoints.source, changed) : await readWhole(endpoints.source, 'source');
+      const mapped = await mapUsers(compiled, rawSource.users);
+      const source = { departments: rawSource.departments, users: mapped.users };
+      const target = partial ? await readChangedTarget(deps, task.id, endpoints.target, rawSource, changed) : await readWhole(endpoints.target, 'target');
+      await storeSnapshot(db, run.id, 'source', source);
+      await storeSnapshot(db, run.id, 'target', target);
+      await storeMappingFailures(db, run.id, mapped.failures);
+      return {
+        sourceRef: `${run.id}:source`,
+        targetRef: `${run.id}:target`,
+        counts: {
+          sourceDepartments: source.departments.length,
+          sourceUsers: source.users.length,
+          targetDepartments: target.departments.length,
+          targetUsers: target.users.length,
+        },
+      };
+    } catch (error) {
+      throw toStepFailure(error);
+    } finally {
+      await closeEndpoints(endpoints);
+    }
+  };
+}

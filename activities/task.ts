@@ -1,0 +1,66 @@
+// Loading a task for a step: its public configuration from sync_tasks and, only when a step talks
+// to a vendor, its connectors with the secrets opened right there (never returned or logged).
+import { ApplicationFailure } from '@temporalio/common';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { syncTasks } from '../db/schema';
+import { ConnectorSettingsError, openTaskEndpoints, type TaskEndpoints } from '../connectors/registry';
+import type { PublicTaskConfig } from '../engine/task-config';
+import type { ActivityDeps } from './deps';
+
+export interface TaskRecord {
+  id: string;
+  name: string;
+  direction: 'upstream' | 'downstream';
+  connectorKind: string;
+  enabled: boolean;
+  config: PublicTaskConfig;
+  secretsSealed: string;
+}
+
+/** The task row, or a non-retryable TaskNotFound failure (a deleted task stays deleted). */
+export async function loadTaskRecord(db: Db, taskId: string): Promise<TaskRecord> {
+  const [row] = await db
+    .select()
+    .from(syncTasks)
+    .where(and(eq(syncTasks.id, taskId), isNull(syncTasks.deletedAt)));
+  if (!row) throw ApplicationFailure.create({ type: 'TaskNotFound', message: `taskId: no sync task ${taskId}`, nonRetryable: true });
+  return {
+    id: row.id,
+    name: row.name,
+    direction: row.direction,
+    connectorKind: row.connectorKind,
+    enabled: row.enabled,
+    config: row.config as unknown as PublicTaskConfig,
+    secretsSealed: row.secretsSealed,
+  };
+}
+
+/** Opens the task's source and target connectors; bad settings fail the step for good, naming the field. */
+export function openEndpoints(deps: ActivityDeps, task: TaskRecord, actor: string): TaskEndpoints {
+  let secrets: Record<string, string>;
+  try {
+    secrets = deps.secretBox.open<Record<string, string>>(task.secretsSealed) ?? {};
+  } catch {
+    // The reason (wrong key, corrupt value) is enough; the sealed value itself is never echoed.
+    throw ApplicationFailure.create({ type: 'InvalidConfig', message: `connector.secrets: cannot be opened (wrong SYNC_CENTER_SECRET_KEY?)`, nonRetryable: true });
+  }
+  try {
+    return openTaskEndpoints(
+      { direction: task.direction, connector: { kind: task.connectorKind, settings: task.config.connector?.settings ?? {} } },
+      secrets,
+      { database: deps.database, actor, onHubChange: deps.onHubChange },
+      deps.connectorFactory,
+    );
+  } catch (error) {
+    if (error instanceof ConnectorSettingsError) throw ApplicationFailure.create({ type: 'InvalidConfig', message: error.message, nonRetryable: true });
+    throw error;
+  }
+}
+
+/** The hub actor of a run's writes, for the audit log. */
+export const runActor = (taskId: string): string => `sync:${taskId}`;
+
+export async function closeEndpoints(endpoints: TaskEndpoints): Promise<void> {
+  await Promise.all([endpoints.source.close?.(), endpoints.target.close?.()]);
+}
