@@ -27,6 +27,8 @@ declare module 'fastify' {
 /** Role groups the routes use; admin is implicitly in all of them. */
 export const readers: Role[] = ['operator', 'approver'];
 export const hubWriters: Role[] = ['operator'];
+/** Execute or cancel staged deletions. */
+export const approvers: Role[] = ['approver'];
 
 export const bootstrapActor: Actor = { id: 'bootstrap-admin', name: 'bootstrap-admin', role: 'admin' };
 

@@ -7,6 +7,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ChangeEvent } from '../engine/model';
 import type { Database } from '../db/client';
+import type { SecretBox } from '../db/secret-box';
+import type { TaskConfigOptions } from '../engine/task-config';
 import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
 import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
 import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory';
@@ -14,8 +16,12 @@ import { installAuthentication } from './auth';
 import { installErrorHandling } from './errors';
 import { departmentRoutes } from './routes/departments';
 import { healthRoutes } from './routes/health';
+import { pendingDeletionRoutes } from './routes/pending-deletions';
+import { runRoutes } from './routes/runs';
+import { syncTaskRoutes } from './routes/sync-tasks';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
+import type { TemporalControl } from './temporal-control';
 
 export interface ApiDeps {
   database: Database;
@@ -26,6 +32,12 @@ export interface ApiDeps {
   onHubChange?: (events: ChangeEvent[]) => void | Promise<void>;
   /** fastify logger option; default false */
   logger?: boolean | object;
+  /** seals connector secrets (SYNC_CENTER_SECRET_KEY); without it the sync-task routes answer 503 */
+  secretBox?: SecretBox;
+  /** drives task workflows, Schedules, runs and approvals; without it those routes answer 503 */
+  temporal?: TemporalControl;
+  /** connectors/registry capabilities, when the caller can build connectors */
+  capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */
@@ -44,7 +56,7 @@ export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, departmentRoutes, userRoutes, tokenRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];

@@ -1,0 +1,159 @@
+// Zod schemas (and row → body mappers) of the sync-task, run and pending-deletion routes.
+import { z } from 'zod';
+import { itemStatuses, pendingDeletionStatuses, runStatuses, type PendingDeletionRow, type RunRow } from '../db/repos/run-queries';
+import { taskStatuses, type SyncTaskView } from '../db/repos/sync-tasks';
+import { ErrorBody } from './errors';
+import { PageQuery } from './schemas';
+
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+/** A refused task configuration: every offending field, each with its own message. */
+export const TaskConfigErrorBody = ErrorBody.extend({
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+}).describe('invalid input; `field` names the first offending field, `issues` lists them all');
+
+export const TaskBody = z
+  .record(z.string(), z.unknown())
+  .describe('a sync task configuration as in DESIGN.md (name, direction, connector, scope, fieldMapping, matchRules, offboarding, triggers, deletionProtection, enabled); validated as a whole');
+
+export const LastRun = z.object({
+  id: z.string(),
+  status: z.string(),
+  trigger: z.string(),
+  dryRun: z.boolean(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+export const TaskResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  direction: z.enum(['upstream', 'downstream']),
+  connectorKind: z.string(),
+  enabled: z.boolean(),
+  config: z.record(z.string(), z.unknown()).describe('the stored configuration without secrets'),
+  hasSecrets: z.array(z.string()).describe('names of the stored connector secrets; values are never returned'),
+  status: z.enum(taskStatuses),
+  lastError: z.string().nullable(),
+  lastRun: LastRun.nullable(),
+  pendingDeletions: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export function toTaskResponse(task: SyncTaskView): z.infer<typeof TaskResponse> {
+  return {
+    ...task,
+    config: task.config as unknown as Record<string, unknown>,
+    lastRun: task.lastRun && { ...task.lastRun, startedAt: task.lastRun.startedAt.toISOString(), finishedAt: iso(task.lastRun.finishedAt) },
+    createdAt: task.createdAt.toISOString(),
+    updatedAt: task.updatedAt.toISOString(),
+  };
+}
+
+export const RunResponse = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  trigger: z.string(),
+  status: z.enum(runStatuses),
+  dryRun: z.boolean(),
+  changedIds: z.unknown().nullable(),
+  phase: z.string(),
+  counters: z.record(z.string(), z.unknown()),
+  error: z.string().nullable(),
+  workflowId: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+export function toRunResponse(run: RunRow): z.infer<typeof RunResponse> {
+  return { ...run, changedIds: run.changedIds ?? null, startedAt: run.startedAt.toISOString(), finishedAt: iso(run.finishedAt) };
+}
+
+const SuccessOfTotal = z.object({ succeeded: z.number().int(), failed: z.number().int(), total: z.number().int() });
+
+export const RunDetailResponse = RunResponse.extend({
+  summary: z
+    .object({
+      departments: SuccessOfTotal,
+      departmentUpdates: SuccessOfTotal,
+      users: SuccessOfTotal,
+      userUpdates: SuccessOfTotal,
+      byStatus: z.record(z.string(), z.number().int()),
+    })
+    .describe('from the run items: creations apart from every other change'),
+  progress: z
+    .object({ phase: z.string(), batchesDone: z.number().int(), batchesTotal: z.number().int(), counters: z.record(z.string(), z.number()) })
+    .optional()
+    .describe('live, from the run workflow, while the run is in flight'),
+});
+
+export const RunItemResponse = z.object({
+  id: z.number().int(),
+  seq: z.number().int(),
+  action: z.string(),
+  entity: z.enum(['department', 'user']),
+  sourceId: z.string().nullable(),
+  targetId: z.string().nullable(),
+  displayName: z.string().nullable(),
+  status: z.enum(itemStatuses),
+  before: z.unknown(),
+  after: z.unknown(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+
+export const RunItemsQuery = z.strictObject({
+  ...PageQuery,
+  entity: z.enum(['department', 'user']).optional(),
+  status: z.enum(itemStatuses).optional(),
+  action: z.string().min(1).max(64).optional().describe('e.g. CreateUser, MoveDepartment'),
+});
+
+export const RunListQuery = z.strictObject({ ...PageQuery, status: z.enum(runStatuses).optional() });
+
+export const PendingDeletionResponse = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  runId: z.string(),
+  action: z.string(),
+  entity: z.enum(['department', 'user']),
+  sourceId: z.string().nullable(),
+  targetId: z.string(),
+  displayName: z.string().nullable(),
+  reason: z.string(),
+  status: z.enum(pendingDeletionStatuses),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+export function toPendingDeletionResponse(row: PendingDeletionRow): z.infer<typeof PendingDeletionResponse> {
+  const { runItemId: _runItemId, ...rest } = row;
+  return { ...rest, decidedAt: iso(row.decidedAt), createdAt: row.createdAt.toISOString() };
+}
+
+export const PendingDeletionQuery = z.strictObject({
+  ...PageQuery,
+  taskId: z.string().min(1).max(128).optional(),
+  runId: z.string().min(1).max(128).optional(),
+  status: z.enum(pendingDeletionStatuses).optional(),
+});
+
+export const DecisionBody = z.strictObject({ ids: z.array(z.string().min(1).max(128)).min(1).max(1000) });
+
+export const decisionResults = ['accepted', 'already_canceled', 'already_decided', 'not_found', 'approval_closed'] as const;
+export const DecisionResponse = z.object({
+  results: z.array(
+    z.object({
+      id: z.string(),
+      result: z.enum(decisionResults),
+      status: z.enum(pendingDeletionStatuses).optional().describe('the stored status when the decision was not accepted'),
+    }),
+  ),
+});
+
