@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { VendorError } from '../errors';
-import { fakeControl } from '../shared/fake-control';
+import { fakeControl, vendorFailure } from '../shared/test-helpers';
 import { DingtalkClient, envelopeCode, type DingtalkClientOptions } from './client';
 import { startDingtalkFake, type RunningDingtalkFake } from './fake';
 
@@ -14,14 +13,6 @@ function client(extra: Partial<DingtalkClientOptions> = {}): DingtalkClient {
   return new DingtalkClient({ oapiBaseUrl: fake.oapiBaseUrl, apiBaseUrl: fake.apiBaseUrl, ...creds, rateLimitBackoffMs: 20, ...extra });
 }
 
-async function failure(p: Promise<unknown>): Promise<VendorError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof VendorError)) throw new Error(`expected a VendorError, got ${String(err)}`);
-  return err;
-}
 
 beforeEach(async () => {
   fake = await startDingtalkFake({ ...creds, port: 0 });
@@ -70,7 +61,7 @@ describe('DingtalkClient against the fake', () => {
     await fakeControl(fake, 'faults', { rateLimitBurst: 3 });
     await expect(client().post('/topapi/v2/department/get', { dept_id: 1 })).resolves.toMatchObject({ dept_id: 1 });
     await fakeControl(fake, 'faults', { rateLimitBurst: 10 });
-    const err = await failure(client({ maxRateLimitRetries: 2 }).post('/topapi/v2/department/get', { dept_id: 1 }));
+    const err = await vendorFailure(client({ maxRateLimitRetries: 2 }).post('/topapi/v2/department/get', { dept_id: 1 }));
     expect(err).toMatchObject({ kind: 'transient', vendorCode: '90002', retryAfterMs: 20 });
   });
 
@@ -82,7 +73,7 @@ describe('DingtalkClient against the fake', () => {
       await c.post('/topapi/v2/department/get', { dept_id: 1 });
       await c.post('/topapi/v2/department/get', { dept_id: 1 });
       const started = Date.now();
-      const err = await failure(c.post('/topapi/v2/department/get', { dept_id: 1 }));
+      const err = await vendorFailure(c.post('/topapi/v2/department/get', { dept_id: 1 }));
       expect(err).toMatchObject({ kind: 'transient', vendorCode: '90006', retryAfterMs: 60_000 });
       expect(Date.now() - started).toBeLessThan(1_000);
     } finally {
@@ -104,10 +95,10 @@ describe('DingtalkClient against the fake', () => {
   });
 
   it('never puts the app secret or a token in an error', async () => {
-    const err = await failure(client({ appSecret: 'wrong-secret-value' }).post('/topapi/v2/department/get', { dept_id: 1 }));
+    const err = await vendorFailure(client({ appSecret: 'wrong-secret-value' }).post('/topapi/v2/department/get', { dept_id: 1 }));
     expect(err).toMatchObject({ kind: 'permanent', vendorCode: '40001' });
     await fakeControl(fake, 'faults', { serverErrors: 1 });
-    const transport = await failure(client().post('/topapi/v2/department/get', { dept_id: 1 }));
+    const transport = await vendorFailure(client().post('/topapi/v2/department/get', { dept_id: 1 }));
     expect(transport).toMatchObject({ kind: 'transient', vendorCode: 'http_500' });
     for (const e of [err, transport]) expect(`${e.message} ${e.vendorMessage}`).not.toMatch(/wrong-secret-value|client-secret-value-42/);
     expect(transport.message).toContain('appsecret=REDACTED');
@@ -117,7 +108,7 @@ describe('DingtalkClient against the fake', () => {
     const c = client();
     const first = await c.apiAccessToken();
     expect(await c.apiAccessToken()).toBe(first);
-    const err = await failure(client({ appSecret: 'nope-nope-nope' }).apiAccessToken());
+    const err = await vendorFailure(client({ appSecret: 'nope-nope-nope' }).apiAccessToken());
     expect(err).toMatchObject({ kind: 'permanent', vendorCode: 'invalidClientId' });
     expect(err.message).not.toContain('nope-nope-nope');
   });
@@ -163,7 +154,7 @@ describe('DingtalkClient token codes (scripted server)', () => {
 
   it('gives up after one retry, with the token scrubbed', async () => {
     answer = (token) => ({ errcode: 42001, errmsg: `expired ${token}` });
-    const err = await failure(new DingtalkClient({ oapiBaseUrl: base, ...creds }).post('/x', {}));
+    const err = await vendorFailure(new DingtalkClient({ oapiBaseUrl: base, ...creds }).post('/x', {}));
     expect(err).toMatchObject({ kind: 'permanent', vendorCode: '42001' });
     expect(`${err.message} ${err.vendorMessage}`).not.toMatch(/tok-\d-abcdef/);
     expect(issued).toBe(2);
@@ -171,9 +162,9 @@ describe('DingtalkClient token codes (scripted server)', () => {
 
   it('treats -1 as transient and names other 88 sub_codes as the code', async () => {
     answer = () => ({ errcode: -1, errmsg: 'system busy' });
-    expect(await failure(new DingtalkClient({ oapiBaseUrl: base, ...creds }).post('/x', {}))).toMatchObject({ kind: 'transient', vendorCode: '-1' });
+    expect(await vendorFailure(new DingtalkClient({ oapiBaseUrl: base, ...creds }).post('/x', {}))).toMatchObject({ kind: 'transient', vendorCode: '-1' });
     answer = () => ({ errcode: 88, errmsg: 'ding talk error', sub_code: '60011', sub_msg: 'no permission', request_id: 'r1' });
-    const err = await failure(new DingtalkClient({ oapiBaseUrl: base, ...creds }).post('/x', {}));
+    const err = await vendorFailure(new DingtalkClient({ oapiBaseUrl: base, ...creds }).post('/x', {}));
     expect(err).toMatchObject({ kind: 'permanent', vendorCode: '60011', vendorMessage: 'no permission' });
     expect(err.message).toContain('request_id r1');
     expect(envelopeCode({ errcode: 88 })).toBe('88');

@@ -1,6 +1,5 @@
 import type { DirectoryPage, User } from '../../engine/model';
-import { VendorError } from '../errors';
-import { fakeControl, fakeState } from '../shared/fake-control';
+import { fakeControl, fakeState, vendorFailure } from '../shared/test-helpers';
 import type { Connector, ConnectorOperation } from '../types';
 import { startDingtalkFake, type DingtalkFakeOptions, type RunningDingtalkFake } from './fake';
 import { createDingtalkConnector, dingtalkCapabilities, dingtalkFieldAliases, type DingtalkSettings } from './index';
@@ -23,14 +22,6 @@ function connector(extra: Partial<DingtalkSettings> = {}): Connector {
   );
 }
 
-async function failure(p: Promise<unknown>): Promise<VendorError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof VendorError)) throw new Error(`expected a VendorError, got ${String(err)}`);
-  return err;
-}
 
 async function readAll(c: Connector): Promise<DirectoryPage[]> {
   const pages: DirectoryPage[] = [];
@@ -238,20 +229,20 @@ describe('DingTalk connector: writing', () => {
   it('refuses to disable or enable clearly, without calling DingTalk', async () => {
     const c = connector();
     for (const action of ['DisableUser', 'EnableUser'] as const) {
-      const err = await failure(c.apply({ action, id: 'dev' }));
+      const err = await vendorFailure(c.apply({ action, id: 'dev' }));
       expect(err).toMatchObject({ kind: 'permanent', vendorCode: 'unsupported' });
       expect(err.message).toContain('staged delete');
     }
-    expect(await failure(c.apply({ action: 'UpdateUser', id: 'dev', changes: { status: 'disabled' } }))).toMatchObject({ vendorCode: 'unsupported' });
+    expect(await vendorFailure(c.apply({ action: 'UpdateUser', id: 'dev', changes: { status: 'disabled' } }))).toMatchObject({ vendorCode: 'unsupported' });
     expect(calls).toEqual([]);
   });
 
   it('gives members with a pending invitation a clear permanent status instead of a retry loop', async () => {
     const c = connector();
-    const update = await failure(c.apply({ action: 'UpdateUser', id: 'newbie', changes: { title: 'x' } }));
+    const update = await vendorFailure(c.apply({ action: 'UpdateUser', id: 'newbie', changes: { title: 'x' } }));
     expect(update).toMatchObject({ kind: 'permanent', vendorCode: 'invitation_pending' });
     expect(update.message).toContain('newbie has not accepted the DingTalk invitation');
-    const create = await failure(c.apply({ action: 'CreateUser', user: newUser({ id: 'newbie', username: 'newbie', mobile: '13955556666' }) }));
+    const create = await vendorFailure(c.apply({ action: 'CreateUser', user: newUser({ id: 'newbie', username: 'newbie', mobile: '13955556666' }) }));
     expect(create).toMatchObject({ kind: 'permanent', vendorCode: 'invitation_pending' });
     // a member not yet joined is not listed: the snapshot does not show them
     expect((await readAll(c)).flatMap((p) => p.users).map((u) => u.id)).not.toContain('newbie');
@@ -262,7 +253,7 @@ describe('DingTalk connector: writing', () => {
     const c = connector();
     await c.apply({ action: 'CreateUser', user: newUser() });
     expect((await c.readByIds({ departmentIds: [], userIds: ['ann'] })).users[0].attributes).toEqual({ dingtalkInvitationPending: true });
-    expect(await failure(c.apply({ action: 'UpdateUser', id: 'ann', changes: { title: 'x' } }))).toMatchObject({ vendorCode: 'invitation_pending' });
+    expect(await vendorFailure(c.apply({ action: 'UpdateUser', id: 'ann', changes: { title: 'x' } }))).toMatchObject({ vendorCode: 'invitation_pending' });
   });
 
   const refusals: Array<[string, ConnectorOperation, string]> = [
@@ -279,7 +270,7 @@ describe('DingTalk connector: writing', () => {
     ['a department moved below itself', { action: 'UpdateDepartment', id: '3', changes: { parentId: '4' } }, '40035'],
   ];
   it.each(refusals)('maps "%s" to a permanent item error with DingTalk\'s code', async (_what, op, code) => {
-    const err = await failure(connector().apply(op));
+    const err = await vendorFailure(connector().apply(op));
     expect(err).toMatchObject({ kind: 'permanent', vendorCode: code });
     expect(err.message).toMatch(new RegExp(`DingTalk /topapi/v2/\\S+ failed: ${code} \\S`));
     expect(err.message).not.toContain(creds.appSecret);
@@ -291,7 +282,7 @@ describe('DingTalk connector: writing', () => {
     ['department.name', { action: 'CreateDepartment', department: { id: '', name: 'x'.repeat(65), parentId: null, order: 0, leaderIds: [] } }],
     ['user.departmentIds', { action: 'UpdateUser', id: 'dev', changes: { departmentIds: ['od-1'] } }],
   ] as Array<[string, ConnectorOperation]>)('refuses bad input naming %s, before any call', async (field, op) => {
-    const err = await failure(connector().apply(op));
+    const err = await vendorFailure(connector().apply(op));
     expect(err).toMatchObject({ kind: 'permanent', vendorCode: 'invalid_input' });
     expect(err.vendorMessage.startsWith(`${field}:`)).toBe(true);
     expect(calls.filter((c) => c.startsWith('/topapi'))).toEqual([]);

@@ -1,4 +1,4 @@
-import { fakeControl, fakeState } from '../shared/fake-control';
+import { fakeControl, fakeState } from '../shared/test-helpers';
 import { startDingtalkFake, type RunningDingtalkFake } from './fake';
 import { fakeToken, rawPost } from './fake/test-helpers';
 
