@@ -1,15 +1,21 @@
 // Wires the REST API to this process's database and Temporal, and listens. The one place where
 // ApiDeps are assembled, for both `start` and `api`.
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Database } from '../db/client';
+import { createSecretBox } from '../db/secret-box';
 import { buildApi } from '../api/server';
+import { createTemporalControl } from '../api/temporal-control';
+import { connectorCapabilities, registeredConnectorKinds } from '../connectors/registry';
 import { checkTemporal } from './temporal-health';
 
 export interface ApiServerOptions {
   database: Database;
   adminToken?: string;
+  /** seals connector secrets of new sync tasks; without it the sync-task routes answer 503 */
+  secretKey?: Buffer;
   temporalAddress: string;
   namespace: string;
+  taskQueue: string;
   host: string;
   port: number;
   /** fastify logger option; `start` keeps it to warnings */
@@ -26,11 +32,15 @@ export interface RunningApiServer {
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   // Lazy: the API comes up even while Temporal is down, and /healthz says so.
   const temporal = Connection.lazy({ address: options.temporalAddress });
+  const client = new Client({ connection: temporal, namespace: options.namespace });
   const app = await buildApi({
     database: options.database,
     adminToken: options.adminToken,
     checkTemporal: () => checkTemporal(temporal, options.namespace),
     logger: options.logger ?? { level: 'warn' },
+    secretBox: options.secretKey ? createSecretBox(options.secretKey) : undefined,
+    temporal: createTemporalControl(client, { taskQueue: options.taskQueue }),
+    capabilitiesOf: (kind) => (registeredConnectorKinds.includes(kind) ? connectorCapabilities(kind) : undefined),
   });
   try {
     await app.listen({ host: options.host, port: options.port });

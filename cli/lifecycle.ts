@@ -9,12 +9,16 @@ export class Lifecycle {
   private stopping: Promise<number> | undefined;
   private readonly done: Promise<number>;
   private resolveDone!: (code: number) => void;
+  private firstSignalAt = 0;
   private readonly onSignal = (signal: NodeJS.Signals) => {
+    // `npm start` forwards the terminal's Ctrl-C, so one keypress can arrive twice within moments.
+    if (this.stopping && Date.now() - this.firstSignalAt < 1000) return;
     if (this.stopping) {
       this.log(`[sync-center] ${signal} again: exiting without waiting`);
       process.exit(130);
     }
-    this.log(`[sync-center] ${signal} received, stopping…`);
+    this.firstSignalAt = Date.now();
+    this.log(`[sync-center] ${signal} received, stopping… (again to exit at once)`);
     void this.shutdown(0);
   };
 

@@ -1,0 +1,60 @@
+// The Temporal worker on the sync-center task queue: workflows from workflows/, activities from
+// createActivities(deps). The one place where ActivityDeps are assembled, for `start` and `worker`.
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Database } from '../db/client';
+import { createSecretBox } from '../db/secret-box';
+import { createActivities } from '../activities';
+
+export interface SyncWorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  database: Database;
+  /** SYNC_CENTER_SECRET_KEY: activities open sealed connector credentials with it */
+  secretKey: Buffer;
+}
+
+export interface RunningSyncWorker {
+  /** settles when the worker stops; rejects if it dies on its own */
+  done: Promise<void>;
+  /** stops polling, waits for in-flight tasks, closes the connection */
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** The SDK logs every state change at INFO; warnings are what an operator needs on the console. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function startSyncWorker(options: SyncWorkerOptions): Promise<RunningSyncWorker> {
+  installQuietRuntime();
+  const connection = await NativeConnection.connect({ address: options.address });
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      // Let in-flight activities finish on Ctrl-C; an apply batch cut short resumes from its heartbeat anyway.
+      shutdownGraceTime: '10s',
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey) }),
+    });
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  const done = worker.run().finally(() => connection.close());
+  done.catch(() => undefined); // the caller observes `done`; this only prevents an unhandled rejection
+  return {
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
