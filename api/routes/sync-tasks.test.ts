@@ -148,6 +148,23 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
     expect(actions).toEqual(expect.arrayContaining(['sync_task.create', 'sync_task.disable', 'sync_task.enable', 'sync_task.delete']));
   });
 
+  it('undoes a create when Temporal cannot take the task: 503, no task left behind', async () => {
+    const failing = await startTestApi(ctx.database, {
+      secretBox,
+      temporal: { ...recordingTemporal(), ensureTask: async () => Promise.reject(new Error('connection refused')) },
+    });
+    try {
+      const res = await failing.as('operator', { method: 'POST', url: '/api/v1/sync-tasks', payload: wecomTask('ww-unreachable') });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ error: 'temporal_unavailable', message: expect.stringContaining('connection refused') });
+      const rows = await db().select().from(syncTasks);
+      expect(rows.filter((r) => (r.config as { connector: { settings: { corpId: string } } }).connector.settings.corpId === 'ww-unreachable')).toEqual([]);
+      expect((await db().select().from(auditLog).where(eq(auditLog.action, 'sync_task.create_rolled_back'))).length).toBe(1);
+    } finally {
+      await failing.app.close();
+    }
+  });
+
   it('lets every role read, and only admin and operator write', async () => {
     expect((await api.as('approver', { method: 'POST', url: '/api/v1/sync-tasks', payload: wecomTask('ww-roles') })).statusCode).toBe(403);
     expect((await api.as('approver', { method: 'GET', url: '/api/v1/sync-tasks' })).statusCode).toBe(200);

@@ -1,0 +1,228 @@
+// The API driving real Temporal: a dev server, a worker running the real workflows, and activities
+// that record runs and staged deletions in the test database (in-memory for everything else).
+import { randomBytes } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { SyncActivities } from '../activities/types';
+import type { Database } from '../db/client';
+import { pendingDeletions, syncRuns, syncTasks } from '../db/schema';
+import { createSecretBox } from '../db/secret-box';
+import { openTestDatabase } from '../test/support/databases';
+import { startLocalTemporal } from '../test/support/temporal';
+import { approvalWorkflowId, ConnectorKindKey, stateQuery, SyncDirectionKey, SyncTaskIdKey, taskWorkflowId } from '../workflows/definitions';
+import { createInMemoryActivities, eventually, type ScriptedPlan } from '../workflows/testing/in-memory-activities';
+import { bundleSyncWorkflows } from '../workflows/testing/workers';
+import { createTemporalControl, scheduleId } from './temporal-control';
+import { startTestApi, type TestApi } from './testing';
+
+jest.setTimeout(120_000);
+
+const corpSecret = `corp-secret-${randomBytes(8).toString('hex')}`;
+
+const task = (corpId: string, extra: Record<string, unknown> = {}) => ({
+  name: `WeCom ${corpId}`,
+  direction: 'downstream',
+  connector: { kind: 'wecom', settings: { corpId }, secrets: { corpSecret } },
+  triggers: { schedule: { every: 'daily', at: '02:00', timezone: 'Asia/Shanghai' } },
+  ...extra,
+});
+
+/** In-memory activities, except that runs and staged deletions are also written where the API reads them. */
+function databaseBackedActivities(database: Database, plans: Record<string, ScriptedPlan>) {
+  const db = database.db;
+  const memory = createInMemoryActivities({ tasks: {}, plans });
+  const base = memory.activities;
+  const activities: SyncActivities = {
+    ...base,
+    async loadTaskForRun({ taskId }) {
+      const [row] = await db.select().from(syncTasks).where(and(eq(syncTasks.id, taskId), isNull(syncTasks.deletedAt)));
+      if (!row) throw ApplicationFailure.create({ type: 'TaskNotFound', nonRetryable: true, message: `taskId: no task ${taskId}` });
+      return { taskId, direction: row.direction, connectorKind: row.connectorKind, enabled: row.enabled, realtimeDebounceMs: 1000 };
+    },
+    async startRun(input) {
+      await base.startRun(input);
+      const { runId, taskId, trigger, dryRun, workflowId } = input;
+      await db.insert(syncRuns).values({ id: runId, taskId, trigger, dryRun, workflowId, status: 'running' }).onConflictDoNothing();
+    },
+    async finishRun(input) {
+      const result = await base.finishRun(input);
+      await db.update(syncRuns).set({ status: result.status, error: input.error ?? null, finishedAt: new Date() }).where(eq(syncRuns.id, input.runId));
+      return result;
+    },
+    async stageDeletions({ runId }) {
+      const result = await base.stageDeletions({ runId });
+      const taskId = memory.runs.get(runId)!.taskId;
+      const rows = result.pendingDeletionIds.map((id, i) => ({ id, taskId, runId, runItemId: i, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status: 'PENDING' as const }));
+      if (rows.length) await db.insert(pendingDeletions).values(rows).onConflictDoNothing();
+      return result;
+    },
+    async markPendingDeletions(input) {
+      await base.markPendingDeletions(input);
+      await db.update(pendingDeletions).set({ status: input.status, decidedBy: input.actor, decidedAt: new Date() }).where(inArray(pendingDeletions.id, input.ids));
+    },
+    async executePendingDeletion(input) {
+      const result = await base.executePendingDeletion(input);
+      await db.update(pendingDeletions).set({ status: result.status }).where(eq(pendingDeletions.id, input.pendingDeletionId));
+      return result;
+    },
+  };
+  return { ...memory, activities };
+}
+
+describe('sync tasks on a real Temporal dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let database: Database;
+  let api: TestApi;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+  let memory: ReturnType<typeof databaseBackedActivities>;
+  const plans: Record<string, ScriptedPlan> = {};
+  const taskQueue = `api-sync-${process.pid}`;
+
+  beforeAll(async () => {
+    const [started, bundle, opened] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows(), openTestDatabase('pglite')]);
+    env = started;
+    database = opened;
+    memory = databaseBackedActivities(database, plans);
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: memory.activities });
+    workerRun = worker.run();
+    const temporal = createTemporalControl(env.client, { taskQueue });
+    api = await startTestApi(database, { secretBox: createSecretBox(randomBytes(32)), temporal });
+  });
+
+  afterAll(async () => {
+    await api?.app.close();
+    if (worker) {
+      worker.shutdown();
+      await workerRun;
+    }
+    await env?.teardown();
+    await database?.close();
+  });
+
+  const create = async (body: unknown) => {
+    const res = await api.as('operator', { method: 'POST', url: '/api/v1/sync-tasks', payload: body as object });
+    expect(res.statusCode).toBe(201);
+    return res.json() as { id: string };
+  };
+  const schedule = (taskId: string) => env.client.schedule.getHandle(scheduleId(taskId));
+  const taskState = (taskId: string) => env.client.workflow.getHandle(taskWorkflowId(taskId)).query(stateQuery);
+  const runRow = async (runId: string) => (await api.as('approver', { method: 'GET', url: `/api/v1/runs/${runId}` })).json();
+
+  it('creates the task workflow with search attributes and a Schedule; runs on a schedule fire and on request', async () => {
+    const { id } = await create(task('ww-main'));
+    const described = await env.client.workflow.getHandle(taskWorkflowId(id)).describe();
+    expect(described.status.name).toBe('RUNNING');
+    expect(described.typedSearchAttributes.get(SyncTaskIdKey)).toBe(id);
+    expect(described.typedSearchAttributes.get(SyncDirectionKey)).toBe('downstream');
+    expect(described.typedSearchAttributes.get(ConnectorKindKey)).toBe('wecom');
+
+    const sched = await schedule(id).describe();
+    expect(sched.state.paused).toBe(false);
+    expect(sched.spec.timezone).toBe('Asia/Shanghai');
+    expect(sched.action).toMatchObject({ workflowType: 'scheduledTriggerWorkflow', args: [{ taskId: id }], taskQueue });
+    expect(sched.policies.overlap).toBe('BUFFER_ONE');
+
+    // A fire of the Schedule goes through the task workflow, so it is labelled 'schedule'.
+    await schedule(id).trigger();
+    const scheduled = await eventually(async () => (await database.db.select().from(syncRuns).where(and(eq(syncRuns.taskId, id), eq(syncRuns.status, 'succeeded'))))[0], 'a scheduled run');
+    expect(scheduled.trigger).toBe('schedule');
+
+    const res = await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/runs`, payload: {} });
+    expect(res.statusCode).toBe(202);
+    const { runId } = res.json();
+    const run = await eventually(async () => {
+      const r = await runRow(runId);
+      return r.status === 'succeeded' && r;
+    }, 'the requested run to succeed');
+    expect(run).toMatchObject({ id: runId, taskId: id, trigger: 'manual', dryRun: false });
+    expect((await api.as('approver', { method: 'GET', url: `/api/v1/sync-tasks/${id}` })).json().status).toBe('succeeded');
+  });
+
+  it('shows live progress of a running run', async () => {
+    const { id } = await create(task('ww-progress'));
+    const release = memory.holdSnapshots();
+    try {
+      const { runId } = (await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/runs`, payload: { dryRun: true } })).json();
+      const detail = await eventually(async () => {
+        const r = await runRow(runId);
+        return r.progress?.phase === 'snapshot' && r;
+      }, 'progress of the held run');
+      expect(detail).toMatchObject({ status: 'running', dryRun: true, progress: { phase: 'snapshot', batchesDone: 0 } });
+    } finally {
+      release();
+    }
+  });
+
+  it('pauses the Schedule and the task while disabled, follows schedule edits, and removes the Schedule when the schedule is removed', async () => {
+    const { id } = await create(task('ww-toggle'));
+    expect((await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/disable` })).statusCode).toBe(200);
+    expect((await schedule(id).describe()).state.paused).toBe(true);
+    await eventually(async () => (await taskState(id)).paused, 'the task workflow to pause');
+
+    expect((await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/enable` })).statusCode).toBe(200);
+    expect((await schedule(id).describe()).state.paused).toBe(false);
+    await eventually(async () => !(await taskState(id)).paused, 'the task workflow to resume');
+
+    const patched = await api.as('operator', { method: 'PATCH', url: `/api/v1/sync-tasks/${id}`, payload: { triggers: { schedule: { every: 'weekly', at: '03:30', timezone: 'Europe/Berlin' } } } });
+    expect(patched.statusCode).toBe(200);
+    const updated = await schedule(id).describe();
+    expect(updated.spec.timezone).toBe('Europe/Berlin');
+    expect(updated.state.paused).toBe(false);
+
+    const bad = await api.as('operator', { method: 'PATCH', url: `/api/v1/sync-tasks/${id}`, payload: { triggers: { schedule: { cron: '61 * * * *' } } } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().field).toBe('triggers.schedule.cron');
+    expect((await schedule(id).describe()).spec.timezone).toBe('Europe/Berlin');
+
+    expect((await api.as('operator', { method: 'PATCH', url: `/api/v1/sync-tasks/${id}`, payload: { triggers: { schedule: null } } })).statusCode).toBe(200);
+    await expect(schedule(id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  });
+
+  it('routes approvals to the run’s approval workflow; a cancelled item stays cancelled', async () => {
+    const { id } = await create(task('ww-approvals'));
+    plans[id] = { batches: [{ succeeded: 1, failed: 0, skipped: 0 }], stagedDeletes: 2 };
+    const { runId } = (await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/runs`, payload: {} })).json();
+    const listed = await eventually(async () => {
+      const page = (await api.as('approver', { method: 'GET', url: `/api/v1/pending-deletions?taskId=${id}&status=PENDING` })).json();
+      return page.total === 2 && page;
+    }, 'two staged deletions');
+    const [first, second] = listed.items.map((i: { id: string }) => i.id).sort();
+
+    const cancel = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/cancel', payload: { ids: [first] } });
+    expect(cancel.json().results).toEqual([{ id: first, result: 'accepted' }]);
+    await eventually(async () => (await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, first)))[0]?.status === 'CANCELED', 'the cancel to be recorded');
+
+    const execute = await api.as('admin', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [first, second, 'no-such-id'] } });
+    expect(execute.json().results).toEqual([
+      { id: first, result: 'already_canceled', status: 'CANCELED' },
+      { id: second, result: 'accepted' },
+      { id: 'no-such-id', result: 'not_found' },
+    ]);
+    const approval = env.client.workflow.getHandle(approvalWorkflowId(runId));
+    expect(await approval.result()).toMatchObject({ succeeded: 1, canceled: 1 });
+
+    // Closed workflow, same answers from the database: the cancelled item can never be executed.
+    const again = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [first, second] } });
+    expect(again.json().results).toEqual([
+      { id: first, result: 'already_canceled', status: 'CANCELED' },
+      { id: second, result: 'already_decided', status: 'SUCCEEDED' },
+    ]);
+    expect(memory.pendingDeletions.get(first)).toMatchObject({ status: 'CANCELED', executions: 0 });
+  });
+
+  it('deletes a task: Schedule gone, workflow stopped, run history kept', async () => {
+    const { id } = await create(task('ww-delete'));
+    const { runId } = (await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/runs`, payload: {} })).json();
+    await eventually(async () => (await runRow(runId)).status === 'succeeded', 'a run before the delete');
+
+    expect((await api.as('operator', { method: 'DELETE', url: `/api/v1/sync-tasks/${id}` })).statusCode).toBe(204);
+    await expect(schedule(id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    await eventually(async () => (await env.client.workflow.getHandle(taskWorkflowId(id)).describe()).status.name === 'CANCELLED', 'the task workflow to stop');
+    expect((await api.as('operator', { method: 'GET', url: `/api/v1/sync-tasks/${id}` })).statusCode).toBe(404);
+    expect((await api.as('approver', { method: 'GET', url: `/api/v1/sync-tasks/${id}/runs` })).json()).toMatchObject({ total: 1, items: [{ id: runId }] });
+  });
+});
