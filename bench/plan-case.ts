@@ -24,6 +24,8 @@ export interface PlanCase {
 export interface PlanCaseResult extends PlanCase {
   mapMs: number;
   planMs: number;
+  /** CPU time (user + system, GC threads included) of the plan step: less sensitive to a busy machine */
+  planCpuMs: number;
   actions: number;
   byAction: Record<string, number>;
   /** heap used once the source and target exist, before mapping and planning */
@@ -61,6 +63,7 @@ export async function runPlanCase(c: PlanCase): Promise<PlanCaseResult> {
   if (mapped.failures.length > 0) throw new Error(`mapping failed for ${mapped.failures.length} users: ${mapped.failures[0].reason}`);
   const planInput: PlanInput = { ...input, source: { departments: input.source.departments, users: mapped.users } };
   const planStarted = performance.now();
+  const cpuStarted = process.cpuUsage();
   let actions: number;
   let byAction: Record<string, number>;
   let keep: unknown;
@@ -77,12 +80,14 @@ export async function runPlanCase(c: PlanCase): Promise<PlanCaseResult> {
     for (const a of plan) byAction[a.kind] = (byAction[a.kind] ?? 0) + 1;
   }
   const planMs = performance.now() - planStarted;
+  const cpu = process.cpuUsage(cpuStarted);
   const heapAfterPlan = process.memoryUsage().heapUsed;
   if (!keep) throw new Error('no plan'); // keeps the plan alive up to the heap reading
   return {
     ...c,
     mapMs: Math.round(mapMs),
     planMs: Math.round(planMs),
+    planCpuMs: Math.round((cpu.user + cpu.system) / 1000),
     actions,
     byAction,
     heapAfterDataMB: mb(heapAfterData),

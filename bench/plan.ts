@@ -57,8 +57,9 @@ function label(c: PlanCase): string {
 function summaryRow(s: CaseSummary): (string | number)[] {
   const done = s.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
   const failed = s.outcomes.flatMap((o) => (o.ok ? [] : [o.reason]));
-  if (done.length === 0) return [label(s.c), s.outcomes.length, failed[0] ?? 'no run', '', '', '', '', ''];
+  if (done.length === 0) return [label(s.c), s.outcomes.length, failed[0] ?? 'no run', '', '', '', '', '', ''];
   const plan = done.map((r) => r.planMs);
+  const cpu = done.map((r) => r.planCpuMs);
   const map = done.map((r) => r.mapMs);
   const rss = done.map((r) => r.maxRssMB);
   const heap = done.map((r) => r.heapAfterPlanMB);
@@ -66,6 +67,7 @@ function summaryRow(s: CaseSummary): (string | number)[] {
     label(s.c),
     `${done.length}${failed.length ? ` (+${failed.length} failed)` : ''}`,
     `${median(plan)} / ${min(plan)}`,
+    `${median(cpu)} / ${min(cpu)}`,
     `${median(map)} / ${min(map)}`,
     `${median(plan.map((p, i) => p + map[i]))} / ${min(plan.map((p, i) => p + map[i]))}`,
     `${median(rss)} / ${Math.max(...rss)}`,
@@ -76,7 +78,7 @@ function summaryRow(s: CaseSummary): (string | number)[] {
 
 function rawLine(s: CaseSummary): string {
   const runs = s.outcomes.map((o) =>
-    o.ok ? `plan ${o.result.planMs} ms, map ${o.result.mapMs} ms, maxRSS ${o.result.maxRssMB} MB (load ${o.load1})` : `${o.reason} (load ${o.load1})`,
+    o.ok ? `plan ${o.result.planMs} ms (CPU ${o.result.planCpuMs} ms), map ${o.result.mapMs} ms, maxRSS ${o.result.maxRssMB} MB (load ${o.load1})` : `${o.reason} (load ${o.load1})`,
   );
   const actions = s.outcomes.find((o): o is Extract<Outcome, { ok: true }> => o.ok)?.result.byAction;
   return `- ${label(s.c)}: ${runs.join('; ')}${actions ? ` — actions ${JSON.stringify(actions)}` : ''}`;
@@ -113,7 +115,7 @@ export async function runPlanBenchmark(argv: readonly string[]): Promise<void> {
   console.log(`\nload average at the end: ${after.loadAverage.join(' / ')}\n`);
   console.log(
     table(
-      ['case (planner · users/departments · scenario · mapping)', 'runs', 'plan ms median / min', 'mapUsers ms median / min', 'map+plan ms median / min', 'peak RSS MB median / max', 'heap after plan MB (median)', 'actions'],
+      ['case (planner · users/departments · scenario · mapping)', 'runs', 'plan ms median / min', 'plan CPU ms median / min', 'mapUsers ms median / min', 'map+plan ms median / min', 'peak RSS MB median / max', 'heap after plan MB (median)', 'actions'],
       summaries.map(summaryRow),
     ),
   );
