@@ -2,3 +2,4 @@ export * from './hub';
 export * from './auth';
 export * from './audit';
 export * from './sync';
+export * from './inbox';
