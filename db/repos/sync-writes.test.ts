@@ -1,0 +1,69 @@
+import { describeOnBothDatabases } from '../../test/support/databases';
+import { getPendingDeletion, markPendingDeletions, recordPendingDeletionOutcome, stagePendingDeletions } from './pending-deletions';
+import { loadBatchItems, loadSnapshot, recordItemOutcome, startRun, storePlan, storeSnapshot, type NewRunItem } from './sync-runs';
+import { listTaskLinks, upsertTaskLinks } from './task-links';
+
+const item = (i: number, status: NewRunItem['status'] = 'planned'): NewRunItem => ({
+  key: `user:s${i}:CreateUser`,
+  action: 'CreateUser',
+  entity: 'user',
+  sourceId: `s${i}`,
+  targetId: null,
+  displayName: `User ${i}`,
+  status,
+  payload: { i },
+});
+
+describeOnBothDatabases('run, link and pending-deletion writes', (ctx) => {
+  const db = () => ctx.database.db;
+
+  test('startRun is idempotent; snapshots round-trip in chunks', async () => {
+    await startRun(db(), { runId: 'r1', taskId: 't1', trigger: 'manual', dryRun: false, workflowId: 'w1' });
+    await startRun(db(), { runId: 'r1', taskId: 't1', trigger: 'schedule', dryRun: true, workflowId: 'w2' });
+    const users = Array.from({ length: 2500 }, (_, i) => ({ id: `u${i}`, username: `u${i}`, name: `U ${i}` }));
+    await storeSnapshot(db(), 'r1', 'source', { departments: [], users: users as never });
+    await storeSnapshot(db(), 'r1', 'source', { departments: [], users: users as never });
+    expect((await loadSnapshot(db(), 'r1', 'source')).users.map((u) => u.id)).toEqual(users.map((u) => u.id));
+  });
+
+  test('a plan is stored once, in batches of 200; an outcome is recorded once, with its link', async () => {
+    await startRun(db(), { runId: 'r2', taskId: 't2', trigger: 'manual', dryRun: false, workflowId: 'w' });
+    const items = Array.from({ length: 450 }, (_, i) => item(i));
+    expect(await storePlan(db(), { runId: 'r2', taskId: 't2', items, executable: 450, newLinks: [{ entity: 'user', sourceId: 'adopted', targetId: 'x' }] })).toEqual({ batches: 3, alreadyStored: false });
+    expect((await storePlan(db(), { runId: 'r2', taskId: 't2', items, executable: 450, newLinks: [] })).alreadyStored).toBe(true);
+    const [first] = await loadBatchItems(db(), 'r2', 0);
+    expect((await loadBatchItems(db(), 'r2', 2)).length).toBe(50);
+    await recordItemOutcome(db(), { itemId: first.id, taskId: 't2', outcome: { status: 'succeeded', targetId: 'T0' }, link: { entity: 'user', sourceId: 's0', targetId: 'T0' } });
+    await recordItemOutcome(db(), { itemId: first.id, taskId: 't2', outcome: { status: 'failed', errorCode: 'x' }, link: { entity: 'user', sourceId: 's0', targetId: 'OTHER' } });
+    expect((await loadBatchItems(db(), 'r2', 0))[0].status).toBe('succeeded');
+    expect((await listTaskLinks(db(), 't2')).sort((a, b) => a.sourceId.localeCompare(b.sourceId))).toEqual([
+      { entity: 'user', sourceId: 'adopted', targetId: 'x' },
+      { entity: 'user', sourceId: 's0', targetId: 'T0' },
+    ]);
+  });
+
+  test('a re-adopted target moves its link instead of breaking the unique index', async () => {
+    await upsertTaskLinks(db(), 't3', [{ entity: 'user', sourceId: 'a', targetId: 'T' }]);
+    await upsertTaskLinks(db(), 't3', [{ entity: 'user', sourceId: 'b', targetId: 'T' }]);
+    await upsertTaskLinks(db(), 't3', [{ entity: 'user', sourceId: 'b', targetId: 'T2' }]);
+    expect(await listTaskLinks(db(), 't3')).toEqual([{ entity: 'user', sourceId: 'b', targetId: 'T2' }]);
+  });
+
+  test('staging is idempotent per run, never doubles an open target, and a cancelled row never moves again', async () => {
+    const staged = (runItemId: number, targetId: string) => ({ runItemId, action: 'DeleteUser', entity: 'user' as const, sourceId: null, targetId, displayName: targetId, reason: 'removed' });
+    const ids = await stagePendingDeletions(db(), { taskId: 't4', runId: 'r4', items: [staged(1, 'amy'), staged(2, 'ben')] });
+    expect(await stagePendingDeletions(db(), { taskId: 't4', runId: 'r4', items: [staged(1, 'amy'), staged(2, 'ben')] })).toEqual(ids);
+    expect(await stagePendingDeletions(db(), { taskId: 't4', runId: 'r5', items: [staged(9, 'amy')] })).toEqual([]);
+
+    expect(await markPendingDeletions(db(), { ids: [ids[0]], status: 'CANCELED', actor: 'ann' })).toEqual([ids[0]]);
+    expect(await markPendingDeletions(db(), { ids: [ids[0]], status: 'EXECUTING', actor: 'bo' })).toEqual([]);
+    expect(await recordPendingDeletionOutcome(db(), { id: ids[0], status: 'SUCCEEDED', actor: 'bo' })).toBe(false);
+    expect(await getPendingDeletion(db(), ids[0])).toMatchObject({ status: 'CANCELED' });
+
+    expect(await markPendingDeletions(db(), { ids: [ids[1]], status: 'EXECUTING', actor: 'bo' })).toEqual([ids[1]]);
+    expect(await recordPendingDeletionOutcome(db(), { id: ids[1], status: 'SUCCEEDED', actor: 'bo' })).toBe(true);
+    expect(await markPendingDeletions(db(), { ids: [ids[1]], status: 'CANCELED', actor: 'ann' })).toEqual([]);
+    // Once closed, the same target may be staged again by a later run.
+    expect(await stagePendingDeletions(db(), { taskId: 't4', runId: 'r6', items: [staged(3, 'amy')] })).toHaveLength(1);
+  });
+});
