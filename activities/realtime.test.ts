@@ -1,0 +1,71 @@
+// The activities called directly (no Temporal): a real-time run re-reads only its changed ids and
+// plans only what they touch, even when other entities drifted meanwhile.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { startWecomFake, type RunningWecomFake } from '../connectors/wecom/fake';
+import { fakeState } from '../connectors/wecom/fake/test-helpers';
+import { openDatabase, type Database } from '../db/client';
+import { createHubDirectory } from '../db/repos/hub-directory';
+import { runItems, syncTasks } from '../db/schema';
+import { createSecretBox } from '../db/secret-box';
+import { parseTaskConfig, splitSecrets } from '../engine/task-config';
+import { createActivities } from './index';
+import type { SyncActivities } from './types';
+
+let database: Database;
+let wecom: RunningWecomFake;
+let activities: SyncActivities;
+let taskId: string;
+
+async function runOnce(changedIds?: string[]) {
+  const runId = randomUUID();
+  await activities.startRun({ taskId, runId, workflowId: `wf-${runId}`, trigger: changedIds ? 'realtime' : 'manual', dryRun: false, changedIds });
+  await activities.snapshot({ runId, changedIds });
+  const plan = await activities.plan({ runId });
+  for (let batch = 0; batch < plan.batches; batch++) await activities.applyBatch({ runId, batch });
+  const { status } = await activities.finishRun({ runId });
+  const items = await database.db.select().from(runItems).where(eq(runItems.runId, runId)).orderBy(runItems.seq);
+  return { status, plan, items: items.map((i) => `${i.action}:${i.targetId}:${i.status}`) };
+}
+
+beforeAll(async () => {
+  [database, wecom] = await Promise.all([openDatabase({}), startWecomFake({ corpId: 'ww-rt', corpSecret: 'rt-secret' })]);
+  const secretBox = createSecretBox(randomBytes(32));
+  activities = createActivities({ database, secretBox });
+  const { publicConfig, secrets } = splitSecrets(
+    parseTaskConfig({
+      name: 'rt',
+      direction: 'downstream',
+      connector: { kind: 'wecom', settings: { baseUrl: wecom.baseUrl, corpId: 'ww-rt' }, secrets: { corpSecret: 'rt-secret' } },
+      massOffboardingGuard: { maxDisablePercent: 100 },
+    }),
+  );
+  taskId = `task-${randomUUID()}`;
+  await database.db.insert(syncTasks).values({ id: taskId, name: 'rt', direction: 'downstream', connectorKind: 'wecom', config: publicConfig as never, secretsSealed: secretBox.seal(secrets) });
+  const hub = createHubDirectory(database.db);
+  await hub.createDepartment({ id: 'ops', name: 'Ops' }, 'seed');
+  for (const n of [1, 2, 3]) await hub.createUser({ id: `p${n}`, username: `p${n}`, name: `P ${n}`, email: `p${n}@rt.test`, departmentIds: ['ops'] }, 'seed');
+}, 60_000);
+
+afterAll(async () => {
+  await wecom?.close();
+  await database?.close();
+});
+
+test('a full run provisions everything; a real-time run plans only its changed ids', async () => {
+  expect(await runOnce()).toMatchObject({ status: 'succeeded', plan: { actions: 4 } });
+  const hub = createHubDirectory(database.db);
+  await hub.updateUser('p1', { title: 'Lead' }, 'test');
+  await hub.updateUser('p2', { title: 'Drifted, not announced' }, 'test');
+  await hub.deleteUser('p3', 'test');
+
+  const realtime = await runOnce(['p1', 'p3']);
+  expect(realtime.status).toBe('succeeded');
+  expect(realtime.items).toEqual(['UpdateUser:p1:succeeded', 'DisableUser:p3:succeeded']);
+  const users = (await fakeState(wecom)).userlist;
+  expect(users.find((u) => u.userid === 'p1')).toMatchObject({ position: 'Lead' });
+  expect(users.find((u) => u.userid === 'p2')?.position ?? '').toBe('');
+
+  // The next full run catches the drift nobody announced.
+  expect((await runOnce()).items).toEqual(['UpdateUser:p2:succeeded']);
+});
