@@ -8,14 +8,14 @@ import { performance } from 'node:perf_hooks';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { openDatabase } from '../db/client';
 import { createSyncTasks } from '../db/repos/sync-tasks';
 import { createSecretBox } from '../db/secret-box';
+import { openTestDatabase } from '../test/support/databases';
 import { startLocalTemporal } from '../test/support/temporal';
 import { progressQuery, type RunPhase } from '../workflows/definitions';
 import type { syncRunWorkflow } from '../workflows/sync-run';
 import { bundleSyncWorkflows } from '../workflows/testing/workers';
-import { describeMachine, machineInfo, option, positiveInt, table } from './report';
+import { describeMachine, machineInfo, positiveInt, table } from './report';
 import { seedHub } from './seed-hub';
 import { generateDirectory } from './synthetic-directory';
 import type { FakeProcessCounts, FakeProcessReady } from './wecom-fake-process';
@@ -88,7 +88,8 @@ export async function runDownstreamBenchmark(argv: readonly string[]): Promise<v
   const users = positiveInt(argv, 'users', 2000);
   const departments = positiveInt(argv, 'departments', Math.max(1, Math.round(users / 10)));
   const timeoutS = positiveInt(argv, 'timeout', 1800);
-  const databaseUrl = option(argv, 'database-url');
+  // --postgres: a fresh database on the Postgres server (TEST_DATABASE_URL), dropped afterwards.
+  const kind = argv.includes('--postgres') ? 'postgres' : 'pglite';
   console.log(`# downstream benchmark: ${users} users, ${departments} departments into the WeCom fake at ${wecomCallsPerMinute}/min per API\n${describeMachine(machineInfo())}\n`);
 
   // The SDK logs every worker state change at INFO; only problems belong in benchmark output.
@@ -100,7 +101,7 @@ export async function runDownstreamBenchmark(argv: readonly string[]): Promise<v
   try {
     const fake = await startFakeProcess(corpId, corpSecret);
     cleanups.push(() => fake.stop());
-    const database = await openDatabase(databaseUrl ? { url: databaseUrl } : {});
+    const database = await openTestDatabase(kind);
     cleanups.push(() => database.close());
 
     let t = performance.now();

@@ -13,7 +13,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (first === '--help' || first === '-h') {
     console.log(`npm run bench [-- <${Object.keys(benchmarks).join('|')}>] [options]
   plan:        --runs N (3) --naive-timeout S (60) --size 10000|100000 (both)
-  downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --database-url postgres://… (PGlite)`);
+  downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {
