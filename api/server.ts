@@ -22,6 +22,8 @@ import { syncTaskRoutes } from './routes/sync-tasks';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
 import type { TemporalControl } from './temporal-control';
+import { webhookRoutes } from './routes/webhooks';
+import type { RealtimeSignaller } from './webhooks/realtime-signal';
 
 export interface ApiDeps {
   database: Database;
@@ -36,6 +38,8 @@ export interface ApiDeps {
   secretBox?: SecretBox;
   /** drives task workflows, Schedules, runs and approvals; without it those routes answer 503 */
   temporal?: TemporalControl;
+  /** real-time triggers for webhooks (api/webhooks/realtime-signal.ts); without it webhook events answer 503 */
+  realtime?: RealtimeSignaller;
   /** connectors/registry capabilities, when the caller can build connectors */
   capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
 }
@@ -56,7 +60,7 @@ export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];

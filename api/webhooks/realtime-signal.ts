@@ -1,0 +1,81 @@
+// Real-time triggers for a task's workflow: signal-with-start of `sync-task:<id>` with
+// {trigger:'realtime', changedIds}. Only ids travel, never a payload or a secret. Signals to one
+// task are coalesced while one is in flight, so a burst of events costs a few signals, not one each.
+import type { Client } from '@temporalio/client';
+import {
+  ConnectorKindKey,
+  SyncDirectionKey,
+  SyncTaskIdKey,
+  taskWorkflowId,
+  triggerSignal,
+  type SyncTaskInput,
+  type TriggerRequest,
+} from '../../workflows/definitions';
+import { MAX_CHANGED_IDS } from '../../workflows/pending-runs';
+import type { syncTaskWorkflow } from '../../workflows/sync-task';
+import { createCoalescer, type Coalescer } from './coalescer';
+
+/** What a signal-with-start needs to know about a task: its id and its search-attribute labels. */
+export interface RealtimeTask {
+  id: string;
+  direction: string;
+  connectorKind: string;
+}
+
+export interface RealtimeSignaller {
+  /** Resolves once the task's workflow holds a real-time trigger covering these source ids. */
+  signal(task: RealtimeTask, changedIds: readonly string[]): Promise<void>;
+  /** Resolves when every signal asked for so far has been sent or has failed. */
+  flush(): Promise<void>;
+}
+
+/** The trigger for a set of ids; too many for one history event becomes a full run (no ids). */
+export function realtimeTrigger(changedIds: readonly string[]): TriggerRequest {
+  const unique = [...new Set(changedIds)];
+  return { trigger: 'realtime', changedIds: unique.length > MAX_CHANGED_IDS ? [] : unique };
+}
+
+/** Coalesces per task around any `send`; tests pass a recording one. */
+export function createCoalescingSignaller(send: (task: RealtimeTask, trigger: TriggerRequest) => Promise<void>): RealtimeSignaller {
+  interface Entry {
+    task: RealtimeTask;
+    coalescer: Coalescer<string>;
+  }
+  const perTask = new Map<string, Entry>();
+  const entryFor = (task: RealtimeTask): Entry => {
+    const existing = perTask.get(task.id);
+    if (existing) {
+      existing.task = task; // the latest labels win
+      return existing;
+    }
+    const entry: Entry = { task, coalescer: createCoalescer<string>((ids) => send(entry.task, realtimeTrigger(ids))) };
+    perTask.set(task.id, entry);
+    return entry;
+  };
+  return {
+    signal(task, changedIds) {
+      return entryFor(task).coalescer.push(changedIds);
+    },
+    async flush() {
+      await Promise.all([...perTask.values()].map((entry) => entry.coalescer.flush()));
+    },
+  };
+}
+
+/** The Temporal side: signal-with-start, so a task whose workflow is not running yet gets one. */
+export function createRealtimeSignaller(client: Client, options: { taskQueue: string }): RealtimeSignaller {
+  return createCoalescingSignaller(async (task, trigger) => {
+    await client.workflow.signalWithStart<typeof syncTaskWorkflow, [TriggerRequest]>('syncTaskWorkflow', {
+      workflowId: taskWorkflowId(task.id),
+      taskQueue: options.taskQueue,
+      args: [{ taskId: task.id } satisfies SyncTaskInput],
+      typedSearchAttributes: [
+        { key: SyncTaskIdKey, value: task.id },
+        { key: SyncDirectionKey, value: task.direction },
+        { key: ConnectorKindKey, value: task.connectorKind },
+      ],
+      signal: triggerSignal,
+      signalArgs: [trigger],
+    });
+  });
+}

@@ -1,0 +1,79 @@
+// What every vendor's webhook receiver looks like to the route: one request in, a verified receipt
+// out (or a CallbackVerificationError). Receivers are pure: no database, no Temporal.
+import { createHash } from 'node:crypto';
+import type { ChangeEvent } from '../../engine/model';
+import { CallbackVerificationError } from '../../connectors/shared/callback-crypto';
+
+export { CallbackVerificationError } from '../../connectors/shared/callback-crypto';
+
+export interface WebhookRequest {
+  method: 'GET' | 'POST';
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: string;
+}
+
+export interface WebhookReply {
+  contentType: 'text/plain; charset=utf-8' | 'application/json; charset=utf-8';
+  body: string;
+}
+
+export type WebhookReceipt =
+  | {
+      /** the vendor checks the URL: answer at once, store nothing */
+      type: 'verification';
+      /** when the vendor says it sent the request (ms), when it says so */
+      sentAt?: number;
+      reply: WebhookReply;
+    }
+  | {
+      type: 'event';
+      sentAt: number;
+      /** vendor event id, or a hash of the decrypted payload: the same for a vendor's retry */
+      dedupKey: string;
+      eventType: string;
+      changes: ChangeEvent[];
+      reply: WebhookReply;
+    };
+
+export interface WebhookReceiver {
+  receive(request: WebhookRequest): WebhookReceipt;
+}
+
+/** A task whose webhook settings or secrets are missing or unusable; `field` names which one. */
+export class WebhookConfigError extends Error {
+  override readonly name = 'WebhookConfigError';
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+export function requireSecret(secrets: Record<string, string>, name: string): string {
+  const value = secrets[name];
+  // Only whether it is there is ever said, never the value.
+  if (typeof value !== 'string' || value === '') throw new WebhookConfigError(`connector.secrets.${name}`, 'is required for real-time webhooks');
+  return value;
+}
+
+export function requireSetting(settings: Record<string, unknown>, name: string): string {
+  const value = settings[name];
+  if (typeof value !== 'string' || value === '') throw new WebhookConfigError(`connector.settings.${name}`, 'is required for real-time webhooks');
+  return value;
+}
+
+/** Vendor timestamps are seconds (WeCom, Feishu) or milliseconds (DingTalk); both become ms. */
+export function vendorTime(value: string | undefined, name: string): number {
+  if (value === undefined || !/^\d{1,16}$/.test(value)) throw new CallbackVerificationError('malformed', `${name} is missing or not a number`);
+  const n = Number(value);
+  return n >= 1e11 ? n : n * 1000;
+}
+
+export function contentHash(plaintext: string): string {
+  return `sha256:${createHash('sha256').update(plaintext, 'utf8').digest('hex')}`;
+}
+
+export const textReply = (body: string): WebhookReply => ({ contentType: 'text/plain; charset=utf-8', body });
+export const jsonReply = (body: unknown): WebhookReply => ({ contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) });

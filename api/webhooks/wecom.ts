@@ -1,0 +1,49 @@
+// WeCom: GET URL check (decrypted echostr as plain text) and POST change_contact events.
+// Secrets callbackToken and callbackEncodingAesKey; the receive id is settings.corpId.
+import { XMLParser } from 'fast-xml-parser';
+import { parseChangeContact, WecomCallback } from '../../connectors/wecom/callback';
+import { contentHash, requireSecret, requireSetting, textReply, vendorTime, WebhookConfigError, type WebhookReceiver } from './receiver';
+
+export const wecomWebhookSecrets = ['callbackToken', 'callbackEncodingAesKey'] as const;
+
+const xml = new XMLParser({ parseTagValue: false, trimValues: true });
+
+/** `change_contact:update_user`, or the bare event name for anything else. */
+function eventTypeOf(plaintext: string): string {
+  const root = (xml.parse(plaintext) as { xml?: Record<string, unknown> }).xml ?? {};
+  const event = typeof root.Event === 'string' ? root.Event : 'unknown';
+  return typeof root.ChangeType === 'string' ? `${event}:${root.ChangeType}` : event;
+}
+
+export function createWecomReceiver(settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
+  const config = {
+    token: requireSecret(secrets, 'callbackToken'),
+    encodingAesKey: requireSecret(secrets, 'callbackEncodingAesKey'),
+    corpId: requireSetting(settings, 'corpId'),
+  };
+  let callback: WecomCallback;
+  try {
+    callback = new WecomCallback(config);
+  } catch (error) {
+    throw new WebhookConfigError('connector.secrets.callbackEncodingAesKey', (error as Error).message);
+  }
+  return {
+    receive(request) {
+      const query = request.query;
+      if (request.method === 'GET') {
+        const echo = callback.verifyUrl(query);
+        return { type: 'verification', sentAt: vendorTime(query.timestamp, 'timestamp'), reply: textReply(echo) };
+      }
+      const plaintext = callback.decryptEvent(query, request.rawBody);
+      return {
+        type: 'event',
+        sentAt: vendorTime(query.timestamp, 'timestamp'),
+        dedupKey: contentHash(plaintext),
+        eventType: eventTypeOf(plaintext),
+        changes: parseChangeContact(plaintext),
+        // WeCom takes an empty answer (or "success") as "received, no passive reply".
+        reply: textReply(''),
+      };
+    },
+  };
+}
