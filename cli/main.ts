@@ -16,6 +16,10 @@ export const commands: CommandEntry[] = [
   { name: 'worker', summary: 'run only the worker (needs DATABASE_URL and TEMPORAL_ADDRESS)', load: async () => (await import('./commands/worker')).workerCommand },
   { name: 'api', summary: 'run only the REST API (needs DATABASE_URL and TEMPORAL_ADDRESS)', load: async () => (await import('./commands/api')).apiCommand },
   { name: 'token', summary: 'create or list API tokens (calls the running API as admin)', load: async () => (await import('./commands/token')).tokenCommand },
+  { name: 'demo', summary: 'start everything with a WeCom fake, seed a small company and sync it', load: async () => (await import('./commands/demo')).demoCommand },
+  { name: 'tasks', summary: 'list, show, create, enable, disable, delete and run sync tasks', load: async () => (await import('./commands/tasks')).tasksCommand },
+  { name: 'runs', summary: 'runs of a task, one run, its items, or a CSV/XLSX export', load: async () => (await import('./commands/runs')).runsCommand },
+  { name: 'approvals', summary: 'list, execute or cancel staged deletions', load: async () => (await import('./commands/approvals')).approvalsCommand },
   { name: 'fake', summary: 'run a vendor fake, e.g. `fake wecom --port 18081`', load: async () => (await import('./commands/fake')).fakeCommand },
 ];
 

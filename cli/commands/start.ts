@@ -35,6 +35,67 @@ function banner(config: SyncCenterConfig, api: RunningApiServer, temporalAddress
   return lines.join('\n');
 }
 
+export interface RunningStack {
+  config: SyncCenterConfig;
+  api: RunningApiServer;
+  temporalAddress: string;
+  /** the dev server's Web UI; undefined on an existing cluster */
+  uiUrl: string | undefined;
+  secrets: ResolvedSecrets;
+  /** the "Sync Center is running" block `start` prints */
+  banner: string;
+}
+
+/**
+ * Brings up everything `start` runs, registering each part's stop step on the lifecycle (so a
+ * Ctrl-C during start-up or afterwards stops what exists, in reverse order). Shared with `demo`.
+ */
+export async function startStack(config: SyncCenterConfig, lifecycle: Lifecycle): Promise<RunningStack> {
+  const lock = lockDataDir(config.dataDir);
+  await lifecycle.add('data directory lock', async () => lock.release());
+  const secrets = resolveSecrets(config, { generate: true });
+
+  let temporalAddress = config.temporal.address;
+  let uiUrl: string | undefined;
+  if (!temporalAddress) {
+    log(`[sync-center] starting the Temporal dev server on 127.0.0.1:${config.temporal.port}…`);
+    const devServer = await startDevServer({ dataDir: config.dataDir, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log });
+    await lifecycle.add('Temporal dev server', () => devServer.stop());
+    log(`[sync-center] Temporal dev server ready (pid ${devServer.pid})`);
+    temporalAddress = devServer.address;
+    uiUrl = devServer.uiUrl;
+  } else {
+    await connectToCluster(temporalAddress, config.temporal.namespace, log);
+  }
+
+  log(config.database.url ? '[sync-center] opening Postgres…' : `[sync-center] opening PGlite in ${config.database.pgliteDir}…`);
+  const database = await openDatabase(config.database.url ? { url: config.database.url } : { dataDir: config.database.pgliteDir });
+  await lifecycle.add('database', () => database.close());
+
+  log('[sync-center] starting the worker (bundling workflows)…');
+  const worker = await startSyncWorker({
+    address: temporalAddress,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    database,
+    secretKey: secrets.secretKey!, // generate: true always yields one
+  });
+  await lifecycle.add('worker', () => worker.stop());
+  watchWorker(worker, lifecycle);
+
+  const api = await startApiServer({
+    database,
+    adminToken: secrets.adminToken,
+    secretKey: secrets.secretKey,
+    temporalAddress,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...config.api,
+  });
+  await lifecycle.add('API', () => api.close());
+  return { config, api, temporalAddress, uiUrl, secrets, banner: banner(config, api, temporalAddress, uiUrl, secrets) };
+}
+
 export const startCommand: Command = {
   name: 'start',
   summary: 'run everything: Temporal dev server, database, worker and API',
@@ -49,49 +110,8 @@ export const startCommand: Command = {
     const config = loadConfig();
     const lifecycle = new Lifecycle(log);
     try {
-      const lock = lockDataDir(config.dataDir);
-      await lifecycle.add('data directory lock', async () => lock.release());
-      const secrets = resolveSecrets(config, { generate: true });
-
-      let temporalAddress = config.temporal.address;
-      let uiUrl: string | undefined;
-      if (!temporalAddress) {
-        log(`[sync-center] starting the Temporal dev server on 127.0.0.1:${config.temporal.port}…`);
-        const devServer = await startDevServer({ dataDir: config.dataDir, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log });
-        await lifecycle.add('Temporal dev server', () => devServer.stop());
-        log(`[sync-center] Temporal dev server ready (pid ${devServer.pid})`);
-        temporalAddress = devServer.address;
-        uiUrl = devServer.uiUrl;
-      } else {
-        await connectToCluster(temporalAddress, config.temporal.namespace, log);
-      }
-
-      log(config.database.url ? '[sync-center] opening Postgres…' : `[sync-center] opening PGlite in ${config.database.pgliteDir}…`);
-      const database = await openDatabase(config.database.url ? { url: config.database.url } : { dataDir: config.database.pgliteDir });
-      await lifecycle.add('database', () => database.close());
-
-      log('[sync-center] starting the worker (bundling workflows)…');
-      const worker = await startSyncWorker({
-        address: temporalAddress,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        database,
-        secretKey: secrets.secretKey!, // generate: true always yields one
-      });
-      await lifecycle.add('worker', () => worker.stop());
-      watchWorker(worker, lifecycle);
-
-      const api = await startApiServer({
-        database,
-        adminToken: secrets.adminToken,
-        secretKey: secrets.secretKey,
-        temporalAddress,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        ...config.api,
-      });
-      await lifecycle.add('API', () => api.close());
-      process.stdout.write(`${banner(config, api, temporalAddress, uiUrl, secrets)}\n`);
+      const stack = await startStack(config, lifecycle);
+      process.stdout.write(`${stack.banner}\n`);
     } catch (err) {
       return lifecycle.abortStartup(err);
     }
