@@ -7,4 +7,6 @@ module.exports = {
   transform: { '^.+\\.ts$': 'ts-jest' },
   setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
   testTimeout: 60000,
+  // A Temporal native connection left open by a failed teardown must not keep CI waiting forever.
+  forceExit: true,
 };

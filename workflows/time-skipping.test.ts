@@ -49,27 +49,32 @@ test('continue-as-new carries pending triggers into the next execution', async (
   const taskId = `task-can-${Date.now()}`;
   const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 10 } } });
   const release = memory.holdSnapshots();
+  // Released in finally too: a held activity would keep the worker from shutting down after a failure.
   await withWorker(memory, async (taskQueue) => {
-    const handle = await env.client.workflow.signalWithStart(syncTaskWorkflow, {
-      taskQueue,
-      workflowId: taskWorkflowId(taskId),
-      args: [{ taskId, runsPerExecution: 1 }],
-      signal: triggerSignal,
-      signalArgs: [{ trigger: 'manual' }],
-    });
-    const firstExecution = handle.signaledRunId;
-    await eventually(() => memory.runsOf(taskId).length === 1, 'the first run');
-    await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['u9'] });
-    await eventually(async () => (await handle.query(stateQuery)).pending.real !== undefined, 'the pending trigger');
-    release();
+    try {
+      const handle = await env.client.workflow.signalWithStart(syncTaskWorkflow, {
+        taskQueue,
+        workflowId: taskWorkflowId(taskId),
+        args: [{ taskId, runsPerExecution: 1 }],
+        signal: triggerSignal,
+        signalArgs: [{ trigger: 'manual' }],
+      });
+      const firstExecution = handle.signaledRunId;
+      await eventually(() => memory.runsOf(taskId).length === 1, 'the first run');
+      await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['u9'] });
+      await eventually(async () => (await handle.query(stateQuery)).pending.real !== undefined, 'the pending trigger');
+      release();
 
-    const current = env.client.workflow.getHandle(taskWorkflowId(taskId));
-    await eventually(async () => (await current.query(stateQuery)).runsCompleted === 2, 'the carried run');
-    const runs = memory.runsOf(taskId);
-    expect(runs.map((run) => [run.trigger, run.changedIds])).toEqual([['manual', undefined], ['realtime', ['u9']]]);
-    const first = await env.client.workflow.getHandle(taskWorkflowId(taskId), firstExecution).describe();
-    expect(first.status.name).toBe('CONTINUED_AS_NEW');
-    expect((await current.describe()).runId).not.toBe(firstExecution);
-    await current.terminate('test done');
+      const current = env.client.workflow.getHandle(taskWorkflowId(taskId));
+      await eventually(async () => (await current.query(stateQuery)).runsCompleted === 2, 'the carried run');
+      const runs = memory.runsOf(taskId);
+      expect(runs.map((run) => [run.trigger, run.changedIds])).toEqual([['manual', undefined], ['realtime', ['u9']]]);
+      const first = await env.client.workflow.getHandle(taskWorkflowId(taskId), firstExecution).describe();
+      expect(first.status.name).toBe('CONTINUED_AS_NEW');
+      expect((await current.describe()).runId).not.toBe(firstExecution);
+      await current.terminate('test done');
+    } finally {
+      release();
+    }
   });
-});
+}, 120000);
