@@ -38,3 +38,13 @@ test('a malformed trigger is refused naming the field', () => {
   expect(() => validateTrigger({ trigger: 'realtime', changedIds: [''] })).toThrow('changedIds: expected an array of non-empty strings');
   expect(() => validateTrigger({ trigger: 'manual', dryRun: 'yes' as unknown as boolean })).toThrow('dryRun: expected a boolean');
 });
+
+test('a manual trigger with ids (retry of failed items) stays partial and starts at once', () => {
+  let state = mergeTrigger({}, { trigger: 'manual', changedIds: ['u1', 'u2'] }, 'r1', 100);
+  expect(state.pending.real).toMatchObject({ runId: 'r1', trigger: 'manual', full: false, changedIds: ['u1', 'u2'] });
+  expect(debounceDeadline(state.pending.real!, 1000)).toBe(100);
+  state = mergeTrigger(state.pending, { trigger: 'realtime', changedIds: ['u3'] }, 'r2', 150);
+  expect(state.pending.real).toMatchObject({ runId: 'r1', trigger: 'manual', full: false, changedIds: ['u1', 'u2', 'u3'] });
+  state = mergeTrigger(state.pending, { trigger: 'schedule' }, 'r3', 200);
+  expect(state.pending.real).toMatchObject({ runId: 'r1', full: true, changedIds: [] });
+});

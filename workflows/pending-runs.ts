@@ -2,8 +2,8 @@
  * How triggers coalesce into the next run of a task. Pure functions: the task workflow and plain
  * unit tests use them alike.
  *
- * - Real-time triggers union their changed ids; any manual or scheduled trigger (or a real-time
- *   one without ids) makes the pending run full, which covers every real-time change.
+ * - Triggers with changed ids (real-time events, or a manual retry of a run's failed items) union
+ *   their ids; any trigger without ids makes the pending run full, which covers every partial one.
  * - A dry run is kept apart from real runs: it must apply nothing, and a real trigger must never
  *   be lost inside one.
  * - The label shown in run results is the strongest trigger merged in: manual > schedule > realtime.
@@ -30,7 +30,7 @@ export function validateTrigger(request: TriggerRequest): TriggerRequest {
 }
 
 function isFullRequest(request: TriggerRequest): boolean {
-  return request.trigger !== 'realtime' || !request.changedIds || request.changedIds.length === 0;
+  return !request.changedIds || request.changedIds.length === 0;
 }
 
 /** Merges one trigger into the pending run of its kind; `newRunId` names the run if none waits yet. */
