@@ -1,0 +1,212 @@
+/**
+ * Real time end to end, on the Temporal dev server and Postgres: a person changed in the WeCom fake
+ * reaches the Feishu and DingTalk fakes with nobody pressing a button. WeCom sends its signed,
+ * encrypted callback to the API's webhook; the event goes to the inbox and signals the upstream
+ * task; its real-time run re-reads only that person and writes the hub; the hub change fans out to
+ * both downstream tasks, whose real-time runs re-read only that person and write their apps.
+ * The tests share one story and run in order.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { and, eq } from 'drizzle-orm';
+import { fakeState } from '../../connectors/wecom/fake/test-helpers';
+import type { Database } from '../../db/client';
+import { pendingDeletions, syncRuns } from '../../db/schema';
+import { wecomEvent, queryString } from '../../api/webhooks/testing';
+import { stateQuery, taskWorkflowId } from '../../workflows/definitions';
+import { bundleSyncWorkflows } from '../../workflows/testing/workers';
+import { eventually } from '../../workflows/testing/in-memory-activities';
+import { openTestDatabase } from '../support/databases';
+import { startLocalTemporal } from '../support/temporal';
+import { quietTemporalLogs } from './harness';
+import { RealtimeStack, wecomCredentials } from './realtime-stack';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let database: Database;
+let stack: RealtimeStack;
+
+interface FeishuUser {
+  user_id?: string;
+  name: string;
+  email?: string;
+  job_title?: string;
+  department_ids?: string[];
+  status?: { is_frozen?: boolean; is_resigned?: boolean };
+}
+interface FeishuDepartment {
+  name: string;
+  department_id?: string;
+  open_department_id?: string;
+}
+interface DingtalkUser {
+  userid: string;
+  name: string;
+  email?: string;
+  title?: string;
+  dept_id_list?: number[];
+}
+
+const feishuState = () => fakeState<{ users: FeishuUser[]; departments: FeishuDepartment[] }>(stack.feishu as never);
+const dingtalkState = () => fakeState<{ userlist: DingtalkUser[]; department: { dept_id: number; name: string }[] }>(stack.dingtalk as never);
+
+async function feishuUser(email: string): Promise<FeishuUser | undefined> {
+  return (await feishuState()).users.find((u) => u.email === email);
+}
+async function dingtalkUser(email: string): Promise<DingtalkUser | undefined> {
+  return (await dingtalkState()).userlist.find((u) => u.email === email);
+}
+async function feishuDepartmentIdsOf(names: string[]): Promise<string[]> {
+  const departments = (await feishuState()).departments;
+  return names.map((n) => {
+    const found = departments.find((d) => d.name === n);
+    if (!found) throw new Error(`no Feishu department ${n}`);
+    return found.department_id ?? found.open_department_id ?? '';
+  });
+}
+async function dingtalkDepartmentIdOf(name: string): Promise<number> {
+  const found = (await dingtalkState()).department.find((d) => d.name === name);
+  if (!found) throw new Error(`no DingTalk department ${name}`);
+  return found.dept_id;
+}
+
+const carol = { userid: 'carol', name: 'Carol Zhang', email: 'carol@acme.test', mobile: '13800000003', position: 'Engineer' };
+
+beforeAll(async () => {
+  quietTemporalLogs();
+  [env, bundle, database] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows(), openTestDatabase('postgres')]);
+  stack = await new RealtimeStack({ env, bundle, database }).start();
+  const seeded = await fetch(`${stack.wecom.url}/__fake/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      department: [
+        { id: 1, name: 'Acme', parentid: 0 },
+        { id: 2, name: 'Engineering', parentid: 1 },
+        { id: 3, name: 'Sales', parentid: 1 },
+      ],
+      userlist: [
+        { userid: 'alice', name: 'Alice Wang', department: [2], email: 'alice@acme.test', mobile: '13800000001', position: 'CTO' },
+        { userid: 'bob', name: 'Bob Li', department: [3], email: 'bob@acme.test', mobile: '13800000002', position: 'Sales lead' },
+      ],
+    }),
+  });
+  expect(seeded.status).toBe(200);
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await database?.close();
+  await env?.teardown();
+});
+
+test('a first full upstream run fills the hub, and the hub changes alone provision Feishu and DingTalk', async () => {
+  await stack.trigger(stack.upstreamId, { trigger: 'manual' });
+  await eventually(async () => (await feishuUser('alice@acme.test')) && (await feishuUser('bob@acme.test')), 'alice and bob in Feishu', 60_000);
+  await eventually(async () => (await dingtalkUser('alice@acme.test')) && (await dingtalkUser('bob@acme.test')), 'alice and bob in DingTalk', 60_000);
+  // Nobody triggered the downstream tasks: only the fan-out of hub changes did, as real-time runs.
+  expect(await stack.runsOf(stack.feishuTaskId, 'manual')).toBe(0);
+  expect(await stack.runsOf(stack.feishuTaskId, 'realtime')).toBeGreaterThan(0);
+  expect(await stack.runsOf(stack.dingtalkTaskId, 'realtime')).toBeGreaterThan(0);
+});
+
+test('create: a person added in WeCom appears in Feishu and DingTalk', async () => {
+  await stack.wecomApi('/user/create', { ...carol, department: [2] });
+  const answer = await stack.emitWecom({ ChangeType: 'create_user', UserID: 'carol' });
+  expect(answer.status).toBe(200);
+  const inFeishu = await eventually(() => feishuUser(carol.email), 'carol in Feishu');
+  const inDingtalk = await eventually(() => dingtalkUser(carol.email), 'carol in DingTalk');
+  expect(inFeishu).toBeDefined();
+  expect(inDingtalk).toBeDefined();
+  expect(inFeishu).toMatchObject({ name: 'Carol Zhang', job_title: 'Engineer' });
+  expect(inDingtalk).toMatchObject({ name: 'Carol Zhang', title: 'Engineer' });
+  expect(inFeishu!.department_ids).toEqual(await feishuDepartmentIdsOf(['Engineering']));
+  expect(inDingtalk!.dept_id_list).toEqual([await dingtalkDepartmentIdOf('Engineering')]);
+});
+
+test('the real-time upstream run re-read only the touched person', async () => {
+  const [run] = await database.db
+    .select()
+    .from(syncRuns)
+    .where(and(eq(syncRuns.taskId, stack.upstreamId), eq(syncRuns.trigger, 'realtime')));
+  expect(run.changedIds?.userIds).toEqual(['carol']);
+  expect(run.status).toBe('succeeded');
+});
+
+test('update: a new name and title in WeCom reach both apps', async () => {
+  await stack.wecomApi('/user/update', { userid: 'carol', name: 'Carol Zhang-Li', position: 'Staff engineer' });
+  await stack.emitWecom({ ChangeType: 'update_user', UserID: 'carol' });
+  await eventually(async () => (await feishuUser(carol.email))?.name === 'Carol Zhang-Li', 'the new name in Feishu');
+  await eventually(async () => (await dingtalkUser(carol.email))?.title === 'Staff engineer', 'the new title in DingTalk');
+  expect(await feishuUser(carol.email)).toMatchObject({ job_title: 'Staff engineer' });
+  expect(await dingtalkUser(carol.email)).toMatchObject({ name: 'Carol Zhang-Li' });
+});
+
+test('move: a person moved to Sales in WeCom moves in both apps', async () => {
+  await stack.wecomApi('/user/update', { userid: 'carol', department: [3] });
+  await stack.emitWecom({ ChangeType: 'update_user', UserID: 'carol', Department: '3' });
+  const sales = await feishuDepartmentIdsOf(['Sales']);
+  await eventually(async () => JSON.stringify((await feishuUser(carol.email))?.department_ids) === JSON.stringify(sales), 'carol in Sales in Feishu');
+  const dingtalkSales = await dingtalkDepartmentIdOf('Sales');
+  await eventually(async () => JSON.stringify((await dingtalkUser(carol.email))?.dept_id_list) === JSON.stringify([dingtalkSales]), 'carol in Sales in DingTalk');
+});
+
+test('offboard: a person deleted in WeCom is frozen in Feishu and staged for deletion in DingTalk (no freeze there)', async () => {
+  await stack.wecomApi('/user/delete', { userid: 'carol' }, 'GET');
+  await stack.emitWecom({ ChangeType: 'delete_user', UserID: 'carol' });
+  await eventually(async () => (await feishuUser(carol.email))?.status?.is_frozen === true, 'carol frozen in Feishu');
+  const staged = await eventually(async () => {
+    const rows = await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.taskId, stack.dingtalkTaskId));
+    return rows.length > 0 ? rows : undefined;
+  }, 'a staged deletion for carol in DingTalk');
+  expect(staged!.map((r) => r.status)).toEqual(['PENDING']);
+  // Deletion protection: she is still there until an approver executes it.
+  expect(await dingtalkUser(carol.email)).toBeDefined();
+  // Everyone else is untouched.
+  expect((await feishuUser('alice@acme.test'))?.status?.is_frozen).not.toBe(true);
+  expect((await feishuUser('bob@acme.test'))?.status?.is_frozen).not.toBe(true);
+});
+
+test('a burst of 500 events becomes a handful of runs, not 500', async () => {
+  const before = await stack.runsOf(stack.upstreamId);
+  const inboxBefore = await stack.inboxRows();
+  // 500 distinct deliveries (each its own event in the inbox) about alice and bob, 25 at a time.
+  for (let i = 0; i < 500; i += 25) {
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, k) => stack.emitWecom({ ChangeType: 'update_user', UserID: (i + k) % 2 ? 'alice' : 'bob', Sequence: i + k })),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+  }
+  expect((await stack.inboxRows()) - inboxBefore).toBe(500);
+  await eventually(async () => {
+    const state = await env.client.workflow.getHandle(taskWorkflowId(stack.upstreamId)).query(stateQuery);
+    return !state.running && !state.pending.real;
+  }, 'the upstream task to go idle', 60_000);
+  const runs = (await stack.runsOf(stack.upstreamId)) - before;
+  expect(runs).toBeGreaterThanOrEqual(1);
+  expect(runs).toBeLessThanOrEqual(10);
+});
+
+test('forged and replayed webhooks are refused and change nothing', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // let any trailing run of the burst settle
+  const runsBefore = await stack.runsOf(stack.upstreamId);
+  const inboxBefore = await stack.inboxRows();
+  const post = (d: ReturnType<typeof wecomEvent>) => fetch(`${stack.webhookUrl()}${queryString(d.query)}`, { method: 'POST', headers: d.headers, body: d.body });
+
+  const forged = wecomEvent(wecomCredentials.corpId, { ChangeType: 'delete_user', UserID: 'alice' }, Date.now(), 'a-guessed-token');
+  const stale = wecomEvent(wecomCredentials.corpId, { ChangeType: 'delete_user', UserID: 'alice' }, Date.now() - 10 * 60_000);
+  expect((await post(forged)).status).toBe(401);
+  expect((await post(stale)).status).toBe(401);
+
+  // A captured, valid delivery sent twice: the first is a real change, the copy is acknowledged and ignored.
+  const captured = wecomEvent(wecomCredentials.corpId, { ChangeType: 'update_user', UserID: 'alice' });
+  expect((await post(captured)).status).toBe(200);
+  await eventually(async () => (await stack.runsOf(stack.upstreamId)) === runsBefore + 1, 'the one run of the captured event');
+  expect((await post(captured)).status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // longer than the debounce: a second run would have started
+  expect(await stack.runsOf(stack.upstreamId)).toBe(runsBefore + 1);
+  expect((await stack.inboxRows()) - inboxBefore).toBe(1);
+  expect((await feishuUser('alice@acme.test'))?.status?.is_frozen).not.toBe(true);
+});
