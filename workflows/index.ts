@@ -2,4 +2,4 @@
 export { syncTaskWorkflow } from './sync-task';
 export { syncRunWorkflow } from './sync-run';
 export { deletionApprovalWorkflow } from './deletion-approval';
-export { scheduledTriggerWorkflow } from './scheduled-trigger';
+export { runTaskNowWorkflow, scheduledTriggerWorkflow } from './scheduled-trigger';
