@@ -5,6 +5,9 @@ import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
 import { buildApi } from '../api/server';
 import { createTemporalControl } from '../api/temporal-control';
+import { createHubFanout } from '../api/hub-fanout';
+import { startWebhookInboxDrainer } from '../api/webhooks/inbox-drain';
+import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import { connectorCapabilities, registeredConnectorKinds } from '../connectors/registry';
 import { checkTemporal } from './temporal-health';
 
@@ -33,6 +36,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   // Lazy: the API comes up even while Temporal is down, and /healthz says so.
   const temporal = Connection.lazy({ address: options.temporalAddress });
   const client = new Client({ connection: temporal, namespace: options.namespace });
+  // Real time: webhooks and hub API writes signal task workflows (api/webhooks, api/hub-fanout).
+  const realtime = createRealtimeSignaller(client, { taskQueue: options.taskQueue });
+  const onHubChange = createHubFanout({ database: options.database, signaller: realtime, onError: (err) => app.log.warn({ err }, 'hub change fan-out failed') });
   const app = await buildApi({
     database: options.database,
     adminToken: options.adminToken,
@@ -40,6 +46,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     logger: options.logger ?? { level: 'warn' },
     secretBox: options.secretKey ? createSecretBox(options.secretKey) : undefined,
     temporal: createTemporalControl(client, { taskQueue: options.taskQueue }),
+    realtime,
+    onHubChange,
     capabilitiesOf: (kind) => (registeredConnectorKinds.includes(kind) ? connectorCapabilities(kind) : undefined),
   });
   try {
@@ -49,6 +57,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     await temporal.close();
     throw new Error(`the API could not listen on ${options.host}:${options.port}: ${(err as Error).message}`);
   }
+  // Webhook events stored but never signalled (a crash, Temporal away) are signalled now and every 30 s.
+  const inboxDrainer = startWebhookInboxDrainer({ database: options.database, signaller: realtime, onError: (err) => app.log.warn({ err }, 'webhook inbox drain failed') });
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${options.port}`;
   // DESIGN.md puts health at /healthz; follow wherever the API actually mounts it.
@@ -59,6 +69,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     healthUrl: `${url}${healthPath}`,
     async close() {
       await app.close();
+      await inboxDrainer.stop();
+      await onHubChange.flush();
       await temporal.close();
     },
   };

@@ -1,6 +1,9 @@
 // The Temporal worker on the sync-center task queue: workflows from workflows/, activities from
 // createActivities(deps). The one place where ActivityDeps are assembled, for `start` and `worker`.
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createHubFanout } from '../api/hub-fanout';
+import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
 import { createActivities } from '../activities';
@@ -33,6 +36,9 @@ function installQuietRuntime(): void {
 export async function startSyncWorker(options: SyncWorkerOptions): Promise<RunningSyncWorker> {
   installQuietRuntime();
   const connection = await NativeConnection.connect({ address: options.address });
+  // Hub writes of upstream runs and approvals signal downstream real-time tasks (api/hub-fanout.ts).
+  const signaller = createRealtimeSignaller(new Client({ connection, namespace: options.namespace }), { taskQueue: options.taskQueue });
+  const onHubChange = createHubFanout({ database: options.database, signaller, onError: (err) => console.warn(`hub change fan-out failed: ${(err as Error).message}`) });
   let worker: Worker;
   try {
     worker = await Worker.create({
@@ -42,13 +48,16 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       workflowsPath: require.resolve('../workflows'),
       // Let in-flight activities finish on Ctrl-C; an apply batch cut short resumes from its heartbeat anyway.
       shutdownGraceTime: '10s',
-      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey) }),
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange }),
     });
   } catch (err) {
     await connection.close();
     throw err;
   }
-  const done = worker.run().finally(() => connection.close());
+  const done = worker
+    .run()
+    .then(() => onHubChange.flush())
+    .finally(() => connection.close());
   done.catch(() => undefined); // the caller observes `done`; this only prevents an unhandled rejection
   return {
     done,
