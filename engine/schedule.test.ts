@@ -113,3 +113,10 @@ describe('TaskSchedule refusals', () => {
     expect(schedule({ every: 'daily', at: '02:00', timezone: 'asia/shanghai' }).timezone).toBe('Asia/Shanghai');
   });
 });
+
+describe('cron written in place of every', () => {
+  it('reads { every: { cron }, timezone } as a cron schedule, as DESIGN.md spells it', () => {
+    expect(TaskSchedule.parse({ every: { cron: '30 1 * * 1-5' }, timezone: 'Asia/Shanghai' })).toEqual({ cron: '30 1 * * 1-5', timezone: 'Asia/Shanghai' });
+    expect(TaskSchedule.safeParse({ every: { cron: 'not a cron' } }).success).toBe(false);
+  });
+});

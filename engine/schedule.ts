@@ -73,7 +73,15 @@ export const CronSchedule = z.strictObject({
   timezone: TimeZone.default('UTC'),
 });
 
-export const TaskSchedule = z.union([EverySchedule, CronSchedule]);
+/** DESIGN.md lets `{ "cron": "…" }` replace the value of `every`: `{ every: { cron }, timezone }` reads as a cron schedule. */
+const cronInEvery = (value: unknown): unknown => {
+  if (typeof value !== 'object' || value === null) return value;
+  const { every, ...rest } = value as { every?: unknown };
+  if (typeof every !== 'object' || every === null || !('cron' in every)) return value;
+  return { ...rest, cron: (every as { cron: unknown }).cron };
+};
+
+export const TaskSchedule = z.preprocess(cronInEvery, z.union([EverySchedule, CronSchedule]));
 export type TaskSchedule = z.output<typeof TaskSchedule>;
 export type TaskScheduleInput = z.input<typeof TaskSchedule>;
 
