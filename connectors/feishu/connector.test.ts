@@ -176,6 +176,18 @@ describe('Feishu connector: writing', () => {
     expect((await c.readByIds({ departmentIds: [], userIds: ['u7'] })).users[0]).toMatchObject({ name: 'User 7 again', departmentIds: ['rnd'], title: 'Returner', status: 'active' });
   });
 
+  it('resurrects a user it created itself and then resigned, although the rehire repeats the first client_token', async () => {
+    const c = connector();
+    await c.apply({ action: 'CreateUser', user: newUser({ id: '', title: 'First hire' }) });
+    await c.apply({ action: 'DeleteUser', id: 'newguy' });
+    expect(await c.apply({ action: 'CreateUser', user: newUser({ id: '', title: 'Rehired', departmentIds: ['rnd'] }) })).toEqual({ externalId: 'newguy' });
+    const tokens = apiCalls('/contact/v3/users', 'POST').map((call) => call.query.get('client_token'));
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(apiCalls('/contact/v3/users/newguy/resurrect', 'POST')).toHaveLength(1);
+    expect((await fakeState<State>(fake)).users.filter((u) => u.user_id === 'newguy')).toHaveLength(1);
+    expect((await c.readByIds({ departmentIds: [], userIds: ['newguy'] })).users[0]).toMatchObject({ title: 'Rehired', departmentIds: ['rnd'], status: 'active' });
+  });
+
   it('sends a client_token derived from the create, so a retried create does not duplicate', async () => {
     const c = connector();
     const department = { id: '', name: 'Retry Me', parentId: 'sales', order: 0, leaderIds: [] };

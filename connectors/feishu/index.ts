@@ -188,15 +188,20 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
     };
     for (const field of ['email', 'job_title', 'employee_no', 'leader_user_id']) if (body[field] === '') delete body[field];
     const clientToken = createClientToken(settings.appId, 'user', userId);
+    const comeBack = async () => {
+      await resurrect(userId, body.department_ids as string[]);
+      const { user_id: _ignored, ...fields } = body;
+      await patchUser(userId, fields);
+    };
     try {
-      await client.request('POST', '/contact/v3/users', { query: { ...idTypes, client_token: clientToken }, body });
+      const res = await client.request<{ user?: FeishuUser }>('POST', '/contact/v3/users', { query: { ...idTypes, client_token: clientToken }, body });
+      // A rehire sends the first hire's client_token, so Feishu answers that (now resigned) account.
+      if (res.user?.status?.is_resigned) await comeBack();
     } catch (err) {
       if (!(err instanceof VendorError && err.vendorCode === userIdExists)) throw err;
       const existing = await getUser(userId);
       if (!existing.status?.is_resigned) throw err;
-      await resurrect(userId, body.department_ids as string[]);
-      const { user_id: _ignored, ...fields } = body;
-      await patchUser(userId, fields);
+      await comeBack();
     }
     if (status === 'disabled') await patchUser(userId, { is_frozen: true });
     return { externalId: userId };
