@@ -1,20 +1,31 @@
-// applyBatch: send one batch of the stored plan to the target, item by item in plan order, and
-// record each outcome. Safe to retry at any point: recorded items are never sent again, and a
-// create that may have reached the vendor before a crash is looked up before it is re-sent.
-import { ApplicationFailure } from '@temporalio/common';
+// applyBatch: send one batch of the stored plan to the target and record each outcome. Items run
+// concurrently (bounded) where they cannot affect each other, in plan order otherwise. Safe to retry
+// at any point: recorded items are never sent again, and a create that may have reached the vendor
+// before a crash is looked up before it is re-sent.
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { VendorError } from '../connectors/errors';
 import type { ConnectorOperation } from '../connectors/types';
-import { getRun, loadBatchItems, markItemAttempted, recordItemOutcome, type ItemOutcome, type StoredRunItem } from '../db/repos/sync-runs';
-import { listTaskLinks } from '../db/repos/task-links';
+import { getRun, loadBatchItems, markItemsAttempted, recordItemOutcomes, type ItemOutcome, type StoredRunItem } from '../db/repos/sync-runs';
+import { listTaskLinksFor } from '../db/repos/task-links';
 import type { EntityKind } from '../engine/model';
 import type { Link, PlanAction } from '../engine/plan-types';
 import { resolveAction } from '../engine/resolve';
+import { sourceIdsToResolve, touchedEntities } from './apply-entities';
+import { runInDependencyOrder } from './dependency-order';
 import type { ActivityDeps } from './deps';
-import { heartbeat } from './heartbeat';
-import { findEarlierCreate } from './recover-create';
-import { closeEndpoints, loadTaskRecord, openEndpoints, runActor } from './task';
+import { EndpointsCache } from './endpoint-cache';
+import { cancellationSignal, heartbeat } from './heartbeat';
+import { OutcomeRecorder } from './outcome-recorder';
+import { EarlierCreates } from './recover-create';
+import { closeEndpoints, loadTaskRecord, openEndpoints, runActor, type TaskRecord } from './task';
+import type { TaskEndpoints } from '../connectors/registry';
 import type { ApplyBatchInput, ItemCounters } from './types';
 import { transientFailure } from './vendor-failure';
+
+/** Vendor calls in flight per batch unless ActivityDeps.applyConcurrency says otherwise. */
+export const DEFAULT_APPLY_CONCURRENCY = 16;
+/** The cursor is re-sent this often while items wait (on a rate limiter, say): the heartbeat timeout is 30 s. */
+const HEARTBEAT_EVERY_MS = 5_000;
 
 type LinkMaps = Record<EntityKind, Map<string, string>>;
 /** Link changes recorded in the same transaction as the item's outcome. */
@@ -45,7 +56,149 @@ function sentFields(op: ConnectorOperation): unknown {
   }
 }
 
+const actionOf = (item: StoredRunItem) => item.payload as unknown as PlanAction;
+const isCreate = (action: PlanAction) => (action.kind === 'CreateUser' || action.kind === 'CreateDepartment') && action.sourceId !== null;
+
+/** One attempt at one batch: the items still planned, the links they need, and where it stands. */
+class BatchAttempt {
+  private readonly links: LinkMaps = { department: new Map(), user: new Map() };
+  private readonly recorder: OutcomeRecorder;
+  private readonly earlier: EarlierCreates;
+  private readonly marks = new Map<number, Promise<void>>();
+  private readonly committed: boolean[];
+  /** index in todo of the first item without a recorded outcome */
+  private lowest = 0;
+
+  constructor(
+    private readonly deps: ActivityDeps,
+    private readonly task: TaskRecord,
+    private readonly endpoints: TaskEndpoints,
+    private readonly batch: number,
+    private readonly todo: StoredRunItem[],
+    private readonly concurrency: number,
+  ) {
+    this.recorder = new OutcomeRecorder((records) => recordItemOutcomes(deps.database.db, task.id, records));
+    this.earlier = new EarlierCreates(endpoints.target, endpoints.targetKind, endpoints.targetRootId);
+    this.committed = todo.map(() => false);
+  }
+
+  async run(): Promise<void> {
+    const ids = sourceIdsToResolve(this.todo.map(actionOf));
+    for (const link of await listTaskLinksFor(this.deps.database.db, this.task.id, ids)) this.links[link.entity].set(link.sourceId, link.targetId);
+
+    const signal = cancellationSignal();
+    this.beat();
+    const ticker = setInterval(() => this.beat(), HEARTBEAT_EVERY_MS);
+    let outcome: { error?: unknown; started: number };
+    try {
+      outcome = await runInDependencyOrder({
+        items: this.todo,
+        concurrency: this.concurrency,
+        touched: (item) => touchedEntities(actionOf(item)),
+        run: (item, index) => this.applyItem(item, index),
+        stopped: () => this.recorder.failed || signal?.aborted === true,
+      });
+      await this.recorder.flush();
+    } finally {
+      clearInterval(ticker);
+    }
+    // The cursor tells the next attempt where this one stopped; recorded items are skipped anyway.
+    this.beat();
+    if (outcome.error !== undefined) {
+      if (outcome.error instanceof VendorError) throw transientFailure(outcome.error);
+      throw outcome.error;
+    }
+    if (signal?.aborted && outcome.started < this.todo.length) throw signal.reason instanceof Error ? signal.reason : new CancelledFailure('applyBatch cancelled');
+  }
+
+  /** Heartbeat cursor: every item of the batch before `seq` has a recorded outcome. */
+  private beat(): void {
+    const next = this.todo[this.lowest];
+    heartbeat({ batch: this.batch, seq: next ? next.seq : this.todo[this.todo.length - 1].seq + 1 });
+  }
+
+  private record(index: number, outcome: ItemOutcome, extra: LinkChanges = {}): void {
+    const item = this.todo[index];
+    item.status = outcome.status;
+    this.recorder.add({ itemId: item.id, outcome, ...extra }, () => {
+      this.committed[index] = true;
+      while (this.lowest < this.todo.length && this.committed[this.lowest]) this.lowest += 1;
+    });
+  }
+
+  /** Marks this create and the creates just after it as attempted in one statement, before any of them is sent. */
+  private markAttempted(index: number): Promise<void> {
+    const existing = this.marks.get(this.todo[index].id);
+    if (existing) return existing;
+    const group: number[] = [];
+    for (let j = index; j < this.todo.length && j < index + this.concurrency; j++) {
+      const other = this.todo[j];
+      if (other.attemptedAt === null && isCreate(actionOf(other)) && !this.marks.has(other.id)) group.push(other.id);
+    }
+    const marking = markItemsAttempted(this.deps.database.db, group);
+    // Items of the group that never start (the batch stopped) leave no unhandled rejection behind.
+    marking.catch(() => undefined);
+    for (const id of group) this.marks.set(id, marking);
+    return marking;
+  }
+
+  private async applyItem(item: StoredRunItem, index: number): Promise<void> {
+    const { endpoints, links } = this;
+    const action = actionOf(item);
+    const resolved = resolveAction(action, (entity, sourceId) => links[entity].get(sourceId), endpoints.targetRootId);
+    if ('unresolved' in resolved) {
+      this.record(index, { status: 'skipped', reason: `${resolved.unresolved}; retried by a later run` });
+      return;
+    }
+    const op = resolved;
+    // The hub takes the source's id as its own: creates into it are idempotent by id.
+    if (endpoints.targetKind === 'hub' && action.sourceId !== null) {
+      if (op.action === 'CreateUser') op.user.id = action.sourceId;
+      else if (op.action === 'CreateDepartment') op.department.id = action.sourceId;
+    }
+    if ((op.action === 'CreateUser' || op.action === 'CreateDepartment') && action.sourceId !== null) {
+      if (item.attemptedAt !== null) {
+        const earlier = await this.earlier.find(op);
+        if (earlier !== undefined) {
+          links[action.entity].set(action.sourceId, earlier);
+          this.record(index, { status: 'succeeded', targetId: earlier, after: sentFields(op), reason: 'created by an earlier attempt; adopted' }, {
+            link: { entity: action.entity, sourceId: action.sourceId, targetId: earlier },
+          });
+          return;
+        }
+      }
+      await this.markAttempted(index);
+    }
+    let result;
+    try {
+      result = await endpoints.target.apply(op);
+    } catch (error) {
+      if (error instanceof VendorError && !error.transient) {
+        this.record(index, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, after: sentFields(op) });
+        return;
+      }
+      throw error;
+    }
+    const targetId = result.externalId ?? action.targetId;
+    const extra: LinkChanges = {};
+    if (result.externalId !== undefined && action.sourceId !== null) {
+      links[action.entity].set(action.sourceId, result.externalId);
+      extra.link = { entity: action.entity, sourceId: action.sourceId, targetId: result.externalId };
+    }
+    if ((op.action === 'DeleteUser' || op.action === 'DeleteDepartment') && action.targetId !== null) {
+      if (action.sourceId !== null) links[action.entity].delete(action.sourceId);
+      extra.forgetLinkOf = { entity: action.entity, targetId: action.targetId };
+    }
+    this.record(index, { status: 'succeeded', targetId, after: sentFields(op) }, extra);
+  }
+}
+
 export function createApplyActivity(deps: ActivityDeps) {
+  const concurrency = deps.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`applyConcurrency: must be a positive integer (got ${concurrency})`);
+  // One per worker process: consecutive batches reuse the task's connector (one token, one limiter).
+  const endpointsCache = new EndpointsCache({ open: (task) => openEndpoints(deps, task, runActor(task.id)), close: closeEndpoints });
+
   return async function applyBatch({ runId, batch }: ApplyBatchInput): Promise<ItemCounters> {
     const db = deps.database.db;
     const run = await getRun(db, runId);
@@ -55,73 +208,11 @@ export function createApplyActivity(deps: ActivityDeps) {
     if (todo.length === 0) return countOutcomes(items);
 
     const task = await loadTaskRecord(db, run.taskId);
-    const endpoints = openEndpoints(deps, task, runActor(task.id));
-    const links: LinkMaps = { department: new Map(), user: new Map() };
-    for (const link of await listTaskLinks(db, task.id)) links[link.entity].set(link.sourceId, link.targetId);
-    const lookup = (entity: EntityKind, sourceId: string) => links[entity].get(sourceId);
-    // The hub takes the source's id as its own: creates into it are idempotent by id.
-    const wishSourceIds = endpoints.targetKind === 'hub';
-
-    const record = async (item: StoredRunItem, outcome: ItemOutcome, extra: LinkChanges = {}) => {
-      await recordItemOutcome(db, { itemId: item.id, taskId: task.id, outcome, ...extra });
-      item.status = outcome.status;
-    };
-
+    const lease = await endpointsCache.lease(task);
     try {
-      for (const item of todo) {
-        heartbeat({ batch, seq: item.seq });
-        const action = item.payload as unknown as PlanAction;
-        const resolved = resolveAction(action, lookup, endpoints.targetRootId);
-        if ('unresolved' in resolved) {
-          await record(item, { status: 'skipped', reason: `${resolved.unresolved}; retried by a later run` });
-          continue;
-        }
-        const op = resolved;
-        const isCreate = op.action === 'CreateUser' || op.action === 'CreateDepartment';
-        if (isCreate && wishSourceIds && action.sourceId !== null) {
-          if (op.action === 'CreateUser') op.user.id = action.sourceId;
-          else op.department.id = action.sourceId;
-        }
-        if (isCreate && action.sourceId !== null) {
-          if (item.attemptedAt !== null) {
-            const earlier = await findEarlierCreate(endpoints.target, endpoints.targetKind, op, endpoints.targetRootId);
-            if (earlier !== undefined) {
-              links[action.entity].set(action.sourceId, earlier);
-              await record(item, { status: 'succeeded', targetId: earlier, after: sentFields(op), reason: 'created by an earlier attempt; adopted' }, {
-                link: { entity: action.entity, sourceId: action.sourceId, targetId: earlier },
-              });
-              continue;
-            }
-          }
-          await markItemAttempted(db, item.id);
-        }
-        let result;
-        try {
-          result = await endpoints.target.apply(op);
-        } catch (error) {
-          if (error instanceof VendorError && !error.transient) {
-            await record(item, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, after: sentFields(op) });
-            continue;
-          }
-          // The cursor tells the next attempt where this one stopped; recorded items are skipped anyway.
-          heartbeat({ batch, seq: item.seq });
-          if (error instanceof VendorError) throw transientFailure(error);
-          throw error;
-        }
-        const targetId = result.externalId ?? action.targetId;
-        const extra: LinkChanges = {};
-        if (result.externalId !== undefined && action.sourceId !== null) {
-          links[action.entity].set(action.sourceId, result.externalId);
-          extra.link = { entity: action.entity, sourceId: action.sourceId, targetId: result.externalId };
-        }
-        if ((op.action === 'DeleteUser' || op.action === 'DeleteDepartment') && action.targetId !== null) {
-          if (action.sourceId !== null) links[action.entity].delete(action.sourceId);
-          extra.forgetLinkOf = { entity: action.entity, targetId: action.targetId };
-        }
-        await record(item, { status: 'succeeded', targetId, after: sentFields(op) }, extra);
-      }
+      await new BatchAttempt(deps, task, lease.endpoints, batch, todo, concurrency).run();
     } finally {
-      await closeEndpoints(endpoints);
+      await lease.release();
     }
     return countOutcomes(items);
   };

@@ -9,6 +9,8 @@ export interface ActivityDeps {
   secretBox: SecretBox;
   /** hub writes of upstream runs and approvals, for real-time downstream triggers */
   onHubChange?: (events: ChangeEvent[]) => void | Promise<void>;
+  /** vendor calls in flight per apply batch (default 16); the connector's own limiter still caps the rate */
+  applyConcurrency?: number;
   /** tests may wrap or replace connectors */
   connectorFactory?: typeof createConnector;
 }

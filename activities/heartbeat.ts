@@ -18,3 +18,8 @@ export function heartbeat(details?: unknown): void {
 export function lastHeartbeat<T>(): T | undefined {
   return context()?.info.heartbeatDetails as T | undefined;
 }
+
+/** Aborted when Temporal cancels the activity (worker shutting down, heartbeat timed out); undefined outside an activity. */
+export function cancellationSignal(): AbortSignal | undefined {
+  return context()?.cancellationSignal;
+}

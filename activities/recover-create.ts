@@ -21,16 +21,14 @@ function isSameDepartment(found: Department, wished: Department, rootId: string 
 }
 
 /** Reads departments page by page; connectors yield departments before users, so the first users-only page ends the scan. */
-async function findDepartment(target: Connector, wished: Department, rootId: string | null): Promise<string | undefined> {
-  let seenDepartments = false;
+async function readDepartments(target: Connector): Promise<Department[]> {
+  const departments: Department[] = [];
   for await (const page of target.readSnapshot()) {
-    heartbeat({ recovering: wished.name });
-    const found = page.departments.find((d) => isSameDepartment(d, wished, rootId));
-    if (found) return found.id;
-    if (page.departments.length > 0) seenDepartments = true;
-    else if (seenDepartments) return undefined;
+    heartbeat({ recovering: 'departments' });
+    if (page.departments.length > 0) departments.push(...page.departments);
+    else if (departments.length > 0) break;
   }
-  return undefined;
+  return departments;
 }
 
 async function findUser(target: Connector, wished: User): Promise<string | undefined> {
@@ -42,20 +40,46 @@ async function findUser(target: Connector, wished: User): Promise<string | undef
   return undefined;
 }
 
+/**
+ * Looks up creates of earlier attempts for one apply attempt. The target's departments are read
+ * once and shared: after a crash several department creates may be in doubt, and each full read
+ * of a large directory costs many calls.
+ */
+export class EarlierCreates {
+  private departments?: Promise<Department[]>;
+
+  constructor(
+    private readonly target: Connector,
+    private readonly targetKind: string,
+    private readonly rootId: string | null,
+  ) {}
+
+  /** The target id of an earlier attempt's create, or undefined when it never reached the vendor. */
+  async find(op: CreateOperation): Promise<string | undefined> {
+    if (op.action === 'CreateUser') {
+      const predicted = op.user.id || predictedUserId(this.targetKind, op.user);
+      if (predicted) {
+        const read = await this.target.readByIds({ departmentIds: [], userIds: [predicted] });
+        const found = read.users.find((u) => isSameUser(u, op.user));
+        return found?.id;
+      }
+      return findUser(this.target, op.user);
+    }
+    if (op.department.id) {
+      const read = await this.target.readByIds({ departmentIds: [op.department.id], userIds: [] });
+      if (read.departments.length > 0) return read.departments[0].id;
+    }
+    this.departments ??= readDepartments(this.target);
+    // A failed read is not kept: the next look-up (or attempt) reads again.
+    const departments = await this.departments.catch((error: unknown) => {
+      this.departments = undefined;
+      throw error;
+    });
+    return departments.find((d) => isSameDepartment(d, op.department, this.rootId))?.id;
+  }
+}
+
 /** The target id of an earlier attempt's create, or undefined when it never reached the vendor. */
 export async function findEarlierCreate(target: Connector, targetKind: string, op: CreateOperation, rootId: string | null): Promise<string | undefined> {
-  if (op.action === 'CreateUser') {
-    const predicted = op.user.id || predictedUserId(targetKind, op.user);
-    if (predicted) {
-      const read = await target.readByIds({ departmentIds: [], userIds: [predicted] });
-      const found = read.users.find((u) => isSameUser(u, op.user));
-      return found?.id;
-    }
-    return findUser(target, op.user);
-  }
-  if (op.department.id) {
-    const read = await target.readByIds({ departmentIds: [op.department.id], userIds: [] });
-    if (read.departments.length > 0) return read.departments[0].id;
-  }
-  return findDepartment(target, op.department, rootId);
+  return new EarlierCreates(target, targetKind, rootId).find(op);
 }

@@ -5,6 +5,7 @@ import type { DirectorySnapshot, EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
 import { runItems, runSnapshotChunks, syncRuns } from '../schema';
+import { rowsOf } from './sql';
 import { deleteTaskLinkByTarget, upsertTaskLinks } from './task-links';
 
 export const RUN_ITEM_BATCH_SIZE = 200;
@@ -194,7 +195,16 @@ export async function getRunItem(db: Db, itemId: number): Promise<StoredRunItem 
 
 /** Marks an item as sent before the vendor call, so a crash leaves a trace the retry can check. */
 export async function markItemAttempted(db: Db, itemId: number): Promise<void> {
-  await db.update(runItems).set({ attemptedAt: new Date() }).where(and(eq(runItems.id, itemId), isNull(runItems.attemptedAt)));
+  await markItemsAttempted(db, [itemId]);
+}
+
+/** Marks several items about to be sent in one statement; marking one that is then not sent only costs the retry a look-up. */
+export async function markItemsAttempted(db: Db, itemIds: readonly number[]): Promise<void> {
+  if (itemIds.length === 0) return;
+  await db
+    .update(runItems)
+    .set({ attemptedAt: new Date() })
+    .where(and(inArray(runItems.id, [...itemIds]), isNull(runItems.attemptedAt)));
 }
 
 export interface ItemOutcome {
@@ -207,35 +217,82 @@ export interface ItemOutcome {
   reason?: string | null;
 }
 
+export interface ItemOutcomeRecord {
+  itemId: number;
+  outcome: ItemOutcome;
+  link?: Link;
+  forgetLinkOf?: { entity: EntityKind; targetId: string };
+}
+
 /**
  * Records one item's outcome; a create's link is written in the same transaction, so a crash
  * leaves either both (the retry skips the item) or neither (the retry checks the target first).
  * Only a still-planned item is updated: an outcome is recorded once.
  */
-export async function recordItemOutcome(
-  db: Db,
-  input: { itemId: number; taskId: string; outcome: ItemOutcome; link?: Link; forgetLinkOf?: { entity: EntityKind; targetId: string } },
-): Promise<void> {
+export async function recordItemOutcome(db: Db, input: ItemOutcomeRecord & { taskId: string }): Promise<void> {
+  const { taskId, ...record } = input;
+  await recordItemOutcomes(db, taskId, [record]);
+}
+
+/** rows per statement: ~12 parameters each stays well under Postgres' 65,535 */
+const OUTCOME_CHUNK = 500;
+
+/**
+ * Records several outcomes in one transaction (one update per chunk, links batched), with the
+ * guarantees of recordItemOutcome for each: links only of items that were still planned.
+ */
+export async function recordItemOutcomes(db: Db, taskId: string, records: readonly ItemOutcomeRecord[]): Promise<void> {
+  if (records.length === 0) return;
   await db.transaction(async (tx) => {
-    const { outcome } = input;
-    const updated = await tx
-      .update(runItems)
-      .set({
-        status: outcome.status,
-        ...(outcome.targetId !== undefined ? { targetId: outcome.targetId } : {}),
-        ...(outcome.before !== undefined ? { before: outcome.before } : {}),
-        ...(outcome.after !== undefined ? { after: outcome.after } : {}),
-        errorCode: outcome.errorCode ?? null,
-        errorMessage: outcome.errorMessage ?? null,
-        ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
-        finishedAt: new Date(),
-      })
-      .where(and(eq(runItems.id, input.itemId), eq(runItems.status, 'planned')))
-      .returning({ id: runItems.id });
-    if (updated.length === 0) return;
-    if (input.link) await upsertTaskLinks(tx, input.taskId, [input.link]);
-    if (input.forgetLinkOf) await deleteTaskLinkByTarget(tx, input.taskId, input.forgetLinkOf.entity, input.forgetLinkOf.targetId);
+    const updated = new Set<number>();
+    for (let i = 0; i < records.length; i += OUTCOME_CHUNK) {
+      for (const id of await updateOutcomes(tx, records.slice(i, i + OUTCOME_CHUNK))) updated.add(id);
+    }
+    const recorded = records.filter((r) => updated.has(r.itemId));
+    // Plan order: a later item's link change wins over an earlier one's, as if written one by one.
+    if (recorded.some((r) => r.forgetLinkOf)) {
+      for (const r of recorded) {
+        if (r.link) await upsertTaskLinks(tx, taskId, [r.link]);
+        if (r.forgetLinkOf) await deleteTaskLinkByTarget(tx, taskId, r.forgetLinkOf.entity, r.forgetLinkOf.targetId);
+      }
+    } else {
+      await upsertTaskLinks(tx, taskId, recorded.flatMap((r) => (r.link ? [r.link] : [])));
+    }
   });
+}
+
+/** jsonb text of a value; undefined and null become SQL NULL, as drizzle writes them */
+const jsonText = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+async function updateOutcomes(tx: Db, records: readonly ItemOutcomeRecord[]): Promise<number[]> {
+  const finishedAt = new Date().toISOString();
+  // has_* flags tell "leave the column alone" (undefined) from "set it to null".
+  const values = sql.join(
+    records.map(({ itemId, outcome: o }) => sql`(
+      ${itemId}::bigint, ${o.status}::text,
+      ${o.targetId !== undefined}::boolean, ${o.targetId ?? null}::text,
+      ${o.before !== undefined}::boolean, ${jsonText(o.before)}::jsonb,
+      ${o.after !== undefined}::boolean, ${jsonText(o.after)}::jsonb,
+      ${o.errorCode ?? null}::text, ${o.errorMessage ?? null}::text,
+      ${o.reason !== undefined}::boolean, ${o.reason ?? null}::text)`),
+    sql`, `,
+  );
+  const rows = rowsOf<{ id: number | string }>(
+    await tx.execute(sql`
+      update run_items as r set
+        status = v.status,
+        target_id = case when v.has_target then v.target_id else r.target_id end,
+        before = case when v.has_before then v.before else r.before end,
+        after = case when v.has_after then v.after else r.after end,
+        error_code = v.error_code,
+        error_message = v.error_message,
+        reason = case when v.has_reason then v.reason else r.reason end,
+        finished_at = ${finishedAt}::timestamptz
+      from (values ${values}) as v(id, status, has_target, target_id, has_before, before, has_after, after, error_code, error_message, has_reason, reason)
+      where r.id = v.id and r.status = 'planned'
+      returning r.id`),
+  );
+  return rows.map((row) => Number(row.id));
 }
 
 /** Item counts per action, entity and status: the raw material of a run's counters and status. */

@@ -1,6 +1,7 @@
 // Write side of task_links: the stored (source id ↔ target id) pairs per task, so a retried or
 // repeated run never creates a second account. Read by plans (listTaskLinks) and by the apply step.
-import { and, eq, ne, or } from 'drizzle-orm';
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import type { EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
 import { taskLinks } from '../schema';
@@ -12,13 +13,58 @@ export async function listTaskLinks(db: Db, taskId: string): Promise<Link[]> {
     .where(eq(taskLinks.taskId, taskId));
 }
 
+/** rows per statement: keeps parameter lists well under Postgres' 65,535 */
+const LINK_CHUNK = 1000;
+
+/** The task's links of the given source ids only: what one apply batch can look up. */
+export async function listTaskLinksFor(db: Db, taskId: string, sourceIds: Record<EntityKind, ReadonlySet<string> | readonly string[]>): Promise<Link[]> {
+  const links: Link[] = [];
+  for (const entity of ['department', 'user'] as const) {
+    const ids = [...sourceIds[entity]];
+    for (let i = 0; i < ids.length; i += LINK_CHUNK) {
+      links.push(
+        ...(await db
+          .select({ entity: taskLinks.entity, sourceId: taskLinks.sourceId, targetId: taskLinks.targetId })
+          .from(taskLinks)
+          .where(and(eq(taskLinks.taskId, taskId), eq(taskLinks.entity, entity), inArray(taskLinks.sourceId, ids.slice(i, i + LINK_CHUNK))))),
+      );
+    }
+  }
+  return links;
+}
+
+/** Two links of one call that displace each other must be written one after the other, in order. */
+function displaceEachOther(links: readonly Link[]): boolean {
+  const sources = new Map<string, string>();
+  const targets = new Map<string, string>();
+  for (const { entity, sourceId, targetId } of links) {
+    const bySource = sources.get(`${entity}:${sourceId}`);
+    const byTarget = targets.get(`${entity}:${targetId}`);
+    if ((bySource !== undefined && bySource !== targetId) || (byTarget !== undefined && byTarget !== sourceId)) return true;
+    sources.set(`${entity}:${sourceId}`, targetId);
+    targets.set(`${entity}:${targetId}`, sourceId);
+  }
+  return false;
+}
+
 /**
  * Records links, replacing older ones of the same source or the same target (a target adopted again
  * or a source re-created). Pass a transaction to make it atomic with the write it belongs to.
+ * Links that do not displace each other are written with two statements per chunk.
  */
 export async function upsertTaskLinks(db: Db, taskId: string, links: readonly Link[]): Promise<void> {
-  for (const link of links) {
-    // A target is linked to one source at most: a stale pair pointing at it from elsewhere goes.
+  if (links.length === 0) return;
+  if (displaceEachOther(links)) {
+    for (const link of links) await upsertLinkChunk(db, taskId, [link]);
+    return;
+  }
+  for (let i = 0; i < links.length; i += LINK_CHUNK) await upsertLinkChunk(db, taskId, links.slice(i, i + LINK_CHUNK));
+}
+
+async function upsertLinkChunk(db: Db, taskId: string, links: readonly Link[]): Promise<void> {
+  // A target is linked to one source at most: a stale pair pointing at it from elsewhere goes.
+  if (links.length === 1) {
+    const [link] = links;
     await db
       .delete(taskLinks)
       .where(
@@ -31,11 +77,21 @@ export async function upsertTaskLinks(db: Db, taskId: string, links: readonly Li
           ),
         ),
       );
-    await db
-      .insert(taskLinks)
-      .values({ taskId, entity: link.entity, sourceId: link.sourceId, targetId: link.targetId })
-      .onConflictDoNothing();
+  } else {
+    const values = sql.join(
+      links.map((l) => sql`(${l.entity}::text, ${l.sourceId}::text, ${l.targetId}::text)`),
+      sql`, `,
+    );
+    await db.execute(sql`
+      delete from task_links as t
+      using (values ${values}) as v(entity, source_id, target_id)
+      where t.task_id = ${taskId} and t.entity = v.entity
+        and ((t.target_id = v.target_id and t.source_id <> v.source_id) or (t.source_id = v.source_id and t.target_id <> v.target_id))`);
   }
+  await db
+    .insert(taskLinks)
+    .values(links.map((link) => ({ taskId, entity: link.entity, sourceId: link.sourceId, targetId: link.targetId })))
+    .onConflictDoNothing();
 }
 
 /** Forgets the link of a deleted target entity. */
