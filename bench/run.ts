@@ -2,10 +2,12 @@
 // Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
 import { runDownstreamBenchmark } from './downstream';
 import { runPlanBenchmark } from './plan';
+import { runRealtimeLatencyBenchmark } from './realtime-latency';
 
 const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   plan: runPlanBenchmark,
   downstream: runDownstreamBenchmark,
+  realtime: runRealtimeLatencyBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -13,7 +15,8 @@ async function main(argv: readonly string[]): Promise<void> {
   if (first === '--help' || first === '-h') {
     console.log(`npm run bench [-- <${Object.keys(benchmarks).join('|')}>] [options]
   plan:        --runs N (3) --naive-timeout S (60) --size 10000|100000 (both)
-  downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)`);
+  downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)
+  realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {

@@ -1,0 +1,138 @@
+// `npm run bench -- realtime [--events 200] [--batch 10] [--debounce 1000] [--postgres]`: real-time
+// latency, end to end. Each event: a person's title is changed in the WeCom fake through WeCom's
+// API, then the fake sends its signed, encrypted change_contact callback to the real API webhook
+// (the clock starts just before the fake is asked to send). It ends when the Feishu fake's own
+// directory shows the new title: webhook → inbox → signal → debounce → upstream real-time run
+// (re-read one person, write the hub) → hub fan-out → debounce → downstream real-time run → Feishu.
+// Events go out in bursts of `--batch` (different people, at once); the next burst waits until
+// every change of the last one has landed, so each figure is one burst's latency, not a queue's.
+import { performance } from 'node:perf_hooks';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { syncRuns } from '../db/schema';
+import { fakeState } from '../connectors/wecom/fake/test-helpers';
+import { openTestDatabase } from '../test/support/databases';
+import { startLocalTemporal } from '../test/support/temporal';
+import { RealtimeStack } from '../test/e2e/realtime-stack';
+import { bundleSyncWorkflows } from '../workflows/testing/workers';
+import { describeMachine, machineInfo, median, positiveInt, table } from './report';
+
+const PEOPLE = 50;
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function feishuTitles(stack: RealtimeStack): Promise<Map<string, string>> {
+  const state = await fakeState<{ users: { email?: string; job_title?: string }[] }>(stack.feishu as never);
+  return new Map(state.users.map((u) => [u.email ?? '', u.job_title ?? '']));
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export async function runRealtimeLatencyBenchmark(argv: readonly string[]): Promise<void> {
+  const events = positiveInt(argv, 'events', 200);
+  const batch = Math.min(positiveInt(argv, 'batch', 10), PEOPLE);
+  const debounceMs = positiveInt(argv, 'debounce', 1000);
+  const databaseKind = argv.includes('--postgres') ? 'postgres' : 'pglite';
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  console.log(`## Real-time latency: ${events} events in bursts of ${batch}, debounce ${debounceMs} ms per task, ${databaseKind}`);
+  console.log(describeMachine(machineInfo()));
+
+  const [env, bundle, database] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows(), openTestDatabase(databaseKind)]);
+  const stack = await new RealtimeStack({ env, bundle, database, debounceMs }).start();
+  try {
+    const people = Array.from({ length: PEOPLE }, (_, i) => ({
+      userid: `p${i}`,
+      name: `Person ${i}`,
+      department: [2],
+      email: `p${i}@acme.test`,
+      mobile: `1390000${String(i).padStart(4, '0')}`,
+      position: 'start',
+    }));
+    const seeded = await fetch(`${stack.wecom.url}/__fake/seed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ department: [{ id: 1, name: 'Acme', parentid: 0 }, { id: 2, name: 'Engineering', parentid: 1 }], userlist: people }),
+    });
+    if (seeded.status !== 200) throw new Error(`seeding the WeCom fake failed: ${await seeded.text()}`);
+    await stack.trigger(stack.upstreamId, { trigger: 'manual' });
+    await until(async () => (await feishuTitles(stack)).size >= PEOPLE, 120_000, 'the initial sync into Feishu');
+    console.log(`initial sync done: ${PEOPLE} people in Feishu`);
+
+    const latencies: number[] = [];
+    for (let sent = 0; sent < events; sent += batch) {
+      const burst = people.slice(0, Math.min(batch, events - sent)).map((p, k) => ({ email: p.email, userid: p.userid, title: `t${sent + k}` }));
+      // The vendor-side change happens first, as in WeCom: the callback only says "look again".
+      await Promise.all(burst.map((e) => stack.wecomApi('/user/update', { userid: e.userid, position: e.title })));
+      const startedAt = new Map<string, number>();
+      const doneAt = new Map<string, number>();
+      await Promise.all(
+        burst.map(async (e) => {
+          startedAt.set(e.email, performance.now());
+          const answer = await stack.emitWecom({ ChangeType: 'update_user', UserID: e.userid });
+          if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}: ${answer.body}`);
+        }),
+      );
+      await until(
+        async () => {
+          const titles = await feishuTitles(stack);
+          const now = performance.now();
+          for (const e of burst) if (!doneAt.has(e.email) && titles.get(e.email) === e.title) doneAt.set(e.email, now);
+          return doneAt.size === burst.length;
+        },
+        60_000,
+        `burst ${sent / batch + 1} in Feishu`,
+      );
+      for (const e of burst) latencies.push(doneAt.get(e.email)! - startedAt.get(e.email)!);
+    }
+
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const runs = { upstream: await stack.runsOf(stack.upstreamId, 'realtime'), feishu: await stack.runsOf(stack.feishuTaskId, 'realtime') };
+    // How much of the latency the runs themselves take (start of the run row to its finish), apart from debounce and signalling.
+    const runMs = async (taskId: string) => {
+      const rows = await database.db
+        .select({ startedAt: syncRuns.startedAt, finishedAt: syncRuns.finishedAt })
+        .from(syncRuns)
+        .where(and(eq(syncRuns.taskId, taskId), eq(syncRuns.trigger, 'realtime'), isNotNull(syncRuns.finishedAt)));
+      return Math.round(median(rows.map((r) => r.finishedAt!.getTime() - r.startedAt.getTime())));
+    };
+    const [upstreamRunMs, feishuRunMs] = await Promise.all([runMs(stack.upstreamId), runMs(stack.feishuTaskId)]);
+    console.log(
+      table(
+        ['events', 'burst', 'debounce ms', 'p50 ms', 'p95 ms', 'max ms', 'min ms', 'real-time runs (upstream / Feishu)', 'median run ms (upstream / Feishu)'],
+        [
+          [
+            latencies.length,
+            batch,
+            debounceMs,
+            Math.round(percentile(sorted, 50)),
+            Math.round(percentile(sorted, 95)),
+            Math.round(sorted[sorted.length - 1]),
+            Math.round(sorted[0]),
+            `${runs.upstream} / ${runs.feishu}`,
+            `${upstreamRunMs} / ${feishuRunMs}`,
+          ],
+        ],
+      ),
+    );
+    console.log(`goal: p95 under 3000 ms — ${percentile(sorted, 95) < 3000 ? 'met' : 'NOT met'}`);
+  } finally {
+    await stack.close();
+    await database.close();
+    await env.teardown();
+  }
+}
+
+if (require.main === module) {
+  runRealtimeLatencyBenchmark(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
