@@ -1,6 +1,6 @@
-// The end-to-end stack for tests: a real Temporal dev server, a real Postgres database, WeCom
-// fakes, and workers running the real workflows with createActivities. Tasks are inserted as rows
-// the way the API stores them (public config + sealed secrets).
+// The end-to-end stack for tests: a real Temporal dev server, a real Postgres database, vendor
+// fakes (WeCom, Feishu, DingTalk), and workers running the real workflows with createActivities.
+// Tasks are inserted as rows the way the API stores them (public config + sealed secrets).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,17 +12,21 @@ import { eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
 import { createConnector } from '../../connectors/registry';
 import type { Connector, ConnectorOperation } from '../../connectors/types';
+import { startDingtalkFake, type RunningDingtalkFake } from '../../connectors/dingtalk/fake';
+import { startFeishuFake, type RunningFeishuFake } from '../../connectors/feishu/fake';
 import { startWecomFake, type RunningWecomFake } from '../../connectors/wecom/fake';
 import { fakeState } from '../../connectors/wecom/fake/test-helpers';
 import type { Database } from '../../db/client';
-import { runItems, syncRuns, syncTasks } from '../../db/schema';
+import { pendingDeletions, runItems, syncRuns, syncTasks } from '../../db/schema';
 import { createSecretBox, type SecretBox } from '../../db/secret-box';
 import { parseTaskConfig, splitSecrets, type TaskConfigInput } from '../../engine/task-config';
-import { runWorkflowId, type SyncRunResult } from '../../workflows/definitions';
+import { cancelSignal, executeSignal, runWorkflowId, type DeletionApprovalResult, type SyncRunResult } from '../../workflows/definitions';
 import { syncRunWorkflow } from '../../workflows/sync-run';
 
 export const corpId = 'ww-e2e-corp';
 export const corpSecret = 'e2e-corp-secret';
+export const feishuCredentials = { appId: 'cli_e2e0000000001', appSecret: 'e2e-feishu-app-secret' };
+export const dingtalkCredentials = { appKey: 'dinge2eappkey0001', appSecret: 'e2e-dingtalk-app-secret' };
 
 export interface WecomUserState {
   userid: string;
@@ -106,16 +110,32 @@ export class E2eStack {
     return id;
   }
 
-  wecomTask(fake: RunningWecomFake, overrides: Partial<TaskConfigInput> = {}): TaskConfigInput {
+  /** A downstream task from the hub to any vendor connector; deletes staged, guard loose enough for small directories. */
+  downstreamTask(label: string, connector: TaskConfigInput['connector'], overrides: Partial<TaskConfigInput> = {}): TaskConfigInput {
     return {
-      name: `Hub to WeCom ${++this.sequence}`,
+      name: `Hub to ${label} ${++this.sequence}`,
       direction: 'downstream',
-      // A short wait after a rate-limit refusal keeps the fault test fast; WeCom itself blocks a minute.
-      connector: { kind: 'wecom', settings: { baseUrl: fake.baseUrl, corpId, rateLimitBackoffMs: 200 }, secrets: { corpSecret } },
+      connector,
       offboarding: 'delete',
       massOffboardingGuard: { maxDisablePercent: 60 },
       ...overrides,
     };
+  }
+
+  wecomTask(fake: RunningWecomFake, overrides: Partial<TaskConfigInput> = {}): TaskConfigInput {
+    // A short wait after a rate-limit refusal keeps the fault test fast; WeCom itself blocks a minute.
+    return this.downstreamTask('WeCom', { kind: 'wecom', settings: { baseUrl: fake.baseUrl, corpId, rateLimitBackoffMs: 200 }, secrets: { corpSecret } }, overrides);
+  }
+
+  feishuTask(fake: RunningFeishuFake, overrides: Partial<TaskConfigInput> = {}): TaskConfigInput {
+    const { appId, appSecret } = feishuCredentials;
+    return this.downstreamTask('Feishu', { kind: 'feishu', settings: { baseUrl: fake.baseUrl, appId }, secrets: { appSecret } }, overrides);
+  }
+
+  dingtalkTask(fake: RunningDingtalkFake, overrides: Partial<TaskConfigInput> = {}): TaskConfigInput {
+    const { appKey, appSecret } = dingtalkCredentials;
+    const settings = { oapiBaseUrl: fake.oapiBaseUrl, apiBaseUrl: fake.apiBaseUrl, appKey, rateLimitBackoffMs: 200 };
+    return this.downstreamTask('DingTalk', { kind: 'dingtalk', settings, secrets: { appSecret } }, overrides);
   }
 
   startWorker(taskQueue: string, options: { shutdownGraceTimeMs?: number } = {}): Promise<Worker> {
@@ -141,8 +161,32 @@ export class E2eStack {
     );
   }
 
+  /**
+   * What the API does for approvers: signal the run's approval workflow, with a worker on the run's
+   * task queue (the workflow is the run's child there), and wait until every item is decided.
+   */
+  async decideDeletions(
+    taskQueue: string,
+    approvalWorkflowId: string,
+    decision: { execute?: string[]; cancel?: string[]; actor?: string },
+  ): Promise<DeletionApprovalResult> {
+    const worker = await this.startWorker(taskQueue);
+    const actor = decision.actor ?? 'approver-1';
+    return worker.runUntil(async () => {
+      const approval = this.env.client.workflow.getHandle(approvalWorkflowId);
+      if (decision.cancel?.length) await approval.signal(cancelSignal, { ids: decision.cancel, actor });
+      if (decision.execute?.length) await approval.signal(executeSignal, { ids: decision.execute, actor });
+      return (await approval.result()) as DeletionApprovalResult;
+    });
+  }
+
   async items(runId: string) {
     return this.database.db.select().from(runItems).where(eq(runItems.runId, runId)).orderBy(runItems.seq);
+  }
+
+  /** The run's staged deletions, in the order the run staged them. */
+  async pendingDeletionsOf(runId: string) {
+    return this.database.db.select().from(pendingDeletions).where(eq(pendingDeletions.runId, runId)).orderBy(pendingDeletions.runItemId);
   }
 
   async runRow(runId: string) {
@@ -152,6 +196,14 @@ export class E2eStack {
 
   static async startWecom(): Promise<RunningWecomFake> {
     return startWecomFake({ corpId, corpSecret });
+  }
+
+  static async startFeishu(): Promise<RunningFeishuFake> {
+    return startFeishuFake(feishuCredentials);
+  }
+
+  static async startDingtalk(): Promise<RunningDingtalkFake> {
+    return startDingtalkFake(dingtalkCredentials);
   }
 }
 
