@@ -2,7 +2,8 @@
 // A real-time run reads only the changed ids, the entities they refer to, and their linked targets.
 import { ApplicationFailure } from '@temporalio/common';
 import { compileFieldMapping, mapUsers } from '../engine/field-mapping';
-import type { DirectorySnapshot } from '../engine/model';
+import type { Department, DirectorySnapshot } from '../engine/model';
+import { isScoped } from '../engine/scope';
 import type { Connector } from '../connectors/types';
 import { getRun, setRunPhase, storeMappingFailures, storeSnapshot } from '../db/repos/sync-runs';
 import { listTaskLinks } from '../db/repos/task-links';
@@ -26,7 +27,7 @@ export async function readWhole(connector: Connector, side: string): Promise<Dir
 const unique = (ids: Iterable<string>) => [...new Set(ids)];
 
 /** The changed source entities plus the departments and people they point at, so references resolve. */
-async function readChangedSource(source: Connector, changed: string[]): Promise<DirectorySnapshot> {
+async function readChangedSource(source: Connector, changed: string[], withAncestors: boolean): Promise<DirectorySnapshot> {
   const first = await source.readByIds({ departmentIds: changed, userIds: changed });
   heartbeat({ side: 'source', changed: changed.length });
   const have = new Set([...first.departments.map((d) => `d:${d.id}`), ...first.users.map((u) => `u:${u.id}`)]);
@@ -38,7 +39,28 @@ async function readChangedSource(source: Connector, changed: string[]): Promise<
     (id) => !have.has(`u:${id}`),
   );
   const context = departmentRefs.length + userRefs.length > 0 ? await source.readByIds({ departmentIds: departmentRefs, userIds: userRefs }) : undefined;
-  return { departments: [...first.departments, ...(context?.departments ?? [])], users: [...first.users, ...(context?.users ?? [])] };
+  const departments = [...first.departments, ...(context?.departments ?? [])];
+  if (withAncestors) departments.push(...(await readMissingAncestors(source, departments)));
+  return { departments, users: [...first.users, ...(context?.users ?? [])] };
+}
+
+/**
+ * The parents of `departments` up to the root, level by level. A scope naming an ancestor
+ * department only holds a partial read that carries the path to it; without it an in-scope
+ * person would look out of scope and be offboarded.
+ */
+export async function readMissingAncestors(source: Pick<Connector, 'readByIds'>, departments: readonly Department[]): Promise<Department[]> {
+  const seen = new Set(departments.map((d) => d.id));
+  const parentsOf = (list: readonly Department[]) => unique(list.flatMap((d) => (d.parentId !== null && !seen.has(d.parentId) ? [d.parentId] : [])));
+  const found: Department[] = [];
+  // Bounded: a parent cycle in the source must not loop forever.
+  for (let wanted = parentsOf(departments), depth = 0; wanted.length > 0 && depth < 100; depth++) {
+    for (const id of wanted) seen.add(id);
+    const read = await source.readByIds({ departmentIds: wanted, userIds: [] });
+    found.push(...read.departments);
+    wanted = parentsOf(read.departments);
+  }
+  return found;
 }
 
 /** The targets linked to the source entities read; the whole target when one of the changed is new (it may match an existing account). */
@@ -74,7 +96,7 @@ export function createSnapshotActivity(deps: ActivityDeps) {
     try {
       const changed = input.changedIds ?? run.changedIds?.userIds;
       const partial = changed !== undefined && changed.length > 0;
-      const rawSource = partial ? await readChangedSource(endpoints.source, changed) : await readWhole(endpoints.source, 'source');
+      const rawSource = partial ? await readChangedSource(endpoints.source, changed, task.direction === 'downstream' && isScoped(task.config.scope)) : await readWhole(endpoints.source, 'source');
       const mapped = await mapUsers(compiled, rawSource.users);
       const source = { departments: rawSource.departments, users: mapped.users };
       const target = partial ? await readChangedTarget(deps, task.id, endpoints.target, rawSource, changed) : await readWhole(endpoints.target, 'target');
