@@ -152,9 +152,11 @@ test('offboarding a user in the hub stages a DeleteUser (DingTalk cannot freeze)
   expect(pending).toMatchObject({ action: 'DeleteUser', targetId: 'dave', status: 'PENDING' });
   expect(pending.reason).toContain('the target cannot disable accounts');
 
-  // A run while the delete waits stages nothing twice and leaves the account alone.
+  // A run while the delete waits shows it staged again but opens no second approval, and leaves the account alone.
   const waiting = await stack.run(taskId);
-  expect(waiting).toMatchObject({ status: 'succeeded', pendingDeletions: 0 });
+  expect(waiting).toMatchObject({ status: 'succeeded', pendingDeletions: 0, plan: { stagedDeletes: 1 } });
+  expect((await stack.items(waiting.runId)).map((i) => [i.action, i.targetId, i.status])).toEqual([['DeleteUser', 'dave', 'staged']]);
+  expect(await stack.pendingDeletionsOf(waiting.runId)).toEqual([]);
   expect(userOf(await state(), 'dave')).toBeDefined();
 
   const result = await stack.decideDeletions(taskQueue, run.approvalWorkflowId!, { execute: [pending.id] });
