@@ -65,4 +65,49 @@ describeOnBothDatabases('hub change fan-out', (ctx) => {
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toContain(taskId);
   });
+
+  it("holds an activity's hub changes until it ends, then sends them once marked coalesced; other writes keep the debounce", async () => {
+    const taskId = await insertTask(ctx.database, secretBox, task(`held-${randomBytes(2).toString('hex')}`));
+    const signaller = recordingSignaller();
+    const fanout = createHubFanout({ database: ctx.database, signaller });
+    const mine = () => signaller.sent.filter((s) => s.taskId === taskId).map((s) => s.trigger);
+    let finishActivity: () => void = () => undefined;
+    const activity = fanout.holdDuring(async () => {
+      for (let i = 0; i < 5; i++) await fanout([{ entity: 'user', id: `run-${i}`, kind: 'updated' }]);
+      await new Promise<void>((resolve) => (finishActivity = resolve));
+      return 'applied';
+    });
+    await fanout([{ entity: 'user', id: 'api-edit', kind: 'updated' }]); // outside the activity: an API write
+    await fanout.flush();
+    expect(mine()).toEqual([{ trigger: 'realtime', changedIds: ['api-edit'] }]);
+
+    finishActivity();
+    await expect(activity).resolves.toBe('applied');
+    await fanout.flush();
+    expect(mine()).toEqual([
+      { trigger: 'realtime', changedIds: ['api-edit'] },
+      { trigger: 'realtime', changedIds: ['run-0', 'run-1', 'run-2', 'run-3', 'run-4'], coalesced: true },
+    ]);
+  });
+
+  it('sends the changes of a failed activity too (its writes committed), and a change reported after the activity the plain way', async () => {
+    const taskId = await insertTask(ctx.database, secretBox, task(`failed-${randomBytes(2).toString('hex')}`));
+    const signaller = recordingSignaller();
+    const fanout = createHubFanout({ database: ctx.database, signaller });
+    let lateWrite: Promise<void> = Promise.resolve();
+    const activity = fanout.holdDuring(async () => {
+      await fanout([{ entity: 'department', id: 'd1', kind: 'created' }]);
+      // Work the activity leaves behind still runs in its async context after it ends.
+      lateWrite = new Promise<void>((resolve) => setTimeout(resolve, 20)).then(() => fanout([{ entity: 'user', id: 'late', kind: 'updated' }]));
+      throw new Error('vendor down');
+    });
+    await expect(activity).rejects.toThrow('vendor down');
+    await lateWrite;
+    await fanout.flush();
+    const mine = signaller.sent.filter((s) => s.taskId === taskId).map((s) => s.trigger);
+    expect(mine).toEqual([
+      { trigger: 'realtime', changedIds: ['d1'], coalesced: true },
+      { trigger: 'realtime', changedIds: ['late'] },
+    ]);
+  });
 });

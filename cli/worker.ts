@@ -2,7 +2,7 @@
 // createActivities(deps). The one place where ActivityDeps are assembled, for `start` and `worker`.
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createHubFanout } from '../api/hub-fanout';
+import { createHubFanout, hubFanoutActivityInterceptor } from '../api/hub-fanout';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
@@ -48,6 +48,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       workflowsPath: require.resolve('../workflows'),
       // Let in-flight activities finish on Ctrl-C; an apply batch cut short resumes from its heartbeat anyway.
       shutdownGraceTime: '10s',
+      // An activity's hub writes reach downstream tasks in one signal, without a second debounce window.
+      interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange)] },
       activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange }),
     });
   } catch (err) {

@@ -70,6 +70,11 @@ export interface TriggerRequest {
   dryRun?: boolean;
   /** Real-time triggers: changed source ids. A real-time trigger without ids means a full run. */
   changedIds?: string[];
+  /**
+   * The ids were already coalesced by the run that changed them (hub writes of an upstream run):
+   * the run may start without a debounce window of its own. Absent or false: the task's window applies.
+   */
+  coalesced?: boolean;
 }
 
 /** A run waiting to start; triggers are merged into it (see pending-runs.ts). */
@@ -83,6 +88,10 @@ export interface PendingRun {
   /** Workflow time (ms) of the first and the latest trigger merged in. */
   firstTriggerAt: number;
   lastTriggerAt: number;
+  /** Every trigger merged in was `coalesced`: no debounce window. Absent on runs from before the option. */
+  coalesced?: boolean;
+  /** Set when coalesced triggers came after the latest plain one: that one's time, where the window slides from. Absent: lastTriggerAt. */
+  debouncedTriggerAt?: number;
 }
 
 /** At most one real and one dry run wait at a time; a dry run never absorbs or is absorbed by a real one. */

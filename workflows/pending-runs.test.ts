@@ -48,3 +48,46 @@ test('a manual trigger with ids (retry of failed items) stays partial and starts
   state = mergeTrigger(state.pending, { trigger: 'schedule' }, 'r3', 200);
   expect(state.pending.real).toMatchObject({ runId: 'r1', full: true, changedIds: [] });
 });
+
+describe('coalesced triggers (hub writes of an upstream run)', () => {
+  const coalesced = (ids: string[]) => ({ trigger: 'realtime' as const, changedIds: ids, coalesced: true });
+
+  test('a run of only coalesced triggers starts at once, and later ones join it without waiting', () => {
+    let state = mergeTrigger({}, coalesced(['a']), 'r1', 100);
+    expect(state.pending.real).toMatchObject({ coalesced: true, trigger: 'realtime', changedIds: ['a'] });
+    expect(debounceDeadline(state.pending.real!, 1000)).toBe(100);
+    state = mergeTrigger(state.pending, coalesced(['b']), 'r2', 400);
+    expect(state).toMatchObject({ runId: 'r1', coalesced: true });
+    expect(debounceDeadline(state.pending.real!, 1000)).toBe(100);
+  });
+
+  test('a plain trigger (a hub API edit) brings back the window; a coalesced one after it does not slide it', () => {
+    let state = mergeTrigger({}, coalesced(['a']), 'r1', 100);
+    state = mergeTrigger(state.pending, { trigger: 'realtime', changedIds: ['b'] }, 'r2', 200);
+    expect(state.pending.real!.coalesced).toBeUndefined();
+    expect(debounceDeadline(state.pending.real!, 1000)).toBe(1200);
+    state = mergeTrigger(state.pending, coalesced(['c']), 'r3', 900);
+    expect(state.pending.real).toMatchObject({ changedIds: ['a', 'b', 'c'], lastTriggerAt: 900, debouncedTriggerAt: 200 });
+    expect(debounceDeadline(state.pending.real!, 1000)).toBe(1200);
+  });
+
+  test('a coalesced trigger joining a debounced run keeps its deadline, and the ten-window cap still holds', () => {
+    let state = mergeTrigger({}, { trigger: 'realtime', changedIds: ['a'] }, 'r1', 0);
+    state = mergeTrigger(state.pending, coalesced(['b']), 'r2', 700);
+    expect(debounceDeadline(state.pending.real!, 1000)).toBe(1000);
+    state = mergeTrigger(state.pending, { trigger: 'realtime', changedIds: ['c'] }, 'r3', 9500);
+    expect(debounceDeadline(state.pending.real!, 1000)).toBe(10000);
+  });
+
+  test('a pending run carried over from before the option slides from its last trigger, as it did', () => {
+    const legacy = { runId: 'old', trigger: 'realtime' as const, dryRun: false, full: false, changedIds: ['a'], firstTriggerAt: 0, lastTriggerAt: 300 };
+    expect(debounceDeadline(legacy, 1000)).toBe(1300);
+    const joined = mergeTrigger({ real: legacy }, coalesced(['b']), 'r2', 800).pending.real!;
+    expect(joined.coalesced).toBeUndefined();
+    expect(debounceDeadline(joined, 1000)).toBe(1300);
+  });
+
+  test('coalesced must be a boolean', () => {
+    expect(() => validateTrigger({ trigger: 'realtime', changedIds: ['a'], coalesced: 'yes' as unknown as boolean })).toThrow('coalesced: expected a boolean');
+  });
+});

@@ -7,6 +7,8 @@
  * - A dry run is kept apart from real runs: it must apply nothing, and a real trigger must never
  *   be lost inside one.
  * - The label shown in run results is the strongest trigger merged in: manual > schedule > realtime.
+ * - A `coalesced` trigger (hub writes of an upstream run, already debounced upstream) neither opens
+ *   nor slides a debounce window: a run made only of such triggers starts at once.
  */
 import type { RunTrigger } from '../activities/types';
 import type { PendingRun, PendingRuns, TriggerRequest } from './definitions';
@@ -25,6 +27,9 @@ export function validateTrigger(request: TriggerRequest): TriggerRequest {
   }
   if (request.dryRun !== undefined && typeof request.dryRun !== 'boolean') {
     throw new TypeError('dryRun: expected a boolean');
+  }
+  if (request.coalesced !== undefined && typeof request.coalesced !== 'boolean') {
+    throw new TypeError('coalesced: expected a boolean');
   }
   return request;
 }
@@ -45,6 +50,9 @@ export function mergeTrigger(pending: PendingRuns, request: TriggerRequest, newR
     changedIds = [...union];
   }
   const overflow = changedIds.length > MAX_CHANGED_IDS;
+  const coalesced = request.coalesced === true && (existing === undefined || existing.coalesced === true);
+  // A coalesced trigger joining a debounced run leaves its window where the last plain trigger put it.
+  const debouncedTriggerAt = request.coalesced === true && existing && !coalesced ? (existing.debouncedTriggerAt ?? existing.lastTriggerAt) : undefined;
   const merged: PendingRun = {
     runId: existing?.runId ?? newRunId,
     trigger: existing && TRIGGER_RANK[existing.trigger] >= TRIGGER_RANK[request.trigger] ? existing.trigger : request.trigger,
@@ -53,6 +61,8 @@ export function mergeTrigger(pending: PendingRuns, request: TriggerRequest, newR
     changedIds: full || overflow ? [] : changedIds,
     firstTriggerAt: existing?.firstTriggerAt ?? now,
     lastTriggerAt: now,
+    ...(coalesced ? { coalesced: true } : {}),
+    ...(debouncedTriggerAt !== undefined ? { debouncedTriggerAt } : {}),
   };
   return { pending: { ...pending, [slot]: merged }, runId: merged.runId, coalesced: existing !== undefined };
 }
@@ -70,11 +80,13 @@ export function withoutRun(pending: PendingRuns, runId: string): PendingRuns {
 }
 
 /**
- * When a pending run may start: a manual or scheduled one at once; a real-time one after
- * `debounceMs` without a new trigger, but never later than `maxDelayFactor` debounce windows after its first trigger, so
- * a steady stream of events cannot starve it.
+ * When a pending run may start: a manual or scheduled one, or one of only coalesced triggers, at
+ * once; a real-time one after `debounceMs` without a new (non-coalesced) trigger, but never later
+ * than `maxDelayFactor` debounce windows after its first trigger, so a steady stream of events
+ * cannot starve it.
  */
 export function debounceDeadline(run: PendingRun, debounceMs: number, maxDelayFactor = 10): number {
-  if (run.trigger !== 'realtime') return run.firstTriggerAt;
-  return Math.min(run.lastTriggerAt + debounceMs, run.firstTriggerAt + debounceMs * maxDelayFactor);
+  if (run.trigger !== 'realtime' || run.coalesced === true) return run.firstTriggerAt;
+  const slidFrom = run.debouncedTriggerAt ?? run.lastTriggerAt;
+  return Math.min(slidFrom + debounceMs, run.firstTriggerAt + debounceMs * maxDelayFactor);
 }

@@ -78,3 +78,42 @@ test('continue-as-new carries pending triggers into the next execution', async (
     }
   });
 }, 120000);
+
+test('coalesced triggers (an upstream run’s hub writes) start at once, join the next run while one runs, and a plain trigger still waits its window', async () => {
+  const taskId = `task-coalesced-${Date.now()}`;
+  const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 60_000 } } });
+  const release = memory.holdSnapshots();
+  await withWorker(memory, async (taskQueue) => {
+    try {
+      const handle = await env.client.workflow.signalWithStart(syncTaskWorkflow, {
+        taskQueue,
+        workflowId: taskWorkflowId(taskId),
+        args: [{ taskId }],
+        signal: triggerSignal,
+        signalArgs: [{ trigger: 'realtime', changedIds: ['a'], coalesced: true }],
+      });
+      // No env.sleep: the test server's clock stands still, so only a run without a window can start.
+      await eventually(() => memory.runsOf(taskId).length === 1, 'the coalesced run, started at once');
+      await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['b'], coalesced: true });
+      await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['c'], coalesced: true });
+      await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 2, 'the triggers to wait for the running run');
+      release();
+      await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 2, 'one follow-up run');
+
+      await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['d'] });
+      await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 1, 'the plain trigger');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(memory.runsOf(taskId)).toHaveLength(2);
+      await env.sleep('65s');
+      await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 3, 'the debounced run');
+      expect(memory.runsOf(taskId).map((run) => [run.trigger, run.changedIds])).toEqual([
+        ['realtime', ['a']],
+        ['realtime', ['b', 'c']],
+        ['realtime', ['d']],
+      ]);
+      await handle.terminate('test done');
+    } finally {
+      release();
+    }
+  });
+}, 120000);

@@ -22,39 +22,46 @@ export interface RealtimeTask {
   connectorKind: string;
 }
 
+export interface RealtimeSignalOptions {
+  /** The ids were already coalesced (hub writes of a run): the task starts without a debounce window. */
+  coalesced?: boolean;
+}
+
 export interface RealtimeSignaller {
   /** Resolves once the task's workflow holds a real-time trigger covering these source ids. */
-  signal(task: RealtimeTask, changedIds: readonly string[]): Promise<void>;
+  signal(task: RealtimeTask, changedIds: readonly string[], options?: RealtimeSignalOptions): Promise<void>;
   /** Resolves when every signal asked for so far has been sent or has failed. */
   flush(): Promise<void>;
 }
 
 /** The trigger for a set of ids; too many for one history event becomes a full run (no ids). */
-export function realtimeTrigger(changedIds: readonly string[]): TriggerRequest {
+export function realtimeTrigger(changedIds: readonly string[], options: RealtimeSignalOptions = {}): TriggerRequest {
   const unique = [...new Set(changedIds)];
-  return { trigger: 'realtime', changedIds: unique.length > MAX_CHANGED_IDS ? [] : unique };
+  return { trigger: 'realtime', changedIds: unique.length > MAX_CHANGED_IDS ? [] : unique, ...(options.coalesced ? { coalesced: true } : {}) };
 }
 
-/** Coalesces per task around any `send`; tests pass a recording one. */
+/** Coalesces per task (and per kind of trigger) around any `send`; tests pass a recording one. */
 export function createCoalescingSignaller(send: (task: RealtimeTask, trigger: TriggerRequest) => Promise<void>): RealtimeSignaller {
   interface Entry {
     task: RealtimeTask;
     coalescer: Coalescer<string>;
   }
+  // Coalesced and plain ids never share a signal: a plain one must keep its debounce window.
   const perTask = new Map<string, Entry>();
-  const entryFor = (task: RealtimeTask): Entry => {
-    const existing = perTask.get(task.id);
+  const entryFor = (task: RealtimeTask, coalesced: boolean): Entry => {
+    const key = `${coalesced ? 'coalesced' : 'plain'}:${task.id}`;
+    const existing = perTask.get(key);
     if (existing) {
       existing.task = task; // the latest labels win
       return existing;
     }
-    const entry: Entry = { task, coalescer: createCoalescer<string>((ids) => send(entry.task, realtimeTrigger(ids))) };
-    perTask.set(task.id, entry);
+    const entry: Entry = { task, coalescer: createCoalescer<string>((ids) => send(entry.task, realtimeTrigger(ids, { coalesced }))) };
+    perTask.set(key, entry);
     return entry;
   };
   return {
-    signal(task, changedIds) {
-      return entryFor(task).coalescer.push(changedIds);
+    signal(task, changedIds, options = {}) {
+      return entryFor(task, options.coalesced === true).coalescer.push(changedIds);
     },
     async flush() {
       await Promise.all([...perTask.values()].map((entry) => entry.coalescer.flush()));

@@ -9,7 +9,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { and, count, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../activities';
-import { createHubFanout, type HubFanout } from '../../api/hub-fanout';
+import { createHubFanout, hubFanoutActivityInterceptor, type HubFanout } from '../../api/hub-fanout';
 import { buildApi } from '../../api/server';
 import { drainWebhookInbox } from '../../api/webhooks/inbox-drain';
 import { createRealtimeSignaller, type RealtimeSignaller } from '../../api/webhooks/realtime-signal';
@@ -105,6 +105,7 @@ export class RealtimeStack {
       taskQueue: this.taskQueue,
       workflowBundle: bundle,
       activities: createActivities({ database, secretBox: this.secretBox, onHubChange: this.fanout }),
+      interceptors: { activity: [hubFanoutActivityInterceptor(this.fanout)] }, // as cli/worker.ts wires it
       shutdownGraceTime: 1000,
     });
     this.workerDone = this.worker.run();
