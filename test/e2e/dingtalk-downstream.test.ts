@@ -3,16 +3,11 @@
  * the real workflows and activities. DingTalk cannot freeze an account, so offboarding is a staged
  * delete that waits for an approver. The tests share one story and run in order.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { RunningDingtalkFake } from '../../connectors/dingtalk/fake';
 import { fakeState } from '../../connectors/shared/test-helpers';
 import type { Database } from '../../db/client';
 import { createHubDirectory } from '../../db/repos/hub-directory';
-import { bundleSyncWorkflows } from '../../workflows/testing/workers';
-import { openTestDatabase } from '../support/databases';
-import { startLocalTemporal } from '../support/temporal';
-import { E2eStack, quietTemporalLogs } from './harness';
+import { E2eStack, hubMobile, seedHubCompany, startE2eSuite, type E2eSuite } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -22,8 +17,7 @@ interface DingtalkState {
   userlist: { userid: string; name: string; mobile: string; dept_id_list: number[]; manager_userid: string; job_number: string; title: string; active: boolean }[];
 }
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let suite: E2eSuite<RunningDingtalkFake>;
 let database: Database;
 let dingtalk: RunningDingtalkFake;
 let stack: E2eStack;
@@ -39,54 +33,18 @@ function departmentOf(s: DingtalkState, name: string) {
   return found;
 }
 
-/** Hub ids by username or department name; the hub gives them UUIDs. */
-const hubIds = new Map<string, string>();
-
-async function seedHub(): Promise<void> {
-  const h = hub();
-  const acme = await h.createDepartment({ name: 'Acme', order: 1 }, 'test');
-  const engineering = await h.createDepartment({ name: 'Engineering', parentId: acme.id, order: 1 }, 'test');
-  const sales = await h.createDepartment({ name: 'Sales', parentId: acme.id, order: 2 }, 'test');
-  for (const d of [acme, engineering, sales]) hubIds.set(d.name, d.id);
-  const people: [username: string, name: string, number: string, title: string, department: string, manager: string | null][] = [
-    ['alice', 'Alice Wang', 'E1', 'CTO', engineering.id, null],
-    ['bob', 'Bob Li', 'E2', 'Engineer', engineering.id, 'alice'],
-    ['carol', 'Carol Zhang', 'E3', 'Sales lead', sales.id, 'alice'],
-    ['dave', 'Dave Chen', 'E4', 'Sales', sales.id, 'carol'],
-  ];
-  for (const [i, [username, name, employeeNumber, title, department, manager]] of people.entries()) {
-    const user = await h.createUser(
-      {
-        username,
-        name,
-        mobile: `1390000000${i + 1}`,
-        employeeNumber,
-        title,
-        departmentIds: [department],
-        mainDepartmentId: department,
-        managerId: manager ? hubIds.get(manager) : null,
-      },
-      'test',
-    );
-    hubIds.set(username, user.id);
-  }
-  await h.updateDepartment(engineering.id, { leaderIds: [hubIds.get('alice')!] }, 'test');
-}
+/** Hub ids by username and department name; the hub gives them UUIDs. */
+let hubIds: Map<string, string>;
 
 beforeAll(async () => {
-  quietTemporalLogs();
-  [env, bundle, database, dingtalk] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows(), openTestDatabase('pglite'), E2eStack.startDingtalk()]);
-  stack = new E2eStack(env, bundle, database);
-  await seedHub();
+  suite = await startE2eSuite('pglite', E2eStack.startDingtalk);
+  ({ database, fake: dingtalk, stack } = suite);
+  hubIds = await seedHubCompany(hub());
   // The default policy: offboarding disables where it can; DingTalk cannot, so it stages a delete.
   taskId = await stack.insertTask(stack.dingtalkTask(dingtalk, { offboarding: 'disable' }));
 }, 120_000);
 
-afterAll(async () => {
-  await dingtalk?.close();
-  await database?.close();
-  await env?.teardown();
-});
+afterAll(() => suite?.close());
 
 test('onboarding creates each person in DingTalk with dept_id_list, manager_userid, job_number and title', async () => {
   const run = await stack.run(taskId);
@@ -99,11 +57,11 @@ test('onboarding creates each person in DingTalk with dept_id_list, manager_user
   expect(engineering).toMatchObject({ parent_id: acme.dept_id, dept_manager_userid_list: ['alice'] });
   expect(sales.parent_id).toBe(acme.dept_id);
 
-  expect(s.userlist).toHaveLength(4);
+  expect(s.userlist).toHaveLength(5);
   expect(userOf(s, 'alice')).toMatchObject({ dept_id_list: [engineering.dept_id], manager_userid: '', job_number: 'E1', title: 'CTO' });
   expect(userOf(s, 'bob')).toMatchObject({
     name: 'Bob Li',
-    mobile: '13900000002',
+    mobile: hubMobile(2),
     dept_id_list: [engineering.dept_id],
     manager_userid: 'alice',
     job_number: 'E2',
@@ -112,16 +70,11 @@ test('onboarding creates each person in DingTalk with dept_id_list, manager_user
   });
   expect(userOf(s, 'dave')).toMatchObject({ dept_id_list: [sales.dept_id], manager_userid: 'carol', job_number: 'E4' });
 
-  expect(await stack.runRow(run.runId)).toMatchObject({
-    status: 'succeeded',
-    counters: expect.objectContaining({ usersSucceeded: 4, usersTotal: 4, departmentsSucceeded: 3, departmentsTotal: 3 }),
-  });
+  await stack.expectAllCreated(run.runId, { users: 5, departments: 3 });
 });
 
 test('a second run right after is a no-op', async () => {
-  const run = await stack.run(taskId);
-  expect(run).toMatchObject({ status: 'succeeded', plan: { actions: 0 } });
-  expect(await stack.items(run.runId)).toEqual([]);
+  await stack.expectNoOpRun(taskId);
 });
 
 test('moving a department and a person in the hub moves them in DingTalk', async () => {
@@ -134,7 +87,7 @@ test('moving a department and a person in the hub moves them in DingTalk', async
   expect(sales.parent_id).toBe(departmentOf(s, 'Engineering').dept_id);
   expect(userOf(s, 'bob')).toMatchObject({ dept_id_list: [sales.dept_id], manager_userid: 'alice' });
   expect(userOf(s, 'dave')?.dept_id_list).toEqual([sales.dept_id]);
-  expect((await stack.run(taskId)).plan.actions).toBe(0);
+  await stack.expectNoOpRun(taskId);
 });
 
 test('offboarding a user in the hub stages a DeleteUser (DingTalk cannot freeze); the account stays until an approver executes it', async () => {
@@ -166,7 +119,6 @@ test('offboarding a user in the hub stages a DeleteUser (DingTalk cannot freeze)
 });
 
 test('after the approved delete, the next run is a no-op', async () => {
-  const run = await stack.run(taskId);
-  expect(run).toMatchObject({ status: 'succeeded', plan: { actions: 0 } });
-  expect((await state()).userlist.map((u) => u.userid).sort()).toEqual(['alice', 'bob', 'carol']);
+  await stack.expectNoOpRun(taskId);
+  expect((await state()).userlist.map((u) => u.userid).sort()).toEqual(['alice', 'bob', 'carol', 'erin']);
 });

@@ -2,16 +2,11 @@
  * End to end on the real Temporal dev server and Postgres: the hub provisions a Feishu fake
  * (contact v3) through the real workflows and activities. The tests share one story and run in order.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { RunningFeishuFake } from '../../connectors/feishu/fake';
 import { fakeState } from '../../connectors/shared/test-helpers';
 import type { Database } from '../../db/client';
 import { createHubDirectory } from '../../db/repos/hub-directory';
-import { bundleSyncWorkflows } from '../../workflows/testing/workers';
-import { openTestDatabase } from '../support/databases';
-import { startLocalTemporal } from '../support/temporal';
-import { E2eStack, quietTemporalLogs } from './harness';
+import { E2eStack, hubMobile, seedHubCompany, startE2eSuite, type E2eSuite } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -30,8 +25,7 @@ interface FeishuState {
   }[];
 }
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let suite: E2eSuite<RunningFeishuFake>;
 let database: Database;
 let feishu: RunningFeishuFake;
 let stack: E2eStack;
@@ -47,55 +41,17 @@ function departmentIdOf(s: FeishuState, name: string): string {
   return found.department_id;
 }
 
-/** Hub ids by username, for updates; hub users get UUIDs. */
-const hubIds = new Map<string, string>();
-
-async function seedHub(): Promise<void> {
-  const h = hub();
-  // Distinct orders: Feishu assigns its own to an order of 0, which would differ on every run.
-  const acme = await h.createDepartment({ name: 'Acme', order: 1000 }, 'test');
-  const engineering = await h.createDepartment({ name: 'Engineering', parentId: acme.id, order: 1000 }, 'test');
-  const sales = await h.createDepartment({ name: 'Sales', parentId: acme.id, order: 2000 }, 'test');
-  const people: [username: string, name: string, number: string, title: string, department: string, manager: string | null][] = [
-    ['alice', 'Alice Wang', 'E1', 'CTO', engineering.id, null],
-    ['bob', 'Bob Li', 'E2', 'Engineer', engineering.id, 'alice'],
-    ['carol', 'Carol Zhang', 'E3', 'Sales lead', sales.id, 'alice'],
-    ['dave', 'Dave Chen', 'E4', 'Sales', sales.id, 'carol'],
-    ['erin', 'Erin Zhou', 'E5', 'Sales', sales.id, 'carol'],
-  ];
-  for (const [i, [username, name, employeeNumber, title, department, manager]] of people.entries()) {
-    const user = await h.createUser(
-      {
-        username,
-        name,
-        email: `${username}@acme.test`,
-        mobile: `1380000000${i + 1}`,
-        employeeNumber,
-        title,
-        departmentIds: [department],
-        mainDepartmentId: department,
-        managerId: manager ? hubIds.get(manager) : null,
-      },
-      'test',
-    );
-    hubIds.set(username, user.id);
-  }
-  await h.updateDepartment(engineering.id, { leaderIds: [hubIds.get('alice')!] }, 'test');
-}
+/** Hub ids by username and department name; the hub gives them UUIDs. */
+let hubIds: Map<string, string>;
 
 beforeAll(async () => {
-  quietTemporalLogs();
-  [env, bundle, database, feishu] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows(), openTestDatabase('postgres'), E2eStack.startFeishu()]);
-  stack = new E2eStack(env, bundle, database);
-  await seedHub();
+  suite = await startE2eSuite('postgres', E2eStack.startFeishu);
+  ({ database, fake: feishu, stack } = suite);
+  hubIds = await seedHubCompany(hub());
   taskId = await stack.insertTask(stack.feishuTask(feishu));
 }, 120_000);
 
-afterAll(async () => {
-  await feishu?.close();
-  await database?.close();
-  await env?.teardown();
-});
+afterAll(() => suite?.close());
 
 test('onboarding creates each person in the right Feishu department with leader_user_id, employee_no and job_title', async () => {
   const run = await stack.run(taskId);
@@ -112,7 +68,7 @@ test('onboarding creates each person in the right Feishu department with leader_
   expect(userOf(s, 'alice')).toMatchObject({ department_ids: [engineering], leader_user_id: '', employee_no: 'E1', job_title: 'CTO' });
   expect(userOf(s, 'bob')).toMatchObject({
     name: 'Bob Li',
-    mobile: '+8613800000002',
+    mobile: `+86${hubMobile(2)}`,
     department_ids: [engineering],
     leader_user_id: 'alice',
     employee_no: 'E2',
@@ -121,16 +77,11 @@ test('onboarding creates each person in the right Feishu department with leader_
   });
   expect(userOf(s, 'dave')).toMatchObject({ department_ids: [sales], leader_user_id: 'carol', employee_no: 'E4' });
 
-  expect(await stack.runRow(run.runId)).toMatchObject({
-    status: 'succeeded',
-    counters: expect.objectContaining({ usersSucceeded: 5, usersTotal: 5, departmentsSucceeded: 3, departmentsTotal: 3 }),
-  });
+  await stack.expectAllCreated(run.runId, { users: 5, departments: 3 });
 });
 
 test('a second run right after is a no-op', async () => {
-  const run = await stack.run(taskId);
-  expect(run).toMatchObject({ status: 'succeeded', plan: { actions: 0 } });
-  expect(await stack.items(run.runId)).toEqual([]);
+  await stack.expectNoOpRun(taskId);
 });
 
 test('setting A as B’s manager in the hub reaches Feishu and holds on the next run', async () => {
@@ -140,8 +91,7 @@ test('setting A as B’s manager in the hub reaches Feishu and holds on the next
   expect((await stack.items(run.runId)).map((i) => [i.action, i.targetId, i.status])).toEqual([['SetManager', 'erin', 'succeeded']]);
   expect(userOf(await state(), 'erin')?.leader_user_id).toBe('alice');
 
-  const again = await stack.run(taskId);
-  expect(again.plan.actions).toBe(0);
+  await stack.expectNoOpRun(taskId);
   expect(userOf(await state(), 'erin')?.leader_user_id).toBe('alice');
 });
 
@@ -153,7 +103,7 @@ test('offboarding a user in the hub freezes the Feishu account', async () => {
   const s = await state();
   expect(userOf(s, 'carol')?.status).toMatchObject({ is_frozen: true, is_resigned: false });
   expect(userOf(s, 'dave')?.status).toMatchObject({ is_frozen: false, is_resigned: false });
-  expect((await stack.run(taskId)).plan.actions).toBe(0);
+  await stack.expectNoOpRun(taskId);
 });
 
 test('deleting users in the hub stages DeleteUser; only the one an approver executes is resigned, the cancelled one stays', async () => {
@@ -183,9 +133,9 @@ test('deleting users in the hub stages DeleteUser; only the one an approver exec
 });
 
 test('a resigned user who comes back to the hub is resurrected in Feishu, not duplicated', async () => {
-  const sales = (await hub().listAllDepartments()).find((d) => d.name === 'Sales')!;
+  const sales = hubIds.get('Sales')!;
   const dave = await hub().createUser(
-    { username: 'dave', name: 'Dave Chen', email: 'dave@acme.test', mobile: '13800000004', employeeNumber: 'E4', title: 'Senior sales', departmentIds: [sales.id], mainDepartmentId: sales.id },
+    { username: 'dave', name: 'Dave Chen', email: 'dave@acme.test', mobile: hubMobile(4), employeeNumber: 'E4', title: 'Senior sales', departmentIds: [sales], mainDepartmentId: sales },
     'test',
   );
   hubIds.set('dave', dave.id);
@@ -195,7 +145,7 @@ test('a resigned user who comes back to the hub is resurrected in Feishu, not du
   expect(items.find((i) => i.displayName === 'Dave Chen')).toMatchObject({ action: 'CreateUser', status: 'succeeded', targetId: 'dave' });
 
   const s = await state();
-  const daves = s.users.filter((u) => u.mobile === '+8613800000004');
+  const daves = s.users.filter((u) => u.mobile === `+86${hubMobile(4)}`);
   expect(daves).toHaveLength(1);
   expect(daves[0]).toMatchObject({
     user_id: 'dave',

@@ -17,11 +17,15 @@ import { startFeishuFake, type RunningFeishuFake } from '../../connectors/feishu
 import { startWecomFake, type RunningWecomFake } from '../../connectors/wecom/fake';
 import { fakeState } from '../../connectors/wecom/fake/test-helpers';
 import type { Database } from '../../db/client';
+import type { HubDirectory } from '../../db/repos/hub-directory';
 import { pendingDeletions, runItems, syncRuns, syncTasks } from '../../db/schema';
 import { createSecretBox, type SecretBox } from '../../db/secret-box';
 import { parseTaskConfig, splitSecrets, type TaskConfigInput } from '../../engine/task-config';
 import { cancelSignal, executeSignal, runWorkflowId, type DeletionApprovalResult, type SyncRunResult } from '../../workflows/definitions';
 import { syncRunWorkflow } from '../../workflows/sync-run';
+import { bundleSyncWorkflows } from '../../workflows/testing/workers';
+import { openTestDatabase } from '../support/databases';
+import { startLocalTemporal } from '../support/temporal';
 
 export const corpId = 'ww-e2e-corp';
 export const corpSecret = 'e2e-corp-secret';
@@ -184,6 +188,21 @@ export class E2eStack {
     return this.database.db.select().from(runItems).where(eq(runItems.runId, runId)).orderBy(runItems.seq);
   }
 
+  /** Idempotence: running again right after plans nothing and stores no items. */
+  async expectNoOpRun(taskId: string): Promise<void> {
+    const run = await this.run(taskId);
+    expect(run).toMatchObject({ status: 'succeeded', plan: { actions: 0 } });
+    expect(await this.items(run.runId)).toEqual([]);
+  }
+
+  /** The stored run row of a clean first sync: every department and user created. */
+  async expectAllCreated(runId: string, counts: { users: number; departments: number }): Promise<void> {
+    expect(await this.runRow(runId)).toMatchObject({
+      status: 'succeeded',
+      counters: expect.objectContaining({ usersSucceeded: counts.users, usersTotal: counts.users, departmentsSucceeded: counts.departments, departmentsTotal: counts.departments }),
+    });
+  }
+
   /** The run's staged deletions, in the order the run staged them. */
   async pendingDeletionsOf(runId: string) {
     return this.database.db.select().from(pendingDeletions).where(eq(pendingDeletions.runId, runId)).orderBy(pendingDeletions.runItemId);
@@ -213,3 +232,86 @@ export function untilActivityCancelled(): Promise<never> {
 }
 
 export const header = ['username', 'name', 'email', 'employee_number', 'title', 'department', 'manager', 'status'];
+
+/** One person of the seeded company: the manager is a username seeded earlier in the list. */
+export interface HubPerson {
+  username: string;
+  name: string;
+  employeeNumber: string;
+  title: string;
+  department: 'Engineering' | 'Sales';
+  manager: string | null;
+}
+
+export const hubCompany: HubPerson[] = [
+  { username: 'alice', name: 'Alice Wang', employeeNumber: 'E1', title: 'CTO', department: 'Engineering', manager: null },
+  { username: 'bob', name: 'Bob Li', employeeNumber: 'E2', title: 'Engineer', department: 'Engineering', manager: 'alice' },
+  { username: 'carol', name: 'Carol Zhang', employeeNumber: 'E3', title: 'Sales lead', department: 'Sales', manager: 'alice' },
+  { username: 'dave', name: 'Dave Chen', employeeNumber: 'E4', title: 'Sales', department: 'Sales', manager: 'carol' },
+  { username: 'erin', name: 'Erin Zhou', employeeNumber: 'E5', title: 'Sales', department: 'Sales', manager: 'carol' },
+];
+
+/** The n-th person's (1-based) mobile in the seeded hub; vendors that need a mobile (Feishu, DingTalk) get one. */
+export const hubMobile = (n: number): string => `1380000000${n}`;
+
+/**
+ * Seeds the hub directly (no upstream task): Acme > Engineering (led by alice) and Acme > Sales, then
+ * hubCompany with email, mobile and manager. Returns hub ids by username and by department name.
+ */
+export async function seedHubCompany(hub: HubDirectory): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  // Distinct orders: Feishu assigns its own to an order of 0, which would differ on every run.
+  const acme = await hub.createDepartment({ name: 'Acme', order: 1000 }, 'test');
+  for (const [name, order] of [['Engineering', 1000], ['Sales', 2000]] as const) {
+    ids.set(name, (await hub.createDepartment({ name, parentId: acme.id, order }, 'test')).id);
+  }
+  ids.set('Acme', acme.id);
+  for (const [i, p] of hubCompany.entries()) {
+    const department = ids.get(p.department)!;
+    const user = await hub.createUser(
+      {
+        username: p.username,
+        name: p.name,
+        email: `${p.username}@acme.test`,
+        mobile: hubMobile(i + 1),
+        employeeNumber: p.employeeNumber,
+        title: p.title,
+        departmentIds: [department],
+        mainDepartmentId: department,
+        managerId: p.manager ? ids.get(p.manager) : null,
+      },
+      'test',
+    );
+    ids.set(p.username, user.id);
+  }
+  await hub.updateDepartment(ids.get('Engineering')!, { leaderIds: [ids.get('alice')!] }, 'test');
+  return ids;
+}
+
+/** A suite's whole stack around one vendor fake; `close` stops all of it (call it in afterAll). */
+export interface E2eSuite<Fake> {
+  env: TestWorkflowEnvironment;
+  database: Database;
+  fake: Fake;
+  stack: E2eStack;
+  close(): Promise<void>;
+}
+
+export async function startE2eSuite<Fake extends { close(): Promise<void> }>(
+  databaseKind: 'pglite' | 'postgres',
+  startFake: () => Promise<Fake>,
+): Promise<E2eSuite<Fake>> {
+  quietTemporalLogs();
+  const [env, bundle, database, fake] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows(), openTestDatabase(databaseKind), startFake()]);
+  return {
+    env,
+    database,
+    fake,
+    stack: new E2eStack(env, bundle, database),
+    async close() {
+      await fake.close();
+      await database.close();
+      await env.teardown();
+    },
+  };
+}
