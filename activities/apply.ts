@@ -131,7 +131,7 @@ class BatchAttempt {
     const existing = this.marks.get(this.todo[index].id);
     if (existing) return existing;
     const group: number[] = [];
-    for (let j = index; j < this.todo.length && j < index + this.concurrency; j++) {
+    for (let j = index; j < this.todo.length && j < index + 2 * this.concurrency; j++) {
       const other = this.todo[j];
       if (other.attemptedAt === null && isCreate(actionOf(other)) && !this.marks.has(other.id)) group.push(other.id);
     }

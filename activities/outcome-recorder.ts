@@ -1,21 +1,39 @@
-// Group commit of item outcomes: while one write is under way, the outcomes that finish meanwhile
-// gather and go in the next transaction. At a low rate that is one item per write, as before; at
-// a high rate it is one transaction for many items instead of one each.
+// Group commit of item outcomes: outcomes gather for a few milliseconds (or until a group is full)
+// and go in one transaction, instead of one transaction each. Crash safety does not depend on it:
+// an outcome not yet written leaves its item planned (a create also marked attempted), and the
+// retry sends it again or, for a create, looks it up first.
 import type { ItemOutcomeRecord } from '../db/repos/sync-runs';
 
 type WriteOutcomes = (records: ItemOutcomeRecord[]) => Promise<void>;
 
+export interface OutcomeRecorderOptions {
+  /** a group this large is written at once (default 64) */
+  maxGroup?: number;
+  /** a smaller group waits at most this long for company (default 25 ms) */
+  maxDelayMs?: number;
+}
+
 export class OutcomeRecorder {
   private waiting: { record: ItemOutcomeRecord; committed: () => void }[] = [];
   private writing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
   private failure?: { error: unknown };
+  private readonly maxGroup: number;
+  private readonly maxDelayMs: number;
 
-  constructor(private readonly write: WriteOutcomes) {}
+  constructor(
+    private readonly write: WriteOutcomes,
+    options: OutcomeRecorderOptions = {},
+  ) {
+    this.maxGroup = options.maxGroup ?? 64;
+    this.maxDelayMs = options.maxDelayMs ?? 25;
+  }
 
   /** Queues an outcome; `committed` runs once it is in the database. */
   add(record: ItemOutcomeRecord, committed: () => void): void {
     this.waiting.push({ record, committed });
-    this.startWrite();
+    if (this.waiting.length >= this.maxGroup) this.startWrite();
+    else this.timer ??= setTimeout(() => this.startWrite(), this.maxDelayMs);
   }
 
   /** True once a write failed: the caller stops sending, the error comes out of flush(). */
@@ -23,13 +41,16 @@ export class OutcomeRecorder {
     return this.failure !== undefined;
   }
 
-  /** Waits until every queued outcome is written; throws the first write error. */
+  /** Writes everything queued and waits for it; throws the first write error. */
   async flush(): Promise<void> {
+    this.startWrite();
     while (this.writing) await this.writing;
     if (this.failure) throw this.failure.error;
   }
 
   private startWrite(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.writing || this.failure || this.waiting.length === 0) return;
     const group = this.waiting;
     this.waiting = [];
@@ -42,7 +63,9 @@ export class OutcomeRecorder {
       )
       .finally(() => {
         this.writing = undefined;
-        this.startWrite();
+        // What gathered during the write goes next, at once if the group is full.
+        if (this.waiting.length >= this.maxGroup) this.startWrite();
+        else if (this.waiting.length > 0) this.timer ??= setTimeout(() => this.startWrite(), this.maxDelayMs);
       });
   }
 }

@@ -1,6 +1,6 @@
 // Write side of task_links: the stored (source id ↔ target id) pairs per task, so a retried or
 // repeated run never creates a second account. Read by plans (listTaskLinks) and by the apply step.
-import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
@@ -50,48 +50,37 @@ function displaceEachOther(links: readonly Link[]): boolean {
 /**
  * Records links, replacing older ones of the same source or the same target (a target adopted again
  * or a source re-created). Pass a transaction to make it atomic with the write it belongs to.
- * Links that do not displace each other are written with two statements per chunk.
+ * New pairs go in with one insert per chunk; only a pair that hits an existing one is replaced row by row.
  */
 export async function upsertTaskLinks(db: Db, taskId: string, links: readonly Link[]): Promise<void> {
   if (links.length === 0) return;
   if (displaceEachOther(links)) {
-    for (const link of links) await upsertLinkChunk(db, taskId, [link]);
+    for (const link of links) await replaceLink(db, taskId, link);
     return;
   }
-  for (let i = 0; i < links.length; i += LINK_CHUNK) await upsertLinkChunk(db, taskId, links.slice(i, i + LINK_CHUNK));
+  for (let i = 0; i < links.length; i += LINK_CHUNK) {
+    const chunk = links.slice(i, i + LINK_CHUNK);
+    // A pair that conflicts with nothing (no row of its source, none of its target) displaces nothing.
+    const inserted = await db
+      .insert(taskLinks)
+      .values(chunk.map((link) => ({ taskId, entity: link.entity, sourceId: link.sourceId, targetId: link.targetId })))
+      .onConflictDoNothing()
+      .returning({ entity: taskLinks.entity, sourceId: taskLinks.sourceId });
+    const done = new Set(inserted.map((row) => `${row.entity}:${row.sourceId}`));
+    for (const link of chunk) if (!done.has(`${link.entity}:${link.sourceId}`)) await replaceLink(db, taskId, link);
+  }
 }
 
-async function upsertLinkChunk(db: Db, taskId: string, links: readonly Link[]): Promise<void> {
+/**
+ * One pair, replacing what it displaces. Two deletes with every key column given, because one
+ * with an OR lets the planner scan all the task's links when the table has no statistics (PGlite).
+ */
+async function replaceLink(db: Db, taskId: string, link: Link): Promise<void> {
+  const sameKind = and(eq(taskLinks.taskId, taskId), eq(taskLinks.entity, link.entity));
   // A target is linked to one source at most: a stale pair pointing at it from elsewhere goes.
-  if (links.length === 1) {
-    const [link] = links;
-    await db
-      .delete(taskLinks)
-      .where(
-        and(
-          eq(taskLinks.taskId, taskId),
-          eq(taskLinks.entity, link.entity),
-          or(
-            and(eq(taskLinks.targetId, link.targetId), ne(taskLinks.sourceId, link.sourceId)),
-            and(eq(taskLinks.sourceId, link.sourceId), ne(taskLinks.targetId, link.targetId)),
-          ),
-        ),
-      );
-  } else {
-    const values = sql.join(
-      links.map((l) => sql`(${l.entity}::text, ${l.sourceId}::text, ${l.targetId}::text)`),
-      sql`, `,
-    );
-    await db.execute(sql`
-      delete from task_links as t
-      using (values ${values}) as v(entity, source_id, target_id)
-      where t.task_id = ${taskId} and t.entity = v.entity
-        and ((t.target_id = v.target_id and t.source_id <> v.source_id) or (t.source_id = v.source_id and t.target_id <> v.target_id))`);
-  }
-  await db
-    .insert(taskLinks)
-    .values(links.map((link) => ({ taskId, entity: link.entity, sourceId: link.sourceId, targetId: link.targetId })))
-    .onConflictDoNothing();
+  await db.delete(taskLinks).where(and(sameKind, eq(taskLinks.targetId, link.targetId), ne(taskLinks.sourceId, link.sourceId)));
+  await db.delete(taskLinks).where(and(sameKind, eq(taskLinks.sourceId, link.sourceId), ne(taskLinks.targetId, link.targetId)));
+  await db.insert(taskLinks).values({ taskId, entity: link.entity, sourceId: link.sourceId, targetId: link.targetId }).onConflictDoNothing();
 }
 
 /** Forgets the link of a deleted target entity. */
