@@ -6,6 +6,7 @@ import type { Db } from '../db/client';
 import { getRun, loadItemsByStatus, loadSnapshot, RUN_ITEM_BATCH_SIZE, setRunPhase, storePlan, type NewRunItem, type RunRow } from '../db/repos/sync-runs';
 import { listTaskLinks } from '../db/repos/task-links';
 import type { MappingFailure } from '../engine/field-mapping';
+import type { DirectorySnapshot, EntityKind } from '../engine/model';
 import type { Link, MatchKey, Plan, PlanAction } from '../engine/plan-types';
 import { planSync } from '../engine/plan';
 import type { ActivityDeps } from './deps';
@@ -13,10 +14,24 @@ import { decideHolds } from './protection';
 import { loadTaskRecord } from './task';
 import type { PlanResult } from './types';
 
-const nameOf = (action: PlanAction): string | null => {
+type NameLookup = (entity: EntityKind, sourceId: string | null, targetId: string | null) => string | null;
+
+/** Names from both snapshots, so a DisableUser or SetManager item (whose before/after hold no name) still says whom it is about. */
+export function snapshotNames(source: DirectorySnapshot, target: DirectorySnapshot): NameLookup {
+  const index = (snapshot: DirectorySnapshot) => ({
+    department: new Map(snapshot.departments.map((d) => [d.id, d.name])),
+    user: new Map(snapshot.users.map((u) => [u.id, u.name || u.username])),
+  });
+  const bySource = index(source);
+  const byTarget = index(target);
+  return (entity, sourceId, targetId) =>
+    (sourceId !== null ? bySource[entity].get(sourceId) : undefined) ?? (targetId !== null ? byTarget[entity].get(targetId) : undefined) ?? null;
+}
+
+const nameOf = (action: PlanAction, lookup: NameLookup): string | null => {
   const pick = (fields: Record<string, unknown> | null) => (fields && typeof fields.name === 'string' ? fields.name : null);
   const username = (fields: Record<string, unknown> | null) => (fields && typeof fields.username === 'string' ? fields.username : null);
-  return pick(action.after) ?? pick(action.before) ?? username(action.after) ?? username(action.before);
+  return pick(action.after) ?? pick(action.before) ?? lookup(action.entity, action.sourceId, action.targetId) ?? username(action.after) ?? username(action.before);
 };
 
 /** A real-time run plans only what its changed ids touch; the rest of the read was context. */
@@ -33,14 +48,14 @@ function limitToChanged(plan: Plan, changed: readonly string[], links: readonly 
   };
 }
 
-export function planItems(plan: Plan, held: ReadonlyMap<number, string>): { items: NewRunItem[]; executable: number } {
+export function planItems(plan: Plan, held: ReadonlyMap<number, string>, names: NameLookup = () => null): { items: NewRunItem[]; executable: number } {
   const items: NewRunItem[] = plan.actions.map((action, i) => ({
     key: action.key,
     action: action.kind,
     entity: action.entity,
     sourceId: action.sourceId,
     targetId: action.targetId,
-    displayName: nameOf(action),
+    displayName: nameOf(action, names),
     status: held.has(i) ? 'staged' : 'planned',
     payload: action as unknown as Record<string, unknown>,
     before: action.before,
@@ -54,7 +69,7 @@ export function planItems(plan: Plan, held: ReadonlyMap<number, string>): { item
       entity: failure.entity,
       sourceId: failure.sourceId,
       targetId: failure.targetId,
-      displayName: null,
+      displayName: names(failure.entity, failure.sourceId, failure.targetId),
       status: 'failed',
       payload: failure as unknown as Record<string, unknown>,
       reason: failure.reason,
@@ -67,7 +82,7 @@ export function planItems(plan: Plan, held: ReadonlyMap<number, string>): { item
       entity: deferred.entity,
       sourceId: deferred.sourceId,
       targetId: null,
-      displayName: null,
+      displayName: names(deferred.entity, deferred.sourceId, null),
       status: 'skipped',
       payload: deferred as unknown as Record<string, unknown>,
       reason: `${deferred.reason} (retried by a later run)`,
@@ -114,7 +129,7 @@ export function createPlanActivity(deps: ActivityDeps) {
     const changed = run.changedIds?.userIds;
     if (changed && changed.length > 0) computed = limitToChanged(computed, changed, links);
     const holds = decideHolds(computed.actions, task.config, { departments: target.departments.length, users: target.users.length });
-    const { items, executable } = planItems(computed, holds.held);
+    const { items, executable } = planItems(computed, holds.held, snapshotNames(source, target));
     await storePlan(db, { runId, taskId: task.id, items, executable, newLinks: computed.newLinks });
     await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
     return storedPlanResult(db, runId);
