@@ -25,8 +25,8 @@ export class OutcomeRecorder {
     private readonly write: WriteOutcomes,
     options: OutcomeRecorderOptions = {},
   ) {
-    this.maxGroup = options.maxGroup ?? 64;
-    this.maxDelayMs = options.maxDelayMs ?? 25;
+    this.maxGroup = options.maxGroup ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 100;
   }
 
   /** Queues an outcome; `committed` runs once it is in the database. */
