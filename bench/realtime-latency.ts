@@ -14,6 +14,8 @@ import { fakeState } from '../connectors/wecom/fake/test-helpers';
 import { openTestDatabase } from '../test/support/databases';
 import { startLocalTemporal } from '../test/support/temporal';
 import { RealtimeStack } from '../test/e2e/realtime-stack';
+import type { Client } from '@temporalio/client';
+import { runWorkflowId, taskWorkflowId } from '../workflows/definitions';
 import { bundleSyncWorkflows } from '../workflows/testing/workers';
 import { describeMachine, machineInfo, median, positiveInt, table } from './report';
 
@@ -34,6 +36,60 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+const eventMs = (event: HistoryEvent): number => {
+  const t = event.eventTime!;
+  return Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+};
+
+/**
+ * Where a run's time goes, from its workflow history: per activity, the wait for a worker
+ * (scheduled → started) and the work (started → completed); plus the whole run. Medians over runs.
+ */
+async function runBreakdown(client: Client, taskId: string, runIds: readonly string[]): Promise<string> {
+  const samples = new Map<string, number[]>();
+  let retried = 0;
+  const add = (key: string, ms: number) => samples.set(key, [...(samples.get(key) ?? []), ms]);
+  for (const runId of runIds) {
+    const events = (await client.workflow.getHandle(runWorkflowId(taskId, runId)).fetchHistory()).events ?? [];
+    const scheduled = new Map<string, { name: string; at: number }>();
+    let activityMs = 0;
+    const started = new Map<string, number>();
+    for (const event of events) {
+      const id = String(event.eventId);
+      if (event.activityTaskScheduledEventAttributes) scheduled.set(id, { name: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: eventMs(event) });
+      if (event.activityTaskStartedEventAttributes) {
+        started.set(String(event.activityTaskStartedEventAttributes.scheduledEventId), eventMs(event));
+        if ((event.activityTaskStartedEventAttributes.attempt ?? 1) > 1) retried++;
+      }
+      const done = event.activityTaskCompletedEventAttributes;
+      if (done) {
+        const s = scheduled.get(String(done.scheduledEventId))!;
+        const st = started.get(String(done.scheduledEventId)) ?? s.at;
+        add(`${s.name} wait`, st - s.at);
+        add(`${s.name} work`, eventMs(event) - st);
+        activityMs += eventMs(event) - s.at;
+      }
+    }
+    if (events.length > 1) {
+      const whole = eventMs(events[events.length - 1]) - eventMs(events[0]);
+      add('whole run', whole);
+      // What is neither an activity's work nor its wait: workflow tasks and the child's start, i.e. dispatch.
+      add('between activities', whole - activityMs);
+    }
+  }
+  // The task workflow's side: from the latest trigger signal to starting the child run (debounce + dispatch).
+  const taskEvents = (await client.workflow.getHandle(taskWorkflowId(taskId)).fetchHistory()).events ?? [];
+  let lastSignalAt: number | undefined;
+  let children = 0;
+  for (const event of taskEvents) {
+    if (event.workflowExecutionSignaledEventAttributes) lastSignalAt = eventMs(event);
+    // The first child is the initial sync, not a timed burst.
+    if (event.startChildWorkflowExecutionInitiatedEventAttributes && children++ > 0 && lastSignalAt !== undefined) add('last signal → child run', eventMs(event) - lastSignalAt);
+  }
+  return [...[...samples].map(([key, values]) => `${key} ${Math.round(median(values))} (max ${Math.round(Math.max(...values))})`), `activities retried ${retried}`].join(' · ');
 }
 
 export async function runRealtimeLatencyBenchmark(argv: readonly string[]): Promise<void> {
@@ -123,6 +179,10 @@ export async function runRealtimeLatencyBenchmark(argv: readonly string[]): Prom
       ),
     );
     console.log(`goal: p95 under 3000 ms — ${percentile(sorted, 95) < 3000 ? 'met' : 'NOT met'}`);
+    const realtimeRunIds = async (taskId: string) =>
+      (await database.db.select({ id: syncRuns.id }).from(syncRuns).where(and(eq(syncRuns.taskId, taskId), eq(syncRuns.trigger, 'realtime')))).map((r) => r.id);
+    console.log(`upstream run, median ms: ${await runBreakdown(env.client, stack.upstreamId, await realtimeRunIds(stack.upstreamId))}`);
+    console.log(`Feishu run, median ms: ${await runBreakdown(env.client, stack.feishuTaskId, await realtimeRunIds(stack.feishuTaskId))}`);
   } finally {
     await stack.close();
     await database.close();
