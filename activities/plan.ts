@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { connectorCapabilities, connectorRootId } from '../connectors/registry';
 import type { Db } from '../db/client';
-import { getRun, loadItemsByStatus, loadSnapshot, RUN_ITEM_BATCH_SIZE, setRunPhase, storePlan, type NewRunItem, type RunRow } from '../db/repos/sync-runs';
+import { getRun, loadSnapshot, planItemCounts, RUN_ITEM_BATCH_SIZE, setRunPhase, storePlan, type NewRunItem, type RunRow } from '../db/repos/sync-runs';
 import { listTaskLinks } from '../db/repos/task-links';
 import type { MappingFailure } from '../engine/field-mapping';
 import type { DirectorySnapshot, EntityKind } from '../engine/model';
@@ -93,12 +93,15 @@ export function planItems(plan: Plan, held: ReadonlyMap<number, string>, names: 
 
 /** What the workflow needs, read back from the stored plan so a retried step answers the same. */
 async function storedPlanResult(db: Db, runId: string): Promise<PlanResult> {
-  const [planned, staged] = await Promise.all([loadItemsByStatus(db, runId, 'planned'), loadItemsByStatus(db, runId, 'staged')]);
+  const rows = await planItemCounts(db, runId, ['planned', 'staged']);
+  const count = (status: string, actions?: string[]) =>
+    rows.filter((r) => r.status === status && (!actions || actions.includes(r.action))).reduce((sum, r) => sum + r.count, 0);
+  const planned = rows.filter((r) => r.status === 'planned');
   return {
-    actions: planned.length + staged.length,
-    stagedDeletes: staged.filter((i) => i.action === 'DeleteUser' || i.action === 'DeleteDepartment').length,
-    heldDisables: staged.filter((i) => i.action === 'DisableUser').length,
-    batches: planned.length === 0 ? 0 : Math.floor(planned[planned.length - 1].seq / RUN_ITEM_BATCH_SIZE) + 1,
+    actions: count('planned') + count('staged'),
+    stagedDeletes: count('staged', ['DeleteUser', 'DeleteDepartment']),
+    heldDisables: count('staged', ['DisableUser']),
+    batches: planned.length === 0 ? 0 : Math.floor(Math.max(...planned.map((r) => r.lastSeq)) / RUN_ITEM_BATCH_SIZE) + 1,
   };
 }
 

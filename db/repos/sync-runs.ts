@@ -127,27 +127,41 @@ export async function storePlan(
     const [{ stored }] = await tx.select({ stored: sql<number>`count(*)::int` }).from(runItems).where(eq(runItems.runId, input.runId));
     if (stored > 0) return { batches, alreadyStored: true };
     await upsertTaskLinks(tx, input.taskId, input.newLinks);
+    const finishedAt = new Date().toISOString();
     const rows = input.items.map((item, seq) => ({
-      runId: input.runId,
       seq,
       batch: Math.floor(seq / RUN_ITEM_BATCH_SIZE),
       key: item.key,
       action: item.action,
       entity: item.entity,
-      sourceId: item.sourceId,
-      targetId: item.targetId,
-      displayName: item.displayName,
+      source_id: item.sourceId,
+      target_id: item.targetId,
+      display_name: item.displayName,
       status: item.status,
       payload: item.payload,
       before: item.before ?? null,
       after: item.after ?? null,
       reason: item.reason ?? null,
-      finishedAt: item.status === 'planned' || item.status === 'staged' ? null : new Date(),
+      finished_at: item.status === 'planned' || item.status === 'staged' ? null : finishedAt,
     }));
-    for (let i = 0; i < rows.length; i += 500) await tx.insert(runItems).values(rows.slice(i, i + 500));
+    for (let i = 0; i < rows.length; i += PLAN_CHUNK) await insertPlanRows(tx, input.runId, rows.slice(i, i + PLAN_CHUNK));
     await tx.update(syncRuns).set({ phase: 'planned' }).where(eq(syncRuns.id, input.runId));
     return { batches, alreadyStored: false };
   });
+}
+
+/** plan rows per insert: one JSON parameter each, so building the statement costs nothing per column */
+const PLAN_CHUNK = 2000;
+
+/** One insert from a JSON array: a 100k-item plan as thousands of bound parameters is seconds of query building. */
+async function insertPlanRows(tx: Db, runId: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  await tx.execute(sql`
+    insert into run_items (run_id, seq, batch, key, action, entity, source_id, target_id, display_name, status, payload, before, after, reason, finished_at)
+    select ${runId}, x.seq, x.batch, x.key, x.action, x.entity, x.source_id, x.target_id, x.display_name, x.status,
+           x.payload, nullif(x.before, 'null'::jsonb), nullif(x.after, 'null'::jsonb), x.reason, x.finished_at
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+      seq int, batch int, key text, action text, entity text, source_id text, target_id text, display_name text, status text,
+      payload jsonb, before jsonb, after jsonb, reason text, finished_at timestamptz)`);
 }
 
 export interface StoredRunItem {
@@ -186,6 +200,15 @@ export async function loadBatchItems(db: Db, runId: string, batch: number): Prom
 
 export async function loadItemsByStatus(db: Db, runId: string, status: RunItemStatus): Promise<StoredRunItem[]> {
   return db.select(itemColumns).from(runItems).where(and(eq(runItems.runId, runId), eq(runItems.status, status))).orderBy(asc(runItems.seq));
+}
+
+/** Per status and action: how many items and the last seq, without loading them (a plan of 100k items is large). */
+export async function planItemCounts(db: Db, runId: string, statuses: readonly RunItemStatus[]): Promise<{ status: RunItemStatus; action: string; count: number; lastSeq: number }[]> {
+  return db
+    .select({ status: runItems.status, action: runItems.action, count: sql<number>`count(*)::int`, lastSeq: sql<number>`max(${runItems.seq})::int` })
+    .from(runItems)
+    .where(and(eq(runItems.runId, runId), inArray(runItems.status, [...statuses])))
+    .groupBy(runItems.status, runItems.action);
 }
 
 export async function getRunItem(db: Db, itemId: number): Promise<StoredRunItem | undefined> {
