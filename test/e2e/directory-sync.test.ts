@@ -197,12 +197,15 @@ test('a burst of rate-limit refusals in the middle of apply is retried and the r
   stack.hooks.onError = (error) => {
     if ((error as { transient?: boolean }).transient) transients++;
   };
+  // One call at a time, so the burst set after the first update lands on the second one.
+  stack.applyConcurrency = 1;
   try {
     const down = await stack.run(downstreamId);
     expect(down).toMatchObject({ status: 'succeeded', counters: { succeeded: 2, failed: 0 } });
   } finally {
     stack.hooks.afterApply = undefined;
     stack.hooks.onError = undefined;
+    stack.applyConcurrency = undefined;
   }
   expect(transients).toBeGreaterThan(0);
   const state = await wecomDirectory(wecom);

@@ -64,6 +64,8 @@ export function quietTemporalLogs(): void {
 export class E2eStack {
   readonly secretBox: SecretBox = createSecretBox(randomBytes(32));
   readonly hooks: VendorHooks = {};
+  /** vendor calls in flight per apply batch for workers started from now on (undefined: the default) */
+  applyConcurrency?: number;
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'sc-e2e-'));
   private sequence = 0;
 
@@ -147,7 +149,7 @@ export class E2eStack {
       connection: this.env.nativeConnection,
       taskQueue,
       workflowBundle: this.bundle,
-      activities: createActivities({ database: this.database, secretBox: this.secretBox, connectorFactory: this.connectorFactory }),
+      activities: createActivities({ database: this.database, secretBox: this.secretBox, connectorFactory: this.connectorFactory, applyConcurrency: this.applyConcurrency }),
       shutdownGraceTime: options.shutdownGraceTimeMs ?? 1000,
     });
   }
