@@ -8,7 +8,7 @@ interface Item {
   touched: TouchedEntities;
 }
 
-const item = (name: string, writes: string, reads: string[] = []): Item => ({ name, touched: { writes, reads } });
+const item = (name: string, writes: string, reads: string[] = []): Item => ({ name, touched: { writes: [writes], reads } });
 
 /** Runs the items with manual completion; returns the start order and a log of "start x" / "end x". */
 function harness(items: Item[], concurrency: number, failing: string[] = []) {
@@ -103,8 +103,20 @@ test('touchedEntities names every reference resolveAction may look up', () => {
       before: null,
       after: { name: 'U', username: 'u', departmentIds: ['d1', 'd2'], mainDepartmentId: 'd1', managerId: 'm' },
     }),
-  ).toEqual({ writes: 'user:u1', reads: ['department:d1', 'department:d2', 'department:d1', 'user:m'] });
+  ).toEqual({ writes: ['user:u1', 'user-username=u'], reads: ['department:d1', 'department:d2', 'department:d1', 'user:m'] });
   expect(
     touchedEntities({ key: 'k', entity: 'department', kind: 'UpdateDepartmentLeader', sourceId: 'd1', targetId: '7', before: null, after: { leaderIds: ['l1'], parentId: 'd0' } }),
-  ).toEqual({ writes: 'department:d1', reads: ['department:d0', 'user:l1'] });
+  ).toEqual({ writes: ['department:d1'], reads: ['department:d0', 'user:l1'] });
+});
+
+test('an email handed from one person to another: the one giving it up goes first, the other waits', async () => {
+  const giver = touchedEntities({ key: 'a', entity: 'user', kind: 'UpdateUser', sourceId: 'a', targetId: 'A', before: { email: 'Shared@x.test' }, after: { email: 'new@x.test' } });
+  const taker = touchedEntities({ key: 'b', entity: 'user', kind: 'UpdateUser', sourceId: 'b', targetId: 'B', before: { email: 'b@x.test' }, after: { email: 'shared@x.test' } });
+  const { log, finish, done } = harness([{ name: 'giver', touched: giver }, { name: 'taker', touched: taker }], 8);
+  await tick();
+  expect(log).toEqual(['start giver']);
+  await finish('giver');
+  expect(log.at(-1)).toBe('start taker');
+  await finish('taker');
+  await done;
 });
