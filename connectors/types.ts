@@ -17,6 +17,11 @@ export interface ConnectorCapabilities {
   departmentLeader: boolean;
   /** pushes change events (webhooks) */
   realtimeEvents: boolean;
+  /**
+   * Which `attributes` keys the app keeps ('any' for the hub). Others are never compared, so a run
+   * does not re-send on every run a value the app cannot store. Absent: none.
+   */
+  attributes?: 'any' | readonly string[];
 }
 
 export type ConnectorOperation =

@@ -73,7 +73,9 @@ function planExistingUser(ctx: PlanContext, u: User, targetId: string, current: 
       after[field] = u[field] as never;
     }
   }
-  const changedKeys = Object.keys(u.attributes).filter((k) => !sameValue(u.attributes[k], current.attributes[k]));
+  const kept = ctx.capabilities.attributes;
+  const keeps = (key: string) => kept === 'any' || (kept?.includes(key) ?? false);
+  const changedKeys = Object.keys(u.attributes).filter((k) => keeps(k) && !sameValue(u.attributes[k], current.attributes[k]));
   if (changedKeys.length > 0) {
     // The whole merged object, so a connector that replaces attributes keeps the target's other keys.
     before.attributes = current.attributes;

@@ -263,3 +263,16 @@ describe('planSync with mapping failures', () => {
     expect(plan.failed).toEqual([expect.objectContaining({ key: 'user:bad:Mapping', targetId: 't-bad' })]);
   });
 });
+
+describe('planSync attributes', () => {
+  const source = { departments: [dept('d1', null, { name: 'R&D' })], users: [person('u1', { departmentIds: ['d1'], mainDepartmentId: 'd1', attributes: { costCenter: 'CC-7', employeeType: 2 } })] };
+  const target = { departments: [dept('t-d1', null, { name: 'R&D' })], users: [person('t-u1', { username: 'user-u1', name: 'Name u1', departmentIds: ['t-d1'], mainDepartmentId: 't-d1' })] };
+  const links = [link('department', 'd1', 't-d1'), link('user', 'u1', 't-u1')];
+
+  it('compares only the attributes the target keeps, so the second run stays empty', () => {
+    const keepsNone = planSync(input({ source, target, links, capabilities: { ...allCapabilities, attributes: undefined } }));
+    expect(keepsNone.actions.filter((a) => a.kind === 'UpdateUser')).toEqual([]);
+    const keepsOne = planSync(input({ source, target, links, capabilities: { ...allCapabilities, attributes: ['employeeType'] } }));
+    expect(keepsOne.actions.filter((a) => a.kind === 'UpdateUser').map((a) => (a.entity === 'user' ? a.after?.attributes : undefined))).toEqual([{ costCenter: 'CC-7', employeeType: 2 }]);
+  });
+});

@@ -53,6 +53,7 @@ export const feishuCapabilities: ConnectorCapabilities = {
   manager: true,
   departmentLeader: true,
   realtimeEvents: true,
+  attributes: ['employeeType'],
 };
 
 /** Feishu answers these for an id it does not know (or cannot see): readByIds reports it missing. */

@@ -27,10 +27,10 @@ describeOnBothDatabases('hub connector', (ctx) => {
   const events: ChangeEvent[] = [];
   const connector = () => createHubConnector({ database: ctx.database, actor: 'sync:task-1', onChange: (e) => void events.push(...e), userPageSize: 2 });
 
-  it('declares every capability but webhooks', () => {
+  it('declares every capability but webhooks, and keeps any attribute', () => {
     expect(connector().kind).toBe('hub');
     expect(connector().capabilities).toEqual({
-      read: true, write: true, disableUser: true, deleteUser: true, deleteDepartment: true, manager: true, departmentLeader: true, realtimeEvents: false,
+      read: true, write: true, disableUser: true, deleteUser: true, deleteDepartment: true, manager: true, departmentLeader: true, realtimeEvents: false, attributes: 'any',
     });
   });
 

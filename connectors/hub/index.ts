@@ -27,6 +27,7 @@ export const hubCapabilities: ConnectorCapabilities = {
   departmentLeader: true,
   // hub changes reach tasks through the repository's onChange hook, not through webhooks
   realtimeEvents: false,
+  attributes: 'any',
 };
 
 // Connection loss, serialization failures, deadlocks and shutdowns pass; anything else will not.

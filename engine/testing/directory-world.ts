@@ -13,6 +13,7 @@ export const allCapabilities: ConnectorCapabilities = {
   manager: true,
   departmentLeader: true,
   realtimeEvents: false,
+  attributes: 'any',
 };
 
 export function dept(id: string, parentId: string | null, extra: Partial<Department> = {}): Department {
