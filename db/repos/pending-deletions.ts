@@ -64,20 +64,22 @@ export interface PendingDeletionRow {
   status: PendingDeletionStatus;
 }
 
+const pendingDeletionColumns = {
+  id: pendingDeletions.id,
+  taskId: pendingDeletions.taskId,
+  runId: pendingDeletions.runId,
+  runItemId: pendingDeletions.runItemId,
+  action: pendingDeletions.action,
+  entity: pendingDeletions.entity,
+  sourceId: pendingDeletions.sourceId,
+  targetId: pendingDeletions.targetId,
+  displayName: pendingDeletions.displayName,
+  status: pendingDeletions.status,
+};
+
 export async function getPendingDeletion(db: Db, id: string): Promise<PendingDeletionRow | undefined> {
   const [row] = await db
-    .select({
-      id: pendingDeletions.id,
-      taskId: pendingDeletions.taskId,
-      runId: pendingDeletions.runId,
-      runItemId: pendingDeletions.runItemId,
-      action: pendingDeletions.action,
-      entity: pendingDeletions.entity,
-      sourceId: pendingDeletions.sourceId,
-      targetId: pendingDeletions.targetId,
-      displayName: pendingDeletions.displayName,
-      status: pendingDeletions.status,
-    })
+    .select(pendingDeletionColumns)
     .from(pendingDeletions)
     .where(eq(pendingDeletions.id, id));
   return row;
@@ -85,18 +87,7 @@ export async function getPendingDeletion(db: Db, id: string): Promise<PendingDel
 
 export async function listPendingDeletionsOfRun(db: Db, runId: string): Promise<PendingDeletionRow[]> {
   return db
-    .select({
-      id: pendingDeletions.id,
-      taskId: pendingDeletions.taskId,
-      runId: pendingDeletions.runId,
-      runItemId: pendingDeletions.runItemId,
-      action: pendingDeletions.action,
-      entity: pendingDeletions.entity,
-      sourceId: pendingDeletions.sourceId,
-      targetId: pendingDeletions.targetId,
-      displayName: pendingDeletions.displayName,
-      status: pendingDeletions.status,
-    })
+    .select(pendingDeletionColumns)
     .from(pendingDeletions)
     .where(eq(pendingDeletions.runId, runId))
     .orderBy(asc(pendingDeletions.runItemId));
