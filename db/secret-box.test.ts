@@ -18,6 +18,13 @@ describe('secret box', () => {
     expect(() => createSecretBox(randomBytes(32)).open(sealed)).toThrow();
   });
 
+  it('refuses a truncated authentication tag (GCM would otherwise accept 4 bytes)', () => {
+    const sealed = box.seal({ corpSecret: 'x' });
+    const parts = sealed.split('.');
+    parts[2] = Buffer.from(parts[2], 'base64').subarray(0, 4).toString('base64');
+    expect(() => box.open(parts.join('.'))).toThrow(/unknown format/);
+  });
+
   it('names the variable when the key has the wrong size', () => {
     expect(() => parseSecretKey(Buffer.from('short').toString('base64'))).toThrow(/SYNC_CENTER_SECRET_KEY must be 32 bytes/);
   });
