@@ -3,48 +3,23 @@
 // and a second demo on the same data directory reuses its tasks and keeps the edited HR export.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { cleanEnv, CliProcess, freePort } from '../test/support/cli-process';
 import { demoTaskNames, demoTemplate } from './commands/demo';
 
 jest.setTimeout(240_000);
 
 const bin = path.join(__dirname, 'bin.js');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SYNC_CENTER_ADMIN_TOKEN', 'SYNC_CENTER_SECRET_KEY', 'SYNC_CENTER_API_URL', 'HOST', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) delete env[name];
-  return { ...env, ...extra };
-}
-
-class DemoProcess {
-  output = '';
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+class DemoProcess extends CliProcess {
+  constructor(child: ChildProcessWithoutNullStreams) {
+    super(child, 'demo');
   }
 
-  async waitFor(pattern: RegExp, timeoutMs = 180_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const match = this.output.match(pattern);
-      if (match) return match;
-      if (this.child.exitCode !== null) throw new Error(`demo exited with ${this.child.exitCode} before printing ${pattern}:\n${this.output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`demo did not print ${pattern} within ${timeoutMs} ms:\n${this.output}`);
+  override waitFor(pattern: RegExp, timeoutMs = 180_000): Promise<RegExpMatchArray> {
+    return super.waitFor(pattern, timeoutMs);
   }
 
   async stop(): Promise<void> {

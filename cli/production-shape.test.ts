@@ -2,22 +2,14 @@
 // Temporal cluster — the docker-compose shape — including search attribute registration.
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort } from '../test/support/cli-process';
 import { postgresAdminUrl } from '../test/support/databases';
 import { startLocalTemporal } from '../test/support/temporal';
 
 jest.setTimeout(180_000);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function run(command: string, env: NodeJS.ProcessEnv) {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [path.join(__dirname, 'bin.js'), command], { env });

@@ -1,23 +1,16 @@
 // Runs the real `sync-center start` as a child process, as a newcomer would after `npm install`.
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { cleanEnv, CliProcess, freePort } from '../test/support/cli-process';
 
 jest.setTimeout(180_000);
 
 const bin = path.join(__dirname, 'bin.js');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function refusesConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -39,39 +32,11 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** An environment with none of the developer's own settings leaking in. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SYNC_CENTER_ADMIN_TOKEN', 'SYNC_CENTER_SECRET_KEY', 'SYNC_CENTER_API_URL', 'HOST', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) delete env[name];
-  return { ...env, ...extra };
-}
-
-class StartedProcess {
-  output = '';
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
-
-  async waitFor(pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const match = this.output.match(pattern);
-      if (match) return match;
-      if (this.child.exitCode !== null) throw new Error(`start exited with ${this.child.exitCode} before printing ${pattern}:\n${this.output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`start did not print ${pattern} within ${timeoutMs} ms:\n${this.output}`);
-  }
-}
-
 describe('sync-center start', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
   let ports: { api: number; temporal: number; ui: number };
-  let running: StartedProcess | undefined;
+  let running: CliProcess | undefined;
   let devServerPid: number;
   let createdToken: string;
   const parkedWorkflowId = `parked-${Date.now()}`;
@@ -97,7 +62,7 @@ describe('sync-center start', () => {
   });
 
   async function start(): Promise<{ healthUrl: string; uiUrl: string }> {
-    running = new StartedProcess(spawn(process.execPath, [bin, 'start'], { env }));
+    running = new CliProcess(spawn(process.execPath, [bin, 'start'], { env }), 'start');
     const [, pid] = await running.waitFor(/Temporal dev server ready \(pid (\d+)\)/);
     devServerPid = Number(pid);
     const [, healthUrl] = await running.waitFor(/Health\s+(\S+)/);

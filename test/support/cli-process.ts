@@ -1,0 +1,45 @@
+// Helpers for suites that run the real `sync-center` CLI as a child process.
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import net from 'node:net';
+
+/** A port free right now on 127.0.0.1 (the child binds it a moment later). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** An environment with none of the developer's own settings leaking in. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SYNC_CENTER_ADMIN_TOKEN', 'SYNC_CENTER_SECRET_KEY', 'SYNC_CENTER_API_URL', 'HOST', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) delete env[name];
+  return { ...env, ...extra };
+}
+
+/** A CLI child whose combined output the test can wait on. */
+export class CliProcess {
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly child: ChildProcessWithoutNullStreams,
+    private readonly label: string,
+  ) {
+    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const match = this.output.match(pattern);
+      if (match) return match;
+      if (this.child.exitCode !== null) throw new Error(`${this.label} exited with ${this.child.exitCode} before printing ${pattern}:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${this.label} did not print ${pattern} within ${timeoutMs} ms:\n${this.output}`);
+  }
+}
