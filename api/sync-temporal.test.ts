@@ -225,4 +225,11 @@ describe('sync tasks on a real Temporal dev server', () => {
     expect((await api.as('operator', { method: 'GET', url: `/api/v1/sync-tasks/${id}` })).statusCode).toBe(404);
     expect((await api.as('approver', { method: 'GET', url: `/api/v1/sync-tasks/${id}/runs` })).json()).toMatchObject({ total: 1, items: [{ id: runId }] });
   });
+
+  it('a decision waits briefly for an approval workflow that has not started yet, and gives up on one that never does', async () => {
+    const control = createTemporalControl(env.client, { taskQueue, approvalStartWaitMs: 400 });
+    const started = Date.now();
+    expect(await control.signalApproval(`never-${randomBytes(4).toString('hex')}`, 'cancel', ['x'], 'approver')).toBe('closed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
 });

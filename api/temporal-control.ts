@@ -70,6 +70,8 @@ export interface TemporalControlOptions {
   queryTimeoutMs?: number;
   /** Late fires inside this window still run after a server outage (default 1 h); coalescing makes several one run. */
   catchupWindow?: Duration;
+  /** How long a decision waits for a run's approval workflow that has not started yet (default 10 s). */
+  approvalStartWaitMs?: number;
 }
 
 function searchAttributesOf(task: TaskForTemporal): SearchAttributePair[] {
@@ -89,6 +91,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
 export function createTemporalControl(client: Client, options: TemporalControlOptions): TemporalControl {
   const { taskQueue } = options;
   const queryTimeoutMs = options.queryTimeoutMs ?? 3000;
+  const approvalStartWaitMs = options.approvalStartWaitMs ?? 10_000;
 
   const taskWorkflowStart = (task: TaskForTemporal) => ({
     workflowId: taskWorkflowId(task.id),
@@ -190,12 +193,25 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
     },
 
     async signalApproval(runId, action, ids, actor) {
-      try {
-        await client.workflow.getHandle(approvalWorkflowId(runId)).signal(action === 'execute' ? executeSignal : cancelSignal, { ids, actor });
-        return 'signaled';
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return 'closed';
-        throw err;
+      const handle = client.workflow.getHandle(approvalWorkflowId(runId));
+      const deadline = Date.now() + approvalStartWaitMs;
+      for (;;) {
+        try {
+          await handle.signal(action === 'execute' ? executeSignal : cancelSignal, { ids, actor });
+          return 'signaled';
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          // A run stores its staged deletions a moment before it starts their approval workflow:
+          // an approver that fast waits for it (and signals again once it runs), while a closed one
+          // answers at once.
+          const status = await handle.describe().then(
+            (described) => described.status.name,
+            () => 'NOT_STARTED' as const,
+          );
+          if (status === 'RUNNING' && Date.now() < deadline) continue;
+          if (status !== 'NOT_STARTED' || Date.now() >= deadline) return 'closed';
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       }
     },
   };
