@@ -1,5 +1,6 @@
 // DingTalk records <-> canonical model. Ids are the strings of DingTalk's ids; root 1 is the top (parentId null).
 import type { Department, User } from '../../engine/model';
+import { orNull } from '../shared/vendor-values';
 
 export const rootDepartmentId = 1;
 
@@ -57,10 +58,6 @@ export function toCanonicalDepartment(d: DingtalkDepartment): Department {
     order: typeof d.order === 'number' ? d.order : 0,
     leaderIds: [...(d.dept_manager_userid_list ?? [])],
   };
-}
-
-function orNull(value: string | undefined): string | null {
-  return value === undefined || value === '' ? null : value;
 }
 
 export function toCanonicalUser(u: DingtalkUser): User {

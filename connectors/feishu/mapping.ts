@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Department, User } from '../../engine/model';
 import { invalidInput } from '../errors';
+import { orNull } from '../shared/vendor-values';
 
 export const rootDepartmentId = '0';
 export const employeeTypes = [1, 2, 3, 4, 5] as const;
@@ -60,10 +61,6 @@ export const feishuFieldAliases: Readonly<Record<string, string>> = {
   order: 'order',
   'department.leader_user_id': 'leaderIds',
 };
-
-function orNull(value: string | undefined): string | null {
-  return value === undefined || value === '' ? null : value;
-}
 
 export function departmentKey(d: FeishuDepartment): string {
   return d.department_id || d.open_department_id || '';

@@ -1,6 +1,7 @@
 // WeCom records <-> canonical model. Ids are the strings of WeCom's ids; root 1 is the top (parentId null).
 import type { Department, User } from '../../engine/model';
 import { rootDepartmentId } from './validation';
+import { orNull } from '../shared/vendor-values';
 
 export interface WecomDepartment {
   id: number;
@@ -61,10 +62,6 @@ export function toCanonicalDepartment(d: WecomDepartment): Department {
     order: typeof d.order === 'number' ? d.order : 0,
     leaderIds: [...(d.department_leader ?? [])],
   };
-}
-
-function orNull(value: string | undefined): string | null {
-  return value === undefined || value === '' ? null : value;
 }
 
 export function readExtAttr(user: WecomUser, attribute: string): string | null {
