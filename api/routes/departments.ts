@@ -62,7 +62,7 @@ export const departmentRoutes: ApiRoutePlugin = async (app, { services: { hub } 
     },
     async (request, reply) => {
       await hub.deleteDepartment(request.params.id, auditActor(request.actor));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

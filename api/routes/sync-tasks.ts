@@ -104,7 +104,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
       await ctx.tasks().get(id); // 404 before touching Temporal
       if (ctx.hasTemporal) await viaTemporal(`stopping task ${id} in Temporal`, () => ctx.temporal().removeTask(id));
       await ctx.tasks().remove(id, auditActor(request.actor));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 

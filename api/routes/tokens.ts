@@ -40,7 +40,7 @@ export const tokenRoutes: ApiRoutePlugin = async (app, { services }) => {
     { onRequest: adminOnly, schema: { tags, summary: 'Revoke a token', params: IdParams, response: { 204: z.null().describe('revoked'), 404: ErrorBody, ...errorResponses } } },
     async (request, reply) => {
       await services.tokens.delete(request.params.id, auditActor(request.actor));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

@@ -56,7 +56,7 @@ export const userRoutes: ApiRoutePlugin = async (app, { services: { hub } }) => 
     },
     async (request, reply) => {
       await hub.deleteUser(request.params.id, auditActor(request.actor));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
