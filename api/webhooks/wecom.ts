@@ -1,19 +1,9 @@
 // WeCom: GET URL check (decrypted echostr as plain text) and POST change_contact events.
 // Secrets callbackToken and callbackEncodingAesKey; the receive id is settings.corpId.
-import { XMLParser } from 'fast-xml-parser';
-import { parseChangeContact, WecomCallback } from '../../connectors/wecom/callback';
+import { parseWecomEvent, WecomCallback } from '../../connectors/wecom/callback';
 import { contentHash, requireSecret, requireSetting, textReply, vendorTime, WebhookConfigError, type WebhookReceiver } from './receiver';
 
 export const wecomWebhookSecrets = ['callbackToken', 'callbackEncodingAesKey'] as const;
-
-const xml = new XMLParser({ parseTagValue: false, trimValues: true });
-
-/** `change_contact:update_user`, or the bare event name for anything else. */
-function eventTypeOf(plaintext: string): string {
-  const root = (xml.parse(plaintext) as { xml?: Record<string, unknown> }).xml ?? {};
-  const event = typeof root.Event === 'string' ? root.Event : 'unknown';
-  return typeof root.ChangeType === 'string' ? `${event}:${root.ChangeType}` : event;
-}
 
 export function createWecomReceiver(settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
   const config = {
@@ -35,12 +25,13 @@ export function createWecomReceiver(settings: Record<string, unknown>, secrets: 
         return { type: 'verification', sentAt: vendorTime(query.timestamp, 'timestamp'), reply: textReply(echo) };
       }
       const plaintext = callback.decryptEvent(query, request.rawBody);
+      const parsed = parseWecomEvent(plaintext);
       return {
         type: 'event',
         sentAt: vendorTime(query.timestamp, 'timestamp'),
         dedupKey: contentHash(plaintext),
-        eventType: eventTypeOf(plaintext),
-        changes: parseChangeContact(plaintext),
+        eventType: parsed.eventType,
+        changes: parsed.events,
         // WeCom takes an empty answer (or "success") as "received, no passive reply".
         reply: textReply(''),
       };

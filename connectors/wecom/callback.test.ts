@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { XMLParser } from 'fast-xml-parser';
 import type { ChangeEvent } from '../../engine/model';
 import { loadCallbackVectors } from '../shared/test-vectors';
 import { CallbackVerificationError, WecomCallback, parseChangeContact } from './callback';
@@ -31,6 +32,56 @@ describe('WecomCallback on the official vectors', () => {
       expect.objectContaining({ reason: 'bad_receive_id' }),
     );
     expect(() => good.decryptEvent({ msg_signature: v.event.msgSignature, timestamp: v.event.timestamp, nonce: v.event.nonce }, '<xml></xml>')).toThrow(/Encrypt/);
+  });
+});
+
+describe('hostile XML (unauthenticated callers)', () => {
+  const v = vectors[0];
+  const query = { msg_signature: v.event.msgSignature, timestamp: v.event.timestamp, nonce: v.event.nonce };
+  const callback = () => new WecomCallback({ token: v.token, encodingAesKey: v.encodingAesKey, corpId: v.receiveId });
+  /** Nested entities: 10 levels of 10 references over 100 characters (10^11 characters expanded). */
+  const entityBomb = (encrypt: string) => {
+    let entities = `<!ENTITY a0 "${'x'.repeat(100)}">`;
+    for (let i = 1; i < 10; i++) entities += `<!ENTITY a${i} "${`&a${i - 1};`.repeat(10)}">`;
+    return `<?xml version="1.0"?><!DOCTYPE xml [${entities}]><xml><Encrypt><![CDATA[${encrypt}]]></Encrypt><Pad>${'&a9;'.repeat(2000)}</Pad></xml>`;
+  };
+  afterEach(() => jest.restoreAllMocks());
+
+  it('refuses a DOCTYPE or ENTITY declaration outright, even on a correctly signed body', () => {
+    const viaEntity = `<!DOCTYPE xml [<!ENTITY e "${v.event.encrypt}">]><xml><Encrypt>&e;</Encrypt></xml>`;
+    const plainDoctype = `<!DOCTYPE xml><xml><Encrypt><![CDATA[${v.event.encrypt}]]></Encrypt></xml>`;
+    for (const body of [viaEntity, plainDoctype, `<xml><!ENTITY e "x"><Encrypt><![CDATA[${v.event.encrypt}]]></Encrypt></xml>`]) {
+      expect(() => callback().decryptEvent(query, body)).toThrow(expect.objectContaining({ reason: 'malformed', message: expect.stringMatching(/DOCTYPE|declaration/) }));
+    }
+  });
+
+  it('never hands an unverified body to the XML parser', () => {
+    const parse = jest.spyOn(XMLParser.prototype, 'parse');
+    const body = `<xml><ToUserName><![CDATA[x]]></ToUserName><Encrypt><![CDATA[${v.event.encrypt}]]></Encrypt><AgentID>${'<a>'.repeat(5000)}</xml>`;
+    expect(() => callback().decryptEvent({ ...query, msg_signature: '0'.repeat(40) }, body)).toThrow(expect.objectContaining({ reason: 'bad_signature' }));
+    expect(() => callback().decryptEvent(query, entityBomb(v.event.encrypt))).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    expect(parse).not.toHaveBeenCalled();
+  });
+
+  it('refuses an entity bomb fast and without memory growth', () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) expect(() => callback().decryptEvent(query, entityBomb(v.event.encrypt))).toThrow(CallbackVerificationError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('takes exactly one Encrypt element of base64 text', () => {
+    const twice = `<xml><Encrypt><![CDATA[${v.event.encrypt}]]></Encrypt><Encrypt><![CDATA[${v.event.encrypt}]]></Encrypt></xml>`;
+    expect(() => callback().decryptEvent(query, twice)).toThrow(/exactly one <Encrypt>/);
+    expect(() => callback().decryptEvent(query, `<xml><Encrypt><![CDATA[<b>&x;</b>]]></Encrypt></xml>`)).toThrow(/Encrypt/);
+    // The plain (non-CDATA) form is accepted too.
+    expect(callback().decryptEvent(query, `<xml><Encrypt>${v.event.encrypt}</Encrypt></xml>`)).toContain(v.event.plaintext ?? v.event.plaintextContains);
+  });
+
+  it('refuses a DOCTYPE in the decrypted event as well (entities are never expanded)', () => {
+    const inner = '<!DOCTYPE xml [<!ENTITY u "alice">]><xml><Event><![CDATA[change_contact]]></Event><ChangeType>update_user</ChangeType><UserID>&u;</UserID></xml>';
+    expect(() => parseChangeContact(inner)).toThrow(expect.objectContaining({ reason: 'malformed' }));
   });
 });
 

@@ -1,9 +1,9 @@
 // WeCom callbacks: URL verification, event verify + decrypt (receive id = corp id), encrypted
 // replies, and change_contact XML turned into canonical ids-only ChangeEvents.
 import { createHash } from 'node:crypto';
-import { XMLParser } from 'fast-xml-parser';
 import type { ChangeEvent } from '../../engine/model';
 import { CallbackCipher, CallbackVerificationError, randomNonce } from '../shared/callback-crypto';
+import { extractBase64Element, parseUntrustedXml } from '../shared/safe-xml';
 
 export { CallbackVerificationError } from '../shared/callback-crypto';
 
@@ -21,16 +21,9 @@ export interface WecomCallbackQuery {
   echostr?: string;
 }
 
-// Everything as text: ids like "001" and userids like "1e5" must not become numbers.
-const xml = new XMLParser({ parseTagValue: false, parseAttributeValue: false, trimValues: true, processEntities: true });
-
+// Only the decrypted (authenticated) event is ever parsed, and then without DTDs or entities.
 function parseXmlRoot(text: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = xml.parse(text);
-  } catch {
-    throw new CallbackVerificationError('malformed', 'callback body is not XML');
-  }
+  const parsed = parseUntrustedXml(text, 'callback event');
   const root = (parsed as { xml?: unknown } | undefined)?.xml;
   if (root === '') return {}; // <xml></xml>
   if (typeof root !== 'object' || root === null) throw new CallbackVerificationError('malformed', 'callback body has no <xml> root');
@@ -45,11 +38,21 @@ function text(value: unknown): string | undefined {
 const userKinds: Record<string, ChangeEvent['kind']> = { create_user: 'created', update_user: 'updated', delete_user: 'deleted' };
 const partyKinds: Record<string, ChangeEvent['kind']> = { create_party: 'created', update_party: 'updated', delete_party: 'deleted' };
 
+/** Decrypted event XML → its type (`change_contact:update_user`, or the bare event name) and ChangeEvents. */
+export function parseWecomEvent(plaintextXml: string): { eventType: string; events: ChangeEvent[] } {
+  const root = parseXmlRoot(plaintextXml);
+  const event = text(root.Event) ?? 'unknown';
+  const changeType = text(root.ChangeType);
+  const eventType = changeType === undefined ? event : `${event}:${changeType}`;
+  return { eventType, events: event === 'change_contact' ? changeContactEvents(root, changeType ?? '', plaintextXml) : [] };
+}
+
 /** change_contact XML (decrypted) → ChangeEvents; other events (and update_tag) → []. */
 export function parseChangeContact(plaintextXml: string): ChangeEvent[] {
-  const root = parseXmlRoot(plaintextXml);
-  if (text(root.Event) !== 'change_contact') return [];
-  const changeType = text(root.ChangeType) ?? '';
+  return parseWecomEvent(plaintextXml).events;
+}
+
+function changeContactEvents(root: Record<string, unknown>, changeType: string, plaintextXml: string): ChangeEvent[] {
   const eventId = createHash('sha1').update(plaintextXml).digest('hex').slice(0, 24);
   if (changeType in userKinds) {
     const userId = text(root.UserID);
@@ -92,10 +95,13 @@ export class WecomCallback {
     });
   }
 
-  /** POST event: verifies the signature over <Encrypt>, decrypts, checks the corp id; returns the inner XML. */
+  /**
+   * POST event: verifies the signature over <Encrypt>, decrypts, checks the corp id; returns the
+   * inner XML. The outer body is never parsed: <Encrypt> is taken out by a strict scan, so nothing
+   * an unauthenticated caller sends reaches an XML parser.
+   */
   decryptEvent(query: WecomCallbackQuery, body: string): string {
-    const encrypt = text(parseXmlRoot(body).Encrypt);
-    if (!encrypt) throw new CallbackVerificationError('malformed', 'callback body has no <Encrypt>');
+    const encrypt = extractBase64Element(body, 'Encrypt', 'callback body');
     return this.cipher.open({ signature: query.msg_signature ?? '', timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', encrypt });
   }
 
