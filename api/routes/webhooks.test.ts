@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { encryptFeishuEvent, feishuEventKey } from '../../connectors/feishu/callback';
 import { CallbackCipher } from '../../connectors/shared/callback-crypto';
 import { syncTasks, webhookInbox } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
 import type { TaskConfigInput } from '../../engine/task-config';
 import { describeOnBothDatabases } from '../../test/support/databases';
 import { startTestApi } from '../testing';
+import { WEBHOOK_BODY_LIMIT } from './webhooks';
 import { drainWebhookInbox } from '../webhooks/inbox-drain';
+import { createCipheriv } from 'node:crypto';
 import {
   callbackKeys,
   dingtalkEvent,
@@ -26,11 +32,19 @@ import {
 const corpId = 'ww-webhook-test';
 const appKey = 'ding-app-key';
 const minutes = (n: number) => n * 60_000;
+/** The one answer to every request that fails verification, whatever failed. */
+const refusedBody = '{"error":"unauthorized","message":"webhook request not verified"}';
+
+function expectRefused(answers: LightMyRequestResponse[]): void {
+  expect(answers.map((r) => [r.statusCode, r.headers['content-type'], r.body])).toEqual(answers.map(() => [401, 'application/json; charset=utf-8', refusedBody]));
+}
 
 describeOnBothDatabases('webhook route', (ctx) => {
   const secretBox = createSecretBox(randomBytes(32));
   let app: FastifyInstance;
   let signaller: RecordingSignaller;
+  let logLines: string[];
+  const logText = () => logLines.join('');
 
   const upstream = (kind: 'wecom' | 'feishu' | 'dingtalk', overrides: Partial<TaskConfigInput> = {}): TaskConfigInput => ({
     name: `${kind} to hub ${randomBytes(3).toString('hex')}`,
@@ -56,7 +70,9 @@ describeOnBothDatabases('webhook route', (ctx) => {
 
   beforeEach(async () => {
     signaller = recordingSignaller();
-    app = (await startTestApi(ctx.database, { secretBox, realtime: signaller })).app;
+    logLines = [];
+    const stream = new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) });
+    app = (await startTestApi(ctx.database, { secretBox, realtime: signaller, logger: { level: 'warn', stream } })).app;
   });
   afterEach(async () => app.close());
 
@@ -90,7 +106,7 @@ describeOnBothDatabases('webhook route', (ctx) => {
       expect(signaller.sent).toHaveLength(1);
     });
 
-    it('refuses a forged signature, a stale timestamp and one from the future with 401, storing nothing', async () => {
+    it('refuses a forged signature, a stale timestamp and one from the future with the same 401, storing nothing', async () => {
       const { id, corp } = await wecomTask();
       const forged = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'mallory' }, Date.now(), 'not-the-token');
       const stale = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' }, Date.now() - minutes(6));
@@ -98,22 +114,19 @@ describeOnBothDatabases('webhook route', (ctx) => {
       const tampered = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' });
       tampered.query.nonce = `${tampered.query.nonce}1`;
       const answers = await Promise.all([forged, stale, future, tampered].map((d) => deliver(id, d)));
-      expect(answers.map((r) => [r.statusCode, r.json().error])).toEqual([
-        [401, 'invalid_signature'],
-        [401, 'stale_request'],
-        [401, 'stale_request'],
-        [401, 'invalid_signature'],
-      ]);
-      expect((await deliver(id, wecomUrlCheck(corp, 'x', Date.now() - minutes(10)))).statusCode).toBe(401);
+      expectRefused([...answers, await deliver(id, wecomUrlCheck(corp, 'x', Date.now() - minutes(10)))]);
+      // The reason is for the operator's log only.
+      expect(logText()).toContain('signature does not match');
+      expect(logText()).toContain('more than 5 minutes');
       expect(await inboxOf(id)).toEqual([]);
       expect(signaller.sent).toEqual([]);
     });
 
-    it('refuses an event encrypted for another corp', async () => {
+    it('refuses an event encrypted for another corp, saying why only in the log', async () => {
       const { id } = await wecomTask();
-      const res = await deliver(id, wecomEvent('ww-someone-else', { ChangeType: 'update_user', UserID: 'alice' }));
-      expect(res.statusCode).toBe(401);
-      expect(res.json().message).toMatch(/receive id/);
+      expectRefused([await deliver(id, wecomEvent('ww-someone-else', { ChangeType: 'update_user', UserID: 'alice' }))]);
+      expect(logText()).toMatch(/receive id/);
+      expect(logText()).toContain(id);
     });
 
     it('answers 200 and stores nothing for events that change no one (update_tag)', async () => {
@@ -138,34 +151,40 @@ describeOnBothDatabases('webhook route', (ctx) => {
   });
 
   describe('which tasks take events', () => {
-    it('404 for an unknown, deleted or downstream task', async () => {
+    it('gives an unknown, deleted or downstream task the same 401 as a bad signature: task ids cannot be probed', async () => {
       const { id: deleted, corp } = await wecomTask();
       await ctx.database.db.update(syncTasks).set({ deletedAt: new Date() }).where(eq(syncTasks.id, deleted));
       const downstream = await insertTask(ctx.database, secretBox, { ...upstream('wecom'), direction: 'downstream' });
       const event = () => wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' });
-      for (const id of ['task-unknown', deleted, downstream]) {
-        const res = await deliver(id, event());
-        expect([id, res.statusCode, res.json().error]).toEqual([id, 404, 'not_found']);
-      }
+      expectRefused(await Promise.all(['task-unknown', deleted, downstream].map((id) => deliver(id, event()))));
+      expect(logText()).toContain('no webhook for task task-unknown');
     });
 
-    it('409 for a disabled task, for real time off, and for missing callback secrets (named, never shown)', async () => {
-      const disabled = await wecomTask({ enabled: false });
-      const realtimeOff = await wecomTask({ triggers: { manual: true, realtime: false } });
+    it('answers a task without callback secrets with the same 401 before any signature check, naming the secret only in the log', async () => {
       const noSecrets = upstream('wecom');
       noSecrets.connector.secrets = { corpSecret: 's' };
-      const bare = { id: await insertTask(ctx.database, secretBox, noSecrets), corp: (noSecrets.connector.settings as { corpId: string }).corpId };
-      const answers = await Promise.all([disabled, realtimeOff, bare].map((t) => deliver(t.id, wecomEvent(t.corp, { ChangeType: 'update_user', UserID: 'a' }))));
+      const id = await insertTask(ctx.database, secretBox, noSecrets);
+      const corp = (noSecrets.connector.settings as { corpId: string }).corpId;
+      const unsigned: Delivery = { method: 'POST', query: {}, headers: { 'content-type': 'text/xml' }, body: '<xml/>' };
+      expectRefused([await deliver(id, wecomEvent(corp, { ChangeType: 'update_user', UserID: 'a' })), await deliver(id, unsigned)]);
+      expect(logText()).toContain('connector.secrets.callbackToken');
+      expect(logText()).not.toContain(callbackKeys.aesKey);
+      expect(await inboxOf(id)).toEqual([]);
+    });
+
+    it('409 for a verified event to a disabled task or one with real time off', async () => {
+      const disabled = await wecomTask({ enabled: false });
+      const realtimeOff = await wecomTask({ triggers: { manual: true, realtime: false } });
+      const answers = await Promise.all([disabled, realtimeOff].map((t) => deliver(t.id, wecomEvent(t.corp, { ChangeType: 'update_user', UserID: 'a' }))));
       expect(answers.map((r) => [r.statusCode, r.json().error])).toEqual([
         [409, 'task_disabled'],
         [409, 'realtime_off'],
-        [409, 'webhook_not_configured'],
       ]);
-      expect(answers[2].json().message).toContain('connector.secrets.callbackToken');
-      expect(answers.map((r) => r.body).join()).not.toContain(callbackKeys.aesKey);
+      // An unverified request to the same tasks learns nothing about them.
+      expectRefused(await Promise.all([disabled, realtimeOff].map((t) => deliver(t.id, wecomEvent(t.corp, { ChangeType: 'update_user', UserID: 'a' }, Date.now(), 'forged')))));
       // The URL check works before real time is switched on, so the vendor side can be set up first.
       expect((await deliver(realtimeOff.id, wecomUrlCheck(realtimeOff.corp, 'ok'))).body).toBe('ok');
-      for (const t of [disabled, realtimeOff, bare]) expect(await inboxOf(t.id)).toEqual([]);
+      for (const t of [disabled, realtimeOff]) expect(await inboxOf(t.id)).toEqual([]);
     });
 
     it('503 without a signaller, storing nothing (the vendor retries)', async () => {
@@ -201,8 +220,23 @@ describeOnBothDatabases('webhook route', (ctx) => {
       (wrongToken.header as Record<string, string>).token = 'forged';
       const unsigned = feishuDelivery(feishuUserEvent('contact.user.created_v3', 'z'), Date.now(), { signed: false });
       const answers = await Promise.all([otherKey, feishuDelivery(wrongToken), unsigned].map((d) => deliver(id, d)));
-      expect(answers.map((r) => r.statusCode)).toEqual([401, 401, 401]);
+      expectRefused(answers);
       expect(await inboxOf(id)).toEqual([]);
+    });
+
+    it('answers a payload that cannot be decrypted (bad padding) exactly like one that decrypts to non-JSON: no padding oracle', async () => {
+      const id = await insertTask(ctx.database, secretBox, upstream('feishu'));
+      // A last block that decrypts to 0x00 bytes: never valid PKCS#7.
+      const iv = randomBytes(16);
+      const cipher = createCipheriv('aes-256-cbc', feishuEventKey(callbackKeys.feishuEncryptKey), iv).setAutoPadding(false);
+      const badPadding = Buffer.concat([iv, cipher.update(Buffer.alloc(32)), cipher.final()]).toString('base64');
+      const notJson = encryptFeishuEvent(callbackKeys.feishuEncryptKey, 'this is not JSON');
+      const unsigned = (encrypt: string): Delivery => ({ method: 'POST', query: {}, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ encrypt }) });
+      const answers = await Promise.all([badPadding, notJson].map((e) => deliver(id, unsigned(e))));
+      expectRefused(answers);
+      expect(answers[0].rawPayload.equals(answers[1].rawPayload)).toBe(true);
+      expect(logText()).toContain('cannot be decrypted');
+      expect(logText()).toContain('not JSON');
     });
   });
 
@@ -234,11 +268,67 @@ describeOnBothDatabases('webhook route', (ctx) => {
         deliver(id, dingtalkEvent('ding-corp', { EventType: 'user_add_org', UserId: ['u1'] })),
         deliver(id, dingtalkEvent(appKey, { EventType: 'user_add_org', UserId: ['u1'] }, Date.now() - minutes(6))),
       ]);
-      expect(answers.map((r) => [r.statusCode, r.json().error])).toEqual([
-        [401, 'invalid_signature'],
-        [401, 'stale_request'],
-      ]);
+      expectRefused(answers);
       expect(await inboxOf(id)).toEqual([]);
+    });
+  });
+
+  describe('hostile requests', () => {
+    /** Nested entities: 10 levels of 10 references over 100 characters, referenced `refs` times. */
+    const entityBomb = (encrypt: string, refs: number) => {
+      let entities = `<!ENTITY a0 "${'x'.repeat(100)}">`;
+      for (let i = 1; i < 10; i++) entities += `<!ENTITY a${i} "${`&a${i - 1};`.repeat(10)}">`;
+      return `<?xml version="1.0"?><!DOCTYPE xml [${entities}]><xml><Encrypt><![CDATA[${encrypt}]]></Encrypt><Pad>${'&a9;'.repeat(refs)}</Pad></xml>`;
+    };
+    const encryptOf = (d: Delivery) => /<Encrypt><!\[CDATA\[([^\]]+)\]\]>/.exec(d.body ?? '')?.[1] ?? '';
+
+    it('refuses a correctly signed body that carries a DOCTYPE', async () => {
+      const { id, corp } = await wecomTask();
+      const event = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' });
+      expectRefused([await deliver(id, { ...event, body: `<!DOCTYPE xml>${event.body}` })]);
+      expect(await inboxOf(id)).toEqual([]);
+      expect(signaller.sent).toEqual([]);
+    });
+
+    it('refuses ten concurrent nested-entity bombs just under the body limit fast and without memory growth', async () => {
+      const { id, corp } = await wecomTask();
+      const deliveries = Array.from({ length: 10 }, () => {
+        const event = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' });
+        return { ...event, body: entityBomb(encryptOf(event), 15_000) };
+      });
+      expect(Buffer.byteLength(deliveries[0].body)).toBeGreaterThan(56 * 1024);
+      expect(Buffer.byteLength(deliveries[0].body)).toBeLessThan(WEBHOOK_BODY_LIMIT);
+      const rssBefore = process.memoryUsage().rss;
+      const started = Date.now();
+      const answers = await Promise.all(deliveries.map((d) => deliver(id, d)));
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(128 * 1024 * 1024);
+      expectRefused(answers);
+      expect(await inboxOf(id)).toEqual([]);
+    });
+
+    it('answers 413 to a body over 64 KiB (the 112 KiB bomb seen in the wild) without reading it', async () => {
+      const { id, corp } = await wecomTask();
+      const event = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' });
+      const res = await deliver(id, { ...event, body: entityBomb(encryptOf(event), 28_000) });
+      expect([res.statusCode, res.json().error]).toEqual([413, 'FST_ERR_CTP_BODY_TOO_LARGE']);
+      const feishuId = await insertTask(ctx.database, secretBox, upstream('feishu'));
+      expect((await deliver(feishuId, { method: 'POST', query: {}, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ encrypt: 'A'.repeat(70_000) }) })).statusCode).toBe(413);
+      expect(await inboxOf(id)).toEqual([]);
+    });
+
+    it('answers 413 as soon as a declared length is over the limit (here 512 KiB), before the body is sent', async () => {
+      const { id } = await wecomTask();
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      const status = await new Promise<number | string>((resolve) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: `/api/v1/webhooks/${id}`, headers: { 'content-type': 'text/xml', 'content-length': String(512 * 1024) } });
+        const timer = setTimeout(() => (req.destroy(), resolve('no answer within 5 s')), 5_000);
+        req.on('response', (res) => (clearTimeout(timer), res.resume(), req.destroy(), resolve(res.statusCode ?? 0)));
+        req.on('error', () => undefined);
+        req.write('<xml>'.padEnd(1024, ' '));
+      });
+      expect(status).toBe(413);
     });
   });
 });

@@ -2,15 +2,19 @@
 // bearer token: the vendor's signature is the credential. An accepted event is stored in the inbox
 // first and only then signalled to the task's workflow; the answer never waits for a run.
 //
-// Answers: URL checks at once (nothing stored, enabled or not, so a vendor can be set up before
-// real time is switched on); 404 unknown, deleted, downstream or non-webhook task; 401 bad
-// signature, undecryptable, wrong receive id, or a timestamp more than 5 minutes off; 409 task
-// disabled, real time off, or callback secrets missing; 200 for an event stored now, for a vendor
-// retry of one already stored (so the vendor stops retrying; nothing is stored or signalled again),
-// and for events that carry no directory change.
+// Anyone can call it, so it gives nothing away: every request that fails verification (unknown,
+// deleted, downstream or non-webhook task, callback secrets missing, bad signature, undecryptable,
+// bad padding, not JSON/XML, wrong receive id, a timestamp more than 5 minutes off) gets the same
+// 401 with the same body, and the reason goes to the server log only. Bodies over 64 KiB get 413
+// before they are read. Only a verified caller learns more: URL checks answered at once (nothing
+// stored, enabled or not, so a vendor can be set up before real time is switched on); 409 task
+// disabled or real time off; 200 for an event stored now, for a vendor retry of one already stored
+// (so the vendor stops retrying; nothing is stored or signalled again), and for events that carry
+// no directory change.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { markInboxSignalled, storeInboxEvent } from '../../db/repos/webhook-inbox';
+import type { SecretBox } from '../../db/secret-box';
 import { ApiError, ErrorBody } from '../errors';
 import type { ApiRoutePlugin } from '../server';
 import { CallbackVerificationError, createWebhookReceiver, hasWebhookReceiver, WebhookConfigError, type WebhookReceipt, type WebhookReply } from '../webhooks';
@@ -20,6 +24,8 @@ import { loadWebhookTask, type WebhookTask } from '../webhooks/tasks';
 export const WEBHOOK_MAX_SKEW_MS = 5 * 60_000;
 /** How long the answer may wait for the signal; WeCom gives 5 s, Feishu 3 s, and the inbox keeps the rest. */
 export const WEBHOOK_SIGNAL_WAIT_MS = 1_500;
+/** Vendor events are a few KiB; anything larger is refused (413) before it is buffered. */
+export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 
 const Params = z.object({ taskId: z.string().min(1).max(200) });
 const Query = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
@@ -45,19 +51,22 @@ export const webhookRoutes: ApiRoutePlugin = async (app, { deps }) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  async function taskFor(taskId: string): Promise<WebhookTask> {
+  /** The one answer to an unverified request; `reason` (never key material) is for the log. */
+  function refuse(request: FastifyRequest, taskId: string, reason: string): never {
+    request.log.warn({ taskId, reason }, 'webhook request refused');
+    throw new ApiError(401, 'unauthorized', 'webhook request not verified');
+  }
+
+  async function taskFor(taskId: string, request: FastifyRequest): Promise<WebhookTask> {
     const task = await loadWebhookTask(db, taskId);
-    if (!task || task.direction !== 'upstream' || !hasWebhookReceiver(task.connectorKind)) {
-      throw new ApiError(404, 'not_found', `no webhook for task ${taskId}`);
-    }
+    if (!task || task.direction !== 'upstream' || !hasWebhookReceiver(task.connectorKind)) refuse(request, taskId, `no webhook for task ${taskId}`);
     return task;
   }
 
-  function verify(task: WebhookTask, request: FastifyRequest, method: 'GET' | 'POST'): WebhookReceipt {
-    if (!deps.secretBox) throw new ApiError(503, 'not_configured', 'webhooks need SYNC_CENTER_SECRET_KEY to open the task secrets');
+  function verify(task: WebhookTask, request: FastifyRequest, method: 'GET' | 'POST', secretBox: SecretBox): WebhookReceipt {
     let receipt: WebhookReceipt;
     try {
-      const secrets = deps.secretBox.open<Record<string, string>>(task.secretsSealed) ?? {};
+      const secrets = secretBox.open<Record<string, string>>(task.secretsSealed) ?? {};
       const receiver = createWebhookReceiver(task.connectorKind, task.settings, secrets);
       receipt = receiver.receive({
         method,
@@ -66,19 +75,22 @@ export const webhookRoutes: ApiRoutePlugin = async (app, { deps }) => {
         rawBody: typeof request.body === 'string' ? request.body : '',
       });
     } catch (error) {
-      if (error instanceof CallbackVerificationError) throw new ApiError(401, 'invalid_signature', error.message);
-      if (error instanceof WebhookConfigError) throw new ApiError(409, 'webhook_not_configured', error.message);
+      // A task without usable callback secrets cannot verify anything: refused like a bad signature.
+      if (error instanceof CallbackVerificationError) refuse(request, task.id, `${error.reason}: ${error.message}`);
+      if (error instanceof WebhookConfigError) refuse(request, task.id, `webhook not configured: ${error.message}`);
       throw error;
     }
     if (receipt.sentAt !== undefined && Math.abs(Date.now() - receipt.sentAt) > WEBHOOK_MAX_SKEW_MS) {
-      throw new ApiError(401, 'stale_request', `the request timestamp is more than ${WEBHOOK_MAX_SKEW_MS / 60_000} minutes from now (replayed or clock skew)`);
+      refuse(request, task.id, `the request timestamp is more than ${WEBHOOK_MAX_SKEW_MS / 60_000} minutes from now (replayed or clock skew)`);
     }
     return receipt;
   }
 
   async function handle(taskId: string, request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST') {
-    const task = await taskFor(taskId);
-    const receipt = verify(task, request, method);
+    // Checked before the task is looked up, so the answer is the same for every task id.
+    if (!deps.secretBox) throw new ApiError(503, 'not_configured', 'webhooks need SYNC_CENTER_SECRET_KEY to open the task secrets');
+    const task = await taskFor(taskId, request);
+    const receipt = verify(task, request, method, deps.secretBox);
     if (receipt.type === 'verification') return send(reply, receipt.reply);
     if (!task.enabled) throw new ApiError(409, 'task_disabled', `task ${task.id} is disabled; enable it to receive events`);
     if (!task.realtime) throw new ApiError(409, 'realtime_off', `task ${task.id} has triggers.realtime off`);
@@ -108,13 +120,18 @@ export const webhookRoutes: ApiRoutePlugin = async (app, { deps }) => {
     security: [],
     params: Params,
     querystring: Query,
-    response: { 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+    response: {
+      401: ErrorBody.describe('not verified, whatever the reason (always the same body)'),
+      409: ErrorBody,
+      413: ErrorBody.describe(`body over ${WEBHOOK_BODY_LIMIT / 1024} KiB`),
+      503: ErrorBody,
+    },
   });
 
-  app.get('/webhooks/:taskId', { config: { public: true }, schema: schema('WeCom URL check: answers the decrypted echostr') }, (request, reply) =>
+  app.get('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true }, schema: schema('WeCom URL check: answers the decrypted echostr') }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'GET'),
   );
-  app.post('/webhooks/:taskId', { config: { public: true }, schema: schema('Vendor change event (WeCom, Feishu, DingTalk), or its URL check') }, (request, reply) =>
+  app.post('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true }, schema: schema('Vendor change event (WeCom, Feishu, DingTalk), or its URL check') }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'POST'),
   );
 };
