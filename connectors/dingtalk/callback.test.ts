@@ -52,6 +52,13 @@ describe('DingTalk callback crypto: the official vectors', () => {
     expect(() => callback.decrypt({ signature: v.signature, timestamp: v.timestamp, nonce: v.nonce }, {})).toThrow('callback body has no "encrypt"');
     expect(() => callback.decrypt({ timestamp: v.timestamp, nonce: v.nonce }, { encrypt: v.encrypt })).toThrow('msg_signature');
   });
+
+  it('checks the signature before decrypting: an undecryptable payload under a wrong signature is bad_signature', () => {
+    const v = vectors[0];
+    const callback = new DingtalkCallback({ token: v.token, aesKey: v.aesKey, receiveId: v.receiveId });
+    const garbage = JSON.stringify({ encrypt: 'AAAA' + v.encrypt.slice(4, 20) });
+    expect(() => callback.decrypt({ signature: v.signature, timestamp: v.timestamp, nonce: v.nonce }, garbage)).toThrow(expect.objectContaining({ reason: 'bad_signature' }));
+  });
 });
 
 describe('DingTalk contact events → canonical change events', () => {

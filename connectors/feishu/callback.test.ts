@@ -150,6 +150,14 @@ describe('FeishuEventReceiver', () => {
     expect((await rejection(() => r.receive(otherKey.headers, otherKey.raw))).reason).toBe('bad_signature');
   });
 
+  it('checks a signed delivery before parsing or decrypting it', async () => {
+    const r = receiver();
+    const d = delivery(event('contact.user.updated_v3', { object: { user_id: 'u1' } }));
+    for (const body of ['not json', '{"encrypt":"not base64 at all"}', JSON.stringify({ encrypt: 'A'.repeat(64) })]) {
+      expect((await rejection(() => r.receive(d.headers, body))).reason).toBe('bad_signature');
+    }
+  });
+
   it('refuses bodies that are not encrypted schema-2.0 events', async () => {
     const r = receiver();
     expect((await rejection(() => r.receive({}, 'not json'))).reason).toBe('malformed');
