@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -12,7 +12,6 @@ import type { TaskConfigInput } from '../../engine/task-config';
 import { describeOnBothDatabases } from '../../test/support/databases';
 import { startTestApi } from '../testing';
 import { drainWebhookInbox } from '../webhooks/inbox-drain';
-import { createCipheriv } from 'node:crypto';
 import {
   callbackKeys,
   dingtalkEvent,
