@@ -140,6 +140,14 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
       expect(row.status).toBe('PENDING');
     });
 
+    it('takes the approver only from the authenticated principal: a client-supplied actor is refused', async () => {
+      temporal.calls.length = 0;
+      const res = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [`${guardedRun}-1`], actor: principals.approver.replace('approver', 'someone') } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'validation_failed', field: 'actor' });
+      expect(temporal.calls).toEqual([]);
+    });
+
     it('lets another approver execute, and the requester cancel', async () => {
       temporal.calls.length = 0;
       const byOther = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [`${guardedRun}-1`] } });
