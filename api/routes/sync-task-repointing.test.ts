@@ -146,6 +146,13 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
       expect(await storedSecrets(taskId)).toEqual({ corpSecret, callbackAesKey: aesKey });
     });
 
+    it('refuses a change of direction too: the links pair ids the other way round', async () => {
+      const res = await patch(taskId, { direction: 'upstream', scope: null });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ error: 'conflict', field: 'direction' });
+      expect(await linksOf(taskId)).toHaveLength(2);
+    });
+
     it('refuses a re-point while a run is in flight, even with resetLinks', async () => {
       const running = `running-${unique()}`;
       await db().insert(syncRuns).values({ id: running, taskId, trigger: 'manual', status: 'running' });

@@ -146,8 +146,10 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     return toView(row, (await activityOf([row.id])).get(row.id)!);
   }
 
-  async function liveRow(id: string, tx: Db = db): Promise<TaskRow> {
-    const [row] = await tx.select().from(syncTasks).where(and(eq(syncTasks.id, id), isNull(syncTasks.deletedAt)));
+  async function liveRow(id: string, tx: Db = db, { lock = false } = {}): Promise<TaskRow> {
+    const query = tx.select().from(syncTasks).where(and(eq(syncTasks.id, id), isNull(syncTasks.deletedAt)));
+    // A PATCH locks the row: two edits checked against the same stored task must not both commit.
+    const [row] = lock ? await query.for('update') : await query;
     if (!row) throw new NotFoundError('sync task', id);
     return row;
   }
@@ -216,7 +218,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
      */
     async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules = {}): Promise<SyncTaskView> {
       const row = await db.transaction(async (tx) => {
-        const current = await liveRow(id, tx);
+        const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
         const existing = withSecrets(current.config as unknown as PublicTaskConfig, currentSecrets);
         const config = parseTaskConfigPatch(existing, patch, parseOptions);
@@ -224,7 +226,9 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
         checkNoUpDownConflict(config, await otherTasks(tx), id);
         const repointed = repointedFields(existing.connector, config.connector);
         checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch));
-        if (repointed.length > 0) await clearTiesForRepointing(tx, { taskId: id, actor, reset: rules.resetLinks === true, repointed });
+        // Links of a task that changes direction pair ids the other way round: they cannot carry over either.
+        const retargeted = current.direction !== config.direction ? [...repointed, 'direction'] : repointed;
+        if (retargeted.length > 0) await clearTiesForRepointing(tx, { taskId: id, actor, reset: rules.resetLinks === true, repointed: retargeted });
         const { publicConfig, secrets, values } = columnsOf(config);
         const [updated] = await tx.update(syncTasks).set({ ...values, updatedAt: new Date() }).where(eq(syncTasks.id, id)).returning();
         const rotated = Object.keys(secrets).filter((k) => currentSecrets[k] !== undefined && currentSecrets[k] !== secrets[k]);
