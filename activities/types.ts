@@ -45,6 +45,8 @@ export interface StartRunInput {
   dryRun: boolean;
   /** Real-time run: source ids that changed. Absent: a full run. */
   changedIds?: string[];
+  /** Who asked for the run: principals and/or `schedule`, `realtime`, `temporal-ui` (never a secret). */
+  requestedBy?: string[];
 }
 
 export interface SnapshotInput {

@@ -18,13 +18,14 @@ export const errorResponses = {
   403: ErrorBody.describe('the token role may not do this'),
 } as const;
 
-/** An HTTP error thrown from a hook or handler, rendered as `{ error, message }`. */
+/** An HTTP error thrown from a hook or handler, rendered as `{ error, message }` (and `field` when it names one). */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message?: string,
+    readonly field?: string,
   ) {
     super(message ?? code);
   }
@@ -59,7 +60,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   if (error instanceof ConflictError) {
     return { status: 409, body: { error: 'conflict', message: error.message, ...(error.field ? { field: error.field } : {}) } };
   }
-  if (error instanceof ApiError) return { status: error.statusCode, body: { error: error.code, message: error.message } };
+  if (error instanceof ApiError) return { status: error.statusCode, body: { error: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } };
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.code && bodyErrorCodes.has(fastifyError.code)) {
     return { status: 400, body: { error: 'validation_failed', message: `body: ${fastifyError.message ?? 'must be JSON'}`, field: 'body' } };

@@ -63,12 +63,13 @@ export const RunResponse = z.object({
   counters: z.record(z.string(), z.unknown()),
   error: z.string().nullable(),
   workflowId: z.string().nullable(),
+  requestedBy: z.array(z.string()).nullable().describe('who asked for the run: API principals, `schedule`, `realtime`, `temporal-ui`; null for runs from before it was recorded'),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
 });
 
 export function toRunResponse(run: RunRow): z.infer<typeof RunResponse> {
-  return { ...run, changedIds: run.changedIds ?? null, startedAt: run.startedAt.toISOString(), finishedAt: iso(run.finishedAt) };
+  return { ...run, changedIds: run.changedIds ?? null, requestedBy: run.requestedBy ?? null, startedAt: run.startedAt.toISOString(), finishedAt: iso(run.finishedAt) };
 }
 
 const SuccessOfTotal = z.object({ succeeded: z.number().int(), failed: z.number().int(), total: z.number().int() });
@@ -146,7 +147,8 @@ export const PendingDeletionQuery = z.strictObject({
 
 export const DecisionBody = z.strictObject({ ids: z.array(z.string().min(1).max(128)).min(1).max(1000) });
 
-export const decisionResults = ['accepted', 'already_canceled', 'already_decided', 'not_found', 'approval_closed'] as const;
+/** `requester_may_not_approve`: the task requires a second approver and this principal asked for the item's run. */
+export const decisionResults = ['accepted', 'already_canceled', 'already_decided', 'not_found', 'approval_closed', 'requester_may_not_approve'] as const;
 export const DecisionResponse = z.object({
   results: z.array(
     z.object({

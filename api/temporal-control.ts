@@ -47,6 +47,8 @@ export interface RunRequest {
   dryRun?: boolean;
   /** Source ids to re-read (retry of failed items); how they narrow the run is the task workflow's rule. */
   changedIds?: string[];
+  /** The authenticated principal asking (auditActor), recorded on the run; a name, never a token. */
+  requestedBy?: string;
 }
 
 export type ApprovalAction = 'execute' | 'cancel';
@@ -163,7 +165,14 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       return client.workflow.executeUpdateWithStart(requestRunUpdate, {
-        args: [{ trigger: 'manual', dryRun: request.dryRun ?? false, ...(request.changedIds?.length ? { changedIds: request.changedIds } : {}) }],
+        args: [
+          {
+            trigger: 'manual',
+            dryRun: request.dryRun ?? false,
+            ...(request.changedIds?.length ? { changedIds: request.changedIds } : {}),
+            ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+          },
+        ],
         startWorkflowOperation,
       });
     },

@@ -9,6 +9,11 @@ export interface ConnectorKindInfo {
   realtimeEvents: boolean;
   /** settings that together identify one app (one tenant); compared to refuse up+down of the same app */
   identifyingSettings: string[];
+  /**
+   * Where the connector sends its credentials: every endpoint and tenant id (engine/task-repointing.ts).
+   * Changing one re-points the task, so the secrets must be given again and links cannot carry over.
+   */
+  tenantSettings: string[];
   /** pre-filled mapping rows: canonical target ← canonical source, and the vendor field it lands in */
   defaultMapping: { target: CanonicalUserField; source: CanonicalUserField; vendorField: string }[];
 }
@@ -21,12 +26,15 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     write: false,
     realtimeEvents: false,
     identifyingSettings: ['path'],
+    // A file has no tenant and sends no credentials; a new export path is routine.
+    tenantSettings: [],
     defaultMapping: basicMapping({ username: 'username', name: 'name', email: 'email', mobile: 'mobile', employeeNumber: 'employee_number', title: 'title' }),
   },
   wecom: {
     write: true,
     realtimeEvents: true,
     identifyingSettings: ['corpId'],
+    tenantSettings: ['baseUrl', 'corpId'],
     // WeCom has no employee-number field: the connector keeps it in an extattr.
     defaultMapping: basicMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'position', employeeNumber: 'extattr.employeeNumber' }),
   },
@@ -34,24 +42,28 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     write: true,
     realtimeEvents: true,
     identifyingSettings: ['appId'],
+    tenantSettings: ['baseUrl', 'appId'],
     defaultMapping: basicMapping({ username: 'user_id', name: 'name', email: 'email', mobile: 'mobile', title: 'job_title', employeeNumber: 'employee_no' }),
   },
   dingtalk: {
     write: true,
     realtimeEvents: true,
     identifyingSettings: ['appKey'],
+    tenantSettings: ['oapiBaseUrl', 'apiBaseUrl', 'appKey', 'corpId'],
     defaultMapping: basicMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'title', employeeNumber: 'job_number' }),
   },
   scim: {
     write: true,
     realtimeEvents: false,
     identifyingSettings: ['baseUrl'],
+    tenantSettings: ['baseUrl'],
     defaultMapping: basicMapping({ username: 'userName', name: 'name.formatted', email: 'emails[primary]', mobile: 'phoneNumbers[mobile]', title: 'title', employeeNumber: 'enterprise.employeeNumber' }),
   },
   ldap: {
     write: true,
     realtimeEvents: false,
     identifyingSettings: ['url', 'baseDn'],
+    tenantSettings: ['url', 'baseDn', 'bindDn'],
     defaultMapping: basicMapping({ username: 'uid', name: 'cn', email: 'mail', mobile: 'mobile', title: 'title', employeeNumber: 'employeeNumber' }),
   },
 };

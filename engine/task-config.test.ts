@@ -60,6 +60,7 @@ describe('parseTaskConfig', () => {
       triggers: { manual: true, realtime: false },
       deletionProtection: { mode: 'always' },
       massOffboardingGuard: { maxDisablePercent: 20 },
+      requireSecondApprover: false,
       realtimeDebounceMs: 1000,
       enabled: true,
     });

@@ -52,7 +52,7 @@ export const DeletionProtection = z.discriminatedUnion('mode', [
 ], { error: 'mode must be "always" or "threshold"' });
 
 /** Defaults: scope whole hub (downstream), fieldMapping per connector kind, matchRules employeeNumber→email→mobile,
- *  offboarding disable, triggers manual only, deletionProtection always, guard 20 %, debounce 1000 ms, enabled. */
+ *  offboarding disable, triggers manual only, deletionProtection always, guard 20 %, no second approver, debounce 1000 ms, enabled. */
 export const TaskConfigSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   direction: TaskDirection,
@@ -65,6 +65,8 @@ export const TaskConfigSchema = z.strictObject({
   deletionProtection: DeletionProtection.default({ mode: 'always' }),
   /** a run that would disable more than this share of the target's accounts holds those disables for approval */
   massOffboardingGuard: z.strictObject({ maxDisablePercent: z.number().min(0).max(100) }).default({ maxDisablePercent: 20 }),
+  /** the principal who requested a run may not also execute its staged deletions (separation of duties) */
+  requireSecondApprover: z.boolean().default(false),
   /** real-time events for the same task arriving within this window make one run */
   realtimeDebounceMs: z.number().int().min(0).max(600_000).default(1000),
   enabled: z.boolean().default(true),

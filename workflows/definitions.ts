@@ -37,6 +37,8 @@ export interface SyncRunInput {
   dryRun?: boolean;
   /** Real-time run over these source ids only; absent: a full run. */
   changedIds?: string[];
+  /** Who asked for it (API principals, `schedule`, `realtime`, `temporal-ui`); absent: named after the trigger. */
+  requestedBy?: string[];
 }
 
 export type RunPhase = 'starting' | 'snapshot' | 'plan' | 'apply' | 'staging' | 'finishing' | 'done' | 'failed' | 'canceled';
@@ -75,6 +77,11 @@ export interface TriggerRequest {
    * the run may start without a debounce window of its own. Absent or false: the task's window applies.
    */
   coalesced?: boolean;
+  /**
+   * Who asks: the API's authenticated principal (`token:<name>:<id>`), or what runTaskNowWorkflow was
+   * given. Absent: named after the trigger (`schedule`, `realtime`). A name, never a credential.
+   */
+  requestedBy?: string;
 }
 
 /** A run waiting to start; triggers are merged into it (see pending-runs.ts). */
@@ -92,6 +99,8 @@ export interface PendingRun {
   coalesced?: boolean;
   /** Set when coalesced triggers came after the latest plain one: that one's time, where the window slides from. Absent: lastTriggerAt. */
   debouncedTriggerAt?: number;
+  /** Everyone whose trigger was merged in (bounded); absent on runs from before it was recorded. */
+  requestedBy?: string[];
 }
 
 /** At most one real and one dry run wait at a time; a dry run never absorbs or is absorbed by a real one. */

@@ -18,6 +18,15 @@ export const MAX_CHANGED_IDS = 1000;
 
 const TRIGGER_RANK: Record<RunTrigger, number> = { realtime: 0, schedule: 1, manual: 2 };
 
+/** Requesters kept per run: enough to tell who asked, small enough for history. */
+export const MAX_REQUESTERS = 20;
+const MAX_REQUESTER_LENGTH = 200;
+
+/** Who asked for a trigger that does not say: the trigger itself (a manual one came straight through Temporal). */
+export function defaultRequester(trigger: RunTrigger): string {
+  return trigger === 'manual' ? 'temporal' : trigger;
+}
+
 export function validateTrigger(request: TriggerRequest): TriggerRequest {
   if (!request || !(request.trigger in TRIGGER_RANK)) {
     throw new TypeError(`trigger: expected one of manual, schedule, realtime, got ${JSON.stringify(request?.trigger)}`);
@@ -30,6 +39,9 @@ export function validateTrigger(request: TriggerRequest): TriggerRequest {
   }
   if (request.coalesced !== undefined && typeof request.coalesced !== 'boolean') {
     throw new TypeError('coalesced: expected a boolean');
+  }
+  if (request.requestedBy !== undefined && (typeof request.requestedBy !== 'string' || request.requestedBy === '' || request.requestedBy.length > MAX_REQUESTER_LENGTH)) {
+    throw new TypeError(`requestedBy: expected a non-empty string of at most ${MAX_REQUESTER_LENGTH} characters`);
   }
   return request;
 }
@@ -50,6 +62,9 @@ export function mergeTrigger(pending: PendingRuns, request: TriggerRequest, newR
     changedIds = [...union];
   }
   const overflow = changedIds.length > MAX_CHANGED_IDS;
+  const requester = request.requestedBy ?? defaultRequester(request.trigger);
+  const known = existing?.requestedBy ?? [];
+  const requestedBy = known.includes(requester) || known.length >= MAX_REQUESTERS ? known : [...known, requester];
   const coalesced = request.coalesced === true && (existing === undefined || existing.coalesced === true);
   // A coalesced trigger joining a debounced run leaves its window where the last plain trigger put it.
   const debouncedTriggerAt = request.coalesced === true && existing && !coalesced ? (existing.debouncedTriggerAt ?? existing.lastTriggerAt) : undefined;
@@ -63,6 +78,7 @@ export function mergeTrigger(pending: PendingRuns, request: TriggerRequest, newR
     lastTriggerAt: now,
     ...(coalesced ? { coalesced: true } : {}),
     ...(debouncedTriggerAt !== undefined ? { debouncedTriggerAt } : {}),
+    requestedBy,
   };
   return { pending: { ...pending, [slot]: merged }, runId: merged.runId, coalesced: existing !== undefined };
 }

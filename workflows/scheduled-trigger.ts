@@ -14,6 +14,8 @@ export interface ScheduledTriggerInput {
 export interface RunTaskNowInput {
   taskId: string;
   dryRun?: boolean;
+  /** recorded as the run's requester; default `temporal-ui` (whoever can start workflows is trusted to say) */
+  requestedBy?: string;
 }
 
 const invalid = (message: string) => ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message });
@@ -40,5 +42,7 @@ export async function scheduledTriggerWorkflow(input: ScheduledTriggerInput): Pr
 /** What ops start from the Temporal UI ("Start Workflow", input `{"taskId": "…"}`): a manual run. */
 export async function runTaskNowWorkflow(input: RunTaskNowInput): Promise<void> {
   if (input?.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw invalid('dryRun: expected a boolean');
-  await signalTask(input?.taskId, { trigger: 'manual', ...(input?.dryRun ? { dryRun: true } : {}) });
+  const requestedBy = input?.requestedBy ?? 'temporal-ui';
+  if (typeof requestedBy !== 'string' || requestedBy === '' || requestedBy.length > 200) throw invalid('requestedBy: expected a non-empty string of at most 200 characters');
+  await signalTask(input?.taskId, { trigger: 'manual', requestedBy, ...(input?.dryRun ? { dryRun: true } : {}) });
 }

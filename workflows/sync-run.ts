@@ -17,6 +17,7 @@ import {
 import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
 import { bookkeeping, planning, reading, writing } from './activity-proxies';
 import { deletionApprovalWorkflow } from './deletion-approval';
+import { defaultRequester, MAX_REQUESTERS } from './pending-runs';
 import {
   approvalWorkflowId,
   ConnectorKindKey,
@@ -41,12 +42,18 @@ function requireRunInput(input: SyncRunInput): Required<Omit<SyncRunInput, 'chan
   if (input.changedIds !== undefined && (!Array.isArray(input.changedIds) || input.changedIds.some((id) => typeof id !== 'string'))) {
     throw bad('changedIds', 'an array of strings');
   }
+  if (input.requestedBy !== undefined && (!Array.isArray(input.requestedBy) || input.requestedBy.some((name) => typeof name !== 'string' || name === ''))) {
+    throw bad('requestedBy', 'an array of non-empty strings');
+  }
+  const trigger = input.trigger ?? 'manual';
   return {
     taskId: input.taskId,
     runId: input.runId ?? uuid4(),
-    trigger: input.trigger ?? 'manual',
+    trigger,
     dryRun: input.dryRun ?? false,
     changedIds: input.changedIds,
+    // Started directly (Temporal UI, tests) rather than by the task workflow.
+    requestedBy: input.requestedBy?.length ? input.requestedBy.slice(0, MAX_REQUESTERS) : [defaultRequester(trigger)],
   };
 }
 
@@ -59,7 +66,7 @@ const addCounters = (a: ItemCounters, b: ItemCounters): ItemCounters => ({
 const errorMessage = (err: unknown): string => (rootCause(err) ?? (err instanceof Error ? err.message : String(err))) || 'unknown error';
 
 export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunResult> {
-  const { taskId, runId, trigger, dryRun, changedIds } = requireRunInput(rawInput);
+  const { taskId, runId, trigger, dryRun, changedIds, requestedBy } = requireRunInput(rawInput);
   const progress: RunProgress = { runId, phase: 'starting', batchesDone: 0, batchesTotal: 0, counters: { succeeded: 0, failed: 0, skipped: 0 } };
   setHandler(progressQuery, () => progress);
 
@@ -69,7 +76,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     { key: SyncDirectionKey, value: task.direction },
     { key: ConnectorKindKey, value: task.connectorKind },
   ]);
-  await bookkeeping.startRun({ taskId, runId, workflowId: workflowInfo().workflowId, trigger, dryRun, changedIds });
+  await bookkeeping.startRun({ taskId, runId, workflowId: workflowInfo().workflowId, trigger, dryRun, changedIds, requestedBy });
 
   try {
     progress.phase = 'snapshot';

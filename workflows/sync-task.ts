@@ -146,7 +146,7 @@ async function runChild(taskId: string, run: PendingRun): Promise<LastRunOutcome
       workflowId: runWorkflowId(taskId, run.runId),
       // A task deleted (its workflow cancelled or terminated) cancels its run, which records 'canceled'.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      args: [{ taskId, runId: run.runId, trigger: run.trigger, dryRun: run.dryRun, changedIds: run.full ? undefined : run.changedIds }],
+      args: [{ taskId, runId: run.runId, trigger: run.trigger, dryRun: run.dryRun, changedIds: run.full ? undefined : run.changedIds, requestedBy: run.requestedBy }],
     });
     return { runId: run.runId, status: result.status };
   } catch (err) {

@@ -3,6 +3,7 @@
 import { approvers, auditActor, readers, requireRole } from '../auth';
 import { decideDeletions } from '../deletion-decisions';
 import { errorResponses, ErrorBody } from '../errors';
+import { decideWithSecondApprover } from '../second-approver';
 import { pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 import { syncContext, viaTemporal } from '../sync-context';
@@ -37,8 +38,9 @@ export const pendingDeletionRoutes: ApiRoutePlugin = async (app, { deps }) => {
       },
       async (request) => {
         const temporal = ctx.temporal();
-        const results = await viaTemporal(`signalling the ${action} decision`, () =>
-          decideDeletions(action, request.body.ids, auditActor(request.actor), { runs: ctx.runs, temporal }),
+        const actor = auditActor(request.actor);
+        const results = await decideWithSecondApprover({ action, ids: request.body.ids, actor }, { db: deps.database.db }, (ids) =>
+          viaTemporal(`signalling the ${action} decision`, () => decideDeletions(action, ids, actor, { runs: ctx.runs, temporal })),
         );
         return { results };
       },

@@ -1,7 +1,7 @@
 // Runs: detail with live progress, items filtered and paged, CSV/XLSX export, retry of failed items.
 import { z } from 'zod';
 import { runWorkflowId } from '../../workflows/definitions';
-import { hubWriters, readers, requireRole } from '../auth';
+import { auditActor, hubWriters, readers, requireRole } from '../auth';
 import { ApiError, ErrorBody, errorResponses } from '../errors';
 import { runItemsCsv, runItemsXlsx } from '../run-export';
 import { IdParams, pageOf } from '../schemas';
@@ -71,7 +71,9 @@ export const runRoutes: ApiRoutePlugin = async (app, { deps }) => {
       if (!task.enabled) throw new ApiError(409, 'conflict', `task ${task.id} is disabled; enable it to retry`);
       const sourceIds = await ctx.runs.failedSourceIds(run.id);
       if (sourceIds.length === 0) throw new ApiError(409, 'conflict', `run ${run.id} has no failed items to retry`);
-      const accepted = await viaTemporal(`requesting a retry of run ${run.id}`, () => ctx.temporal().requestRun(taskForTemporal(task), { changedIds: sourceIds }));
+      const accepted = await viaTemporal(`requesting a retry of run ${run.id}`, () =>
+        ctx.temporal().requestRun(taskForTemporal(task), { changedIds: sourceIds, requestedBy: auditActor(request.actor) }),
+      );
       return reply.code(202).send({ ...accepted, sourceIds: sourceIds.length });
     },
   );

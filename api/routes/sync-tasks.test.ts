@@ -136,7 +136,7 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
     const run = await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${task.id}/runs`, payload: { dryRun: true } });
     expect(run.statusCode).toBe(202);
     expect(run.json()).toEqual({ runId: expect.any(String), coalesced: false });
-    expect(temporal.calls.at(-1)).toEqual({ method: 'requestRun', args: [expect.objectContaining({ id: task.id }), { dryRun: true }] });
+    expect(temporal.calls.at(-1)).toEqual({ method: 'requestRun', args: [expect.objectContaining({ id: task.id }), { dryRun: true, requestedBy: expect.stringMatching(/^token:test-operator:/) }] });
 
     await db().insert(syncRuns).values({ id: `hist-${task.id}`, taskId: task.id, trigger: 'manual', status: 'succeeded' });
     expect((await api.as('operator', { method: 'DELETE', url: `/api/v1/sync-tasks/${task.id}` })).statusCode).toBe(204);
@@ -273,7 +273,7 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
       const res = await api.as('operator', { method: 'POST', url: `/api/v1/runs/${runId}/retry-failed` });
       expect(res.statusCode).toBe(202);
       expect(res.json()).toMatchObject({ runId: expect.any(String), sourceIds: 1 });
-      expect(temporal.calls.at(-1)).toEqual({ method: 'requestRun', args: [expect.objectContaining({ id: taskId }), { changedIds: ['user-2'] }] });
+      expect(temporal.calls.at(-1)).toEqual({ method: 'requestRun', args: [expect.objectContaining({ id: taskId }), { changedIds: ['user-2'], requestedBy: expect.stringMatching(/^token:test-operator:/) }] });
       const clean = `clean-${runId}`;
       await db().insert(syncRuns).values({ id: clean, taskId, trigger: 'manual', status: 'succeeded' });
       expect((await api.as('operator', { method: 'POST', url: `/api/v1/runs/${clean}/retry-failed` })).statusCode).toBe(409);

@@ -9,6 +9,7 @@ import { ApiError, ErrorBody, errorResponses } from '../errors';
 import { IdParams, PageQuery, pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 import { syncContext, taskForTemporal, viaTemporal } from '../sync-context';
+import { takeResetLinks, taskWriteRulesFor } from '../task-write-rules';
 import { RunListQuery, RunResponse, TaskBody, TaskConfigErrorBody, TaskResponse, toRunResponse, toTaskResponse } from '../sync-schemas';
 
 const RunRequestBody = z.strictObject({ dryRun: z.boolean().optional().describe('store the plan and apply nothing') }).default({});
@@ -54,7 +55,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
     async (request, reply) =>
       answeringTaskConfigErrors(reply, async () => {
         const actor = auditActor(request.actor);
-        const task = await ctx.tasks().create(request.body, actor);
+        const task = await ctx.tasks().create(request.body, actor, taskWriteRulesFor(request.actor));
         try {
           if (ctx.hasTemporal) await viaTemporal('starting the task in Temporal', () => ctx.temporal().ensureTask(taskForTemporal(task)));
         } catch (err) {
@@ -79,15 +80,16 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
       onRequest: write,
       schema: {
         tags,
-        summary: 'Edit a sync task (JSON merge patch; takes effect on the next run)',
+        summary: 'Edit a sync task (JSON merge patch, next run); re-pointing needs the secrets again and `resetLinks`; protection is admin-only',
         params: IdParams,
         body: TaskBody,
-        response: { 200: TaskResponse, 400: TaskConfigErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+        response: { 200: TaskResponse, 400: TaskConfigErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
       },
     },
     async (request, reply) =>
       answeringTaskConfigErrors(reply, async () => {
-        const task = await ctx.tasks().patch(request.params.id, request.body, auditActor(request.actor));
+        const { resetLinks, patch } = takeResetLinks(request.body);
+        const task = await ctx.tasks().patch(request.params.id, patch, auditActor(request.actor), taskWriteRulesFor(request.actor, { resetLinks }));
         await mirror(task);
         return toTaskResponse(task);
       }),
@@ -143,7 +145,9 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
     async (request, reply) => {
       const task = await ctx.tasks().get(request.params.id);
       if (!task.enabled) throw new ApiError(409, 'conflict', `task ${task.id} is disabled; enable it to run it`);
-      const accepted = await viaTemporal(`requesting a run of task ${task.id}`, () => ctx.temporal().requestRun(taskForTemporal(task), { dryRun: request.body?.dryRun }));
+      const accepted = await viaTemporal(`requesting a run of task ${task.id}`, () =>
+        ctx.temporal().requestRun(taskForTemporal(task), { dryRun: request.body?.dryRun, requestedBy: auditActor(request.actor) }),
+      );
       return reply.code(202).send(accepted);
     },
   );

@@ -52,6 +52,7 @@ async function decide(action: 'execute' | 'cancel', argv: string[]): Promise<num
       already_decided: 'not done: it was already decided',
       not_found: 'not done: no such pending deletion',
       approval_closed: 'not done: its approval has closed',
+      requester_may_not_approve: 'not done: you asked for its run, and the task requires a second approver',
     };
     for (const r of results) process.stdout.write(`${r.id}  ${explain[r.result] ?? r.result}${r.status && r.result !== 'accepted' ? ` (status ${r.status})` : ''}\n`);
   }

@@ -69,7 +69,9 @@ async function ensureTask(api: SyncApi, existing: TaskView[], body: { name: stri
     log(`[demo] created task "${created.name}" (${created.id})`);
     return created;
   }
-  let task = await api.patchTask(found.id, { connector: body.connector });
+  // Each demo starts a fresh fake (maybe on another port): the old links and open items name ids of
+  // the previous one, so a re-point resets them (the secrets travel in body.connector).
+  let task = await api.patchTask(found.id, { connector: body.connector, resetLinks: true });
   if (!task.enabled) task = await api.setEnabled(task.id, true);
   log(`[demo] reusing task "${task.name}" (${task.id})`);
   return task;

@@ -22,6 +22,8 @@ export interface StartRunRow {
   dryRun: boolean;
   workflowId: string;
   changedIds?: string[];
+  /** who asked for the run (see sync_runs.requested_by) */
+  requestedBy?: string[];
 }
 
 /** Creates the run row (status running); a retried call leaves the existing row alone. */
@@ -34,6 +36,7 @@ export async function startRun(db: Db, input: StartRunRow): Promise<void> {
       trigger: input.trigger,
       dryRun: input.dryRun,
       workflowId: input.workflowId,
+      requestedBy: input.requestedBy ?? null,
       status: 'running',
       phase: 'starting',
       // ids of a real-time trigger do not say their entity: both kinds are re-read

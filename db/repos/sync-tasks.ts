@@ -13,11 +13,13 @@ import {
   type TaskConfig,
   type TaskConfigOptions,
 } from '../../engine/task-config';
+import { changedProtectionFields, checkSecretsGivenAgain, repointedFields, secretNamesGiven, type ProtectionField } from '../../engine/task-repointing';
 import type { Db } from '../client';
 import { pendingDeletions, syncRuns, syncTasks } from '../schema';
 import type { SecretBox } from '../secret-box';
 import { recordAudit } from './audit-log';
 import { NotFoundError } from './errors';
+import { clearTiesForRepointing } from './task-repointing';
 
 export const taskStatuses = ['never_run', 'running', 'succeeded', 'failed', 'pending_deletions', 'disabled'] as const;
 export type TaskStatus = (typeof taskStatuses)[number];
@@ -58,6 +60,14 @@ export interface SyncTaskRepoOptions {
 }
 
 type TaskRow = typeof syncTasks.$inferSelect;
+
+/** What the caller (the API, knowing the principal's role) decides about a write. */
+export interface TaskWriteRules {
+  /** sees the protection settings a write changes (from the defaults on create) before anything is stored; throws to refuse */
+  authorizeProtectionChange?: (fields: ProtectionField[]) => void;
+  /** a PATCH that re-points the connector may cancel the task's open items and drop its links (otherwise 409) */
+  resetLinks?: boolean;
+}
 
 interface TaskActivity {
   lastRun: TaskLastRun | null;
@@ -136,8 +146,10 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     return toView(row, (await activityOf([row.id])).get(row.id)!);
   }
 
-  async function liveRow(id: string, tx: Db = db): Promise<TaskRow> {
-    const [row] = await tx.select().from(syncTasks).where(and(eq(syncTasks.id, id), isNull(syncTasks.deletedAt)));
+  async function liveRow(id: string, tx: Db = db, { lock = false } = {}): Promise<TaskRow> {
+    const query = tx.select().from(syncTasks).where(and(eq(syncTasks.id, id), isNull(syncTasks.deletedAt)));
+    // A PATCH locks the row: two edits checked against the same stored task must not both commit.
+    const [row] = lock ? await query.for('update') : await query;
     if (!row) throw new NotFoundError('sync task', id);
     return row;
   }
@@ -168,8 +180,9 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
 
   return {
     /** Validates the whole body (400s name the field), refuses an app already on the other side of the hub. */
-    async create(body: unknown, actor: string): Promise<SyncTaskView> {
+    async create(body: unknown, actor: string, rules: TaskWriteRules = {}): Promise<SyncTaskView> {
       const config = parseTaskConfig(body, parseOptions);
+      rules.authorizeProtectionChange?.(changedProtectionFields(undefined, config));
       const id = randomUUID();
       const row = await db.transaction(async (tx) => {
         checkNoUpDownConflict(config, await otherTasks(tx));
@@ -201,14 +214,21 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     /**
      * RFC 7396 merge over the stored configuration with its secrets re-attached (so a patch may
      * rotate one secret and keep the others), validated as a whole. Takes effect on the next run.
+     * Re-pointing the connector (engine/task-repointing.ts) needs the secrets again and a clean task.
      */
-    async patch(id: string, patch: unknown, actor: string): Promise<SyncTaskView> {
+    async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules = {}): Promise<SyncTaskView> {
       const row = await db.transaction(async (tx) => {
-        const current = await liveRow(id, tx);
+        const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
         const existing = withSecrets(current.config as unknown as PublicTaskConfig, currentSecrets);
         const config = parseTaskConfigPatch(existing, patch, parseOptions);
+        rules.authorizeProtectionChange?.(changedProtectionFields(existing, config));
         checkNoUpDownConflict(config, await otherTasks(tx), id);
+        const repointed = repointedFields(existing.connector, config.connector);
+        checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch));
+        // Links of a task that changes direction pair ids the other way round: they cannot carry over either.
+        const retargeted = current.direction !== config.direction ? [...repointed, 'direction'] : repointed;
+        if (retargeted.length > 0) await clearTiesForRepointing(tx, { taskId: id, actor, reset: rules.resetLinks === true, repointed: retargeted });
         const { publicConfig, secrets, values } = columnsOf(config);
         const [updated] = await tx.update(syncTasks).set({ ...values, updatedAt: new Date() }).where(eq(syncTasks.id, id)).returning();
         const rotated = Object.keys(secrets).filter((k) => currentSecrets[k] !== undefined && currentSecrets[k] !== secrets[k]);

@@ -48,6 +48,8 @@ export const syncRuns = pgTable(
     counters: jsonb('counters').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
     workflowId: text('workflow_id'),
+    /** who asked for the run: principals (`token:<name>:<id>`, `bootstrap-admin`), `schedule`, `realtime`, `temporal-ui`; null before it was recorded */
+    requestedBy: text('requested_by').array(),
     /** source users the field mapping could not produce (snapshot step), held untouched by the plan */
     mappingFailures: jsonb('mapping_failures').$type<unknown[]>(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,0 +1,85 @@
+// What ties a task to the tenant it points at: its links and its open staged deletions (ids of that
+// tenant), and runs in flight that may still write them. Re-pointing the task either refuses while any
+// exist or, asked to, cancels the open items and drops the links in the caller's transaction.
+import { and, count, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../client';
+import { auditLog, pendingDeletions, syncRuns, taskLinks } from '../schema';
+import { recordAudit } from './audit-log';
+import { ConflictError } from './errors';
+
+const openStatuses = ['PENDING', 'EXECUTING'] as const;
+/** audit rows per insert: keeps the parameter list well under Postgres' 65,535 */
+const AUDIT_CHUNK = 1000;
+
+export interface TaskTies {
+  links: number;
+  openPendingDeletions: number;
+  runsInFlight: number;
+}
+
+export async function taskTies(tx: Db, taskId: string): Promise<TaskTies> {
+  // One after the other: a transaction runs on one connection.
+  const [links] = await tx.select({ n: count() }).from(taskLinks).where(eq(taskLinks.taskId, taskId));
+  const [open] = await tx
+    .select({ n: count() })
+    .from(pendingDeletions)
+    .where(and(eq(pendingDeletions.taskId, taskId), inArray(pendingDeletions.status, [...openStatuses])));
+  const [inFlight] = await tx
+    .select({ n: count() })
+    .from(syncRuns)
+    .where(and(eq(syncRuns.taskId, taskId), inArray(syncRuns.status, ['pending', 'running'])));
+  return { links: Number(links.n), openPendingDeletions: Number(open.n), runsInFlight: Number(inFlight.n) };
+}
+
+/**
+ * Lets a re-pointed task start clean: refuses (ConflictError) while it has links or open items unless
+ * `reset`, and always while a run is in flight (it would write links of the old tenant afterwards).
+ * With `reset`: open items become CANCELED (decided by `actor`, one audit row each, reason
+ * 're-pointed') and the links go, with one summarising audit row. Call it inside the task's update.
+ */
+export async function clearTiesForRepointing(tx: Db, input: { taskId: string; actor: string; reset: boolean; repointed: readonly string[] }): Promise<TaskTies> {
+  const ties = await taskTies(tx, input.taskId);
+  const what = input.repointed.join(', ');
+  if (ties.runsInFlight > 0) {
+    throw new ConflictError(`${what} re-points the task while a run is in flight; wait for it to finish (or cancel it), then repeat the request`, input.repointed[0]);
+  }
+  if (ties.links === 0 && ties.openPendingDeletions === 0) return ties;
+  if (!input.reset) {
+    throw new ConflictError(
+      `${what} re-points the task to another tenant, but it still has ${ties.links} links and ${ties.openPendingDeletions} open pending deletions of the old one; ` +
+        'send "resetLinks": true to cancel those items and drop the links',
+      input.repointed[0],
+    );
+  }
+  const canceled: { id: string; action: string; entity: string; targetId: string; runId: string; was: string }[] = [];
+  for (const was of openStatuses) {
+    const rows = await tx
+      .update(pendingDeletions)
+      .set({ status: 'CANCELED', decidedBy: input.actor, decidedAt: new Date() })
+      .where(and(eq(pendingDeletions.taskId, input.taskId), eq(pendingDeletions.status, was)))
+      .returning({ id: pendingDeletions.id, action: pendingDeletions.action, entity: pendingDeletions.entity, targetId: pendingDeletions.targetId, runId: pendingDeletions.runId });
+    canceled.push(...rows.map((row) => ({ ...row, was })));
+  }
+  for (let i = 0; i < canceled.length; i += AUDIT_CHUNK) {
+    await tx.insert(auditLog).values(
+      canceled.slice(i, i + AUDIT_CHUNK).map((item) => ({
+        actor: input.actor,
+        action: 'pending_deletion.cancel',
+        entityType: 'pending_deletion',
+        entityId: item.id,
+        before: { status: item.was },
+        after: { status: 'CANCELED', reason: 're-pointed', action: item.action, entity: item.entity, targetId: item.targetId, runId: item.runId },
+      })),
+    );
+  }
+  await tx.delete(taskLinks).where(eq(taskLinks.taskId, input.taskId));
+  await recordAudit(tx, {
+    actor: input.actor,
+    action: 'sync_task.links_reset',
+    entityType: 'sync_task',
+    entityId: input.taskId,
+    before: { links: ties.links, openPendingDeletions: canceled.length },
+    after: { links: 0, openPendingDeletions: 0, reason: 're-pointed', repointed: input.repointed },
+  });
+  return ties;
+}
