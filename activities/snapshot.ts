@@ -97,7 +97,8 @@ export function createSnapshotActivity(deps: ActivityDeps) {
       const changed = input.changedIds ?? run.changedIds?.userIds;
       const partial = changed !== undefined && changed.length > 0;
       const rawSource = partial ? await readChangedSource(endpoints.source, changed, task.direction === 'downstream' && isScoped(task.config.scope)) : await readWhole(endpoints.source, 'source');
-      const mapped = await mapUsers(compiled, rawSource.users);
+      // Expressions run in the sandbox's threads, so this loop stays free to heartbeat.
+      const mapped = await mapUsers(compiled, rawSource.users, { onProgress: (done) => heartbeat({ side: 'source', mapped: done }) });
       const source = { departments: rawSource.departments, users: mapped.users };
       const target = partial ? await readChangedTarget(deps, task.id, endpoints.target, rawSource, changed) : await readWhole(endpoints.target, 'target');
       await storeSnapshot(db, run.id, 'source', source);

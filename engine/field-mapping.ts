@@ -1,8 +1,10 @@
 // Field mapping: how a source user's fields become the target's. Identity by default; each entry
-// overrides one target field with a source field (a plain copy) or a JSONata expression.
-import jsonata from 'jsonata';
+// overrides one target field with a source field (a plain copy) or a JSONata expression. The
+// expressions are untrusted: checked on save (sandbox/rules.ts), evaluated in the sandbox.
 import { z } from 'zod';
 import type { User } from './model';
+import { sharedExpressionSandbox, type ExpressionSandbox } from './sandbox/pool';
+import { expressionProblem } from './sandbox/rules';
 
 export const canonicalUserFields = ['username', 'name', 'email', 'mobile', 'employeeNumber', 'title'] as const;
 export type CanonicalUserField = (typeof canonicalUserFields)[number];
@@ -29,7 +31,7 @@ type FieldRef = { kind: 'field'; field: CanonicalUserField } | { kind: 'attribut
 
 type Producer =
   | { kind: 'copy'; from: FieldRef }
-  | { kind: 'expression'; text: string; evaluate: (user: User) => Promise<unknown> };
+  | { kind: 'expression'; text: string; label: string };
 
 interface CompiledEntry {
   to: FieldRef;
@@ -72,13 +74,9 @@ function refName(ref: FieldRef): string {
 }
 
 function compileExpression(text: string, field: string): Producer {
-  let expression: jsonata.Expression;
-  try {
-    expression = jsonata(text);
-  } catch (error) {
-    throw new FieldMappingError(field, `does not compile: ${(error as Error).message}`);
-  }
-  return { kind: 'expression', text, evaluate: (user) => expression.evaluate(user) };
+  const problem = expressionProblem(text);
+  if (problem) throw new FieldMappingError(field, problem);
+  return { kind: 'expression', text, label: field };
 }
 
 /** Validates and compiles a mapping; an empty list is the identity mapping. Throws FieldMappingError. */
@@ -168,43 +166,54 @@ function assemble(compiled: CompiledFieldMapping, user: User, values: readonly u
   return mapped;
 }
 
-async function evaluateEntries(entries: readonly CompiledEntry[], user: User): Promise<unknown[]> {
-  const values: unknown[] = [];
-  for (const entry of entries) {
-    const { producer } = entry;
-    if (producer.kind === 'copy') {
-      values.push(readRef(user, producer.from));
-      continue;
-    }
-    try {
-      values.push(await producer.evaluate(user));
-    } catch (error) {
-      throw new MappingFieldError(refName(entry.to), `expression failed: ${(error as Error).message}`);
-    }
-  }
-  return values;
+export interface MapUsersOptions {
+  /** where expressions run; the process's shared sandbox by default */
+  sandbox?: ExpressionSandbox;
+  /** called as users are mapped (the snapshot activity heartbeats with it) */
+  onProgress?: (done: number) => void;
+}
+
+/** Every entry's value per user; expressions come from the sandbox in batches, copies are read here. */
+async function produceValues(entries: readonly CompiledEntry[], users: readonly User[], options: MapUsersOptions): Promise<(unknown[] | MappingFieldError)[]> {
+  const expressionAt = entries.flatMap((entry, i) => (entry.producer.kind === 'expression' ? [i] : []));
+  const rows =
+    expressionAt.length === 0
+      ? []
+      : await (options.sandbox ?? sharedExpressionSandbox()).evaluate(
+          expressionAt.map((i) => {
+            const producer = entries[i].producer as { text: string; label: string };
+            return { text: producer.text, label: producer.label };
+          }),
+          users,
+          options.onProgress,
+        );
+  return users.map((user, u) => {
+    const row = rows[u];
+    if (row && !row.ok) return new MappingFieldError(refName(entries[expressionAt[row.expression]].to), row.message);
+    let next = 0;
+    return entries.map((entry) => (entry.producer.kind === 'copy' ? readRef(user, entry.producer.from) : (row as { values: unknown[] }).values[next++]));
+  });
 }
 
 /**
  * Maps source users to the target's canonical fields. Structural fields (id, departments, manager,
- * status) pass through unchanged. A user whose mapping fails is reported, not thrown.
+ * status) pass through unchanged. A user whose mapping fails is reported, not thrown; that includes
+ * an expression that exceeded its sandbox budget for that user.
  */
-export async function mapUsers(compiled: CompiledFieldMapping, users: readonly User[]): Promise<MappedUsers> {
+export async function mapUsers(compiled: CompiledFieldMapping, users: readonly User[], options: MapUsersOptions = {}): Promise<MappedUsers> {
   const entries = [...compiled.fields, ...compiled.attributes];
-  const copies = entries.every((entry) => entry.producer.kind === 'copy')
-    ? entries.map((entry) => (entry.producer as { from: FieldRef }).from)
-    : null;
+  const produced = await produceValues(entries, users, options);
   const out: User[] = [];
   const failures: MappingFailure[] = [];
-  for (const user of users) {
+  users.forEach((user, u) => {
     try {
-      // Plain copies need no promise per user; expressions are evaluated one user at a time.
-      const values = copies ? copies.map((from) => readRef(user, from)) : await evaluateEntries(entries, user);
+      const values = produced[u];
+      if (values instanceof MappingFieldError) throw values;
       out.push(assemble(compiled, user, values));
     } catch (error) {
       const field = error instanceof MappingFieldError ? error.field : 'user';
       failures.push({ entity: 'user', sourceId: user.id, field, reason: `${field}: ${(error as Error).message}` });
     }
-  }
+  });
   return { users: out, failures };
 }

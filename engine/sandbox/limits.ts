@@ -1,0 +1,29 @@
+// What one field-mapping expression may use. Task authors are untrusted (DESIGN.md): every
+// expression is checked on save (rules.ts) and evaluated in a worker thread under these budgets.
+
+export interface ExpressionBudget {
+  /** wall time for one expression on one user; the worker is terminated past it */
+  timeMs: number;
+  /** old-generation heap of one sandbox worker thread */
+  memoryMb: number;
+  /** JSONata evaluation depth (recursion) */
+  stackDepth: number;
+  /** longest sequence an expression may build (JSONata's own `sequence` guardrail) */
+  maxSequence: number;
+  /** longest JSON text one produced value may have */
+  maxValueChars: number;
+  /** budget failures (time or memory) of one expression in one mapping before it is no longer evaluated */
+  strikes: number;
+}
+
+export const defaultExpressionBudget: ExpressionBudget = {
+  timeMs: 1000,
+  memoryMb: 64,
+  stackDepth: 300,
+  maxSequence: 100_000,
+  maxValueChars: 16_384,
+  strikes: 3,
+};
+
+/** Longest expression text accepted on save. */
+export const maxExpressionLength = 2000;

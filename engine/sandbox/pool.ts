@@ -1,0 +1,257 @@
+// The expression sandbox: a small pool of worker threads (sandbox/worker.ts) that evaluate
+// field-mapping expressions off the main thread, in batches (one message per few hundred users,
+// not one per user), each thread with a heap limit and each evaluation with a wall-time budget.
+// A thread past its budget is terminated and replaced; the evaluation it was running fails with a
+// message naming the expression, and the rest of its batch goes to the fresh thread. An expression
+// that keeps spending its budget stops being evaluated for the rest of the mapping, so a hostile
+// one costs a few budgets, not one per user.
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { defaultExpressionBudget, type ExpressionBudget } from './limits';
+import { budgetCodes, progressSlots, skippedCode, type BatchRequest, type BatchResponse, type RowResult, type WorkerSetup } from './protocol';
+
+export interface SandboxExpression {
+  text: string;
+  /** how errors name it, e.g. `fieldMapping.1.expression` */
+  label: string;
+}
+
+/** One input's answer: a value per expression (undefined = none), or why the first failing one failed. */
+export type SandboxRow = { ok: true; values: unknown[] } | { ok: false; expression: number; message: string };
+
+export interface ExpressionSandbox {
+  evaluate(expressions: readonly SandboxExpression[], inputs: readonly unknown[], onProgress?: (done: number) => void): Promise<SandboxRow[]>;
+  close(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  budget?: Partial<ExpressionBudget>;
+  /** worker threads; default one per spare core, at most 2 */
+  workers?: number;
+  /** inputs per message (fewer when they are large) */
+  batchSize?: number;
+}
+
+/** JSON text per message at most, so one large record does not take a whole batch past the heap limit. */
+const maxBatchChars = 2_000_000;
+
+interface Call {
+  expressions: readonly SandboxExpression[];
+  inputs: readonly unknown[];
+  rows: (SandboxRow | undefined)[];
+  strikesLeft: number[];
+  /** inputs not yet put in a batch */
+  next: number;
+  left: number;
+  onProgress?: (done: number) => void;
+  resolve: (rows: SandboxRow[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface Job {
+  call: Call;
+  /** positions in call.inputs, and their JSON */
+  indices: number[];
+  inputs: string[];
+  /** a batch lost outside any evaluation is sent once more, then failed */
+  resent?: boolean;
+}
+
+interface Slot {
+  worker?: Worker;
+  job?: Job;
+  progress: Float64Array;
+  /** why the pool ended this worker, when it did */
+  killedFor?: 'TIME';
+  crashedFor?: 'MEMORY' | 'CRASH';
+}
+
+// The worker is TypeScript like the rest of the project: tsx's require hook loads it in the thread.
+const workerBootstrap = `require('tsx/cjs'); require(${JSON.stringify(path.join(__dirname, 'worker.ts'))});`;
+
+export function createExpressionSandbox(options: SandboxOptions = {}): ExpressionSandbox {
+  const budget: ExpressionBudget = { ...defaultExpressionBudget, ...options.budget };
+  const batchSize = options.batchSize ?? 200;
+  const size = options.workers ?? Math.min(2, Math.max(1, os.availableParallelism() - 1));
+  const slots: Slot[] = Array.from({ length: size }, () => ({ progress: new Float64Array(new SharedArrayBuffer(3 * 8)) }));
+  /** batches to send again (the rest of a lost batch) go first, then new batches of the calls, in turn */
+  const resend: Job[] = [];
+  const calls: Call[] = [];
+  let nextId = 1;
+  let watchdog: NodeJS.Timeout | undefined;
+  let closed = false;
+  // The cooperative JSONata timeout fires at the budget; the hard kill comes shortly after.
+  const grace = Math.min(250, budget.timeMs / 2);
+
+  function describe(call: Call, row: RowResult & { ok: false }): string {
+    const label = call.expressions[row.expression]?.label ?? 'expression';
+    switch (row.code) {
+      case 'D1012':
+      case 'TIME':
+        return `${label} exceeded its ${budget.timeMs} ms budget`;
+      case 'MEMORY':
+        return `${label} exceeded its ${budget.memoryMb} MB memory budget`;
+      case 'D1011':
+        return `${label} exceeded its stack budget (${budget.stackDepth} nested calls)`;
+      case 'D2015':
+        return `${label} built a sequence longer than its ${budget.maxSequence} items budget`;
+      case skippedCode:
+        return `${label} was not evaluated: it exceeded its budget ${budget.strikes} times in this mapping`;
+      case 'SIZE':
+        return `${label} ${row.message}`;
+      default:
+        return `${label} failed: ${row.message}`;
+    }
+  }
+
+  function finish(call: Call): void {
+    call.resolve(call.rows.map((row) => row ?? { ok: false, expression: 0, message: 'the expression sandbox lost this evaluation' }));
+  }
+
+  /** Parsed as each batch arrives, so no long loop runs at the end of a large mapping. */
+  function record(call: Call, index: number, row: RowResult): void {
+    call.rows[index] = row.ok
+      ? { ok: true, values: row.values.map((json) => (json === undefined ? undefined : JSON.parse(json))) }
+      : { ok: false, expression: row.expression, message: describe(call, row) };
+    if (!row.ok && budgetCodes.has(row.code)) call.strikesLeft[row.expression]--;
+    call.left--;
+  }
+
+  function settled(call: Call, count: number): void {
+    call.onProgress?.(call.inputs.length - call.left);
+    if (count > 0 && call.left === 0) finish(call);
+  }
+
+  function spawn(slot: Slot): Worker {
+    const setup: WorkerSetup = { budget, progress: slot.progress.buffer as SharedArrayBuffer };
+    const worker = new Worker(workerBootstrap, {
+      eval: true,
+      workerData: setup,
+      // Nothing of the process's environment (secret keys, database URLs) exists in the thread.
+      env: {},
+      resourceLimits: { maxOldGenerationSizeMb: budget.memoryMb, maxYoungGenerationSizeMb: Math.max(4, Math.round(budget.memoryMb / 8)), stackSizeMb: 4 },
+    });
+    worker.on('message', (message: BatchResponse | 'ready') => {
+      if (message === 'ready' || slot.worker !== worker || slot.job === undefined) return;
+      const job = slot.job;
+      slot.job = undefined;
+      message.rows.forEach((row, k) => record(job.call, job.indices[k], row));
+      settled(job.call, message.rows.length);
+      pump();
+    });
+    worker.on('error', (error: Error & { code?: string }) => {
+      if (slot.worker === worker) slot.crashedFor = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'MEMORY' : 'CRASH';
+    });
+    worker.on('exit', () => {
+      if (slot.worker === worker) lost(slot);
+    });
+    return worker;
+  }
+
+  /** The slot's worker is gone: fail what it was evaluating, give the rest of its batch to a new one. */
+  function lost(slot: Slot): void {
+    const reason = slot.killedFor ?? slot.crashedFor ?? 'CRASH';
+    const { job } = slot;
+    const startedAt = slot.progress[progressSlots.startedAt];
+    const running = { input: slot.progress[progressSlots.input], expression: slot.progress[progressSlots.expression] };
+    Object.assign(slot, { worker: undefined, job: undefined, killedFor: undefined, crashedFor: undefined });
+    slot.progress.fill(0);
+    // Killed for time, but the evaluation running at the end had not used its budget: it moved on
+    // between the check and the kill, so nobody is to blame.
+    const blame = startedAt > 0 && running.input < (job?.indices.length ?? 0) && (reason !== 'TIME' || Date.now() - startedAt >= budget.timeMs);
+    if (job && blame) {
+      record(job.call, job.indices[running.input], { ok: false, expression: running.expression, code: reason, message: reason });
+      const keep = job.indices.map((_, k) => k).filter((k) => k !== running.input);
+      if (keep.length > 0) resend.unshift({ call: job.call, indices: keep.map((k) => job.indices[k]), inputs: keep.map((k) => job.inputs[k]) });
+      settled(job.call, 1);
+    } else if (job && !job.resent) {
+      resend.unshift({ ...job, resent: true });
+    } else if (job) {
+      for (const index of job.indices) record(job.call, index, { ok: false, expression: 0, code: 'CRASH', message: `the expression sandbox stopped (${reason})` });
+      settled(job.call, job.indices.length);
+    }
+    pump();
+  }
+
+  /** The next batch: a resent one, or the next inputs of the calls in turn (a large mapping does not hold up a small one). */
+  function nextJob(): Job | undefined {
+    const again = resend.shift();
+    if (again) return again;
+    while (calls.length > 0 && calls[0].next >= calls[0].inputs.length) calls.shift();
+    const call = calls[0];
+    if (!call) return undefined;
+    const job: Job = { call, indices: [], inputs: [] };
+    for (let chars = 0; call.next < call.inputs.length && job.indices.length < batchSize && chars < maxBatchChars; call.next++) {
+      const json = JSON.stringify(call.inputs[call.next]) ?? 'null';
+      job.indices.push(call.next);
+      job.inputs.push(json);
+      chars += json.length;
+    }
+    calls.push(calls.shift()!);
+    return job;
+  }
+
+  function checkBudgets(): void {
+    const now = Date.now();
+    for (const slot of slots) {
+      const startedAt = slot.progress[progressSlots.startedAt];
+      if (slot.worker && slot.job && !slot.killedFor && startedAt > 0 && now - startedAt > budget.timeMs + grace) {
+        slot.killedFor = 'TIME';
+        void slot.worker.terminate();
+      }
+    }
+  }
+
+  function pump(): void {
+    for (const slot of slots) {
+      if (closed) break;
+      if (slot.job) continue;
+      const job = nextJob();
+      if (!job) break;
+      const request: BatchRequest = { id: nextId++, expressions: job.call.expressions.map((e) => e.text), inputs: job.inputs, strikesLeft: job.call.strikesLeft };
+      slot.worker ??= spawn(slot);
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(request);
+    }
+    const busy = slots.some((slot) => slot.job);
+    for (const slot of slots) if (!slot.job) slot.worker?.unref();
+    if (busy && !watchdog) {
+      watchdog = setInterval(checkBudgets, Math.max(20, Math.min(100, budget.timeMs / 5)));
+      watchdog.unref();
+    } else if (!busy && watchdog) {
+      clearInterval(watchdog);
+      watchdog = undefined;
+    }
+  }
+
+  return {
+    evaluate(expressions, inputs, onProgress) {
+      if (closed) return Promise.reject(new Error('the expression sandbox is closed'));
+      if (inputs.length === 0 || expressions.length === 0) return Promise.resolve(inputs.map(() => ({ ok: true as const, values: expressions.map(() => undefined) })));
+      return new Promise<SandboxRow[]>((resolve, reject) => {
+        const strikesLeft = expressions.map(() => budget.strikes);
+        calls.push({ expressions, inputs, rows: new Array(inputs.length), strikesLeft, next: 0, left: inputs.length, onProgress, resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      closed = true;
+      if (watchdog) clearInterval(watchdog);
+      const pending = new Set([...calls, ...resend.map((job) => job.call), ...slots.flatMap((slot) => (slot.job ? [slot.job.call] : []))]);
+      calls.length = 0;
+      resend.length = 0;
+      await Promise.all(slots.map((slot) => (slot.job = undefined, slot.worker?.terminate())));
+      for (const call of pending) call.reject(new Error('the expression sandbox was closed'));
+    },
+  };
+}
+
+let shared: ExpressionSandbox | undefined;
+
+/** The process's sandbox, started on first use; its idle threads do not keep the process alive. */
+export function sharedExpressionSandbox(): ExpressionSandbox {
+  shared ??= createExpressionSandbox();
+  return shared;
+}

@@ -1,0 +1,37 @@
+// Messages between the sandbox pool (main thread) and one sandbox worker thread.
+import type { ExpressionBudget } from './limits';
+
+export interface WorkerSetup {
+  budget: ExpressionBudget;
+  /**
+   * Float64Array over a SharedArrayBuffer: [startedAt ms (0 = idle), input index, expression index].
+   * The worker writes it around each evaluation; the pool reads it to enforce the time budget and
+   * to know which evaluation a killed worker was running.
+   */
+  progress: SharedArrayBuffer;
+}
+
+export interface BatchRequest {
+  id: number;
+  expressions: string[];
+  /** one JSON document per input */
+  inputs: string[];
+  /** per expression: budget failures still allowed; at 0 it is not evaluated */
+  strikesLeft: number[];
+}
+
+/** One input's answer: its values in expression order, or the first expression that failed. */
+export type RowResult =
+  | { ok: true; values: (string | undefined)[] }
+  | { ok: false; expression: number; code: string; message: string };
+
+export interface BatchResponse {
+  id: number;
+  rows: RowResult[];
+}
+
+/** JSONata's guardrail codes, and ours, that count as spending an expression's budget. */
+export const budgetCodes: ReadonlySet<string> = new Set(['D1012', 'TIME', 'MEMORY']);
+export const skippedCode = 'SKIPPED';
+
+export const progressSlots = { startedAt: 0, input: 1, expression: 2 } as const;

@@ -1,0 +1,39 @@
+// A sandbox worker thread: evaluates batches of (expressions × inputs) in its hardened realm,
+// one batch at a time, writing what it is evaluating into shared memory so the pool can kill it
+// when one evaluation runs past its budget (a ReDoS never yields, so only terminate() stops it).
+import { parentPort, workerData } from 'node:worker_threads';
+import { budgetCodes, progressSlots, skippedCode, type BatchRequest, type BatchResponse, type RowResult, type WorkerSetup } from './protocol';
+import { createExpressionRealm } from './realm';
+
+const setup = workerData as WorkerSetup;
+const progress = new Float64Array(setup.progress);
+const realm = createExpressionRealm(setup.budget);
+const port = parentPort!;
+
+async function evaluateRow(batch: BatchRequest, input: number, strikesLeft: number[]): Promise<RowResult> {
+  const values: (string | undefined)[] = [];
+  for (let expression = 0; expression < batch.expressions.length; expression++) {
+    if (strikesLeft[expression] <= 0) return { ok: false, expression, code: skippedCode, message: 'not evaluated' };
+    progress[progressSlots.input] = input;
+    progress[progressSlots.expression] = expression;
+    progress[progressSlots.startedAt] = Date.now();
+    const outcome = await realm.evaluate(batch.expressions[expression], batch.inputs[input]);
+    progress[progressSlots.startedAt] = 0;
+    if (!outcome.ok) {
+      if (budgetCodes.has(outcome.code)) strikesLeft[expression]--;
+      return { ok: false, expression, code: outcome.code, message: outcome.message };
+    }
+    values.push(outcome.json);
+  }
+  return { ok: true, values };
+}
+
+port.on('message', (batch: BatchRequest) => {
+  void (async () => {
+    const strikesLeft = [...batch.strikesLeft];
+    const rows: RowResult[] = [];
+    for (let input = 0; input < batch.inputs.length; input++) rows.push(await evaluateRow(batch, input, strikesLeft));
+    port.postMessage({ id: batch.id, rows } satisfies BatchResponse);
+  })();
+});
+port.postMessage('ready');
