@@ -37,6 +37,14 @@ export interface PlanInput {
   targetRootId?: string | null;
   /** source users the mapping could not produce: held untouched this run */
   sourceFailures?: readonly MappingFailure[];
+  /**
+   * The source is the hub (a downstream task): a linked person missing from the whole hub was
+   * deleted there, which stages a delete whatever the offboarding policy (and freezes the account
+   * meanwhile). Otherwise a person gone from the source is offboarded by the policy.
+   */
+  sourceIsHub?: boolean;
+  /** An upstream task: the hub people it owns (created or adopted). Only they are frozen or deleted as its leavers. */
+  offboardableUserIds?: ReadonlySet<string>;
 }
 
 export type DepartmentFields = Omit<Department, 'id'>;
