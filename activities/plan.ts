@@ -134,7 +134,7 @@ export function createPlanActivity(deps: ActivityDeps) {
         targetRootId: connectorRootId(targetKind),
         sourceFailures: (run.mappingFailures ?? []) as MappingFailure[],
         sourceIsHub: !upstream,
-        offboardableUserIds: owned,
+        hubOwnership: owned ? { ownedUserIds: owned } : undefined,
       });
     } catch (error) {
       throw ApplicationFailure.create({ type: 'PlanRefused', message: (error as Error).message, nonRetryable: true });

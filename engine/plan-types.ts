@@ -43,8 +43,11 @@ export interface PlanInput {
    * meanwhile). Otherwise a person gone from the source is offboarded by the policy.
    */
   sourceIsHub?: boolean;
-  /** An upstream task: the hub people it owns (created or adopted). Only they are frozen or deleted as its leavers. */
-  offboardableUserIds?: ReadonlySet<string>;
+  /**
+   * An upstream task (the target is the hub, shared with other sources): only the hub people it owns
+   * (created or adopted) are frozen or deleted as its leavers, and only departments it linked are deleted.
+   */
+  hubOwnership?: { ownedUserIds: ReadonlySet<string> };
 }
 
 export type DepartmentFields = Omit<Department, 'id'>;

@@ -191,19 +191,24 @@ describe('planSync: deleted in the hub versus offboarded', () => {
 
 describe('planSync: an upstream task offboards only the hub people it owns', () => {
   // Target = the hub. "mine" and "handed" are linked; only "mine" and "unlinked-mine" belong to this task.
-  const target = { departments: [], users: [person('h-mine'), person('h-handed'), person('h-api'), person('h-other-source'), person('h-unlinked-mine')] };
-  const links = [link('user', 'mine', 'h-mine'), link('user', 'handed', 'h-handed')];
+  const target = {
+    departments: [dept('hd-mine', null), dept('hd-other', null)],
+    users: [person('h-mine'), person('h-handed'), person('h-api'), person('h-other-source'), person('h-unlinked-mine')],
+  };
+  const links = [link('user', 'mine', 'h-mine'), link('user', 'handed', 'h-handed'), link('department', 'mine', 'hd-mine')];
   const disabledInSource = person('handed', { username: 'user-h-handed', name: 'Name h-handed', status: 'disabled' });
   const owned = new Set(['h-mine', 'h-unlinked-mine']);
 
   it('8: people created through the API or by another source, and people handed to another source, are left alone', () => {
-    const plan = planSync(input({ source: { departments: [], users: [disabledInSource] }, target, links, offboardableUserIds: owned }));
-    expect(plan.actions.map((a) => a.key)).toEqual(['user:mine:DisableUser', 'user:target:h-unlinked-mine:DisableUser']);
+    const plan = planSync(input({ source: { departments: [], users: [disabledInSource] }, target, links, hubOwnership: { ownedUserIds: owned } }));
+    // Departments: only the one this task linked; another source's (unlinked) department is not its to delete.
+    expect(plan.actions.map((a) => a.key)).toEqual(['user:mine:DisableUser', 'user:target:h-unlinked-mine:DisableUser', 'department:mine:DeleteDepartment']);
   });
 
   it('without ownership (the old rule) every unlinked hub person is a leaver', () => {
     const plan = planSync(input({ source: { departments: [], users: [] }, target, links }));
-    expect(plan.actions).toHaveLength(5);
+    expect(plan.actions.filter((a) => a.kind === 'DisableUser')).toHaveLength(5);
+    expect(plan.actions.filter((a) => a.kind === 'DeleteDepartment')).toHaveLength(2);
   });
 });
 
