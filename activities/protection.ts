@@ -53,8 +53,9 @@ export function decideHolds(
   config: Pick<PublicTaskConfig, 'deletionProtection' | 'massOffboardingGuard'>,
   base: ProtectionBase,
 ): HoldDecision {
-  const held = new Map<number, string>();
-  const withReason = (i: number, why: string) => held.set(i, actions[i].reason ? `${why}; ${actions[i].reason}` : why);
+  // Every rule that holds an item says so; the action's own reason (why it exists) comes last.
+  const rules = new Map<number, string[]>();
+  const withReason = (i: number, why: string) => rules.set(i, [...(rules.get(i) ?? []), why]);
   const protection = config.deletionProtection ?? { mode: 'always' as const };
   const deletes = actions.flatMap((a, i) => (isDelete(a) ? [i] : []));
   let stageDeletes = true;
@@ -82,6 +83,8 @@ export function decideHolds(
       if (aboutTakenOut || a.kind === 'DeleteDepartment') withReason(i, reason);
     });
   }
+  const held = new Map<number, string>();
+  for (const [i, whys] of rules) held.set(i, [...whys, ...(actions[i].reason ? [actions[i].reason] : [])].join('; '));
   let stagedDeletes = 0;
   let heldDisables = 0;
   for (const i of held.keys()) {
