@@ -4,13 +4,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { connectorCapabilities, connectorRootId } from '../connectors/registry';
 import type { Db } from '../db/client';
 import { getRun, loadSnapshot, planItemCounts, RUN_ITEM_BATCH_SIZE, setRunPhase, storePlan, type NewRunItem, type RunRow } from '../db/repos/sync-runs';
+import { adoptHubUsers, countActiveLinkedAccounts, ownedHubUserIds } from '../db/repos/hub-ownership';
 import { listTaskLinks } from '../db/repos/task-links';
 import type { MappingFailure } from '../engine/field-mapping';
 import type { DirectorySnapshot, EntityKind } from '../engine/model';
 import type { Link, MatchKey, Plan, PlanAction } from '../engine/plan-types';
 import { planSync } from '../engine/plan';
 import type { ActivityDeps } from './deps';
-import { decideHolds } from './protection';
+import { decideHolds, managedAccountsInSnapshot, takenOutAccounts } from './protection';
 import { loadTaskRecord } from './task';
 import type { PlanResult } from './types';
 
@@ -100,7 +101,8 @@ async function storedPlanResult(db: Db, runId: string): Promise<PlanResult> {
   return {
     actions: count('planned') + count('staged'),
     stagedDeletes: count('staged', ['DeleteUser', 'DeleteDepartment']),
-    heldDisables: count('staged', ['DisableUser']),
+    // Freezes and moves to the top level held by the mass-offboarding guard: the workflow stages them with the deletes.
+    heldDisables: count('staged', ['DisableUser', 'ChangeUserDepartment']),
     batches: planned.length === 0 ? 0 : Math.floor(Math.max(...planned.map((r) => r.lastSeq)) / RUN_ITEM_BATCH_SIZE) + 1,
   };
 }
@@ -111,8 +113,14 @@ export function createPlanActivity(deps: ActivityDeps) {
     const run: RunRow | undefined = await getRun(db, runId);
     if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
     const task = await loadTaskRecord(db, run.taskId);
-    const targetKind = task.direction === 'upstream' ? 'hub' : task.connectorKind;
-    const [source, target, links] = await Promise.all([loadSnapshot(db, runId, 'source'), loadSnapshot(db, runId, 'target'), listTaskLinks(db, task.id)]);
+    const upstream = task.direction === 'upstream';
+    const targetKind = upstream ? 'hub' : task.connectorKind;
+    const [source, target, links, owned] = await Promise.all([
+      loadSnapshot(db, runId, 'source'),
+      loadSnapshot(db, runId, 'target'),
+      listTaskLinks(db, task.id),
+      upstream ? ownedHubUserIds(db, task.id) : undefined,
+    ]);
     let computed: Plan;
     try {
       computed = planSync({
@@ -122,17 +130,27 @@ export function createPlanActivity(deps: ActivityDeps) {
         matchRules: (task.config.matchRules ?? ['employeeNumber', 'email', 'mobile']) as MatchKey[],
         offboarding: task.config.offboarding ?? 'disable',
         capabilities: connectorCapabilities(targetKind),
-        scope: task.direction === 'downstream' ? task.config.scope : undefined,
+        scope: upstream ? undefined : task.config.scope,
         targetRootId: connectorRootId(targetKind),
         sourceFailures: (run.mappingFailures ?? []) as MappingFailure[],
+        sourceIsHub: !upstream,
+        hubOwnership: owned ? { ownedUserIds: owned } : undefined,
       });
     } catch (error) {
       throw ApplicationFailure.create({ type: 'PlanRefused', message: (error as Error).message, nonRetryable: true });
     }
     const changed = run.changedIds?.userIds;
-    if (changed && changed.length > 0) computed = limitToChanged(computed, changed, links);
-    const holds = decideHolds(computed.actions, task.config, { departments: target.departments.length, users: target.users.length });
+    const partial = changed !== undefined && changed.length > 0;
+    if (partial) computed = limitToChanged(computed, changed, links);
+    const takenOut = takenOutAccounts(computed.actions);
+    // A real-time run read only what changed: it is judged against the task's links, not what it read.
+    const managedAccounts = partial
+      ? (await countActiveLinkedAccounts(db, task, [...takenOut])) + takenOut.size
+      : managedAccountsInSnapshot(target.users, new Set(links.filter((l) => l.entity === 'user').map((l) => l.targetId)), takenOut);
+    const holds = decideHolds(computed.actions, task.config, { targetEntities: target.departments.length + target.users.length, managedAccounts });
     const { items, executable } = planItems(computed, holds.held, snapshotNames(source, target));
+    // People an upstream task adopts by its match rules belong to it from now on (unless another source has them).
+    if (upstream) await adoptHubUsers(db, task.id, computed.newLinks.filter((l) => l.entity === 'user').map((l) => l.targetId));
     await storePlan(db, { runId, taskId: task.id, items, executable, newLinks: computed.newLinks });
     await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
     return storedPlanResult(db, runId);

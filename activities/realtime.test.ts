@@ -37,14 +37,14 @@ beforeAll(async () => {
       name: 'rt',
       direction: 'downstream',
       connector: { kind: 'wecom', settings: { baseUrl: wecom.baseUrl, corpId: 'ww-rt' }, secrets: { corpSecret: 'rt-secret' } },
-      massOffboardingGuard: { maxDisablePercent: 100 },
     }),
   );
   taskId = `task-${randomUUID()}`;
   await database.db.insert(syncTasks).values({ id: taskId, name: 'rt', direction: 'downstream', connectorKind: 'wecom', config: publicConfig as never, secretsSealed: secretBox.seal(secrets) });
   const hub = createHubDirectory(database.db);
   await hub.createDepartment({ id: 'ops', name: 'Ops' }, 'seed');
-  for (const n of [1, 2, 3]) await hub.createUser({ id: `p${n}`, username: `p${n}`, name: `P ${n}`, email: `p${n}@rt.test`, departmentIds: ['ops'] }, 'seed');
+  // Six people: one leaver is under the default guard's 20% of the accounts the task manages.
+  for (const n of [1, 2, 3, 4, 5, 6]) await hub.createUser({ id: `p${n}`, username: `p${n}`, name: `P ${n}`, email: `p${n}@rt.test`, departmentIds: ['ops'] }, 'seed');
 }, 60_000);
 
 afterAll(async () => {
@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 test('a full run provisions everything; a real-time run plans only its changed ids', async () => {
-  expect(await runOnce()).toMatchObject({ status: 'succeeded', plan: { actions: 4 } });
+  expect(await runOnce()).toMatchObject({ status: 'succeeded', plan: { actions: 7 } });
   const hub = createHubDirectory(database.db);
   await hub.updateUser('p1', { title: 'Lead' }, 'test');
   await hub.updateUser('p2', { title: 'Drifted, not announced' }, 'test');
@@ -61,11 +61,13 @@ test('a full run provisions everything; a real-time run plans only its changed i
 
   const realtime = await runOnce(['p1', 'p3']);
   expect(realtime.status).toBe('succeeded');
-  expect(realtime.items).toEqual(['UpdateUser:p1:succeeded', 'DisableUser:p3:succeeded']);
+  // Deleted in the hub: frozen at once (one of six is not a mass offboarding, though the run read only two),
+  // and a delete staged for an approver although the task's offboarding policy is disable.
+  expect(realtime.items).toEqual(['UpdateUser:p1:succeeded', 'DisableUser:p3:succeeded', 'DeleteUser:p3:staged']);
   const users = (await fakeState(wecom)).userlist;
   expect(users.find((u) => u.userid === 'p1')).toMatchObject({ position: 'Lead' });
   expect(users.find((u) => u.userid === 'p2')?.position ?? '').toBe('');
 
-  // The next full run catches the drift nobody announced.
-  expect((await runOnce()).items).toEqual(['UpdateUser:p2:succeeded']);
+  // The next full run catches the drift nobody announced; the delete still waits for its approver.
+  expect((await runOnce()).items).toEqual(['UpdateUser:p2:succeeded', 'DeleteUser:p3:staged']);
 });

@@ -47,7 +47,7 @@ export function openEndpoints(deps: ActivityDeps, task: TaskRecord, actor: strin
   }
   try {
     return openTaskEndpoints(
-      { direction: task.direction, connector: { kind: task.connectorKind, settings: task.config.connector?.settings ?? {} } },
+      { id: task.id, direction: task.direction, connector: { kind: task.connectorKind, settings: task.config.connector?.settings ?? {} } },
       secrets,
       { database: deps.database, actor, onHubChange: deps.onHubChange },
       deps.connectorFactory,

@@ -66,7 +66,7 @@ export interface PlanResult {
   actions: number;
   /** Deletes held by deletion protection. */
   stagedDeletes: number;
-  /** Disables held by the mass-offboarding guard. */
+  /** Other writes held by the mass-offboarding guard: freezes and moves to the top level (staged like deletes). */
   heldDisables: number;
   /** Number of batches applyBatch is called for, numbered 0..batches-1. */
   batches: number;

@@ -74,6 +74,12 @@ export const CreateUserBody = z.strictObject({
 
 export const UpdateUserBody = CreateUserBody.omit({ id: true }).partial();
 
+/** Who offboards a hub person: the upstream task that owns them, or null for no source. */
+export const UserSourceBody = z.strictObject({
+  sourceTaskId: id.nullable().describe('an upstream task id, or null: no source offboards this person'),
+});
+export const UserSourceAnswer = z.object({ id, sourceTaskId: id.nullable() });
+
 export const UserListQuery = z.strictObject({
   ...PageQuery,
   departmentId: id.optional().describe('members of this department (jsonb containment)'),

@@ -17,6 +17,8 @@ export interface ConnectorDeps {
   /** audit-log actor of hub writes, e.g. `sync:<taskId>` or the approver */
   actor: string;
   onHubChange?: ChangeListener;
+  /** an upstream task's id: the hub people its runs create belong to it */
+  hubOwnerTaskId?: string;
 }
 
 /** A connector's settings or secrets are unusable; `field` is e.g. `connector.settings.baseUrl`. */
@@ -65,7 +67,7 @@ const kinds: Record<string, KindEntry> = {
   hub: {
     capabilities: hubCapabilities,
     rootId: null,
-    create: (_settings, _secrets, deps) => createHubConnector({ database: deps.database, actor: deps.actor, onChange: deps.onHubChange }),
+    create: (_settings, _secrets, deps) => createHubConnector({ database: deps.database, actor: deps.actor, onChange: deps.onHubChange, ownerTaskId: deps.hubOwnerTaskId }),
   },
   csv: {
     capabilities: csvCapabilities,
@@ -151,13 +153,14 @@ export interface TaskEndpoints {
 
 /** Upstream tasks read the app and write the hub; downstream tasks read the hub and write the app. */
 export function openTaskEndpoints(
-  task: { direction: 'upstream' | 'downstream'; connector: { kind: string; settings: Settings } },
+  task: { id?: string; direction: 'upstream' | 'downstream'; connector: { kind: string; settings: Settings } },
   secrets: Secrets,
   deps: ConnectorDeps,
   factory: typeof createConnector = createConnector,
 ): TaskEndpoints {
   const app = factory(task.connector.kind, task.connector.settings, secrets, deps);
-  const hub = factory('hub', {}, {}, deps);
+  // The people an upstream task creates in the hub belong to it.
+  const hub = factory('hub', {}, {}, task.direction === 'upstream' && task.id ? { ...deps, hubOwnerTaskId: task.id } : deps);
   const [source, target] = task.direction === 'upstream' ? [app, hub] : [hub, app];
   const targetKind = task.direction === 'upstream' ? 'hub' : task.connector.kind;
   return { source, target, targetKind, targetRootId: connectorRootId(targetKind) };

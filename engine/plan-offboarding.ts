@@ -1,6 +1,7 @@
 // Offboarding: disables first, then staged deletes (users, then departments bottom-up). Only
 // entities this task manages are touched: linked ones, or, for an unscoped task, everything
-// under the target root that nothing in the source matched.
+// under the target root that nothing in the source matched. In the hub (upstream tasks) only the
+// people the task owns and the departments it linked.
 import type { Department, User } from './model';
 import { actionKey, type PlanContext } from './plan-context';
 import { isScoped } from './scope';
@@ -50,9 +51,10 @@ function findOrphans(ctx: PlanContext): Orphans {
   const depths = managedDepartmentDepths(ctx);
   const inArea = (u: User): boolean =>
     ctx.root === null || u.departmentIds.some((id) => id === ctx.root || depths.has(id));
+  const owned = ctx.input.hubOwnership?.ownedUserIds;
   const users: Orphans['users'] = [];
   for (const u of ctx.input.target.users) {
-    if (matchedUsers.has(u.id) || heldUserTargets.has(u.id)) continue;
+    if (matchedUsers.has(u.id) || heldUserTargets.has(u.id) || (owned && !owned.has(u.id))) continue;
     const sourceId = linkedUsers.get(u.id) ?? null;
     if (sourceId === null && !(unlinkedAreManaged && inArea(u))) continue;
     users.push({ user: u, sourceId });
@@ -64,7 +66,8 @@ function findOrphans(ctx: PlanContext): Orphans {
     const depth = depths.get(d.id);
     if (depth === undefined || matchedDepartments.has(d.id) || ctx.correlation.protectedDepartments.has(d.id)) continue;
     const sourceId = linkedDepartments.get(d.id) ?? null;
-    if (sourceId === null && !unlinkedAreManaged) continue;
+    // In the hub, an unlinked department is another source's or the API's: never this task's to delete.
+    if (sourceId === null && (!unlinkedAreManaged || ctx.input.hubOwnership)) continue;
     departments.push({ department: d, sourceId, depth });
   }
   return { users, departments };
@@ -81,7 +84,7 @@ export function planOffboarding(ctx: PlanContext, users: readonly User[]): void 
     const targetId = ctx.correlation.users.get(u.id);
     if (u.status !== 'disabled' || targetId === undefined) continue;
     const current = ctx.targetUsers.get(targetId) as User;
-    if (current.status === 'disabled') continue;
+    if (current.status === 'disabled' || (ctx.input.hubOwnership && !ctx.input.hubOwnership.ownedUserIds.has(targetId))) continue;
     if (caps.disableUser) pushDisable(ctx, current, u.id, 'disabled in the source');
     else stagedUserDeletes.push({ user: current, sourceId: u.id, reason: 'disabled in the source; the target cannot disable accounts' });
   }
@@ -91,7 +94,11 @@ export function planOffboarding(ctx: PlanContext, users: readonly User[]): void 
   for (const { user, sourceId } of orphans.users) {
     const why =
       sourceId !== null && unscopedSourceUsers.has(sourceId) ? 'outside the task scope' : 'removed from the source';
+    // Deleted in the hub (not merely offboarded): the delete is staged whatever the policy, the account frozen meanwhile.
+    const deletedInHub = ctx.input.sourceIsHub === true && sourceId !== null && !unscopedSourceUsers.has(sourceId);
+    if (deletedInHub) stagedUserDeletes.push({ user, sourceId, reason: 'deleted in the hub' });
     if (ctx.input.offboarding === 'delete' || !caps.disableUser) {
+      if (deletedInHub) continue;
       const reason = ctx.input.offboarding === 'delete' ? `${why}; offboarding policy is delete` : `${why}; the target cannot disable accounts`;
       stagedUserDeletes.push({ user, sourceId, reason });
       continue;

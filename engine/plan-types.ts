@@ -37,6 +37,17 @@ export interface PlanInput {
   targetRootId?: string | null;
   /** source users the mapping could not produce: held untouched this run */
   sourceFailures?: readonly MappingFailure[];
+  /**
+   * The source is the hub (a downstream task): a linked person missing from the whole hub was
+   * deleted there, which stages a delete whatever the offboarding policy (and freezes the account
+   * meanwhile). Otherwise a person gone from the source is offboarded by the policy.
+   */
+  sourceIsHub?: boolean;
+  /**
+   * An upstream task (the target is the hub, shared with other sources): only the hub people it owns
+   * (created or adopted) are frozen or deleted as its leavers, and only departments it linked are deleted.
+   */
+  hubOwnership?: { ownedUserIds: ReadonlySet<string> };
 }
 
 export type DepartmentFields = Omit<Department, 'id'>;

@@ -98,6 +98,10 @@ function planExistingUser(ctx: PlanContext, u: User, targetId: string, current: 
       targetId,
       before: { departmentIds: current.departmentIds, mainDepartmentId: current.mainDepartmentId },
       after: planned,
+      // Leaving every department takes a person out of the structure: the mass-offboarding guard counts it.
+      ...(planned.departmentIds.length === 0
+        ? { reason: u.departmentIds.length > 0 ? 'in no department of the source (its departments are gone from it): moves to the top level' : 'in no department of the source: moves to the top level' }
+        : {}),
     });
   }
 }

@@ -147,6 +147,71 @@ describe('planSync offboarding', () => {
   });
 });
 
+describe('planSync: deleted in the hub versus offboarded', () => {
+  // A downstream task: the hub is the source. "gone" was deleted in the hub, "off" disabled there, "out" moved out of scope.
+  const target = {
+    departments: [dept('t-in', null), dept('t-other', null)],
+    users: [person('t-gone', { departmentIds: ['t-in'] }), person('t-off', { departmentIds: ['t-in'] }), person('t-out', { departmentIds: ['t-other'] })],
+  };
+  const links = [link('user', 'gone', 't-gone'), link('user', 'off', 't-off'), link('user', 'out', 't-out'), link('department', 'in', 't-in'), link('department', 'other', 't-other')];
+  const source = {
+    departments: [dept('in', null), dept('other', null)],
+    users: [person('off', { username: 'user-t-off', name: 'Name t-off', status: 'disabled', departmentIds: ['in'] }), person('out', { username: 'user-t-out', name: 'Name t-out', departmentIds: ['other'] })],
+  };
+  const scope = { departmentIds: ['in'], userIds: [], includeNewUsers: true };
+  const actions = (plan: Plan) => plan.actions.filter((a) => a.kind === 'DisableUser' || a.kind === 'DeleteUser').map((a) => [a.key, a.staged ?? false]);
+
+  it('3: a person deleted in the hub is frozen now and a delete is staged, even under the disable policy', () => {
+    const plan = planSync(input({ source, target, links, scope, sourceIsHub: true }));
+    expect(actions(plan)).toEqual([
+      ['user:off:DisableUser', false],
+      ['user:gone:DisableUser', false],
+      ['user:out:DisableUser', false],
+      ['user:gone:DeleteUser', true],
+    ]);
+    expect(plan.actions.find((a) => a.key === 'user:gone:DeleteUser')?.reason).toBe('deleted in the hub');
+  });
+
+  it('an account already frozen gets only the staged delete; an upstream source gone from the app only freezes', () => {
+    const frozen = { ...target, users: target.users.map((u) => (u.id === 't-gone' ? { ...u, status: 'disabled' as const } : u)) };
+    expect(actions(planSync(input({ source, target: frozen, links, scope, sourceIsHub: true })))).toContainEqual(['user:gone:DeleteUser', true]);
+    expect(actions(planSync(input({ source, target: frozen, links, scope, sourceIsHub: true }))).map(([key]) => key)).not.toContain('user:gone:DisableUser');
+    expect(actions(planSync(input({ source, target, links, scope })))).toContainEqual(['user:gone:DisableUser', false]);
+    expect(actions(planSync(input({ source, target, links, scope }))).map(([key]) => key)).not.toContain('user:gone:DeleteUser');
+  });
+
+  it('2a: a person whose departments vanished from the source is moved to the top level, and the item says why', () => {
+    const stays = { departments: [dept('other', null)], users: [person('out', { username: 'user-t-out', name: 'Name t-out', departmentIds: ['in'] })] };
+    const plan = planSync(input({ source: stays, target: { departments: target.departments, users: [person('t-out', { departmentIds: ['t-in'] })] }, links }));
+    const move = plan.actions.find((a) => a.kind === 'ChangeUserDepartment');
+    expect(move).toMatchObject({ targetId: 't-out', after: { departmentIds: [] } });
+    expect(move?.reason).toMatch(/in no department of the source/);
+  });
+});
+
+describe('planSync: an upstream task offboards only the hub people it owns', () => {
+  // Target = the hub. "mine" and "handed" are linked; only "mine" and "unlinked-mine" belong to this task.
+  const target = {
+    departments: [dept('hd-mine', null), dept('hd-other', null)],
+    users: [person('h-mine'), person('h-handed'), person('h-api'), person('h-other-source'), person('h-unlinked-mine')],
+  };
+  const links = [link('user', 'mine', 'h-mine'), link('user', 'handed', 'h-handed'), link('department', 'mine', 'hd-mine')];
+  const disabledInSource = person('handed', { username: 'user-h-handed', name: 'Name h-handed', status: 'disabled' });
+  const owned = new Set(['h-mine', 'h-unlinked-mine']);
+
+  it('8: people created through the API or by another source, and people handed to another source, are left alone', () => {
+    const plan = planSync(input({ source: { departments: [], users: [disabledInSource] }, target, links, hubOwnership: { ownedUserIds: owned } }));
+    // Departments: only the one this task linked; another source's (unlinked) department is not its to delete.
+    expect(plan.actions.map((a) => a.key)).toEqual(['user:mine:DisableUser', 'user:target:h-unlinked-mine:DisableUser', 'department:mine:DeleteDepartment']);
+  });
+
+  it('without ownership (the old rule) every unlinked hub person is a leaver', () => {
+    const plan = planSync(input({ source: { departments: [], users: [] }, target, links }));
+    expect(plan.actions.filter((a) => a.kind === 'DisableUser')).toHaveLength(5);
+    expect(plan.actions.filter((a) => a.kind === 'DeleteDepartment')).toHaveLength(2);
+  });
+});
+
 describe('planSync scope', () => {
   // Root > Sales > East; Root > Ops. u1 in East, u2 in Ops, u3 in Ops (listed alone), u4 in East (linked).
   const departments: Department[] = [dept('root', null), dept('sales', 'root'), dept('east', 'sales'), dept('ops', 'root')];

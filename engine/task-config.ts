@@ -63,7 +63,8 @@ export const TaskConfigSchema = z.strictObject({
   offboarding: z.enum(['disable', 'delete']).default('disable'),
   triggers: TaskTriggers.default({ manual: true, realtime: false }),
   deletionProtection: DeletionProtection.default({ mode: 'always' }),
-  /** a run that would disable more than this share of the target's accounts holds those disables for approval */
+  /** a run that would take more than this share of the active accounts the task manages out of the company (freeze, delete,
+   *  move to the top level) holds those writes for approval; activities/protection.ts has the exact rule */
   massOffboardingGuard: z.strictObject({ maxDisablePercent: z.number().min(0).max(100) }).default({ maxDisablePercent: 20 }),
   /** the principal who requested a run may not also execute its staged deletions (separation of duties) */
   requireSecondApprover: z.boolean().default(false),

@@ -1,8 +1,9 @@
-// Hub users: read for every role, write and offboard for admin and operator.
+// Hub users: read for every role, write and offboard for admin and operator; handing a person to
+// another source (who may offboard them) for admin only.
 import { z } from 'zod';
 import { auditActor, hubWriters, readers, requireRole } from '../auth';
 import { ErrorBody, errorResponses } from '../errors';
-import { CreateUserBody, IdParams, UpdateUserBody, UserBody, UserListQuery, pageOf } from '../schemas';
+import { CreateUserBody, IdParams, UpdateUserBody, UserBody, UserListQuery, UserSourceAnswer, UserSourceBody, pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 
 export const userRoutes: ApiRoutePlugin = async (app, { services: { hub } }) => {
@@ -58,6 +59,21 @@ export const userRoutes: ApiRoutePlugin = async (app, { services: { hub } }) => 
       await hub.deleteUser(request.params.id, auditActor(request.actor));
       return reply.code(204).send(null);
     },
+  );
+
+  app.put(
+    '/users/:id/source',
+    {
+      onRequest: requireRole('admin'),
+      schema: {
+        tags,
+        summary: 'Hand the person to another upstream source, or to none (null): only that source offboards them from now on',
+        params: IdParams,
+        body: UserSourceBody,
+        response: { 200: UserSourceAnswer, 404: ErrorBody, ...errorResponses },
+      },
+    },
+    async (request) => hub.setUserSource(request.params.id, request.body.sourceTaskId, auditActor(request.actor)),
   );
 
   app.post(

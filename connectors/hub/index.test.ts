@@ -1,5 +1,6 @@
 import { describeOnBothDatabases } from '../../test/support/databases';
 import { createAuditLog } from '../../db/repos/audit-log';
+import { ownedHubUserIds } from '../../db/repos/hub-ownership';
 import type { ChangeEvent, DirectoryPage, User } from '../../engine/model';
 import { VendorError } from '../errors';
 import { createHubConnector } from './index';
@@ -92,5 +93,18 @@ describeOnBothDatabases('hub connector', (ctx) => {
     const missing = await vendorError(hub.apply({ action: 'DisableUser', id: 'ghost' }));
     expect(missing).toMatchObject({ kind: 'permanent', vendorCode: 'not_found' });
     expect((await hub.readByIds({ departmentIds: [], userIds: ['u-bad', 'u-dup'] })).users).toEqual([]);
+  });
+
+  it('an upstream task’s creates belong to it; a retried create adopts a person nobody owns, never another source’s', async () => {
+    const owned = (taskId: string) => ownedHubUserIds(ctx.database.db, taskId);
+    const hr = createHubConnector({ database: ctx.database, actor: 'sync:hr', ownerTaskId: 'hr' });
+    await hr.apply({ action: 'CreateUser', user: user('own-1') });
+    await connector().apply({ action: 'CreateUser', user: user('own-2') });
+    expect([...(await owned('hr'))]).toEqual(['own-1']);
+    await hr.apply({ action: 'CreateUser', user: user('own-2', { title: 'again' }) });
+    const wecom = createHubConnector({ database: ctx.database, actor: 'sync:wecom', ownerTaskId: 'wecom' });
+    await wecom.apply({ action: 'CreateUser', user: user('own-1', { title: 'again' }) });
+    expect([...(await owned('hr'))].sort()).toEqual(['own-1', 'own-2']);
+    expect([...(await owned('wecom'))]).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 import type { Database } from '../../db/client';
 import { ConflictError, NotFoundError, ValidationError, postgresErrorOf } from '../../db/repos/errors';
 import { createHubDirectory, type ChangeListener, type HubDirectory } from '../../db/repos/hub-directory';
+import { adoptHubUsers } from '../../db/repos/hub-ownership';
 import type { DirectoryPage } from '../../engine/model';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
@@ -15,6 +16,8 @@ export interface HubConnectorOptions {
   onChange?: ChangeListener;
   /** users per snapshot page; default 1000 */
   userPageSize?: number;
+  /** the upstream task writing through this connector: the people it creates belong to it (it alone offboards them) */
+  ownerTaskId?: string;
 }
 
 export const hubCapabilities: ConnectorCapabilities = {
@@ -75,8 +78,12 @@ export function createHubConnector(options: HubConnectorOptions): Connector {
         return {};
       case 'CreateUser': {
         const { id, ...fields } = op.user;
-        if (id && (await exists('user', id))) return { externalId: (await hub.updateUser(id, fields, actor)).id };
-        return { externalId: (await hub.createUser({ ...fields, id: id || undefined }, actor)).id };
+        if (id && (await exists('user', id))) {
+          const updated = await hub.updateUser(id, fields, actor);
+          if (options.ownerTaskId) await adoptHubUsers(options.database.db, options.ownerTaskId, [id]);
+          return { externalId: updated.id };
+        }
+        return { externalId: (await hub.createUser({ ...fields, id: id || undefined }, actor, { sourceTaskId: options.ownerTaskId })).id };
       }
       case 'UpdateUser':
         await hub.updateUser(op.id, op.changes, actor);

@@ -1,8 +1,8 @@
 // Hub users: validated writes (each with its audit row), offboarding, paged and keyset reads.
-import { and, asc, count, eq, gt, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { User, UserStatus } from '../../engine/model';
 import type { Db } from '../client';
-import { hubDepartments, hubUsers } from '../schema';
+import { hubDepartments, hubUsers, syncTasks } from '../schema';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { defaultPageSize, type Page } from './hub-departments';
 import { definedOnly, entityId, normalizeUser } from './hub-fields';
@@ -82,12 +82,13 @@ export function userRepository(db: Db, write: HubWriter) {
   }
 
   return {
-    async createUser(input: UserInput, actor: string): Promise<User> {
+    /** `sourceTaskId`: the upstream task creating this person, who then belongs to it (absent: no source, e.g. the API). */
+    async createUser(input: UserInput, actor: string, options: { sourceTaskId?: string } = {}): Promise<User> {
       const user = normalizeUser({ ...input }, entityId(input.id));
       return write(actor, async (tx) => {
         if (await findUser(tx, user.id)) throw new ConflictError(`user ${user.id} already exists`, 'id');
         await checkReferences(tx, user);
-        await tx.insert(hubUsers).values(user);
+        await tx.insert(hubUsers).values({ ...user, sourceTaskId: options.sourceTaskId ?? null });
         return {
           result: user,
           audit: { action: 'user.create', entityType: 'user', entityId: user.id, before: null, after: user },
@@ -137,6 +138,26 @@ export function userRepository(db: Db, write: HubWriter) {
           audit: { action: 'user.delete', entityType: 'user', entityId: id, before, after: null },
           events: [{ entity: 'user', id, kind: 'deleted' }],
         };
+      });
+    },
+
+    /**
+     * Hands a person to another upstream source (or to none: `null`), which from then on is the only
+     * one that offboards them. The task must be a live upstream task.
+     */
+    async setUserSource(id: string, taskId: string | null, actor: string): Promise<{ id: string; sourceTaskId: string | null }> {
+      return write(actor, async (tx) => {
+        const [row] = await tx.select({ sourceTaskId: hubUsers.sourceTaskId }).from(hubUsers).where(eq(hubUsers.id, id));
+        if (!row) throw new NotFoundError('user', id);
+        if (taskId !== null) {
+          const [task] = await tx.select({ direction: syncTasks.direction }).from(syncTasks).where(and(eq(syncTasks.id, taskId), isNull(syncTasks.deletedAt)));
+          if (!task) throw new ValidationError('sourceTaskId', `no sync task ${taskId}`);
+          if (task.direction !== 'upstream') throw new ValidationError('sourceTaskId', `task ${taskId} is downstream; only an upstream task can be a person's source`);
+        }
+        const result = { id, sourceTaskId: taskId };
+        if (row.sourceTaskId === taskId) return { result };
+        await tx.update(hubUsers).set({ sourceTaskId: taskId, updatedAt: sql`now()` }).where(eq(hubUsers.id, id));
+        return { result, audit: { action: 'user.source', entityType: 'user', entityId: id, before: { sourceTaskId: row.sourceTaskId }, after: result } };
       });
     },
 

@@ -31,10 +31,13 @@ export const hubUsers = pgTable(
     managerId: text('manager_id'),
     status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    /** the upstream task that created or adopted this person: the only one that offboards them; null = no source (API) */
+    sourceTaskId: text('source_task_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    index('hub_users_source_task_idx').on(t.sourceTaskId),
     // Case-insensitive uniqueness, as every downstream app compares these case-insensitively.
     uniqueIndex('hub_users_username_uq').on(sql`lower(${t.username})`),
     uniqueIndex('hub_users_email_uq').on(sql`lower(${t.email})`),

@@ -34,7 +34,12 @@ const people = {
   carol: ['carol', 'Carol Zhang', 'carol@acme.test', 'E3', 'Sales lead', 'Acme/Sales', 'E1', 'active'],
   dave: ['dave', 'Dave Chen', 'dave@acme.test', 'E4', 'Sales', 'Acme/Sales', 'E3', 'active'],
   erin: ['erin', 'Erin Zhou', 'erin@acme.test', 'E5', 'Sales', 'Acme/Sales', 'E3', 'active'],
+  // Colleagues, so the offboardings below are a realistic share of the company under the default guard (20%).
+  ...Object.fromEntries(
+    ['gail', 'hank', 'iris', 'jack', 'kate', 'liam'].map((u, i) => [u, [u, `${u} Staff`, `${u}@acme.test`, `E${10 + i}`, 'Engineer', 'Acme/Engineering', 'E1', 'active']]),
+  ),
 };
+const headcount = Object.keys(people).length;
 type Person = keyof typeof people;
 
 function writeHrExport(rows: string[][]): void {
@@ -73,7 +78,6 @@ beforeAll(async () => {
     name: 'HR export to hub',
     direction: 'upstream',
     connector: { kind: 'csv', settings: { path: csvPath } },
-    massOffboardingGuard: { maxDisablePercent: 60 },
   });
   downstreamId = await stack.insertTask(stack.wecomTask(wecom));
 }, 120_000);
@@ -95,10 +99,10 @@ test('onboarding creates each person in WeCom with the right department and mana
   expect(state.department.find((d) => d.id === acme)?.parentid).toBe(1);
   expect(userOf(state, 'bob')).toMatchObject({ name: 'Bob Li', department: [engineering], direct_leader: ['alice'], enable: 1 });
   expect(userOf(state, 'dave')).toMatchObject({ department: [await departmentIdOf('Sales')], direct_leader: ['carol'] });
-  expect(state.userlist).toHaveLength(5);
+  expect(state.userlist).toHaveLength(headcount);
 
   const run = await stack.runRow(down.runId);
-  expect(run).toMatchObject({ status: 'succeeded', counters: expect.objectContaining({ usersSucceeded: 5, usersTotal: 5, departmentsSucceeded: 3, departmentsTotal: 3 }) });
+  expect(run).toMatchObject({ status: 'succeeded', counters: expect.objectContaining({ usersSucceeded: headcount, usersTotal: headcount, departmentsSucceeded: 3, departmentsTotal: 3 }) });
 });
 
 test('a second run right after is a no-op, upstream and downstream', async () => {

@@ -116,14 +116,13 @@ export class E2eStack {
     return id;
   }
 
-  /** A downstream task from the hub to any vendor connector; deletes staged, guard loose enough for small directories. */
+  /** A downstream task from the hub to any vendor connector; deletes staged, the default guard. */
   downstreamTask(label: string, connector: TaskConfigInput['connector'], overrides: Partial<TaskConfigInput> = {}): TaskConfigInput {
     return {
       name: `Hub to ${label} ${++this.sequence}`,
       direction: 'downstream',
       connector,
       offboarding: 'delete',
-      massOffboardingGuard: { maxDisablePercent: 60 },
       ...overrides,
     };
   }

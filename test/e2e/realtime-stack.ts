@@ -79,8 +79,6 @@ export class RealtimeStack {
       connector: { kind: 'wecom', settings: { baseUrl: this.wecom.baseUrl, corpId: wecomCredentials.corpId }, secrets: { corpSecret: wecomCredentials.corpSecret, ...webhookSecrets.wecom } },
       triggers: realtime,
       realtimeDebounceMs: debounceMs,
-      // A small directory: one departure is a large share of it.
-      massOffboardingGuard: { maxDisablePercent: 100 },
     });
     this.feishuTaskId = await insertTask(database, this.secretBox, {
       name: 'Hub to Feishu (real time)',
@@ -89,7 +87,6 @@ export class RealtimeStack {
       triggers: realtime,
       realtimeDebounceMs: debounceMs,
       offboarding: 'disable',
-      massOffboardingGuard: { maxDisablePercent: 100 },
     });
     this.dingtalkTaskId = await insertTask(database, this.secretBox, {
       name: 'Hub to DingTalk (real time)',
@@ -97,7 +94,6 @@ export class RealtimeStack {
       connector: { kind: 'dingtalk', settings: { oapiBaseUrl: this.dingtalk.oapiBaseUrl, apiBaseUrl: this.dingtalk.apiBaseUrl, appKey: dingtalkCredentials.appKey }, secrets: { appSecret: dingtalkCredentials.appSecret } },
       triggers: realtime,
       realtimeDebounceMs: debounceMs,
-      massOffboardingGuard: { maxDisablePercent: 100 },
     });
 
     this.worker = await Worker.create({

@@ -11,7 +11,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
 import { fakeState } from '../../connectors/wecom/fake/test-helpers';
 import type { Database } from '../../db/client';
-import { pendingDeletions, syncRuns } from '../../db/schema';
+import { pendingDeletions, syncRuns, syncTasks } from '../../db/schema';
 import { wecomEvent, queryString } from '../../api/webhooks/testing';
 import { stateQuery, taskWorkflowId } from '../../workflows/definitions';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
@@ -72,6 +72,7 @@ async function dingtalkDepartmentIdOf(name: string): Promise<number> {
   return found.dept_id;
 }
 
+const colleagues = ['dan', 'fay', 'gus', 'hal', 'ivy'];
 const carol = { userid: 'carol', name: 'Carol Zhang', email: 'carol@acme.test', mobile: '13800000003', position: 'Engineer' };
 
 beforeAll(async () => {
@@ -90,6 +91,8 @@ beforeAll(async () => {
       userlist: [
         { userid: 'alice', name: 'Alice Wang', department: [2], email: 'alice@acme.test', mobile: '13800000001', position: 'CTO' },
         { userid: 'bob', name: 'Bob Li', department: [3], email: 'bob@acme.test', mobile: '13800000002', position: 'Sales lead' },
+        // Colleagues, so one leaver is a realistic share of the company under the default guard (20%).
+        ...colleagues.map((name, i) => ({ userid: name, name, department: [2 + (i % 2)], email: `${name}@acme.test`, mobile: `1390000000${i}`, position: 'Staff' })),
       ],
     }),
   });
@@ -164,6 +167,10 @@ test('offboard: a person deleted in WeCom is frozen in Feishu and staged for del
   expect(staged!.map((r) => r.status)).toEqual(['PENDING']);
   // Deletion protection: she is still there until an approver executes it.
   expect(await dingtalkUser(carol.email)).toBeDefined();
+  // Under the default guard: one leaver among eight is no mass offboarding, though the real-time runs read only her.
+  const [feishuTask] = await database.db.select().from(syncTasks).where(eq(syncTasks.id, stack.feishuTaskId));
+  expect(feishuTask.config).toMatchObject({ massOffboardingGuard: { maxDisablePercent: 20 } });
+  expect(await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.taskId, stack.feishuTaskId))).toEqual([]);
   // Everyone else is untouched.
   expect((await feishuUser('alice@acme.test'))?.status?.is_frozen).not.toBe(true);
   expect((await feishuUser('bob@acme.test'))?.status?.is_frozen).not.toBe(true);
