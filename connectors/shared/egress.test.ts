@@ -3,10 +3,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DingtalkClient } from '../dingtalk/client';
+import { ConnectorSettingsError, createConnector } from '../registry';
 import { VendorError } from '../errors';
 import { FeishuClient } from '../feishu/client';
 import { createWecomConnector } from '../wecom';
 import { WecomClient } from '../wecom/client';
+import { wecomDocumentedHosts } from '../wecom/hosts';
 import { allowAnyHostVariable, allowedHostsVariable, hostRefusal } from './host-policy';
 import { vendorFailure } from './test-helpers';
 
@@ -162,6 +164,18 @@ describe('host allow-list', () => {
     await expect(vendorFailure(wecom().get('/department/list'))).resolves.toMatchObject({ vendorCode: 'host_not_allowed' });
     process.env[allowAnyHostVariable] = '1';
     await expect(wecom().get('/department/list')).resolves.toMatchObject({ errcode: 0 });
+  });
+
+  it('a task whose saved base URL is no longer allowed fails when its connector is built, naming the setting', async () => {
+    const deps = { database: undefined as never, actor: 'sync:test' };
+    expect(() => createConnector('wecom', { baseUrl: `${internal.base}/cgi-bin`, corpId: 'ww1' }, { corpSecret }, deps)).toThrow(
+      new ConnectorSettingsError('connector.settings.baseUrl', hostRefusal(`${internal.base}/cgi-bin`, wecomDocumentedHosts)!),
+    );
+    expect(() => createConnector('dingtalk', { oapiBaseUrl: 'https://oapi.dingtalk.com', apiBaseUrl: internal.base, appKey: 'k' }, { appSecret: corpSecret }, deps)).toThrow(
+      /^connector\.settings\.apiBaseUrl: host "127\.0\.0\.1:\d+" is not allowed/,
+    );
+    expect(() => createConnector('feishu', { baseUrl: 'https://open.larksuite.com/open-apis', appId: 'cli_1' }, { appSecret: corpSecret }, deps)).not.toThrow();
+    expect(internal.hits).toEqual([]);
   });
 
   it('documented vendor hosts pass without configuration', () => {
