@@ -42,6 +42,8 @@ export interface ApiDeps {
   realtime?: RealtimeSignaller;
   /** connectors/registry capabilities, when the caller can build connectors */
   capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
+  /** connectors/registry's settings checks (allowed hosts, import directory): 400 on save */
+  connectorSettingsIssues?: TaskConfigOptions['connectorSettingsIssues'];
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */

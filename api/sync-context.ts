@@ -18,7 +18,7 @@ export interface SyncContext {
 
 export function syncContext(deps: ApiDeps): SyncContext {
   const db = deps.database.db;
-  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, capabilitiesOf: deps.capabilitiesOf }) : undefined;
+  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, capabilitiesOf: deps.capabilitiesOf, connectorSettingsIssues: deps.connectorSettingsIssues }) : undefined;
   return {
     runs: createRunQueries(db),
     tasks() {

@@ -8,7 +8,7 @@ import { createTemporalControl } from '../api/temporal-control';
 import { createHubFanout } from '../api/hub-fanout';
 import { startWebhookInboxDrainer } from '../api/webhooks/inbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
-import { connectorCapabilities, registeredConnectorKinds } from '../connectors/registry';
+import { connectorCapabilities, connectorSettingsIssues, registeredConnectorKinds } from '../connectors/registry';
 import { checkTemporal } from './temporal-health';
 
 export interface ApiServerOptions {
@@ -49,6 +49,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     realtime,
     onHubChange,
     capabilitiesOf: (kind) => (registeredConnectorKinds.includes(kind) ? connectorCapabilities(kind) : undefined),
+    connectorSettingsIssues,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

@@ -6,6 +6,7 @@ describe('loadConfig', () => {
   it('defaults to PGlite under .data, the dev server on 7233/8233 and the API on 127.0.0.1:3000', () => {
     const config = loadConfig({});
     expect(config.dataDir).toBe(path.join(projectRoot, '.data'));
+    expect(config.importDir).toBe(path.join(projectRoot, '.data', 'imports'));
     expect(config.database).toEqual({ url: undefined, pgliteDir: path.join(projectRoot, '.data', 'pglite') });
     expect(config.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'sync-center', port: 7233, uiPort: 8233 });
     expect(config.api).toEqual({ host: '127.0.0.1', port: 3000 });
@@ -25,8 +26,11 @@ describe('loadConfig', () => {
       TEMPORAL_PORT: '17233',
       TEMPORAL_UI_PORT: '18233',
       SYNC_CENTER_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      SYNC_CENTER_IMPORT_DIR: '/srv/hr-exports',
     });
     expect(config.dataDir).toBe('/tmp/sc-data');
+    expect(config.importDir).toBe('/srv/hr-exports');
+    expect(loadConfig({ SYNC_CENTER_DATA_DIR: '/tmp/sc-data' }).importDir).toBe('/tmp/sc-data/imports');
     expect(config.database.url).toBe('postgres://app@db:5432/sync');
     expect(temporalAddress(config)).toBe('temporal:7233');
     expect(config.temporal).toMatchObject({ namespace: 'sync', taskQueue: 'q', port: 17233, uiPort: 18233 });

@@ -1,4 +1,5 @@
 // Run-time configuration from the environment, validated with zod; every error names its variable.
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './temporal-binaries';
@@ -30,11 +31,14 @@ const EnvSchema = z.object({
     message: 'must be at least 16 characters',
   }),
   SYNC_CENTER_SECRET_KEY: optionalText,
+  SYNC_CENTER_IMPORT_DIR: optionalText,
 });
 
 export interface SyncCenterConfig {
   /** where PGlite, the Temporal dev server's state and generated secrets live */
   dataDir: string;
+  /** the only place file sources (CSV) are read from: SYNC_CENTER_IMPORT_DIR, default <data dir>/imports */
+  importDir: string;
   database: { url?: string; pgliteDir: string };
   temporal: {
     /** set: use that cluster; unset: spawn the dev server on 127.0.0.1:port */
@@ -68,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
   }
   return {
     dataDir,
+    importDir: path.resolve(e.SYNC_CENTER_IMPORT_DIR ?? path.join(dataDir, 'imports')),
     database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite') },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -80,6 +85,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
     adminToken: e.SYNC_CENTER_ADMIN_TOKEN,
     secretKeyBase64: e.SYNC_CENTER_SECRET_KEY,
   };
+}
+
+/**
+ * Connectors read the import directory from the environment (connectors/csv/import-dir.ts), in the
+ * worker that reads files and the API that checks paths on save: give them the one this config resolved.
+ */
+export function exportImportDir(config: SyncCenterConfig, env: NodeJS.ProcessEnv = process.env): void {
+  fs.mkdirSync(config.importDir, { recursive: true });
+  env.SYNC_CENTER_IMPORT_DIR = config.importDir;
 }
 
 /** The address the worker and API use: the configured cluster, or the dev server we spawn. */

@@ -4,13 +4,18 @@
 import type { Database } from '../db/client';
 import type { ChangeListener } from '../db/repos/hub-writer';
 import { createCsvConnector, csvCapabilities, parseCsvSettings } from './csv';
+import { importPathRefusal } from './csv/import-dir';
 import { createDingtalkConnector, dingtalkCapabilities, type DingtalkSettings } from './dingtalk';
+import { dingtalkDocumentedHosts } from './dingtalk/hosts';
 import { VendorError } from './errors';
 import { createFeishuConnector, feishuCapabilities, type FeishuSettings } from './feishu';
+import { feishuDocumentedHosts } from './feishu/hosts';
 import { createHubConnector, hubCapabilities } from './hub';
 import type { User } from '../engine/model';
+import { hostRefusal } from './shared/host-policy';
 import type { Connector, ConnectorCapabilities } from './types';
 import { createWecomConnector, wecomCapabilities, type WecomSettings } from './wecom';
+import { wecomDocumentedHosts } from './wecom/hosts';
 
 export interface ConnectorDeps {
   database: Database;
@@ -41,7 +46,28 @@ interface KindEntry {
   rootId: string | null;
   /** the id a create of this user will get, when the app takes it from the user (e.g. WeCom userid = username) */
   createdUserId?: (user: User) => string;
+  /** where the settings would send credentials or read files from, checked on save and on create */
+  settingsIssues?(settings: Settings): ConnectorSettingsIssue[];
   create(settings: Settings, secrets: Secrets, deps: ConnectorDeps): Connector;
+}
+
+export interface ConnectorSettingsIssue {
+  field: string;
+  message: string;
+}
+
+/** URL settings must point at an allowed host (connectors/shared/host-policy.ts); other shapes are create's to refuse. */
+function hostIssues(settings: Settings, fields: readonly string[], documentedHosts: readonly string[]): ConnectorSettingsIssue[] {
+  return fields.flatMap((field) => {
+    const value = settings[field];
+    const refused = typeof value === 'string' && /^https?:\/\//.test(value) ? hostRefusal(value, documentedHosts) : undefined;
+    return refused ? [{ field: `connector.settings.${field}`, message: refused }] : [];
+  });
+}
+
+function pathIssues(settings: Settings): ConnectorSettingsIssue[] {
+  const refused = typeof settings.path === 'string' && settings.path !== '' ? importPathRefusal(settings.path) : undefined;
+  return refused ? [{ field: 'connector.settings.path', message: refused }] : [];
 }
 
 function requireString(settings: Settings, field: string, where = 'settings'): string {
@@ -72,6 +98,7 @@ const kinds: Record<string, KindEntry> = {
   csv: {
     capabilities: csvCapabilities,
     rootId: null,
+    settingsIssues: pathIssues,
     create(settings) {
       try {
         return createCsvConnector(parseCsvSettings(settings));
@@ -89,6 +116,7 @@ const kinds: Record<string, KindEntry> = {
     capabilities: wecomCapabilities,
     rootId: '1',
     createdUserId: (user) => user.id || user.username,
+    settingsIssues: (settings) => hostIssues(settings, ['baseUrl'], wecomDocumentedHosts),
     create(settings, secrets) {
       requireUrl(settings, 'baseUrl');
       requireString(settings, 'corpId');
@@ -98,6 +126,7 @@ const kinds: Record<string, KindEntry> = {
   feishu: {
     capabilities: feishuCapabilities,
     rootId: null,
+    settingsIssues: (settings) => hostIssues(settings, ['baseUrl'], feishuDocumentedHosts),
     create(settings, secrets) {
       requireUrl(settings, 'baseUrl');
       requireString(settings, 'appId');
@@ -107,6 +136,7 @@ const kinds: Record<string, KindEntry> = {
   dingtalk: {
     capabilities: dingtalkCapabilities,
     rootId: '1',
+    settingsIssues: (settings) => hostIssues(settings, ['oapiBaseUrl', 'apiBaseUrl'], dingtalkDocumentedHosts),
     create(settings, secrets) {
       requireUrl(settings, 'oapiBaseUrl');
       requireString(settings, 'appKey');
@@ -125,7 +155,17 @@ export const registeredConnectorKinds: readonly string[] = Object.keys(kinds);
 
 /** Builds one connector; throws ConnectorSettingsError naming the field for bad settings or missing secrets. */
 export function createConnector(kind: string, settings: Settings, secrets: Secrets, deps: ConnectorDeps): Connector {
-  return entryOf(kind).create(settings ?? {}, secrets ?? {}, deps);
+  const entry = entryOf(kind);
+  // Settings saved before an allow-list change are refused here, before any credential is sent.
+  const [issue] = entry.settingsIssues?.(settings ?? {}) ?? [];
+  if (issue) throw new ConnectorSettingsError(issue.field, issue.message);
+  return entry.create(settings ?? {}, secrets ?? {}, deps);
+}
+
+/** Save-time check of a task's connector settings: disallowed hosts, files outside the import directory. */
+export function connectorSettingsIssues(kind: string, settings: Settings): ConnectorSettingsIssue[] {
+  const entry = kinds[kind];
+  return entry?.settingsIssues?.(settings ?? {}) ?? [];
 }
 
 /** What a kind can do, without building it (no settings, no secrets needed). */

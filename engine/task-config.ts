@@ -95,6 +95,8 @@ export class TaskConfigError extends Error {
 export interface TaskConfigOptions {
   /** the connector's declared capabilities when the caller can build it (api/ can; engine/ must not import connectors) */
   capabilitiesOf?: (kind: string) => Pick<ConnectorCapabilities, 'write' | 'realtimeEvents'> | undefined;
+  /** the connector's own settings checks (allowed hosts, import directory), when the caller can reach connectors */
+  connectorSettingsIssues?: (kind: string, settings: Record<string, unknown>) => TaskConfigIssue[];
 }
 
 function joinPath(path: readonly PropertyKey[]): string {
@@ -133,6 +135,8 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions = {}):
   if (config.direction === 'upstream' && config.triggers.realtime && !capabilities.realtimeEvents) {
     issues.push({ field: 'triggers.realtime', message: `a ${kind} source sends no change events; use a schedule` });
   }
+
+  issues.push(...(options.connectorSettingsIssues?.(kind, config.connector.settings) ?? []));
 
   const fieldMapping = (config.fieldMapping ?? defaultFieldMapping(kind)).map((entry) => withCanonicalTarget(entry, kind));
   try {

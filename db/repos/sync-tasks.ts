@@ -57,6 +57,8 @@ export interface SyncTaskRepoOptions {
   secretBox: SecretBox;
   /** connectors/registry's capabilities when wired; otherwise engine/task-config-kinds decides */
   capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
+  /** connectors/registry's settings checks (hosts, import directory) when wired */
+  connectorSettingsIssues?: TaskConfigOptions['connectorSettingsIssues'];
 }
 
 type TaskRow = typeof syncTasks.$inferSelect;
@@ -89,7 +91,7 @@ export function deriveTaskStatus(enabled: boolean, activity: TaskActivity): { st
 
 export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
   const { secretBox } = options;
-  const parseOptions: TaskConfigOptions = { capabilitiesOf: options.capabilitiesOf };
+  const parseOptions: TaskConfigOptions = { capabilitiesOf: options.capabilitiesOf, connectorSettingsIssues: options.connectorSettingsIssues };
 
   const openSecrets = (row: TaskRow): Record<string, string> => secretBox.open<Record<string, string>>(row.secretsSealed);
 

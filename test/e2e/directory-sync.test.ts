@@ -15,7 +15,8 @@ import { cancelSignal, executeSignal, type DeletionApprovalResult } from '../../
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
-import { E2eStack, header, quietTemporalLogs, wecomDirectory, type WecomUserState } from './harness';
+import { corpSecret, E2eStack, header, quietTemporalLogs, wecomDirectory, type WecomUserState } from './harness';
+import { scanForSecrets } from './secret-scan';
 
 jest.setTimeout(60_000);
 
@@ -27,6 +28,9 @@ let stack: E2eStack;
 let csvPath: string;
 let upstreamId: string;
 let downstreamId: string;
+
+/** Stored with the task like a real-time one's, so the secret scan can look for them too. */
+const callbackSecrets = { callbackToken: 'e2e-wecom-callback-token', callbackEncodingAesKey: 'e2eWecomCallbackEncodingAesKey0123456789abc' };
 
 const people = {
   alice: ['alice', 'Alice Wang', 'alice@acme.test', 'E1', 'CTO', 'Acme/Engineering', '', 'active'],
@@ -79,7 +83,8 @@ beforeAll(async () => {
     direction: 'upstream',
     connector: { kind: 'csv', settings: { path: csvPath } },
   });
-  downstreamId = await stack.insertTask(stack.wecomTask(wecom));
+  const downstream = stack.wecomTask(wecom);
+  downstreamId = await stack.insertTask({ ...downstream, connector: { ...downstream.connector, secrets: { ...downstream.connector.secrets, ...callbackSecrets } } });
 }, 120_000);
 
 afterAll(async () => {
@@ -228,4 +233,10 @@ test('a permanent refusal (a department name WeCom forbids) fails only its item:
   expect(bad.errorMessage).toContain('Ops: Night');
   expect(items.find((i) => i.displayName === 'Support')?.status).toBe('succeeded');
   expect(await stack.runRow(down.runId)).toMatchObject({ status: 'partially_failed' });
+});
+
+test('no connector secret reached a workflow history, a log line, an API answer, a stored row or a run export', async () => {
+  const { leaks, searched } = await scanForSecrets({ env, database, secretBox: stack.secretBox, secrets: [corpSecret, callbackSecrets.callbackToken, callbackSecrets.callbackEncodingAesKey] });
+  expect(leaks).toEqual([]);
+  expect(Math.min(searched.histories, searched.logLines, searched.apiAnswers, searched.rows, searched.exports)).toBeGreaterThan(0);
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
 import { createConnector } from '../../connectors/registry';
@@ -26,6 +26,7 @@ import { syncRunWorkflow } from '../../workflows/sync-run';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
+import { captureTemporalLogs } from './secret-scan';
 
 export const corpId = 'ww-e2e-corp';
 export const corpSecret = 'e2e-corp-secret';
@@ -56,9 +57,9 @@ export interface VendorHooks {
   onError?: (error: unknown) => void;
 }
 
-/** Worker state changes and expected activity failures (retried faults) would drown the test output. */
+/** Worker state changes and expected activity failures (retried faults) would drown the test output: only errors are printed, all is kept for the secret scan. */
 export function quietTemporalLogs(): void {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  captureTemporalLogs();
 }
 
 export class E2eStack {

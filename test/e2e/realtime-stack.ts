@@ -24,8 +24,8 @@ import { createSecretBox } from '../../db/secret-box';
 import { taskWorkflowId, triggerSignal, type SyncTaskInput, type TriggerRequest } from '../../workflows/definitions';
 
 export const wecomCredentials = { corpId: 'ww-realtime-corp', corpSecret: 'realtime-corp-secret' };
-const feishuCredentials = { appId: 'cli_realtime', appSecret: 'realtime-feishu-secret' };
-const dingtalkCredentials = { appKey: 'ding-realtime', appSecret: 'realtime-ding-secret' };
+export const feishuCredentials = { appId: 'cli_realtime', appSecret: 'realtime-feishu-secret' };
+export const dingtalkCredentials = { appKey: 'ding-realtime', appSecret: 'realtime-ding-secret' };
 
 export interface RealtimeStackOptions {
   env: TestWorkflowEnvironment;

@@ -12,14 +12,15 @@ import { and, eq } from 'drizzle-orm';
 import { fakeState } from '../../connectors/wecom/fake/test-helpers';
 import type { Database } from '../../db/client';
 import { pendingDeletions, syncRuns, syncTasks } from '../../db/schema';
-import { wecomEvent, queryString } from '../../api/webhooks/testing';
+import { callbackKeys, wecomEvent, queryString } from '../../api/webhooks/testing';
 import { stateQuery, taskWorkflowId } from '../../workflows/definitions';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { eventually } from '../../workflows/testing/in-memory-activities';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
 import { quietTemporalLogs } from './harness';
-import { RealtimeStack, wecomCredentials } from './realtime-stack';
+import { dingtalkCredentials, feishuCredentials, RealtimeStack, wecomCredentials } from './realtime-stack';
+import { scanForSecrets } from './secret-scan';
 
 jest.setTimeout(120_000);
 
@@ -216,4 +217,11 @@ test('forged and replayed webhooks are refused and change nothing', async () => 
   expect(await stack.runsOf(stack.upstreamId)).toBe(runsBefore + 1);
   expect((await stack.inboxRows()) - inboxBefore).toBe(1);
   expect((await feishuUser('alice@acme.test'))?.status?.is_frozen).not.toBe(true);
+});
+
+test('no connector or callback secret reached a workflow history, a log line, an API answer, a stored row or a run export', async () => {
+  const secrets = [wecomCredentials.corpSecret, feishuCredentials.appSecret, dingtalkCredentials.appSecret, ...Object.values(callbackKeys)];
+  const { leaks, searched } = await scanForSecrets({ env, database, secretBox: stack.secretBox, secrets });
+  expect(leaks).toEqual([]);
+  expect(Math.min(searched.histories, searched.logLines, searched.apiAnswers, searched.rows, searched.exports)).toBeGreaterThan(0);
 });
