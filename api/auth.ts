@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiTokens, TokenRole } from '../db/repos/api-tokens';
 import { ApiError } from './errors';
+import type { AuthFailureLimiter } from './rate-limit';
 
 export type Role = TokenRole;
 
@@ -51,6 +52,8 @@ export interface AuthOptions {
   tokens: Pick<ApiTokens, 'verify'>;
   /** SYNC_CENTER_ADMIN_TOKEN: accepted as role admin, actor `bootstrap-admin` */
   adminToken?: string;
+  /** counts failed authentications per IP; past the limit every request from it is 429 for a while */
+  failureLimiter?: AuthFailureLimiter;
 }
 
 /** Adds the authenticating onRequest hook to `app` (and so to every route registered inside it). */
@@ -60,6 +63,7 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
   if (!app.hasRequestDecorator('actor')) app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
+    await options.failureLimiter?.check(request);
     const token = bearerToken(request);
     if (!token) throw new ApiError(401, 'unauthorized', 'a bearer token is required');
     if (adminDigest && timingSafeEqual(sha256(token), adminDigest)) {
@@ -67,7 +71,10 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
       return;
     }
     const identity = await options.tokens.verify(token);
-    if (!identity) throw new ApiError(401, 'unauthorized', 'unknown token');
+    if (!identity) {
+      await options.failureLimiter?.record(request);
+      throw new ApiError(401, 'unauthorized', 'unknown or expired token');
+    }
     request.actor = identity;
   });
 }

@@ -15,7 +15,8 @@ import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory
 import { installAuthentication } from './auth';
 import { installErrorHandling } from './errors';
 import { departmentRoutes } from './routes/departments';
-import { healthRoutes } from './routes/health';
+import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
+import { healthRoutes, readinessRoutes } from './routes/health';
 import { pendingDeletionRoutes } from './routes/pending-deletions';
 import { runRoutes } from './routes/runs';
 import { syncTaskRoutes } from './routes/sync-tasks';
@@ -42,6 +43,10 @@ export interface ApiDeps {
   realtime?: RealtimeSignaller;
   /** connectors/registry capabilities, when the caller can build connectors */
   capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
+  /** run exports (CSV/XLSX) streaming at once; more answer 429 with Retry-After; default 2 */
+  exportsAtOnce?: number;
+  /** request rate limits (api/rate-limit.ts); default `defaultRateLimits`, on */
+  rateLimits?: RateLimitSettings;
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */
@@ -54,13 +59,15 @@ export interface ApiServices {
 export interface ApiRouteOptions {
   deps: ApiDeps;
   services: ApiServices;
+  /** set when rate limits are on: failed authentications are counted per IP */
+  authFailures?: AuthFailureLimiter;
 }
 
 export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];
@@ -76,7 +83,7 @@ export function loggerOption(logger: ApiDeps['logger']): FastifyServerOptions['l
 export async function registerRoutes(app: FastifyInstance, plugins: ApiRoutePlugin[], options: ApiRouteOptions): Promise<void> {
   await app.register(
     async (scope) => {
-      installAuthentication(scope, { tokens: options.services.tokens, adminToken: options.deps.adminToken });
+      installAuthentication(scope, { tokens: options.services.tokens, adminToken: options.deps.adminToken, failureLimiter: options.authFailures });
       for (const plugin of plugins) await scope.register(plugin, options);
     },
     { prefix: apiPrefix },
@@ -99,6 +106,9 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
     audit: createAuditLog(db),
   };
 
+  // Before any route: the limiter attaches itself to routes as they are added.
+  const authFailures = await installRateLimits(app, deps.rateLimits ?? defaultRateLimits);
+
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Sync Center API', version: '1.0.0', description: 'Hub directory, sync tasks, runs and approvals.' },
@@ -108,8 +118,8 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await registerRoutes(app, plugins, { deps, services });
-  // Probes (docker, k8s) look for /healthz at the root; it is the same public check as /api/v1/healthz.
+  await registerRoutes(app, plugins, { deps, services, authFailures });
+  // Probes (docker, k8s) look for /healthz at the root; it is the same public liveness answer as /api/v1/healthz.
   await app.register(healthRoutes, { deps, services });
   return app;
 }

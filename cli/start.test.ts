@@ -88,8 +88,11 @@ describe('sync-center start', () => {
     expect(running!.output).not.toContain(fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim());
 
     const health = await fetch(healthUrl);
-    expect(await health.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
+    expect(await health.json()).toEqual({ status: 'ok' });
     expect(health.status).toBe(200);
+    const adminToken = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    const readiness = await fetch(`http://127.0.0.1:${ports.api}/api/v1/readiness`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(await readiness.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
     expect((await fetch(uiUrl)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.api}/docs`, { redirect: 'follow' })).status).toBe(200);
 
