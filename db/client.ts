@@ -3,7 +3,11 @@
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { installQueryErrorScrubbing } from './query-errors';
 import * as schema from './schema';
+
+// Failed queries never carry their parameter values (PII) into logs, API answers or Temporal.
+installQueryErrorScrubbing();
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
