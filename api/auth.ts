@@ -79,13 +79,27 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
   });
 }
 
+/** A role check as requireRole makes it: the roles it lets through (besides admin) are on it. */
+export interface RoleCheck {
+  (request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  readonly roles: readonly Role[];
+}
+
 /** A hook (use as onRequest or preHandler) that lets admin and the given roles through, else 403. */
-export function requireRole(...roles: Role[]) {
-  return async function checkRole(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+export function requireRole(...roles: Role[]): RoleCheck {
+  async function checkRole(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const actor = request.actor as Actor | null;
     if (!actor) throw new ApiError(401, 'unauthorized', 'a bearer token is required');
     if (actor.role !== 'admin' && !roles.includes(actor.role)) {
       throw new ApiError(403, 'forbidden', `role ${actor.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`);
     }
-  };
+  }
+  return Object.assign(checkRole, { roles: Object.freeze([...roles]) });
+}
+
+/** The roles of the requireRole check among a route's hooks, or undefined when it has none. */
+export function roleCheckOf(hooks: unknown): readonly Role[] | undefined {
+  const list = Array.isArray(hooks) ? hooks : hooks ? [hooks] : [];
+  const check = list.find((hook): hook is RoleCheck => typeof hook === 'function' && Array.isArray((hook as Partial<RoleCheck>).roles));
+  return check?.roles;
 }

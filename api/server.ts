@@ -12,7 +12,7 @@ import type { TaskConfigOptions } from '../engine/task-config';
 import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
 import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
 import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory';
-import { installAuthentication } from './auth';
+import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
 import { departmentRoutes } from './routes/departments';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
@@ -79,6 +79,23 @@ export function loggerOption(logger: ApiDeps['logger']): FastifyServerOptions['l
   return { ...base, redact: { paths: [...redactedPaths, ...extra], censor: '[redacted]' } };
 }
 
+/** One registered route as authorization sees it (api/rbac-matrix.test.ts checks every one). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** config.public: no bearer token needed */
+  public: boolean;
+  /** the roles its requireRole check lets through besides admin; undefined: no role check */
+  roles?: readonly Role[];
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route `buildApi` registered, in order (HEAD twins of GET routes left out). */
+export function registeredRoutes(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
+
 /** Mounts `plugins` under /api/v1 in one scope that authenticates every non-public route. */
 export async function registerRoutes(app: FastifyInstance, plugins: ApiRoutePlugin[], options: ApiRouteOptions): Promise<void> {
   await app.register(
@@ -92,6 +109,14 @@ export async function registerRoutes(app: FastifyInstance, plugins: ApiRoutePlug
 
 export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRoutePlugins): Promise<FastifyInstance> {
   const app = Fastify({ logger: loggerOption(deps.logger) });
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue; // fastify's automatic twin of a GET route
+      routes.push({ method, url: route.url, public: route.config?.public === true, roles: roleCheckOf(route.onRequest) ?? roleCheckOf(route.preHandler) });
+    }
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
