@@ -15,7 +15,8 @@ export function changedFields(before: unknown, after: unknown): string[] {
   return [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k])).sort();
 }
 
-function rowOf(item: RunItemView): string[] {
+/** One item as the cells of a row, in `exportColumns` order. */
+export function rowOf(item: RunItemView): string[] {
   const json = (v: unknown) => (v === null || v === undefined ? '' : JSON.stringify(v));
   return [
     String(item.seq),
