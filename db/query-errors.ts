@@ -76,15 +76,23 @@ export function scrubQueryError(error: unknown, query: string, params: readonly 
 
 type QueryWithCache = (this: unknown, queryString: string, params: unknown[], query: () => Promise<unknown>) => Promise<unknown>;
 
-let installed = false;
+const patched = new WeakSet<object>();
 
-/** Installs the scrubbing once per process; db/client.ts calls it before opening any database. */
-export function installQueryErrorScrubbing(): void {
-  if (installed) return;
-  installed = true;
-  const prototype = PgPreparedQuery.prototype as unknown as { queryWithCache: QueryWithCache };
-  const original = prototype.queryWithCache;
-  prototype.queryWithCache = async function scrubbedQuery(queryString, params, query) {
+/**
+ * Installs the scrubbing on the prepared-query base class that `preparedQuery` (a driver's own
+ * class, e.g. PglitePreparedQuery) extends. db/client.ts passes the class of the driver it has just
+ * imported: under tsx the lazy `import()` of a driver loads drizzle's ESM build, whose classes are
+ * not the CommonJS ones a static import of drizzle-orm/pg-core would give.
+ */
+export function installQueryErrorScrubbing(preparedQuery: { prototype: object } = PgPreparedQuery): void {
+  let prototype: object | null = preparedQuery.prototype;
+  while (prototype && !Object.prototype.hasOwnProperty.call(prototype, 'queryWithCache')) prototype = Object.getPrototypeOf(prototype) as object | null;
+  if (!prototype) throw new Error('drizzle prepared queries have no queryWithCache: query errors cannot be scrubbed (drizzle-orm upgraded?)');
+  if (patched.has(prototype)) return;
+  patched.add(prototype);
+  const target = prototype as { queryWithCache: QueryWithCache };
+  const original = target.queryWithCache;
+  target.queryWithCache = async function scrubbedQuery(queryString, params, query) {
     try {
       return await original.call(this, queryString, params, query);
     } catch (error) {
