@@ -5,7 +5,9 @@ import { eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { apiTokens, runItems, syncRuns } from '../db/schema';
 import { describeOnBothDatabases } from '../test/support/databases';
+import { DatabaseQueryError } from '../db/query-errors';
 import { defaultRateLimits, rateLimitsFromEnv } from './rate-limit';
+import { viaTemporal } from './sync-context';
 import { buildApi } from './server';
 import { startTestApi, testAdminToken, type TestApi } from './testing';
 
@@ -171,6 +173,26 @@ describeOnBothDatabases('API hardening', (ctx) => {
       expect(patched.statusCode).toBe(400);
       expect(patched.json()).toMatchObject({ error: 'validation_failed', field });
     });
+  });
+
+  describe('NUL characters (found by the schemathesis pass: 500 from the database before)', () => {
+    it.each([
+      ['a body field', { method: 'POST', url: '/api/v1/users', payload: { username: 'nul', name: 'a\u0000b' } }, 'name'],
+      ['an attribute key', { method: 'POST', url: '/api/v1/users', payload: { username: 'nul', name: 'n', attributes: { 'k\u0000': 1 } } }, 'attributes.k\u0000'],
+      ['a path parameter', { method: 'GET', url: '/api/v1/departments/x%00y' }, 'id'],
+      ['a query parameter', { method: 'GET', url: '/api/v1/pending-deletions?taskId=%00&status=FAILED' }, 'taskId'],
+      ['a reference list', { method: 'POST', url: '/api/v1/users', payload: { username: 'nul', name: 'n', departmentIds: ['ok', 'x\u0000'] } }, 'departmentIds.1'],
+    ] as const)('in %s is a 400 naming the field', async (_where, request, field) => {
+      const res = await api.as('admin', request as never);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'validation_failed', field });
+    });
+  });
+
+  it('answers a database failure inside a Temporal call as a generic 500, not a 503 echoing the query', async () => {
+    const failing = new DatabaseQueryError('select 1 where id = $1', 'boom (query: select 1 where id = $1)', { code: '22021' });
+    await expect(viaTemporal('signalling', () => Promise.reject(failing))).rejects.toBe(failing);
+    await expect(viaTemporal('signalling', () => Promise.reject(new Error('14 UNAVAILABLE')))).rejects.toMatchObject({ statusCode: 503, code: 'temporal_unavailable', message: 'signalling: 14 UNAVAILABLE' });
   });
 
   describe('run exports', () => {

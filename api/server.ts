@@ -14,6 +14,7 @@ import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
 import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory';
 import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
+import { installInputGuards } from './input-guards';
 import { departmentRoutes } from './routes/departments';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
 import { healthRoutes, readinessRoutes } from './routes/health';
@@ -120,6 +121,7 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installInputGuards(app);
 
   const db = deps.database.db;
   const services: ApiServices = {
