@@ -189,6 +189,14 @@ describeOnBothDatabases('API hardening', (ctx) => {
     });
   });
 
+  it('serves an entity by an id of the full accepted length (128; was 414 past 100, found by schemathesis)', async () => {
+    const id = `long-${'x'.repeat(123)}`;
+    expect((await api.as('operator', { method: 'POST', url: '/api/v1/departments', payload: { id, name: 'Long id' } })).statusCode).toBe(201);
+    const res = await api.as('operator', { method: 'GET', url: `/api/v1/departments/${id}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id });
+  });
+
   it('answers a database failure inside a Temporal call as a generic 500, not a 503 echoing the query', async () => {
     const failing = new DatabaseQueryError('select 1 where id = $1', 'boom (query: select 1 where id = $1)', { code: '22021' });
     await expect(viaTemporal('signalling', () => Promise.reject(failing))).rejects.toBe(failing);

@@ -109,7 +109,9 @@ export async function registerRoutes(app: FastifyInstance, plugins: ApiRoutePlug
 }
 
 export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRoutePlugins): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOption(deps.logger) });
+  // Ids may be 128 characters (api/schemas.ts) and webhook task ids 200; fastify's default of 100
+  // would answer 414 for an id the API itself accepted on create.
+  const app = Fastify({ logger: loggerOption(deps.logger), maxParamLength: 256 });
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);
   app.addHook('onRoute', (route) => {
