@@ -189,6 +189,12 @@ describeOnBothDatabases('API hardening', (ctx) => {
     });
   });
 
+  it.each([2 ** 31, -(2 ** 31) - 1, -881828032186])('refuses a department order of %d (past a Postgres integer; was 500, found by schemathesis)', async (order) => {
+    const res = await api.as('operator', { method: 'POST', url: '/api/v1/departments', payload: { name: `Order ${order}`, order } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'validation_failed', field: 'order' });
+  });
+
   it('serves an entity by an id of the full accepted length (128; was 414 past 100, found by schemathesis)', async () => {
     const id = `long-${'x'.repeat(123)}`;
     expect((await api.as('operator', { method: 'POST', url: '/api/v1/departments', payload: { id, name: 'Long id' } })).statusCode).toBe(201);

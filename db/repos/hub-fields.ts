@@ -57,9 +57,13 @@ export function optionalId(field: string, value: unknown): string | null {
   return optionalText(field, value, maxIdLength);
 }
 
+/** The range of a Postgres `integer` column. */
+export const int32 = { min: -2_147_483_648, max: 2_147_483_647 } as const;
+
 export function integer(field: string, value: unknown, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ValidationError(field, `${field} must be an integer`);
+  if (value < int32.min || value > int32.max) throw new ValidationError(field, `${field} must be between ${int32.min} and ${int32.max}`);
   return value;
 }
 
