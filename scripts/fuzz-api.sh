@@ -65,7 +65,8 @@ curl -fsS -H "Authorization: Bearer $admin_token" "$base/api/v1/readiness" >/dev
 
 echo "[fuzz] schemathesis run: checks=$checks, max examples=$max_examples" >&2
 status=0
-"$venv/bin/python" -m schemathesis.cli run "$base/docs/json" \
+# Run from the temporary dir: schemathesis keeps its example database in ./.schemathesis.
+(cd "$work" && "$venv/bin/python" -m schemathesis.cli run "$base/docs/json" \
   --url "$base" \
   --header "Authorization: Bearer $admin_token" \
   --checks "$checks" \
@@ -74,7 +75,7 @@ status=0
   --request-timeout 30 \
   --seed "${FUZZ_SEED:-1}" \
   --no-color \
-  "$@" || status=$?
+  "$@") || status=$?
 
 errors="$(grep -cE '"level":(50|60)' "$work/stack.log" || true)"
 echo "[fuzz] error log lines of the stack: $errors" >&2
