@@ -27,7 +27,7 @@ export const CreateDepartmentBody = z.strictObject({
   id: id.optional().describe('omit to let the hub choose a UUID'),
   name: z.string().max(64),
   parentId: id.nullable().optional(),
-  order: z.number().int().optional(),
+  order: z.number().int().min(-2_147_483_648).max(2_147_483_647).optional(),
   leaderIds: z.array(id).max(100).optional(),
 });
 

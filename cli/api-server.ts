@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
+import type { RateLimitSettings } from '../api/rate-limit';
 import { buildApi } from '../api/server';
 import { createTemporalControl } from '../api/temporal-control';
 import { createHubFanout } from '../api/hub-fanout';
@@ -21,6 +22,8 @@ export interface ApiServerOptions {
   taskQueue: string;
   host: string;
   port: number;
+  /** default: api/rate-limit.ts defaults (on) */
+  rateLimits?: RateLimitSettings;
   /** fastify logger option; `start` keeps it to warnings */
   logger?: boolean | object;
 }
@@ -48,6 +51,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     temporal: createTemporalControl(client, { taskQueue: options.taskQueue }),
     realtime,
     onHubChange,
+    rateLimits: options.rateLimits,
     capabilitiesOf: (kind) => (registeredConnectorKinds.includes(kind) ? connectorCapabilities(kind) : undefined),
     connectorSettingsIssues,
   });

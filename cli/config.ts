@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { rateLimitsFromEnv, type RateLimitSettings } from '../api/rate-limit';
 import { projectRoot } from './temporal-binaries';
 
 export const defaultTaskQueue = 'sync-center';
@@ -48,7 +49,8 @@ export interface SyncCenterConfig {
     port: number;
     uiPort: number;
   };
-  api: { host: string; port: number };
+  /** rateLimits: SYNC_CENTER_RATE_LIMIT* (api/rate-limit.ts) */
+  api: { host: string; port: number; rateLimits: RateLimitSettings };
   /** from the environment only; generated/persisted ones are resolved by data-dir-secrets.ts */
   adminToken?: string;
   secretKeyBase64?: string;
@@ -70,6 +72,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
   if (!e.TEMPORAL_ADDRESS && e.TEMPORAL_PORT === e.TEMPORAL_UI_PORT) {
     throw new ConfigError('invalid configuration:\n  TEMPORAL_UI_PORT: must differ from TEMPORAL_PORT');
   }
+  let rateLimits: RateLimitSettings;
+  try {
+    rateLimits = rateLimitsFromEnv(env);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
+  }
   return {
     dataDir,
     importDir: path.resolve(e.SYNC_CENTER_IMPORT_DIR ?? path.join(dataDir, 'imports')),
@@ -81,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
     },
-    api: { host: e.HOST, port: e.PORT },
+    api: { host: e.HOST, port: e.PORT, rateLimits },
     adminToken: e.SYNC_CENTER_ADMIN_TOKEN,
     secretKeyBase64: e.SYNC_CENTER_SECRET_KEY,
   };

@@ -28,7 +28,10 @@ export const WEBHOOK_SIGNAL_WAIT_MS = 1_500;
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 
 const Params = z.object({ taskId: z.string().min(1).max(200) });
-const Query = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+// The vendors' signature parameters, named so the OpenAPI document lists them (a bare record renders
+// as nonsense parameters); any other parameter is let through untouched.
+const queryValue = z.union([z.string(), z.array(z.string())]).optional();
+const Query = z.looseObject({ msg_signature: queryValue, signature: queryValue, timestamp: queryValue, timeStamp: queryValue, nonce: queryValue, echostr: queryValue });
 
 function firstValues(query: Record<string, string | string[]>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));

@@ -9,6 +9,8 @@ const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const mobilePattern = /^(?:\+[1-9]\d{6,14}|1\d{10})$/;
 
 export const maxIdLength = 128;
+/** departmentIds, leaderIds: more than this is a mistake, and each id is checked against the database */
+export const maxIdListLength = 1000;
 
 export function requiredText(field: string, value: unknown, max: number): string {
   if (typeof value !== 'string') throw new ValidationError(field, `${field} is required`);
@@ -46,6 +48,7 @@ export function optionalMobile(value: unknown): string | null {
 export function idList(field: string, value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of ids`);
+  if (value.length > maxIdListLength) throw new ValidationError(field, `${field} may hold at most ${maxIdListLength} ids`);
   const ids = value.map((id, i) => requiredText(`${field}.${i}`, id, maxIdLength));
   return [...new Set(ids)];
 }
@@ -54,9 +57,13 @@ export function optionalId(field: string, value: unknown): string | null {
   return optionalText(field, value, maxIdLength);
 }
 
+/** The range of a Postgres `integer` column. */
+export const int32 = { min: -2_147_483_648, max: 2_147_483_647 } as const;
+
 export function integer(field: string, value: unknown, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ValidationError(field, `${field} must be an integer`);
+  if (value < int32.min || value > int32.max) throw new ValidationError(field, `${field} must be between ${int32.min} and ${int32.max}`);
   return value;
 }
 
@@ -66,9 +73,22 @@ export function userStatus(value: unknown): UserStatus {
   return value as UserStatus;
 }
 
+/** Bounds on a user's free-form `attributes`: they travel in every plan, snapshot and export row. */
+export const attributeLimits = { maxKeys: 64, maxKeyLength: 64, maxValueBytes: 4096, maxTotalBytes: 16_384 } as const;
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
+
 export function attributesObject(value: unknown): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('attributes', 'attributes must be an object');
+  const entries = Object.entries(value);
+  const { maxKeys, maxKeyLength, maxValueBytes, maxTotalBytes } = attributeLimits;
+  if (entries.length > maxKeys) throw new ValidationError('attributes', `attributes may have at most ${maxKeys} keys`);
+  for (const [key, item] of entries) {
+    if (!key.trim() || key.length > maxKeyLength) throw new ValidationError('attributes', `attributes: every key must be 1 to ${maxKeyLength} characters`);
+    if (jsonBytes(item) > maxValueBytes) throw new ValidationError(`attributes.${key}`, `attributes.${key} must be at most ${maxValueBytes} bytes of JSON`);
+  }
+  if (jsonBytes(value) > maxTotalBytes) throw new ValidationError('attributes', `attributes must be at most ${maxTotalBytes} bytes of JSON`);
   return value as Record<string, unknown>;
 }
 
