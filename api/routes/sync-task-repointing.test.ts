@@ -188,13 +188,24 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
       }
     });
 
+    it('refuses a re-point while an item is EXECUTING, even with resetLinks: its activity may load the new tenant next', async () => {
+      const res = await patch(taskId, { ...newTenant, resetLinks: true }, 'admin');
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ error: 'conflict', field: 'connector.settings.corpId', message: expect.stringContaining('1 pending deletion is executing') });
+      expect((await statusOf(`${runId}-e`)).status).toBe('EXECUTING');
+      expect((await statusOf(`${runId}-p`)).status).toBe('PENDING');
+      expect(await linksOf(taskId)).toHaveLength(2);
+      // The execution ends (the activity records its outcome) before the next attempt.
+      await db().update(pendingDeletions).set({ status: 'SUCCEEDED' }).where(eq(pendingDeletions.id, `${runId}-e`));
+    });
+
     it('with resetLinks from an admin: cancels the open items (audited, decided by the principal), drops the links, in the same write', async () => {
       const res = await patch(taskId, { ...newTenant, resetLinks: true }, 'admin');
       expect(res.statusCode).toBe(200);
       expect(res.json().config.connector.settings.corpId).toBe('ww-production');
       expect(res.json().config).not.toHaveProperty('resetLinks');
 
-      for (const id of [`${runId}-p`, `${runId}-e`]) {
+      for (const id of [`${runId}-p`]) {
         const row = await statusOf(id);
         expect(row).toMatchObject({ status: 'CANCELED', decidedBy: expect.stringMatching(/^token:test-admin:/) });
         expect(row.decidedAt).toBeInstanceOf(Date);
@@ -210,7 +221,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
         .select()
         .from(auditLog)
         .where(and(eq(auditLog.entityId, taskId), eq(auditLog.action, 'sync_task.links_reset')));
-      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 2 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
+      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 1 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
 
       // Another task's links and items are not touched.
       expect(await linksOf(otherTaskId)).toHaveLength(1);
