@@ -6,12 +6,25 @@ import { TaskConfigError, TaskConfigSchema, type TaskConfig } from './task-confi
 
 type ConnectorPart = Pick<TaskConfig['connector'], 'kind' | 'settings'>;
 
-// The same endpoint may be written with another case or a trailing slash; a tenant id compares as written.
+/**
+ * A URL compares with its scheme and host lowercased and one trailing `/` of its path dropped: the
+ * same endpoint written another way. Path and query keep their case (`/WeCom-Prod/`, `?tenant=B`
+ * may name another tenant). Anything else — a tenant id, a string that is no URL — compares as written.
+ */
 function comparable(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') return JSON.stringify(value);
   const text = value.trim();
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text.toLowerCase().replace(/\/+$/, '') : text;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  const auth = url.username || url.password ? `${url.username}:${url.password}@` : '';
+  const path = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+  return `${url.protocol.toLowerCase()}//${auth}${url.host.toLowerCase()}${path}${url.search}${url.hash}`;
 }
 
 /** The fields whose change points the connector at another tenant: `connector.kind`, or `connector.settings.<name>` each. */
