@@ -29,7 +29,7 @@ describe.each(onPostgres)(
       const task = await tasks.create(
         { name: 'Hub to WeCom', direction: 'downstream', connector: { kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:18081/cgi-bin', corpId: 'ww-test' }, secrets: { corpSecret: 's' } } },
         'test',
-        {},
+        { authorizeProtectionChange: () => undefined },
       );
       let runStarted = false;
       let starting: Promise<void> | undefined;
