@@ -21,14 +21,21 @@ export interface TaskTies {
   runsInFlight: number;
 }
 
+/**
+ * Counts inside the caller's transaction. The open items are counted FOR UPDATE: a decision marking
+ * one EXECUTING has either committed (and is counted as executing) or waits for this transaction
+ * (and then finds the item CANCELED), never slipping in between the count and the reset.
+ */
 export async function taskTies(tx: Db, taskId: string): Promise<TaskTies> {
   // One after the other: a transaction runs on one connection.
   const [links] = await tx.select({ n: count() }).from(taskLinks).where(eq(taskLinks.taskId, taskId));
-  const open = await tx
-    .select({ status: pendingDeletions.status, n: count() })
+  const locked = tx
+    .select({ status: pendingDeletions.status })
     .from(pendingDeletions)
     .where(and(eq(pendingDeletions.taskId, taskId), inArray(pendingDeletions.status, [...openStatuses])))
-    .groupBy(pendingDeletions.status);
+    .for('update')
+    .as('locked');
+  const open = await tx.select({ status: locked.status, n: count() }).from(locked).groupBy(locked.status);
   const [inFlight] = await tx
     .select({ n: count() })
     .from(syncRuns)
