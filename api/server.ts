@@ -5,13 +5,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ChangeEvent } from '../engine/model';
 import type { Database } from '../db/client';
 import type { SecretBox } from '../db/secret-box';
 import type { TaskConfigOptions } from '../engine/task-config';
 import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
 import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
-import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory';
+import { createHubDirectory, type ChangeListener, type HubDirectory } from '../db/repos/hub-directory';
 import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
@@ -33,7 +32,8 @@ export interface ApiDeps {
   adminToken?: string;
   /** throws when Temporal is unreachable */
   checkTemporal: () => Promise<void>;
-  onHubChange?: (events: ChangeEvent[]) => void | Promise<void>;
+  /** hub writes (with their actor, the runs' requester) for real-time downstream triggers */
+  onHubChange?: ChangeListener;
   /** fastify logger option; default false */
   logger?: boolean | object;
   /** seals connector secrets (SYNC_CENTER_SECRET_KEY); without it the sync-task routes answer 503 */

@@ -14,6 +14,8 @@ export interface ConnectorKindInfo {
    * Changing one re-points the task, so the secrets must be given again and links cannot carry over.
    */
   tenantSettings: string[];
+  /** secrets the connector cannot work without: a re-pointed task must be given each (engine/task-repointing.ts) */
+  requiredSecrets: string[];
   /** pre-filled mapping rows: canonical target ← canonical source, and the vendor field it lands in */
   defaultMapping: { target: CanonicalUserField; source: CanonicalUserField; vendorField: string }[];
 }
@@ -28,6 +30,7 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     identifyingSettings: ['path'],
     // A file has no tenant and sends no credentials; a new export path is routine.
     tenantSettings: [],
+    requiredSecrets: [],
     defaultMapping: basicMapping({ username: 'username', name: 'name', email: 'email', mobile: 'mobile', employeeNumber: 'employee_number', title: 'title' }),
   },
   wecom: {
@@ -35,6 +38,7 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     realtimeEvents: true,
     identifyingSettings: ['corpId'],
     tenantSettings: ['baseUrl', 'corpId'],
+    requiredSecrets: ['corpSecret'],
     // WeCom has no employee-number field: the connector keeps it in an extattr.
     defaultMapping: basicMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'position', employeeNumber: 'extattr.employeeNumber' }),
   },
@@ -43,6 +47,7 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     realtimeEvents: true,
     identifyingSettings: ['appId'],
     tenantSettings: ['baseUrl', 'appId'],
+    requiredSecrets: ['appSecret'],
     defaultMapping: basicMapping({ username: 'user_id', name: 'name', email: 'email', mobile: 'mobile', title: 'job_title', employeeNumber: 'employee_no' }),
   },
   dingtalk: {
@@ -50,6 +55,7 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     realtimeEvents: true,
     identifyingSettings: ['appKey'],
     tenantSettings: ['oapiBaseUrl', 'apiBaseUrl', 'appKey', 'corpId'],
+    requiredSecrets: ['appSecret'],
     defaultMapping: basicMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'title', employeeNumber: 'job_number' }),
   },
   scim: {
@@ -57,6 +63,7 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     realtimeEvents: false,
     identifyingSettings: ['baseUrl'],
     tenantSettings: ['baseUrl'],
+    requiredSecrets: ['bearerToken'],
     defaultMapping: basicMapping({ username: 'userName', name: 'name.formatted', email: 'emails[primary]', mobile: 'phoneNumbers[mobile]', title: 'title', employeeNumber: 'enterprise.employeeNumber' }),
   },
   ldap: {
@@ -64,6 +71,7 @@ export const connectorKinds: Record<string, ConnectorKindInfo> = {
     realtimeEvents: false,
     identifyingSettings: ['url', 'baseDn'],
     tenantSettings: ['url', 'baseDn', 'bindDn'],
+    requiredSecrets: ['bindPassword'],
     defaultMapping: basicMapping({ username: 'uid', name: 'cn', email: 'mail', mobile: 'mobile', title: 'title', employeeNumber: 'employeeNumber' }),
   },
 };

@@ -17,6 +17,18 @@ describe('repointedFields', () => {
     expect(repointedFields(base, { ...base, settings: withoutCorp })).toEqual(['connector.settings.corpId']);
   });
 
+  it('sees a change of case in the path or query of a URL (another tenant), not in its scheme or host', () => {
+    const at = (baseUrl: string) => repointedFields({ ...base, settings: { ...base.settings, baseUrl: 'https://qyapi.example/WeCom-Prod/cgi-bin?tenant=B' } }, { ...base, settings: { ...base.settings, baseUrl } });
+    expect(at('https://qyapi.example/wecom-prod/cgi-bin?tenant=B')).toEqual(['connector.settings.baseUrl']);
+    expect(at('https://qyapi.example/WeCom-Prod/cgi-bin?tenant=b')).toEqual(['connector.settings.baseUrl']);
+    expect(at('HTTPS://QyApi.Example/WeCom-Prod/cgi-bin?tenant=B')).toEqual([]);
+    expect(at('https://qyapi.example/WeCom-Prod/cgi-bin/?tenant=B')).toEqual([]);
+    // Only one trailing slash is cosmetic; a different path is not.
+    const ldap = { kind: 'ldap', settings: { url: 'ldap://Dir.Example:389', baseDn: 'dc=example', bindDn: 'cn=admin' } };
+    expect(repointedFields(ldap, { ...ldap, settings: { ...ldap.settings, url: 'LDAP://dir.example:389/' } })).toEqual([]);
+    expect(repointedFields(base, { ...base, settings: { ...base.settings, baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin//' } })).toEqual(['connector.settings.baseUrl']);
+  });
+
   it('treats a new kind as a re-point of its own', () => {
     expect(repointedFields(base, { kind: 'feishu', settings: {} })).toEqual(['connector.kind']);
   });

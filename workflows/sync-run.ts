@@ -17,7 +17,7 @@ import {
 import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
 import { bookkeeping, planning, reading, writing } from './activity-proxies';
 import { deletionApprovalWorkflow } from './deletion-approval';
-import { defaultRequester, MAX_REQUESTERS } from './pending-runs';
+import { capRequesters, defaultRequester } from './pending-runs';
 import {
   approvalWorkflowId,
   ConnectorKindKey,
@@ -53,7 +53,7 @@ function requireRunInput(input: SyncRunInput): Required<Omit<SyncRunInput, 'chan
     dryRun: input.dryRun ?? false,
     changedIds: input.changedIds,
     // Started directly (Temporal UI, tests) rather than by the task workflow.
-    requestedBy: input.requestedBy?.length ? input.requestedBy.slice(0, MAX_REQUESTERS) : [defaultRequester(trigger)],
+    requestedBy: input.requestedBy?.length ? capRequesters(input.requestedBy) : [defaultRequester(trigger)],
   };
 }
 

@@ -7,6 +7,7 @@ import { createApiTokens } from '../../db/repos/api-tokens';
 import { pendingDeletions, syncRuns } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
 import { describeOnBothDatabases } from '../../test/support/databases';
+import { REQUESTERS_OVERFLOW } from '../../workflows/pending-runs';
 import { auditActor } from '../auth';
 import type { TemporalControl } from '../temporal-control';
 import { startTestApi, testAdminToken, type TestApi } from '../testing';
@@ -146,6 +147,33 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ error: 'validation_failed', field: 'actor' });
       expect(temporal.calls).toEqual([]);
+    });
+
+    it('refuses everyone on a guarded task when the requesters are unknown: no run row, none recorded, or past the cap', async () => {
+      const guardedTask = (await db().select().from(syncRuns).where(eq(syncRuns.id, guardedRun)))[0].taskId;
+      const plainTask = (await db().select().from(syncRuns).where(eq(syncRuns.id, plainRun)))[0].taskId;
+      const [noRecord, overflow] = [`run-n-${unique()}`, `run-o-${unique()}`];
+      await db()
+        .insert(syncRuns)
+        .values([
+          { id: noRecord, taskId: guardedTask, trigger: 'manual', status: 'succeeded', requestedBy: null },
+          { id: overflow, taskId: guardedTask, trigger: 'manual', status: 'succeeded', requestedBy: [principals.admin, REQUESTERS_OVERFLOW] },
+        ]);
+      const missingRun = `run-m-${unique()}`;
+      await db()
+        .insert(pendingDeletions)
+        .values([staged(`${missingRun}-1`, guardedTask, missingRun), staged(`${noRecord}-1`, guardedTask, noRecord), staged(`${overflow}-1`, guardedTask, overflow), staged(`${missingRun}-p`, plainTask, missingRun)]);
+      temporal.calls.length = 0;
+      const ids = [`${missingRun}-1`, `${noRecord}-1`, `${overflow}-1`, `${missingRun}-p`];
+      const res = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids } });
+      expect(res.json().results).toEqual([
+        { id: `${missingRun}-1`, result: 'requester_may_not_approve' },
+        { id: `${noRecord}-1`, result: 'requester_may_not_approve' },
+        { id: `${overflow}-1`, result: 'requester_may_not_approve' },
+        // A task without the rule does not care who asked.
+        { id: `${missingRun}-p`, result: 'accepted' },
+      ]);
+      expect(temporal.calls.map((c) => c.args[2])).toEqual([[`${missingRun}-p`]]);
     });
 
     it('lets another approver execute, and the requester cancel', async () => {

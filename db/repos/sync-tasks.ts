@@ -63,12 +63,18 @@ export interface SyncTaskRepoOptions {
 
 type TaskRow = typeof syncTasks.$inferSelect;
 
-/** What the caller (the API, knowing the principal's role) decides about a write. */
+/** What the caller (the API, knowing the principal's role) decides about a write; every write needs them. */
 export interface TaskWriteRules {
   /** sees the protection settings a write changes (from the defaults on create) before anything is stored; throws to refuse */
-  authorizeProtectionChange?: (fields: ProtectionField[]) => void;
+  authorizeProtectionChange: (fields: ProtectionField[]) => void;
   /** a PATCH that re-points the connector may cancel the task's open items and drop its links (otherwise 409) */
   resetLinks?: boolean;
+}
+
+/** No default: a write whose caller forgot the rules would skip the protection check. */
+function requireRules(rules: TaskWriteRules | undefined): TaskWriteRules {
+  if (typeof rules?.authorizeProtectionChange !== 'function') throw new TypeError('a sync task write needs TaskWriteRules with authorizeProtectionChange (who may change deletion protection)');
+  return rules;
 }
 
 interface TaskActivity {
@@ -182,9 +188,10 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
 
   return {
     /** Validates the whole body (400s name the field), refuses an app already on the other side of the hub. */
-    async create(body: unknown, actor: string, rules: TaskWriteRules = {}): Promise<SyncTaskView> {
+    async create(body: unknown, actor: string, rules: TaskWriteRules): Promise<SyncTaskView> {
+      requireRules(rules);
       const config = parseTaskConfig(body, parseOptions);
-      rules.authorizeProtectionChange?.(changedProtectionFields(undefined, config));
+      rules.authorizeProtectionChange(changedProtectionFields(undefined, config));
       const id = randomUUID();
       const row = await db.transaction(async (tx) => {
         checkNoUpDownConflict(config, await otherTasks(tx));
@@ -218,13 +225,14 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
      * rotate one secret and keep the others), validated as a whole. Takes effect on the next run.
      * Re-pointing the connector (engine/task-repointing.ts) needs the secrets again and a clean task.
      */
-    async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules = {}): Promise<SyncTaskView> {
+    async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules): Promise<SyncTaskView> {
+      requireRules(rules);
       const row = await db.transaction(async (tx) => {
         const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
         const existing = withSecrets(current.config as unknown as PublicTaskConfig, currentSecrets);
         const config = parseTaskConfigPatch(existing, patch, parseOptions);
-        rules.authorizeProtectionChange?.(changedProtectionFields(existing, config));
+        rules.authorizeProtectionChange(changedProtectionFields(existing, config));
         checkNoUpDownConflict(config, await otherTasks(tx), id);
         const repointed = repointedFields(existing.connector, config.connector);
         checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch));
