@@ -5,8 +5,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
+import { createApprovalActivities } from '../activities/approvals';
+import type { ActivityDeps } from '../activities/deps';
 import type { SyncActivities } from '../activities/types';
+import { recordPendingDeletionOutcome } from '../db/repos/pending-deletions';
 import type { Database } from '../db/client';
 import { pendingDeletions, syncRuns, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
@@ -35,6 +38,7 @@ function databaseBackedActivities(database: Database, plans: Record<string, Scri
   const db = database.db;
   const memory = createInMemoryActivities({ tasks: {}, plans });
   const base = memory.activities;
+  const real = createApprovalActivities({ database } as ActivityDeps);
   const activities: SyncActivities = {
     ...base,
     async loadTaskForRun({ taskId }) {
@@ -52,21 +56,25 @@ function databaseBackedActivities(database: Database, plans: Record<string, Scri
       await db.update(syncRuns).set({ status: result.status, error: input.error ?? null, finishedAt: new Date() }).where(eq(syncRuns.id, input.runId));
       return result;
     },
-    async stageDeletions({ runId }) {
-      const result = await base.stageDeletions({ runId });
+    async stageRunDeletions({ runId }) {
+      const result = await base.stageRunDeletions({ runId });
       const taskId = memory.runs.get(runId)!.taskId;
-      const rows = result.pendingDeletionIds.map((id, i) => ({ id, taskId, runId, runItemId: i, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status: 'PENDING' as const }));
+      const ids = [...memory.pendingDeletions].filter(([, item]) => item.runId === runId).map(([id]) => id);
+      const rows = ids.map((id, i) => ({ id, taskId, runId, runItemId: i, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status: 'PENDING' as const }));
       if (rows.length) await db.insert(pendingDeletions).values(rows).onConflictDoNothing();
       return result;
     },
-    async markPendingDeletions(input) {
-      await base.markPendingDeletions(input);
-      await db.update(pendingDeletions).set({ status: input.status, decidedBy: input.actor, decidedAt: new Date() }).where(inArray(pendingDeletions.id, input.ids));
-    },
-    async executePendingDeletion(input) {
-      const result = await base.executePendingDeletion(input);
-      await db.update(pendingDeletions).set({ status: result.status }).where(eq(pendingDeletions.id, input.pendingDeletionId));
-      return result;
+    // Decisions and counts are the real ones, against the test database.
+    decidePendingDeletions: real.decidePendingDeletions,
+    approvalCounts: real.approvalCounts,
+    async executeApprovedDeletions({ runId }) {
+      const approved = await db.select().from(pendingDeletions).where(and(eq(pendingDeletions.runId, runId), eq(pendingDeletions.status, 'EXECUTING')));
+      for (const row of approved) {
+        await base.markPendingDeletions({ ids: [row.id], status: 'EXECUTING', actor: row.decidedBy ?? 'unknown' });
+        await base.executePendingDeletion({ pendingDeletionId: row.id, actor: row.decidedBy ?? 'unknown' });
+        await recordPendingDeletionOutcome(db, { id: row.id, status: 'SUCCEEDED', actor: row.decidedBy ?? 'unknown' });
+      }
+      return { succeeded: approved.length, failed: 0, superseded: 0, remaining: 0 };
     },
   };
   return { ...memory, activities };

@@ -3,6 +3,7 @@
 // progress of a run, and approval decisions. Only ids and flags travel: never a secret.
 import {
   ScheduleNotFoundError,
+  WorkflowUpdateFailedError,
   ScheduleOverlapPolicy,
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
@@ -12,9 +13,13 @@ import {
 } from '@temporalio/client';
 import type { Duration, SearchAttributePair } from '@temporalio/common';
 import { toScheduleSpec, type TaskSchedule } from '../engine/schedule';
+import type { DecidePendingDeletionsResult } from '../activities/types';
 import {
   approvalWorkflowId,
   cancelSignal,
+  decideUpdate,
+  type DecisionRequest,
+  type PendingDeletionApprovalInput,
   configChangedSignal,
   ConnectorKindKey,
   executeSignal,
@@ -28,6 +33,7 @@ import {
   type RunProgress,
   type SyncTaskInput,
 } from '../workflows/definitions';
+import type { pendingDeletionApprovalWorkflow } from '../workflows/deletion-approval';
 import type { ScheduledTriggerInput, scheduledTriggerWorkflow } from '../workflows/scheduled-trigger';
 import type { syncTaskWorkflow } from '../workflows/sync-task';
 
@@ -60,8 +66,14 @@ export interface TemporalControl {
   removeTask(taskId: string): Promise<void>;
   /** Live progress of a run workflow; undefined when it is gone or no worker answers in time. */
   runProgress(workflowId: string): Promise<RunProgress | undefined>;
-  /** Signals a run's deletionApprovalWorkflow; 'closed' when it has already finished. */
+  /** Signals a run's first-version deletionApprovalWorkflow; 'closed' when it has already finished. */
   signalApproval(runId: string, action: ApprovalAction, ids: string[], actor: string): Promise<'signaled' | 'closed'>;
+  /**
+   * Sends a decision (at most MAX_DECISION_IDS ids of one run) as the Update of the run's approval
+   * workflow, starting the workflow again when none is running (orphaned rows are adopted, never
+   * answered "closed"). 'v1' when a first-version workflow owns the run: signal it instead.
+   */
+  decideApproval(run: { runId: string; taskId: string }, request: DecisionRequest): Promise<DecidePendingDeletionsResult | 'v1'>;
 }
 
 export interface TemporalControlOptions {
@@ -189,6 +201,27 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
       } catch {
         // Progress is a nicety on top of the stored run: a gone workflow or busy worker must not fail GET /runs/:id.
         return undefined;
+      }
+    },
+
+    async decideApproval({ runId, taskId }, request) {
+      // The workflow may end between our start check and the Update: one more try starts it afresh.
+      for (let attempt = 0; ; attempt++) {
+        const startWorkflowOperation = new WithStartWorkflowOperation<typeof pendingDeletionApprovalWorkflow>('pendingDeletionApprovalWorkflow', {
+          workflowId: approvalWorkflowId(runId),
+          taskQueue,
+          args: [{ runId, taskId } satisfies PendingDeletionApprovalInput],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [{ key: SyncTaskIdKey, value: taskId }],
+        });
+        try {
+          return await client.workflow.executeUpdateWithStart(decideUpdate, { args: [request], startWorkflowOperation });
+        } catch (err) {
+          const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+          if (cause?.message.includes('No registered handler for update')) return 'v1';
+          if (attempt < 2 && !(err instanceof WorkflowUpdateFailedError) && /completed|not found/i.test((err as Error).message)) continue;
+          throw err;
+        }
       }
     },
 

@@ -6,6 +6,8 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  DecidePendingDeletionsResult,
+  DecisionAction,
   FinishedRunStatus,
   ItemCounters,
   PendingDeletionStatus,
@@ -190,3 +192,48 @@ export interface DeletionApprovalResult {
 export const executeSignal = defineSignal<[ApprovalDecision]>('execute');
 export const cancelSignal = defineSignal<[ApprovalDecision]>('cancel');
 export const itemsQuery = defineQuery<ApprovalState>('items');
+
+// ---- pendingDeletionApprovalWorkflow (items in Postgres, decisions by Update) ----
+
+export interface PendingDeletionApprovalInput {
+  runId: string;
+  taskId: string;
+}
+
+/** One approver decision; `actor` is the API's authenticated principal, never a request body field. */
+export interface DecisionRequest {
+  action: DecisionAction;
+  ids: string[];
+  actor: string;
+}
+
+/** Ids per Update: the API splits bigger decisions, so no payload nears Temporal's 2 MB limit. */
+export const MAX_DECISION_IDS = 5000;
+
+export interface ApprovalProgress {
+  runId: string;
+  taskId: string;
+  pending: number;
+  executing: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+  superseded: number;
+}
+
+export type PendingDeletionApprovalResult = Omit<ApprovalProgress, 'taskId' | 'pending' | 'executing'>;
+
+export const decideUpdate = defineUpdate<DecidePendingDeletionsResult, [DecisionRequest]>('decide');
+/** Items were closed in the database by another path (supersede, expiry, task re-pointed): recount now. */
+export const itemsChangedSignal = defineSignal('itemsChanged');
+export const approvalProgressQuery = defineQuery<ApprovalProgress>('approvalProgress');
+
+export const approvalReconcilerWorkflowId = 'deletion-approval-reconciler';
+export const approvalReconcilerScheduleId = 'deletion-approval-reconciler';
+
+export interface ApprovalReconcilerResult {
+  /** runs whose open items got an approval workflow again */
+  adopted: string[];
+  /** open items of deleted tasks, CANCELED */
+  closed: number;
+}

@@ -30,14 +30,16 @@ export const pendingDeletionRoutes: ApiRoutePlugin = async (app, { deps }) => {
         onRequest: decide,
         schema: {
           tags,
-          summary: action === 'execute' ? 'Execute staged deletions (a cancelled item is never executed)' : 'Cancel staged deletions (final)',
+          summary: action === 'execute' ? 'Execute staged deletions, or retry FAILED ones (a cancelled or superseded item is never executed)' : 'Cancel staged or FAILED deletions (final)',
           body: DecisionBody,
           response: { 200: DecisionResponse.describe('one result per distinct id'), 503: ErrorBody, ...errorResponses },
         },
       },
       async (request) => {
         const temporal = ctx.temporal();
-        const results = await viaTemporal(`signalling the ${action} decision`, () =>
+        // Separation of duties (a second approver) is checked here, before any decision is sent.
+        // The actor is the authenticated principal; the body carries ids only.
+        const results = await viaTemporal(`sending the ${action} decision`, () =>
           decideDeletions(action, request.body.ids, auditActor(request.actor), { runs: ctx.runs, temporal }),
         );
         return { results };
