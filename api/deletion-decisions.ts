@@ -1,6 +1,7 @@
-// Approver decisions on staged deletions: each id is answered on its own. Ids are grouped by run
-// and sent, in slices, as the Update of the run's approval workflow, which writes each decision
-// with its audit row in one transaction (accepted, already_decided, already_canceled, stale,
+// Approver decisions on staged deletions: each id is answered on its own. Closed items are
+// answered from the database; open ones (PENDING, or FAILED for a retry) are grouped by run and
+// sent, in slices, as the Update of the run's approval workflow, which writes each decision with
+// its audit row in one transaction (accepted, already_decided, already_canceled, stale,
 // not_found). Runs still owned by a first-version (signal-based) workflow are signalled as before.
 import type { PendingDeletionRow, RunQueries } from '../db/repos/run-queries';
 import { MAX_DECISION_IDS } from '../workflows/definitions';
@@ -46,6 +47,8 @@ export async function decideDeletions(
   for (const id of unique) {
     const row = rows.get(id);
     if (!row) results.set(id, { id, result: 'not_found' });
+    // Final statuses never reopen (and EXECUTING is decided already): answered from the database.
+    else if (row.status !== 'PENDING' && row.status !== 'FAILED') results.set(id, closedResult(row));
     else if (byRun.has(row.runId)) byRun.get(row.runId)!.push(row);
     else byRun.set(row.runId, [row]);
   }
