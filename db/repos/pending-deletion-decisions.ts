@@ -38,7 +38,7 @@ export async function decidePendingDeletions(
   const unique = [...new Set(input.ids)];
   if (unique.length === 0) return [];
   return db.transaction(async (tx) => {
-    await expireOverdue(tx, { runId: input.runId, ids: unique });
+    const expired = new Set(await expireOverdue(tx, { runId: input.runId, ids: unique }));
     const to = input.action === 'execute' ? 'EXECUTING' : 'CANCELED';
     const auditAction = input.action === 'execute' ? 'pending_deletion.approve' : 'pending_deletion.cancel';
     const accepted = await selectRows<{ id: string }>(
@@ -68,14 +68,15 @@ export async function decidePendingDeletions(
       const status = statusOf.get(id);
       if (!status) return { id, result: 'not_found' };
       if (acceptedIds.has(id)) return { id, result: 'accepted', status };
+      if (expired.has(id)) return { id, result: 'stale', status };
       return { id, result: decidable.includes(status) ? 'stale' : answerFor(status), status };
     });
   });
 }
 
-/** CANCELED with audit `expired`: PENDING items of the run (or these ids) past their expiry. Returns how many. */
-export async function expireOverdue(db: Db, scope: { runId: string; ids?: readonly string[] }): Promise<number> {
-  const [row] = await selectRows<{ n: number }>(
+/** CANCELED with audit `expired`: PENDING items of the run (or these ids) past their expiry. Returns their ids. */
+export async function expireOverdue(db: Db, scope: { runId: string; ids?: readonly string[] }): Promise<string[]> {
+  const rows = await selectRows<{ id: string }>(
     db,
     sql`with expired as (
         update pending_deletions set status = 'CANCELED', decided_by = 'system', decided_at = now()
@@ -86,10 +87,10 @@ export async function expireOverdue(db: Db, scope: { runId: string; ids?: readon
         insert into audit_log (actor, action, entity_type, entity_id, before, after)
         select 'system', 'pending_deletion.expired', 'pending_deletion', id, jsonb_build_object('status', 'PENDING'),
           jsonb_build_object('status', 'CANCELED', 'reason', 'expired', 'expiresAt', expires_at, 'action', action, 'entity', entity, 'targetId', target_id)
-        from expired returning 1)
-      select count(*)::int as n from audited`,
+        from expired returning entity_id)
+      select entity_id as id from audited`,
   );
-  return row?.n ?? 0;
+  return rows.map((row) => row.id);
 }
 
 /**

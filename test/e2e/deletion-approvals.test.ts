@@ -10,7 +10,7 @@ import { createHubDirectory } from '../../db/repos/hub-directory';
 import { auditLog, pendingDeletions } from '../../db/schema';
 import { E2eStack, seedHubCompany, startE2eSuite, wecomDirectory, type E2eSuite } from './harness';
 
-jest.setTimeout(90_000);
+jest.setTimeout(30_000);
 
 let suite: E2eSuite<RunningWecomFake>;
 let stack: E2eStack;
@@ -59,4 +59,98 @@ test('once the export is fixed, the next run supersedes the held freezes (shown 
   expect(audit.map((a) => a.entityId).sort()).toEqual(rows.map((r) => r.id).sort());
   for (const name of leavers) expect(await enableOf(name)).toBe(1);
   expect(await suite.database.db.select().from(pendingDeletions).where(eq(pendingDeletions.status, 'PENDING'))).toEqual([]);
+});
+
+const rowsByName = async (runId: string) => new Map((await stack.pendingDeletionsOf(runId)).map((r) => [r.displayName ?? r.targetId, r]));
+const idsOf = async (runId: string) => {
+  const byName = await rowsByName(runId);
+  return new Map(leavers.map((name) => [name, [...byName.values()].find((r) => r.targetId === name)!.id]));
+};
+const auditOf = (entityId: string) => suite.database.db.select().from(auditLog).where(eq(auditLog.entityId, entityId)).orderBy(auditLog.id);
+
+test('execute re-checks each item against fresh source state: someone active again is SUPERSEDED, never frozen; racing decisions have one winner', async () => {
+  for (const name of leavers) await hub().offboard(ids.get(name)!, 'hr-export');
+  const taskQueue = stack.newTaskQueue();
+  const run = await stack.run(taskId, {}, taskQueue);
+  expect(run.pendingDeletions).toBe(4);
+  const pending = await idsOf(run.runId);
+  // Dave is rehired before anyone approves, and no run has happened since.
+  await hub().updateUser(ids.get('dave')!, { status: 'active' }, 'hr');
+
+  const worker = await stack.startWorker(taskQueue);
+  const [executed, canceled] = await worker.runUntil(async () => {
+    const answers = await Promise.all([
+      stack.decide(taskQueue, 'execute', leavers.map((name) => pending.get(name)!), 'approver-x'),
+      stack.decide(taskQueue, 'cancel', [pending.get('bob')!], 'approver-c'),
+    ]);
+    await suite.env.client.workflow.getHandle(run.approvalWorkflowId!).result();
+    return answers;
+  });
+  const bobExecuted = executed.find((r) => r.id === pending.get('bob'))!.result;
+  const bobCanceled = canceled[0].result;
+  // One winner: exactly one of the two decisions on bob was accepted, the other was told why not.
+  expect([bobExecuted, bobCanceled].sort()).toEqual(bobExecuted === 'accepted' ? ['accepted', 'already_decided'] : ['accepted', 'already_canceled']);
+  expect(executed.filter((r) => r.id !== pending.get('bob')).map((r) => r.result)).toEqual(['accepted', 'accepted', 'accepted']);
+
+  const after = await rowsByName(run.runId);
+  const statusOf = (name: string) => [...after.values()].find((r) => r.targetId === name)!;
+  expect(statusOf('dave')).toMatchObject({ status: 'SUPERSEDED', decidedBy: 'approver-x' });
+  expect(await enableOf('dave')).toBe(1);
+  expect([statusOf('carol').status, statusOf('erin').status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  expect([await enableOf('carol'), await enableOf('erin')]).toEqual([0, 0]);
+  const bob = statusOf('bob');
+  expect(bob).toMatchObject(bobCanceled === 'accepted' ? { status: 'CANCELED', decidedBy: 'approver-c' } : { status: 'SUCCEEDED', decidedBy: 'approver-x' });
+  expect(await enableOf('bob')).toBe(bobCanceled === 'accepted' ? 1 : 0);
+  // Every decision has its audit row; the loser wrote none.
+  const bobAudit = (await auditOf(bob.id)).map((a) => [a.actor, a.action]);
+  expect(bobAudit).toEqual(
+    bobCanceled === 'accepted'
+      ? [['approver-c', 'pending_deletion.cancel']]
+      : [
+          ['approver-x', 'pending_deletion.approve'],
+          ['approver-x', 'pending_deletion.execute'],
+        ],
+  );
+  expect((await auditOf(statusOf('dave').id)).map((a) => a.action)).toEqual(['pending_deletion.approve', 'pending_deletion.supersede']);
+});
+
+test('a FAILED item can be executed again; an expired one answers stale and is CANCELED as expired', async () => {
+  // The company is back: erin and carol are active again, then both leave once more (held).
+  for (const name of leavers) await hub().updateUser(ids.get(name)!, { status: 'active' }, 'hr');
+  expect((await stack.run(taskId)).status).toBe('succeeded');
+  for (const name of leavers) await hub().offboard(ids.get(name)!, 'hr-export');
+  const taskQueue = stack.newTaskQueue();
+  const run = await stack.run(taskId, {}, taskQueue);
+  const pending = await idsOf(run.runId);
+  // As an execution refused by the vendor leaves it, and an item whose expiry has passed.
+  await suite.database.db.update(pendingDeletions).set({ status: 'FAILED', errorCode: '60111', errorMessage: 'userid not found' }).where(eq(pendingDeletions.id, pending.get('carol')!));
+  await suite.database.db.update(pendingDeletions).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(pendingDeletions.id, pending.get('erin')!));
+
+  const worker = await stack.startWorker(taskQueue);
+  const result = await worker.runUntil(async () => {
+    expect(await stack.decide(taskQueue, 'execute', [pending.get('carol')!, pending.get('erin')!])).toEqual([
+      { id: pending.get('carol'), result: 'accepted' },
+      { id: pending.get('erin'), result: 'stale', status: 'CANCELED' },
+    ]);
+    await stack.decide(taskQueue, 'cancel', [pending.get('bob')!, pending.get('dave')!]);
+    return suite.env.client.workflow.getHandle(run.approvalWorkflowId!).result();
+  });
+  const after = await rowsByName(run.runId);
+  const rowOf = (name: string) => [...after.values()].find((r) => r.targetId === name)!;
+  expect(rowOf('carol')).toMatchObject({ status: 'SUCCEEDED', errorCode: null });
+  expect(await enableOf('carol')).toBe(0);
+  expect(rowOf('erin').status).toBe('CANCELED');
+  expect(await enableOf('erin')).toBe(1);
+  expect((await auditOf(rowOf('erin').id)).map((a) => [a.action, (a.after as { reason?: string }).reason])).toEqual([['pending_deletion.expired', 'expired']]);
+  expect((await auditOf(rowOf('carol').id)).map((a) => [a.action, (a.before as { status: string }).status])).toEqual([
+    ['pending_deletion.approve', 'FAILED'],
+    ['pending_deletion.execute', 'EXECUTING'],
+  ]);
+  // Asked again, each id is answered from what is stored now.
+  const again = await stack.decide(taskQueue, 'execute', [pending.get('erin')!, pending.get('carol')!, 'no-such-id']);
+  expect(again).toEqual([
+    { id: pending.get('erin'), result: 'already_canceled', status: 'CANCELED' },
+    { id: pending.get('carol'), result: 'already_decided', status: 'SUCCEEDED' },
+    { id: 'no-such-id', result: 'not_found' },
+  ]);
 });
