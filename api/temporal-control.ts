@@ -218,7 +218,11 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
           return await client.workflow.executeUpdateWithStart(decideUpdate, { args: [request], startWorkflowOperation });
         } catch (err) {
           const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-          if (cause?.message.includes('No registered handler for update')) return 'v1';
+          // Only a first-version workflow lacks the handler; anything else is a real error to report.
+          if (cause?.message.includes('No registered handler for update')) {
+            const described = await client.workflow.getHandle(approvalWorkflowId(runId)).describe();
+            if (described.type === 'deletionApprovalWorkflow') return 'v1';
+          }
           if (attempt < 2 && !(err instanceof WorkflowUpdateFailedError) && /completed|not found/i.test((err as Error).message)) continue;
           throw err;
         }

@@ -52,7 +52,8 @@ export async function pendingDeletionApprovalWorkflow(rawInput: PendingDeletionA
   const { runId, taskId } = requireInput(rawInput);
   upsertSearchAttributes([{ key: SyncTaskIdKey, value: taskId }]);
 
-  let counts: ApprovalCounts = await bookkeeping.approvalCounts({ runId });
+  // Handlers first, before any await: an Update that starts this workflow is otherwise rejected.
+  let counts: ApprovalCounts = { pending: 0, executing: 0, succeeded: 0, failed: 0, canceled: 0, superseded: 0, nextExpiryAt: null };
   let changed = false;
 
   setHandler(
@@ -76,6 +77,7 @@ export async function pendingDeletionApprovalWorkflow(rawInput: PendingDeletionA
     changed = false;
     counts = await bookkeeping.approvalCounts({ runId });
   };
+  await recount();
 
   for (;;) {
     if (counts.executing > 0) {

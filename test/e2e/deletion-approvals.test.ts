@@ -4,13 +4,16 @@
  * decisions answer per id through an Update (§6), orphaned rows are adopted (§5).
  * The tests share one story and run in order.
  */
+import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
+import { createActivities } from '../../activities';
 import type { RunningWecomFake } from '../../connectors/wecom/fake';
 import { createHubDirectory } from '../../db/repos/hub-directory';
-import { auditLog, pendingDeletions } from '../../db/schema';
+import { auditLog, pendingDeletions, syncTasks } from '../../db/schema';
+import { approvalReconcilerWorkflow } from '../../workflows/approval-reconciler';
 import { E2eStack, seedHubCompany, startE2eSuite, wecomDirectory, type E2eSuite } from './harness';
 
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 
 let suite: E2eSuite<RunningWecomFake>;
 let stack: E2eStack;
@@ -153,4 +156,49 @@ test('a FAILED item can be executed again; an expired one answers stale and is C
     { id: pending.get('carol'), result: 'already_decided', status: 'SUCCEEDED' },
     { id: 'no-such-id', result: 'not_found' },
   ]);
+});
+
+test('rows left without a workflow are adopted (reconciler, or the next decision), staging is idempotent, and a target is never locked out', async () => {
+  // Items wait at most a week for a decision (task setting).
+  const [row] = await suite.database.db.select().from(syncTasks).where(eq(syncTasks.id, taskId));
+  await suite.database.db
+    .update(syncTasks)
+    .set({ config: { ...row.config, deletionProtection: { mode: 'always', expireAfterDays: 7 } } })
+    .where(eq(syncTasks.id, taskId));
+  const taskQueue = stack.newTaskQueue();
+  const run = await stack.run(taskId, {}, taskQueue);
+  expect(run.pendingDeletions).toBe(3);
+  const staged = await stack.pendingDeletionsOf(run.runId);
+  for (const r of staged) expect(r.expiresAt!.getTime() - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+
+  // Overlapping or retried staging attempts add nothing.
+  const activities = createActivities({ database: suite.database, secretBox: stack.secretBox });
+  const again = await Promise.all([activities.stageRunDeletions({ runId: run.runId }), activities.stageRunDeletions({ runId: run.runId })]);
+  expect(again).toEqual([
+    { staged: 3, kept: 0, superseded: 0 },
+    { staged: 3, kept: 0, superseded: 0 },
+  ]);
+  expect(await stack.pendingDeletionsOf(run.runId)).toHaveLength(3);
+
+  // An operator terminates the approval workflow: the rows stay PENDING with nothing driving them.
+  const approval = suite.env.client.workflow.getHandle(run.approvalWorkflowId!);
+  await approval.terminate('ops cleanup');
+  const worker = await stack.startWorker(taskQueue);
+  await worker.runUntil(async () => {
+    const pass = await suite.env.client.workflow.execute(approvalReconcilerWorkflow, { taskQueue, workflowId: `reconcile-${randomUUID()}`, args: [{}] });
+    expect(pass.adopted).toContain(run.runId);
+    expect((await approval.describe()).status.name).toBe('RUNNING');
+    expect((await approval.describe()).type).toBe('pendingDeletionApprovalWorkflow');
+
+    // Terminated again: the next decision starts it afresh instead of answering "closed".
+    await approval.terminate('ops cleanup again');
+    const answers = await stack.decide(taskQueue, 'cancel', staged.map((r) => r.id));
+    expect(answers.map((a) => a.result)).toEqual(['accepted', 'accepted', 'accepted']);
+    await approval.result();
+  });
+  expect((await stack.pendingDeletionsOf(run.runId)).map((r) => r.status)).toEqual(['CANCELED', 'CANCELED', 'CANCELED']);
+
+  // The same targets are staged again by the next run: nothing locks them out.
+  const next = await stack.run(taskId, {}, taskQueue);
+  expect((await stack.pendingDeletionsOf(next.runId)).map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
 });
