@@ -2,7 +2,7 @@
 // that record runs and staged deletions in the test database (in-memory for everything else).
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { and, eq, isNull } from 'drizzle-orm';
@@ -15,7 +15,7 @@ import { pendingDeletions, syncRuns, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
 import { openTestDatabase } from '../test/support/databases';
 import { startLocalTemporal } from '../test/support/temporal';
-import { approvalWorkflowId, ConnectorKindKey, stateQuery, SyncDirectionKey, SyncTaskIdKey, taskWorkflowId } from '../workflows/definitions';
+import { approvalWorkflowId, ConnectorKindKey, decideUpdate, MAX_DECISION_IDS, type DecisionRequest, stateQuery, SyncDirectionKey, SyncTaskIdKey, taskWorkflowId } from '../workflows/definitions';
 import { createInMemoryActivities, eventually, type ScriptedPlan } from '../workflows/testing/in-memory-activities';
 import { bundleSyncWorkflows } from '../workflows/testing/workers';
 import { createTemporalControl, scheduleId } from './temporal-control';
@@ -202,7 +202,8 @@ describe('sync tasks on a real Temporal dev server', () => {
 
     const cancel = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/cancel', payload: { ids: [first] } });
     expect(cancel.json().results).toEqual([{ id: first, result: 'accepted' }]);
-    await eventually(async () => (await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, first)))[0]?.status === 'CANCELED', 'the cancel to be recorded');
+    // The Update answers once the decision is written: no waiting for it.
+    expect((await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, first)))[0]?.status).toBe('CANCELED');
 
     const execute = await api.as('admin', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [first, second, 'no-such-id'] } });
     expect(execute.json().results).toEqual([
@@ -219,7 +220,31 @@ describe('sync tasks on a real Temporal dev server', () => {
       { id: first, result: 'already_canceled', status: 'CANCELED' },
       { id: second, result: 'already_decided', status: 'SUCCEEDED' },
     ]);
-    expect(memory.pendingDeletions.get(first)).toMatchObject({ status: 'CANCELED', executions: 0 });
+    expect((await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, first)))[0]).toMatchObject({ status: 'CANCELED' });
+    expect(memory.pendingDeletions.get(first)).toMatchObject({ executions: 0 });
+  });
+
+  it('the decision Update validates its input synchronously: a malformed one is refused and writes nothing', async () => {
+    const { id } = await create(task('ww-validator'));
+    plans[id] = { batches: [{ succeeded: 1, failed: 0, skipped: 0 }], stagedDeletes: 1 };
+    const { runId } = (await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/runs`, payload: {} })).json();
+    const [item] = (await eventually(async () => {
+      const rows = await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.runId, runId));
+      return rows.length === 1 ? rows : undefined;
+    }, 'the staged deletion'))!;
+    const approval = env.client.workflow.getHandle(approvalWorkflowId(runId));
+    await eventually(async () => (await approval.describe().catch(() => undefined))?.status.name === 'RUNNING', 'the approval workflow');
+    const refuse = (request: unknown) => approval.executeUpdate(decideUpdate, { args: [request as DecisionRequest] });
+    await expect(refuse({ action: 'delete', ids: [item.id], actor: 'a' })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(refuse({ action: 'execute', ids: [item.id], actor: '' })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(refuse({ action: 'execute', ids: Array.from({ length: MAX_DECISION_IDS + 1 }, (_, i) => `x${i}`), actor: 'a' })).rejects.toThrow(WorkflowUpdateFailedError);
+    expect((await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, item.id)))[0]).toMatchObject({ status: 'PENDING', decidedBy: null });
+    // A valid one is answered per id by the database.
+    expect(await approval.executeUpdate(decideUpdate, { args: [{ action: 'cancel', ids: [item.id, 'nope'], actor: 'approver-z' }] })).toEqual({
+      accepted: 1,
+      refused: [{ id: 'nope', result: 'not_found' }],
+    });
+    expect(await approval.result()).toMatchObject({ canceled: 1, succeeded: 0 });
   });
 
   it('deletes a task: Schedule gone, workflow stopped, run history kept', async () => {

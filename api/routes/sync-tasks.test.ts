@@ -285,7 +285,8 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
   describe('pending deletions', () => {
     let taskId: string;
     const runId = `pd-run-${randomBytes(4).toString('hex')}`;
-    const staged = (id: string, status: 'PENDING' | 'CANCELED' | 'SUCCEEDED') => ({ id, taskId, runId, runItemId: 1, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status });
+    let item = 0;
+    const staged = (id: string, status: 'PENDING' | 'CANCELED' | 'SUCCEEDED') => ({ id, taskId, runId, runItemId: ++item, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status });
 
     beforeAll(async () => {
       taskId = (await createTask(wecomTask('ww-pd'))).id;
