@@ -138,6 +138,7 @@ test('a FAILED item can be executed again; an expired one answers stale and is C
     await stack.decide(taskQueue, 'cancel', [pending.get('bob')!, pending.get('dave')!]);
     return suite.env.client.workflow.getHandle(run.approvalWorkflowId!).result();
   });
+  expect(result).toMatchObject({ succeeded: 1, failed: 0, canceled: 3, superseded: 0 });
   const after = await rowsByName(run.runId);
   const rowOf = (name: string) => [...after.values()].find((r) => r.targetId === name)!;
   expect(rowOf('carol')).toMatchObject({ status: 'SUCCEEDED', errorCode: null });
