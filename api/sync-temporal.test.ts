@@ -15,9 +15,10 @@ import { pendingDeletions, syncRuns, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
 import { openTestDatabase } from '../test/support/databases';
 import { startLocalTemporal } from '../test/support/temporal';
-import { approvalWorkflowId, ConnectorKindKey, decideUpdate, MAX_DECISION_IDS, type DecisionRequest, stateQuery, SyncDirectionKey, SyncTaskIdKey, taskWorkflowId } from '../workflows/definitions';
+import { approvalReconcilerScheduleId, approvalWorkflowId, ConnectorKindKey, decideUpdate, MAX_DECISION_IDS, type DecisionRequest, stateQuery, SyncDirectionKey, SyncTaskIdKey, taskWorkflowId } from '../workflows/definitions';
 import { createInMemoryActivities, eventually, type ScriptedPlan } from '../workflows/testing/in-memory-activities';
 import { bundleSyncWorkflows } from '../workflows/testing/workers';
+import { ensureApprovalReconciler } from './approval-reconciler';
 import { createTemporalControl, scheduleId } from './temporal-control';
 import { startTestApi, type TestApi } from './testing';
 
@@ -245,6 +246,18 @@ describe('sync tasks on a real Temporal dev server', () => {
       refused: [{ id: 'nope', result: 'not_found' }],
     });
     expect(await approval.result()).toMatchObject({ canceled: 1, succeeded: 0 });
+  });
+
+  it('the approval reconciler is a Temporal Schedule, created idempotently and fired at once', async () => {
+    await ensureApprovalReconciler(env.client, { taskQueue });
+    await ensureApprovalReconciler(env.client, { taskQueue });
+    const described = await env.client.schedule.getHandle(approvalReconcilerScheduleId).describe();
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'approvalReconcilerWorkflow' });
+    await eventually(async () => {
+      for await (const run of env.client.workflow.list({ query: `WorkflowType="approvalReconcilerWorkflow" AND ExecutionStatus="Completed"` })) return run;
+      return undefined;
+    }, 'a completed reconciler pass');
+    expect(memory.calls.some((call) => call.name === 'reconcileApprovals')).toBe(true);
   });
 
   it('deletes a task: Schedule gone, workflow stopped, run history kept', async () => {

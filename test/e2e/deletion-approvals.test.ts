@@ -47,6 +47,15 @@ test('a bad export disabling most of the company holds every freeze for approval
   const rows = await stack.pendingDeletionsOf(run.runId);
   expect(rows.map((r) => [r.action, r.status])).toEqual(leavers.map(() => ['DisableUser', 'PENDING']));
   for (const name of leavers) expect(await enableOf(name)).toBe(1);
+  // The approval workflow gets the run id, never a list of ids.
+  const started = (await suite.env.client.workflow.getHandle(run.approvalWorkflowId!).fetchHistory()).events![0].workflowExecutionStartedEventAttributes!;
+  expect(JSON.parse(Buffer.from(started.input!.payloads![0].data!).toString())).toEqual({ runId: run.runId, taskId });
+
+  // While the export is still bad, the next run wants the same freezes: the open rows are kept, none added.
+  const again = await stack.run(taskId);
+  expect(again.pendingDeletions).toBe(0);
+  expect(await stack.pendingDeletionsOf(again.runId)).toEqual([]);
+  expect((await stack.pendingDeletionsOf(heldRunId)).map((r) => r.status)).toEqual(leavers.map(() => 'PENDING'));
 });
 
 test('once the export is fixed, the next run supersedes the held freezes (shown and audited) instead of leaving them open', async () => {
