@@ -207,8 +207,12 @@ export interface DecisionRequest {
   actor: string;
 }
 
-/** Ids per Update: the API splits bigger decisions, so no payload nears Temporal's 2 MB limit. */
-export const MAX_DECISION_IDS = 5000;
+/**
+ * Ids per Update: the API splits bigger decisions. Each decision's ids are written to history
+ * twice (the Update and its activity), ~80 kB per 1,000: small steps keep every payload and
+ * every workflow task far below gRPC's 4 MB message limit.
+ */
+export const MAX_DECISION_IDS = 1000;
 
 export interface ApprovalProgress {
   runId: string;

@@ -30,6 +30,13 @@ import {
 
 /** Expiry and closes made elsewhere are noticed at least this often, with no signal needed. */
 const RECHECK_MS = 60 * 60 * 1000;
+/**
+ * Continue-as-new well before the server suggests it: decisions carry ids, and a worker that
+ * lost its cache must fetch the whole history in one gRPC message (4 MB at most).
+ */
+const HISTORY_BYTES_LIMIT = 1_500_000;
+
+const historyLarge = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historySize > HISTORY_BYTES_LIMIT;
 
 function requireInput(input: PendingDeletionApprovalInput): PendingDeletionApprovalInput {
   const bad = (field: string) => ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `${field}: expected a non-empty string` });
@@ -80,6 +87,11 @@ export async function pendingDeletionApprovalWorkflow(rawInput: PendingDeletionA
   await recount();
 
   for (;;) {
+    if (historyLarge()) {
+      // Nothing is carried over: the next run reads its state from the database.
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof pendingDeletionApprovalWorkflow>({ runId, taskId });
+    }
     if (counts.executing > 0) {
       await writing.executeApprovedDeletions({ runId });
       await recount();
@@ -92,12 +104,8 @@ export async function pendingDeletionApprovalWorkflow(rawInput: PendingDeletionA
       if (counts.pending === 0 && counts.executing === 0) break;
       continue;
     }
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof pendingDeletionApprovalWorkflow>({ runId, taskId });
-    }
     const untilExpiry = counts.nextExpiryAt ? Math.max(1000, Date.parse(counts.nextExpiryAt) - Date.now()) : RECHECK_MS;
-    await condition(() => changed || workflowInfo().continueAsNewSuggested, Math.min(RECHECK_MS, untilExpiry));
+    await condition(() => changed || historyLarge(), Math.min(RECHECK_MS, untilExpiry));
     await recount();
   }
   const { succeeded, failed, canceled, superseded } = counts;
