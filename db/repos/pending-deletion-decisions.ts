@@ -104,13 +104,14 @@ export async function closeOpenItem(
   const [row] = await selectRows<{ id: string }>(
     db,
     sql`with closed as (
-        update pending_deletions set status = ${input.status}, decided_at = now(),
-          decided_by = coalesce(decided_by, ${input.actor}), error_message = ${input.reason}
-        where id = ${input.id} and status in ('PENDING', 'EXECUTING')
-        returning id, status, action, entity, target_id)
+        update pending_deletions pd set status = ${input.status}, decided_at = now(),
+          decided_by = coalesce(pd.decided_by, ${input.actor}), error_message = ${input.reason}
+        from (select id, status as prior from pending_deletions where id = ${input.id} for update) p
+        where pd.id = p.id and pd.status in ('PENDING', 'EXECUTING')
+        returning pd.id, p.prior, pd.status, pd.action, pd.entity, pd.target_id)
       insert into audit_log (actor, action, entity_type, entity_id, before, after)
       select ${input.actor}, ${input.status === 'SUPERSEDED' ? 'pending_deletion.supersede' : 'pending_deletion.cancel'}, 'pending_deletion', id,
-        jsonb_build_object('status', 'EXECUTING'),
+        jsonb_build_object('status', prior),
         jsonb_build_object('status', status, 'reason', ${input.reason}::text, 'action', action, 'entity', entity, 'targetId', target_id)
       from closed returning entity_id as id`,
   );
