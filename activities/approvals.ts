@@ -22,7 +22,7 @@ import type {
 } from './types';
 
 /** Approved items executed per attempt: the workflow loops, so one attempt never runs for hours. */
-const EXECUTE_PER_ATTEMPT = 500;
+const EXECUTE_PER_ATTEMPT = 200;
 /** Runs looked at per reconciler pass; the next pass takes the rest. */
 const RECONCILE_RUNS_PER_PASS = 200;
 

@@ -15,6 +15,7 @@ import type { Duration, SearchAttributePair } from '@temporalio/common';
 import { toScheduleSpec, type TaskSchedule } from '../engine/schedule';
 import type { DecidePendingDeletionsResult } from '../activities/types';
 import {
+  APPROVAL_BUSY,
   approvalWorkflowId,
   cancelSignal,
   decideUpdate,
@@ -84,6 +85,8 @@ export interface TemporalControlOptions {
   catchupWindow?: Duration;
   /** How long a decision waits for a run's approval workflow that has not started yet (default 10 s). */
   approvalStartWaitMs?: number;
+  /** How long a decision is sent again while the approval workflow continues-as-new (default 2 min). */
+  approvalBusyWaitMs?: number;
 }
 
 function searchAttributesOf(task: TaskForTemporal): SearchAttributePair[] {
@@ -104,6 +107,7 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
   const { taskQueue } = options;
   const queryTimeoutMs = options.queryTimeoutMs ?? 3000;
   const approvalStartWaitMs = options.approvalStartWaitMs ?? 10_000;
+  const approvalBusyWaitMs = options.approvalBusyWaitMs ?? 120_000;
 
   const taskWorkflowStart = (task: TaskForTemporal) => ({
     workflowId: taskWorkflowId(task.id),
@@ -206,6 +210,8 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
 
     async decideApproval({ runId, taskId }, request) {
       // The workflow may end between our start check and the Update: one more try starts it afresh.
+      // While it continues-as-new it refuses Updates as busy: those are sent again shortly.
+      const busyDeadline = Date.now() + approvalBusyWaitMs;
       for (let attempt = 0; ; attempt++) {
         const startWorkflowOperation = new WithStartWorkflowOperation<typeof pendingDeletionApprovalWorkflow>('pendingDeletionApprovalWorkflow', {
           workflowId: approvalWorkflowId(runId),
@@ -218,6 +224,11 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
           return await client.workflow.executeUpdateWithStart(decideUpdate, { args: [request], startWorkflowOperation });
         } catch (err) {
           const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+          if (cause?.message.startsWith(APPROVAL_BUSY) && Date.now() < busyDeadline) {
+            attempt--;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            continue;
+          }
           // Only a first-version workflow lacks the handler; anything else is a real error to report.
           if (cause?.message.includes('No registered handler for update')) {
             const described = await client.workflow.getHandle(approvalWorkflowId(runId)).describe();

@@ -213,6 +213,8 @@ export interface DecisionRequest {
  * every workflow task far below gRPC's 4 MB message limit.
  */
 export const MAX_DECISION_IDS = 1000;
+/** The validator's refusal while the workflow is about to continue-as-new: send the decision again. */
+export const APPROVAL_BUSY = 'approval_busy';
 
 export interface ApprovalProgress {
   runId: string;

@@ -21,6 +21,7 @@ import {
   approvalProgressQuery,
   decideUpdate,
   itemsChangedSignal,
+  APPROVAL_BUSY,
   MAX_DECISION_IDS,
   SyncTaskIdKey,
   type DecisionRequest,
@@ -70,7 +71,13 @@ export async function pendingDeletionApprovalWorkflow(rawInput: PendingDeletionA
       changed = true;
       return result;
     },
-    { validator: validateDecision },
+    {
+      // Refused updates are not written to history: while it is large, callers wait for the continue-as-new.
+      validator: (request) => {
+        if (historyLarge()) throw new Error(`${APPROVAL_BUSY}: continuing as new, send again`);
+        validateDecision(request);
+      },
+    },
   );
   setHandler(itemsChangedSignal, () => {
     changed = true;
