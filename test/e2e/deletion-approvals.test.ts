@@ -11,6 +11,8 @@ import type { RunningWecomFake } from '../../connectors/wecom/fake';
 import { createHubDirectory } from '../../db/repos/hub-directory';
 import { auditLog, pendingDeletions, syncTasks } from '../../db/schema';
 import { approvalReconcilerWorkflow } from '../../workflows/approval-reconciler';
+import { pendingDeletionApprovalWorkflow } from '../../workflows/deletion-approval';
+import { approvalWorkflowId, itemsChangedSignal } from '../../workflows/definitions';
 import { E2eStack, seedHubCompany, startE2eSuite, wecomDirectory, type E2eSuite } from './harness';
 
 jest.setTimeout(60_000);
@@ -211,4 +213,23 @@ test('rows left without a workflow are adopted (reconciler, or the next decision
   // The same targets are staged again by the next run: nothing locks them out.
   const next = await stack.run(taskId, {}, taskQueue);
   expect((await stack.pendingDeletionsOf(next.runId)).map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+});
+
+test('items closed in the database by another path (a task re-pointed) end the approval workflow once it is told', async () => {
+  const taskQueue = stack.newTaskQueue();
+  // The previous test's last run left three open items, driven by its approval workflow.
+  const open = await suite.database.db.select().from(pendingDeletions).where(eq(pendingDeletions.status, 'PENDING'));
+  expect(open).toHaveLength(3);
+  const runId = open[0].runId;
+  const worker = await stack.startWorker(taskQueue);
+  await worker.runUntil(async () => {
+    const approval = suite.env.client.workflow.getHandle(approvalWorkflowId(runId));
+    // Restarted on this test's queue, where a worker runs.
+    await approval.terminate('moved to this test queue');
+    await suite.env.client.workflow.start(pendingDeletionApprovalWorkflow, { taskQueue, workflowId: approvalWorkflowId(runId), args: [{ runId, taskId }] });
+    // What resetLinks does: cancel the open items with audit rows, straight in the database.
+    await suite.database.db.update(pendingDeletions).set({ status: 'CANCELED', decidedBy: 'system' }).where(eq(pendingDeletions.runId, runId));
+    await approval.signal(itemsChangedSignal);
+    expect(await approval.result()).toMatchObject({ canceled: 3, succeeded: 0 });
+  });
 });
