@@ -12,11 +12,13 @@ import {
   stageRunDeletions,
   type PendingDeletionRow,
 } from '../db/repos/pending-deletions';
+import { createHubDirectory } from '../db/repos/hub-directory';
 import { getRun } from '../db/repos/sync-runs';
+import { applyScope, isScoped } from '../engine/scope';
 import { deleteTaskLinkByTarget } from '../db/repos/task-links';
 import type { TaskEndpoints } from '../connectors/registry';
 import type { ActivityDeps } from './deps';
-import { closeEndpoints, loadTaskRecord, openEndpoints } from './task';
+import { closeEndpoints, loadTaskRecord, openEndpoints, type TaskRecord } from './task';
 import type {
   ExecutePendingDeletionInput,
   ExecutePendingDeletionResult,
@@ -66,13 +68,24 @@ function operationOf(action: string, targetId: string): ConnectorOperation {
   }
 }
 
-/** Why fresh source state no longer wants the item (the person is active again, the department is back), or undefined. */
-async function staleBySource(endpoints: TaskEndpoints, row: PendingDeletionRow): Promise<string | undefined> {
+/**
+ * Why fresh source state no longer wants the item, or undefined: the person is active (and, for a
+ * scoped downstream task, in scope) again, or the department exists again.
+ */
+async function staleBySource(deps: ActivityDeps, endpoints: TaskEndpoints, task: TaskRecord, row: PendingDeletionRow): Promise<string | undefined> {
   if (row.sourceId === null) return undefined;
   if (row.entity === 'user') {
     const read = await endpoints.source.readByIds({ departmentIds: [], userIds: [row.sourceId] });
     const user = read.users.find((u) => u.id === row.sourceId);
-    return user && user.status === 'active' ? 'the person is active in the source again' : undefined;
+    if (!user || user.status !== 'active') return undefined;
+    const scope = task.config.scope;
+    if (task.direction === 'downstream' && isScoped(scope)) {
+      // Moved out of the task's scope is a reason to offboard too: only back in scope makes it stale.
+      const departments = await createHubDirectory(deps.database.db).listAllDepartments();
+      const inScope = applyScope({ departments, users: [user] }, scope, new Set([user.id])).users.length > 0;
+      return inScope ? 'the person is active and in scope again' : undefined;
+    }
+    return 'the person is active in the source again';
   }
   const read = await endpoints.source.readByIds({ departmentIds: [row.sourceId], userIds: [] });
   return read.departments.some((d) => d.id === row.sourceId) ? 'the department exists in the source again' : undefined;
@@ -89,7 +102,7 @@ export function createExecutePendingDeletionActivity(deps: ActivityDeps) {
     // The approver is the actor of the hub write (upstream tasks) and of the audit row.
     const endpoints = openEndpoints(deps, task, actor);
     try {
-      const stale = await staleBySource(endpoints, row);
+      const stale = await staleBySource(deps, endpoints, task, row);
       if (stale) {
         await closeOpenItem(db, { id: row.id, status: 'SUPERSEDED', actor, reason: stale });
         return { status: 'SUPERSEDED', error: stale };

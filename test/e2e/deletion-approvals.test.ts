@@ -233,3 +233,33 @@ test('items closed in the database by another path (a task re-pointed) end the a
     expect(await approval.result()).toMatchObject({ canceled: 3, succeeded: 0 });
   });
 });
+
+test('for a scoped task, someone moved out of scope is still frozen on approval: only active and in scope again makes an item stale', async () => {
+  for (const name of leavers) await hub().updateUser(ids.get(name)!, { status: 'active' }, 'hr');
+  const sales = await E2eStack.startWecom();
+  try {
+    // Every freeze is held (guard 0 %), and the task covers Sales only.
+    const scoped = await stack.insertTask(stack.wecomTask(sales, { offboarding: 'disable', massOffboardingGuard: { maxDisablePercent: 0 }, scope: { departmentIds: [ids.get('Sales')!] } }));
+    expect((await stack.run(scoped)).status).toBe('succeeded');
+    const salesEnable = async (userid: string) => (await wecomDirectory(sales)).userlist.find((u) => u.userid === userid)?.enable;
+    expect(await salesEnable('erin')).toBe(1);
+
+    // Erin moves to Engineering (out of scope), Dave leaves; both freezes are held.
+    await hub().updateUser(ids.get('erin')!, { departmentIds: [ids.get('Engineering')!], mainDepartmentId: ids.get('Engineering')! }, 'hr');
+    await hub().offboard(ids.get('dave')!, 'hr');
+    const taskQueue = stack.newTaskQueue();
+    const run = await stack.run(scoped, {}, taskQueue);
+    const rows = await stack.pendingDeletionsOf(run.runId);
+    expect(rows.map((r) => [r.targetId, r.action]).sort()).toEqual([
+      ['dave', 'DisableUser'],
+      ['erin', 'DisableUser'],
+    ]);
+    // Dave is rehired (active, in scope) before the approver acts on both.
+    await hub().updateUser(ids.get('dave')!, { status: 'active' }, 'hr');
+    await stack.decideDeletions(taskQueue, run.approvalWorkflowId!, { execute: rows.map((r) => r.id) });
+    expect(Object.fromEntries((await stack.pendingDeletionsOf(run.runId)).map((r) => [r.targetId, r.status]))).toEqual({ erin: 'SUCCEEDED', dave: 'SUPERSEDED' });
+    expect([await salesEnable('erin'), await salesEnable('dave')]).toEqual([0, 1]);
+  } finally {
+    await sales.close();
+  }
+});
