@@ -297,6 +297,8 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
       const res = (await api.as('approver', { method: 'GET', url: `/api/v1/pending-deletions?taskId=${taskId}&status=PENDING` })).json();
       expect(res.total).toBe(2);
       expect(res.items.map((i: { id: string }) => i.id).sort()).toEqual([`${runId}-a`, `${runId}-b`]);
+      // The shape of before, plus why an item closed on its own: superseded by which run, expiry.
+      expect(res.items[0]).toMatchObject({ taskId, runId, status: 'PENDING', reason: 'deletion protection', supersededBy: null, expiresAt: null, decidedBy: null });
     });
 
     it('sends the ids of each run as one Update, the actor being the authenticated principal, and answers per id', async () => {
