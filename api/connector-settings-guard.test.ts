@@ -21,6 +21,7 @@ const temporal: TemporalControl = {
   removeTask: async () => undefined,
   runProgress: async () => undefined,
   signalApproval: async () => 'signaled',
+  decideApproval: async (_run, request) => ({ accepted: request.ids.length, refused: [] }),
 };
 
 const wecomTask = (baseUrl: string, corpId = `ww-${randomBytes(3).toString('hex')}`) => ({

@@ -1,5 +1,6 @@
-// `npm run bench [-- plan|downstream|realtime|export] [options]`: every benchmark by default, or the one named.
+// `npm run bench [-- plan|downstream|realtime|export|approvals] [options]`: every benchmark by default, or the one named.
 // Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
+import { runApprovalsBenchmark } from './approvals';
 import { runDownstreamBenchmark } from './downstream';
 import { runExportBenchmark } from './export';
 import { runPlanBenchmark } from './plan';
@@ -13,6 +14,7 @@ const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   downstream: runDownstreamBenchmark,
   realtime: runRealtimeLatencyBenchmark,
   export: runExportBenchmark,
+  approvals: runApprovalsBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -22,7 +24,8 @@ async function main(argv: readonly string[]): Promise<void> {
   plan:        --runs N (3) --naive-timeout S (60) --size 10000|100000 (both)
   downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)
   realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
-  export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV`);
+  export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
+  approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server)`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {

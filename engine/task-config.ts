@@ -40,11 +40,15 @@ export const TaskTriggers = z.strictObject({
 });
 
 /** `always` stages every delete; `threshold` stages only when a run deletes at least minCount or minPercent of the target. */
+/** Days an item may wait for a decision before it is CANCELED as expired; absent: it waits for ever. */
+const expireAfterDays = z.number().int().min(1).max(3650).optional();
+
 export const DeletionProtection = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('always') }),
+  z.strictObject({ mode: z.literal('always'), expireAfterDays }),
   z
     .strictObject({
       mode: z.literal('threshold'),
+      expireAfterDays,
       minCount: z.number().int().min(1).optional(),
       minPercent: z.number().gt(0).max(100).optional(),
     })

@@ -34,6 +34,7 @@ function recordingTemporal(): TemporalControl & { calls: RecordedCall[] } {
     removeTask: async () => undefined,
     runProgress: async () => undefined,
     signalApproval: async (...args) => (calls.push({ method: 'signalApproval', args }), 'signaled'),
+    decideApproval: async (...args) => (calls.push({ method: 'decideApproval', args }), { accepted: args[1].ids.length, refused: [] }),
   };
 }
 
@@ -107,7 +108,8 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
   });
 
   describe('second approver', () => {
-    const staged = (id: string, taskId: string, runId: string) => ({ id, taskId, runId, runItemId: 1, action: 'DeleteUser', entity: 'user' as const, targetId: `t-${id}`, reason: 'deletion protection', status: 'PENDING' as const });
+    let nextRunItem = 1; // one pending deletion per run item (pending_deletions_run_item_uq)
+    const staged = (id: string, taskId: string, runId: string) => ({ id, taskId, runId, runItemId: nextRunItem++, action: 'DeleteUser', entity: 'user' as const, targetId: `t-${id}`, reason: 'deletion protection', status: 'PENDING' as const });
     let guardedRun: string;
     let plainRun: string;
 
@@ -136,7 +138,9 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
         { id: `${plainRun}-1`, result: 'accepted' },
         { id: 'missing', result: 'not_found' },
       ]);
-      expect(temporal.calls).toEqual([{ method: 'signalApproval', args: [plainRun, 'execute', [`${plainRun}-1`], principals.admin] }]);
+      expect(temporal.calls).toEqual([
+        { method: 'decideApproval', args: [expect.objectContaining({ runId: plainRun }), { action: 'execute', ids: [`${plainRun}-1`], actor: principals.admin }] },
+      ]);
       const [row] = await db().select().from(pendingDeletions).where(eq(pendingDeletions.id, `${guardedRun}-1`));
       expect(row.status).toBe('PENDING');
     });
@@ -173,7 +177,7 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
         // A task without the rule does not care who asked.
         { id: `${missingRun}-p`, result: 'accepted' },
       ]);
-      expect(temporal.calls.map((c) => c.args[2])).toEqual([[`${missingRun}-p`]]);
+      expect(temporal.calls.map((c) => (c.args[1] as { ids: string[] }).ids)).toEqual([[`${missingRun}-p`]]);
     });
 
     it('lets another approver execute, and the requester cancel', async () => {
@@ -182,7 +186,8 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
       expect(byOther.json().results).toEqual([{ id: `${guardedRun}-1`, result: 'accepted' }]);
       const cancel = await api.as('admin', { method: 'POST', url: '/api/v1/pending-deletions/cancel', payload: { ids: [`${guardedRun}-2`] } });
       expect(cancel.json().results).toEqual([{ id: `${guardedRun}-2`, result: 'accepted' }]);
-      expect(temporal.calls.map((c) => c.args.slice(0, 3))).toEqual([
+      const decided = temporal.calls.map((c) => [(c.args[0] as { runId: string }).runId, (c.args[1] as { action: string; ids: string[] }).action, (c.args[1] as { ids: string[] }).ids]);
+      expect(decided).toEqual([
         [guardedRun, 'execute', [`${guardedRun}-1`]],
         [guardedRun, 'cancel', [`${guardedRun}-2`]],
       ]);

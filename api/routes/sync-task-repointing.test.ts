@@ -37,6 +37,7 @@ function recordingTemporal(): TemporalControl {
     removeTask: async () => undefined,
     runProgress: async () => undefined,
     signalApproval: async () => 'signaled',
+    decideApproval: async (_run, request) => ({ accepted: request.ids.length, refused: [] }),
   };
 }
 
@@ -120,11 +121,12 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     let taskId: string;
     let otherTaskId: string;
     const runId = `run-${unique()}`;
+    let nextRunItem = 1; // one pending deletion per run item (pending_deletions_run_item_uq)
     const item = (id: string, status: 'PENDING' | 'EXECUTING' | 'SUCCEEDED', task = taskId) => ({
       id,
       taskId: task,
       runId,
-      runItemId: 1,
+      runItemId: nextRunItem++,
       action: 'DeleteUser',
       entity: 'user' as const,
       targetId: `target-${id}`,

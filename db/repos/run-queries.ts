@@ -10,7 +10,7 @@ export type PendingDeletionRow = typeof pendingDeletions.$inferSelect;
 
 export const runStatuses = ['pending', 'running', 'succeeded', 'partially_failed', 'failed', 'canceled'] as const;
 export const itemStatuses = ['planned', 'succeeded', 'failed', 'skipped', 'staged'] as const;
-export const pendingDeletionStatuses = ['PENDING', 'EXECUTING', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const;
+export const pendingDeletionStatuses = ['PENDING', 'EXECUTING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'SUPERSEDED'] as const;
 
 /** One run item as the API shows it: the action, its outcome and the field-level before/after. */
 export interface RunItemView {

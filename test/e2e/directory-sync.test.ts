@@ -11,7 +11,6 @@ import type { Database } from '../../db/client';
 import { markPendingDeletions } from '../../db/repos/pending-deletions';
 import { createHubDirectory } from '../../db/repos/hub-directory';
 import { auditLog, pendingDeletions } from '../../db/schema';
-import { cancelSignal, executeSignal, type DeletionApprovalResult } from '../../workflows/definitions';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
@@ -172,14 +171,8 @@ test('deleting a user and a department in the hub stages both; only the executed
   const tempRow = rows.find((r) => r.targetId === String(tempId))!;
   expect([daveRow.status, tempRow.status]).toEqual(['PENDING', 'PENDING']);
 
-  // What the API does: signal the run's approval workflow; a worker must be running to execute.
-  const worker = await stack.startWorker(taskQueue);
-  const result = await worker.runUntil(async () => {
-    const approval = env.client.workflow.getHandle(down.approvalWorkflowId!);
-    await approval.signal(cancelSignal, { ids: [tempRow.id], actor: 'approver-1' });
-    await approval.signal(executeSignal, { ids: [daveRow.id], actor: 'approver-1' });
-    return (await approval.result()) as DeletionApprovalResult;
-  });
+  // What the API does: the Update of the run's approval workflow; a worker must be running to execute.
+  const result = await stack.decideDeletions(taskQueue, down.approvalWorkflowId!, { cancel: [tempRow.id], execute: [daveRow.id] });
   expect(result).toMatchObject({ succeeded: 1, canceled: 1, failed: 0 });
   state = await wecomDirectory(wecom);
   expect(userOf(state, 'dave')).toBeUndefined();
@@ -189,8 +182,14 @@ test('deleting a user and a department in the hub stages both; only the executed
   expect(await markPendingDeletions(database.db, { ids: [tempRow.id], status: 'EXECUTING', actor: 'approver-2' })).toEqual([]);
   const after = await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.runId, down.runId));
   expect(Object.fromEntries(after.map((r) => [r.targetId, r.status]))).toEqual({ dave: 'SUCCEEDED', [String(tempId)]: 'CANCELED' });
-  const audit = await database.db.select().from(auditLog).where(eq(auditLog.entityId, daveRow.id));
-  expect(audit.map((a) => [a.actor, a.action])).toEqual([['approver-1', 'pending_deletion.execute']]);
+  // The decision and the outcome are both audited, with the approver as actor.
+  const audit = await database.db.select().from(auditLog).where(eq(auditLog.entityId, daveRow.id)).orderBy(auditLog.id);
+  expect(audit.map((a) => [a.actor, a.action])).toEqual([
+    ['approver-1', 'pending_deletion.approve'],
+    ['approver-1', 'pending_deletion.execute'],
+  ]);
+  const cancelAudit = await database.db.select().from(auditLog).where(eq(auditLog.entityId, tempRow.id));
+  expect(cancelAudit.map((a) => [a.actor, a.action])).toEqual([['approver-1', 'pending_deletion.cancel']]);
 });
 
 test('a burst of rate-limit refusals in the middle of apply is retried and the run still succeeds', async () => {

@@ -21,7 +21,10 @@ import type { HubDirectory } from '../../db/repos/hub-directory';
 import { pendingDeletions, runItems, syncRuns, syncTasks } from '../../db/schema';
 import { createSecretBox, type SecretBox } from '../../db/secret-box';
 import { parseTaskConfig, splitSecrets, type TaskConfigInput } from '../../engine/task-config';
-import { cancelSignal, executeSignal, runWorkflowId, type DeletionApprovalResult, type SyncRunResult } from '../../workflows/definitions';
+import { decideDeletions, type DecisionResult } from '../../api/deletion-decisions';
+import { createTemporalControl } from '../../api/temporal-control';
+import { createRunQueries } from '../../db/repos/run-queries';
+import { runWorkflowId, type PendingDeletionApprovalResult, type SyncRunResult } from '../../workflows/definitions';
 import { syncRunWorkflow } from '../../workflows/sync-run';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { openTestDatabase } from '../support/databases';
@@ -167,22 +170,27 @@ export class E2eStack {
     );
   }
 
+  /** The API's approval path: each decision is the Update of the run's approval workflow, answered per id. */
+  decide(taskQueue: string, action: 'execute' | 'cancel', ids: string[], actor = 'approver-1'): Promise<DecisionResult[]> {
+    const temporal = createTemporalControl(this.env.client, { taskQueue });
+    return decideDeletions(action, ids, actor, { runs: createRunQueries(this.database.db), temporal });
+  }
+
   /**
-   * What the API does for approvers: signal the run's approval workflow, with a worker on the run's
-   * task queue (the workflow is the run's child there), and wait until every item is decided.
+   * What the API does for approvers, with a worker on the run's task queue (the approval workflow
+   * runs there), waiting until every item of the run is decided and done.
    */
   async decideDeletions(
     taskQueue: string,
     approvalWorkflowId: string,
     decision: { execute?: string[]; cancel?: string[]; actor?: string },
-  ): Promise<DeletionApprovalResult> {
+  ): Promise<PendingDeletionApprovalResult> {
     const worker = await this.startWorker(taskQueue);
     const actor = decision.actor ?? 'approver-1';
     return worker.runUntil(async () => {
-      const approval = this.env.client.workflow.getHandle(approvalWorkflowId);
-      if (decision.cancel?.length) await approval.signal(cancelSignal, { ids: decision.cancel, actor });
-      if (decision.execute?.length) await approval.signal(executeSignal, { ids: decision.execute, actor });
-      return (await approval.result()) as DeletionApprovalResult;
+      if (decision.cancel?.length) await this.decide(taskQueue, 'cancel', decision.cancel, actor);
+      if (decision.execute?.length) await this.decide(taskQueue, 'execute', decision.execute, actor);
+      return (await this.env.client.workflow.getHandle(approvalWorkflowId).result()) as PendingDeletionApprovalResult;
     });
   }
 
