@@ -134,10 +134,10 @@ export const webhookRoutes: ApiRoutePlugin = async (app, { deps }) => {
     },
   });
 
-  app.get('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true }, schema: schema('WeCom URL check: answers the decrypted echostr') }, (request, reply) =>
+  app.get('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true, checksOwnInput: true }, schema: schema('WeCom URL check: answers the decrypted echostr') }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'GET'),
   );
-  app.post('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true }, schema: schema('Vendor change event (WeCom, Feishu, DingTalk), or its URL check') }, (request, reply) =>
+  app.post('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true, checksOwnInput: true }, schema: schema('Vendor change event (WeCom, Feishu, DingTalk), or its URL check') }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'POST'),
   );
 };
