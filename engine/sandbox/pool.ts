@@ -56,12 +56,16 @@ interface Job {
   inputs: string[];
   /** a batch lost outside any evaluation is sent once more, then failed */
   resent?: boolean;
+  /** when it was posted to the worker */
+  sentAt?: number;
 }
 
 interface Slot {
   worker?: Worker;
   job?: Job;
   progress: Float64Array;
+  /** when the worker said it was ready (booting a thread is not counted against an expression) */
+  readyAt?: number;
   /** why the pool ended this worker, when it did */
   killedFor?: 'TIME';
   crashedFor?: 'MEMORY' | 'CRASH';
@@ -74,7 +78,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
   const budget: ExpressionBudget = { ...defaultExpressionBudget, ...options.budget };
   const batchSize = options.batchSize ?? 200;
   const size = options.workers ?? Math.min(2, Math.max(1, os.availableParallelism() - 1));
-  const slots: Slot[] = Array.from({ length: size }, () => ({ progress: new Float64Array(new SharedArrayBuffer(3 * 8)) }));
+  const slots: Slot[] = Array.from({ length: size }, () => ({ progress: new Float64Array(new SharedArrayBuffer(4 * 8)) }));
   /** batches to send again (the rest of a lost batch) go first, then new batches of the calls, in turn */
   const resend: Job[] = [];
   const calls: Call[] = [];
@@ -133,7 +137,11 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
       resourceLimits: { maxOldGenerationSizeMb: budget.memoryMb, maxYoungGenerationSizeMb: Math.max(4, Math.round(budget.memoryMb / 8)), stackSizeMb: 4 },
     });
     worker.on('message', (message: BatchResponse | 'ready') => {
-      if (message === 'ready' || slot.worker !== worker || slot.job === undefined) return;
+      if (message === 'ready') {
+        if (slot.worker === worker) slot.readyAt = Date.now();
+        return;
+      }
+      if (slot.worker !== worker || slot.job === undefined) return;
       const job = slot.job;
       slot.job = undefined;
       message.rows.forEach((row, k) => record(job.call, job.indices[k], row));
@@ -155,7 +163,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
     const { job } = slot;
     const startedAt = slot.progress[progressSlots.startedAt];
     const running = { input: slot.progress[progressSlots.input], expression: slot.progress[progressSlots.expression] };
-    Object.assign(slot, { worker: undefined, job: undefined, killedFor: undefined, crashedFor: undefined });
+    Object.assign(slot, { worker: undefined, job: undefined, readyAt: undefined, killedFor: undefined, crashedFor: undefined });
     slot.progress.fill(0);
     // Killed for time, but the evaluation running at the end had not used its budget: it moved on
     // between the check and the kill, so nobody is to blame.
@@ -192,11 +200,18 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
     return job;
   }
 
+  /**
+   * Kills a worker past an evaluation's budget, and one that holds a batch without progress between
+   * evaluations (it is busy with something no evaluation accounts for, e.g. a batch not picked up).
+   */
   function checkBudgets(): void {
     const now = Date.now();
+    const limit = budget.timeMs + grace;
     for (const slot of slots) {
+      if (!slot.worker || !slot.job || slot.killedFor) continue;
       const startedAt = slot.progress[progressSlots.startedAt];
-      if (slot.worker && slot.job && !slot.killedFor && startedAt > 0 && now - startedAt > budget.timeMs + grace) {
+      const idleSince = Math.max(slot.progress[progressSlots.activeAt], slot.job.sentAt ?? 0, slot.readyAt ?? Infinity);
+      if (startedAt > 0 ? now - startedAt > limit : now - idleSince > limit) {
         slot.killedFor = 'TIME';
         void slot.worker.terminate();
       }
@@ -211,7 +226,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
       if (!job) break;
       const request: BatchRequest = { id: nextId++, expressions: job.call.expressions.map((e) => e.text), inputs: job.inputs, strikesLeft: job.call.strikesLeft };
       slot.worker ??= spawn(slot);
-      slot.job = job;
+      slot.job = { ...job, sentAt: Date.now() };
       slot.worker.ref();
       slot.worker.postMessage(request);
     }

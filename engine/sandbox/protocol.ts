@@ -4,9 +4,11 @@ import type { ExpressionBudget } from './limits';
 export interface WorkerSetup {
   budget: ExpressionBudget;
   /**
-   * Float64Array over a SharedArrayBuffer: [startedAt ms (0 = idle), input index, expression index].
-   * The worker writes it around each evaluation; the pool reads it to enforce the time budget and
-   * to know which evaluation a killed worker was running.
+   * Float64Array over a SharedArrayBuffer: [startedAt ms (0 = between evaluations), input index,
+   * expression index, activeAt ms (last time the worker took a batch or finished an evaluation)].
+   * The worker writes it around each evaluation; the pool reads it to enforce the time budget, to
+   * notice a worker that stopped making progress outside any evaluation, and to know which
+   * evaluation a killed worker was running.
    */
   progress: SharedArrayBuffer;
 }
@@ -34,4 +36,4 @@ export interface BatchResponse {
 export const budgetCodes: ReadonlySet<string> = new Set(['D1012', 'TIME', 'MEMORY']);
 export const skippedCode = 'SKIPPED';
 
-export const progressSlots = { startedAt: 0, input: 1, expression: 2 } as const;
+export const progressSlots = { startedAt: 0, input: 1, expression: 2, activeAt: 3 } as const;

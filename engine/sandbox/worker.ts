@@ -18,7 +18,12 @@ async function evaluateRow(batch: BatchRequest, input: number, strikesLeft: numb
     progress[progressSlots.expression] = expression;
     progress[progressSlots.startedAt] = Date.now();
     const outcome = await realm.evaluate(batch.expressions[expression], batch.inputs[input]);
+    // JSONata's array and object constructors run their items with Promise.all: when one throws,
+    // evaluate() returns while the others still run as microtasks. The realm has no timers, so
+    // once a macrotask comes round they are all done, and until then the pool keeps watching.
+    await new Promise((resolve) => setImmediate(resolve));
     progress[progressSlots.startedAt] = 0;
+    progress[progressSlots.activeAt] = Date.now();
     if (!outcome.ok) {
       if (budgetCodes.has(outcome.code)) strikesLeft[expression]--;
       return { ok: false, expression, code: outcome.code, message: outcome.message };
@@ -29,6 +34,7 @@ async function evaluateRow(batch: BatchRequest, input: number, strikesLeft: numb
 }
 
 port.on('message', (batch: BatchRequest) => {
+  progress[progressSlots.activeAt] = Date.now();
   void (async () => {
     const strikesLeft = [...batch.strikesLeft];
     const rows: RowResult[] = [];
