@@ -30,4 +30,27 @@ describe('expression sandbox pool', () => {
     const next = await within(5_000, sandbox.evaluate([{ text: '$uppercase(name)', label }], [{ name: 'bob' }]));
     expect(next).toEqual([{ ok: true, values: ['BOB'] }]);
   });
+
+  // The main thread stalls (a large parse, GC) past the budget while the worker answers: the pool's
+  // check runs before the answer is read. The worker did nothing wrong and keeps its batch's answer;
+  // no new batch goes to a worker the pool is ending.
+  it('a reply that comes in while the pool decides to end a worker is kept, and the worker is not handed more', async () => {
+    const first = sandbox.evaluate([{ text: '$uppercase(name)', label }], [{ name: 'ann' }]);
+    const second = sandbox.evaluate([{ text: '$lowercase(name)', label }], [{ name: 'BOB' }]);
+    await first;
+    const third = sandbox.evaluate([{ text: '$uppercase(name)', label }], [{ name: 'cy' }]);
+    // Blocked in the check phase, so timers (the pool's watchdog) run before the answer is read.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const stallUntil = Date.now() + 2000;
+        while (Date.now() < stallUntil) {
+          // the main thread is blocked: the worker answers meanwhile
+        }
+        resolve();
+      }),
+    );
+    expect(await within(5000, second)).toEqual([{ ok: true, values: ['bob'] }]);
+    expect(await within(5000, third)).toEqual([{ ok: true, values: ['CY'] }]);
+    expect(sandbox.stats()).toMatchObject({ workersStarted: 1, batchesResent: 0 });
+  });
 });

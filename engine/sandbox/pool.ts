@@ -22,6 +22,8 @@ export type SandboxRow = { ok: true; values: unknown[] } | { ok: false; expressi
 
 export interface ExpressionSandbox {
   evaluate(expressions: readonly SandboxExpression[], inputs: readonly unknown[], onProgress?: (done: number) => void): Promise<SandboxRow[]>;
+  /** counters for logs and tests: threads started, batches sent again after a thread was lost */
+  stats(): { workersStarted: number; batchesResent: number };
   close(): Promise<void>;
 }
 
@@ -50,6 +52,8 @@ interface Call {
 }
 
 interface Job {
+  /** the request id it was last posted with */
+  id?: number;
   call: Call;
   /** positions in call.inputs, and their JSON */
   indices: number[];
@@ -78,13 +82,14 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
   const budget: ExpressionBudget = { ...defaultExpressionBudget, ...options.budget };
   const batchSize = options.batchSize ?? 200;
   const size = options.workers ?? Math.min(2, Math.max(1, os.availableParallelism() - 1));
-  const slots: Slot[] = Array.from({ length: size }, () => ({ progress: new Float64Array(new SharedArrayBuffer(4 * 8)) }));
+  const slots: Slot[] = Array.from({ length: size }, () => ({ progress: new Float64Array(new SharedArrayBuffer(5 * 8)) }));
   /** batches to send again (the rest of a lost batch) go first, then new batches of the calls, in turn */
   const resend: Job[] = [];
   const calls: Call[] = [];
   let nextId = 1;
   let watchdog: NodeJS.Timeout | undefined;
   let closed = false;
+  const counters = { workersStarted: 0, batchesResent: 0 };
   // The cooperative JSONata timeout fires at the budget; the hard kill comes shortly after.
   const grace = Math.min(250, budget.timeMs / 2);
 
@@ -129,6 +134,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
 
   function spawn(slot: Slot): Worker {
     const setup: WorkerSetup = { budget, progress: slot.progress.buffer as SharedArrayBuffer };
+    counters.workersStarted++;
     const worker = new Worker(workerBootstrap, {
       eval: true,
       workerData: setup,
@@ -141,11 +147,12 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
         if (slot.worker === worker) slot.readyAt = Date.now();
         return;
       }
-      if (slot.worker !== worker || slot.job === undefined) return;
+      if (slot.worker !== worker || slot.job === undefined || message.id !== slot.job.id) return;
       const job = slot.job;
       slot.job = undefined;
       message.rows.forEach((row, k) => record(job.call, job.indices[k], row));
       settled(job.call, message.rows.length);
+      // An answer that raced the kill is kept, but the ending worker gets nothing more (see pump).
       pump();
     });
     worker.on('error', (error: Error & { code?: string }) => {
@@ -172,9 +179,11 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
       record(job.call, job.indices[running.input], { ok: false, expression: running.expression, code: reason, message: reason });
       const keep = job.indices.map((_, k) => k).filter((k) => k !== running.input);
       if (keep.length > 0) resend.unshift({ call: job.call, indices: keep.map((k) => job.indices[k]), inputs: keep.map((k) => job.inputs[k]) });
+      if (keep.length > 0) counters.batchesResent++;
       settled(job.call, 1);
     } else if (job && !job.resent) {
       resend.unshift({ ...job, resent: true });
+      counters.batchesResent++;
     } else if (job) {
       for (const index of job.indices) record(job.call, index, { ok: false, expression: 0, code: 'CRASH', message: `the expression sandbox stopped (${reason})` });
       settled(job.call, job.indices.length);
@@ -211,7 +220,9 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
       if (!slot.worker || !slot.job || slot.killedFor) continue;
       const startedAt = slot.progress[progressSlots.startedAt];
       const idleSince = Math.max(slot.progress[progressSlots.activeAt], slot.job.sentAt ?? 0, slot.readyAt ?? Infinity);
-      if (startedAt > 0 ? now - startedAt > limit : now - idleSince > limit) {
+      // Its answer is posted, just not read yet (this thread was busy): nothing to kill.
+      const answered = slot.progress[progressSlots.answered] === slot.job.id;
+      if (startedAt > 0 ? now - startedAt > limit : !answered && now - idleSince > limit) {
         slot.killedFor = 'TIME';
         void slot.worker.terminate();
       }
@@ -221,12 +232,13 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
   function pump(): void {
     for (const slot of slots) {
       if (closed) break;
-      if (slot.job) continue;
+      // A worker being ended gets no new batch; its slot is refilled with a fresh one on exit.
+      if (slot.job || slot.killedFor) continue;
       const job = nextJob();
       if (!job) break;
       const request: BatchRequest = { id: nextId++, expressions: job.call.expressions.map((e) => e.text), inputs: job.inputs, strikesLeft: job.call.strikesLeft };
       slot.worker ??= spawn(slot);
-      slot.job = { ...job, sentAt: Date.now() };
+      slot.job = { ...job, id: request.id, sentAt: Date.now() };
       slot.worker.ref();
       slot.worker.postMessage(request);
     }
@@ -251,6 +263,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
         pump();
       });
     },
+    stats: () => ({ ...counters }),
     async close() {
       closed = true;
       if (watchdog) clearInterval(watchdog);

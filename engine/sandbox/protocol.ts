@@ -5,7 +5,8 @@ export interface WorkerSetup {
   budget: ExpressionBudget;
   /**
    * Float64Array over a SharedArrayBuffer: [startedAt ms (0 = between evaluations), input index,
-   * expression index, activeAt ms (last time the worker took a batch or finished an evaluation)].
+   * expression index, activeAt ms (last time the worker took a batch or finished an evaluation),
+   * answered (id of the last batch it posted the answer of)].
    * The worker writes it around each evaluation; the pool reads it to enforce the time budget, to
    * notice a worker that stopped making progress outside any evaluation, and to know which
    * evaluation a killed worker was running.
@@ -36,4 +37,4 @@ export interface BatchResponse {
 export const budgetCodes: ReadonlySet<string> = new Set(['D1012', 'TIME', 'MEMORY']);
 export const skippedCode = 'SKIPPED';
 
-export const progressSlots = { startedAt: 0, input: 1, expression: 2, activeAt: 3 } as const;
+export const progressSlots = { startedAt: 0, input: 1, expression: 2, activeAt: 3, answered: 4 } as const;

@@ -39,6 +39,7 @@ port.on('message', (batch: BatchRequest) => {
     const strikesLeft = [...batch.strikesLeft];
     const rows: RowResult[] = [];
     for (let input = 0; input < batch.inputs.length; input++) rows.push(await evaluateRow(batch, input, strikesLeft));
+    progress[progressSlots.answered] = batch.id;
     port.postMessage({ id: batch.id, rows } satisfies BatchResponse);
   })();
 });
