@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { User } from './model';
 import { sharedExpressionSandbox, type ExpressionSandbox } from './sandbox/pool';
+import { maxFieldMappingEntries, maxMappingExpressionChars } from './sandbox/limits';
 import { expressionProblem } from './sandbox/rules';
 
 export const canonicalUserFields = ['username', 'name', 'email', 'mobile', 'employeeNumber', 'title'] as const;
@@ -81,6 +82,12 @@ function compileExpression(text: string, field: string): Producer {
 
 /** Validates and compiles a mapping; an empty list is the identity mapping. Throws FieldMappingError. */
 export function compileFieldMapping(entries: readonly FieldMappingEntry[] = []): CompiledFieldMapping {
+  // Checked before any expression is parsed: saving runs on the API's thread.
+  if (entries.length > maxFieldMappingEntries) throw new FieldMappingError('fieldMapping', `has ${entries.length} entries; the limit is ${maxFieldMappingEntries}`);
+  const totalChars = entries.reduce((sum, entry) => sum + ('expression' in entry && typeof entry.expression === 'string' ? entry.expression.length : 0), 0);
+  if (totalChars > maxMappingExpressionChars) {
+    throw new FieldMappingError('fieldMapping', `its expressions total ${totalChars} characters; the limit is ${maxMappingExpressionChars}`);
+  }
   const overrides = new Map<string, CompiledEntry>();
   entries.forEach((entry, i) => {
     const to = parseFieldRef((entry as { target?: unknown }).target);

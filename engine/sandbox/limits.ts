@@ -27,3 +27,8 @@ export const defaultExpressionBudget: ExpressionBudget = {
 
 /** Longest expression text accepted on save. */
 export const maxExpressionLength = 2000;
+/** Deepest nesting of ( [ { accepted on save; checked before parsing (JSONata's parser recurses). */
+export const maxBracketDepth = 64;
+/** Entries of one field mapping, and the characters of all its expressions: saving runs on the API's thread. */
+export const maxFieldMappingEntries = 100;
+export const maxMappingExpressionChars = 20_000;
