@@ -12,6 +12,13 @@ export interface ExpressionBudget {
   maxSequence: number;
   /** longest JSON text one produced value may have */
   maxValueChars: number;
+  /**
+   * What all of one user's produced values may hold together, as they cross to the main thread and
+   * are parsed there: JSON characters, values (objects, arrays and scalars), and nesting depth.
+   */
+  maxRowChars: number;
+  maxRowValues: number;
+  maxValueDepth: number;
   /** budget failures (time or memory) of one expression in one mapping before it is no longer evaluated */
   strikes: number;
 }
@@ -22,6 +29,9 @@ export const defaultExpressionBudget: ExpressionBudget = {
   stackDepth: 300,
   maxSequence: 100_000,
   maxValueChars: 16_384,
+  maxRowChars: 16_384,
+  maxRowValues: 500,
+  maxValueDepth: 32,
   strikes: 3,
 };
 
