@@ -175,8 +175,10 @@ function assemble(compiled: CompiledFieldMapping, user: User, values: readonly u
 export interface MapUsersOptions {
   /** where expressions run; the process's shared sandbox by default */
   sandbox?: ExpressionSandbox;
-  /** called as users are mapped (the snapshot activity heartbeats with it) */
+  /** called as users are mapped, and about once a second while waiting (the snapshot activity heartbeats with it) */
   onProgress?: (done: number) => void;
+  /** the activity's cancellation: a cancelled or timed-out attempt's mapping is dropped */
+  signal?: AbortSignal;
 }
 
 /** Every entry's value per user; expressions come from the sandbox in batches, copies are read here. */
@@ -191,7 +193,7 @@ async function produceValues(entries: readonly CompiledEntry[], users: readonly 
             return { text: producer.text, label: producer.label };
           }),
           users,
-          options.onProgress,
+          { onProgress: options.onProgress, signal: options.signal },
         );
   return users.map((user, u) => {
     const row = rows[u];

@@ -21,6 +21,13 @@ export interface ExpressionBudget {
   maxValueDepth: number;
   /** budget failures (time or memory) of one expression in one mapping before it is no longer evaluated */
   strikes: number;
+  /**
+   * Wall time of one whole mapping (one sandbox call): base + per user, at most max. Past it the
+   * users not yet evaluated fail, so one slow-but-under-budget expression cannot hold a run forever.
+   */
+  mappingBaseMs: number;
+  mappingMsPerUser: number;
+  mappingMaxMs: number;
 }
 
 export const defaultExpressionBudget: ExpressionBudget = {
@@ -33,7 +40,16 @@ export const defaultExpressionBudget: ExpressionBudget = {
   maxRowValues: 500,
   maxValueDepth: 32,
   strikes: 3,
+  // Ordinary mappings take well under 0.1 ms per user; the snapshot step has 30 minutes in all.
+  mappingBaseMs: 60_000,
+  mappingMsPerUser: 10,
+  mappingMaxMs: 600_000,
 };
+
+/** The wall-clock budget of one mapping of `users` inputs. */
+export function mappingBudgetMs(budget: Pick<ExpressionBudget, 'mappingBaseMs' | 'mappingMsPerUser' | 'mappingMaxMs'>, users: number): number {
+  return Math.min(budget.mappingMaxMs, budget.mappingBaseMs + users * budget.mappingMsPerUser);
+}
 
 /** Longest expression text accepted on save. */
 export const maxExpressionLength = 2000;

@@ -21,6 +21,8 @@ export interface BatchRequest {
   inputs: string[];
   /** per expression: budget failures still allowed; at 0 it is not evaluated */
   strikesLeft: number[];
+  /** the worker answers once this much time has gone, with the inputs done so far; the pool sends the rest later */
+  sliceMs: number;
 }
 
 /** One input's answer: its values in expression order, or the first expression that failed. */
@@ -30,6 +32,7 @@ export type RowResult =
 
 export interface BatchResponse {
   id: number;
+  /** answers for the first rows.length inputs of the request (all of them unless its slice ran out) */
   rows: RowResult[];
 }
 

@@ -55,7 +55,11 @@ port.on('message', (batch: BatchRequest) => {
   void (async () => {
     const strikesLeft = [...batch.strikesLeft];
     const rows: RowResult[] = [];
-    for (let input = 0; input < batch.inputs.length; input++) rows.push(await evaluateRow(batch, input, strikesLeft));
+    const started = Date.now();
+    // Time-sliced: a slow batch answers in parts, so progress is reported and other mappings get a turn.
+    for (let input = 0; input < batch.inputs.length && (input === 0 || Date.now() - started < batch.sliceMs); input++) {
+      rows.push(await evaluateRow(batch, input, strikesLeft));
+    }
     progress[progressSlots.answered] = batch.id;
     port.postMessage({ id: batch.id, rows } satisfies BatchResponse);
   })();
