@@ -9,7 +9,7 @@ import { getRun, setRunPhase, storeMappingFailures, storeSnapshot } from '../db/
 import { listTaskLinks } from '../db/repos/task-links';
 import type { SnapshotInput, SnapshotResult } from './types';
 import type { ActivityDeps } from './deps';
-import { heartbeat } from './heartbeat';
+import { cancellationSignal, heartbeat } from './heartbeat';
 import { closeEndpoints, loadTaskRecord, openEndpoints, runActor } from './task';
 import { toStepFailure } from './vendor-failure';
 
@@ -97,8 +97,9 @@ export function createSnapshotActivity(deps: ActivityDeps) {
       const changed = input.changedIds ?? run.changedIds?.userIds;
       const partial = changed !== undefined && changed.length > 0;
       const rawSource = partial ? await readChangedSource(endpoints.source, changed, task.direction === 'downstream' && isScoped(task.config.scope)) : await readWhole(endpoints.source, 'source');
-      // Expressions run in the sandbox's threads, so this loop stays free to heartbeat.
-      const mapped = await mapUsers(compiled, rawSource.users, { onProgress: (done) => heartbeat({ side: 'source', mapped: done }) });
+      // Expressions run in the sandbox's threads, so this loop stays free to heartbeat; a cancelled
+      // attempt (heartbeat timed out, worker shutting down) drops its mapping rather than finish it.
+      const mapped = await mapUsers(compiled, rawSource.users, { onProgress: (done) => heartbeat({ side: 'source', mapped: done }), signal: cancellationSignal() });
       const source = { departments: rawSource.departments, users: mapped.users };
       const target = partial ? await readChangedTarget(deps, task.id, endpoints.target, rawSource, changed) : await readWhole(endpoints.target, 'target');
       await storeSnapshot(db, run.id, 'source', source);

@@ -24,6 +24,15 @@ describe('compileFieldMapping', () => {
     expect(error.message).toMatch(/^fieldMapping\.1\.expression: does not compile: .+/);
   });
 
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses the attribute key %s as a target or a source, naming the field', (key) => {
+    const target = compileError([{ target: 'name', source: 'name' }, { target: `attributes.${key}`, expression: '{"isAdmin": true}' }]);
+    expect(target.field).toBe('fieldMapping.1.target');
+    expect(target.message).toContain(`attribute key "${key}" is not allowed`);
+    const source = compileError([{ target: 'attributes.x', source: `attributes.${key}` }]);
+    expect(source.field).toBe('fieldMapping.0.source');
+    expect(source.message).toContain(`attribute key "${key}" is not allowed`);
+  });
+
   it('refuses a target mapped twice and an entry with neither source nor expression', () => {
     expect(compileError([{ target: 'title', source: 'title' }, { target: 'title', expression: '"x"' }]).field).toBe('fieldMapping.1.target');
     expect(compileError([{ target: 'title' }]).field).toBe('fieldMapping.0');
@@ -72,6 +81,24 @@ describe('mapUsers', () => {
     expect(failures).toEqual([{ entity: 'user', sourceId: 's1', field: 'username', reason: 'username: is empty' }]);
     const listy = await mapUsers(compileFieldMapping([{ target: 'title', expression: '[1,2]' }]), [bob]);
     expect(listy.failures[0]).toMatchObject({ sourceId: 's2', field: 'title' });
+  });
+
+  it('copies only attributes the user has, never what objects inherit', async () => {
+    // attributes as they come from JSON (a vendor, the database): "__proto__" is an own key there
+    const odd = person('s3', { attributes: JSON.parse('{"__proto__": {"isAdmin": true}, "level": 1}') as Record<string, unknown> });
+    const compiled = compileFieldMapping([
+      { target: 'attributes.copied', source: 'attributes.toString' },
+      { target: 'title', source: 'attributes.hasOwnProperty' },
+      { target: 'attributes.grade', source: 'attributes.level' },
+    ]);
+    const { users, failures } = await mapUsers(compiled, [odd]);
+    expect(failures).toEqual([]);
+    const attributes = users[0].attributes as Record<string, unknown>;
+    expect(users[0].title).toBeNull();
+    expect(Object.keys(attributes).sort()).toEqual(['__proto__', 'grade', 'level']);
+    expect(attributes.isAdmin).toBeUndefined();
+    expect(typeof attributes.copied).toBe('undefined');
+    expect(JSON.parse(JSON.stringify(users[0].attributes))).toEqual({ ['__proto__']: { isAdmin: true }, level: 1, grade: 1 });
   });
 
   it('maps 100k users with plain copies quickly', async () => {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { User } from './model';
 import { sharedExpressionSandbox, type ExpressionSandbox } from './sandbox/pool';
+import { maxFieldMappingEntries, maxMappingExpressionChars } from './sandbox/limits';
 import { expressionProblem } from './sandbox/rules';
 
 export const canonicalUserFields = ['username', 'name', 'email', 'mobile', 'employeeNumber', 'title'] as const;
@@ -59,6 +60,8 @@ export interface MappedUsers {
 }
 
 const canonicalFieldSet: ReadonlySet<string> = new Set(canonicalUserFields);
+/** Attribute keys that name object internals: writing one could set a prototype, reading one a function. */
+const reservedAttributeKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 function parseFieldRef(path: unknown): FieldRef | null {
   if (typeof path !== 'string') return null;
@@ -67,6 +70,14 @@ function parseFieldRef(path: unknown): FieldRef | null {
     return { kind: 'attribute', key: path.slice('attributes.'.length) };
   }
   return null;
+}
+
+/** A field reference of an entry, or a FieldMappingError naming `field`. */
+function entryRef(path: unknown, field: string): FieldRef {
+  const ref = parseFieldRef(path);
+  if (!ref) throw new FieldMappingError(field, `unknown field ${JSON.stringify(path)}; use one of ${canonicalUserFields.join(', ')} or attributes.<key>`);
+  if (ref.kind === 'attribute' && reservedAttributeKeys.has(ref.key)) throw new FieldMappingError(field, `the attribute key "${ref.key}" is not allowed`);
+  return ref;
 }
 
 function refName(ref: FieldRef): string {
@@ -81,15 +92,15 @@ function compileExpression(text: string, field: string): Producer {
 
 /** Validates and compiles a mapping; an empty list is the identity mapping. Throws FieldMappingError. */
 export function compileFieldMapping(entries: readonly FieldMappingEntry[] = []): CompiledFieldMapping {
+  // Checked before any expression is parsed: saving runs on the API's thread.
+  if (entries.length > maxFieldMappingEntries) throw new FieldMappingError('fieldMapping', `has ${entries.length} entries; the limit is ${maxFieldMappingEntries}`);
+  const totalChars = entries.reduce((sum, entry) => sum + ('expression' in entry && typeof entry.expression === 'string' ? entry.expression.length : 0), 0);
+  if (totalChars > maxMappingExpressionChars) {
+    throw new FieldMappingError('fieldMapping', `its expressions total ${totalChars} characters; the limit is ${maxMappingExpressionChars}`);
+  }
   const overrides = new Map<string, CompiledEntry>();
   entries.forEach((entry, i) => {
-    const to = parseFieldRef((entry as { target?: unknown }).target);
-    if (!to) {
-      throw new FieldMappingError(
-        `fieldMapping.${i}.target`,
-        `unknown field ${JSON.stringify((entry as { target?: unknown }).target)}; use one of ${canonicalUserFields.join(', ')} or attributes.<key>`,
-      );
-    }
+    const to = entryRef((entry as { target?: unknown }).target, `fieldMapping.${i}.target`);
     if (overrides.has(refName(to))) {
       throw new FieldMappingError(`fieldMapping.${i}.target`, `${refName(to)} is mapped more than once`);
     }
@@ -97,14 +108,7 @@ export function compileFieldMapping(entries: readonly FieldMappingEntry[] = []):
     if ('expression' in entry && typeof entry.expression === 'string') {
       producer = compileExpression(entry.expression, `fieldMapping.${i}.expression`);
     } else if ('source' in entry) {
-      const from = parseFieldRef(entry.source);
-      if (!from) {
-        throw new FieldMappingError(
-          `fieldMapping.${i}.source`,
-          `unknown field ${JSON.stringify(entry.source)}; use one of ${canonicalUserFields.join(', ')} or attributes.<key>`,
-        );
-      }
-      producer = { kind: 'copy', from };
+      producer = { kind: 'copy', from: entryRef(entry.source, `fieldMapping.${i}.source`) };
     } else {
       throw new FieldMappingError(`fieldMapping.${i}`, 'needs either source or expression');
     }
@@ -119,7 +123,8 @@ export function compileFieldMapping(entries: readonly FieldMappingEntry[] = []):
 }
 
 function readRef(user: User, ref: FieldRef): unknown {
-  return ref.kind === 'field' ? user[ref.field] : user.attributes[ref.key];
+  if (ref.kind === 'field') return user[ref.field];
+  return Object.hasOwn(user.attributes, ref.key) ? user.attributes[ref.key] : undefined;
 }
 
 /** JSONata sequences carry extra properties; a JSON round trip keeps stored values plain. */
@@ -145,7 +150,8 @@ class MappingFieldError extends Error {
 
 /** Builds the mapped user from one produced value per entry (fields first, then attributes). */
 function assemble(compiled: CompiledFieldMapping, user: User, values: readonly unknown[]): User {
-  const mapped: User = { ...user, attributes: { ...user.attributes } };
+  // Null prototype: no key written below can reach Object.prototype (JSON and the database see a plain object).
+  const mapped: User = { ...user, attributes: Object.assign(Object.create(null) as Record<string, unknown>, user.attributes) };
   compiled.fields.forEach((entry, i) => {
     const field = (entry.to as { field: CanonicalUserField }).field;
     let value: string | null;
@@ -169,8 +175,10 @@ function assemble(compiled: CompiledFieldMapping, user: User, values: readonly u
 export interface MapUsersOptions {
   /** where expressions run; the process's shared sandbox by default */
   sandbox?: ExpressionSandbox;
-  /** called as users are mapped (the snapshot activity heartbeats with it) */
+  /** called as users are mapped, and about once a second while waiting (the snapshot activity heartbeats with it) */
   onProgress?: (done: number) => void;
+  /** the activity's cancellation: a cancelled or timed-out attempt's mapping is dropped */
+  signal?: AbortSignal;
 }
 
 /** Every entry's value per user; expressions come from the sandbox in batches, copies are read here. */
@@ -185,7 +193,7 @@ async function produceValues(entries: readonly CompiledEntry[], users: readonly 
             return { text: producer.text, label: producer.label };
           }),
           users,
-          options.onProgress,
+          { onProgress: options.onProgress, signal: options.signal },
         );
   return users.map((user, u) => {
     const row = rows[u];
