@@ -53,6 +53,8 @@ export const feishuCapabilities: ConnectorCapabilities = {
   manager: true,
   departmentLeader: true,
   realtimeEvents: true,
+  // Created without an order (the hub's 0), a department is put last by Feishu.
+  assignsDepartmentOrder: true,
   attributes: ['employeeType'],
 };
 
