@@ -1,6 +1,7 @@
 // Run-time configuration from the environment, validated with zod; every error names its variable.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseCountryCode } from '../engine/mobile';
 import { projectRoot } from './temporal-binaries';
 
 export const defaultTaskQueue = 'sync-center';
@@ -30,6 +31,10 @@ const EnvSchema = z.object({
     message: 'must be at least 16 characters',
   }),
   SYNC_CENTER_SECRET_KEY: optionalText,
+  // Read where mobiles are normalised (engine/mobile.ts); checked here so a bad value stops `start` at once.
+  SYNC_CENTER_DEFAULT_COUNTRY_CODE: optionalText.refine((value) => value === undefined || parseCountryCode(value) !== null, {
+    message: 'must be a country calling code such as 86 or +1',
+  }),
 });
 
 export interface SyncCenterConfig {

@@ -77,3 +77,10 @@ export function homeOrInternational(raw: string, homeCountryCode: string, separa
   const { countryCode, national } = splitE164(e164);
   return countryCode === homeCountryCode ? national : `+${countryCode}${separator}${national}`;
 }
+
+/** A mobile an app answered, as E.164 (national numbers in `homeCountryCode`); kept as given when it is no number. */
+export function canonicalMobile(raw: string | null | undefined, homeCountryCode: string): string | null {
+  const text = raw?.trim();
+  if (!text) return null;
+  return toE164(text, homeCountryCode) ?? text;
+}
