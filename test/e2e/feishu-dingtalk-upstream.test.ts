@@ -133,14 +133,17 @@ describe.each([
     expect(await runtime.runsOf(wecomTaskId, 'realtime')).toBeGreaterThan(0);
   });
 
-  test('a second run of either task right after is a no-op', async () => {
+  /** Full runs of both tasks once real time has settled: nothing left to do. */
+  async function expectNoOpRuns(): Promise<void> {
     await runtime.idle(upstreamId);
     await runtime.idle(wecomTaskId);
     for (const taskId of [upstreamId, wecomTaskId]) {
       const { run, items } = await runtime.manualRun(taskId);
       expect([run.status, items]).toEqual(['succeeded', []]);
     }
-  });
+  }
+
+  test('a second run of either task right after is a no-op', expectNoOpRuns);
 
   test('create: a person added in the vendor reaches WeCom by its change event', async () => {
     await vendor.admin().apply({ action: 'CreateUser', user: { ...newcomer, departmentIds: [vendor.departmentIds.Engineering] } });
@@ -163,6 +166,18 @@ describe.each([
     expect(await member('hank')).toMatchObject({ name: 'Hank Wu-Li' });
   });
 
+  test('a new department and a move into it in the vendor reach WeCom by their change events', async () => {
+    const { externalId } = await vendor.admin().apply({ action: 'CreateDepartment', department: { id: vendor.kind === 'feishu' ? 'ops' : '', name: 'Ops', parentId: vendor.departmentIds.Engineering, order: 0, leaderIds: [] } });
+    expect((await emit(source, webhook(), vendor.departmentEvent('created', externalId!))).status).toBe(200);
+    await eventually(() => wecomDepartmentId('Ops'), 'Ops in WeCom', 60_000);
+    const ops = (await wecomDirectory(wecom)).department.find((d) => d.name === 'Ops')!;
+    expect(ops.parentid).toBe(await wecomDepartmentId('Engineering'));
+
+    await vendor.admin().apply({ action: 'UpdateUser', id: 'gus', changes: { departmentIds: [externalId!], mainDepartmentId: externalId! } });
+    await emit(source, webhook(), vendor.userEvent('updated', 'gus'));
+    await eventually(async () => JSON.stringify((await member('gus'))?.department) === JSON.stringify([ops.id]), 'gus in Ops in WeCom', 60_000);
+  });
+
   test('offboard: a person who leaves the vendor is offboarded in the hub and frozen in WeCom, under the default guard', async () => {
     await vendor.admin().apply({ action: 'DeleteUser', id: 'hank' });
     await emit(source, webhook(), vendor.userEvent('deleted', 'hank'));
@@ -171,6 +186,8 @@ describe.each([
     expect(hank?.status).toBe('disabled');
     expect((await members()).filter((m) => m.enable === 0).map((m) => m.userid)).toEqual(['hank']);
   });
+
+  test('after the real-time changes, a full run of either task is still a no-op', expectNoOpRuns);
 
   test('deliveries not sealed with the task’s keys are refused and start nothing', async () => {
     await runtime.idle(upstreamId);

@@ -39,6 +39,7 @@ export interface UpstreamVendor {
   /** `/__fake/emit` bodies (without url): the URL check, and a change event about a user */
   urlCheck: Record<string, unknown>;
   userEvent(kind: ChangeKind, userId: string): Record<string, unknown>;
+  departmentEvent(kind: ChangeKind, departmentId: string): Record<string, unknown>;
 }
 
 const vectors = loadCallbackVectors();
@@ -90,6 +91,7 @@ export function feishuVendor(): UpstreamVendor {
     admin: () => createFeishuConnector({ baseUrl, appId: feishuApp.appId }, { appSecret: feishuApp.appSecret }),
     urlCheck: { urlVerification: true },
     userEvent: (kind, userId) => ({ event_type: `contact.user.${kind}_v3`, id: userId }),
+    departmentEvent: (kind, departmentId) => ({ event_type: `contact.department.${kind}_v3`, id: departmentId }),
   };
 }
 
@@ -97,7 +99,8 @@ export function dingtalkVendor(): UpstreamVendor {
   let urls = { oapiBaseUrl: '', apiBaseUrl: '' };
   // The company is DingTalk's root department 1, as a tenant's is.
   const departmentIds = { Acme: '1', Engineering: '3', Sales: '4' };
-  const events: Record<ChangeKind, string> = { created: 'user_add_org', updated: 'user_modify_org', deleted: 'user_leave_org' };
+  const userEvents: Record<ChangeKind, string> = { created: 'user_add_org', updated: 'user_modify_org', deleted: 'user_leave_org' };
+  const departmentEvents: Record<ChangeKind, string> = { created: 'org_dept_create', updated: 'org_dept_modify', deleted: 'org_dept_remove' };
   return {
     kind: 'dingtalk',
     label: 'DingTalk',
@@ -131,7 +134,8 @@ export function dingtalkVendor(): UpstreamVendor {
     }),
     admin: () => createDingtalkConnector({ ...urls, appKey: dingtalkApp.appKey }, { appSecret: dingtalkApp.appSecret }),
     urlCheck: { checkUrl: true },
-    userEvent: (kind, userId) => ({ event: { EventType: events[kind], UserId: [userId] } }),
+    userEvent: (kind, userId) => ({ event: { EventType: userEvents[kind], UserId: [userId] } }),
+    departmentEvent: (kind, departmentId) => ({ event: { EventType: departmentEvents[kind], DeptId: [Number(departmentId)] } }),
   };
 }
 
