@@ -267,6 +267,25 @@ describe('planSync department order', () => {
   });
 });
 
+describe('planSync matching', () => {
+  it('adopts by email whatever its case, and by mobile however it is written, keeping the source spelling', () => {
+    const source = {
+      departments: [],
+      users: [person('s1', { email: 'Alice.Wang@Acme.Test' }), person('s2', { email: null, mobile: '+8613800000002' })],
+    };
+    const target = {
+      departments: [],
+      users: [person('t1', { username: 'user-s1', name: 'Name s1', email: 'alice.wang@acme.test' }), person('t2', { username: 'user-s2', name: 'Name s2', email: null, mobile: '138 0000 0002' })],
+    };
+    const plan = planSync(input({ source, target, matchRules: ['email', 'mobile'] }));
+    expect(plan.newLinks).toEqual([link('user', 's1', 't1'), link('user', 's2', 't2')]);
+    expect(plan.actions.map((a) => [a.kind, a.targetId, a.after])).toEqual([
+      ['UpdateUser', 't1', { email: 'Alice.Wang@Acme.Test' }],
+      ['UpdateUser', 't2', { mobile: '+8613800000002' }],
+    ]);
+  });
+});
+
 describe('resolveAction', () => {
   const plan = planSync(
     input({
