@@ -166,7 +166,7 @@ describe.each([
     expect(await member('hank')).toMatchObject({ name: 'Hank Wu-Li' });
   });
 
-  test('a new department and a move into it in the vendor reach WeCom by their change events', async () => {
+  test('a new department, a move into it and its rename in the vendor reach WeCom by their change events', async () => {
     const { externalId } = await vendor.admin().apply({ action: 'CreateDepartment', department: { id: vendor.kind === 'feishu' ? 'ops' : '', name: 'Ops', parentId: vendor.departmentIds.Engineering, order: 0, leaderIds: [] } });
     expect((await emit(source, webhook(), vendor.departmentEvent('created', externalId!))).status).toBe(200);
     await eventually(() => wecomDepartmentId('Ops'), 'Ops in WeCom', 60_000);
@@ -176,6 +176,10 @@ describe.each([
     await vendor.admin().apply({ action: 'UpdateUser', id: 'gus', changes: { departmentIds: [externalId!], mainDepartmentId: externalId! } });
     await emit(source, webhook(), vendor.userEvent('updated', 'gus'));
     await eventually(async () => JSON.stringify((await member('gus'))?.department) === JSON.stringify([ops.id]), 'gus in Ops in WeCom', 60_000);
+
+    await vendor.admin().apply({ action: 'UpdateDepartment', id: externalId!, changes: { name: 'Operations' } });
+    await emit(source, webhook(), vendor.departmentEvent('updated', externalId!));
+    await eventually(async () => (await wecomDirectory(wecom)).department.find((d) => d.id === ops.id)?.name === 'Operations', 'Ops renamed in WeCom', 60_000);
   });
 
   test('offboard: a person who leaves the vendor is offboarded in the hub and frozen in WeCom, under the default guard', async () => {
