@@ -53,6 +53,7 @@ describe('loadConfig', () => {
     [{ SYNC_CENTER_ADMIN_TOKEN: 'short' }, 'SYNC_CENTER_ADMIN_TOKEN: must be at least 16'],
     [{ TEMPORAL_PORT: '9000', TEMPORAL_UI_PORT: '9000' }, 'TEMPORAL_UI_PORT: must differ'],
     [{ SYNC_CENTER_RATE_LIMIT_WEBHOOK: '-1' }, 'SYNC_CENTER_RATE_LIMIT_WEBHOOK: must be a positive integer'],
+    [{ SYNC_CENTER_DEFAULT_COUNTRY_CODE: 'CN' }, 'SYNC_CENTER_DEFAULT_COUNTRY_CODE: must be a country calling code'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { rateLimitsFromEnv, type RateLimitSettings } from '../api/rate-limit';
+import { parseCountryCode } from '../engine/mobile';
 import { projectRoot } from './temporal-binaries';
 
 export const defaultTaskQueue = 'sync-center';
@@ -33,6 +34,10 @@ const EnvSchema = z.object({
   }),
   SYNC_CENTER_SECRET_KEY: optionalText,
   SYNC_CENTER_IMPORT_DIR: optionalText,
+  // Read where mobiles are normalised (engine/mobile.ts); checked here so a bad value stops `start` at once.
+  SYNC_CENTER_DEFAULT_COUNTRY_CODE: optionalText.refine((value) => value === undefined || parseCountryCode(value) !== null, {
+    message: 'must be a country calling code such as 86 or +1',
+  }),
 });
 
 export interface SyncCenterConfig {

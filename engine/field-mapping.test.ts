@@ -101,6 +101,17 @@ describe('mapUsers', () => {
     expect(JSON.parse(JSON.stringify(users[0].attributes))).toEqual({ ['__proto__']: { isAdmin: true }, level: 1, grade: 1 });
   });
 
+  it('writes mapped mobiles in E.164 when given a default country, and fails the user whose mobile is no number', async () => {
+    const written = ['+86 13800000001', '86-13800000002', '13800000003', null, 'ask HR'];
+    const users = written.map((mobile, i) => person(`m${i}`, { mobile }));
+    const { users: mapped, failures } = await mapUsers(compileFieldMapping([]), users, { mobileCountryCode: '86' });
+    expect(mapped.map((u) => u.mobile)).toEqual(['+8613800000001', '+8613800000002', '+8613800000003', null]);
+    expect(failures).toEqual([{ entity: 'user', sourceId: 'm4', field: 'mobile', reason: expect.stringMatching(/^mobile: is not a phone number/) }]);
+    // An expression's result is normalised too.
+    const glued = await mapUsers(compileFieldMapping([{ target: 'mobile', expression: '"0086" & attributes.phone' }]), [person('p', { attributes: { phone: '13900000009' } })], { mobileCountryCode: '86' });
+    expect(glued.users[0].mobile).toBe('+8613900000009');
+  });
+
   it('maps 100k users with plain copies quickly', async () => {
     const many = Array.from({ length: 100_000 }, (_, i) => person(`u${i}`, { email: `u${i}@x.example`, attributes: { level: i % 5 } }));
     const compiled = compileFieldMapping([{ target: 'title', source: 'email' }, { target: 'attributes.grade', source: 'attributes.level' }]);

@@ -2,6 +2,7 @@
 // overrides one target field with a source field (a plain copy) or a JSONata expression. The
 // expressions are untrusted: checked on save (sandbox/rules.ts), evaluated in the sandbox.
 import { z } from 'zod';
+import { toE164 } from './mobile';
 import type { User } from './model';
 import { sharedExpressionSandbox, type ExpressionSandbox } from './sandbox/pool';
 import { maxFieldMappingEntries, maxMappingExpressionChars } from './sandbox/limits';
@@ -148,8 +149,16 @@ class MappingFieldError extends Error {
   }
 }
 
+/** The mapped mobile in E.164, or a failure naming the field: a number the hub would refuse stops here. */
+function mobileInE164(value: string | null, countryCode: string | undefined): string | null {
+  if (value === null || countryCode === undefined) return value;
+  const e164 = toE164(value, countryCode);
+  if (e164 === null) throw new MappingFieldError('mobile', `is not a phone number; write it as +<country code> <number>, or a national number of +${countryCode}`);
+  return e164;
+}
+
 /** Builds the mapped user from one produced value per entry (fields first, then attributes). */
-function assemble(compiled: CompiledFieldMapping, user: User, values: readonly unknown[]): User {
+function assemble(compiled: CompiledFieldMapping, user: User, values: readonly unknown[], mobileCountryCode: string | undefined): User {
   // Null prototype: no key written below can reach Object.prototype (JSON and the database see a plain object).
   const mapped: User = { ...user, attributes: Object.assign(Object.create(null) as Record<string, unknown>, user.attributes) };
   compiled.fields.forEach((entry, i) => {
@@ -161,6 +170,7 @@ function assemble(compiled: CompiledFieldMapping, user: User, values: readonly u
       throw new MappingFieldError(field, (error as Error).message);
     }
     if ((field === 'username' || field === 'name') && value === null) throw new MappingFieldError(field, 'is empty');
+    if (field === 'mobile') value = mobileInE164(value, mobileCountryCode);
     (mapped as Record<CanonicalUserField, string | null>)[field] = value;
   });
   compiled.attributes.forEach((entry, i) => {
@@ -179,6 +189,8 @@ export interface MapUsersOptions {
   onProgress?: (done: number) => void;
   /** the activity's cancellation: a cancelled or timed-out attempt's mapping is dropped */
   signal?: AbortSignal;
+  /** set: mapped mobiles become E.164, national numbers in this country (engine/mobile.ts) */
+  mobileCountryCode?: string;
 }
 
 /** Every entry's value per user; expressions come from the sandbox in batches, copies are read here. */
@@ -217,7 +229,7 @@ export async function mapUsers(compiled: CompiledFieldMapping, users: readonly U
     try {
       const values = produced[u];
       if (values instanceof MappingFieldError) throw values;
-      out.push(assemble(compiled, user, values));
+      out.push(assemble(compiled, user, values, options.mobileCountryCode));
     } catch (error) {
       const field = error instanceof MappingFieldError ? error.field : 'user';
       failures.push({ entity: 'user', sourceId: user.id, field, reason: `${field}: ${(error as Error).message}` });

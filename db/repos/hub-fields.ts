@@ -1,12 +1,11 @@
 // Field-level normalisation and checks for hub input that need no database: trimming, formats, lengths.
+import { defaultCountryCode, toE164 } from '../../engine/mobile';
 import { userStatuses, type Department, type User, type UserStatus } from '../../engine/model';
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from './errors';
 
 // Deliberately loose: one @, no spaces, a dot in the domain. Downstream apps apply their own rules.
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-// E.164 (+ country code, up to 15 digits) or a plain 11-digit mainland China mobile.
-const mobilePattern = /^(?:\+[1-9]\d{6,14}|1\d{10})$/;
 
 export const maxIdLength = 128;
 /** departmentIds, leaderIds: more than this is a mistake, and each id is checked against the database */
@@ -36,12 +35,15 @@ export function optionalEmail(value: unknown): string | null {
   return email;
 }
 
-export function optionalMobile(value: unknown): string | null {
-  const mobile = optionalText('mobile', value, 20);
-  if (mobile !== null && !mobilePattern.test(mobile)) {
-    throw new ValidationError('mobile', 'mobile must be E.164 (e.g. +8613800000000) or an 11-digit mobile (e.g. 13800000000)');
+/** Stored as E.164: "+86 138…", "86-138…" and a national "138…" (default country) all become +86138…. */
+export function optionalMobile(value: unknown, countryCode = defaultCountryCode()): string | null {
+  const mobile = optionalText('mobile', value, 32);
+  if (mobile === null) return null;
+  const e164 = toE164(mobile, countryCode);
+  if (e164 === null) {
+    throw new ValidationError('mobile', `mobile must be a phone number with its country code (e.g. +86 13800000000) or a national number of +${countryCode}`);
   }
-  return mobile;
+  return e164;
 }
 
 /** A list of ids: each non-empty, duplicates dropped (first occurrence wins). */

@@ -45,8 +45,11 @@ const people = {
 const headcount = Object.keys(people).length;
 type Person = keyof typeof people;
 
+// Mobiles as an HR export writes them: with the country code and a space, with a dash, or national.
+const mobiles: Record<string, string> = { alice: '+86 138 0000 0001', bob: '86-13800000002', carol: '13800000003' };
+
 function writeHrExport(rows: string[][]): void {
-  csvPath = stack.writeCsv('hr.csv', [header, ...rows]);
+  csvPath = stack.writeCsv('hr.csv', [[...header, 'mobile'], ...rows.map((row) => [...row, mobiles[row[0]] ?? ''])]);
 }
 
 const hub = () => createHubDirectory(database.db);
@@ -107,6 +110,13 @@ test('onboarding creates each person in WeCom with the right department and mana
 
   const run = await stack.runRow(down.runId);
   expect(run).toMatchObject({ status: 'succeeded', counters: expect.objectContaining({ usersSucceeded: headcount, usersTotal: headcount, departmentsSucceeded: 3, departmentsTotal: 3 }) });
+});
+
+test('mobiles reach the hub in E.164 and WeCom in its own form (bare for mainland numbers)', async () => {
+  const hubMobiles = Object.fromEntries((await hub().listUsersPage(null, 100)).map((u) => [u.username, u.mobile]));
+  expect(hubMobiles).toMatchObject({ alice: '+8613800000001', bob: '+8613800000002', carol: '+8613800000003', dave: null });
+  const state = (await wecomDirectory(wecom)) as unknown as { userlist: { userid: string; mobile?: string }[] };
+  expect(['alice', 'bob', 'carol'].map((u) => state.userlist.find((w) => w.userid === u)?.mobile)).toEqual(['13800000001', '13800000002', '13800000003']);
 });
 
 test('a second run right after is a no-op, upstream and downstream', async () => {

@@ -270,9 +270,11 @@ export const hubMobile = (n: number): string => `1380000000${n}`;
  */
 export async function seedHubCompany(hub: HubDirectory): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
-  // Distinct orders: Feishu assigns its own to an order of 0, which would differ on every run.
-  const acme = await hub.createDepartment({ name: 'Acme', order: 1000 }, 'test');
-  for (const [name, order] of [['Engineering', 1000], ['Sales', 2000]] as const) {
+  // Acme and Sales keep the hub's default order (0, no preference) as the API creates them: Feishu
+  // then picks its own (last + 1000), and a second run must still be a no-op (issue 12).
+  // Engineering's explicit order stays clear of what Feishu picks, which it refuses twice (43005).
+  const acme = await hub.createDepartment({ name: 'Acme' }, 'test');
+  for (const [name, order] of [['Engineering', 1], ['Sales', 0]] as const) {
     ids.set(name, (await hub.createDepartment({ name, parentId: acme.id, order }, 'test')).id);
   }
   ids.set('Acme', acme.id);

@@ -116,6 +116,14 @@ test('a first full upstream run fills the hub, and the hub changes alone provisi
   expect(await stack.runsOf(stack.dingtalkTaskId, 'realtime')).toBeGreaterThan(0);
 });
 
+test('a second run of each task right after is a no-op (WeCom upstream, Feishu and DingTalk downstream)', async () => {
+  for (const taskId of [stack.upstreamId, stack.feishuTaskId, stack.dingtalkTaskId]) await stack.runtime.idle(taskId);
+  for (const taskId of [stack.upstreamId, stack.feishuTaskId, stack.dingtalkTaskId]) {
+    const { run, items } = await stack.runtime.manualRun(taskId);
+    expect([run.status, items]).toEqual(['succeeded', []]);
+  }
+});
+
 test('create: a person added in WeCom appears in Feishu and DingTalk', async () => {
   await stack.wecomApi('/user/create', { ...carol, department: [2] });
   const answer = await stack.emitWecom({ ChangeType: 'create_user', UserID: 'carol' });
