@@ -122,7 +122,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     let otherTaskId: string;
     const runId = `run-${unique()}`;
     let nextRunItem = 1; // one pending deletion per run item (pending_deletions_run_item_uq)
-    const item = (id: string, status: 'PENDING' | 'EXECUTING' | 'SUCCEEDED', task = taskId) => ({
+    const item = (id: string, status: 'PENDING' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED', task = taskId) => ({
       id,
       taskId: task,
       runId,
@@ -143,7 +143,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
         { taskId, entity: 'department', sourceId: 'hub-d1', targetId: '2' },
         { taskId: otherTaskId, entity: 'user', sourceId: 'hub-u1', targetId: 'zhangsan' },
       ]);
-      await db().insert(pendingDeletions).values([item(`${runId}-p`, 'PENDING'), item(`${runId}-e`, 'EXECUTING'), item(`${runId}-s`, 'SUCCEEDED'), item(`${runId}-o`, 'PENDING', otherTaskId)]);
+      await db().insert(pendingDeletions).values([item(`${runId}-p`, 'PENDING'), item(`${runId}-e`, 'EXECUTING'), item(`${runId}-s`, 'SUCCEEDED'), item(`${runId}-f`, 'FAILED'), item(`${runId}-o`, 'PENDING', otherTaskId)]);
     });
 
     const statusOf = async (id: string) => (await db().select().from(pendingDeletions).where(eq(pendingDeletions.id, id)))[0];
@@ -152,7 +152,8 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     it('refuses the re-point with 409 and changes nothing', async () => {
       const res = await patch(taskId, newTenant);
       expect(res.statusCode).toBe(409);
-      expect(res.json()).toMatchObject({ error: 'conflict', field: 'connector.settings.corpId', message: expect.stringMatching(/2 links and 2 open pending deletions.*resetLinks/) });
+      // A FAILED item is open too: an approver may execute it again, which would hit the new tenant.
+      expect(res.json()).toMatchObject({ error: 'conflict', field: 'connector.settings.corpId', message: expect.stringMatching(/2 links and 3 open pending deletions.*resetLinks/) });
       expect(await linksOf(taskId)).toHaveLength(2);
       expect((await statusOf(`${runId}-p`)).status).toBe('PENDING');
       expect((await api.as('operator', { method: 'GET', url: `/api/v1/sync-tasks/${taskId}` })).json().config.connector.settings.corpId).not.toBe('ww-production');
@@ -207,7 +208,10 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
       expect(res.json().config.connector.settings.corpId).toBe('ww-production');
       expect(res.json().config).not.toHaveProperty('resetLinks');
 
-      for (const id of [`${runId}-p`]) {
+      for (const [id, before] of [
+        [`${runId}-p`, 'PENDING'],
+        [`${runId}-f`, 'FAILED'],
+      ]) {
         const row = await statusOf(id);
         expect(row).toMatchObject({ status: 'CANCELED', decidedBy: expect.stringMatching(/^token:test-admin:/) });
         expect(row.decidedAt).toBeInstanceOf(Date);
@@ -215,7 +219,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
           .select()
           .from(auditLog)
           .where(and(eq(auditLog.entityId, id), eq(auditLog.action, 'pending_deletion.cancel')));
-        expect(audit).toMatchObject({ actor: row.decidedBy, after: expect.objectContaining({ status: 'CANCELED', reason: 're-pointed' }) });
+        expect(audit).toMatchObject({ actor: row.decidedBy, before: { status: before }, after: expect.objectContaining({ status: 'CANCELED', reason: 're-pointed' }) });
       }
       expect((await statusOf(`${runId}-s`)).status).toBe('SUCCEEDED');
       expect(await linksOf(taskId)).toEqual([]);
@@ -223,7 +227,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
         .select()
         .from(auditLog)
         .where(and(eq(auditLog.entityId, taskId), eq(auditLog.action, 'sync_task.links_reset')));
-      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 1 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
+      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 2 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
 
       // Another task's links and items are not touched.
       expect(await linksOf(otherTaskId)).toHaveLength(1);
