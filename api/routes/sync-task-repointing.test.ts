@@ -30,24 +30,33 @@ const dingtalkTask = () => ({
   connector: { kind: 'dingtalk', settings: { oapiBaseUrl: 'http://127.0.0.1:18083', appKey: `ding${unique()}` }, secrets: { appSecret: corpSecret } },
 });
 
-function recordingTemporal(): TemporalControl {
-  return {
+/** Records which runs' approval workflows were told their items changed; `failSignals` makes that call fail. */
+function recordingTemporal(): TemporalControl & { itemsChangedRuns: string[][]; failSignals: boolean } {
+  const fake = {
+    itemsChangedRuns: [] as string[][],
+    failSignals: false,
     ensureTask: async () => undefined,
     requestRun: async () => ({ runId: 'run-x', coalesced: false }),
     removeTask: async () => undefined,
     runProgress: async () => undefined,
-    signalApproval: async () => 'signaled',
-    decideApproval: async (_run, request) => ({ accepted: request.ids.length, refused: [] }),
+    signalApproval: async () => 'signaled' as const,
+    decideApproval: async (_run: unknown, request: { ids: string[] }) => ({ accepted: request.ids.length, refused: [] }),
+    approvalItemsChanged: async (runIds: string[]) => {
+      fake.itemsChangedRuns.push([...runIds].sort());
+      if (fake.failSignals) throw new Error('connection refused');
+    },
   };
+  return fake;
 }
 
 describeOnBothDatabases('re-pointing a sync task', (ctx) => {
   let api: TestApi;
   const secretBox = createSecretBox(randomBytes(32));
   const db = () => ctx.database.db;
+  const temporal = recordingTemporal();
 
   beforeAll(async () => {
-    api = await startTestApi(ctx.database, { secretBox, temporal: recordingTemporal() });
+    api = await startTestApi(ctx.database, { secretBox, temporal });
   });
   afterAll(async () => api?.app.close());
 
@@ -203,8 +212,11 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     });
 
     it('with resetLinks from an admin: cancels the open items (audited, decided by the principal), drops the links, in the same write', async () => {
+      temporal.itemsChangedRuns.length = 0;
       const res = await patch(taskId, { ...newTenant, resetLinks: true }, 'admin');
       expect(res.statusCode).toBe(200);
+      // The run's approval workflow is told its items were closed, once, after the write.
+      expect(temporal.itemsChangedRuns).toEqual([[runId]]);
       expect(res.json().config.connector.settings.corpId).toBe('ww-production');
       expect(res.json().config).not.toHaveProperty('resetLinks');
 
@@ -232,6 +244,33 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
       // Another task's links and items are not touched.
       expect(await linksOf(otherTaskId)).toHaveLength(1);
       expect((await statusOf(`${runId}-o`)).status).toBe('PENDING');
+    });
+
+    it('tells the approval workflow of every run with cancelled items, and a failing signal does not fail the PATCH', async () => {
+      const id = (await createTask(wecomTask())).id;
+      const runs = [`run-${unique()}`, `run-${unique()}`];
+      await db().insert(syncRuns).values(runs.map((run) => ({ id: run, taskId: id, trigger: 'manual' as const, status: 'succeeded' as const })));
+      await db().insert(pendingDeletions).values([
+        { ...item(`${runs[0]}-p`, 'PENDING', id), runId: runs[0] },
+        { ...item(`${runs[1]}-f`, 'FAILED', id), runId: runs[1] },
+      ]);
+      temporal.itemsChangedRuns.length = 0;
+      temporal.failSignals = true;
+      try {
+        const res = await patch(id, { ...newTenant, resetLinks: true }, 'admin');
+        expect(res.statusCode).toBe(200);
+      } finally {
+        temporal.failSignals = false;
+      }
+      expect(temporal.itemsChangedRuns).toEqual([[...runs].sort()]);
+      expect((await statusOf(`${runs[0]}-p`)).status).toBe('CANCELED');
+      expect((await statusOf(`${runs[1]}-f`)).status).toBe('CANCELED');
+    });
+
+    it('signals nothing when a PATCH re-points nothing or cancels nothing', async () => {
+      temporal.itemsChangedRuns.length = 0;
+      expect((await patch(otherTaskId, { name: `renamed ${unique()}` })).statusCode).toBe(200);
+      expect(temporal.itemsChangedRuns).toEqual([]);
     });
 
     it('refuses a resetLinks that is not a boolean', async () => {

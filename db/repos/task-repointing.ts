@@ -24,6 +24,11 @@ export interface TaskTies {
   runsInFlight: number;
 }
 
+export interface RepointingOutcome extends TaskTies {
+  /** runs whose items the reset cancelled: their approval workflows should recount */
+  canceledRunIds: string[];
+}
+
 /**
  * Counts inside the caller's transaction. The open items are counted FOR UPDATE: a decision marking
  * one EXECUTING has either committed (and is counted as executing) or waits for this transaction
@@ -55,13 +60,13 @@ export async function taskTies(tx: Db, taskId: string): Promise<TaskTies> {
  * `actor`, one audit row each, reason 're-pointed') and the links go, with one summarising audit row.
  * Call it inside the task's update.
  */
-export async function clearTiesForRepointing(tx: Db, input: { taskId: string; actor: string; reset: boolean; repointed: readonly string[] }): Promise<TaskTies> {
+export async function clearTiesForRepointing(tx: Db, input: { taskId: string; actor: string; reset: boolean; repointed: readonly string[] }): Promise<RepointingOutcome> {
   const ties = await taskTies(tx, input.taskId);
   const what = input.repointed.join(', ');
   if (ties.runsInFlight > 0) {
     throw new ConflictError(`${what} re-points the task while a run is in flight; wait for it to finish (or cancel it), then repeat the request`, input.repointed[0]);
   }
-  if (ties.links === 0 && ties.openPendingDeletions === 0) return ties;
+  if (ties.links === 0 && ties.openPendingDeletions === 0) return { ...ties, canceledRunIds: [] };
   if (!input.reset) {
     throw new ConflictError(
       `${what} re-points the task to another tenant, but it still has ${ties.links} links and ${ties.openPendingDeletions} open pending deletions of the old one; ` +
@@ -77,6 +82,7 @@ export async function clearTiesForRepointing(tx: Db, input: { taskId: string; ac
     );
   }
   let canceledCount = 0;
+  const runs = new Set<string>();
   // One update per status, so each audit row can say what the item was before.
   for (const before of cancelableStatuses) {
     const canceled = await tx
@@ -85,6 +91,7 @@ export async function clearTiesForRepointing(tx: Db, input: { taskId: string; ac
       .where(and(eq(pendingDeletions.taskId, input.taskId), eq(pendingDeletions.status, before)))
       .returning({ id: pendingDeletions.id, action: pendingDeletions.action, entity: pendingDeletions.entity, targetId: pendingDeletions.targetId, runId: pendingDeletions.runId });
     canceledCount += canceled.length;
+    for (const item of canceled) runs.add(item.runId);
     for (let i = 0; i < canceled.length; i += AUDIT_CHUNK) {
       await tx.insert(auditLog).values(
         canceled.slice(i, i + AUDIT_CHUNK).map((item) => ({
@@ -107,5 +114,5 @@ export async function clearTiesForRepointing(tx: Db, input: { taskId: string; ac
     before: { links: ties.links, openPendingDeletions: canceledCount },
     after: { links: 0, openPendingDeletions: 0, reason: 're-pointed', repointed: input.repointed },
   });
-  return ties;
+  return { ...ties, canceledRunIds: [...runs] };
 }
