@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
+import { createTemporalControl } from '../../api/temporal-control';
 import type { RunningWecomFake } from '../../connectors/wecom/fake';
 import { createHubDirectory } from '../../db/repos/hub-directory';
 import { auditLog, pendingDeletions, syncTasks } from '../../db/schema';
 import { approvalReconcilerWorkflow } from '../../workflows/approval-reconciler';
 import { pendingDeletionApprovalWorkflow } from '../../workflows/deletion-approval';
-import { approvalWorkflowId, itemsChangedSignal } from '../../workflows/definitions';
+import { approvalWorkflowId } from '../../workflows/definitions';
 import { E2eStack, seedHubCompany, startE2eSuite, wecomDirectory, type E2eSuite } from './harness';
 
 jest.setTimeout(60_000);
@@ -229,7 +230,8 @@ test('items closed in the database by another path (a task re-pointed) end the a
     await suite.env.client.workflow.start(pendingDeletionApprovalWorkflow, { taskQueue, workflowId: approvalWorkflowId(runId), args: [{ runId, taskId }] });
     // What resetLinks does: cancel the open items with audit rows, straight in the database.
     await suite.database.db.update(pendingDeletions).set({ status: 'CANCELED', decidedBy: 'system' }).where(eq(pendingDeletions.runId, runId));
-    await approval.signal(itemsChangedSignal);
+    // As the PATCH tells it (api/temporal-control.ts); a run with no approval workflow is skipped.
+    await createTemporalControl(suite.env.client, { taskQueue }).approvalItemsChanged([runId, `no-such-run-${randomUUID()}`]);
     expect(await approval.result()).toMatchObject({ canceled: 3, succeeded: 0 });
   });
 });
