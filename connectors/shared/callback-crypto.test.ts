@@ -72,11 +72,13 @@ describe('CallbackCipher round trips and tampering', () => {
   it('rejects a changed timestamp, nonce, ciphertext or signature', () => {
     const sealed = cipher.seal('<xml/>', '1700000000', '42');
     const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    // The signature is hex, read case-insensitively: 'a' → 'A' would be the same signature (1 run in 16).
+    const flipHex = (s: string) => (s[0] === '0' ? '1' : '0') + s.slice(1);
     for (const tampered of [
       { ...sealed, timestamp: '1700000001' },
       { ...sealed, nonce: '43' },
       { ...sealed, encrypt: flip(sealed.encrypt) },
-      { ...sealed, signature: flip(sealed.signature) },
+      { ...sealed, signature: flipHex(sealed.signature) },
     ]) {
       expect(() => cipher.open(tampered)).toThrow(CallbackVerificationError);
     }
