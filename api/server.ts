@@ -8,7 +8,6 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type Fastif
 import type { ChangeEvent } from '../engine/model';
 import type { Database } from '../db/client';
 import type { SecretBox } from '../db/secret-box';
-import type { TaskConfigOptions } from '../engine/task-config';
 import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
 import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
 import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory';
@@ -40,8 +39,6 @@ export interface ApiDeps {
   temporal?: TemporalControl;
   /** real-time triggers for webhooks (api/webhooks/realtime-signal.ts); without it webhook events answer 503 */
   realtime?: RealtimeSignaller;
-  /** connectors/registry capabilities, when the caller can build connectors */
-  capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */

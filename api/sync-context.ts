@@ -1,5 +1,6 @@
 // What the sync-task, run and approval routes share: their repositories, the Temporal control, and
 // the rule that a Temporal or configuration gap answers 503 instead of failing obscurely.
+import { connectorCatalog } from '../connectors/definitions';
 import { createRunQueries, type RunQueries } from '../db/repos/run-queries';
 import { createSyncTasks, type SyncTasks, type SyncTaskView } from '../db/repos/sync-tasks';
 import type { TaskSchedule } from '../engine/schedule';
@@ -18,7 +19,7 @@ export interface SyncContext {
 
 export function syncContext(deps: ApiDeps): SyncContext {
   const db = deps.database.db;
-  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, capabilitiesOf: deps.capabilitiesOf }) : undefined;
+  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, kinds: connectorCatalog }) : undefined;
   return {
     runs: createRunQueries(db),
     tasks() {

@@ -8,7 +8,6 @@ import { createTemporalControl } from '../api/temporal-control';
 import { createHubFanout } from '../api/hub-fanout';
 import { startWebhookInboxDrainer } from '../api/webhooks/inbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
-import { connectorCapabilities, registeredConnectorKinds } from '../connectors/registry';
 import { checkTemporal } from './temporal-health';
 
 export interface ApiServerOptions {
@@ -48,7 +47,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     temporal: createTemporalControl(client, { taskQueue: options.taskQueue }),
     realtime,
     onHubChange,
-    capabilitiesOf: (kind) => (registeredConnectorKinds.includes(kind) ? connectorCapabilities(kind) : undefined),
   });
   try {
     await app.listen({ host: options.host, port: options.port });

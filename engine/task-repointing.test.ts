@@ -1,30 +1,31 @@
 import { parseTaskConfig, TaskConfigError } from './task-config';
-import { connectorKinds } from './task-config-kinds';
+import { connectorCatalog } from '../connectors/definitions';
+import { factsOf } from './connector-kind';
 import { changedProtectionFields, checkSecretsGivenAgain, repointedFields, secretNamesGiven } from './task-repointing';
 
 const wecom = (settings: Record<string, unknown>, secrets: Record<string, string> = { corpSecret: 's' }) =>
-  parseTaskConfig({ name: 't', direction: 'downstream', connector: { kind: 'wecom', settings, secrets } });
+  parseTaskConfig({ name: 't', direction: 'downstream', connector: { kind: 'wecom', settings, secrets } }, { kinds: connectorCatalog });
 
 describe('repointedFields', () => {
   const base = { kind: 'wecom', settings: { baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin', corpId: 'ww1', timeoutMs: 1000 } };
 
   it('names each tenant setting that changed, and only those', () => {
-    expect(repointedFields(base, { ...base, settings: { ...base.settings, timeoutMs: 5 } })).toEqual([]);
-    expect(repointedFields(base, { ...base, settings: { ...base.settings, baseUrl: 'https://QYAPI.weixin.qq.com/cgi-bin/' } })).toEqual([]);
-    expect(repointedFields(base, { ...base, settings: { ...base.settings, baseUrl: 'https://evil.example/cgi-bin', corpId: 'ww2' } })).toEqual(['connector.settings.baseUrl', 'connector.settings.corpId']);
+    expect(repointedFields(base, { ...base, settings: { ...base.settings, timeoutMs: 5 } }, connectorCatalog)).toEqual([]);
+    expect(repointedFields(base, { ...base, settings: { ...base.settings, baseUrl: 'https://QYAPI.weixin.qq.com/cgi-bin/' } }, connectorCatalog)).toEqual([]);
+    expect(repointedFields(base, { ...base, settings: { ...base.settings, baseUrl: 'https://evil.example/cgi-bin', corpId: 'ww2' } }, connectorCatalog)).toEqual(['connector.settings.baseUrl', 'connector.settings.corpId']);
     // Adding or removing one counts as well: a default endpoint differs from an explicit one.
     const { corpId: _corpId, ...withoutCorp } = base.settings;
-    expect(repointedFields(base, { ...base, settings: withoutCorp })).toEqual(['connector.settings.corpId']);
+    expect(repointedFields(base, { ...base, settings: withoutCorp }, connectorCatalog)).toEqual(['connector.settings.corpId']);
   });
 
   it('treats a new kind as a re-point of its own', () => {
-    expect(repointedFields(base, { kind: 'feishu', settings: {} })).toEqual(['connector.kind']);
+    expect(repointedFields(base, { kind: 'feishu', settings: {} }, connectorCatalog)).toEqual(['connector.kind']);
   });
 
   it('has a tenant list for every kind a task can name (a file source has none)', () => {
-    for (const [kind, info] of Object.entries(connectorKinds)) expect({ kind, list: Array.isArray(info.tenantSettings) }).toEqual({ kind, list: true });
-    expect(connectorKinds.csv.tenantSettings).toEqual([]);
-    expect(connectorKinds.dingtalk.tenantSettings).toEqual(expect.arrayContaining(['oapiBaseUrl', 'apiBaseUrl', 'appKey']));
+    for (const { kind, tenantSettings } of connectorCatalog) expect({ kind, list: Array.isArray(tenantSettings) }).toEqual({ kind, list: true });
+    expect(factsOf(connectorCatalog, 'csv')!.tenantSettings).toEqual([]);
+    expect(factsOf(connectorCatalog, 'dingtalk')!.tenantSettings).toEqual(expect.arrayContaining(['oapiBaseUrl', 'apiBaseUrl', 'appKey']));
   });
 });
 
@@ -34,7 +35,7 @@ describe('checkSecretsGivenAgain', () => {
   it('refuses a re-point that keeps a stored secret it was not given, naming connector.secrets and the missing ones', () => {
     const refusal = (() => {
       try {
-        checkSecretsGivenAgain(['connector.settings.baseUrl'], after, ['corpSecret']);
+        checkSecretsGivenAgain(['connector.settings.baseUrl'], after, ['corpSecret'], connectorCatalog);
       } catch (error) {
         return error;
       }
@@ -45,8 +46,8 @@ describe('checkSecretsGivenAgain', () => {
   });
 
   it('passes when nothing moved or every secret was given', () => {
-    expect(() => checkSecretsGivenAgain([], after, [])).not.toThrow();
-    expect(() => checkSecretsGivenAgain(['connector.settings.baseUrl'], after, ['corpSecret', 'callbackToken'])).not.toThrow();
+    expect(() => checkSecretsGivenAgain([], after, [], connectorCatalog)).not.toThrow();
+    expect(() => checkSecretsGivenAgain(['connector.settings.baseUrl'], after, ['corpSecret', 'callbackToken'], connectorCatalog)).not.toThrow();
   });
 
   it('reads only secrets a body really gives (a null removes one)', () => {

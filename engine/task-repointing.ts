@@ -1,7 +1,7 @@
 // What a change of a task's configuration means for who may make it: a connector pointed at another
-// tenant (kind, endpoint or tenant id: connectorKinds[kind].tenantSettings) needs its secrets given
+// tenant (kind, endpoint or tenant id: the kind's tenantSettings) needs its secrets given
 // again, and the protection settings are admin-only. Pure: the repository and the API decide what to do.
-import { connectorKinds } from './task-config-kinds';
+import { factsOf, type ConnectorCatalog } from './connector-kind';
 import { TaskConfigError, TaskConfigSchema, type TaskConfig } from './task-config';
 
 type ConnectorPart = Pick<TaskConfig['connector'], 'kind' | 'settings'>;
@@ -15,9 +15,9 @@ function comparable(value: unknown): string | undefined {
 }
 
 /** The fields whose change points the connector at another tenant: `connector.kind`, or `connector.settings.<name>` each. */
-export function repointedFields(before: ConnectorPart, after: ConnectorPart): string[] {
+export function repointedFields(before: ConnectorPart, after: ConnectorPart, catalog: ConnectorCatalog): string[] {
   if (before.kind !== after.kind) return ['connector.kind'];
-  const names = connectorKinds[after.kind]?.tenantSettings ?? [];
+  const names = factsOf(catalog, after.kind)?.tenantSettings ?? [];
   return names.filter((name) => comparable(before.settings[name]) !== comparable(after.settings[name])).map((name) => `connector.settings.${name}`);
 }
 
@@ -26,11 +26,11 @@ export function repointedFields(before: ConnectorPart, after: ConnectorPart): st
  * request's `connector.secrets` (else an edit of baseUrl alone would send them to any host). A new
  * kind starts from the request's connector alone, so it needs secrets when it has a tenant at all.
  */
-export function checkSecretsGivenAgain(repointed: readonly string[], after: TaskConfig, givenSecretNames: readonly string[]): void {
+export function checkSecretsGivenAgain(repointed: readonly string[], after: TaskConfig, givenSecretNames: readonly string[], catalog: ConnectorCatalog): void {
   if (repointed.length === 0) return;
   const given = new Set(givenSecretNames);
   const missing = Object.keys(after.connector.secrets).filter((name) => !given.has(name)).sort();
-  const kindWithoutSecrets = repointed.includes('connector.kind') && given.size === 0 && (connectorKinds[after.connector.kind]?.tenantSettings.length ?? 0) > 0;
+  const kindWithoutSecrets = repointed.includes('connector.kind') && given.size === 0 && (factsOf(catalog, after.connector.kind)?.tenantSettings.length ?? 0) > 0;
   if (missing.length === 0 && !kindWithoutSecrets) return;
   const what = missing.length > 0 ? `give ${missing.join(', ')} again in this request` : `give the ${after.connector.kind} connector's secrets in this request`;
   throw new TaskConfigError([{ field: 'connector.secrets', message: `${repointed.join(', ')} changes where the credentials are sent: ${what}` }]);

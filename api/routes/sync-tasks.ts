@@ -10,7 +10,8 @@ import { IdParams, PageQuery, pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 import { syncContext, taskForTemporal, viaTemporal } from '../sync-context';
 import { takeResetLinks, taskWriteRulesFor } from '../task-write-rules';
-import { RunListQuery, RunResponse, TaskBody, TaskConfigErrorBody, TaskResponse, toRunResponse, toTaskResponse } from '../sync-schemas';
+import { RunListQuery, RunResponse, TaskConfigErrorBody, TaskResponse, toRunResponse, toTaskResponse } from '../sync-schemas';
+import { TaskBody, taskBodyValidator, TaskPatchBody } from '../task-body';
 
 const RunRequestBody = z.strictObject({ dryRun: z.boolean().optional().describe('store the plan and apply nothing') }).default({});
 const RunAccepted = z.object({ runId: z.string(), coalesced: z.boolean().describe('true when a run already waiting will carry this request') });
@@ -50,6 +51,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
     '/sync-tasks',
     {
       onRequest: write,
+      validatorCompiler: taskBodyValidator,
       schema: { tags, summary: 'Create a sync task (starts its workflow and Schedule)', body: TaskBody, response: { 201: TaskResponse, 400: TaskConfigErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } },
     },
     async (request, reply) =>
@@ -78,17 +80,18 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
     '/sync-tasks/:id',
     {
       onRequest: write,
+      validatorCompiler: taskBodyValidator,
       schema: {
         tags,
         summary: 'Edit a sync task (JSON merge patch, next run); re-pointing needs the secrets again and `resetLinks`; protection is admin-only',
         params: IdParams,
-        body: TaskBody,
+        body: TaskPatchBody,
         response: { 200: TaskResponse, 400: TaskConfigErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
       },
     },
     async (request, reply) =>
       answeringTaskConfigErrors(reply, async () => {
-        const { resetLinks, patch } = takeResetLinks(request.body);
+        const { resetLinks, patch } = takeResetLinks(request.body as Record<string, unknown>);
         const task = await ctx.tasks().patch(request.params.id, patch, auditActor(request.actor), taskWriteRulesFor(request.actor, { resetLinks }));
         await mirror(task);
         return toTaskResponse(task);

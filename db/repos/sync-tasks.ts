@@ -55,8 +55,8 @@ export interface SyncTaskView {
 
 export interface SyncTaskRepoOptions {
   secretBox: SecretBox;
-  /** connectors/registry's capabilities when wired; otherwise engine/task-config-kinds decides */
-  capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
+  /** the kinds a task may name (connectors/definitions.ts's connectorCatalog) */
+  kinds: TaskConfigOptions['kinds'];
 }
 
 type TaskRow = typeof syncTasks.$inferSelect;
@@ -89,7 +89,7 @@ export function deriveTaskStatus(enabled: boolean, activity: TaskActivity): { st
 
 export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
   const { secretBox } = options;
-  const parseOptions: TaskConfigOptions = { capabilitiesOf: options.capabilitiesOf };
+  const parseOptions: TaskConfigOptions = { kinds: options.kinds };
 
   const openSecrets = (row: TaskRow): Record<string, string> => secretBox.open<Record<string, string>>(row.secretsSealed);
 
@@ -185,7 +185,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       rules.authorizeProtectionChange?.(changedProtectionFields(undefined, config));
       const id = randomUUID();
       const row = await db.transaction(async (tx) => {
-        checkNoUpDownConflict(config, await otherTasks(tx));
+        checkNoUpDownConflict(config, await otherTasks(tx), parseOptions);
         const { publicConfig, secrets, values } = columnsOf(config);
         const [inserted] = await tx.insert(syncTasks).values({ id, ...values }).returning();
         await recordAudit(tx, { actor, action: 'sync_task.create', entityType: 'sync_task', entityId: id, before: null, after: auditImage(publicConfig, secrets) });
@@ -223,9 +223,9 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
         const existing = withSecrets(current.config as unknown as PublicTaskConfig, currentSecrets);
         const config = parseTaskConfigPatch(existing, patch, parseOptions);
         rules.authorizeProtectionChange?.(changedProtectionFields(existing, config));
-        checkNoUpDownConflict(config, await otherTasks(tx), id);
-        const repointed = repointedFields(existing.connector, config.connector);
-        checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch));
+        checkNoUpDownConflict(config, await otherTasks(tx), { ...parseOptions, selfId: id });
+        const repointed = repointedFields(existing.connector, config.connector, options.kinds);
+        checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch), options.kinds);
         // Links of a task that changes direction pair ids the other way round: they cannot carry over either.
         const retargeted = current.direction !== config.direction ? [...repointed, 'direction'] : repointed;
         if (retargeted.length > 0) await clearTiesForRepointing(tx, { taskId: id, actor, reset: rules.resetLinks === true, repointed: retargeted });

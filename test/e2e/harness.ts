@@ -21,6 +21,7 @@ import type { HubDirectory } from '../../db/repos/hub-directory';
 import { pendingDeletions, runItems, syncRuns, syncTasks } from '../../db/schema';
 import { createSecretBox, type SecretBox } from '../../db/secret-box';
 import { parseTaskConfig, splitSecrets, type TaskConfigInput } from '../../engine/task-config';
+import { connectorCatalog } from '../../connectors/definitions';
 import { cancelSignal, executeSignal, runWorkflowId, type DeletionApprovalResult, type SyncRunResult } from '../../workflows/definitions';
 import { syncRunWorkflow } from '../../workflows/sync-run';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
@@ -103,7 +104,7 @@ export class E2eStack {
 
   async insertTask(body: TaskConfigInput): Promise<string> {
     const id = `task-${randomUUID()}`;
-    const { publicConfig, secrets } = splitSecrets(parseTaskConfig(body));
+    const { publicConfig, secrets } = splitSecrets(parseTaskConfig(body, { kinds: connectorCatalog }));
     await this.database.db.insert(syncTasks).values({
       id,
       name: publicConfig.name,

@@ -133,6 +133,8 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
       }
       return { body: { code: 0, msg: 'ok', tenant_access_token: lastToken.token, expire: Math.floor((lastToken.expiresAt - now) / 1000) } };
     },
+    // The app's contact visibility: this fake's app sees the whole company (root "0").
+    'GET /contact/v3/scopes': api(() => ok({ department_ids: ['0'], user_ids: [], group_ids: [], has_more: false })),
     'GET /contact/v3/departments/:id/children': api((req, types) => {
       const parent = dir.department(req.params.id, types.department);
       const all = dir.children(parent.openId, req.query.get('fetch_child') === 'true');
