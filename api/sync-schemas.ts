@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { itemStatuses, pendingDeletionStatuses, runStatuses, type PendingDeletionRow, type RunRow } from '../db/repos/run-queries';
 import { taskStatuses, type SyncTaskView } from '../db/repos/sync-tasks';
+import { webhookUrlOf } from './connection-test';
 import { ErrorBody } from './errors';
 import { PageQuery } from './schemas';
 
@@ -34,6 +35,10 @@ export const TaskResponse = z.object({
   enabled: z.boolean(),
   config: z.record(z.string(), z.unknown()).describe('the stored configuration without secrets'),
   hasSecrets: z.array(z.string()).describe('names of the stored connector secrets; values are never returned'),
+  webhookUrl: z
+    .string()
+    .nullable()
+    .describe("where the vendor sends events, for a real-time upstream task (null otherwise): absolute when SYNC_CENTER_PUBLIC_URL is set, else the path under this API's origin"),
   status: z.enum(taskStatuses),
   lastError: z.string().nullable(),
   lastRun: LastRun.nullable(),
@@ -42,9 +47,10 @@ export const TaskResponse = z.object({
   updatedAt: z.string(),
 });
 
-export function toTaskResponse(task: SyncTaskView): z.infer<typeof TaskResponse> {
+export function toTaskResponse(task: SyncTaskView, publicUrl?: string): z.infer<typeof TaskResponse> {
   return {
     ...task,
+    webhookUrl: webhookUrlOf({ ...task, realtime: task.config.triggers?.realtime === true }, publicUrl),
     config: task.config as unknown as Record<string, unknown>,
     lastRun: task.lastRun && { ...task.lastRun, startedAt: task.lastRun.startedAt.toISOString(), finishedAt: iso(task.lastRun.finishedAt) },
     createdAt: task.createdAt.toISOString(),

@@ -20,6 +20,8 @@ export interface ApiServerOptions {
   taskQueue: string;
   host: string;
   port: number;
+  /** public origin for tasks' webhook URLs; default SYNC_CENTER_PUBLIC_URL */
+  publicUrl?: string;
   /** fastify logger option; `start` keeps it to warnings */
   logger?: boolean | object;
 }
@@ -47,6 +49,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     temporal: createTemporalControl(client, { taskQueue: options.taskQueue }),
     realtime,
     onHubChange,
+    publicUrl: options.publicUrl ?? process.env.SYNC_CENTER_PUBLIC_URL,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

@@ -12,7 +12,8 @@ afterAll(async () => {
 const deps = () => ({ database, actor: 'sync:test' });
 
 test('bad settings and missing secrets name the field, never a secret value', () => {
-  expect(() => createConnector('wecom', { corpId: 'ww1' }, { corpSecret: 's3cr3t' }, deps())).toThrow('connector.settings.baseUrl: is required');
+  // baseUrl defaults to the vendor's own endpoint; the corp id has no default.
+  expect(() => createConnector('wecom', { baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin' }, { corpSecret: 's3cr3t' }, deps())).toThrow('connector.settings.corpId: is required');
   expect(() => createConnector('wecom', { baseUrl: 'ftp://x', corpId: 'ww1' }, { corpSecret: 's3cr3t' }, deps())).toThrow('connector.settings.baseUrl: must be an http(s) URL');
   expect(() => createConnector('wecom', { baseUrl: 'http://127.0.0.1:1/cgi-bin', corpId: 'ww1' }, {}, deps())).toThrow('connector.secrets.corpSecret: is required');
   expect(() => createConnector('csv', { path: 'a.csv', delimiter: ';;' }, {}, deps())).toThrow(/^connector\.settings\.delimiter: /);

@@ -23,8 +23,8 @@ function kindConnector(facts: ConnectorKindFacts) {
   return z
     .strictObject({
       kind: z.literal(facts.kind),
-      settings: facts.settings.default({}),
-      secrets: facts.secrets.default({}),
+      settings: facts.settings.prefault({}),
+      secrets: facts.secrets.prefault({}),
     })
     .describe(`a ${facts.kind} connector (${facts.directions.join(' or ')})`);
 }

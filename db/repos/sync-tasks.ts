@@ -198,6 +198,17 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       return viewOf(await liveRow(id));
     },
 
+    /** The stored configuration with its secrets, for a connection test; never for an API answer. */
+    async configWithSecrets(id: string): Promise<TaskConfig> {
+      const row = await liveRow(id);
+      return withSecrets(row.config as unknown as PublicTaskConfig, openSecrets(row));
+    },
+
+    /** Validates a body exactly as create does, storing nothing (a connection test of an unsaved task). */
+    validate(body: unknown): TaskConfig {
+      return parseTaskConfig(body, parseOptions);
+    },
+
     /** Live tasks (not deleted), oldest first. */
     async list(query: { limit?: number; offset?: number } = {}): Promise<{ items: SyncTaskView[]; total: number; limit: number; offset: number }> {
       const limit = query.limit ?? 50;
