@@ -11,12 +11,19 @@ export interface TaskView {
   enabled: boolean;
   config: Record<string, unknown>;
   hasSecrets: string[];
+  webhookUrl: string | null;
   status: string;
   lastError: string | null;
   lastRun: { id: string; status: string; trigger: string; dryRun: boolean; startedAt: string; finishedAt: string | null; error: string | null } | null;
   pendingDeletions: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** POST /sync-tasks/test-connection and /sync-tasks/:id/test-connection. */
+export interface ConnectionTestView {
+  ok: boolean;
+  checks: { name: string; ok: boolean; detail: string }[];
 }
 
 export interface SuccessOfTotal {
@@ -91,6 +98,8 @@ export function createSyncApi(options: ApiClientOptions) {
     listTasks: () => allPages((limit, offset) => call<Page<TaskView>>('GET', `/sync-tasks${query({ limit, offset })}`)),
     getTask: (id: string) => call<TaskView>('GET', `/sync-tasks/${enc(id)}`),
     createTask: (body: unknown) => call<TaskView>('POST', '/sync-tasks', body),
+    testConnection: (body: unknown) => call<ConnectionTestView>('POST', '/sync-tasks/test-connection', body),
+    testTask: (id: string) => call<ConnectionTestView>('POST', `/sync-tasks/${enc(id)}/test-connection`),
     patchTask: (id: string, body: unknown) => call<TaskView>('PATCH', `/sync-tasks/${enc(id)}`, body),
     setEnabled: (id: string, enabled: boolean) => call<TaskView>('POST', `/sync-tasks/${enc(id)}/${enabled ? 'enable' : 'disable'}`),
     deleteTask: (id: string) => call<undefined>('DELETE', `/sync-tasks/${enc(id)}`),
