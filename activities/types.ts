@@ -20,7 +20,7 @@
 
 export type RunTrigger = 'manual' | 'schedule' | 'realtime';
 export type SyncDirection = 'upstream' | 'downstream';
-/** Final status of a run, as stored in sync_runs (see DESIGN.md "Statuses"). */
+/** Final status of a run, as stored in sync_runs (see docs/design.md "Statuses"). */
 export type FinishedRunStatus = 'succeeded' | 'partially_failed' | 'failed' | 'canceled';
 export type PendingDeletionStatus = 'PENDING' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
 

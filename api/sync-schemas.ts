@@ -13,10 +13,6 @@ export const TaskConfigErrorBody = ErrorBody.extend({
   issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
 }).describe('invalid input; `field` names the first offending field, `issues` lists them all');
 
-export const TaskBody = z
-  .record(z.string(), z.unknown())
-  .describe('a sync task configuration as in DESIGN.md (name, direction, connector, scope, fieldMapping, matchRules, offboarding, triggers, deletionProtection, enabled); validated as a whole');
-
 export const LastRun = z.object({
   id: z.string(),
   status: z.string(),

@@ -50,7 +50,7 @@ function refusal(body: unknown): TaskConfigIssue[] {
 }
 
 describe('parseTaskConfig', () => {
-  it('accepts the DESIGN.md example as written', () => {
+  it('accepts the docs/design.md example as written', () => {
     const config = parseTaskConfig(designExample, kinds);
     expect(config).toMatchObject({ ...designExample, massOffboardingGuard: { maxDisablePercent: 20 }, realtimeDebounceMs: 1000 });
   });
@@ -79,7 +79,7 @@ describe('parseTaskConfig', () => {
     expect(parseTaskConfig(hrUpstream, kinds).fieldMapping).toEqual(defaultFieldMapping('csv'));
   });
 
-  it("accepts a target named by the vendor's field (DESIGN.md's WeCom `position`) as its canonical field", () => {
+  it("accepts a target named by the vendor's field (docs/design.md's WeCom `position`) as its canonical field", () => {
     const config = parseTaskConfig({ ...minimal, fieldMapping: [{ target: 'position', source: 'title' }, { target: 'extattr.employeeNumber', expression: 'employeeNumber' }] }, kinds);
     expect(config.fieldMapping).toEqual([{ target: 'title', source: 'title' }, { target: 'employeeNumber', expression: 'employeeNumber' }]);
     // Another vendor's name is still unknown, and a vendor name colliding with its canonical twin is a duplicate.

@@ -1,4 +1,4 @@
-// A sync task's configuration (DESIGN.md, "Public REST API"): zod schema with documented defaults,
+// A sync task's configuration (docs/design.md, "Public REST API"): zod schema with documented defaults,
 // whole-body validation with errors naming the field, PATCH merge, and secrets kept separable.
 import { z } from 'zod';
 import { defaultFieldMapping, factsOf, taskDirections, type ConnectorCatalog, type ConnectorKindFacts } from './connector-kind';

@@ -1,4 +1,4 @@
-// Typed calls to the sync-task, run and pending-deletion endpoints (DESIGN.md, "Public REST API"),
+// Typed calls to the sync-task, run and pending-deletion endpoints (docs/design.md, "Public REST API"),
 // for the CLI commands and the demo.
 import { ApiError, apiRequest, type ApiClientOptions } from '../api-client';
 import { allPages, query, type Page } from './output';

@@ -54,7 +54,7 @@ async function show(argv: string[]): Promise<number> {
   return 0;
 }
 
-const createFlags = { file: { description: 'a JSON file with the task configuration (DESIGN.md shape), or - for stdin', required: true } };
+const createFlags = { file: { description: 'a JSON file with the task configuration (docs/design.md shape), or - for stdin', required: true } };
 
 function readTaskFile(file: string): unknown {
   let text: string;
