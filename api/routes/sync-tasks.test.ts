@@ -158,7 +158,7 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ error: 'temporal_unavailable', message: expect.stringContaining('connection refused') });
       const rows = await db().select().from(syncTasks);
-      expect(rows.filter((r) => (r.config as { connector: { settings: { corpId: string } } }).connector.settings.corpId === 'ww-unreachable')).toEqual([]);
+      expect(rows.filter((r) => r.config.connector.settings.corpId === 'ww-unreachable')).toEqual([]);
       expect((await db().select().from(auditLog).where(eq(auditLog.action, 'sync_task.create_rolled_back'))).length).toBe(1);
     } finally {
       await failing.app.close();

@@ -101,7 +101,7 @@ export async function insertTask(database: Database, secretBox: SecretBox, body:
     name: publicConfig.name,
     direction: publicConfig.direction,
     connectorKind: publicConfig.connector.kind,
-    config: publicConfig as unknown as Record<string, unknown>,
+    config: publicConfig,
     secretsSealed: secretBox.seal(secrets),
     enabled: publicConfig.enabled,
   });

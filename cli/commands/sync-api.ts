@@ -1,6 +1,7 @@
 // Typed calls to the sync-task, run and pending-deletion endpoints (docs/design.md, "Public REST API"),
 // for the CLI commands and the demo.
 import { ApiError, apiRequest, type ApiClientOptions } from '../api-client';
+import { finishedRunStatuses } from '../../engine/statuses';
 import { allPages, query, type Page } from './output';
 
 export interface TaskView {
@@ -89,7 +90,7 @@ export interface DecisionResult {
 }
 
 const enc = encodeURIComponent;
-export const finishedRunStatuses = ['succeeded', 'partially_failed', 'failed', 'canceled'];
+const finishedRuns: readonly string[] = finishedRunStatuses;
 
 export function createSyncApi(options: ApiClientOptions) {
   const call = <T>(method: string, path: string, body?: unknown) => apiRequest<T>(options, method, `/api/v1${path}`, body);
@@ -121,7 +122,7 @@ export async function waitForRun(api: SyncApi, runId: string, options: { timeout
   for (;;) {
     try {
       const run = await api.getRun(runId);
-      if (finishedRunStatuses.includes(run.status)) return run;
+      if (finishedRuns.includes(run.status)) return run;
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }

@@ -8,7 +8,8 @@ import type { Db } from '../client';
 import { pendingDeletions } from '../schema';
 import { recordAudit } from './audit-log';
 
-export type PendingDeletionStatus = 'PENDING' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+import type { PendingDeletionStatus } from '../../engine/statuses';
+export type { PendingDeletionStatus };
 
 export interface StagedItem {
   runItemId: number;

@@ -19,10 +19,11 @@ import { pendingDeletions, syncRuns, syncTasks } from '../schema';
 import type { SecretBox } from '../secret-box';
 import { recordAudit } from './audit-log';
 import { NotFoundError } from './errors';
+import { liveTaskRows, type TaskRow } from './task-rows';
 import { clearTiesForRepointing } from './task-repointing';
 
-export const taskStatuses = ['never_run', 'running', 'succeeded', 'failed', 'pending_deletions', 'disabled'] as const;
-export type TaskStatus = (typeof taskStatuses)[number];
+export { taskStatuses, type TaskStatus } from '../../engine/statuses';
+import type { TaskStatus } from '../../engine/statuses';
 
 export interface TaskLastRun {
   id: string;
@@ -59,7 +60,6 @@ export interface SyncTaskRepoOptions {
   kinds: TaskConfigOptions['kinds'];
 }
 
-type TaskRow = typeof syncTasks.$inferSelect;
 
 /** What the caller (the API, knowing the principal's role) decides about a write. */
 export interface TaskWriteRules {
@@ -131,7 +131,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       direction: row.direction,
       connectorKind: row.connectorKind,
       enabled: row.enabled,
-      config: row.config as unknown as PublicTaskConfig,
+      config: row.config,
       hasSecrets: Object.keys(openSecrets(row)).sort(),
       status,
       lastError,
@@ -147,16 +147,15 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
   }
 
   async function liveRow(id: string, tx: Db = db, { lock = false } = {}): Promise<TaskRow> {
-    const query = tx.select().from(syncTasks).where(and(eq(syncTasks.id, id), isNull(syncTasks.deletedAt)));
     // A PATCH locks the row: two edits checked against the same stored task must not both commit.
-    const [row] = lock ? await query.for('update') : await query;
+    const [row] = await liveTaskRows(tx, eq(syncTasks.id, id), { lock });
     if (!row) throw new NotFoundError('sync task', id);
     return row;
   }
 
   async function otherTasks(tx: Db): Promise<ExistingTask[]> {
-    const rows = await tx.select().from(syncTasks).where(isNull(syncTasks.deletedAt));
-    return rows.map((r) => ({ id: r.id, name: r.name, direction: r.direction, connector: (r.config as unknown as PublicTaskConfig).connector }));
+    const rows = await liveTaskRows(tx);
+    return rows.map((r) => ({ id: r.id, name: r.name, direction: r.direction, connector: r.config.connector }));
   }
 
   /** What the audit log keeps of a task: its public configuration and the names of its secrets. */
@@ -171,7 +170,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
         name: config.name,
         direction: config.direction,
         connectorKind: config.connector.kind,
-        config: publicConfig as unknown as Record<string, unknown>,
+        config: publicConfig,
         secretsSealed: secretBox.seal(secrets),
         enabled: config.enabled,
       },
@@ -201,7 +200,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     /** The stored configuration with its secrets, for a connection test; never for an API answer. */
     async configWithSecrets(id: string): Promise<TaskConfig> {
       const row = await liveRow(id);
-      return withSecrets(row.config as unknown as PublicTaskConfig, openSecrets(row));
+      return withSecrets(row.config, openSecrets(row));
     },
 
     /** Validates a body exactly as create does, storing nothing (a connection test of an unsaved task). */
@@ -231,7 +230,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       const row = await db.transaction(async (tx) => {
         const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
-        const existing = withSecrets(current.config as unknown as PublicTaskConfig, currentSecrets);
+        const existing = withSecrets(current.config, currentSecrets);
         const config = parseTaskConfigPatch(existing, patch, parseOptions);
         rules.authorizeProtectionChange?.(changedProtectionFields(existing, config));
         checkNoUpDownConflict(config, await otherTasks(tx), { ...parseOptions, selfId: id });
@@ -248,7 +247,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
           action: 'sync_task.update',
           entityType: 'sync_task',
           entityId: id,
-          before: auditImage(current.config as unknown as PublicTaskConfig, currentSecrets),
+          before: auditImage(current.config, currentSecrets),
           after: { ...auditImage(publicConfig, secrets), ...(rotated.length ? { rotatedSecrets: rotated.sort() } : {}) },
         });
         return updated;
@@ -259,10 +258,10 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     async setEnabled(id: string, enabled: boolean, actor: string): Promise<SyncTaskView> {
       const row = await db.transaction(async (tx) => {
         const current = await liveRow(id, tx);
-        const config = { ...(current.config as unknown as PublicTaskConfig), enabled };
+        const config = { ...(current.config), enabled };
         const [updated] = await tx
           .update(syncTasks)
-          .set({ enabled, config: config as unknown as Record<string, unknown>, updatedAt: new Date() })
+          .set({ enabled, config, updatedAt: new Date() })
           .where(eq(syncTasks.id, id))
           .returning();
         await recordAudit(tx, {
@@ -288,7 +287,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
           action: 'sync_task.delete',
           entityType: 'sync_task',
           entityId: id,
-          before: auditImage(current.config as unknown as PublicTaskConfig, openSecrets(current)),
+          before: auditImage(current.config, openSecrets(current)),
           after: null,
         });
       });

@@ -2,12 +2,13 @@
 // tenant), and runs in flight that may still write them. Re-pointing the task either refuses while any
 // exist or, asked to, cancels the open items and drops the links in the caller's transaction.
 import { and, count, eq, inArray } from 'drizzle-orm';
+import { openPendingDeletionStatuses } from '../../engine/statuses';
 import type { Db } from '../client';
 import { auditLog, pendingDeletions, syncRuns, taskLinks } from '../schema';
 import { recordAudit } from './audit-log';
 import { ConflictError } from './errors';
 
-const openStatuses = ['PENDING', 'EXECUTING'] as const;
+const openStatuses = openPendingDeletionStatuses;
 /** audit rows per insert: keeps the parameter list well under Postgres' 65,535 */
 const AUDIT_CHUNK = 1000;
 

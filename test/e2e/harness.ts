@@ -110,7 +110,7 @@ export class E2eStack {
       name: publicConfig.name,
       direction: publicConfig.direction,
       connectorKind: publicConfig.connector.kind,
-      config: publicConfig as unknown as Record<string, unknown>,
+      config: publicConfig,
       secretsSealed: this.secretBox.seal(secrets),
       enabled: publicConfig.enabled,
     });
