@@ -107,6 +107,19 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       expect(feishu.checks).toContainEqual({ name: 'visibility_scope', ok: true, detail: expect.stringContaining('whole company') });
     });
 
+    it('fails the Feishu visibility check when the app does not see the whole company', async () => {
+      const fake = fakes.get('feishu')!;
+      const seed = (body: object) => fetch(`${fake.url}/__fake/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await seed({ departments: [{ department_id: 'sales', name: 'Sales' }], scope_department_ids: ['sales'] })).ok).toBe(true);
+      try {
+        const result = (await post(bodyFor('feishu'), '/api/v1/sync-tasks/test-connection')).json();
+        expect(result.ok).toBe(false);
+        expect(result.checks).toContainEqual({ name: 'visibility_scope', ok: false, detail: expect.stringContaining('partial_scope: the app sees departments sales') });
+      } finally {
+        await seed({ departments: [] });
+      }
+    });
+
     it.each<[string, string, string]>([
       ['wecom', 'corpSecret', '40001'],
       ['feishu', 'appSecret', '10014'],
@@ -123,6 +136,14 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       expect(result.checks.slice(1).every((c: { ok: boolean }) => !c.ok)).toBe(true);
       expect(res.body).not.toContain(wrong);
       expect(await taskCount()).toBe(before);
+    });
+
+    it('reads a CSV source through: a good file passes, a bad row fails the source_file check naming its line', async () => {
+      const good = (await post(bodyFor('csv'), '/api/v1/sync-tasks/test-connection')).json();
+      expect(good).toEqual({ ok: true, checks: [{ name: 'source_file', ok: true, detail: 'read 1 users' }] });
+      const bad = (await post({ ...bodyFor('csv'), connector: { kind: 'csv', settings: { content: 'username,name\n,No Username\n' } } }, '/api/v1/sync-tasks/test-connection')).json();
+      expect(bad.ok).toBe(false);
+      expect(bad.checks).toEqual([{ name: 'source_file', ok: false, detail: expect.stringMatching(/line 2/) }]);
     });
 
     it('answers 400 naming the field for a body that would not save', async () => {
