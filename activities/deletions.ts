@@ -1,33 +1,57 @@
-// Staged deletions: stageDeletions turns a run's held items into pending deletions; an approved
-// one is executed by executePendingDeletion; markPendingDeletions records the approver's decisions.
+// Staged deletions: a run stages its held items (superseding open ones its plan no longer wants);
+// an approved one is executed after a re-check against fresh source and target state.
 import { ApplicationFailure } from '@temporalio/common';
 import { VendorError } from '../connectors/errors';
 import type { ConnectorOperation } from '../connectors/types';
+import { closeOpenItem } from '../db/repos/pending-deletion-decisions';
 import {
   getPendingDeletion,
+  listPendingDeletionsOfRun,
   markPendingDeletions as markRows,
   recordPendingDeletionOutcome,
-  stagePendingDeletions,
+  stageRunDeletions,
+  type PendingDeletionRow,
 } from '../db/repos/pending-deletions';
-import { getRun, loadItemsByStatus } from '../db/repos/sync-runs';
+import { createHubDirectory } from '../db/repos/hub-directory';
+import { getRun } from '../db/repos/sync-runs';
+import { applyScope, isScoped } from '../engine/scope';
 import { deleteTaskLinkByTarget } from '../db/repos/task-links';
+import type { TaskEndpoints } from '../connectors/registry';
 import type { ActivityDeps } from './deps';
-import { closeEndpoints, loadTaskRecord, openEndpoints } from './task';
-import type { ExecutePendingDeletionInput, ExecutePendingDeletionResult, MarkPendingDeletionsInput, StageDeletionsResult } from './types';
+import { closeEndpoints, loadTaskRecord, openEndpoints, type TaskRecord } from './task';
+import type {
+  ExecutePendingDeletionInput,
+  ExecutePendingDeletionResult,
+  MarkPendingDeletionsInput,
+  StageDeletionsResult,
+  StageRunDeletionsResult,
+} from './types';
 import { transientFailure } from './vendor-failure';
 
+const DAY_MS = 86_400_000;
+
+async function stageRun(deps: ActivityDeps, runId: string): Promise<{ taskId: string; result: StageRunDeletionsResult }> {
+  const db = deps.database.db;
+  const run = await getRun(db, runId);
+  if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
+  const task = await loadTaskRecord(db, run.taskId);
+  const days = (task.config.deletionProtection as { expireAfterDays?: number } | undefined)?.expireAfterDays;
+  const expiresAt = days ? new Date(Date.now() + days * DAY_MS) : null;
+  return { taskId: run.taskId, result: await stageRunDeletions(db, { taskId: run.taskId, runId, expiresAt }) };
+}
+
+export function createStageRunDeletionsActivity(deps: ActivityDeps) {
+  return async function stageRunDeletions({ runId }: { runId: string }): Promise<StageRunDeletionsResult> {
+    return (await stageRun(deps, runId)).result;
+  };
+}
+
+/** The ids form, kept for runs that reached staging before the count-only form existed. */
 export function createStageDeletionsActivity(deps: ActivityDeps) {
   return async function stageDeletions({ runId }: { runId: string }): Promise<StageDeletionsResult> {
-    const db = deps.database.db;
-    const run = await getRun(db, runId);
-    if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
-    const staged = await loadItemsByStatus(db, runId, 'staged');
-    const items = staged.flatMap((item) =>
-      item.targetId === null
-        ? []
-        : [{ runItemId: item.id, action: item.action, entity: item.entity, sourceId: item.sourceId, targetId: item.targetId, displayName: item.displayName, reason: item.reason ?? 'held for approval' }],
-    );
-    return { pendingDeletionIds: await stagePendingDeletions(db, { taskId: run.taskId, runId, items }) };
+    await stageRun(deps, runId);
+    const rows = await listPendingDeletionsOfRun(deps.database.db, runId);
+    return { pendingDeletionIds: rows.filter((row) => row.status === 'PENDING').map((row) => row.id) };
   };
 }
 
@@ -44,19 +68,45 @@ function operationOf(action: string, targetId: string): ConnectorOperation {
   }
 }
 
+/**
+ * Why fresh source state no longer wants the item, or undefined: the person is active (and, for a
+ * scoped downstream task, in scope) again, or the department exists again.
+ */
+async function staleBySource(deps: ActivityDeps, endpoints: TaskEndpoints, task: TaskRecord, row: PendingDeletionRow): Promise<string | undefined> {
+  if (row.sourceId === null) return undefined;
+  if (row.entity === 'user') {
+    const read = await endpoints.source.readByIds({ departmentIds: [], userIds: [row.sourceId] });
+    const user = read.users.find((u) => u.id === row.sourceId);
+    if (!user || user.status !== 'active') return undefined;
+    const scope = task.config.scope;
+    if (task.direction === 'downstream' && isScoped(scope)) {
+      // Moved out of the task's scope is a reason to offboard too: only back in scope makes it stale.
+      const departments = await createHubDirectory(deps.database.db).listAllDepartments();
+      const inScope = applyScope({ departments, users: [user] }, scope, new Set([user.id])).users.length > 0;
+      return inScope ? 'the person is active and in scope again' : undefined;
+    }
+    return 'the person is active in the source again';
+  }
+  const read = await endpoints.source.readByIds({ departmentIds: [row.sourceId], userIds: [] });
+  return read.departments.some((d) => d.id === row.sourceId) ? 'the department exists in the source again' : undefined;
+}
+
 export function createExecutePendingDeletionActivity(deps: ActivityDeps) {
   return async function executePendingDeletion({ pendingDeletionId, actor }: ExecutePendingDeletionInput): Promise<ExecutePendingDeletionResult> {
     const db = deps.database.db;
     const row = await getPendingDeletion(db, pendingDeletionId);
     if (!row) throw ApplicationFailure.create({ type: 'NotFound', message: `pendingDeletionId: no pending deletion ${pendingDeletionId}`, nonRetryable: true });
-    if (row.status === 'SUCCEEDED' || row.status === 'FAILED') return { status: row.status };
-    if (row.status === 'CANCELED') {
-      throw ApplicationFailure.create({ type: 'Canceled', message: `pending deletion ${pendingDeletionId} was canceled and is never executed`, nonRetryable: true });
-    }
+    // Closed meanwhile (decided, superseded, expired, task re-pointed): nothing to do, and never a vendor call.
+    if (row.status !== 'PENDING' && row.status !== 'EXECUTING') return { status: row.status === 'SUCCEEDED' ? 'SUCCEEDED' : row.status === 'FAILED' ? 'FAILED' : row.status };
     const task = await loadTaskRecord(db, row.taskId);
     // The approver is the actor of the hub write (upstream tasks) and of the audit row.
     const endpoints = openEndpoints(deps, task, actor);
     try {
+      const stale = await staleBySource(deps, endpoints, task, row);
+      if (stale) {
+        await closeOpenItem(db, { id: row.id, status: 'SUPERSEDED', actor, reason: stale });
+        return { status: 'SUPERSEDED', error: stale };
+      }
       const op = operationOf(row.action, row.targetId);
       const entity = row.entity;
       const read = await endpoints.target.readByIds(entity === 'user' ? { departmentIds: [], userIds: [row.targetId] } : { departmentIds: [row.targetId], userIds: [] });

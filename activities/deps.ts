@@ -2,13 +2,13 @@
 import type { createConnector } from '../connectors/registry';
 import type { Database } from '../db/client';
 import type { SecretBox } from '../db/secret-box';
-import type { ChangeEvent } from '../engine/model';
+import type { ChangeListener } from '../db/repos/hub-writer';
 
 export interface ActivityDeps {
   database: Database;
   secretBox: SecretBox;
   /** hub writes of upstream runs and approvals, for real-time downstream triggers */
-  onHubChange?: (events: ChangeEvent[]) => void | Promise<void>;
+  onHubChange?: ChangeListener;
   /** vendor calls in flight per apply batch (default 16); the connector's own limiter still caps the rate */
   applyConcurrency?: number;
   /** tests may wrap or replace connectors */

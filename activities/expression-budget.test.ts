@@ -2,6 +2,7 @@
 // catastrophically for one person fails only that person's item, with the budget named; the
 // others are provisioned, the snapshot step returns, and the event loop ticks throughout.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { startWecomFake, type RunningWecomFake } from '../connectors/wecom/fake';
 import { fakeState } from '../connectors/wecom/fake/test-helpers';
@@ -71,3 +72,21 @@ test('the hostile expression fails its own item; the run goes on and the event l
   expect(users.filter((u) => u.userid !== 'p1').map((u) => [u.userid, u.position])).toEqual([['p2', 'Staff'], ['p3', 'Staff']]);
   expect(users.some((u) => u.userid === 'p1')).toBe(false);
 });
+
+test('a cancelled snapshot attempt drops its mapping rather than finish it', async () => {
+  const runId = randomUUID();
+  await activities.startRun({ taskId, runId, workflowId: `wf-${runId}`, trigger: 'manual', dryRun: false });
+  const env = new MockActivityEnvironment();
+  let cancelledAt = 0;
+  env.on('heartbeat', (details: { side?: string; users?: number }) => {
+    // The source is read; the mapping (whose hostile expression spends a second on P 1) starts now.
+    if (details?.side === 'source' && details.users !== undefined && cancelledAt === 0) {
+      cancelledAt = Date.now();
+      env.cancel('TIMED_OUT');
+    }
+  });
+  await expect(env.run(activities.snapshot, { runId })).rejects.toMatchObject({ name: 'CancelledFailure', message: 'TIMED_OUT' });
+  expect(cancelledAt).toBeGreaterThan(0);
+  expect(Date.now() - cancelledAt).toBeLessThan(500);
+});
+

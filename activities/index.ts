@@ -1,7 +1,13 @@
 // createActivities(deps): the SyncActivities the workflows call, against Postgres, the connectors
 // and the plan engine. One small module per step; this file only wires them together.
 import { createApplyActivity } from './apply';
-import { createExecutePendingDeletionActivity, createMarkPendingDeletionsActivity, createStageDeletionsActivity } from './deletions';
+import { createApprovalActivities } from './approvals';
+import {
+  createExecutePendingDeletionActivity,
+  createMarkPendingDeletionsActivity,
+  createStageDeletionsActivity,
+  createStageRunDeletionsActivity,
+} from './deletions';
 import type { ActivityDeps } from './deps';
 import { createPlanActivity } from './plan';
 import { createRunActivities } from './runs';
@@ -12,6 +18,7 @@ export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps): SyncActivities {
   const runs = createRunActivities(deps);
+  const approvals = createApprovalActivities(deps);
   return {
     loadTaskForRun: runs.loadTaskForRun,
     startRun: runs.startRun,
@@ -22,5 +29,10 @@ export function createActivities(deps: ActivityDeps): SyncActivities {
     finishRun: runs.finishRun,
     executePendingDeletion: createExecutePendingDeletionActivity(deps),
     markPendingDeletions: createMarkPendingDeletionsActivity(deps),
+    stageRunDeletions: createStageRunDeletionsActivity(deps),
+    decidePendingDeletions: approvals.decidePendingDeletions,
+    approvalCounts: approvals.approvalCounts,
+    executeApprovedDeletions: approvals.executeApprovedDeletions,
+    reconcileApprovals: approvals.reconcileApprovals,
   };
 }

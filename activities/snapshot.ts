@@ -2,6 +2,7 @@
 // A real-time run reads only the changed ids, the entities they refer to, and their linked targets.
 import { ApplicationFailure } from '@temporalio/common';
 import { compileFieldMapping, mapUsers } from '../engine/field-mapping';
+import { defaultCountryCode } from '../engine/mobile';
 import type { Department, DirectorySnapshot } from '../engine/model';
 import { isScoped } from '../engine/scope';
 import type { Connector } from '../connectors/types';
@@ -9,7 +10,7 @@ import { getRun, setRunPhase, storeMappingFailures, storeSnapshot } from '../db/
 import { listTaskLinks } from '../db/repos/task-links';
 import type { SnapshotInput, SnapshotResult } from './types';
 import type { ActivityDeps } from './deps';
-import { heartbeat } from './heartbeat';
+import { cancellationSignal, heartbeat } from './heartbeat';
 import { closeEndpoints, loadTaskRecord, openEndpoints, runActor } from './task';
 import { toStepFailure } from './vendor-failure';
 
@@ -86,8 +87,11 @@ export function createSnapshotActivity(deps: ActivityDeps) {
     if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${input.runId}`, nonRetryable: true });
     const task = await loadTaskRecord(db, run.taskId);
     let compiled;
+    let mobileCountryCode: string;
     try {
       compiled = compileFieldMapping(task.config.fieldMapping ?? []);
+      // Source mobiles reach the plan in the hub's form (E.164), so they compare equal run after run.
+      mobileCountryCode = defaultCountryCode();
     } catch (error) {
       throw ApplicationFailure.create({ type: 'InvalidConfig', message: (error as Error).message, nonRetryable: true });
     }
@@ -97,8 +101,9 @@ export function createSnapshotActivity(deps: ActivityDeps) {
       const changed = input.changedIds ?? run.changedIds?.userIds;
       const partial = changed !== undefined && changed.length > 0;
       const rawSource = partial ? await readChangedSource(endpoints.source, changed, task.direction === 'downstream' && isScoped(task.config.scope)) : await readWhole(endpoints.source, 'source');
-      // Expressions run in the sandbox's threads, so this loop stays free to heartbeat.
-      const mapped = await mapUsers(compiled, rawSource.users, { onProgress: (done) => heartbeat({ side: 'source', mapped: done }) });
+      // Expressions run in the sandbox's threads, so this loop stays free to heartbeat; a cancelled
+      // attempt (heartbeat timed out, worker shutting down) drops its mapping rather than finish it.
+      const mapped = await mapUsers(compiled, rawSource.users, { mobileCountryCode, onProgress: (done) => heartbeat({ side: 'source', mapped: done }), signal: cancellationSignal() });
       const source = { departments: rawSource.departments, users: mapped.users };
       const target = partial ? await readChangedTarget(deps, task.id, endpoints.target, rawSource, changed) : await readWhole(endpoints.target, 'target');
       await storeSnapshot(db, run.id, 'source', source);

@@ -21,7 +21,7 @@
 export type RunTrigger = 'manual' | 'schedule' | 'realtime';
 export type SyncDirection = 'upstream' | 'downstream';
 /** Final status of a run, as stored in sync_runs (see docs/design.md "Statuses"). */
-import type { FinishedRunStatus } from '../engine/statuses';
+import type { FinishedRunStatus, PendingDeletionStatus } from '../engine/statuses';
 export type { FinishedRunStatus, PendingDeletionStatus } from '../engine/statuses';
 
 /** What the workflows need to know about a task: no settings blob, no secrets. */
@@ -88,6 +88,56 @@ export interface StageDeletionsResult {
   pendingDeletionIds: string[];
 }
 
+/** Counts only: the staged items live in Postgres (a 100k-item list would pass the payload limit). */
+export interface StageRunDeletionsResult {
+  staged: number;
+  kept: number;
+  superseded: number;
+}
+
+export type DecisionAction = 'execute' | 'cancel';
+export type DecisionAnswer = 'accepted' | 'already_decided' | 'already_canceled' | 'stale' | 'not_found';
+
+export interface DecidePendingDeletionsInput {
+  runId: string;
+  action: DecisionAction;
+  ids: string[];
+  /** the API's authenticated principal */
+  actor: string;
+}
+
+/** Accepted ids are only counted; every other id is listed with its answer (history stays small). */
+export interface DecidePendingDeletionsResult {
+  accepted: number;
+  refused: Array<{ id: string; result: Exclude<DecisionAnswer, 'accepted'>; status?: PendingDeletionStatus }>;
+}
+
+export interface ApprovalCounts {
+  pending: number;
+  executing: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+  superseded: number;
+  /** ISO time of the earliest expiry among PENDING items, or null */
+  nextExpiryAt: string | null;
+}
+
+export interface ExecuteApprovedResult {
+  succeeded: number;
+  failed: number;
+  superseded: number;
+  /** approved items still waiting (the activity stops after a bounded number per attempt) */
+  remaining: number;
+}
+
+export interface ReconcileApprovalsResult {
+  /** runs with open items: each gets an approval workflow if it has none */
+  runs: Array<{ runId: string; taskId: string }>;
+  /** open items of deleted tasks, CANCELED */
+  closed: number;
+}
+
 export interface FinishRunInput {
   runId: string;
   /** Forced outcome when the workflow failed or was cancelled; absent: computed from the items. */
@@ -103,7 +153,8 @@ export interface ExecutePendingDeletionInput {
 }
 
 export interface ExecutePendingDeletionResult {
-  status: 'SUCCEEDED' | 'FAILED';
+  /** SUPERSEDED: fresh source state no longer wants it; CANCELED: it was closed before it ran */
+  status: 'SUCCEEDED' | 'FAILED' | 'SUPERSEDED' | 'CANCELED';
   error?: string;
 }
 
@@ -145,4 +196,14 @@ export interface SyncActivities {
   executePendingDeletion(input: ExecutePendingDeletionInput): Promise<ExecutePendingDeletionResult>;
   /** Records a decision on pending deletions before (EXECUTING) or instead of (CANCELED) running them. */
   markPendingDeletions(input: MarkPendingDeletionsInput): Promise<void>;
+  /** Supersedes open items this run's plan no longer wants and stages its own; counts only. Idempotent. */
+  stageRunDeletions(input: { runId: string }): Promise<StageRunDeletionsResult>;
+  /** An approver's decision, written with its audit rows in one transaction; answers per id. */
+  decidePendingDeletions(input: DecidePendingDeletionsInput): Promise<DecidePendingDeletionsResult>;
+  /** Expires overdue PENDING items of the run, then counts what is still open. */
+  approvalCounts(input: { runId: string }): Promise<ApprovalCounts>;
+  /** Executes the run's approved (EXECUTING) items in plan order, re-checking each; heartbeats per item. */
+  executeApprovedDeletions(input: { runId: string }): Promise<ExecuteApprovedResult>;
+  /** Closes open items of deleted tasks and lists the runs that still have open items. */
+  reconcileApprovals(input: Record<string, never>): Promise<ReconcileApprovalsResult>;
 }

@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiTokens, TokenRole } from '../db/repos/api-tokens';
 import { ApiError } from './errors';
+import type { AuthFailureLimiter } from './rate-limit';
 
 export type Role = TokenRole;
 
@@ -51,6 +52,8 @@ export interface AuthOptions {
   tokens: Pick<ApiTokens, 'verify'>;
   /** SYNC_CENTER_ADMIN_TOKEN: accepted as role admin, actor `bootstrap-admin` */
   adminToken?: string;
+  /** counts failed authentications per IP; past the limit every request from it is 429 for a while */
+  failureLimiter?: AuthFailureLimiter;
 }
 
 /** Adds the authenticating onRequest hook to `app` (and so to every route registered inside it). */
@@ -60,6 +63,7 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
   if (!app.hasRequestDecorator('actor')) app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
+    await options.failureLimiter?.check(request);
     const token = bearerToken(request);
     if (!token) throw new ApiError(401, 'unauthorized', 'a bearer token is required');
     if (adminDigest && timingSafeEqual(sha256(token), adminDigest)) {
@@ -67,18 +71,35 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
       return;
     }
     const identity = await options.tokens.verify(token);
-    if (!identity) throw new ApiError(401, 'unauthorized', 'unknown token');
+    if (!identity) {
+      await options.failureLimiter?.record(request);
+      throw new ApiError(401, 'unauthorized', 'unknown or expired token');
+    }
     request.actor = identity;
   });
 }
 
+/** A role check as requireRole makes it: the roles it lets through (besides admin) are on it. */
+export interface RoleCheck {
+  (request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  readonly roles: readonly Role[];
+}
+
 /** A hook (use as onRequest or preHandler) that lets admin and the given roles through, else 403. */
-export function requireRole(...roles: Role[]) {
-  return async function checkRole(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+export function requireRole(...roles: Role[]): RoleCheck {
+  async function checkRole(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const actor = request.actor as Actor | null;
     if (!actor) throw new ApiError(401, 'unauthorized', 'a bearer token is required');
     if (actor.role !== 'admin' && !roles.includes(actor.role)) {
       throw new ApiError(403, 'forbidden', `role ${actor.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`);
     }
-  };
+  }
+  return Object.assign(checkRole, { roles: Object.freeze([...roles]) });
+}
+
+/** The roles of the requireRole check among a route's hooks, or undefined when it has none. */
+export function roleCheckOf(hooks: unknown): readonly Role[] | undefined {
+  const list = Array.isArray(hooks) ? hooks : hooks ? [hooks] : [];
+  const check = list.find((hook): hook is RoleCheck => typeof hook === 'function' && Array.isArray((hook as Partial<RoleCheck>).roles));
+  return check?.roles;
 }

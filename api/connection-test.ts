@@ -1,9 +1,9 @@
 // The connection test (连接测试) of a task body or a stored task: the kind's own checks against the
 // vendor (connectors/<kind>/connection-test.ts) plus, for a real-time upstream task, the callback
 // URL and its secrets. Nothing is stored; details carry vendor codes and field names, never a secret.
-import { testConnectorConnection } from '../connectors/registry';
+import { ConnectorSettingsError, testConnectorConnection } from '../connectors/registry';
 import type { ConnectionCheck } from '../connectors/types';
-import type { TaskConfig } from '../engine/task-config';
+import { TaskConfigError, type TaskConfig } from '../engine/task-config';
 import { createWebhookReceiver, hasWebhookReceiver } from './webhooks';
 
 export interface ConnectionTestResult {
@@ -31,7 +31,12 @@ function callbackCheck(config: TaskConfig, webhookUrl: string | null): Connectio
 
 export async function testTaskConnection(config: TaskConfig, webhookUrl: string | null): Promise<ConnectionTestResult> {
   const realtime = config.direction === 'upstream' && config.triggers.realtime;
-  const checks = await testConnectorConnection(config.connector.kind, config.connector.settings, config.connector.secrets, { direction: config.direction, realtime });
+  const checks = await testConnectorConnection(config.connector.kind, config.connector.settings, config.connector.secrets, { direction: config.direction, realtime }).catch((error: unknown) => {
+    // Settings the connector refuses before sending anything (a host off the allow-list, a file outside
+    // the import directory, e.g. of a task saved before the list changed) are the caller's 400, naming the field.
+    if (error instanceof ConnectorSettingsError) throw new TaskConfigError([{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
+    throw error;
+  });
   if (realtime && hasWebhookReceiver(config.connector.kind)) checks.push(callbackCheck(config, webhookUrl));
   return { ok: checks.every((c) => c.ok), checks };
 }

@@ -48,6 +48,37 @@ describeOnBothDatabases('hub change fan-out', (ctx) => {
     expect(signaller.sent.every((s) => s.trigger.trigger === 'realtime')).toBe(true);
   });
 
+  it("carries each hub write's actor into the trigger as requestedBy (separation of duties), one signal per actor", async () => {
+    const taskId = await insertTask(ctx.database, secretBox, task(`actor-${randomBytes(2).toString('hex')}`));
+    const signaller = recordingSignaller();
+    const fanout = createHubFanout({ database: ctx.database, signaller });
+    const hub = createHubDirectory(ctx.database.db, { onChange: fanout });
+    const sales = await hub.createDepartment({ name: `Sales ${randomBytes(2).toString('hex')}`, parentId: null }, 'token:alice:t1');
+    await fanout.flush();
+    const [bob, carol] = [
+      hub.createDepartment({ name: `Ops ${randomBytes(2).toString('hex')}`, parentId: null }, 'token:bob:t2'),
+      hub.createDepartment({ name: `HR ${randomBytes(2).toString('hex')}`, parentId: null }, 'token:carol:t3'),
+    ];
+    const [ops, hr] = await Promise.all([bob, carol]);
+    await fanout.flush();
+    const mine = signaller.sent.filter((s) => s.taskId === taskId).map((s) => s.trigger);
+    expect(mine[0]).toEqual({ trigger: 'realtime', changedIds: [sales.id], requestedBy: 'token:alice:t1' });
+    expect(mine.slice(1)).toEqual(
+      expect.arrayContaining([
+        { trigger: 'realtime', changedIds: [ops.id], requestedBy: 'token:bob:t2' },
+        { trigger: 'realtime', changedIds: [hr.id], requestedBy: 'token:carol:t3' },
+      ]),
+    );
+    expect(mine).toHaveLength(3);
+
+    // Inside an activity (an approved hub delete, an upstream run) the writer is named too.
+    await fanout.holdDuring(async () => {
+      await hub.updateDepartment(sales.id, { name: `Sales ${randomBytes(2).toString('hex')}` }, 'token:dave:t4');
+    });
+    await fanout.flush();
+    expect(signaller.sent.filter((s) => s.taskId === taskId).at(-1)!.trigger).toEqual({ trigger: 'realtime', changedIds: [sales.id], coalesced: true, requestedBy: 'token:dave:t4' });
+  });
+
   it('coalesces a burst of hub writes into a few signals and reports failures instead of throwing', async () => {
     const taskId = await insertTask(ctx.database, secretBox, task(`burst-${randomBytes(2).toString('hex')}`));
     const signaller = recordingSignaller();

@@ -10,9 +10,13 @@
 // hubFanoutActivityInterceptor) are held until that activity ends and then sent at once as one
 // `coalesced` trigger per task: they come from a run, so they were debounced upstream already, and
 // the downstream task starts without a second window. API writes keep the task's debounce.
+//
+// Each change keeps the actor of its write, and reaches the downstream run as its requester: a
+// principal who edits the hub cannot then approve the deletes their edit staged downstream.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Database } from '../db/client';
+import type { ChangeOrigin } from '../db/repos/hub-directory';
 import type { ChangeEvent } from '../engine/model';
 import { createCoalescer } from './webhooks/coalescer';
 import type { RealtimeSignaller } from './webhooks/realtime-signal';
@@ -26,7 +30,7 @@ export interface HubFanoutDeps {
 }
 
 export interface HubFanout {
-  (events: ChangeEvent[]): Promise<void>;
+  (events: ChangeEvent[], origin?: ChangeOrigin): Promise<void>;
   /** Resolves when every change reported so far has been signalled (or has failed); for shutdown and tests. */
   flush(): Promise<void>;
   /**
@@ -36,26 +40,47 @@ export interface HubFanout {
   holdDuring<T>(work: () => Promise<T>): Promise<T>;
 }
 
+/** A changed hub id and who changed it (absent when the reporter did not say). */
+interface Change {
+  id: string;
+  actor?: string;
+}
+
+/** Ids per actor, in first-seen order. */
+function byActor(changes: readonly Change[]): Map<string | undefined, string[]> {
+  const groups = new Map<string | undefined, string[]>();
+  for (const { id, actor } of changes) {
+    const ids = groups.get(actor);
+    if (ids) ids.push(id);
+    else groups.set(actor, [id]);
+  }
+  return groups;
+}
+
 export function createHubFanout(deps: HubFanoutDeps): HubFanout {
-  const sendTo = (coalesced: boolean) => async (ids: string[]) => {
+  const sendTo = (coalesced: boolean) => async (changes: Change[]) => {
     const tasks = await loadRealtimeDownstreamTasks(deps.database.db);
-    const results = await Promise.allSettled(tasks.map((task) => deps.signaller.signal(task, ids, { coalesced })));
+    const groups = [...byActor(changes)];
+    const results = await Promise.allSettled(
+      tasks.map((task) => Promise.all(groups.map(([actor, ids]) => deps.signaller.signal(task, ids, { coalesced, ...(actor ? { requestedBy: actor } : {}) })))),
+    );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${tasks[i].id}: ${(r.reason as Error)?.message ?? String(r.reason)}`] : []));
     if (failed.length > 0) throw new Error(`hub change fan-out failed for ${failed.length} task(s): ${failed.join('; ')}`);
   };
-  const plain = createCoalescer<string>(sendTo(false));
-  const coalesced = createCoalescer<string>(sendTo(true));
-  const held = new AsyncLocalStorage<{ ids: Set<string>; open: boolean }>();
-  const report = (ids: readonly string[], coalescedIds: boolean) => {
-    (coalescedIds ? coalesced : plain).push(ids).catch((error: unknown) => deps.onError?.(error));
+  const plain = createCoalescer<Change>(sendTo(false));
+  const coalesced = createCoalescer<Change>(sendTo(true));
+  const held = new AsyncLocalStorage<{ changes: Change[]; open: boolean }>();
+  const report = (changes: readonly Change[], coalescedIds: boolean) => {
+    (coalescedIds ? coalesced : plain).push(changes).catch((error: unknown) => deps.onError?.(error));
   };
 
-  const fanout = (events: ChangeEvent[]): Promise<void> => {
+  const fanout = (events: ChangeEvent[], origin?: ChangeOrigin): Promise<void> => {
     if (events.length === 0) return Promise.resolve();
+    const changes = events.map((e): Change => ({ id: e.id, ...(origin?.actor ? { actor: origin.actor } : {}) }));
     const holding = held.getStore();
     // A change reported after its activity ended (work it left behind) goes out the plain way, never lost.
-    if (holding?.open) for (const event of events) holding.ids.add(event.id);
-    else report(events.map((e) => e.id), false);
+    if (holding?.open) holding.changes.push(...changes);
+    else report(changes, false);
     return Promise.resolve();
   };
   return Object.assign(fanout, {
@@ -63,12 +88,13 @@ export function createHubFanout(deps: HubFanoutDeps): HubFanout {
       await Promise.all([plain.flush(), coalesced.flush()]);
     },
     async holdDuring<T>(work: () => Promise<T>): Promise<T> {
-      const holding = { ids: new Set<string>(), open: true };
+      const holding = { changes: [] as Change[], open: true };
       try {
         return await held.run(holding, work);
       } finally {
         holding.open = false;
-        if (holding.ids.size > 0) report([...holding.ids], true);
+        // The signaller de-duplicates ids (realtimeTrigger).
+        if (holding.changes.length > 0) report(holding.changes, true);
       }
     },
   });

@@ -27,7 +27,7 @@ export const CreateDepartmentBody = z.strictObject({
   id: id.optional().describe('omit to let the hub choose a UUID'),
   name: z.string().max(64),
   parentId: id.nullable().optional(),
-  order: z.number().int().optional(),
+  order: z.number().int().min(-2_147_483_648).max(2_147_483_647).optional(),
   leaderIds: z.array(id).max(100).optional(),
 });
 
@@ -62,7 +62,7 @@ export const CreateUserBody = z.strictObject({
   username: z.string().max(64),
   name: z.string().max(128),
   email: nullableText(254),
-  mobile: nullableText(20).describe('E.164 (+8613800000000) or an 11-digit mobile (13800000000)'),
+  mobile: nullableText(32).describe('stored as E.164 (+8613800000000); +86 138 0000 0000, 86-13800000000 and a national 13800000000 (SYNC_CENTER_DEFAULT_COUNTRY_CODE, default 86) are accepted'),
   employeeNumber: nullableText(64),
   title: nullableText(128),
   departmentIds: z.array(id).max(100).optional(),

@@ -59,7 +59,7 @@ describeOnBothDatabases('API: auth, tokens, health, docs', (ctx) => {
       expect(created.statusCode).toBe(201);
       const { id, token } = created.json();
       expect(token).toMatch(/^sc_[A-Za-z0-9_-]{43}$/);
-      expect(created.json()).toEqual({ id, name: 'ci', role: 'operator', token });
+      expect(created.json()).toEqual({ id, name: 'ci', role: 'operator', expiresAt: null, token });
 
       const [row] = await ctx.database.db.select().from(apiTokens).where(eq(apiTokens.id, id));
       expect(JSON.stringify(row)).not.toContain(token);
@@ -93,28 +93,11 @@ describeOnBothDatabases('API: auth, tokens, health, docs', (ctx) => {
   });
 
   describe('health', () => {
-    it.each(['/api/v1/healthz', '/healthz'])('%s is 200 without a token when everything is up', async (url) => {
+    // Liveness only; readiness (the probes, for authenticated callers) is in api/hardening.test.ts.
+    it.each(['/api/v1/healthz', '/healthz'])('%s is 200 without a token', async (url) => {
       const res = await api.app.inject({ method: 'GET', url });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
-    });
-
-    it('is 503 naming the part that is down, with credentials scrubbed', async () => {
-      const app = await buildApi({
-        database: ctx.database,
-        checkTemporal: () => Promise.reject(new Error('connect ECONNREFUSED grpc://ops:hunter2@127.0.0.1:7233\nstack…')),
-      });
-      try {
-        const res = await app.inject({ method: 'GET', url: '/api/v1/healthz' });
-        expect(res.statusCode).toBe(503);
-        expect(res.json()).toEqual({
-          status: 'down',
-          database: { status: 'ok' },
-          temporal: { status: 'down', error: 'connect ECONNREFUSED grpc://***@127.0.0.1:7233' },
-        });
-      } finally {
-        await app.close();
-      }
+      expect(res.json()).toEqual({ status: 'ok' });
     });
   });
 
@@ -122,7 +105,7 @@ describeOnBothDatabases('API: auth, tokens, health, docs', (ctx) => {
     const res = await api.app.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     const paths = Object.keys(res.json().paths);
-    for (const path of ['/api/v1/departments', '/api/v1/departments/{id}', '/api/v1/users', '/api/v1/users/{id}', '/api/v1/users/{id}/offboard', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/healthz']) {
+    for (const path of ['/api/v1/departments', '/api/v1/departments/{id}', '/api/v1/users', '/api/v1/users/{id}', '/api/v1/users/{id}/offboard', '/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/healthz', '/api/v1/readiness']) {
       expect(paths).toContain(path);
     }
     expect(res.json().paths['/api/v1/users'].post.requestBody).toBeDefined();

@@ -5,16 +5,18 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ChangeEvent } from '../engine/model';
 import type { Database } from '../db/client';
 import type { SecretBox } from '../db/secret-box';
+import type { TaskConfigOptions } from '../engine/task-config';
 import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
 import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
-import { createHubDirectory, type HubDirectory } from '../db/repos/hub-directory';
-import { installAuthentication } from './auth';
+import { createHubDirectory, type ChangeListener, type HubDirectory } from '../db/repos/hub-directory';
+import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
+import { installInputGuards } from './input-guards';
 import { departmentRoutes } from './routes/departments';
-import { healthRoutes } from './routes/health';
+import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
+import { healthRoutes, readinessRoutes } from './routes/health';
 import { pendingDeletionRoutes } from './routes/pending-deletions';
 import { runRoutes } from './routes/runs';
 import { syncTaskRoutes } from './routes/sync-tasks';
@@ -30,7 +32,8 @@ export interface ApiDeps {
   adminToken?: string;
   /** throws when Temporal is unreachable */
   checkTemporal: () => Promise<void>;
-  onHubChange?: (events: ChangeEvent[]) => void | Promise<void>;
+  /** hub writes (with their actor, the runs' requester) for real-time downstream triggers */
+  onHubChange?: ChangeListener;
   /** fastify logger option; default false */
   logger?: boolean | object;
   /** seals connector secrets (SYNC_CENTER_SECRET_KEY); without it the sync-task routes answer 503 */
@@ -41,6 +44,12 @@ export interface ApiDeps {
   publicUrl?: string;
   /** real-time triggers for webhooks (api/webhooks/realtime-signal.ts); without it webhook events answer 503 */
   realtime?: RealtimeSignaller;
+  /** connectors/registry's settings checks (allowed hosts, import directory): 400 on save */
+  connectorSettingsIssues?: TaskConfigOptions['connectorSettingsIssues'];
+  /** run exports (CSV/XLSX) streaming at once; more answer 429 with Retry-After; default 2 */
+  exportsAtOnce?: number;
+  /** request rate limits (api/rate-limit.ts); default `defaultRateLimits`, on */
+  rateLimits?: RateLimitSettings;
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */
@@ -53,13 +62,15 @@ export interface ApiServices {
 export interface ApiRouteOptions {
   deps: ApiDeps;
   services: ApiServices;
+  /** set when rate limits are on: failed authentications are counted per IP */
+  authFailures?: AuthFailureLimiter;
 }
 
 export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];
@@ -71,11 +82,28 @@ export function loggerOption(logger: ApiDeps['logger']): FastifyServerOptions['l
   return { ...base, redact: { paths: [...redactedPaths, ...extra], censor: '[redacted]' } };
 }
 
+/** One registered route as authorization sees it (api/rbac-matrix.test.ts checks every one). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** config.public: no bearer token needed */
+  public: boolean;
+  /** the roles its requireRole check lets through besides admin; undefined: no role check */
+  roles?: readonly Role[];
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route `buildApi` registered, in order (HEAD twins of GET routes left out). */
+export function registeredRoutes(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
+
 /** Mounts `plugins` under /api/v1 in one scope that authenticates every non-public route. */
 export async function registerRoutes(app: FastifyInstance, plugins: ApiRoutePlugin[], options: ApiRouteOptions): Promise<void> {
   await app.register(
     async (scope) => {
-      installAuthentication(scope, { tokens: options.services.tokens, adminToken: options.deps.adminToken });
+      installAuthentication(scope, { tokens: options.services.tokens, adminToken: options.deps.adminToken, failureLimiter: options.authFailures });
       for (const plugin of plugins) await scope.register(plugin, options);
     },
     { prefix: apiPrefix },
@@ -83,10 +111,21 @@ export async function registerRoutes(app: FastifyInstance, plugins: ApiRoutePlug
 }
 
 export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRoutePlugins): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOption(deps.logger) });
+  // Ids may be 128 characters (api/schemas.ts) and webhook task ids 200; fastify's default of 100
+  // would answer 414 for an id the API itself accepted on create.
+  const app = Fastify({ logger: loggerOption(deps.logger), maxParamLength: 256 });
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue; // fastify's automatic twin of a GET route
+      routes.push({ method, url: route.url, public: route.config?.public === true, roles: roleCheckOf(route.onRequest) ?? roleCheckOf(route.preHandler) });
+    }
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installInputGuards(app);
 
   const db = deps.database.db;
   const services: ApiServices = {
@@ -98,6 +137,9 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
     audit: createAuditLog(db),
   };
 
+  // Before any route: the limiter attaches itself to routes as they are added.
+  const authFailures = await installRateLimits(app, deps.rateLimits ?? defaultRateLimits);
+
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Sync Center API', version: '1.0.0', description: 'Hub directory, sync tasks, runs and approvals.' },
@@ -107,8 +149,8 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await registerRoutes(app, plugins, { deps, services });
-  // Probes (docker, k8s) look for /healthz at the root; it is the same public check as /api/v1/healthz.
+  await registerRoutes(app, plugins, { deps, services, authFailures });
+  // Probes (docker, k8s) look for /healthz at the root; it is the same public liveness answer as /api/v1/healthz.
   await app.register(healthRoutes, { deps, services });
   return app;
 }

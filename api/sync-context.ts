@@ -1,6 +1,8 @@
 // What the sync-task, run and approval routes share: their repositories, the Temporal control, and
 // the rule that a Temporal or configuration gap answers 503 instead of failing obscurely.
 import { connectorCatalog } from '../connectors/definitions';
+import { DatabaseQueryError } from '../db/query-errors';
+import { ConflictError, NotFoundError, ValidationError } from '../db/repos/errors';
 import { createRunQueries, type RunQueries } from '../db/repos/run-queries';
 import { createSyncTasks, type SyncTasks, type SyncTaskView } from '../db/repos/sync-tasks';
 import type { TaskSchedule } from '../engine/schedule';
@@ -19,7 +21,7 @@ export interface SyncContext {
 
 export function syncContext(deps: ApiDeps): SyncContext {
   const db = deps.database.db;
-  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, kinds: connectorCatalog }) : undefined;
+  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, kinds: connectorCatalog, connectorSettingsIssues: deps.connectorSettingsIssues }) : undefined;
   return {
     runs: createRunQueries(db),
     tasks() {
@@ -34,12 +36,16 @@ export function syncContext(deps: ApiDeps): SyncContext {
   };
 }
 
-/** Runs a Temporal call; a failure becomes 503 with what was attempted (messages carry ids, never secrets). */
+/**
+ * Runs a Temporal call; a failure becomes 503 with what was attempted (messages carry ids, never
+ * secrets). A database or repository error inside the call is not an outage of Temporal: it keeps
+ * its own answer (400/404/409, or a generic 500 that only the log explains).
+ */
 export async function viaTemporal<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof ApiError) throw err;
+    if (err instanceof ApiError || err instanceof DatabaseQueryError || err instanceof ValidationError || err instanceof NotFoundError || err instanceof ConflictError) throw err;
     throw new ApiError(503, 'temporal_unavailable', `${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

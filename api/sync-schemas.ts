@@ -133,11 +133,13 @@ export const PendingDeletionResponse = z.object({
   decidedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),
   createdAt: z.string(),
+  supersededBy: z.string().nullable().describe('SUPERSEDED: the run whose plan no longer wanted it'),
+  expiresAt: z.string().nullable().describe('a PENDING item past this time is CANCELED as expired'),
 });
 
 export function toPendingDeletionResponse(row: PendingDeletionRow): z.infer<typeof PendingDeletionResponse> {
   const { runItemId: _runItemId, ...rest } = row;
-  return { ...rest, decidedAt: iso(row.decidedAt), createdAt: row.createdAt.toISOString() };
+  return { ...rest, decidedAt: iso(row.decidedAt), createdAt: row.createdAt.toISOString(), expiresAt: iso(row.expiresAt) };
 }
 
 export const PendingDeletionQuery = z.strictObject({
@@ -147,10 +149,10 @@ export const PendingDeletionQuery = z.strictObject({
   status: z.enum(pendingDeletionStatuses).optional(),
 });
 
-export const DecisionBody = z.strictObject({ ids: z.array(z.string().min(1).max(128)).min(1).max(1000) });
+export const DecisionBody = z.strictObject({ ids: z.array(z.string().min(1).max(128)).min(1).max(10_000) });
 
-/** `requester_may_not_approve`: the task requires a second approver and this principal asked for the item's run. */
-export const decisionResults = ['accepted', 'already_canceled', 'already_decided', 'not_found', 'approval_closed', 'requester_may_not_approve'] as const;
+/** stale: superseded by a later run, re-checked as no longer wanted, or expired; `requester_may_not_approve`: the task requires a second approver and this principal asked for the item's run. */
+export const decisionResults = ['accepted', 'already_canceled', 'already_decided', 'stale', 'not_found', 'requester_may_not_approve'] as const;
 export const DecisionResponse = z.object({
   results: z.array(
     z.object({

@@ -2,19 +2,23 @@
 // that record runs and staged deletions in the test database (in-memory for everything else).
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
+import { createApprovalActivities } from '../activities/approvals';
+import type { ActivityDeps } from '../activities/deps';
 import type { SyncActivities } from '../activities/types';
+import { recordPendingDeletionOutcome } from '../db/repos/pending-deletions';
 import type { Database } from '../db/client';
 import { pendingDeletions, syncRuns, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
 import { openTestDatabase } from '../test/support/databases';
 import { startLocalTemporal } from '../test/support/temporal';
-import { approvalWorkflowId, ConnectorKindKey, stateQuery, SyncDirectionKey, SyncTaskIdKey, taskWorkflowId } from '../workflows/definitions';
+import { approvalReconcilerScheduleId, approvalWorkflowId, ConnectorKindKey, decideUpdate, MAX_DECISION_IDS, type DecisionRequest, stateQuery, SyncDirectionKey, SyncTaskIdKey, taskWorkflowId } from '../workflows/definitions';
 import { createInMemoryActivities, eventually, type ScriptedPlan } from '../workflows/testing/in-memory-activities';
 import { bundleSyncWorkflows } from '../workflows/testing/workers';
+import { ensureApprovalReconciler } from './approval-reconciler';
 import { createTemporalControl, scheduleId } from './temporal-control';
 import { startTestApi, type TestApi } from './testing';
 
@@ -35,6 +39,7 @@ function databaseBackedActivities(database: Database, plans: Record<string, Scri
   const db = database.db;
   const memory = createInMemoryActivities({ tasks: {}, plans });
   const base = memory.activities;
+  const real = createApprovalActivities({ database } as ActivityDeps);
   const activities: SyncActivities = {
     ...base,
     async loadTaskForRun({ taskId }) {
@@ -52,21 +57,25 @@ function databaseBackedActivities(database: Database, plans: Record<string, Scri
       await db.update(syncRuns).set({ status: result.status, error: input.error ?? null, finishedAt: new Date() }).where(eq(syncRuns.id, input.runId));
       return result;
     },
-    async stageDeletions({ runId }) {
-      const result = await base.stageDeletions({ runId });
+    async stageRunDeletions({ runId }) {
+      const result = await base.stageRunDeletions({ runId });
       const taskId = memory.runs.get(runId)!.taskId;
-      const rows = result.pendingDeletionIds.map((id, i) => ({ id, taskId, runId, runItemId: i, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status: 'PENDING' as const }));
+      const ids = [...memory.pendingDeletions].filter(([, item]) => item.runId === runId).map(([id]) => id);
+      const rows = ids.map((id, i) => ({ id, taskId, runId, runItemId: i, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status: 'PENDING' as const }));
       if (rows.length) await db.insert(pendingDeletions).values(rows).onConflictDoNothing();
       return result;
     },
-    async markPendingDeletions(input) {
-      await base.markPendingDeletions(input);
-      await db.update(pendingDeletions).set({ status: input.status, decidedBy: input.actor, decidedAt: new Date() }).where(inArray(pendingDeletions.id, input.ids));
-    },
-    async executePendingDeletion(input) {
-      const result = await base.executePendingDeletion(input);
-      await db.update(pendingDeletions).set({ status: result.status }).where(eq(pendingDeletions.id, input.pendingDeletionId));
-      return result;
+    // Decisions and counts are the real ones, against the test database.
+    decidePendingDeletions: real.decidePendingDeletions,
+    approvalCounts: real.approvalCounts,
+    async executeApprovedDeletions({ runId }) {
+      const approved = await db.select().from(pendingDeletions).where(and(eq(pendingDeletions.runId, runId), eq(pendingDeletions.status, 'EXECUTING')));
+      for (const row of approved) {
+        await base.markPendingDeletions({ ids: [row.id], status: 'EXECUTING', actor: row.decidedBy ?? 'unknown' });
+        await base.executePendingDeletion({ pendingDeletionId: row.id, actor: row.decidedBy ?? 'unknown' });
+        await recordPendingDeletionOutcome(db, { id: row.id, status: 'SUCCEEDED', actor: row.decidedBy ?? 'unknown' });
+      }
+      return { succeeded: approved.length, failed: 0, superseded: 0, remaining: 0 };
     },
   };
   return { ...memory, activities };
@@ -194,7 +203,8 @@ describe('sync tasks on a real Temporal dev server', () => {
 
     const cancel = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/cancel', payload: { ids: [first] } });
     expect(cancel.json().results).toEqual([{ id: first, result: 'accepted' }]);
-    await eventually(async () => (await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, first)))[0]?.status === 'CANCELED', 'the cancel to be recorded');
+    // The Update answers once the decision is written: no waiting for it.
+    expect((await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, first)))[0]?.status).toBe('CANCELED');
 
     const execute = await api.as('admin', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [first, second, 'no-such-id'] } });
     expect(execute.json().results).toEqual([
@@ -211,7 +221,43 @@ describe('sync tasks on a real Temporal dev server', () => {
       { id: first, result: 'already_canceled', status: 'CANCELED' },
       { id: second, result: 'already_decided', status: 'SUCCEEDED' },
     ]);
-    expect(memory.pendingDeletions.get(first)).toMatchObject({ status: 'CANCELED', executions: 0 });
+    expect((await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, first)))[0]).toMatchObject({ status: 'CANCELED' });
+    expect(memory.pendingDeletions.get(first)).toMatchObject({ executions: 0 });
+  });
+
+  it('the decision Update validates its input synchronously: a malformed one is refused and writes nothing', async () => {
+    const { id } = await create(task('ww-validator'));
+    plans[id] = { batches: [{ succeeded: 1, failed: 0, skipped: 0 }], stagedDeletes: 1 };
+    const { runId } = (await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/runs`, payload: {} })).json();
+    const [item] = (await eventually(async () => {
+      const rows = await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.runId, runId));
+      return rows.length === 1 ? rows : undefined;
+    }, 'the staged deletion'))!;
+    const approval = env.client.workflow.getHandle(approvalWorkflowId(runId));
+    await eventually(async () => (await approval.describe().catch(() => undefined))?.status.name === 'RUNNING', 'the approval workflow');
+    const refuse = (request: unknown) => approval.executeUpdate(decideUpdate, { args: [request as DecisionRequest] });
+    await expect(refuse({ action: 'delete', ids: [item.id], actor: 'a' })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(refuse({ action: 'execute', ids: [item.id], actor: '' })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(refuse({ action: 'execute', ids: Array.from({ length: MAX_DECISION_IDS + 1 }, (_, i) => `x${i}`), actor: 'a' })).rejects.toThrow(WorkflowUpdateFailedError);
+    expect((await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.id, item.id)))[0]).toMatchObject({ status: 'PENDING', decidedBy: null });
+    // A valid one is answered per id by the database.
+    expect(await approval.executeUpdate(decideUpdate, { args: [{ action: 'cancel', ids: [item.id, 'nope'], actor: 'approver-z' }] })).toEqual({
+      accepted: 1,
+      refused: [{ id: 'nope', result: 'not_found' }],
+    });
+    expect(await approval.result()).toMatchObject({ canceled: 1, succeeded: 0 });
+  });
+
+  it('the approval reconciler is a Temporal Schedule, created idempotently and fired at once', async () => {
+    await ensureApprovalReconciler(env.client, { taskQueue });
+    await ensureApprovalReconciler(env.client, { taskQueue });
+    const described = await env.client.schedule.getHandle(approvalReconcilerScheduleId).describe();
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'approvalReconcilerWorkflow' });
+    await eventually(async () => {
+      for await (const run of env.client.workflow.list({ query: `WorkflowType="approvalReconcilerWorkflow" AND ExecutionStatus="Completed"` })) return run;
+      return undefined;
+    }, 'a completed reconciler pass');
+    expect(memory.calls.some((call) => call.name === 'reconcileApprovals')).toBe(true);
   });
 
   it('deletes a task: Schedule gone, workflow stopped, run history kept', async () => {

@@ -3,6 +3,7 @@
 // progress of a run, and approval decisions. Only ids and flags travel: never a secret.
 import {
   ScheduleNotFoundError,
+  WorkflowUpdateFailedError,
   ScheduleOverlapPolicy,
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
@@ -12,9 +13,14 @@ import {
 } from '@temporalio/client';
 import type { Duration, SearchAttributePair } from '@temporalio/common';
 import { toScheduleSpec, type TaskSchedule } from '../engine/schedule';
+import type { DecidePendingDeletionsResult } from '../activities/types';
 import {
+  APPROVAL_BUSY,
   approvalWorkflowId,
   cancelSignal,
+  decideUpdate,
+  type DecisionRequest,
+  type PendingDeletionApprovalInput,
   configChangedSignal,
   ConnectorKindKey,
   executeSignal,
@@ -28,6 +34,7 @@ import {
   type RunProgress,
   type SyncTaskInput,
 } from '../workflows/definitions';
+import type { pendingDeletionApprovalWorkflow } from '../workflows/deletion-approval';
 import type { ScheduledTriggerInput, scheduledTriggerWorkflow } from '../workflows/scheduled-trigger';
 import type { syncTaskWorkflow } from '../workflows/sync-task';
 
@@ -62,8 +69,14 @@ export interface TemporalControl {
   removeTask(taskId: string): Promise<void>;
   /** Live progress of a run workflow; undefined when it is gone or no worker answers in time. */
   runProgress(workflowId: string): Promise<RunProgress | undefined>;
-  /** Signals a run's deletionApprovalWorkflow; 'closed' when it has already finished. */
+  /** Signals a run's first-version deletionApprovalWorkflow; 'closed' when it has already finished. */
   signalApproval(runId: string, action: ApprovalAction, ids: string[], actor: string): Promise<'signaled' | 'closed'>;
+  /**
+   * Sends a decision (at most MAX_DECISION_IDS ids of one run) as the Update of the run's approval
+   * workflow, starting the workflow again when none is running (orphaned rows are adopted, never
+   * answered "closed"). 'v1' when a first-version workflow owns the run: signal it instead.
+   */
+  decideApproval(run: { runId: string; taskId: string }, request: DecisionRequest): Promise<DecidePendingDeletionsResult | 'v1'>;
 }
 
 export interface TemporalControlOptions {
@@ -74,6 +87,8 @@ export interface TemporalControlOptions {
   catchupWindow?: Duration;
   /** How long a decision waits for a run's approval workflow that has not started yet (default 10 s). */
   approvalStartWaitMs?: number;
+  /** How long a decision is sent again while the approval workflow continues-as-new (default 2 min). */
+  approvalBusyWaitMs?: number;
 }
 
 function searchAttributesOf(task: TaskForTemporal): SearchAttributePair[] {
@@ -94,6 +109,7 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
   const { taskQueue } = options;
   const queryTimeoutMs = options.queryTimeoutMs ?? 3000;
   const approvalStartWaitMs = options.approvalStartWaitMs ?? 10_000;
+  const approvalBusyWaitMs = options.approvalBusyWaitMs ?? 120_000;
 
   const taskWorkflowStart = (task: TaskForTemporal) => ({
     workflowId: taskWorkflowId(task.id),
@@ -198,6 +214,38 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
       } catch {
         // Progress is a nicety on top of the stored run: a gone workflow or busy worker must not fail GET /runs/:id.
         return undefined;
+      }
+    },
+
+    async decideApproval({ runId, taskId }, request) {
+      // The workflow may end between our start check and the Update: one more try starts it afresh.
+      // While it continues-as-new it refuses Updates as busy: those are sent again shortly.
+      const busyDeadline = Date.now() + approvalBusyWaitMs;
+      for (let attempt = 0; ; attempt++) {
+        const startWorkflowOperation = new WithStartWorkflowOperation<typeof pendingDeletionApprovalWorkflow>('pendingDeletionApprovalWorkflow', {
+          workflowId: approvalWorkflowId(runId),
+          taskQueue,
+          args: [{ runId, taskId } satisfies PendingDeletionApprovalInput],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [{ key: SyncTaskIdKey, value: taskId }],
+        });
+        try {
+          return await client.workflow.executeUpdateWithStart(decideUpdate, { args: [request], startWorkflowOperation });
+        } catch (err) {
+          const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+          if (cause?.message.startsWith(APPROVAL_BUSY) && Date.now() < busyDeadline) {
+            attempt--;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            continue;
+          }
+          // Only a first-version workflow lacks the handler; anything else is a real error to report.
+          if (cause?.message.includes('No registered handler for update')) {
+            const described = await client.workflow.getHandle(approvalWorkflowId(runId)).describe();
+            if (described.type === 'deletionApprovalWorkflow') return 'v1';
+          }
+          if (attempt < 2 && !(err instanceof WorkflowUpdateFailedError) && /completed|not found/i.test((err as Error).message)) continue;
+          throw err;
+        }
       }
     },
 

@@ -118,6 +118,8 @@ export async function runDownstreamBenchmark(argv: readonly string[]): Promise<v
         enabled: true,
       },
       'bench',
+      // The benchmark owns its database and keeps the default protection.
+      { authorizeProtectionChange: () => undefined },
     );
 
     t = performance.now();

@@ -1,13 +1,20 @@
-// `npm run bench [-- plan|downstream] [options]`: every benchmark by default, or the one named.
+// `npm run bench [-- plan|downstream|realtime|export|approvals] [options]`: every benchmark by default, or the one named.
 // Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
+import { runApprovalsBenchmark } from './approvals';
 import { runDownstreamBenchmark } from './downstream';
+import { runExportBenchmark } from './export';
 import { runPlanBenchmark } from './plan';
 import { runRealtimeLatencyBenchmark } from './realtime-latency';
+
+// Every benchmark drives vendor fakes on 127.0.0.1, outside the vendors' documented hosts.
+process.env.SYNC_CENTER_ALLOW_ANY_HOST = '1';
 
 const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   plan: runPlanBenchmark,
   downstream: runDownstreamBenchmark,
   realtime: runRealtimeLatencyBenchmark,
+  export: runExportBenchmark,
+  approvals: runApprovalsBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -16,7 +23,9 @@ async function main(argv: readonly string[]): Promise<void> {
     console.log(`npm run bench [-- <${Object.keys(benchmarks).join('|')}>] [options]
   plan:        --runs N (3) --naive-timeout S (60) --size 10000|100000 (both)
   downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)
-  realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres`);
+  realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
+  export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
+  approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server)`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {

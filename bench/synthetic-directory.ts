@@ -65,7 +65,7 @@ function person(i: number, rnd: () => number): User {
     username: `${given}.${family}.${i}`,
     name: `${family[0].toUpperCase()}${family.slice(1)} ${given[0].toUpperCase()}${given.slice(1)}`,
     email: `${given}.${family}.${i}@corp.example.com`,
-    mobile: `+86 13${String(100_000_000 + i).slice(-9)}`,
+    mobile: `+8613${String(100_000_000 + i).slice(-9)}`, // E.164, as the hub stores it
     employeeNumber: `E${String(i).padStart(7, '0')}`,
     title: titles[Math.floor(rnd() * titles.length)],
     departmentIds: [],

@@ -3,11 +3,13 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
+import type { RateLimitSettings } from '../api/rate-limit';
 import { buildApi } from '../api/server';
 import { createTemporalControl } from '../api/temporal-control';
 import { createHubFanout } from '../api/hub-fanout';
 import { startWebhookInboxDrainer } from '../api/webhooks/inbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
+import { connectorSettingsIssues } from '../connectors/registry';
 import { checkTemporal } from './temporal-health';
 
 export interface ApiServerOptions {
@@ -22,6 +24,8 @@ export interface ApiServerOptions {
   port: number;
   /** public origin for tasks' webhook URLs; default SYNC_CENTER_PUBLIC_URL */
   publicUrl?: string;
+  /** default: api/rate-limit.ts defaults (on) */
+  rateLimits?: RateLimitSettings;
   /** fastify logger option; `start` keeps it to warnings */
   logger?: boolean | object;
 }
@@ -54,6 +58,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     realtime,
     onHubChange,
     publicUrl: publicUrl || undefined,
+    rateLimits: options.rateLimits,
+    connectorSettingsIssues,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

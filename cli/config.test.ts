@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { defaultRateLimits } from '../api/rate-limit';
 import { ConfigError, loadConfig, temporalAddress } from './config';
 import { projectRoot } from './temporal-binaries';
 
@@ -6,9 +7,10 @@ describe('loadConfig', () => {
   it('defaults to PGlite under .data, the dev server on 7233/8233 and the API on 127.0.0.1:3000', () => {
     const config = loadConfig({});
     expect(config.dataDir).toBe(path.join(projectRoot, '.data'));
+    expect(config.importDir).toBe(path.join(projectRoot, '.data', 'imports'));
     expect(config.database).toEqual({ url: undefined, pgliteDir: path.join(projectRoot, '.data', 'pglite') });
     expect(config.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'sync-center', port: 7233, uiPort: 8233 });
-    expect(config.api).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.api).toEqual({ host: '127.0.0.1', port: 3000, rateLimits: defaultRateLimits });
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');
     expect(config.adminToken).toBeUndefined();
   });
@@ -25,12 +27,16 @@ describe('loadConfig', () => {
       TEMPORAL_PORT: '17233',
       TEMPORAL_UI_PORT: '18233',
       SYNC_CENTER_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      SYNC_CENTER_IMPORT_DIR: '/srv/hr-exports',
+      SYNC_CENTER_RATE_LIMIT_PER_TOKEN: '60',
     });
     expect(config.dataDir).toBe('/tmp/sc-data');
+    expect(config.importDir).toBe('/srv/hr-exports');
+    expect(loadConfig({ SYNC_CENTER_DATA_DIR: '/tmp/sc-data' }).importDir).toBe('/tmp/sc-data/imports');
     expect(config.database.url).toBe('postgres://app@db:5432/sync');
     expect(temporalAddress(config)).toBe('temporal:7233');
     expect(config.temporal).toMatchObject({ namespace: 'sync', taskQueue: 'q', port: 17233, uiPort: 18233 });
-    expect(config.api).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.api).toEqual({ host: '0.0.0.0', port: 8080, rateLimits: { ...defaultRateLimits, perToken: 60 } });
     expect(config.adminToken).toBe('a-long-enough-admin-token');
   });
 
@@ -46,6 +52,8 @@ describe('loadConfig', () => {
     [{ TEMPORAL_ADDRESS: 'http://temporal:7233' }, 'TEMPORAL_ADDRESS: must be host:port'],
     [{ SYNC_CENTER_ADMIN_TOKEN: 'short' }, 'SYNC_CENTER_ADMIN_TOKEN: must be at least 16'],
     [{ TEMPORAL_PORT: '9000', TEMPORAL_UI_PORT: '9000' }, 'TEMPORAL_UI_PORT: must differ'],
+    [{ SYNC_CENTER_RATE_LIMIT_WEBHOOK: '-1' }, 'SYNC_CENTER_RATE_LIMIT_WEBHOOK: must be a positive integer'],
+    [{ SYNC_CENTER_DEFAULT_COUNTRY_CODE: 'CN' }, 'SYNC_CENTER_DEFAULT_COUNTRY_CODE: must be a country calling code'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,6 +1,9 @@
 // Run-time configuration from the environment, validated with zod; every error names its variable.
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { rateLimitsFromEnv, type RateLimitSettings } from '../api/rate-limit';
+import { parseCountryCode } from '../engine/mobile';
 import { projectRoot } from './temporal-binaries';
 
 export const defaultTaskQueue = 'sync-center';
@@ -30,11 +33,18 @@ const EnvSchema = z.object({
     message: 'must be at least 16 characters',
   }),
   SYNC_CENTER_SECRET_KEY: optionalText,
+  SYNC_CENTER_IMPORT_DIR: optionalText,
+  // Read where mobiles are normalised (engine/mobile.ts); checked here so a bad value stops `start` at once.
+  SYNC_CENTER_DEFAULT_COUNTRY_CODE: optionalText.refine((value) => value === undefined || parseCountryCode(value) !== null, {
+    message: 'must be a country calling code such as 86 or +1',
+  }),
 });
 
 export interface SyncCenterConfig {
   /** where PGlite, the Temporal dev server's state and generated secrets live */
   dataDir: string;
+  /** the only place file sources (CSV) are read from: SYNC_CENTER_IMPORT_DIR, default <data dir>/imports */
+  importDir: string;
   database: { url?: string; pgliteDir: string };
   temporal: {
     /** set: use that cluster; unset: spawn the dev server on 127.0.0.1:port */
@@ -44,7 +54,8 @@ export interface SyncCenterConfig {
     port: number;
     uiPort: number;
   };
-  api: { host: string; port: number };
+  /** rateLimits: SYNC_CENTER_RATE_LIMIT* (api/rate-limit.ts) */
+  api: { host: string; port: number; rateLimits: RateLimitSettings };
   /** from the environment only; generated/persisted ones are resolved by data-dir-secrets.ts */
   adminToken?: string;
   secretKeyBase64?: string;
@@ -66,8 +77,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
   if (!e.TEMPORAL_ADDRESS && e.TEMPORAL_PORT === e.TEMPORAL_UI_PORT) {
     throw new ConfigError('invalid configuration:\n  TEMPORAL_UI_PORT: must differ from TEMPORAL_PORT');
   }
+  let rateLimits: RateLimitSettings;
+  try {
+    rateLimits = rateLimitsFromEnv(env);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
+  }
   return {
     dataDir,
+    importDir: path.resolve(e.SYNC_CENTER_IMPORT_DIR ?? path.join(dataDir, 'imports')),
     database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite') },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -76,10 +94,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
     },
-    api: { host: e.HOST, port: e.PORT },
+    api: { host: e.HOST, port: e.PORT, rateLimits },
     adminToken: e.SYNC_CENTER_ADMIN_TOKEN,
     secretKeyBase64: e.SYNC_CENTER_SECRET_KEY,
   };
+}
+
+/**
+ * Connectors read the import directory from the environment (connectors/csv/import-dir.ts), in the
+ * worker that reads files and the API that checks paths on save: give them the one this config resolved.
+ */
+export function exportImportDir(config: SyncCenterConfig, env: NodeJS.ProcessEnv = process.env): void {
+  fs.mkdirSync(config.importDir, { recursive: true });
+  env.SYNC_CENTER_IMPORT_DIR = config.importDir;
 }
 
 /** The address the worker and API use: the configured cluster, or the dev server we spawn. */

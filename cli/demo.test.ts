@@ -63,7 +63,8 @@ describe('sync-center demo', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-demo-'));
     const api = await freePort();
     apiUrl = `http://127.0.0.1:${api}`;
-    env = cleanEnv({ SYNC_CENTER_DATA_DIR: dataDir, PORT: String(api), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) });
+    // No blanket host permission: the demo must allow its own fake's host.
+    env = cleanEnv({ SYNC_CENTER_ALLOW_ANY_HOST: '', SYNC_CENTER_DATA_DIR: dataDir, PORT: String(api), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) });
   });
 
   afterAll(async () => {
@@ -111,7 +112,7 @@ describe('sync-center demo', () => {
 
   it('seeds the company: both runs succeed, and every active person is in WeCom with the right department and manager', async () => {
     const { wecomUrl } = await startDemo();
-    expect(fs.readFileSync(path.join(dataDir, 'demo', 'hr.csv'), 'utf8')).toBe(fs.readFileSync(demoTemplate, 'utf8'));
+    expect(fs.readFileSync(path.join(dataDir, 'imports', 'demo', 'hr.csv'), 'utf8')).toBe(fs.readFileSync(demoTemplate, 'utf8'));
     const { upstream, downstream } = await demoTasks();
     taskIds = { upstream: upstream.id, downstream: downstream.id };
     for (const task of [upstream, downstream]) {
@@ -166,7 +167,7 @@ describe('sync-center demo', () => {
 
   it('runs again on the same data directory: the same tasks, the edited HR export kept and synced', async () => {
     // Henry leaves in the HR export before the restart: the hub disables him, so the fresh fake never gets him.
-    const csv = path.join(dataDir, 'demo', 'hr.csv');
+    const csv = path.join(dataDir, 'imports', 'demo', 'hr.csv');
     fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').filter((line) => !line.startsWith('henry,')).join('\n'));
     const { wecomUrl } = await startDemo();
     expect(demo!.output).toContain('kept from an earlier demo');

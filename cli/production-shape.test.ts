@@ -71,7 +71,9 @@ describe('api and worker as separate processes (DATABASE_URL + TEMPORAL_ADDRESS)
     started.push(api);
     await api.waitFor(/API on (\S+)/);
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
-    expect(await health.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const readiness = await fetch(`http://127.0.0.1:${apiPort}/api/v1/readiness`, { headers: { authorization: `Bearer ${env.SYNC_CENTER_ADMIN_TOKEN}` } });
+    expect(await readiness.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
     const tokens = await fetch(`http://127.0.0.1:${apiPort}/api/v1/tokens`, { headers: { authorization: `Bearer ${env.SYNC_CENTER_ADMIN_TOKEN}` } });
     expect(tokens.status).toBe(200);
 

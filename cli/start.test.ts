@@ -88,8 +88,11 @@ describe('sync-center start', () => {
     expect(running!.output).not.toContain(fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim());
 
     const health = await fetch(healthUrl);
-    expect(await health.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
+    expect(await health.json()).toEqual({ status: 'ok' });
     expect(health.status).toBe(200);
+    const adminToken = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    const readiness = await fetch(`http://127.0.0.1:${ports.api}/api/v1/readiness`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(await readiness.json()).toEqual({ status: 'ok', database: { status: 'ok' }, temporal: { status: 'ok' } });
     expect((await fetch(uiUrl)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.api}/docs`, { redirect: 'follow' })).status).toBe(200);
 
@@ -107,15 +110,16 @@ describe('sync-center start', () => {
   });
 
   it('`sync-center token create` mints a token through the running API, and `token list` shows it', async () => {
-    const created = await cli('token', 'create', '--role', 'operator', '--name', 'ci-bot');
+    const created = await cli('token', 'create', '--role', 'operator', '--name', 'ci-bot', '--expires-in-days', '30');
     createdToken = created.stdout.trim();
     expect(createdToken.length).toBeGreaterThan(16);
     expect(created.stderr).toContain('operator token "ci-bot"');
+    expect(created.stderr).toMatch(/expires \d{4}-\d\d-\d\dT/);
 
     const departments = await fetch(`http://127.0.0.1:${ports.api}/api/v1/departments`, { headers: { authorization: `Bearer ${createdToken}` } });
     expect(departments.status).toBe(200);
     const listed = await cli('token', 'list');
-    expect(listed.stdout).toMatch(/ci-bot\s+operator/);
+    expect(listed.stdout).toMatch(/ci-bot\s+operator.*\d{4}-\d\d-\d\dT\S+\s*$/m);
     expect(listed.stdout).not.toContain(createdToken);
   });
 

@@ -1,6 +1,7 @@
 // `sync-center tasks|runs|approvals` against a real API listening on a port (PGlite, with Temporal
 // replaced by a control that records requests and writes the run a worker would): what people and
 // scripts see, and that every argument error names its flag. The real stack is in demo.test.ts.
+import { decidePendingDeletions } from '../db/repos/pending-deletion-decisions';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,7 +40,14 @@ function fakeTemporal(): TemporalControl {
       await database.db.insert(syncRuns).values({ id: runId, taskId: task.id, trigger: 'manual', status: 'succeeded', dryRun: request.dryRun ?? false, finishedAt: new Date() });
       return { runId, coalesced: false };
     },
-    signalApproval: async (runId, action, ids) => (signals.push({ runId, action, ids }), 'signaled'),
+    signalApproval: async () => 'closed',
+    // What the approval workflow's Update does: the real decision against the database.
+    decideApproval: async ({ runId }, request) => {
+      signals.push({ runId, action: request.action, ids: request.ids });
+      const outcomes = await decidePendingDeletions(database.db, { runId, ...request });
+      const refused = outcomes.flatMap((o) => (o.result === 'accepted' ? [] : [{ id: o.id, result: o.result, status: o.status }]));
+      return { accepted: outcomes.length - refused.length, refused };
+    },
   };
 }
 

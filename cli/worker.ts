@@ -2,6 +2,7 @@
 // createActivities(deps). The one place where ActivityDeps are assembled, for `start` and `worker`.
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { ensureApprovalReconciler } from '../api/approval-reconciler';
 import { createHubFanout, hubFanoutActivityInterceptor } from '../api/hub-fanout';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
@@ -37,7 +38,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
   installQuietRuntime();
   const connection = await NativeConnection.connect({ address: options.address });
   // Hub writes of upstream runs and approvals signal downstream real-time tasks (api/hub-fanout.ts).
-  const signaller = createRealtimeSignaller(new Client({ connection, namespace: options.namespace }), { taskQueue: options.taskQueue });
+  const client = new Client({ connection, namespace: options.namespace });
+  const signaller = createRealtimeSignaller(client, { taskQueue: options.taskQueue });
   const onHubChange = createHubFanout({ database: options.database, signaller, onError: (err) => console.warn(`hub change fan-out failed: ${(err as Error).message}`) });
   let worker: Worker;
   try {
@@ -56,6 +58,10 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
     await connection.close();
     throw err;
   }
+  // Pending deletions left without a workflow (crash, termination, cancelled run) are adopted now and every 10 minutes.
+  await ensureApprovalReconciler(client, { taskQueue: options.taskQueue }).catch((err: unknown) =>
+    console.warn(`approval reconciler schedule: ${(err as Error).message}`),
+  );
   const done = worker
     .run()
     .then(() => onHubChange.flush())

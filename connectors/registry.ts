@@ -1,9 +1,11 @@
 // Builds a task's connectors by kind from connectors/definitions.ts. Settings and secrets are parsed
 // by the kind's own schemas first, so a bad one names `connector.settings.<field>` (or
 // `connector.secrets.<name>`) even for a task stored before the schemas existed; a secret's value never appears.
+// Where the settings send credentials (the kind's allowedHosts) or read files from is checked on save and on create.
 import type { z } from 'zod';
 import type { User } from '../engine/model';
 import { connectorKinds, definitionOf } from './definitions';
+import { hostRefusal } from './shared/host-policy';
 import type { AnyConnectorDefinition, ConnectionCheck, ConnectionTestContext, Connector, ConnectorCapabilities, ConnectorDeps } from './types';
 
 export type { ConnectorDeps } from './types';
@@ -21,6 +23,11 @@ export class ConnectorSettingsError extends Error {
 
 type Settings = Record<string, unknown>;
 type Secrets = Record<string, string>;
+
+export interface ConnectorSettingsIssue {
+  field: string;
+  message: string;
+}
 
 function entryOf(kind: string): AnyConnectorDefinition {
   const entry = definitionOf(kind);
@@ -44,16 +51,44 @@ export function parseConnectorParts(kind: string, settings: Settings, secrets: S
   return { definition, settings: parsePart(definition.settings, settings, 'settings'), secrets: parsePart(definition.secrets, secrets, 'secrets') };
 }
 
+/** Every http(s) URL among the settings must name one of the kind's allowedHosts or the operator's (connectors/shared/host-policy.ts). */
+function hostIssues(definition: AnyConnectorDefinition, settings: Settings): ConnectorSettingsIssue[] {
+  const { allowedHosts } = definition;
+  if (!allowedHosts) return [];
+  return Object.entries(settings).flatMap(([field, value]) => {
+    const refused = typeof value === 'string' && /^https?:\/\//i.test(value) ? hostRefusal(value, allowedHosts) : undefined;
+    return refused ? [{ field: `connector.settings.${field}`, message: refused }] : [];
+  });
+}
+
+function issuesOf(definition: AnyConnectorDefinition, settings: Settings): ConnectorSettingsIssue[] {
+  return [...hostIssues(definition, settings), ...(definition.settingsIssues?.(settings) ?? [])];
+}
+
+/** Parsed parts whose settings pass the host and file checks: settings saved before an allow-list change are refused before any credential is sent. */
+function checkedParts(kind: string, settings: Settings, secrets: Secrets) {
+  const parts = parseConnectorParts(kind, settings, secrets);
+  const [issue] = issuesOf(parts.definition, parts.settings);
+  if (issue) throw new ConnectorSettingsError(issue.field, issue.message);
+  return parts;
+}
+
 /** Builds one connector; throws ConnectorSettingsError naming the field for bad settings or missing secrets. */
 export function createConnector(kind: string, settings: Settings, secrets: Secrets, deps: ConnectorDeps): Connector {
-  const parts = parseConnectorParts(kind, settings, secrets);
+  const parts = checkedParts(kind, settings, secrets);
   return parts.definition.create(parts.settings, parts.secrets, deps);
 }
 
 /** The kind's connection test (credentials, permissions); a kind without one has nothing to check. */
 export async function testConnectorConnection(kind: string, settings: Settings, secrets: Secrets, context: ConnectionTestContext): Promise<ConnectionCheck[]> {
-  const parts = parseConnectorParts(kind, settings, secrets);
+  const parts = checkedParts(kind, settings, secrets);
   return parts.definition.testConnection ? parts.definition.testConnection(parts.settings, parts.secrets, context) : [];
+}
+
+/** Save-time check of a task's connector settings: disallowed hosts, files outside the import directory. */
+export function connectorSettingsIssues(kind: string, settings: Settings): ConnectorSettingsIssue[] {
+  const definition = definitionOf(kind);
+  return definition ? issuesOf(definition, settings ?? {}) : [];
 }
 
 /** What a kind can do, without building it (no settings, no secrets needed). */

@@ -62,6 +62,8 @@ export interface ConnectorDefinition<K extends string = string, S extends Settin
   internal?: boolean;
   /** the id the app will give a created user when it takes it from the user (WeCom userid = username) */
   createdUserId?(user: User): string;
+  /** what else is wrong with validated settings (a file outside the import directory), checked on save and on create */
+  settingsIssues?(settings: z.output<S>): { field: string; message: string }[];
   /** builds the connector from validated settings and secrets */
   create(settings: z.output<S>, secrets: z.output<X>, deps: ConnectorDeps): Connector;
   /** the 连接测试: credentials, the permissions a sync needs; never throws for a vendor refusal */

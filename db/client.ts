@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { installQueryErrorScrubbing } from './query-errors';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -35,8 +36,10 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
 async function openPostgres(url: string) {
   const { default: postgres } = await import('postgres');
-  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { drizzle, PostgresJsPreparedQuery } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  // Failed queries never carry their parameter values (PII) into logs, API answers or Temporal.
+  installQueryErrorScrubbing(PostgresJsPreparedQuery);
   const client = postgres(url, { max: 10, onnotice: () => undefined });
   const db = drizzle(client, { schema });
   return {
@@ -49,8 +52,9 @@ async function openPostgres(url: string) {
 
 async function openPglite(dataDir?: string) {
   const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
+  const { drizzle, PglitePreparedQuery } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
+  installQueryErrorScrubbing(PglitePreparedQuery);
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   const db = drizzle(client, { schema });
   return {

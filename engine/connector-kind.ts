@@ -38,7 +38,11 @@ export interface ConnectorKindFacts<K extends string = string> {
   tenantSettings: readonly string[];
   /** pre-filled mapping rows and the vendor names a task author may write instead of canonical ones */
   defaultMapping: readonly DefaultMappingRow[];
-  /** hosts the connector may reach by default (filled in by the egress allow-list work; absent: not restricted here) */
+  /**
+   * The vendor's documented hosts: every http(s) URL among the settings must name one, or one the
+   * operator allows (connectors/shared/host-policy.ts). The vendor client checks each request against
+   * the same list. Absent: the kind sends nothing over HTTP.
+   */
   allowedHosts?: readonly string[];
 }
 
@@ -47,6 +51,16 @@ export type ConnectorCatalog = readonly ConnectorKindFacts[];
 
 export function factsOf(catalog: ConnectorCatalog, kind: string): ConnectorKindFacts | undefined {
   return catalog.find((facts) => facts.kind === kind);
+}
+
+/**
+ * The secrets a connector of this kind cannot work without, read off its secrets schema (what an
+ * empty object lacks): a re-pointed task must be given each again (engine/task-repointing.ts).
+ */
+export function requiredSecretNames(facts: Pick<ConnectorKindFacts, 'secrets'>): string[] {
+  const parsed = facts.secrets.safeParse({});
+  if (parsed.success) return [];
+  return [...new Set(parsed.error.issues.filter((issue) => issue.path.length === 1).map((issue) => String(issue.path[0])))].sort();
 }
 
 /** Rows of a vendor's field names, each canonical field mapped onto itself. */

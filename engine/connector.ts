@@ -18,6 +18,11 @@ export interface ConnectorCapabilities {
   /** pushes change events (webhooks) */
   realtimeEvents: boolean;
   /**
+   * Picks a department's order itself when it is given none (Feishu: orders unique among siblings),
+   * so a source order of 0 ("no preference", the hub's default) is not compared: the app's stands.
+   */
+  assignsDepartmentOrder?: boolean;
+  /**
    * Which `attributes` keys the app keeps ('any' for the hub). Others are never compared, so a run
    * does not re-send on every run a value the app cannot store. Absent: none.
    */

@@ -2,8 +2,10 @@
 // overrides one target field with a source field (a plain copy) or a JSONata expression. The
 // expressions are untrusted: checked on save (sandbox/rules.ts), evaluated in the sandbox.
 import { z } from 'zod';
+import { toE164 } from './mobile';
 import type { User } from './model';
 import { sharedExpressionSandbox, type ExpressionSandbox } from './sandbox/pool';
+import { maxFieldMappingEntries, maxMappingExpressionChars } from './sandbox/limits';
 import { expressionProblem } from './sandbox/rules';
 
 export const canonicalUserFields = ['username', 'name', 'email', 'mobile', 'employeeNumber', 'title'] as const;
@@ -59,6 +61,8 @@ export interface MappedUsers {
 }
 
 const canonicalFieldSet: ReadonlySet<string> = new Set(canonicalUserFields);
+/** Attribute keys that name object internals: writing one could set a prototype, reading one a function. */
+const reservedAttributeKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 function parseFieldRef(path: unknown): FieldRef | null {
   if (typeof path !== 'string') return null;
@@ -67,6 +71,14 @@ function parseFieldRef(path: unknown): FieldRef | null {
     return { kind: 'attribute', key: path.slice('attributes.'.length) };
   }
   return null;
+}
+
+/** A field reference of an entry, or a FieldMappingError naming `field`. */
+function entryRef(path: unknown, field: string): FieldRef {
+  const ref = parseFieldRef(path);
+  if (!ref) throw new FieldMappingError(field, `unknown field ${JSON.stringify(path)}; use one of ${canonicalUserFields.join(', ')} or attributes.<key>`);
+  if (ref.kind === 'attribute' && reservedAttributeKeys.has(ref.key)) throw new FieldMappingError(field, `the attribute key "${ref.key}" is not allowed`);
+  return ref;
 }
 
 function refName(ref: FieldRef): string {
@@ -81,15 +93,15 @@ function compileExpression(text: string, field: string): Producer {
 
 /** Validates and compiles a mapping; an empty list is the identity mapping. Throws FieldMappingError. */
 export function compileFieldMapping(entries: readonly FieldMappingEntry[] = []): CompiledFieldMapping {
+  // Checked before any expression is parsed: saving runs on the API's thread.
+  if (entries.length > maxFieldMappingEntries) throw new FieldMappingError('fieldMapping', `has ${entries.length} entries; the limit is ${maxFieldMappingEntries}`);
+  const totalChars = entries.reduce((sum, entry) => sum + ('expression' in entry && typeof entry.expression === 'string' ? entry.expression.length : 0), 0);
+  if (totalChars > maxMappingExpressionChars) {
+    throw new FieldMappingError('fieldMapping', `its expressions total ${totalChars} characters; the limit is ${maxMappingExpressionChars}`);
+  }
   const overrides = new Map<string, CompiledEntry>();
   entries.forEach((entry, i) => {
-    const to = parseFieldRef((entry as { target?: unknown }).target);
-    if (!to) {
-      throw new FieldMappingError(
-        `fieldMapping.${i}.target`,
-        `unknown field ${JSON.stringify((entry as { target?: unknown }).target)}; use one of ${canonicalUserFields.join(', ')} or attributes.<key>`,
-      );
-    }
+    const to = entryRef((entry as { target?: unknown }).target, `fieldMapping.${i}.target`);
     if (overrides.has(refName(to))) {
       throw new FieldMappingError(`fieldMapping.${i}.target`, `${refName(to)} is mapped more than once`);
     }
@@ -97,14 +109,7 @@ export function compileFieldMapping(entries: readonly FieldMappingEntry[] = []):
     if ('expression' in entry && typeof entry.expression === 'string') {
       producer = compileExpression(entry.expression, `fieldMapping.${i}.expression`);
     } else if ('source' in entry) {
-      const from = parseFieldRef(entry.source);
-      if (!from) {
-        throw new FieldMappingError(
-          `fieldMapping.${i}.source`,
-          `unknown field ${JSON.stringify(entry.source)}; use one of ${canonicalUserFields.join(', ')} or attributes.<key>`,
-        );
-      }
-      producer = { kind: 'copy', from };
+      producer = { kind: 'copy', from: entryRef(entry.source, `fieldMapping.${i}.source`) };
     } else {
       throw new FieldMappingError(`fieldMapping.${i}`, 'needs either source or expression');
     }
@@ -119,7 +124,8 @@ export function compileFieldMapping(entries: readonly FieldMappingEntry[] = []):
 }
 
 function readRef(user: User, ref: FieldRef): unknown {
-  return ref.kind === 'field' ? user[ref.field] : user.attributes[ref.key];
+  if (ref.kind === 'field') return user[ref.field];
+  return Object.hasOwn(user.attributes, ref.key) ? user.attributes[ref.key] : undefined;
 }
 
 /** JSONata sequences carry extra properties; a JSON round trip keeps stored values plain. */
@@ -143,9 +149,18 @@ class MappingFieldError extends Error {
   }
 }
 
+/** The mapped mobile in E.164, or a failure naming the field: a number the hub would refuse stops here. */
+function mobileInE164(value: string | null, countryCode: string | undefined): string | null {
+  if (value === null || countryCode === undefined) return value;
+  const e164 = toE164(value, countryCode);
+  if (e164 === null) throw new MappingFieldError('mobile', `is not a phone number; write it as +<country code> <number>, or a national number of +${countryCode}`);
+  return e164;
+}
+
 /** Builds the mapped user from one produced value per entry (fields first, then attributes). */
-function assemble(compiled: CompiledFieldMapping, user: User, values: readonly unknown[]): User {
-  const mapped: User = { ...user, attributes: { ...user.attributes } };
+function assemble(compiled: CompiledFieldMapping, user: User, values: readonly unknown[], mobileCountryCode: string | undefined): User {
+  // Null prototype: no key written below can reach Object.prototype (JSON and the database see a plain object).
+  const mapped: User = { ...user, attributes: Object.assign(Object.create(null) as Record<string, unknown>, user.attributes) };
   compiled.fields.forEach((entry, i) => {
     const field = (entry.to as { field: CanonicalUserField }).field;
     let value: string | null;
@@ -155,6 +170,7 @@ function assemble(compiled: CompiledFieldMapping, user: User, values: readonly u
       throw new MappingFieldError(field, (error as Error).message);
     }
     if ((field === 'username' || field === 'name') && value === null) throw new MappingFieldError(field, 'is empty');
+    if (field === 'mobile') value = mobileInE164(value, mobileCountryCode);
     (mapped as Record<CanonicalUserField, string | null>)[field] = value;
   });
   compiled.attributes.forEach((entry, i) => {
@@ -169,8 +185,12 @@ function assemble(compiled: CompiledFieldMapping, user: User, values: readonly u
 export interface MapUsersOptions {
   /** where expressions run; the process's shared sandbox by default */
   sandbox?: ExpressionSandbox;
-  /** called as users are mapped (the snapshot activity heartbeats with it) */
+  /** called as users are mapped, and about once a second while waiting (the snapshot activity heartbeats with it) */
   onProgress?: (done: number) => void;
+  /** the activity's cancellation: a cancelled or timed-out attempt's mapping is dropped */
+  signal?: AbortSignal;
+  /** set: mapped mobiles become E.164, national numbers in this country (engine/mobile.ts) */
+  mobileCountryCode?: string;
 }
 
 /** Every entry's value per user; expressions come from the sandbox in batches, copies are read here. */
@@ -185,7 +205,7 @@ async function produceValues(entries: readonly CompiledEntry[], users: readonly 
             return { text: producer.text, label: producer.label };
           }),
           users,
-          options.onProgress,
+          { onProgress: options.onProgress, signal: options.signal },
         );
   return users.map((user, u) => {
     const row = rows[u];
@@ -209,7 +229,7 @@ export async function mapUsers(compiled: CompiledFieldMapping, users: readonly U
     try {
       const values = produced[u];
       if (values instanceof MappingFieldError) throw values;
-      out.push(assemble(compiled, user, values));
+      out.push(assemble(compiled, user, values, options.mobileCountryCode));
     } catch (error) {
       const field = error instanceof MappingFieldError ? error.field : 'user';
       failures.push({ entity: 'user', sourceId: user.id, field, reason: `${field}: ${(error as Error).message}` });

@@ -36,7 +36,9 @@ export function planDepartments(ctx: PlanContext): void {
       before.name = current.name;
       after.name = d.name;
     }
-    if (current.order !== d.order) {
+    // A source without an order (0) leaves the order an app picked itself alone, or it would differ on every run.
+    const ordered = d.order !== 0 || !ctx.capabilities.assignsDepartmentOrder;
+    if (ordered && current.order !== d.order) {
       before.order = current.order;
       after.order = d.order;
     }

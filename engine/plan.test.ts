@@ -246,6 +246,46 @@ describe('planSync scope', () => {
   });
 });
 
+describe('planSync department order', () => {
+  // The hub's default order 0 is "no preference"; Feishu picked 1000 when it created the department.
+  const source = { departments: [dept('A', null, { order: 0 }), dept('B', null, { order: 2000 })], users: [] };
+  const target = { departments: [dept('t-A', null, { name: 'name-A', order: 1000 }), dept('t-B', null, { name: 'name-B', order: 1000 })], users: [] };
+  const links = [link('department', 'A', 't-A'), link('department', 'B', 't-B')];
+  const updates = (plan: Plan) => plan.actions.filter((a) => a.kind === 'UpdateDepartment').map((a) => [a.sourceId, a.before, a.after]);
+
+  it('keeps the order a target assigned itself while the source has none, and still sends a wished-for order', () => {
+    const plan = planSync(input({ source, target, links, capabilities: { ...allCapabilities, assignsDepartmentOrder: true } }));
+    expect(updates(plan)).toEqual([['B', { order: 1000 }, { order: 2000 }]]);
+  });
+
+  it('sends order 0 to a target that stores orders as given', () => {
+    const plan = planSync(input({ source, target, links }));
+    expect(updates(plan)).toEqual([
+      ['A', { order: 1000 }, { order: 0 }],
+      ['B', { order: 1000 }, { order: 2000 }],
+    ]);
+  });
+});
+
+describe('planSync matching', () => {
+  it('adopts by email whatever its case, and by mobile however it is written, keeping the source spelling', () => {
+    const source = {
+      departments: [],
+      users: [person('s1', { email: 'Alice.Wang@Acme.Test' }), person('s2', { email: null, mobile: '+8613800000002' })],
+    };
+    const target = {
+      departments: [],
+      users: [person('t1', { username: 'user-s1', name: 'Name s1', email: 'alice.wang@acme.test' }), person('t2', { username: 'user-s2', name: 'Name s2', email: null, mobile: '138 0000 0002' })],
+    };
+    const plan = planSync(input({ source, target, matchRules: ['email', 'mobile'] }));
+    expect(plan.newLinks).toEqual([link('user', 's1', 't1'), link('user', 's2', 't2')]);
+    expect(plan.actions.map((a) => [a.kind, a.targetId, a.after])).toEqual([
+      ['UpdateUser', 't1', { email: 'Alice.Wang@Acme.Test' }],
+      ['UpdateUser', 't2', { mobile: '+8613800000002' }],
+    ]);
+  });
+});
+
 describe('resolveAction', () => {
   const plan = planSync(
     input({

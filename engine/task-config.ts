@@ -57,11 +57,15 @@ export const TaskTriggers = z.strictObject({
 });
 
 /** `always` stages every delete; `threshold` stages only when a run deletes at least minCount or minPercent of the target. */
+/** Days an item may wait for a decision before it is CANCELED as expired; absent: it waits for ever. */
+const expireAfterDays = z.number().int().min(1).max(3650).optional();
+
 export const DeletionProtection = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('always') }),
+  z.strictObject({ mode: z.literal('always'), expireAfterDays }),
   z
     .strictObject({
       mode: z.literal('threshold'),
+      expireAfterDays,
       minCount: z.number().int().min(1).optional(),
       minPercent: z.number().gt(0).max(100).optional(),
     })
@@ -117,6 +121,8 @@ export class TaskConfigError extends Error {
 export interface TaskConfigOptions {
   /** the kinds a task may name: connectors/definitions.ts's facts (engine/ must not import connectors) */
   kinds: ConnectorCatalog;
+  /** the connector's own settings checks (allowed hosts, import directory), when the caller can reach connectors */
+  connectorSettingsIssues?: (kind: string, settings: Record<string, unknown>) => TaskConfigIssue[];
 }
 
 // One schema per catalog: building the union for every request would be wasted work.
@@ -166,6 +172,8 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions): Task
     issues.push({ field: 'triggers.realtime', message: `a ${kind} source sends no change events; use a schedule` });
   }
 
+  issues.push(...(options.connectorSettingsIssues?.(kind, config.connector.settings) ?? []));
+
   const fieldMapping = (config.fieldMapping ?? defaultFieldMapping(options.kinds, kind)).map((entry) => withCanonicalTarget(entry, facts));
   try {
     compileFieldMapping(fieldMapping);
@@ -189,7 +197,7 @@ function withCanonicalTarget(entry: FieldMappingEntry, facts: ConnectorKindFacts
   return known ? { ...entry, target: known.target } : entry;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** RFC 7396 merge: objects merge key by key, null removes a key, anything else replaces. */
 function mergePatch(target: unknown, patch: unknown, path: string, replaceWhole: ReadonlySet<string>): unknown {
@@ -208,11 +216,16 @@ function mergePatch(target: unknown, patch: unknown, path: string, replaceWhole:
  * protection in the patch replaces the old one; a new connector kind replaces the whole connector.
  */
 export function parseTaskConfigPatch(existing: TaskConfig, patch: unknown, options: TaskConfigOptions): TaskConfig {
+  return parseTaskConfig(mergeTaskConfigPatch(existing, patch), options);
+}
+
+/** The body a PATCH makes of the stored configuration, before any validation. */
+export function mergeTaskConfigPatch(existing: TaskConfig, patch: unknown): unknown {
   if (!isPlainObject(patch)) throw new TaskConfigError([{ field: '(body)', message: 'a PATCH body must be a JSON object' }]);
   const replaceWhole = new Set(['triggers.schedule', 'deletionProtection']);
   const newKind = isPlainObject(patch.connector) ? patch.connector.kind : undefined;
   if (newKind !== undefined && newKind !== existing.connector.kind) replaceWhole.add('connector');
-  return parseTaskConfig(mergePatch(existing, patch, '', replaceWhole), options);
+  return mergePatch(existing, patch, '', replaceWhole);
 }
 
 /** Separates credentials so the API can store them encrypted and return only the public part. */

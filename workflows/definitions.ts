@@ -6,6 +6,8 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  DecidePendingDeletionsResult,
+  DecisionAction,
   FinishedRunStatus,
   ItemCounters,
   PendingDeletionStatus,
@@ -199,3 +201,54 @@ export interface DeletionApprovalResult {
 export const executeSignal = defineSignal<[ApprovalDecision]>('execute');
 export const cancelSignal = defineSignal<[ApprovalDecision]>('cancel');
 export const itemsQuery = defineQuery<ApprovalState>('items');
+
+// ---- pendingDeletionApprovalWorkflow (items in Postgres, decisions by Update) ----
+
+export interface PendingDeletionApprovalInput {
+  runId: string;
+  taskId: string;
+}
+
+/** One approver decision; `actor` is the API's authenticated principal, never a request body field. */
+export interface DecisionRequest {
+  action: DecisionAction;
+  ids: string[];
+  actor: string;
+}
+
+/**
+ * Ids per Update: the API splits bigger decisions. Each decision's ids are written to history
+ * twice (the Update and its activity), ~80 kB per 1,000: small steps keep every payload and
+ * every workflow task far below gRPC's 4 MB message limit.
+ */
+export const MAX_DECISION_IDS = 1000;
+/** The validator's refusal while the workflow is about to continue-as-new: send the decision again. */
+export const APPROVAL_BUSY = 'approval_busy';
+
+export interface ApprovalProgress {
+  runId: string;
+  taskId: string;
+  pending: number;
+  executing: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+  superseded: number;
+}
+
+export type PendingDeletionApprovalResult = Omit<ApprovalProgress, 'taskId' | 'pending' | 'executing'>;
+
+export const decideUpdate = defineUpdate<DecidePendingDeletionsResult, [DecisionRequest]>('decide');
+/** Items were closed in the database by another path (supersede, expiry, task re-pointed): recount now. */
+export const itemsChangedSignal = defineSignal('itemsChanged');
+export const approvalProgressQuery = defineQuery<ApprovalProgress>('approvalProgress');
+
+export const approvalReconcilerWorkflowId = 'deletion-approval-reconciler';
+export const approvalReconcilerScheduleId = 'deletion-approval-reconciler';
+
+export interface ApprovalReconcilerResult {
+  /** runs whose open items got an approval workflow again */
+  adopted: string[];
+  /** open items of deleted tasks, CANCELED */
+  closed: number;
+}

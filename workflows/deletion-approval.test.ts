@@ -1,9 +1,9 @@
-/** deletionApprovalWorkflow on the real Temporal dev server, with in-memory activities. */
+/** The first (signal-based) deletionApprovalWorkflow type, kept for open executions: real dev server, in-memory activities. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startLocalTemporal } from '../test/support/temporal';
 import { approvalWorkflowId, cancelSignal, executeSignal, itemsQuery } from './definitions';
-import { deletionApprovalWorkflow } from './deletion-approval';
+import { deletionApprovalWorkflow } from './deletion-approval-v1';
 import { createInMemoryActivities, eventually, type InMemoryActivities } from './testing/in-memory-activities';
 import { bundleSyncWorkflows, withWorker as runWithWorker } from './testing/workers';
 

@@ -1,8 +1,10 @@
 /**
- * Holds one run's staged deletions (and disables held by the mass-offboarding guard) until an
- * approver decides: PENDING → EXECUTING → SUCCEEDED | FAILED, or PENDING → CANCELED.
- * A decision is final: a cancelled item is never executed, an executed one never cancelled.
- * Undecided items simply wait; the workflow completes once nothing is pending or executing.
+ * Drives one run's staged deletions (and disables held by the mass-offboarding guard) to an end.
+ * The items and their state live in Postgres, the truth: this workflow carries the run id and
+ * counts, never id lists. Decisions arrive as an Update (validated at once, answered per id by
+ * one DB transaction, so of two racing decisions one wins); approved items are executed in plan
+ * order after a fresh re-check. Items closed by other paths (a later run superseding them,
+ * expiry, a task re-pointed) are simply found closed: the workflow ends when nothing is open.
  */
 import {
   allHandlersFinished,
@@ -13,127 +15,106 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PendingDeletionStatus } from '../activities/types';
-import { bookkeeping, singleWrite } from './activity-proxies';
+import type { ApprovalCounts } from '../activities/types';
+import { bookkeeping, writing } from './activity-proxies';
 import {
-  cancelSignal,
-  executeSignal,
-  itemsQuery,
+  approvalProgressQuery,
+  decideUpdate,
+  itemsChangedSignal,
+  APPROVAL_BUSY,
+  MAX_DECISION_IDS,
   SyncTaskIdKey,
-  type ApprovalDecision,
-  type ApprovalItem,
-  type DeletionApprovalInput,
-  type DeletionApprovalResult,
-  type IgnoredDecision,
+  type DecisionRequest,
+  type PendingDeletionApprovalInput,
+  type PendingDeletionApprovalResult,
 } from './definitions';
 
-const MAX_IGNORED_REPORTED = 100;
+/** Expiry and closes made elsewhere are noticed at least this often, with no signal needed. */
+const RECHECK_MS = 60 * 60 * 1000;
+/**
+ * Continue-as-new well before the server suggests it: decisions carry ids, and a worker that
+ * lost its cache must fetch the whole history in one gRPC message (4 MB at most).
+ */
+const HISTORY_BYTES_LIMIT = 1_500_000;
 
-/** A decision waiting to be written to Postgres, in arrival order. */
-interface DecisionRecord {
-  ids: string[];
-  status: 'EXECUTING' | 'CANCELED';
-  actor: string;
+const historyLarge = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historySize > HISTORY_BYTES_LIMIT;
+
+function requireInput(input: PendingDeletionApprovalInput): PendingDeletionApprovalInput {
+  const bad = (field: string) => ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `${field}: expected a non-empty string` });
+  if (!input || typeof input.runId !== 'string' || input.runId === '') throw bad('runId');
+  if (typeof input.taskId !== 'string' || input.taskId === '') throw bad('taskId');
+  return { runId: input.runId, taskId: input.taskId };
 }
 
-function toItems(input: DeletionApprovalInput): ApprovalItem[] {
-  // Bad input fails the workflow at once with the field named, instead of retrying forever.
-  const bad = (field: string, expected: string) =>
-    ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `${field}: expected ${expected}` });
-  if (!input || typeof input.runId !== 'string' || input.runId === '') throw bad('runId', 'a non-empty string');
-  if (typeof input.taskId !== 'string' || input.taskId === '') throw bad('taskId', 'a non-empty string');
-  if (input.items) return input.items;
-  if (!Array.isArray(input.pendingDeletionIds) || input.pendingDeletionIds.some((id) => typeof id !== 'string')) {
-    throw bad('pendingDeletionIds', 'an array of ids');
+/** The Update's validator: synchronous, so only the shape; per-id answers come from the database. */
+export function validateDecision(request: DecisionRequest): void {
+  if (!request || (request.action !== 'execute' && request.action !== 'cancel')) throw new Error('action: expected execute or cancel');
+  if (!Array.isArray(request.ids) || request.ids.length === 0 || request.ids.length > MAX_DECISION_IDS) {
+    throw new Error(`ids: expected 1 to ${MAX_DECISION_IDS} ids`);
   }
-  return [...new Set(input.pendingDeletionIds)].map((id) => ({ id, status: 'PENDING' as PendingDeletionStatus }));
+  if (request.ids.some((id) => typeof id !== 'string' || id === '' || id.length > 128)) throw new Error('ids: expected non-empty strings');
+  if (typeof request.actor !== 'string' || request.actor === '') throw new Error('actor: expected the authenticated principal');
 }
 
-/** Signals come from outside: anything malformed counts as no ids rather than failing the workflow. */
-function decisionIds(decision: ApprovalDecision): string[] {
-  return Array.isArray(decision?.ids) ? decision.ids.filter((id): id is string => typeof id === 'string') : [];
-}
-
-export async function deletionApprovalWorkflow(input: DeletionApprovalInput): Promise<DeletionApprovalResult> {
-  const items = toItems(input);
-  const { runId, taskId } = input;
-  const order = new Map(items.map((item, index) => [item.id, index]));
-  const byId = new Map(items.map((item) => [item.id, item]));
-  const ignored: IgnoredDecision[] = [];
-  const decisions: DecisionRecord[] = [];
-  // Carried EXECUTING items were approved but maybe not executed before continue-as-new: resume them.
-  const toExecute: ApprovalItem[] = items.filter((item) => item.status === 'EXECUTING');
-
+export async function pendingDeletionApprovalWorkflow(rawInput: PendingDeletionApprovalInput): Promise<PendingDeletionApprovalResult> {
+  const { runId, taskId } = requireInput(rawInput);
   upsertSearchAttributes([{ key: SyncTaskIdKey, value: taskId }]);
 
-  const ignore = (id: string, action: IgnoredDecision['action'], reason: IgnoredDecision['reason']) => {
-    ignored.push({ id, action, reason });
-    if (ignored.length > MAX_IGNORED_REPORTED) ignored.shift();
+  // Handlers first, before any await: an Update that starts this workflow is otherwise rejected.
+  let counts: ApprovalCounts = { pending: 0, executing: 0, succeeded: 0, failed: 0, canceled: 0, superseded: 0, nextExpiryAt: null };
+  let changed = false;
+
+  setHandler(
+    decideUpdate,
+    async (request) => {
+      const result = await bookkeeping.decidePendingDeletions({ runId, action: request.action, ids: request.ids, actor: request.actor });
+      changed = true;
+      return result;
+    },
+    {
+      // Refused updates are not written to history: while it is large, callers wait for the continue-as-new.
+      validator: (request) => {
+        if (historyLarge()) throw new Error(`${APPROVAL_BUSY}: continuing as new, send again`);
+        validateDecision(request);
+      },
+    },
+  );
+  setHandler(itemsChangedSignal, () => {
+    changed = true;
+  });
+  setHandler(approvalProgressQuery, () => {
+    const { nextExpiryAt: _next, ...rest } = counts;
+    return { runId, taskId, ...rest };
+  });
+
+  const recount = async () => {
+    changed = false;
+    counts = await bookkeeping.approvalCounts({ runId });
   };
+  await recount();
 
-  const decide = (decision: ApprovalDecision, action: 'execute' | 'cancel') => {
-    const actor = typeof decision?.actor === 'string' && decision.actor !== '' ? decision.actor : 'unknown';
-    const accepted: string[] = [];
-    for (const id of decisionIds(decision)) {
-      const item = byId.get(id);
-      if (!item) ignore(id, action, 'unknown');
-      else if (item.status === 'CANCELED') ignore(id, action, 'canceled');
-      else if (item.status !== 'PENDING') ignore(id, action, 'already_decided');
-      else {
-        item.status = action === 'execute' ? 'EXECUTING' : 'CANCELED';
-        item.actor = actor;
-        accepted.push(id);
-        if (action === 'execute') toExecute.push(item);
-      }
-    }
-    if (accepted.length > 0) decisions.push({ ids: accepted, status: action === 'execute' ? 'EXECUTING' : 'CANCELED', actor });
-  };
-
-  setHandler(executeSignal, (decision) => decide(decision, 'execute'));
-  setHandler(cancelSignal, (decision) => decide(decision, 'cancel'));
-  setHandler(itemsQuery, () => ({ runId, taskId, items, ignored }));
-
-  const writeDecisions = async () => {
-    while (decisions.length > 0) {
-      const { ids, status, actor } = decisions.shift()!;
-      await bookkeeping.markPendingDeletions({ ids, status, actor });
-    }
-  };
-
-  const executeNext = async () => {
-    // Plan order (users before their departments) holds whatever order the approver clicked in.
-    toExecute.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    const item = toExecute.shift()!;
-    const actor = item.actor ?? 'unknown';
-    try {
-      const result = await singleWrite.executePendingDeletion({ pendingDeletionId: item.id, actor });
-      item.status = result.status;
-      item.error = result.error;
-    } catch (err) {
-      // Retries are exhausted or the error is permanent: the item fails, the others still run.
-      item.status = 'FAILED';
-      item.error = err instanceof Error ? err.message : String(err);
-      await bookkeeping.markPendingDeletions({ ids: [item.id], status: 'FAILED', actor, error: item.error });
-    }
-  };
-
-  const unresolved = () => items.some((item) => item.status === 'PENDING' || item.status === 'EXECUTING');
-
-  while (true) {
-    await condition(() => decisions.length > 0 || toExecute.length > 0 || !unresolved() || workflowInfo().continueAsNewSuggested);
-    await writeDecisions();
-    if (toExecute.length > 0) {
-      await executeNext();
-    } else if (!unresolved()) {
-      break;
-    }
-    if (workflowInfo().continueAsNewSuggested) {
+  for (;;) {
+    if (historyLarge()) {
+      // Nothing is carried over: the next run reads its state from the database.
       await condition(allHandlersFinished);
-      await writeDecisions();
-      return continueAsNew<typeof deletionApprovalWorkflow>({ runId, taskId, pendingDeletionIds: [], items });
+      return continueAsNew<typeof pendingDeletionApprovalWorkflow>({ runId, taskId });
     }
+    if (counts.executing > 0) {
+      await writing.executeApprovedDeletions({ runId });
+      await recount();
+      continue;
+    }
+    if (counts.pending === 0) {
+      // A decision may be in flight: let it finish and look once more before ending.
+      await condition(allHandlersFinished);
+      await recount();
+      if (counts.pending === 0 && counts.executing === 0) break;
+      continue;
+    }
+    const untilExpiry = counts.nextExpiryAt ? Math.max(1000, Date.parse(counts.nextExpiryAt) - Date.now()) : RECHECK_MS;
+    await condition(() => changed || historyLarge(), Math.min(RECHECK_MS, untilExpiry));
+    await recount();
   }
-  await condition(allHandlersFinished);
-  const count = (status: PendingDeletionStatus) => items.filter((item) => item.status === status).length;
-  return { runId, succeeded: count('SUCCEEDED'), failed: count('FAILED'), canceled: count('CANCELED') };
+  const { succeeded, failed, canceled, superseded } = counts;
+  return { runId, succeeded, failed, canceled, superseded };
 }

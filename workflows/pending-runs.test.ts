@@ -1,5 +1,5 @@
 /** Trigger coalescing rules, as pure functions. */
-import { debounceDeadline, MAX_CHANGED_IDS, mergeTrigger, nextPendingRun, validateTrigger, withoutRun } from './pending-runs';
+import { capRequesters, debounceDeadline, MAX_CHANGED_IDS, MAX_REQUESTERS, mergeTrigger, nextPendingRun, REQUESTERS_OVERFLOW, validateTrigger, withoutRun } from './pending-runs';
 
 test('real-time triggers union their ids; a manual one makes the run full and labels it', () => {
   let state = mergeTrigger({}, { trigger: 'realtime', changedIds: ['a', 'b'] }, 'r1', 100);
@@ -90,4 +90,18 @@ describe('coalesced triggers (hub writes of an upstream run)', () => {
   test('coalesced must be a boolean', () => {
     expect(() => validateTrigger({ trigger: 'realtime', changedIds: ['a'], coalesced: 'yes' as unknown as boolean })).toThrow('coalesced: expected a boolean');
   });
+});
+
+test('requesters past the cap are never dropped silently: the run records the overflow marker instead', () => {
+  let state = mergeTrigger({}, { trigger: 'manual', requestedBy: 'token:r0:0' }, 'r', 0);
+  for (let i = 1; i <= MAX_REQUESTERS + 5; i++) state = mergeTrigger(state.pending, { trigger: 'manual', requestedBy: `token:r${i}:${i}` }, 'r', i);
+  const requestedBy = state.pending.real!.requestedBy!;
+  expect(requestedBy).toHaveLength(MAX_REQUESTERS);
+  expect(requestedBy.at(-1)).toBe(REQUESTERS_OVERFLOW);
+  expect(requestedBy.filter((r) => r === REQUESTERS_OVERFLOW)).toHaveLength(1);
+  expect(requestedBy.slice(0, -1)).toEqual(Array.from({ length: MAX_REQUESTERS - 1 }, (_, i) => `token:r${i}:${i}`));
+  // A requester already listed adds nothing; at exactly the cap no marker is needed.
+  const names = Array.from({ length: MAX_REQUESTERS }, (_, i) => `n${i}`);
+  expect(capRequesters(names)).toEqual(names);
+  expect(capRequesters([...names, 'one more'])).toEqual([...names.slice(0, -1), REQUESTERS_OVERFLOW]);
 });

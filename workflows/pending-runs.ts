@@ -21,6 +21,17 @@ const TRIGGER_RANK: Record<RunTrigger, number> = { realtime: 0, schedule: 1, man
 /** Requesters kept per run: enough to tell who asked, small enough for history. */
 export const MAX_REQUESTERS = 20;
 const MAX_REQUESTER_LENGTH = 200;
+/**
+ * Stands for the requesters past MAX_REQUESTERS: nobody can tell whether an approver is one of
+ * them, so on a task with requireSecondApprover it refuses everyone's execute (api/second-approver.ts).
+ */
+export const REQUESTERS_OVERFLOW = '*overflow*';
+
+/** At most MAX_REQUESTERS entries; past that, the last one is REQUESTERS_OVERFLOW (never a silent drop). */
+export function capRequesters(requesters: readonly string[]): string[] {
+  if (requesters.length <= MAX_REQUESTERS) return [...requesters];
+  return [...requesters.filter((r) => r !== REQUESTERS_OVERFLOW).slice(0, MAX_REQUESTERS - 1), REQUESTERS_OVERFLOW];
+}
 
 /** Who asked for a trigger that does not say: the trigger itself (a manual one came straight through Temporal). */
 export function defaultRequester(trigger: RunTrigger): string {
@@ -64,7 +75,7 @@ export function mergeTrigger(pending: PendingRuns, request: TriggerRequest, newR
   const overflow = changedIds.length > MAX_CHANGED_IDS;
   const requester = request.requestedBy ?? defaultRequester(request.trigger);
   const known = existing?.requestedBy ?? [];
-  const requestedBy = known.includes(requester) || known.length >= MAX_REQUESTERS ? known : [...known, requester];
+  const requestedBy = known.includes(requester) || known.includes(REQUESTERS_OVERFLOW) ? known : capRequesters([...known, requester]);
   const coalesced = request.coalesced === true && (existing === undefined || existing.coalesced === true);
   // A coalesced trigger joining a debounced run leaves its window where the last plain trigger put it.
   const debouncedTriggerAt = request.coalesced === true && existing && !coalesced ? (existing.debouncedTriggerAt ?? existing.lastTriggerAt) : undefined;

@@ -32,7 +32,8 @@ test('a run goes through every phase in order and reports its counters', async (
   );
   expect(result).toMatchObject({ runId: `r-${taskId}`, status: 'succeeded', dryRun: false, counters: { succeeded: 6, failed: 0, skipped: 4 }, pendingDeletions: 0 });
   const run = memory.runs.get(`r-${taskId}`)!;
-  expect(run.phases).toEqual(['start', 'snapshot', 'plan', 'apply:0', 'apply:1', 'apply:2', 'finish']);
+  // Staging runs even with nothing to stage: it re-validates the task's open items against this plan.
+  expect(run.phases).toEqual(['start', 'snapshot', 'plan', 'apply:0', 'apply:1', 'apply:2', 'stage', 'finish']);
   expect(run).toMatchObject({ trigger: 'manual', dryRun: false, workflowId: `run-${taskId}`, status: 'succeeded' });
 });
 

@@ -7,6 +7,7 @@ import {
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
+  patched,
   rootCause,
   setHandler,
   startChild,
@@ -14,10 +15,12 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
 import { bookkeeping, planning, reading, writing } from './activity-proxies';
-import { deletionApprovalWorkflow } from './deletion-approval';
-import { defaultRequester, MAX_REQUESTERS } from './pending-runs';
+import { pendingDeletionApprovalWorkflow } from './deletion-approval';
+import { deletionApprovalWorkflow } from './deletion-approval-v1';
+import { capRequesters, defaultRequester } from './pending-runs';
 import {
   approvalWorkflowId,
   ConnectorKindKey,
@@ -53,7 +56,7 @@ function requireRunInput(input: SyncRunInput): Required<Omit<SyncRunInput, 'chan
     dryRun: input.dryRun ?? false,
     changedIds: input.changedIds,
     // Started directly (Temporal UI, tests) rather than by the task workflow.
-    requestedBy: input.requestedBy?.length ? input.requestedBy.slice(0, MAX_REQUESTERS) : [defaultRequester(trigger)],
+    requestedBy: input.requestedBy?.length ? capRequesters(input.requestedBy) : [defaultRequester(trigger)],
   };
 }
 
@@ -64,6 +67,18 @@ const addCounters = (a: ItemCounters, b: ItemCounters): ItemCounters => ({
 });
 
 const errorMessage = (err: unknown): string => (rootCause(err) ?? (err instanceof Error ? err.message : String(err))) || 'unknown error';
+
+/** Starts the run's approval workflow (ids stay in Postgres); one the reconciler started first is kept. */
+async function startApproval(runId: string, taskId: string): Promise<string> {
+  const workflowId = approvalWorkflowId(runId);
+  try {
+    // ABANDON: approvals may take days and outlive the run, which does not wait for them.
+    await startChild(pendingDeletionApprovalWorkflow, { workflowId, parentClosePolicy: ParentClosePolicy.ABANDON, args: [{ runId, taskId }] });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}
 
 export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunResult> {
   const { taskId, runId, trigger, dryRun, changedIds, requestedBy } = requireRunInput(rawInput);
@@ -87,7 +102,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     progress.plan = plan;
     progress.batchesTotal = dryRun ? 0 : plan.batches;
 
-    let pendingDeletionIds: string[] = [];
+    let pendingDeletions = 0;
     let approvalId: string | undefined;
     if (!dryRun) {
       progress.phase = 'apply';
@@ -96,9 +111,16 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
         progress.counters = addCounters(progress.counters, await writing.applyBatch({ runId, batch }));
         progress.batchesDone = batch + 1;
       }
-      if (plan.stagedDeletes + plan.heldDisables > 0) {
+      if (patched('approvals-in-postgres')) {
+        // Every real run re-validates the task's open items, also when it stages nothing itself.
         progress.phase = 'staging';
-        pendingDeletionIds = (await bookkeeping.stageDeletions({ runId })).pendingDeletionIds;
+        pendingDeletions = (await bookkeeping.stageRunDeletions({ runId })).staged;
+        if (pendingDeletions > 0) approvalId = await startApproval(runId, taskId);
+      } else if (plan.stagedDeletes + plan.heldDisables > 0) {
+        // Runs that staged before the change replay the id-carrying form.
+        progress.phase = 'staging';
+        const pendingDeletionIds = (await bookkeeping.stageDeletions({ runId })).pendingDeletionIds;
+        pendingDeletions = pendingDeletionIds.length;
         if (pendingDeletionIds.length > 0) {
           approvalId = approvalWorkflowId(runId);
           // ABANDON: approvals may take days and outlive the run, which does not wait for them.
@@ -114,7 +136,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     progress.phase = 'finishing';
     const { status } = await bookkeeping.finishRun({ runId });
     progress.phase = 'done';
-    return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions: pendingDeletionIds.length, approvalWorkflowId: approvalId };
+    return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions, approvalWorkflowId: approvalId };
   } catch (err) {
     const canceled = isCancellation(err);
     const status: FinishedRunStatus = canceled ? 'canceled' : 'failed';

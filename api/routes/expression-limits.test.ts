@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import { syncTasks } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
 import type { Database } from '../../db/client';
-import { maxExpressionLength } from '../../engine/sandbox/limits';
+import { maxExpressionLength, maxFieldMappingEntries } from '../../engine/sandbox/limits';
 import { openTestDatabase } from '../../test/support/databases';
 import { startTestApi, type TestApi } from '../testing';
 
@@ -57,6 +57,13 @@ describe('field-mapping expression limits through the API', () => {
     expect(patched.json()).toMatchObject({ error: 'validation_failed', field: 'fieldMapping.1.expression' });
     const after = await api.as('operator', { method: 'GET', url: `/api/v1/sync-tasks/${saved.json().id}` });
     expect(after.json().config.fieldMapping).toEqual(saved.json().config.fieldMapping);
+  });
+
+  it(`refuses more than ${maxFieldMappingEntries} entries with 400 naming fieldMapping`, async () => {
+    const mapping = Array.from({ length: maxFieldMappingEntries + 1 }, (_, i) => ({ target: `attributes.a${i}`, expression: `"${i}"` }));
+    const res = await api.as('operator', { method: 'POST', url: '/api/v1/sync-tasks', payload: task('ww-many', mapping) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'validation_failed', field: 'fieldMapping', issues: expect.arrayContaining([{ field: 'fieldMapping', message: expect.stringContaining(`the limit is ${maxFieldMappingEntries}`) }]) });
   });
 
   it('accepts an ordinary expression', async () => {

@@ -27,7 +27,7 @@ describeOnBothDatabases('API: hub departments and users', (ctx) => {
     const bob = await post('/users', { id: 'bob', username: 'bob', name: 'Bob', mobile: '13800000001', departmentIds: ['web'], managerId: 'alice' });
     expect(bob.statusCode).toBe(201);
     expect(bob.json()).toEqual({
-      id: 'bob', username: 'bob', name: 'Bob', email: null, mobile: '13800000001', employeeNumber: null, title: null,
+      id: 'bob', username: 'bob', name: 'Bob', email: null, mobile: '+8613800000001', employeeNumber: null, title: null,
       departmentIds: ['web'], mainDepartmentId: null, managerId: 'alice', status: 'active', attributes: {},
     });
   });
@@ -84,11 +84,31 @@ describeOnBothDatabases('API: hub departments and users', (ctx) => {
     });
   });
 
+  describe('mobiles', () => {
+    it.each([
+      ['+86 13800000011', '+8613800000011'],
+      ['86-13800000012', '+8613800000012'],
+      ['138 0000 0013', '+8613800000013'],
+      ['+852 9123 4567', '+85291234567'],
+    ])('%j is stored as E.164 %s, on create and on update', async (written, stored) => {
+      const username = `m${stored.slice(-4)}`;
+      const created = await post('/users', { username, name: 'M', mobile: written });
+      expect(created.statusCode).toBe(201);
+      expect(created.json().mobile).toBe(stored);
+      expect((await patch(`/users/${created.json().id}`, { mobile: null })).json().mobile).toBeNull();
+      expect((await patch(`/users/${created.json().id}`, { mobile: written })).json().mobile).toBe(stored);
+      expect((await del(`/users/${created.json().id}`)).statusCode).toBe(204);
+    });
+  });
+
   describe('409 conflicts', () => {
     it.each([
       [{ username: 'ALICE', name: 'A2' }, 'username'],
       [{ username: 'a2', name: 'A2', email: 'Alice@Example.COM' }, 'email'],
       [{ username: 'a2', name: 'A2', mobile: '+8613800000000' }, 'mobile'],
+      // the same number written another way is the same number
+      [{ username: 'a2', name: 'A2', mobile: '+86 138 0000 0000' }, 'mobile'],
+      [{ username: 'a2', name: 'A2', mobile: '13800000000' }, 'mobile'],
       [{ username: 'a2', name: 'A2', employeeNumber: 'E001' }, 'employeeNumber'],
       [{ id: 'alice', username: 'a2', name: 'A2' }, 'id'],
     ])('duplicate user %j → %s', async (payload, field) => {

@@ -31,16 +31,18 @@ export const pendingDeletionRoutes: ApiRoutePlugin = async (app, { deps }) => {
         onRequest: decide,
         schema: {
           tags,
-          summary: action === 'execute' ? 'Execute staged deletions (a cancelled item is never executed)' : 'Cancel staged deletions (final)',
+          summary: action === 'execute' ? 'Execute staged deletions, or retry FAILED ones (a cancelled or superseded item is never executed)' : 'Cancel staged or FAILED deletions (final)',
           body: DecisionBody,
           response: { 200: DecisionResponse.describe('one result per distinct id'), 503: ErrorBody, ...errorResponses },
         },
       },
       async (request) => {
         const temporal = ctx.temporal();
+        // Separation of duties (a second approver) is checked here, before any decision is sent.
+        // The actor is the authenticated principal; the body carries ids only.
         const actor = auditActor(request.actor);
         const results = await decideWithSecondApprover({ action, ids: request.body.ids, actor }, { db: deps.database.db }, (ids) =>
-          viaTemporal(`signalling the ${action} decision`, () => decideDeletions(action, ids, actor, { runs: ctx.runs, temporal })),
+          viaTemporal(`sending the ${action} decision`, () => decideDeletions(action, ids, actor, { runs: ctx.runs, temporal })),
         );
         return { results };
       },

@@ -7,6 +7,7 @@ import { createApiTokens } from '../../db/repos/api-tokens';
 import { pendingDeletions, syncRuns } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
 import { describeOnBothDatabases } from '../../test/support/databases';
+import { REQUESTERS_OVERFLOW } from '../../workflows/pending-runs';
 import { auditActor } from '../auth';
 import type { TemporalControl } from '../temporal-control';
 import { startTestApi, testAdminToken, type TestApi } from '../testing';
@@ -33,6 +34,7 @@ function recordingTemporal(): TemporalControl & { calls: RecordedCall[] } {
     removeTask: async () => undefined,
     runProgress: async () => undefined,
     signalApproval: async (...args) => (calls.push({ method: 'signalApproval', args }), 'signaled'),
+    decideApproval: async (...args) => (calls.push({ method: 'decideApproval', args }), { accepted: args[1].ids.length, refused: [] }),
   };
 }
 
@@ -106,7 +108,8 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
   });
 
   describe('second approver', () => {
-    const staged = (id: string, taskId: string, runId: string) => ({ id, taskId, runId, runItemId: 1, action: 'DeleteUser', entity: 'user' as const, targetId: `t-${id}`, reason: 'deletion protection', status: 'PENDING' as const });
+    let nextRunItem = 1; // one pending deletion per run item (pending_deletions_run_item_uq)
+    const staged = (id: string, taskId: string, runId: string) => ({ id, taskId, runId, runItemId: nextRunItem++, action: 'DeleteUser', entity: 'user' as const, targetId: `t-${id}`, reason: 'deletion protection', status: 'PENDING' as const });
     let guardedRun: string;
     let plainRun: string;
 
@@ -135,7 +138,9 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
         { id: `${plainRun}-1`, result: 'accepted' },
         { id: 'missing', result: 'not_found' },
       ]);
-      expect(temporal.calls).toEqual([{ method: 'signalApproval', args: [plainRun, 'execute', [`${plainRun}-1`], principals.admin] }]);
+      expect(temporal.calls).toEqual([
+        { method: 'decideApproval', args: [expect.objectContaining({ runId: plainRun }), { action: 'execute', ids: [`${plainRun}-1`], actor: principals.admin }] },
+      ]);
       const [row] = await db().select().from(pendingDeletions).where(eq(pendingDeletions.id, `${guardedRun}-1`));
       expect(row.status).toBe('PENDING');
     });
@@ -148,13 +153,41 @@ describeOnBothDatabases('who may change deletion protection, and who may approve
       expect(temporal.calls).toEqual([]);
     });
 
+    it('refuses everyone on a guarded task when the requesters are unknown: no run row, none recorded, or past the cap', async () => {
+      const guardedTask = (await db().select().from(syncRuns).where(eq(syncRuns.id, guardedRun)))[0].taskId;
+      const plainTask = (await db().select().from(syncRuns).where(eq(syncRuns.id, plainRun)))[0].taskId;
+      const [noRecord, overflow] = [`run-n-${unique()}`, `run-o-${unique()}`];
+      await db()
+        .insert(syncRuns)
+        .values([
+          { id: noRecord, taskId: guardedTask, trigger: 'manual', status: 'succeeded', requestedBy: null },
+          { id: overflow, taskId: guardedTask, trigger: 'manual', status: 'succeeded', requestedBy: [principals.admin, REQUESTERS_OVERFLOW] },
+        ]);
+      const missingRun = `run-m-${unique()}`;
+      await db()
+        .insert(pendingDeletions)
+        .values([staged(`${missingRun}-1`, guardedTask, missingRun), staged(`${noRecord}-1`, guardedTask, noRecord), staged(`${overflow}-1`, guardedTask, overflow), staged(`${missingRun}-p`, plainTask, missingRun)]);
+      temporal.calls.length = 0;
+      const ids = [`${missingRun}-1`, `${noRecord}-1`, `${overflow}-1`, `${missingRun}-p`];
+      const res = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids } });
+      expect(res.json().results).toEqual([
+        { id: `${missingRun}-1`, result: 'requester_may_not_approve' },
+        { id: `${noRecord}-1`, result: 'requester_may_not_approve' },
+        { id: `${overflow}-1`, result: 'requester_may_not_approve' },
+        // A task without the rule does not care who asked.
+        { id: `${missingRun}-p`, result: 'accepted' },
+      ]);
+      expect(temporal.calls.map((c) => (c.args[1] as { ids: string[] }).ids)).toEqual([[`${missingRun}-p`]]);
+    });
+
     it('lets another approver execute, and the requester cancel', async () => {
       temporal.calls.length = 0;
       const byOther = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [`${guardedRun}-1`] } });
       expect(byOther.json().results).toEqual([{ id: `${guardedRun}-1`, result: 'accepted' }]);
       const cancel = await api.as('admin', { method: 'POST', url: '/api/v1/pending-deletions/cancel', payload: { ids: [`${guardedRun}-2`] } });
       expect(cancel.json().results).toEqual([{ id: `${guardedRun}-2`, result: 'accepted' }]);
-      expect(temporal.calls.map((c) => c.args.slice(0, 3))).toEqual([
+      const decided = temporal.calls.map((c) => [(c.args[0] as { runId: string }).runId, (c.args[1] as { action: string; ids: string[] }).action, (c.args[1] as { ids: string[] }).ids]);
+      expect(decided).toEqual([
         [guardedRun, 'execute', [`${guardedRun}-1`]],
         [guardedRun, 'cancel', [`${guardedRun}-2`]],
       ]);

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { runWorkflowId } from '../../workflows/definitions';
 import { auditActor, hubWriters, readers, requireRole } from '../auth';
 import { ApiError, ErrorBody, errorResponses } from '../errors';
-import { runItemsCsv, runItemsXlsx } from '../run-export';
+import { createExportGate, runItemsCsv, runItemsXlsx } from '../run-export';
 import { IdParams, pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 import { syncContext, taskForTemporal, viaTemporal } from '../sync-context';
 import { RunDetailResponse, RunItemResponse, RunItemsQuery, toRunResponse } from '../sync-schemas';
 
 const ExportQuery = z.strictObject({ format: z.enum(['csv', 'xlsx']).default('csv') });
+const exportRetryAfterSeconds = 5;
 const RetryAccepted = z.object({ runId: z.string(), coalesced: z.boolean(), sourceIds: z.number().int().describe('failed source ids handed to the run') });
 
 export const runRoutes: ApiRoutePlugin = async (app, { deps }) => {
@@ -17,6 +18,8 @@ export const runRoutes: ApiRoutePlugin = async (app, { deps }) => {
   const read = requireRole(...readers);
   const write = requireRole(...hubWriters);
   const ctx = syncContext(deps);
+  // Each export reads a whole run; a few at once keep one caller from hogging the database and CPU.
+  const exports = createExportGate(deps.exportsAtOnce ?? 2);
 
   app.get(
     '/runs/:id',
@@ -48,12 +51,20 @@ export const runRoutes: ApiRoutePlugin = async (app, { deps }) => {
     '/runs/:id/export',
     {
       onRequest: read,
-      schema: { tags, summary: "Download a run's items as CSV (UTF-8 with BOM) or XLSX", params: IdParams, querystring: ExportQuery, response: { 200: z.any().describe('the file: text/csv (UTF-8 with BOM) or XLSX'), 404: ErrorBody, ...errorResponses } },
+      schema: { tags, summary: "Download a run's items as CSV (UTF-8 with BOM) or XLSX", params: IdParams, querystring: ExportQuery, response: { 200: z.any().describe('the file: text/csv (UTF-8 with BOM) or XLSX'), 404: ErrorBody, 429: ErrorBody.describe('too many exports running; see Retry-After'), ...errorResponses } },
     },
     async (request, reply) => {
       const run = await ctx.runs.getRun(request.params.id);
+      const release = exports.tryAcquire();
+      if (!release) {
+        reply.header('retry-after', String(exportRetryAfterSeconds));
+        throw new ApiError(429, 'too_many_exports', `${exports.running} exports are running; retry after ${exportRetryAfterSeconds} s`);
+      }
       const { format } = request.query;
-      const body = format === 'csv' ? await runItemsCsv(ctx.runs, run.id) : await runItemsXlsx(ctx.runs, run);
+      const body = format === 'csv' ? runItemsCsv(ctx.runs, run.id) : runItemsXlsx(ctx.runs, run);
+      // The slot is held until the file has gone out, or the client went away.
+      body.once('close', release);
+      reply.raw.once('close', release);
       const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
       return reply.header('content-type', type).header('content-disposition', `attachment; filename="run-${run.id}.${format}"`).send(body);
     },

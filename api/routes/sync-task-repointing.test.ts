@@ -37,6 +37,7 @@ function recordingTemporal(): TemporalControl {
     removeTask: async () => undefined,
     runProgress: async () => undefined,
     signalApproval: async () => 'signaled',
+    decideApproval: async (_run, request) => ({ accepted: request.ids.length, refused: [] }),
   };
 }
 
@@ -98,11 +99,22 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     const task = await createTask(wecomTask());
     const bare = await patch(task.id, { connector: { kind: 'feishu', settings: { baseUrl: 'https://attacker.example', appId: 'cli_x' } } });
     expect(bare.statusCode).toBe(400);
-    // The new kind's own schema already refuses it, naming the missing secret (the stored corpSecret is no feishu secret).
-    expect(bare.json()).toMatchObject({ field: 'connector.secrets.appSecret', message: expect.stringContaining('is required') });
+    // The re-point rule answers before the new kind's schema, naming the secret it needs (the stored corpSecret is no feishu secret).
+    expect(bare.json()).toMatchObject({ field: 'connector.secrets', message: expect.stringMatching(/connector\.kind .*appSecret/) });
     const res = await patch(task.id, { connector: { kind: 'feishu', settings: { baseUrl: 'https://open.feishu.cn/open-apis', appId: 'cli_x' }, secrets: { appSecret: newSecret } } });
     expect(res.statusCode).toBe(200);
     expect(await storedSecrets(task.id)).toEqual({ appSecret: newSecret });
+  });
+
+  it('refuses a re-point that drops a secret the connector needs (every stored secret set to null)', async () => {
+    const task = await createTask(wecomTask());
+    const res = await patch(task.id, { connector: { settings: { baseUrl: 'https://attacker.example/cgi-bin' }, secrets: { corpSecret: null, callbackEncodingAesKey: null } } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'validation_failed', field: 'connector.secrets', message: expect.stringContaining('corpSecret') });
+    expect(await storedSecrets(task.id)).toEqual({ corpSecret, callbackEncodingAesKey: aesKey });
+    const kind = await patch(task.id, { connector: { kind: 'feishu', settings: { baseUrl: 'https://open.feishu.cn/open-apis', appId: 'cli_x' }, secrets: { other: newSecret } } });
+    expect(kind.statusCode).toBe(400);
+    expect(kind.json()).toMatchObject({ field: 'connector.secrets', message: expect.stringContaining('appSecret') });
   });
 
   describe('with links and open pending deletions of the old tenant', () => {
@@ -110,11 +122,12 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     let taskId: string;
     let otherTaskId: string;
     const runId = `run-${unique()}`;
+    let nextRunItem = 1; // one pending deletion per run item (pending_deletions_run_item_uq)
     const item = (id: string, status: 'PENDING' | 'EXECUTING' | 'SUCCEEDED', task = taskId) => ({
       id,
       taskId: task,
       runId,
-      runItemId: 1,
+      runItemId: nextRunItem++,
       action: 'DeleteUser',
       entity: 'user' as const,
       targetId: `target-${id}`,
@@ -154,11 +167,22 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
       expect(await linksOf(taskId)).toHaveLength(2);
     });
 
+    it('refuses resetLinks from an operator with 403 naming it: a direction change there and back must not wipe the items', async () => {
+      const exploit = { direction: 'upstream', scope: null, fieldMapping: null, resetLinks: true };
+      const res = await patch(taskId, exploit);
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ error: 'forbidden', field: 'resetLinks' });
+      expect((await patch(taskId, { ...newTenant, resetLinks: true })).statusCode).toBe(403);
+      expect(await linksOf(taskId)).toHaveLength(2);
+      expect((await statusOf(`${runId}-p`)).status).toBe('PENDING');
+      expect((await api.as('operator', { method: 'GET', url: `/api/v1/sync-tasks/${taskId}` })).json().direction).toBe('downstream');
+    });
+
     it('refuses a re-point while a run is in flight, even with resetLinks', async () => {
       const running = `running-${unique()}`;
       await db().insert(syncRuns).values({ id: running, taskId, trigger: 'manual', status: 'running' });
       try {
-        const res = await patch(taskId, { ...newTenant, resetLinks: true });
+        const res = await patch(taskId, { ...newTenant, resetLinks: true }, 'admin');
         expect(res.statusCode).toBe(409);
         expect(res.json().message).toContain('run is in flight');
         expect(await linksOf(taskId)).toHaveLength(2);
@@ -167,15 +191,26 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
       }
     });
 
-    it('with resetLinks: cancels the open items (audited, decided by the principal), drops the links, in the same write', async () => {
-      const res = await patch(taskId, { ...newTenant, resetLinks: true });
+    it('refuses a re-point while an item is EXECUTING, even with resetLinks: its activity may load the new tenant next', async () => {
+      const res = await patch(taskId, { ...newTenant, resetLinks: true }, 'admin');
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ error: 'conflict', field: 'connector.settings.corpId', message: expect.stringContaining('1 pending deletion is executing') });
+      expect((await statusOf(`${runId}-e`)).status).toBe('EXECUTING');
+      expect((await statusOf(`${runId}-p`)).status).toBe('PENDING');
+      expect(await linksOf(taskId)).toHaveLength(2);
+      // The execution ends (the activity records its outcome) before the next attempt.
+      await db().update(pendingDeletions).set({ status: 'SUCCEEDED' }).where(eq(pendingDeletions.id, `${runId}-e`));
+    });
+
+    it('with resetLinks from an admin: cancels the open items (audited, decided by the principal), drops the links, in the same write', async () => {
+      const res = await patch(taskId, { ...newTenant, resetLinks: true }, 'admin');
       expect(res.statusCode).toBe(200);
       expect(res.json().config.connector.settings.corpId).toBe('ww-production');
       expect(res.json().config).not.toHaveProperty('resetLinks');
 
-      for (const id of [`${runId}-p`, `${runId}-e`]) {
+      for (const id of [`${runId}-p`]) {
         const row = await statusOf(id);
-        expect(row).toMatchObject({ status: 'CANCELED', decidedBy: expect.stringMatching(/^token:test-operator:/) });
+        expect(row).toMatchObject({ status: 'CANCELED', decidedBy: expect.stringMatching(/^token:test-admin:/) });
         expect(row.decidedAt).toBeInstanceOf(Date);
         const [audit] = await db()
           .select()
@@ -189,7 +224,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
         .select()
         .from(auditLog)
         .where(and(eq(auditLog.entityId, taskId), eq(auditLog.action, 'sync_task.links_reset')));
-      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 2 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
+      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 1 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
 
       // Another task's links and items are not touched.
       expect(await linksOf(otherTaskId)).toHaveLength(1);

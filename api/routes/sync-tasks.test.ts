@@ -31,7 +31,8 @@ interface RecordedCall {
   args: unknown[];
 }
 
-function recordingTemporal(approval: 'signaled' | 'closed' = 'signaled'): TemporalControl & { calls: RecordedCall[] } {
+/** Decisions answer like the approval workflow's Update, or as a first-version workflow ('v1': signalled). */
+function recordingTemporal(approval: 'update' | 'v1' = 'update'): TemporalControl & { calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
   let runs = 0;
   return {
@@ -40,7 +41,8 @@ function recordingTemporal(approval: 'signaled' | 'closed' = 'signaled'): Tempor
     requestRun: async (...args) => (calls.push({ method: 'requestRun', args }), { runId: `run-${++runs}`, coalesced: false }),
     removeTask: async (...args) => void calls.push({ method: 'removeTask', args }),
     runProgress: async () => undefined,
-    signalApproval: async (...args) => (calls.push({ method: 'signalApproval', args }), approval),
+    signalApproval: async (...args) => (calls.push({ method: 'signalApproval', args }), 'signaled'),
+    decideApproval: async (...args) => (calls.push({ method: 'decideApproval', args }), approval === 'v1' ? 'v1' : { accepted: args[1].ids.length, refused: [] }),
   };
 }
 
@@ -283,7 +285,8 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
   describe('pending deletions', () => {
     let taskId: string;
     const runId = `pd-run-${randomBytes(4).toString('hex')}`;
-    const staged = (id: string, status: 'PENDING' | 'CANCELED' | 'SUCCEEDED') => ({ id, taskId, runId, runItemId: 1, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status });
+    let item = 0;
+    const staged = (id: string, status: 'PENDING' | 'CANCELED' | 'SUCCEEDED') => ({ id, taskId, runId, runItemId: ++item, action: 'DeleteUser', entity: 'user' as const, targetId: id, reason: 'deletion protection', status });
 
     beforeAll(async () => {
       taskId = (await createTask(wecomTask('ww-pd'))).id;
@@ -294,32 +297,42 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
       const res = (await api.as('approver', { method: 'GET', url: `/api/v1/pending-deletions?taskId=${taskId}&status=PENDING` })).json();
       expect(res.total).toBe(2);
       expect(res.items.map((i: { id: string }) => i.id).sort()).toEqual([`${runId}-a`, `${runId}-b`]);
+      // The shape of before, plus why an item closed on its own: superseded by which run, expiry.
+      expect(res.items[0]).toMatchObject({ taskId, runId, status: 'PENDING', reason: 'deletion protection', supersededBy: null, expiresAt: null, decidedBy: null });
     });
 
-    it('signals open items to their run and answers the rest per id', async () => {
+    it('sends the ids of each run as one Update, the actor being the authenticated principal, and answers per id', async () => {
       temporal.calls.length = 0;
-      const res = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [`${runId}-a`, `${runId}-c`, `${runId}-d`, 'missing', `${runId}-b`] } });
+      const res = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [`${runId}-a`, 'missing', `${runId}-b`] } });
       expect(res.statusCode).toBe(200);
       expect(res.json().results).toEqual([
         { id: `${runId}-a`, result: 'accepted' },
-        { id: `${runId}-c`, result: 'already_canceled', status: 'CANCELED' },
-        { id: `${runId}-d`, result: 'already_decided', status: 'SUCCEEDED' },
         { id: 'missing', result: 'not_found' },
         { id: `${runId}-b`, result: 'accepted' },
       ]);
-      expect(temporal.calls).toEqual([{ method: 'signalApproval', args: [runId, 'execute', [`${runId}-a`, `${runId}-b`], expect.stringMatching(/^token:test-approver:/)] }]);
+      expect(temporal.calls).toEqual([
+        { method: 'decideApproval', args: [{ runId, taskId }, { action: 'execute', ids: [`${runId}-a`, `${runId}-b`], actor: expect.stringMatching(/^token:test-approver:/) }] },
+      ]);
     });
 
-    it('answers from the database when the approval workflow has closed', async () => {
-      const closed = await startTestApi(ctx.database, { secretBox, temporal: recordingTemporal('closed') });
+    it('refuses an actor in the body: the principal decides, never the request', async () => {
+      const res = await api.as('approver', { method: 'POST', url: '/api/v1/pending-deletions/execute', payload: { ids: [`${runId}-a`], actor: 'someone-else' } });
+      expect(res.statusCode).toBe(400);
+    });
+
+    it('signals a run still owned by a first-version approval workflow, answering closed items from the database', async () => {
+      const v1 = recordingTemporal('v1');
+      const old = await startTestApi(ctx.database, { secretBox, temporal: v1 });
       try {
-        const res = await closed.as('admin', { method: 'POST', url: '/api/v1/pending-deletions/cancel', payload: { ids: [`${runId}-a`, `${runId}-c`] } });
+        const res = await old.as('admin', { method: 'POST', url: '/api/v1/pending-deletions/cancel', payload: { ids: [`${runId}-a`, `${runId}-c`, `${runId}-d`] } });
         expect(res.json().results).toEqual([
-          { id: `${runId}-a`, result: 'approval_closed', status: 'PENDING' },
+          { id: `${runId}-a`, result: 'accepted' },
           { id: `${runId}-c`, result: 'already_canceled', status: 'CANCELED' },
+          { id: `${runId}-d`, result: 'already_decided', status: 'SUCCEEDED' },
         ]);
+        expect(v1.calls.map((c) => c.method)).toEqual(['decideApproval', 'signalApproval']);
       } finally {
-        await closed.app.close();
+        await old.app.close();
       }
     });
   });

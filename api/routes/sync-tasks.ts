@@ -95,14 +95,15 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
         tags,
         summary: "Test a stored task's connection with its stored secrets (credentials, permissions, callback URL)",
         params: IdParams,
-        response: { 200: ConnectionTestResponse, 404: ErrorBody, 503: ErrorBody, ...errorResponses },
+        response: { 200: ConnectionTestResponse, 404: ErrorBody, 503: ErrorBody, ...errorResponses, 400: TaskConfigErrorBody },
       },
     },
-    async (request) => {
-      const task = await ctx.tasks().get(request.params.id);
-      const config = await ctx.tasks().configWithSecrets(task.id);
-      return testTaskConnection(config, webhookUrlOf({ ...task, realtime: config.triggers.realtime }, deps.publicUrl));
-    },
+    async (request, reply) =>
+      answeringTaskConfigErrors(reply, async () => {
+        const task = await ctx.tasks().get(request.params.id);
+        const config = await ctx.tasks().configWithSecrets(task.id);
+        return testTaskConnection(config, webhookUrlOf({ ...task, realtime: config.triggers.realtime }, deps.publicUrl));
+      }),
   );
 
   app.get(

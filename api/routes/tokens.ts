@@ -1,13 +1,27 @@
 // API tokens (admin only). The token is returned once, at creation; only its sha256 is stored.
 import { z } from 'zod';
 import { tokenRoles } from '../../db/repos/api-tokens';
+import { ValidationError } from '../../db/repos/errors';
 import { auditActor, requireRole } from '../auth';
 import { ErrorBody, errorResponses } from '../errors';
 import { IdParams } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 
-const CreateTokenBody = z.strictObject({ name: z.string().max(64), role: z.enum(tokenRoles) });
-const CreatedToken = z.object({ id: z.string(), name: z.string(), role: z.enum(tokenRoles), token: z.string().describe('shown once; store it now') });
+const maxLifetimeDays = 3650;
+
+const CreateTokenBody = z.strictObject({
+  name: z.string().max(64),
+  role: z.enum(tokenRoles),
+  expiresInDays: z.number().int().min(1).max(maxLifetimeDays).optional().describe('the token is refused (401) this many days from now'),
+  expiresAt: z.iso.datetime({ offset: true }).optional().describe('the token is refused (401) from this instant; give this or expiresInDays'),
+});
+const CreatedToken = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(tokenRoles),
+  expiresAt: z.string().nullable().describe('null: never expires'),
+  token: z.string().describe('shown once; store it now'),
+});
 const TokenSummary = z.object({
   id: z.string(),
   name: z.string(),
@@ -15,7 +29,20 @@ const TokenSummary = z.object({
   createdBy: z.string(),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
 });
+
+/** expiresInDays or expiresAt (not both) as a Date; none: the token never expires. */
+function expiryOf(body: z.infer<typeof CreateTokenBody>): Date | null {
+  if (body.expiresInDays !== undefined && body.expiresAt !== undefined) {
+    throw new ValidationError('expiresAt', 'give expiresInDays or expiresAt, not both');
+  }
+  if (body.expiresInDays !== undefined) return new Date(Date.now() + body.expiresInDays * 86_400_000);
+  if (body.expiresAt === undefined) return null;
+  const at = new Date(body.expiresAt);
+  if (at.getTime() > Date.now() + maxLifetimeDays * 86_400_000) throw new ValidationError('expiresAt', `expiresAt must be within ${maxLifetimeDays} days`);
+  return at;
+}
 
 export const tokenRoutes: ApiRoutePlugin = async (app, { services }) => {
   const tags = ['tokens'];
@@ -24,14 +51,18 @@ export const tokenRoutes: ApiRoutePlugin = async (app, { services }) => {
   app.post(
     '/tokens',
     { onRequest: adminOnly, schema: { tags, summary: 'Create a token', body: CreateTokenBody, response: { 201: CreatedToken, ...errorResponses } } },
-    async (request, reply) => reply.code(201).send(await services.tokens.create(request.body, auditActor(request.actor))),
+    async (request, reply) => {
+      const { name, role } = request.body;
+      const created = await services.tokens.create({ name, role, expiresAt: expiryOf(request.body) }, auditActor(request.actor));
+      return reply.code(201).send({ ...created, expiresAt: created.expiresAt?.toISOString() ?? null });
+    },
   );
 
   app.get(
     '/tokens',
     { onRequest: adminOnly, schema: { tags, summary: 'List tokens (never the token or its hash)', response: { 200: z.object({ items: z.array(TokenSummary) }), ...errorResponses } } },
     async () => ({
-      items: (await services.tokens.list()).map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null })),
+      items: (await services.tokens.list()).map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null, expiresAt: t.expiresAt?.toISOString() ?? null })),
     }),
   );
 

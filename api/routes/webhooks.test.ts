@@ -163,6 +163,15 @@ describeOnBothDatabases('webhook route', (ctx) => {
       expect(logText()).toContain('no webhook for task task-unknown');
     });
 
+    it('gives a task id that is no id at all (a NUL byte, other odd characters) the same 401, without asking the database', async () => {
+      const { corp } = await wecomTask();
+      const event = () => wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' });
+      const odd = ['abc%00def', '%00', 'task%0Aid', 'x%E2%80%AEy', "a'b", 'a%20b', 'a.b'];
+      expectRefused(await Promise.all(odd.map((id) => deliver(id, event()))));
+      expect(logText()).toContain('not a task id');
+      expect(logText()).not.toContain('\\u0000');
+    });
+
     it('answers a task without callback secrets with the same 401 before any signature check, naming the secret only in the log', async () => {
       const noSecrets = upstream('wecom');
       noSecrets.connector.secrets = { corpSecret: 's' };

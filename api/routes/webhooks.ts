@@ -2,8 +2,8 @@
 // bearer token: the vendor's signature is the credential. An accepted event is stored in the inbox
 // first and only then signalled to the task's workflow; the answer never waits for a run.
 //
-// Anyone can call it, so it gives nothing away: every request that fails verification (unknown,
-// deleted, downstream or non-webhook task, callback secrets missing, bad signature, undecryptable,
+// Anyone can call it, so it gives nothing away: every request that fails verification (malformed,
+// unknown, deleted, downstream or non-webhook task, callback secrets missing, bad signature, undecryptable,
 // bad padding, not JSON/XML, wrong receive id, a timestamp more than 5 minutes off) gets the same
 // 401 with the same body, and the reason goes to the server log only. Bodies over 64 KiB get 413
 // before they are read. Only a verified caller learns more: URL checks answered at once (nothing
@@ -28,7 +28,12 @@ export const WEBHOOK_SIGNAL_WAIT_MS = 1_500;
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 
 const Params = z.object({ taskId: z.string().min(1).max(200) });
-const Query = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+// The vendors' signature parameters, named so the OpenAPI document lists them (a bare record renders
+// as nonsense parameters); any other parameter is let through untouched.
+const queryValue = z.union([z.string(), z.array(z.string())]).optional();
+const Query = z.looseObject({ msg_signature: queryValue, signature: queryValue, timestamp: queryValue, timeStamp: queryValue, nonce: queryValue, echostr: queryValue });
+/** Task ids are UUIDs (db/repos/sync-tasks.ts; tests prefix them); anything else (a NUL byte: a database error) is refused unread. */
+const TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 function firstValues(query: Record<string, string | string[]>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
@@ -58,6 +63,7 @@ export const webhookRoutes: ApiRoutePlugin = async (app, { deps }) => {
   }
 
   async function taskFor(taskId: string, request: FastifyRequest): Promise<WebhookTask> {
+    if (!TASK_ID.test(taskId)) refuse(request, taskId.slice(0, 128).replace(/[^A-Za-z0-9_-]/g, '?'), 'not a task id');
     const task = await loadWebhookTask(db, taskId);
     if (!task || task.direction !== 'upstream' || !hasWebhookReceiver(task.connectorKind)) refuse(request, taskId, `no webhook for task ${taskId}`);
     return task;
@@ -128,10 +134,10 @@ export const webhookRoutes: ApiRoutePlugin = async (app, { deps }) => {
     },
   });
 
-  app.get('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true }, schema: schema('WeCom URL check: answers the decrypted echostr') }, (request, reply) =>
+  app.get('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true, checksOwnInput: true }, schema: schema('WeCom URL check: answers the decrypted echostr') }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'GET'),
   );
-  app.post('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true }, schema: schema('Vendor change event (WeCom, Feishu, DingTalk), or its URL check') }, (request, reply) =>
+  app.post('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true, checksOwnInput: true }, schema: schema('Vendor change event (WeCom, Feishu, DingTalk), or its URL check') }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'POST'),
   );
 };

@@ -25,6 +25,8 @@ export interface RealtimeTask {
 export interface RealtimeSignalOptions {
   /** The ids were already coalesced (hub writes of a run): the task starts without a debounce window. */
   coalesced?: boolean;
+  /** Who made the change (a hub write's actor); absent for vendor webhooks, whose runs say 'realtime'. */
+  requestedBy?: string;
 }
 
 export interface RealtimeSignaller {
@@ -37,7 +39,12 @@ export interface RealtimeSignaller {
 /** The trigger for a set of ids; too many for one history event becomes a full run (no ids). */
 export function realtimeTrigger(changedIds: readonly string[], options: RealtimeSignalOptions = {}): TriggerRequest {
   const unique = [...new Set(changedIds)];
-  return { trigger: 'realtime', changedIds: unique.length > MAX_CHANGED_IDS ? [] : unique, ...(options.coalesced ? { coalesced: true } : {}) };
+  return {
+    trigger: 'realtime',
+    changedIds: unique.length > MAX_CHANGED_IDS ? [] : unique,
+    ...(options.coalesced ? { coalesced: true } : {}),
+    ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}),
+  };
 }
 
 /** Coalesces per task (and per kind of trigger) around any `send`; tests pass a recording one. */
@@ -46,22 +53,24 @@ export function createCoalescingSignaller(send: (task: RealtimeTask, trigger: Tr
     task: RealtimeTask;
     coalescer: Coalescer<string>;
   }
-  // Coalesced and plain ids never share a signal: a plain one must keep its debounce window.
+  // Coalesced and plain ids never share a signal: a plain one must keep its debounce window. Nor do
+  // ids of different requesters: each must reach the run's requesters (api/second-approver.ts).
   const perTask = new Map<string, Entry>();
-  const entryFor = (task: RealtimeTask, coalesced: boolean): Entry => {
-    const key = `${coalesced ? 'coalesced' : 'plain'}:${task.id}`;
+  const entryFor = (task: RealtimeTask, options: RealtimeSignalOptions): Entry => {
+    const key = JSON.stringify([options.coalesced === true, task.id, options.requestedBy ?? null]);
     const existing = perTask.get(key);
     if (existing) {
       existing.task = task; // the latest labels win
       return existing;
     }
-    const entry: Entry = { task, coalescer: createCoalescer<string>((ids) => send(entry.task, realtimeTrigger(ids, { coalesced }))) };
+    const trigger = { coalesced: options.coalesced === true, requestedBy: options.requestedBy };
+    const entry: Entry = { task, coalescer: createCoalescer<string>((ids) => send(entry.task, realtimeTrigger(ids, trigger))) };
     perTask.set(key, entry);
     return entry;
   };
   return {
     signal(task, changedIds, options = {}) {
-      return entryFor(task, options.coalesced === true).coalescer.push(changedIds);
+      return entryFor(task, options).coalescer.push(changedIds);
     },
     async flush() {
       await Promise.all([...perTask.values()].map((entry) => entry.coalescer.flush()));

@@ -2,7 +2,7 @@
 import { openDatabase } from '../../db/client';
 import { startApiServer } from '../api-server';
 import { parseFlags } from '../args';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, exportImportDir, loadConfig } from '../config';
 import { resolveSecrets } from '../data-dir-secrets';
 import { Lifecycle } from '../lifecycle';
 import type { Command } from './command';
@@ -26,6 +26,7 @@ export const apiCommand: Command = {
     // The API seals connector credentials that workers open: without the shared key it cannot take sync tasks.
     if (!secretKey) throw new ConfigError('needs SYNC_CENTER_SECRET_KEY (32 bytes, base64), the same key as the workers');
     if (!adminToken) log('[sync-center] no SYNC_CENTER_ADMIN_TOKEN: only existing API tokens can sign in');
+    exportImportDir(config);
 
     const lifecycle = new Lifecycle(log);
     try {

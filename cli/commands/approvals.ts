@@ -51,8 +51,8 @@ async function decide(action: 'execute' | 'cancel', argv: string[]): Promise<num
       already_canceled: 'not done: it was canceled earlier, and a canceled item is never executed',
       already_decided: 'not done: it was already decided',
       not_found: 'not done: no such pending deletion',
-      approval_closed: 'not done: its approval has closed',
       requester_may_not_approve: 'not done: you asked for its run, and the task requires a second approver',
+      stale: 'not done: it is stale (a later run no longer wants it, fresh state says so, or it expired)',
     };
     for (const r of results) process.stdout.write(`${r.id}  ${explain[r.result] ?? r.result}${r.status && r.result !== 'accepted' ? ` (status ${r.status})` : ''}\n`);
   }
@@ -67,7 +67,7 @@ export const approvalsCommand: Command = {
 
   list            staged deletions, newest first
 ${Object.entries(listFlags).map(([name, f]) => `    --${name.padEnd(10)} ${f.description}`).join('\n')}
-  execute <id…>   carry them out (an approver's or admin's decision)
+  execute <id…>   carry them out (an approver's or admin's decision); a FAILED item is tried again
   cancel <id…>    cancel them for good: a canceled item can never be executed later
                   execute and cancel exit 1 when any id was not accepted
   --json          machine-readable output

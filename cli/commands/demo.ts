@@ -3,6 +3,7 @@
 // says where to look. Re-runnable on the same data directory: the demo tasks are found by name.
 import fs from 'node:fs';
 import path from 'node:path';
+import { allowedHostsVariable } from '../../connectors/shared/host-policy';
 import { startWecomFake, type RunningWecomFake } from '../../connectors/wecom/fake';
 import { ApiError } from '../api-client';
 import { parseFlags } from '../args';
@@ -26,6 +27,13 @@ const flags = {
   'wecom-port': { description: `port of the WeCom fake (default ${defaultWecomPort}, or a free one when it is taken; 0 = any free one)`, kind: 'port' as const },
 };
 
+/** The worker runs in this process: its connectors may call this fake (and no other private host). */
+function allowFakeHost(fake: RunningWecomFake): void {
+  const host = new URL(fake.baseUrl).host;
+  const listed = process.env[allowedHostsVariable]?.trim();
+  process.env[allowedHostsVariable] = listed ? `${listed},${host}` : host;
+}
+
 /** 18081 as the docs say when it is free; any free port rather than failing when it is not. */
 async function startDemoWecom(port: number | undefined): Promise<RunningWecomFake> {
   if (port !== undefined) return startWecomFake({ ...demoWecom, port });
@@ -39,8 +47,9 @@ async function startDemoWecom(port: number | undefined): Promise<RunningWecomFak
 }
 
 /** Copies the template unless the file exists: the newcomer's edits survive a restart. */
-function ensureHrExport(dataDir: string): { file: string; created: boolean } {
-  const file = path.join(dataDir, 'demo', 'hr.csv');
+function ensureHrExport(importDir: string): { file: string; created: boolean } {
+  // Under the import directory: the only place a CSV task may read from.
+  const file = path.join(importDir, 'demo', 'hr.csv');
   if (fs.existsSync(file)) return { file, created: false };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.copyFileSync(demoTemplate, file);
@@ -159,8 +168,9 @@ export const demoCommand: Command = {
   usage: `sync-center demo [--wecom-port N]   (npm run demo)
 
   Runs everything \`sync-center start\` runs, plus a WeCom fake; writes a small company's HR export
-  to <data dir>/demo/hr.csv (kept if it exists), creates (or reuses, by name) an upstream task
-  CSV → hub and a downstream task hub → WeCom fake, runs both, and prints where to look.
+  to <import dir>/demo/hr.csv (kept if it exists; the import dir is SYNC_CENTER_IMPORT_DIR, default
+  <data dir>/imports), creates (or reuses, by name) an upstream task CSV → hub and a downstream
+  task hub → WeCom fake (its host allowed for this process), runs both, and prints where to look.
   Ctrl-C stops everything.
 ${Object.entries(flags).map(([name, f]) => `    --${name.padEnd(12)} ${f.description}`).join('\n')}`,
   async run(argv) {
@@ -171,8 +181,9 @@ ${Object.entries(flags).map(([name, f]) => `    --${name.padEnd(12)} ${f.descrip
       const stack = await startStack(config, lifecycle);
       const wecom = await startDemoWecom(parsed['wecom-port']);
       await lifecycle.add('WeCom fake', () => wecom.close());
+      allowFakeHost(wecom);
       log(`[demo] WeCom fake on ${wecom.url}`);
-      const csv = ensureHrExport(config.dataDir);
+      const csv = ensureHrExport(config.importDir);
       log(`[demo] HR export ${csv.created ? 'written to' : 'kept at'} ${csv.file}`);
 
       if (!stack.secrets.adminToken) throw new ApiError('no admin token to call the API with');

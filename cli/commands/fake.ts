@@ -1,4 +1,5 @@
 // `sync-center fake <kind> --port N …`: runs a vendor fake until Ctrl-C, for demos and manual tests.
+import { allowedHostsVariable } from '../../connectors/shared/host-policy';
 import { describeFlags, parseFlags, UsageError, type FlagSpec } from '../args';
 import { fakeKinds } from '../fakes';
 import { Lifecycle } from '../lifecycle';
@@ -39,6 +40,8 @@ ${Object.entries(fakeKinds)
       const running = await fake.start(options);
       await lifecycle.add(`${kind} fake`, () => running.close());
       process.stdout.write(`${kind} fake listening on ${running.url} (API base ${running.baseUrl}); Ctrl-C stops it\n`);
+      // Connectors call only their vendor's hosts unless told otherwise (connectors/shared/host-policy.ts).
+      process.stdout.write(`connectors may call it when the worker runs with ${allowedHostsVariable}=${new URL(running.baseUrl).host}\n`);
     } catch (err) {
       return lifecycle.abortStartup(err);
     }

@@ -2,7 +2,7 @@
 // TEMPORAL_ADDRESS), the database, the worker and the API — stopped in reverse order on Ctrl-C.
 import { openDatabase } from '../../db/client';
 import { startApiServer, type RunningApiServer } from '../api-server';
-import { loadConfig, type SyncCenterConfig } from '../config';
+import { exportImportDir, loadConfig, type SyncCenterConfig } from '../config';
 import { lockDataDir } from '../data-dir-lock';
 import { resolveSecrets, type ResolvedSecrets } from '../data-dir-secrets';
 import { Lifecycle } from '../lifecycle';
@@ -54,6 +54,7 @@ export async function startStack(config: SyncCenterConfig, lifecycle: Lifecycle)
   const lock = lockDataDir(config.dataDir);
   await lifecycle.add('data directory lock', async () => lock.release());
   const secrets = resolveSecrets(config, { generate: true });
+  exportImportDir(config);
 
   let temporalAddress = config.temporal.address;
   let uiUrl: string | undefined;

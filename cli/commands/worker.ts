@@ -1,7 +1,7 @@
 // `sync-center worker`: only the Temporal worker, for the production shape (DATABASE_URL + TEMPORAL_ADDRESS).
 import { openDatabase } from '../../db/client';
 import { parseFlags } from '../args';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, exportImportDir, loadConfig } from '../config';
 import { resolveSecrets } from '../data-dir-secrets';
 import { Lifecycle } from '../lifecycle';
 import { startSyncWorker } from '../worker';
@@ -24,6 +24,7 @@ export const workerCommand: Command = {
     requireServers('worker', { databaseUrl: config.database.url, temporalAddress: config.temporal.address });
     const { secretKey } = resolveSecrets(config, { generate: false });
     if (!secretKey) throw new ConfigError('needs SYNC_CENTER_SECRET_KEY (32 bytes, base64) to open connector credentials');
+    exportImportDir(config);
 
     const lifecycle = new Lifecycle(log);
     try {

@@ -47,7 +47,7 @@ export function buildDirectory(
       if (k === null) continue;
       const seen = firstLine.get(k);
       if (seen === undefined) firstLine.set(k, row.line);
-      else report(row, column, `duplicate ${column} "${row[column]}" (also on line ${seen})`);
+      else report(row, column, `duplicate ${column} (also on line ${seen})`);
     }
   }
 
@@ -58,7 +58,7 @@ export function buildDirectory(
     const other = byId.get(id);
     if (other === undefined) byId.set(id, row);
     else if (other.username.toLowerCase() !== row.username.toLowerCase() && other.employeeNumber !== row.employeeNumber) {
-      report(row, row.employeeNumber === null ? 'username' : 'employeeNumber', `user id "${id}" is also the id of line ${other.line}`);
+      report(row, row.employeeNumber === null ? 'username' : 'employeeNumber', `the user id this row gives is also the id of line ${other.line}`);
     }
   }
 
@@ -123,7 +123,7 @@ function resolveManagers(rows: CsvRow[], settings: CsvSettings, rejected: Reject
     // A manager whose own row is bad is already reported there; "unknown" would mislead.
     const rejectedKeys = settings.managerKey === 'username' ? rejected.usernames : rejected.employeeNumbers;
     if (manager === undefined && rejectedKeys.has(key)) continue;
-    if (manager === undefined) report(row, 'manager', `unknown manager "${row.manager}" (no row has that ${keyName})`);
+    if (manager === undefined) report(row, 'manager', `unknown manager (no row has that ${keyName})`);
     else if (manager === row) report(row, 'manager', 'manager cycle: the person is their own manager');
     else managerOf.set(row, manager);
   }
@@ -143,8 +143,8 @@ function reportManagerCycles(rows: CsvRow[], managerOf: Map<CsvRow, CsvRow>, rep
     }
     if (current !== undefined && reachedBy.get(current) === walk) {
       const cycle = chain.slice(chain.indexOf(current));
-      const names = [...cycle, current].map((r) => r.username).join(' → ');
-      for (const row of cycle) report(row, 'manager', `manager cycle: ${names}`);
+      const lines = [...cycle, current].map((r) => r.line).join(' → ');
+      for (const row of cycle) report(row, 'manager', `manager cycle through lines ${lines}`);
     }
   });
 }

@@ -125,9 +125,9 @@ describe('csv connector: refusing a bad export as a whole', () => {
     ['a missing required name', 'E1,alice,,,,,,,', { line: 2, column: 'name', reason: 'is required (empty cell)' }],
     ['a malformed email', 'E1,alice,Alice,alice@,,,,,', { line: 2, column: 'email', reason: 'malformed email' }],
     ['a malformed mobile', 'E1,alice,Alice,,12ab,,,,', { line: 2, column: 'mobile', reason: 'malformed mobile number' }],
-    ['an unknown status', 'E1,alice,Alice,,,,,,maybe', { line: 2, column: 'status', reason: expect.stringContaining('unknown status "maybe"') }],
+    ['an unknown status', 'E1,alice,Alice,,,,,,maybe', { line: 2, column: 'status', reason: expect.stringMatching(/^unknown status; accepted: /) }],
     ['an empty department name', 'E1,alice,Alice,,,,Acme//Sales,,', { line: 2, column: 'department', reason: expect.stringContaining('empty name') }],
-    ['an unknown manager', 'E1,alice,Alice,,,,,E404,', { line: 2, column: 'manager', reason: 'unknown manager "E404" (no row has that employee number)' }],
+    ['an unknown manager', 'E1,alice,Alice,,,,,E404,', { line: 2, column: 'manager', reason: 'unknown manager (no row has that employee number)' }],
     ['a person managing themself', 'E1,alice,Alice,,,,,E1,', { line: 2, column: 'manager', reason: expect.stringContaining('own manager') }],
     ['a row with too many fields', 'E1,alice,Alice,,,,,,,extra', { line: 2, column: null, reason: 'has 10 fields, the header has 9' }],
   ])('reports %s with its line and column', async (_label, row, problem) => {
@@ -141,9 +141,9 @@ describe('csv connector: refusing a bad export as a whole', () => {
     const content = [header, 'E1,alice,Alice,a@x.test,,,,,', 'E2,Alice,Alice Two,b@x.test,,,,,', 'E1,carol,Carol,A@x.test,,,,,'].join('\n');
     const error = await readError({ content });
     expect(error.problems).toEqual([
-      { line: 3, column: 'username', header: 'username', reason: 'duplicate username "Alice" (also on line 2)' },
-      { line: 4, column: 'employeeNumber', header: 'employee_number', reason: 'duplicate employeeNumber "E1" (also on line 2)' },
-      { line: 4, column: 'email', header: 'email', reason: 'duplicate email "A@x.test" (also on line 2)' },
+      { line: 3, column: 'username', header: 'username', reason: 'duplicate username (also on line 2)' },
+      { line: 4, column: 'employeeNumber', header: 'employee_number', reason: 'duplicate employeeNumber (also on line 2)' },
+      { line: 4, column: 'email', header: 'email', reason: 'duplicate email (also on line 2)' },
     ]);
   });
 
@@ -155,7 +155,7 @@ describe('csv connector: refusing a bad export as a whole', () => {
       [3, 'manager'],
       [4, 'manager'],
     ]);
-    expect(error.problems[0].reason).toBe('manager cycle: alice → carol → bob → alice');
+    expect(error.problems[0].reason).toBe('manager cycle through lines 2 → 4 → 3 → 2');
   });
 
   it('names the configured header, and a missing header, on line 1', async () => {

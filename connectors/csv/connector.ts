@@ -5,6 +5,7 @@ import { VendorError } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
 import { buildDirectory } from './build-directory';
 import { CsvFileError, fileProblem, type CsvProblem } from './errors';
+import { importDirFromEnv, resolveImportFile } from './import-dir';
 import { decodeUtf8, parseCsv, stripBom } from './parse-csv';
 import { resolveColumns, validateRows } from './read-rows';
 import { parseCsvSettings, type CsvSettings, type CsvSettingsInput } from './settings';
@@ -40,26 +41,33 @@ function sortByLine(problems: CsvProblem[]): CsvProblem[] {
   return problems.map((p, i) => ({ p, i })).sort((a, b) => (a.p.line ?? 0) - (b.p.line ?? 0) || a.i - b.i).map(({ p }) => p);
 }
 
-async function loadText(settings: CsvSettings): Promise<string> {
+async function loadText(settings: CsvSettings, importDir: string): Promise<string> {
   if (settings.content !== undefined) return settings.content;
+  const file = await resolveImportFile(settings.path!, importDir);
   let bytes: Buffer;
   try {
-    bytes = await readFile(settings.path!);
+    bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'read_failed';
-    throw new VendorError('permanent', code, `cannot read CSV file ${settings.path}: ${(error as Error).message}`);
+    throw new VendorError('permanent', code, `cannot read CSV file ${settings.path} (${code})`);
   }
   return decodeUtf8(bytes);
+}
+
+export interface CsvConnectorOptions {
+  /** where `settings.path` must lie; default SYNC_CENTER_IMPORT_DIR */
+  importDir?: string;
 }
 
 /**
  * One instance reads its file once (on first use) and answers every read from that parse, so a run
  * sees one consistent export; create a new connector for the next run.
  */
-export function createCsvConnector(settingsInput: CsvSettingsInput): Connector {
+export function createCsvConnector(settingsInput: CsvSettingsInput, options: CsvConnectorOptions = {}): Connector {
   const settings = parseCsvSettings(settingsInput);
+  const importDir = options.importDir ?? importDirFromEnv();
   let parsed: Promise<DirectorySnapshot> | undefined;
-  const directory = () => (parsed ??= loadText(settings).then((text) => readCsvDirectory(text, settings)));
+  const directory = () => (parsed ??= loadText(settings, importDir).then((text) => readCsvDirectory(text, settings)));
 
   return {
     kind: 'csv',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { refusalDetail } from '../shared/connection-checks';
 import { defineConnector } from '../types';
+import { importPathRefusal } from './import-dir';
 import { createCsvConnector, csvCapabilities } from './index';
 import { CsvSettingsSchema } from './settings';
 
@@ -17,6 +18,11 @@ export const csvDefinition = defineConnector({
   // A file has no tenant and sends no credentials; a new export path is routine.
   tenantSettings: [],
   defaultMapping: sameFieldMapping({ username: 'username', name: 'name', email: 'email', mobile: 'mobile', employeeNumber: 'employee_number', title: 'title' }),
+  // The file must lie in the import directory (it may not exist yet when the task is saved).
+  settingsIssues(settings) {
+    const refused = settings.path === undefined ? undefined : importPathRefusal(settings.path);
+    return refused ? [{ field: 'connector.settings.path', message: refused }] : [];
+  },
   create: (settings) => createCsvConnector(settings),
   // Reading the file is the whole test: it is there, UTF-8, and every row is valid.
   async testConnection(settings) {

@@ -1,4 +1,5 @@
-// Header mapping and per-row validation (zod): every cell problem is reported with its line and column.
+// Header mapping and per-row validation (zod): every cell problem is reported with its line and
+// column, never with the cell's value (errors reach every reader of a run, and logs).
 import { z } from 'zod';
 import type { CsvProblem } from './errors';
 import type { CsvRecord } from './parse-csv';
@@ -32,7 +33,8 @@ export function resolveColumns(header: CsvRecord, settings: CsvSettings): { layo
   header.fields.forEach((raw, index) => {
     const name = raw.trim().toLowerCase();
     if (name === '') return;
-    if (byName.has(name)) problems.push({ line: header.line, column: null, header: raw.trim(), reason: `header "${raw.trim()}" appears twice` });
+    // The header text is the file's: told by position, so a file not meant for import is not echoed.
+    if (byName.has(name)) problems.push({ line: header.line, column: null, header: null, reason: `field ${index + 1} repeats the header of field ${byName.get(name)! + 1}` });
     else byName.set(name, index);
   });
 
@@ -79,7 +81,7 @@ function rowSchema(settings: CsvSettings) {
           const names = pathText.split(settings.departmentSeparator).map((n) => n.trim());
           const bad = names.find((n) => n === '' || n.length > 64);
           if (bad !== undefined) {
-            ctx.addIssue({ code: 'custom', message: `department path "${pathText.trim()}" has ${bad === '' ? 'an empty name' : 'a name longer than 64 characters'}` });
+            ctx.addIssue({ code: 'custom', message: `a department path has ${bad === '' ? 'an empty name' : 'a name longer than 64 characters'}` });
             return z.NEVER;
           }
           if (!paths.some((p) => p.join('\u0000') === names.join('\u0000'))) paths.push(names);
@@ -95,7 +97,7 @@ function rowSchema(settings: CsvSettings) {
         const value = normalizeStatus(cell);
         if (active.has(value)) return 'active' as const;
         if (disabled.has(value)) return 'disabled' as const;
-        ctx.addIssue({ code: 'custom', message: `unknown status "${cell}"; accepted: ${accepted}` });
+        ctx.addIssue({ code: 'custom', message: `unknown status; accepted: ${accepted}` });
         return z.NEVER;
       }),
   });

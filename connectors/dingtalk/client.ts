@@ -5,6 +5,7 @@ import { VendorError } from '../errors';
 import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { AccessTokenCache, type IssuedToken } from '../shared/token-cache';
+import { dingtalkDocumentedHosts } from './hosts';
 import type { DingtalkUser } from './mapping';
 
 export interface DingtalkClientOptions {
@@ -143,6 +144,7 @@ export class DingtalkClient {
         url: `${this.apiBaseUrl}${path}`,
         body: { appKey: this.options.appKey, appSecret: this.options.appSecret },
         timeoutMs: this.options.timeoutMs,
+        allowedHosts: dingtalkDocumentedHosts,
       }),
     );
     const body = response.body ?? {};
@@ -182,7 +184,15 @@ export class DingtalkClient {
   private async send(method: 'GET' | 'POST', path: string, query: Record<string, QueryValue>, body?: unknown, token?: string): Promise<DingtalkEnvelope> {
     await this.acquire(path);
     const response = await this.request(
-      () => requestJson<DingtalkEnvelope>({ method, url: `${this.oapiBaseUrl}${path}`, query, body, timeoutMs: this.options.timeoutMs }),
+      () =>
+        requestJson<DingtalkEnvelope>({
+          method,
+          url: `${this.oapiBaseUrl}${path}`,
+          query,
+          body,
+          timeoutMs: this.options.timeoutMs,
+          allowedHosts: dingtalkDocumentedHosts,
+        }),
       token,
     );
     const envelope = response.body;

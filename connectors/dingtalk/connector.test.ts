@@ -96,7 +96,7 @@ describe('DingTalk connector: reading', () => {
       username: 'dev',
       name: 'Dev',
       email: null,
-      mobile: '13900000001',
+      mobile: '+8613900000001',
       employeeNumber: 'E2',
       title: null,
       departmentIds: ['3', '2'],
@@ -180,7 +180,7 @@ const newUser = (over: Partial<User> = {}): User => ({
   username: 'ann',
   name: 'Ann',
   email: 'ann@acme.test',
-  mobile: '13911112222',
+  mobile: '+8613911112222',
   employeeNumber: 'E9',
   title: 'Engineer',
   departmentIds: ['2', '3'],
@@ -210,6 +210,15 @@ describe('DingTalk connector: writing', () => {
     const [read] = (await c.readByIds({ departmentIds: [], userIds: ['ann'] })).users;
     // DingTalk has no main department: it reads back as the first of the list, the same set
     expect(read).toEqual(newUser({ departmentIds: ['3', '2'] }));
+  });
+
+  it('writes mainland mobiles bare and others as +xx-xxxxxx, and reads both back as E.164', async () => {
+    const c = connector();
+    await c.apply({ action: 'CreateUser', user: newUser({ id: 'hk', username: 'hk', mobile: '+85291234567', email: null }) });
+    expect((await user('hk'))?.mobile).toBe('+852-91234567');
+    await c.apply({ action: 'UpdateUser', id: 'hk', changes: { mobile: '+8613911113333' } });
+    expect((await user('hk'))?.mobile).toBe('13911113333');
+    expect((await c.readByIds({ departmentIds: [], userIds: ['hk', 'lead'] })).users.map((u) => u.mobile)).toEqual(['+8613911113333', '+8613900000000']);
   });
 
   it('updates, moves (departments, main department) and deletes a user', async () => {

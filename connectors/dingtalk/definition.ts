@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
 import { defineConnector } from '../types';
+import { dingtalkDocumentedHosts } from './hosts';
 import { testDingtalkConnection } from './connection-test';
 import { createDingtalkConnector, dingtalkCapabilities } from './index';
 import { rootDepartmentId } from './mapping';
@@ -36,6 +37,7 @@ export const dingtalkDefinition = defineConnector({
   secrets: DingtalkSecretsSchema,
   identifyingSettings: ['appKey'],
   tenantSettings: ['oapiBaseUrl', 'apiBaseUrl', 'appKey', 'corpId'],
+  allowedHosts: dingtalkDocumentedHosts,
   defaultMapping: sameFieldMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'title', employeeNumber: 'job_number' }),
   create: (settings, secrets) => createDingtalkConnector(settings, secrets),
   testConnection: testDingtalkConnection,

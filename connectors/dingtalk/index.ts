@@ -4,7 +4,7 @@ import type { Department, DirectoryPage, User } from '../../engine/model';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
 import { DingtalkClient } from './client';
-import { rootDepartmentId, toCanonicalDepartment, toCanonicalUser, type DingtalkDepartment, type DingtalkDepartmentBase, type DingtalkUser } from './mapping';
+import { rootDepartmentId, toCanonicalDepartment, toCanonicalUser, toDingtalkMobile, type DingtalkDepartment, type DingtalkDepartmentBase, type DingtalkUser } from './mapping';
 import { assertDepartmentId, assertDepartmentName, assertUserName, assertUserid, isDepartmentId } from './validation';
 import { mapWithConcurrency, walkTree } from './walk';
 
@@ -153,7 +153,7 @@ export function createDingtalkConnector(settings: DingtalkSettings, secrets: Din
     if (changes.name !== undefined) body.name = assertUserName(changes.name, 'user.name');
     if (changes.mobile !== undefined) {
       if (!changes.mobile) throw invalidInput('user.mobile', 'DingTalk needs a mobile number; it cannot be cleared');
-      body.mobile = changes.mobile;
+      body.mobile = toDingtalkMobile(changes.mobile);
     }
     if (changes.email !== undefined) body.email = changes.email ?? '';
     if (changes.title !== undefined) body.title = changes.title ?? '';

@@ -1,5 +1,7 @@
 // DingTalk records <-> canonical model. Ids are the strings of DingTalk's ids; root 1 is the top (parentId null).
+import { canonicalMobile, chinaCountryCode, homeOrInternational } from '../../engine/mobile';
 import type { Department, User } from '../../engine/model';
+import { invalidInput } from '../errors';
 import { orNull } from '../shared/vendor-values';
 
 export const rootDepartmentId = 1;
@@ -67,7 +69,7 @@ export function toCanonicalUser(u: DingtalkUser): User {
     username: u.userid,
     name: u.name,
     email: orNull(u.email),
-    mobile: orNull(u.mobile),
+    mobile: canonicalMobile(u.mobile, chinaCountryCode),
     employeeNumber: orNull(u.job_number),
     title: orNull(u.title),
     departmentIds,
@@ -78,4 +80,11 @@ export function toCanonicalUser(u: DingtalkUser): User {
     status: 'active',
     attributes: u.active === false ? { [invitationPendingAttribute]: true } : {},
   };
+}
+
+/** DingTalk's form: a mainland number bare, any other as `+xx-xxxxxx` (`+852-91234567`). */
+export function toDingtalkMobile(mobile: string): string {
+  const written = homeOrInternational(mobile, chinaCountryCode, '-');
+  if (written === null) throw invalidInput('user.mobile', 'is not a phone number (write it as +<country code> <number>)');
+  return written;
 }

@@ -5,6 +5,7 @@ import { VendorError } from '../errors';
 import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
+import { feishuDocumentedHosts } from './hosts';
 
 export const feishuBaseUrl = 'https://open.feishu.cn/open-apis';
 export const larkBaseUrl = 'https://open.larksuite.com/open-apis';
@@ -127,6 +128,7 @@ export class FeishuClient {
         body,
         headers: token ? { authorization: `Bearer ${token}` } : undefined,
         timeoutMs: this.options.timeoutMs,
+        allowedHosts: feishuDocumentedHosts,
       });
     } catch (err) {
       if (err instanceof VendorError) throw scrub(err, secrets);

@@ -75,7 +75,7 @@ describe('Feishu connector: reading', () => {
     expect(users).toHaveLength(24); // the resigned member is not in the directory
     expect(new Set(users.map((u) => u.id)).size).toBe(24);
     expect(users.find((u) => u.id === 'u5')).toEqual({
-      id: 'u5', username: 'u5', name: 'User 5', email: 'u5@acme.test', mobile: '13800000005', employeeNumber: 'E105', title: 'Engineer',
+      id: 'u5', username: 'u5', name: 'User 5', email: 'u5@acme.test', mobile: '+8613800000005', employeeNumber: 'E105', title: 'Engineer',
       departmentIds: ['sales', 'rnd'], mainDepartmentId: 'sales', managerId: 'u0', status: 'active',
       attributes: { employeeType: 1, openId: expect.stringMatching(/^ou_/) },
     });
@@ -130,7 +130,7 @@ describe('Feishu connector: writing', () => {
     let stored = (await fakeState<State>(fake)).users.find((u) => u.user_id === 'zhang.san');
     expect(stored).toMatchObject({ mobile: '+8613700000001', employee_type: 3, department_ids: ['platform', 'sales'], leader_user_id: 'u1', employee_no: 'E9', job_title: 'Dev' });
     let read = (await c.readByIds({ departmentIds: [], userIds: ['zhang.san'] })).users[0];
-    expect(read).toMatchObject({ mobile: '13700000001', mainDepartmentId: 'platform', departmentIds: ['platform', 'sales'], managerId: 'u1' });
+    expect(read).toMatchObject({ mobile: '+8613700000001', mainDepartmentId: 'platform', departmentIds: ['platform', 'sales'], managerId: 'u1' });
 
     await c.apply({
       action: 'UpdateUser',

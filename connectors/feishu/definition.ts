@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
 import { defineConnector } from '../types';
+import { feishuDocumentedHosts } from './hosts';
 import { testFeishuConnection } from './connection-test';
 import { createFeishuConnector, feishuCapabilities } from './index';
 
@@ -36,6 +37,7 @@ export const feishuDefinition = defineConnector({
   secrets: FeishuSecretsSchema,
   identifyingSettings: ['appId'],
   tenantSettings: ['baseUrl', 'appId'],
+  allowedHosts: feishuDocumentedHosts,
   defaultMapping: sameFieldMapping({ username: 'user_id', name: 'name', email: 'email', mobile: 'mobile', title: 'job_title', employeeNumber: 'employee_no' }),
   create: (settings, secrets) => createFeishuConnector(settings, secrets),
   testConnection: testFeishuConnection,

@@ -1,5 +1,6 @@
 // The Feishu / Lark connector: reads the contact book (contact v3) and applies canonical operations.
 // Lark is the same API under https://open.larksuite.com/open-apis.
+import { chinaCountryCode, parseCountryCode } from '../../engine/mobile';
 import type { Department, DirectoryPage, User } from '../../engine/model';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
@@ -29,7 +30,7 @@ export interface FeishuSettings {
   appId: string;
   /** employee_type for users whose attributes.employeeType is unset: 1 regular (default), 2 intern, 3 outsourced, 4 labor, 5 consultant */
   defaultEmployeeType?: FeishuEmployeeType;
-  /** prefixed to mobiles without "+" and stripped when reading (default "+86") */
+  /** the country of a mobile written without a country code, e.g. "+86" (the default); Feishu itself keeps E.164 */
   defaultMobileCountryCode?: string;
   /** contact API calls per second (default 40; Feishu allows 50) */
   ratePerSecond?: number;
@@ -53,6 +54,8 @@ export const feishuCapabilities: ConnectorCapabilities = {
   manager: true,
   departmentLeader: true,
   realtimeEvents: true,
+  // Created without an order (the hub's 0), a department is put last by Feishu.
+  assignsDepartmentOrder: true,
   attributes: ['employeeType'],
 };
 
@@ -66,8 +69,9 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) throw invalidInput('pageSize', `must be an integer from 1 to ${maxPageSize}`);
   const defaultEmployeeType = settings.defaultEmployeeType ?? 1;
   if (!employeeTypes.includes(defaultEmployeeType)) throw invalidInput('defaultEmployeeType', 'must be 1, 2, 3, 4 or 5');
-  const countryCode = settings.defaultMobileCountryCode ?? '+86';
-  if (countryCode !== '' && !/^\+\d{1,4}$/.test(countryCode)) throw invalidInput('defaultMobileCountryCode', 'must look like +86, or be empty');
+  const parsedCountryCode = parseCountryCode(settings.defaultMobileCountryCode || chinaCountryCode);
+  if (parsedCountryCode === null) throw invalidInput('defaultMobileCountryCode', 'must be a country calling code such as +86');
+  const countryCode: string = parsedCountryCode;
   const client = new FeishuClient({
     baseUrl: settings.baseUrl,
     appId: settings.appId,
@@ -76,7 +80,7 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
     ratePerMinute: settings.ratePerMinute,
     timeoutMs: settings.timeoutMs,
   });
-  const toUser = (u: FeishuUser) => toCanonicalUser(u, countryCode || undefined);
+  const toUser = (u: FeishuUser) => toCanonicalUser(u, countryCode);
   const enc = encodeURIComponent;
 
   async function getUser(id: string): Promise<FeishuUser> {
@@ -156,7 +160,7 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
     }
     if (changes.mobile !== undefined) {
       if (!changes.mobile) throw invalidInput('user.mobile', 'Feishu requires a mobile number; it cannot be cleared');
-      body.mobile = toFeishuMobile(changes.mobile, countryCode || undefined);
+      body.mobile = toFeishuMobile(changes.mobile, countryCode);
     }
     if (changes.email !== undefined) body.email = changes.email ?? '';
     if (changes.title !== undefined) body.job_title = changes.title ?? '';

@@ -1,6 +1,7 @@
 // Feishu contact v3 records <-> canonical model. Links use the custom ids (user_id, department_id):
 // open ids differ per app, custom ids are the tenant's own and survive an app re-install.
 import { createHash } from 'node:crypto';
+import { canonicalMobile, toE164 } from '../../engine/mobile';
 import type { Department, User } from '../../engine/model';
 import { invalidInput } from '../errors';
 import { orNull } from '../shared/vendor-values';
@@ -78,17 +79,19 @@ export function toCanonicalDepartment(d: FeishuDepartment): Department {
   };
 }
 
-/** Feishu answers mobiles with their country code; the hub usually keeps the national number. */
-export function toCanonicalMobile(mobile: string | undefined, defaultCountryCode: string | undefined): string | null {
-  if (!mobile) return null;
-  return defaultCountryCode && mobile.startsWith(defaultCountryCode) ? mobile.slice(defaultCountryCode.length) : mobile;
+/** Feishu answers mobiles in E.164 (+86138…); one without a country code is in `countryCode`. */
+export function toCanonicalMobile(mobile: string | undefined, countryCode: string): string | null {
+  return canonicalMobile(mobile, countryCode);
 }
 
-export function toFeishuMobile(mobile: string, defaultCountryCode: string | undefined): string {
-  return mobile.startsWith('+') || !defaultCountryCode ? mobile : `${defaultCountryCode}${mobile}`;
+/** Feishu's form is E.164 itself: +8613800000000, +85291234567. */
+export function toFeishuMobile(mobile: string, countryCode: string): string {
+  const e164 = toE164(mobile, countryCode);
+  if (e164 === null) throw invalidInput('user.mobile', 'is not a phone number (write it as +<country code> <number>)');
+  return e164;
 }
 
-export function toCanonicalUser(u: FeishuUser, defaultCountryCode: string | undefined): User {
+export function toCanonicalUser(u: FeishuUser, countryCode: string): User {
   const id = u.user_id || u.open_id || '';
   // Membership of the root "0" alone is no department in the canonical model.
   const departmentIds = (u.department_ids ?? []).filter((d) => d !== '' && d !== rootDepartmentId);
@@ -100,7 +103,7 @@ export function toCanonicalUser(u: FeishuUser, defaultCountryCode: string | unde
     username: id,
     name: u.name,
     email: orNull(u.email),
-    mobile: toCanonicalMobile(u.mobile, defaultCountryCode),
+    mobile: toCanonicalMobile(u.mobile, countryCode),
     employeeNumber: orNull(u.employee_no),
     title: orNull(u.job_title),
     departmentIds,

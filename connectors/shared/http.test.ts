@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { VendorError } from '../errors';
 import { redactUrl, requestJson, scrubSecrets } from './http';
 
+/** the suites' own servers; SYNC_CENTER_ALLOW_ANY_HOST would let them through anyway */
+const allowedHosts = ['127.0.0.1'];
 let server: Server;
 let base: string;
 
@@ -44,18 +46,18 @@ async function caught(p: Promise<unknown>): Promise<VendorError> {
 
 describe('requestJson', () => {
   it('sends JSON and query, returns parsed JSON', async () => {
-    const res = await requestJson<{ method: string; got: unknown; q: string }>({ method: 'POST', url: `${base}/ok`, query: { q: 'x', skip: undefined }, body: { a: 1 } });
+    const res = await requestJson<{ method: string; got: unknown; q: string }>({ allowedHosts, method: 'POST', url: `${base}/ok`, query: { q: 'x', skip: undefined }, body: { a: 1 } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ method: 'POST', got: { a: 1 }, q: 'x' });
   });
 
   it('returns 4xx to the caller to interpret', async () => {
-    const res = await requestJson({ method: 'GET', url: `${base}/missing` });
+    const res = await requestJson({ allowedHosts, method: 'GET', url: `${base}/missing` });
     expect(res).toMatchObject({ status: 404, body: { error: 'nope' } });
   });
 
   it('turns a 5xx into a transient error with the Retry-After hint, without the token', async () => {
-    const err = await caught(requestJson({ method: 'GET', url: `${base}/boom`, query: { access_token: 'sekrit-token' } }));
+    const err = await caught(requestJson({ allowedHosts, method: 'GET', url: `${base}/boom`, query: { access_token: 'sekrit-token' } }));
     expect(err).toMatchObject({ kind: 'transient', vendorCode: 'http_503', retryAfterMs: 7000 });
     expect(err.message).toContain('access_token=REDACTED');
     expect(err.message).not.toContain('sekrit-token');
@@ -66,18 +68,18 @@ describe('requestJson', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const err = await caught(requestJson({ method: 'GET', url: `http://127.0.0.1:${port}/x`, query: { corpsecret: 'my-secret' } }));
+    const err = await caught(requestJson({ allowedHosts, method: 'GET', url: `http://127.0.0.1:${port}/x`, query: { corpsecret: 'my-secret' } }));
     expect(err).toMatchObject({ kind: 'transient', vendorCode: 'network' });
     expect(err.message).not.toContain('my-secret');
   });
 
   it('times out as a transient error', async () => {
-    const err = await caught(requestJson({ method: 'GET', url: `${base}/slow`, timeoutMs: 50 }));
+    const err = await caught(requestJson({ allowedHosts, method: 'GET', url: `${base}/slow`, timeoutMs: 50 }));
     expect(err).toMatchObject({ kind: 'transient', vendorCode: 'timeout' });
   });
 
   it('refuses a 2xx that is not JSON as permanent', async () => {
-    const err = await caught(requestJson({ method: 'GET', url: `${base}/html` }));
+    const err = await caught(requestJson({ allowedHosts, method: 'GET', url: `${base}/html` }));
     expect(err).toMatchObject({ kind: 'permanent', vendorCode: 'invalid_response' });
   });
 });

@@ -1,6 +1,9 @@
 // JSON over global fetch with a timeout. Network failures and 5xx become transient VendorErrors;
-// everything else is returned so each vendor client can read its own envelope.
+// everything else is returned so each vendor client can read its own envelope. A task author picks
+// the URL, so: only allowed hosts are called, redirects are never followed, and a raw body never
+// reaches an error (it could be an internal page the URL was aimed at) - only status, type and size.
 import { VendorError } from '../errors';
+import { hostRefusal } from './host-policy';
 
 /** Query parameters whose values must never reach an error message or log. */
 export const defaultSecretParams = ['access_token', 'corpsecret', 'appsecret', 'app_secret', 'client_secret', 'secret'];
@@ -17,6 +20,8 @@ export interface JsonRequest {
   timeoutMs?: number;
   /** query parameter names to redact from URLs in errors (defaults to defaultSecretParams) */
   secretParams?: string[];
+  /** the vendor's documented hosts (the connector's hosts.ts); see host-policy.ts for the operator's additions */
+  allowedHosts: readonly string[];
 }
 
 export interface JsonResponse<T = unknown> {
@@ -59,6 +64,9 @@ export function scrubSecrets(text: string, secrets: Array<string | undefined>): 
 export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonResponse<T>> {
   const url = buildUrl(req.url, req.query);
   const where = `${req.method} ${redactUrl(url, req.secretParams)}`;
+  // Checked before anything is sent: the credentials in the query or body never leave.
+  const refused = hostRefusal(url, req.allowedHosts);
+  if (refused) throw new VendorError('permanent', 'host_not_allowed', refused, undefined, `${where}: ${refused}`);
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   let payload: string | undefined;
   if (req.body !== undefined) {
@@ -72,10 +80,17 @@ export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonRe
       method: req.method,
       headers,
       body: payload,
+      redirect: 'manual',
       signal: AbortSignal.timeout(req.timeoutMs ?? 15_000),
     });
+    if (isRedirect(response.status)) {
+      await response.body?.cancel().catch(() => undefined);
+      const detail = `answered HTTP ${response.status} (a redirect); redirects are not followed`;
+      throw new VendorError('permanent', `http_${response.status}`, detail, undefined, `${where}: ${detail}`);
+    }
     text = await response.text();
   } catch (err) {
+    if (err instanceof VendorError) throw err;
     // Duck-typed: an abort may be a DOMException from another realm (e.g. under jest).
     const name = (err as { name?: unknown } | null)?.name;
     const timedOut = name === 'TimeoutError' || name === 'AbortError';
@@ -86,15 +101,27 @@ export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonRe
     throw new VendorError('transient', code, detail, undefined, `${where}: ${detail}`);
   }
   if (response.status >= 500) {
-    throw new VendorError('transient', `http_${response.status}`, text.slice(0, 200) || response.statusText, retryAfterHeaderMs(response.headers), `${where}: HTTP ${response.status}`);
+    const detail = `HTTP ${response.status} (${describeBody(response.headers, text)})`;
+    throw new VendorError('transient', `http_${response.status}`, detail, retryAfterHeaderMs(response.headers), `${where}: ${detail}`);
   }
   let body: unknown;
   try {
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
-    throw new VendorError('permanent', response.ok ? 'invalid_response' : `http_${response.status}`, `response is not JSON: ${text.slice(0, 120)}`, undefined, `${where}: HTTP ${response.status}, response is not JSON`);
+    const detail = `response is not JSON (HTTP ${response.status}, ${describeBody(response.headers, text)})`;
+    throw new VendorError('permanent', response.ok ? 'invalid_response' : `http_${response.status}`, detail, undefined, `${where}: ${detail}`);
   }
   return { status: response.status, headers: response.headers, body: body as T };
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+/** What an unusable body was, without any of its text: a media type (shape-checked, as the header is the server's) and a size. */
+export function describeBody(headers: Headers, text: string): string {
+  const mediaType = /^[\w.+-]{1,40}\/[\w.+-]{1,60}/.exec(headers.get('content-type')?.trim() ?? '')?.[0] ?? 'no content type';
+  return `${mediaType}, ${Buffer.byteLength(text)} bytes`;
 }
 
 /** Retry-After in seconds (the HTTP standard form), as milliseconds. */

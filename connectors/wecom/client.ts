@@ -4,6 +4,7 @@ import { VendorError } from '../errors';
 import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
+import { wecomDocumentedHosts } from './hosts';
 
 export interface WecomClientOptions {
   baseUrl: string;
@@ -104,7 +105,14 @@ export class WecomClient {
     const secrets = [this.options.corpSecret, token];
     let response;
     try {
-      response = await requestJson<T & Partial<WecomEnvelope>>({ method, url: `${this.baseUrl}${path}`, query, body, timeoutMs: this.options.timeoutMs });
+      response = await requestJson<T & Partial<WecomEnvelope>>({
+        method,
+        url: `${this.baseUrl}${path}`,
+        query,
+        body,
+        timeoutMs: this.options.timeoutMs,
+        allowedHosts: wecomDocumentedHosts,
+      });
     } catch (err) {
       if (err instanceof VendorError) throw this.scrub(err, secrets);
       throw err;

@@ -155,7 +155,7 @@ describe('WeCom connector: writing', () => {
     });
     expect(created).toEqual({ externalId: 'zhang.san' });
     let read = (await c.readByIds({ departmentIds: [], userIds: ['zhang.san'] })).users[0];
-    expect(read).toMatchObject({ title: 'Dev', departmentIds: ['3'], mainDepartmentId: '3', managerId: 'user1', employeeNumber: 'E9', mobile: '13800000009' });
+    expect(read).toMatchObject({ title: 'Dev', departmentIds: ['3'], mainDepartmentId: '3', managerId: 'user1', employeeNumber: 'E9', mobile: '+8613800000009' });
 
     await c.apply({ action: 'UpdateUser', id: 'zhang.san', changes: { title: 'Lead', departmentIds: ['2'], mainDepartmentId: '2', managerId: 'user0', employeeNumber: 'E10' } });
     read = (await c.readByIds({ departmentIds: [], userIds: ['zhang.san'] })).users[0];
@@ -176,6 +176,17 @@ describe('WeCom connector: errors', () => {
   const user = (over: Record<string, unknown> = {}) => ({
     id: 'newguy', username: 'newguy', name: 'New Guy', email: 'ng@acme.test', mobile: null, employeeNumber: null, title: null,
     departmentIds: ['2'], mainDepartmentId: null, managerId: null, status: 'active' as const, attributes: {}, ...over,
+  });
+
+  it('writes mainland mobiles bare and others in WeCom\'s "+区号 号码" form, and reads both back as E.164', async () => {
+    const c = connector();
+    await c.apply({ action: 'CreateUser', user: user({ id: 'hk', username: 'hk', mobile: '+85291234567', email: null }) });
+    await c.apply({ action: 'CreateUser', user: user({ id: 'cn', username: 'cn', mobile: '+8613800000019', email: null }) });
+    const stored = (await fakeState(fake)).userlist as unknown as { userid: string; mobile: string }[];
+    expect(stored.find((u) => u.userid === 'hk')?.mobile).toBe('+852 91234567');
+    expect(stored.find((u) => u.userid === 'cn')?.mobile).toBe('13800000019');
+    expect((await c.readByIds({ departmentIds: [], userIds: ['hk', 'cn'] })).users.map((u) => u.mobile)).toEqual(['+85291234567', '+8613800000019']);
+    expect((await failure(c.apply({ action: 'UpdateUser', id: 'hk', changes: { mobile: 'n/a' } }))).message).toMatch(/user\.mobile/);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
 import { defineConnector } from '../types';
+import { wecomDocumentedHosts } from './hosts';
 import { testWecomConnection } from './connection-test';
 import { createWecomConnector, wecomCapabilities } from './index';
 import { defaultEmployeeNumberAttribute } from './mapping';
@@ -33,6 +34,7 @@ export const wecomDefinition = defineConnector({
   secrets: WecomSecretsSchema,
   identifyingSettings: ['corpId'],
   tenantSettings: ['baseUrl', 'corpId'],
+  allowedHosts: wecomDocumentedHosts,
   // WeCom has no employee-number field: the connector keeps it in an extattr.
   defaultMapping: sameFieldMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'position', employeeNumber: 'extattr.employeeNumber' }),
   // A created member's userid is the one we send: the hub id or, for a new one, the username.

@@ -8,6 +8,7 @@ import {
   employeeNumberExtAttr,
   toCanonicalDepartment,
   toCanonicalUser,
+  toWecomMobile,
   type WecomDepartment,
   type WecomUser,
 } from './mapping';
@@ -148,7 +149,7 @@ export function createWecomConnector(settings: WecomSettings, secrets: WecomSecr
       body.name = changes.name;
     }
     if (changes.email !== undefined) body.email = changes.email ?? '';
-    if (changes.mobile !== undefined) body.mobile = changes.mobile ?? '';
+    if (changes.mobile !== undefined) body.mobile = changes.mobile ? toWecomMobile(changes.mobile) : '';
     if (changes.title !== undefined) body.position = changes.title ?? '';
     if (changes.departmentIds !== undefined) {
       if (changes.departmentIds.length > 100) throw invalidInput('user.departmentIds', 'WeCom allows at most 100 departments per user');

@@ -1,6 +1,8 @@
 // WeCom records <-> canonical model. Ids are the strings of WeCom's ids; root 1 is the top (parentId null).
+import { canonicalMobile, chinaCountryCode, homeOrInternational } from '../../engine/mobile';
 import type { Department, User } from '../../engine/model';
 import { rootDepartmentId } from './validation';
+import { invalidInput } from '../errors';
 import { orNull } from '../shared/vendor-values';
 
 export interface WecomDepartment {
@@ -76,7 +78,7 @@ export function toCanonicalUser(u: WecomUser, employeeNumberAttribute = defaultE
     username: u.userid,
     name: u.name,
     email: orNull(u.email),
-    mobile: orNull(u.mobile),
+    mobile: canonicalMobile(u.mobile, chinaCountryCode),
     employeeNumber: readExtAttr(u, employeeNumberAttribute),
     title: orNull(u.position),
     departmentIds,
@@ -89,4 +91,11 @@ export function toCanonicalUser(u: WecomUser, employeeNumberAttribute = defaultE
 
 export function employeeNumberExtAttr(value: string | null, attribute: string): { attrs: WecomExtAttr[] } {
   return { attrs: [{ type: 0, name: attribute, text: { value: value ?? '' } }] };
+}
+
+/** WeCom's own form: a mainland number bare, any other as `+区号 号码` (`+852 91234567`). */
+export function toWecomMobile(mobile: string): string {
+  const written = homeOrInternational(mobile, chinaCountryCode, ' ');
+  if (written === null) throw invalidInput('user.mobile', 'is not a phone number (write it as +<country code> <number>)');
+  return written;
 }

@@ -20,6 +20,7 @@ export interface TokenSummary extends TokenIdentity {
   createdBy: string;
   createdAt: Date;
   lastUsedAt: Date | null;
+  expiresAt: Date | null;
 }
 
 // lastUsedAt is a hint for humans: writing it at most once a minute keeps verify() a read.
@@ -36,16 +37,18 @@ export function generateToken(): string {
 export function createApiTokens(db: Db) {
   return {
     /** The only time the token itself is returned. */
-    async create(input: { name: string; role: TokenRole }, actor: string): Promise<TokenIdentity & { token: string }> {
+    async create(input: { name: string; role: TokenRole; expiresAt?: Date | null }, actor: string): Promise<TokenIdentity & { token: string; expiresAt: Date | null }> {
       const name = requiredText('name', input.name, 64);
       if (!tokenRoles.includes(input.role)) throw new ValidationError('role', `role must be one of ${tokenRoles.join(', ')}`);
+      const expiresAt = input.expiresAt ?? null;
+      if (expiresAt && !(expiresAt.getTime() > Date.now())) throw new ValidationError('expiresAt', 'expiresAt must be in the future');
       const token = generateToken();
       const identity: TokenIdentity = { id: randomUUID(), name, role: input.role };
       await db.transaction(async (tx) => {
-        await tx.insert(apiTokens).values({ ...identity, tokenHash: hashToken(token), createdBy: actor });
-        await recordAudit(tx, { actor, action: 'token.create', entityType: 'token', entityId: identity.id, before: null, after: identity });
+        await tx.insert(apiTokens).values({ ...identity, tokenHash: hashToken(token), createdBy: actor, expiresAt });
+        await recordAudit(tx, { actor, action: 'token.create', entityType: 'token', entityId: identity.id, before: null, after: { ...identity, expiresAt: expiresAt?.toISOString() ?? null } });
       });
-      return { ...identity, token };
+      return { ...identity, token, expiresAt };
     },
 
     async list(): Promise<TokenSummary[]> {
@@ -57,6 +60,7 @@ export function createApiTokens(db: Db) {
           createdBy: apiTokens.createdBy,
           createdAt: apiTokens.createdAt,
           lastUsedAt: apiTokens.lastUsedAt,
+          expiresAt: apiTokens.expiresAt,
         })
         .from(apiTokens)
         .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id));
@@ -70,13 +74,14 @@ export function createApiTokens(db: Db) {
       });
     },
 
-    /** The token's identity, or undefined for an unknown token. */
+    /** The token's identity, or undefined for an unknown or expired token. */
     async verify(token: string): Promise<TokenIdentity | undefined> {
       const [row] = await db
-        .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, lastUsedAt: apiTokens.lastUsedAt })
+        .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, lastUsedAt: apiTokens.lastUsedAt, expiresAt: apiTokens.expiresAt })
         .from(apiTokens)
         .where(eq(apiTokens.tokenHash, hashToken(token)));
       if (!row) return undefined;
+      if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
         await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));
       }

@@ -42,10 +42,12 @@ describeOnBothDatabases('hub directory repository', (ctx) => {
     );
     expect(alice.mobile).toBe('+8613800000000');
     const bob = await hub.createUser({ id: 'bob', username: 'bob', name: 'Bob', mobile: '13800000001', managerId: alice.id, departmentIds: [web.id] }, actor);
+    expect(bob.mobile).toBe('+8613800000001');
 
     await expectError(hub.createUser({ username: 'ALICE', name: 'x' }, actor), ConflictError, 'username');
     await expectError(hub.createUser({ username: 'c', name: 'x', email: 'alice@example.COM' }, actor), ConflictError, 'email');
     await expectError(hub.createUser({ username: 'c', name: 'x', mobile: '+8613800000000' }, actor), ConflictError, 'mobile');
+    await expectError(hub.createUser({ username: 'c', name: 'x', mobile: '+86 138 0000 0001' }, actor), ConflictError, 'mobile');
     await expectError(hub.createUser({ username: 'c', name: 'x', employeeNumber: 'E1' }, actor), ConflictError, 'employeeNumber');
     await expectError(hub.createUser({ username: 'c', name: 'x', email: 'not-an-email' }, actor), ValidationError, 'email');
     await expectError(hub.createUser({ username: 'c', name: 'x', mobile: '12345' }, actor), ValidationError, 'mobile');

@@ -8,7 +8,7 @@ import { createHubWriter, type HubWriterOptions } from './hub-writer';
 
 export type { DepartmentInput, DepartmentListQuery, DepartmentPatch, Page } from './hub-departments';
 export type { UserInput, UserListQuery, UserPatch } from './hub-users';
-export type { ChangeListener } from './hub-writer';
+export type { ChangeListener, ChangeOrigin } from './hub-writer';
 
 export type HubDirectoryOptions = HubWriterOptions;
 

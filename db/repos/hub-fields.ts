@@ -1,14 +1,15 @@
 // Field-level normalisation and checks for hub input that need no database: trimming, formats, lengths.
+import { defaultCountryCode, toE164 } from '../../engine/mobile';
 import { userStatuses, type Department, type User, type UserStatus } from '../../engine/model';
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from './errors';
 
 // Deliberately loose: one @, no spaces, a dot in the domain. Downstream apps apply their own rules.
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-// E.164 (+ country code, up to 15 digits) or a plain 11-digit mainland China mobile.
-const mobilePattern = /^(?:\+[1-9]\d{6,14}|1\d{10})$/;
 
 export const maxIdLength = 128;
+/** departmentIds, leaderIds: more than this is a mistake, and each id is checked against the database */
+export const maxIdListLength = 1000;
 
 export function requiredText(field: string, value: unknown, max: number): string {
   if (typeof value !== 'string') throw new ValidationError(field, `${field} is required`);
@@ -34,18 +35,22 @@ export function optionalEmail(value: unknown): string | null {
   return email;
 }
 
-export function optionalMobile(value: unknown): string | null {
-  const mobile = optionalText('mobile', value, 20);
-  if (mobile !== null && !mobilePattern.test(mobile)) {
-    throw new ValidationError('mobile', 'mobile must be E.164 (e.g. +8613800000000) or an 11-digit mobile (e.g. 13800000000)');
+/** Stored as E.164: "+86 138…", "86-138…" and a national "138…" (default country) all become +86138…. */
+export function optionalMobile(value: unknown, countryCode = defaultCountryCode()): string | null {
+  const mobile = optionalText('mobile', value, 32);
+  if (mobile === null) return null;
+  const e164 = toE164(mobile, countryCode);
+  if (e164 === null) {
+    throw new ValidationError('mobile', `mobile must be a phone number with its country code (e.g. +86 13800000000) or a national number of +${countryCode}`);
   }
-  return mobile;
+  return e164;
 }
 
 /** A list of ids: each non-empty, duplicates dropped (first occurrence wins). */
 export function idList(field: string, value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of ids`);
+  if (value.length > maxIdListLength) throw new ValidationError(field, `${field} may hold at most ${maxIdListLength} ids`);
   const ids = value.map((id, i) => requiredText(`${field}.${i}`, id, maxIdLength));
   return [...new Set(ids)];
 }
@@ -54,9 +59,13 @@ export function optionalId(field: string, value: unknown): string | null {
   return optionalText(field, value, maxIdLength);
 }
 
+/** The range of a Postgres `integer` column. */
+export const int32 = { min: -2_147_483_648, max: 2_147_483_647 } as const;
+
 export function integer(field: string, value: unknown, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ValidationError(field, `${field} must be an integer`);
+  if (value < int32.min || value > int32.max) throw new ValidationError(field, `${field} must be between ${int32.min} and ${int32.max}`);
   return value;
 }
 
@@ -66,9 +75,22 @@ export function userStatus(value: unknown): UserStatus {
   return value as UserStatus;
 }
 
+/** Bounds on a user's free-form `attributes`: they travel in every plan, snapshot and export row. */
+export const attributeLimits = { maxKeys: 64, maxKeyLength: 64, maxValueBytes: 4096, maxTotalBytes: 16_384 } as const;
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
+
 export function attributesObject(value: unknown): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('attributes', 'attributes must be an object');
+  const entries = Object.entries(value);
+  const { maxKeys, maxKeyLength, maxValueBytes, maxTotalBytes } = attributeLimits;
+  if (entries.length > maxKeys) throw new ValidationError('attributes', `attributes may have at most ${maxKeys} keys`);
+  for (const [key, item] of entries) {
+    if (!key.trim() || key.length > maxKeyLength) throw new ValidationError('attributes', `attributes: every key must be 1 to ${maxKeyLength} characters`);
+    if (jsonBytes(item) > maxValueBytes) throw new ValidationError(`attributes.${key}`, `attributes.${key} must be at most ${maxValueBytes} bytes of JSON`);
+  }
+  if (jsonBytes(value) > maxTotalBytes) throw new ValidationError('attributes', `attributes must be at most ${maxTotalBytes} bytes of JSON`);
   return value as Record<string, unknown>;
 }
 

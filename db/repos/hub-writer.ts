@@ -5,7 +5,12 @@ import { recordAudit, type AuditEntry } from './audit-log';
 import { ConflictError, postgresErrorOf } from './errors';
 import { lockHubWrites } from './sql';
 
-export type ChangeListener = (events: ChangeEvent[]) => void | Promise<void>;
+/** Who made a hub write: the audit actor (an API principal, `sync:<taskId>` for a run). */
+export interface ChangeOrigin {
+  actor: string;
+}
+
+export type ChangeListener = (events: ChangeEvent[], origin?: ChangeOrigin) => void | Promise<void>;
 
 export interface HubWrite<T> {
   result: T;
@@ -55,7 +60,7 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
     const events = (write.events ?? []).map((e) => ({ ...e, ...(auditId !== undefined ? { eventId: `audit:${auditId}:${e.entity}:${e.id}` } : {}) }));
     if (events.length && options.onChange) {
       try {
-        await options.onChange(events);
+        await options.onChange(events, { actor });
       } catch (error) {
         options.onChangeError?.(error, events);
       }

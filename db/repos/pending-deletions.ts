@@ -1,15 +1,81 @@
 // Write side of pending_deletions: deletes (and disables held by the mass-offboarding guard) staged
 // by a run, and the approver's decisions on them. Decisions are final, and SQL enforces it:
 // every status change names the statuses it may leave, so a CANCELED row never moves again.
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { EntityKind } from '../../engine/model';
 import type { Db } from '../client';
 import { pendingDeletions } from '../schema';
 import { recordAudit } from './audit-log';
+import { selectRows } from './sql';
 
 import type { PendingDeletionStatus } from '../../engine/statuses';
 export type { PendingDeletionStatus };
+
+export interface StageRunResult {
+  /** rows of this run (new now, or from an earlier attempt of the same run) */
+  staged: number;
+  /** staged items whose target already waits in an open row of an earlier run: that row is kept, not duplicated */
+  kept: number;
+  /** open rows of earlier runs this run's plan no longer wants, now SUPERSEDED */
+  superseded: number;
+}
+
+/**
+ * Re-validates the task's open items against this run's plan and stages its held items, set-based
+ * in one transaction (100k items in seconds, nothing travels back but counts):
+ * - a PENDING row of an earlier run that this plan does not stage again is SUPERSEDED, audited
+ *   (a real-time run judges only the rows of the ids it re-read);
+ * - a staged item whose target already has an open row keeps that row (the open-row index);
+ * - a retried or overlapping attempt adds nothing (one row per run item, and a per-task lock).
+ */
+export async function stageRunDeletions(db: Db, input: { taskId: string; runId: string; expiresAt?: Date | null }): Promise<StageRunResult> {
+  const { taskId, runId } = input;
+  const expiresAt = input.expiresAt ? input.expiresAt.toISOString() : null;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('pending_deletions:' || ${taskId}))`);
+    const [superseded] = await selectRows<{ n: number }>(
+      tx,
+      sql`with run as (select changed_ids from sync_runs where id = ${runId}),
+        gone as (
+          update pending_deletions pd
+          set status = 'SUPERSEDED', superseded_by = ${runId}, decided_by = ${`sync:${taskId}`}, decided_at = now()
+          where pd.task_id = ${taskId} and pd.status = 'PENDING' and pd.run_id <> ${runId}
+            and not exists (
+              select 1 from run_items ri
+              where ri.run_id = ${runId} and ri.status = 'staged'
+                and ri.entity = pd.entity and ri.target_id = pd.target_id and ri.action = pd.action)
+            and (
+              (select changed_ids from run) is null
+              or (pd.entity = 'user' and (select changed_ids from run) -> 'userIds' ? pd.source_id)
+              or (pd.entity = 'department' and (select changed_ids from run) -> 'departmentIds' ? pd.source_id))
+          returning pd.id, pd.run_id, pd.action, pd.entity, pd.target_id, pd.display_name),
+        audited as (
+          insert into audit_log (actor, action, entity_type, entity_id, before, after)
+          select ${`sync:${taskId}`}, 'pending_deletion.supersede', 'pending_deletion', id,
+            jsonb_build_object('status', 'PENDING', 'runId', run_id),
+            jsonb_build_object('status', 'SUPERSEDED', 'supersededBy', ${runId}::text, 'action', action, 'entity', entity, 'targetId', target_id, 'displayName', display_name,
+              'reason', 'the latest plan no longer wants it')
+          from gone returning 1)
+        select count(*)::int as n from audited`,
+    );
+    await tx.execute(sql`
+      insert into pending_deletions (id, task_id, run_id, run_item_id, action, entity, source_id, target_id, display_name, reason, status, expires_at)
+      select gen_random_uuid()::text, ${taskId}, ${runId}, ri.id, ri.action, ri.entity, ri.source_id, ri.target_id, ri.display_name,
+        coalesce(ri.reason, 'held for approval'), 'PENDING', ${expiresAt}::timestamptz
+      from run_items ri
+      where ri.run_id = ${runId} and ri.status = 'staged' and ri.target_id is not null
+      order by ri.seq
+      on conflict do nothing`);
+    const [counts] = await selectRows<{ staged: number; wanted: number }>(
+      tx,
+      sql`select
+        (select count(*)::int from pending_deletions where run_id = ${runId}) as staged,
+        (select count(*)::int from run_items where run_id = ${runId} and status = 'staged' and target_id is not null) as wanted`,
+    );
+    return { staged: counts.staged, kept: Math.max(0, counts.wanted - counts.staged), superseded: superseded?.n ?? 0 };
+  });
+}
 
 export interface StagedItem {
   runItemId: number;
@@ -131,7 +197,8 @@ export async function recordPendingDeletionOutcome(
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(pendingDeletions)
-      .set({ status: input.status, errorCode: input.errorCode ?? null, errorMessage: input.errorMessage ?? null, decidedBy: input.actor, decidedAt: new Date() })
+      // The approver stays the one who decided: the outcome never overwrites decided_by.
+      .set({ status: input.status, errorCode: input.errorCode ?? null, errorMessage: input.errorMessage ?? null, decidedBy: sql`coalesce(${pendingDeletions.decidedBy}, ${input.actor})`, decidedAt: new Date() })
       .where(and(eq(pendingDeletions.id, input.id), inArray(pendingDeletions.status, ['PENDING', 'EXECUTING'])))
       .returning({ id: pendingDeletions.id, action: pendingDeletions.action, entity: pendingDeletions.entity, targetId: pendingDeletions.targetId });
     if (!row) return false;

@@ -5,7 +5,7 @@ import type { DirectorySnapshot, EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
 import type { RunRow } from './run-queries';
-import { runItems, runSnapshotChunks, syncRuns } from '../schema';
+import { runItems, runSnapshotChunks, syncRuns, syncTasks } from '../schema';
 import { rowsOf } from './sql';
 import { deleteTaskLinkByTarget, upsertTaskLinks } from './task-links';
 
@@ -28,23 +28,30 @@ export interface StartRunRow {
   requestedBy?: string[];
 }
 
-/** Creates the run row (status running); a retried call leaves the existing row alone. */
+/**
+ * Creates the run row (status running); a retried call leaves the existing row alone. It shares the
+ * task row's lock: a PATCH re-pointing the task holds it FOR UPDATE while it checks for runs in
+ * flight, so a run either shows up in that check or starts after the PATCH committed, never between.
+ */
 export async function startRun(db: Db, input: StartRunRow): Promise<void> {
-  await db
-    .insert(syncRuns)
-    .values({
-      id: input.runId,
-      taskId: input.taskId,
-      trigger: input.trigger,
-      dryRun: input.dryRun,
-      workflowId: input.workflowId,
-      requestedBy: input.requestedBy ?? null,
-      status: 'running',
-      phase: 'starting',
-      // ids of a real-time trigger do not say their entity: both kinds are re-read
-      changedIds: input.changedIds ? { departmentIds: input.changedIds, userIds: input.changedIds } : null,
-    })
-    .onConflictDoNothing();
+  await db.transaction(async (tx) => {
+    await tx.select({ id: syncTasks.id }).from(syncTasks).where(eq(syncTasks.id, input.taskId)).for('share');
+    await tx
+      .insert(syncRuns)
+      .values({
+        id: input.runId,
+        taskId: input.taskId,
+        trigger: input.trigger,
+        dryRun: input.dryRun,
+        workflowId: input.workflowId,
+        requestedBy: input.requestedBy ?? null,
+        status: 'running',
+        phase: 'starting',
+        // ids of a real-time trigger do not say their entity: both kinds are re-read
+        changedIds: input.changedIds ? { departmentIds: input.changedIds, userIds: input.changedIds } : null,
+      })
+      .onConflictDoNothing();
+  });
 }
 
 /** What the run activities read of a run (RunRow is the whole row). */

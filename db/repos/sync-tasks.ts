@@ -5,7 +5,6 @@ import { and, asc, count, desc, eq, inArray, isNull } from 'drizzle-orm';
 import {
   checkNoUpDownConflict,
   parseTaskConfig,
-  parseTaskConfigPatch,
   splitSecrets,
   withSecrets,
   type ExistingTask,
@@ -13,7 +12,7 @@ import {
   type TaskConfig,
   type TaskConfigOptions,
 } from '../../engine/task-config';
-import { changedProtectionFields, checkSecretsGivenAgain, repointedFields, secretNamesGiven, type ProtectionField } from '../../engine/task-repointing';
+import { changedProtectionFields, checkSecretsGivenAgain, parseTaskPatch, repointedFields, secretNamesGiven, type ProtectionField } from '../../engine/task-repointing';
 import type { Db } from '../client';
 import { pendingDeletions, syncRuns, syncTasks } from '../schema';
 import type { SecretBox } from '../secret-box';
@@ -58,15 +57,23 @@ export interface SyncTaskRepoOptions {
   secretBox: SecretBox;
   /** the kinds a task may name (connectors/definitions.ts's connectorCatalog) */
   kinds: TaskConfigOptions['kinds'];
+  /** connectors/registry's settings checks (hosts, import directory) when wired */
+  connectorSettingsIssues?: TaskConfigOptions['connectorSettingsIssues'];
 }
 
 
-/** What the caller (the API, knowing the principal's role) decides about a write. */
+/** What the caller (the API, knowing the principal's role) decides about a write; every write needs them. */
 export interface TaskWriteRules {
   /** sees the protection settings a write changes (from the defaults on create) before anything is stored; throws to refuse */
-  authorizeProtectionChange?: (fields: ProtectionField[]) => void;
+  authorizeProtectionChange: (fields: ProtectionField[]) => void;
   /** a PATCH that re-points the connector may cancel the task's open items and drop its links (otherwise 409) */
   resetLinks?: boolean;
+}
+
+/** No default: a write whose caller forgot the rules would skip the protection check. */
+function requireRules(rules: TaskWriteRules | undefined): TaskWriteRules {
+  if (typeof rules?.authorizeProtectionChange !== 'function') throw new TypeError('a sync task write needs TaskWriteRules with authorizeProtectionChange (who may change deletion protection)');
+  return rules;
 }
 
 interface TaskActivity {
@@ -89,7 +96,7 @@ export function deriveTaskStatus(enabled: boolean, activity: TaskActivity): { st
 
 export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
   const { secretBox } = options;
-  const parseOptions: TaskConfigOptions = { kinds: options.kinds };
+  const parseOptions: TaskConfigOptions = { kinds: options.kinds, connectorSettingsIssues: options.connectorSettingsIssues };
 
   const openSecrets = (row: TaskRow): Record<string, string> => secretBox.open<Record<string, string>>(row.secretsSealed);
 
@@ -179,9 +186,10 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
 
   return {
     /** Validates the whole body (400s name the field), refuses an app already on the other side of the hub. */
-    async create(body: unknown, actor: string, rules: TaskWriteRules = {}): Promise<SyncTaskView> {
+    async create(body: unknown, actor: string, rules: TaskWriteRules): Promise<SyncTaskView> {
+      requireRules(rules);
       const config = parseTaskConfig(body, parseOptions);
-      rules.authorizeProtectionChange?.(changedProtectionFields(undefined, config));
+      rules.authorizeProtectionChange(changedProtectionFields(undefined, config));
       const id = randomUUID();
       const row = await db.transaction(async (tx) => {
         checkNoUpDownConflict(config, await otherTasks(tx), parseOptions);
@@ -226,13 +234,14 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
      * rotate one secret and keep the others), validated as a whole. Takes effect on the next run.
      * Re-pointing the connector (engine/task-repointing.ts) needs the secrets again and a clean task.
      */
-    async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules = {}): Promise<SyncTaskView> {
+    async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules): Promise<SyncTaskView> {
+      requireRules(rules);
       const row = await db.transaction(async (tx) => {
         const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
         const existing = withSecrets(current.config, currentSecrets);
-        const config = parseTaskConfigPatch(existing, patch, parseOptions);
-        rules.authorizeProtectionChange?.(changedProtectionFields(existing, config));
+        const config = parseTaskPatch(existing, patch, parseOptions);
+        rules.authorizeProtectionChange(changedProtectionFields(existing, config));
         checkNoUpDownConflict(config, await otherTasks(tx), { ...parseOptions, selfId: id });
         const repointed = repointedFields(existing.connector, config.connector, options.kinds);
         checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch), options.kinds);

@@ -1,6 +1,8 @@
 // What ties a task to the tenant it points at: its links and its open staged deletions (ids of that
 // tenant), and runs in flight that may still write them. Re-pointing the task either refuses while any
-// exist or, asked to, cancels the open items and drops the links in the caller's transaction.
+// exist or, asked to, cancels the pending items and drops the links in the caller's transaction. An
+// item being executed is never cancelled under its activity: it read the row and loads the task's
+// connector afterwards, which would then be the new tenant's (so the re-point waits for it).
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { openPendingDeletionStatuses } from '../../engine/statuses';
 import type { Db } from '../client';
@@ -15,27 +17,39 @@ const AUDIT_CHUNK = 1000;
 export interface TaskTies {
   links: number;
   openPendingDeletions: number;
+  /** of the open ones, those an activity is executing right now */
+  executingPendingDeletions: number;
   runsInFlight: number;
 }
 
+/**
+ * Counts inside the caller's transaction. The open items are counted FOR UPDATE: a decision marking
+ * one EXECUTING has either committed (and is counted as executing) or waits for this transaction
+ * (and then finds the item CANCELED), never slipping in between the count and the reset.
+ */
 export async function taskTies(tx: Db, taskId: string): Promise<TaskTies> {
   // One after the other: a transaction runs on one connection.
   const [links] = await tx.select({ n: count() }).from(taskLinks).where(eq(taskLinks.taskId, taskId));
-  const [open] = await tx
-    .select({ n: count() })
+  const locked = tx
+    .select({ status: pendingDeletions.status })
     .from(pendingDeletions)
-    .where(and(eq(pendingDeletions.taskId, taskId), inArray(pendingDeletions.status, [...openStatuses])));
+    .where(and(eq(pendingDeletions.taskId, taskId), inArray(pendingDeletions.status, [...openStatuses])))
+    .for('update')
+    .as('locked');
+  const open = await tx.select({ status: locked.status, n: count() }).from(locked).groupBy(locked.status);
   const [inFlight] = await tx
     .select({ n: count() })
     .from(syncRuns)
     .where(and(eq(syncRuns.taskId, taskId), inArray(syncRuns.status, ['pending', 'running'])));
-  return { links: Number(links.n), openPendingDeletions: Number(open.n), runsInFlight: Number(inFlight.n) };
+  const executing = Number(open.find((row) => row.status === 'EXECUTING')?.n ?? 0);
+  const openCount = open.reduce((sum, row) => sum + Number(row.n), 0);
+  return { links: Number(links.n), openPendingDeletions: openCount, executingPendingDeletions: executing, runsInFlight: Number(inFlight.n) };
 }
 
 /**
  * Lets a re-pointed task start clean: refuses (ConflictError) while it has links or open items unless
- * `reset`, and always while a run is in flight (it would write links of the old tenant afterwards).
- * With `reset`: open items become CANCELED (decided by `actor`, one audit row each, reason
+ * `reset`, and always while a run is in flight (it would write links of the old tenant afterwards) or
+ * an item is EXECUTING (see above). With `reset`: PENDING items become CANCELED (decided by `actor`, one audit row each, reason
  * 're-pointed') and the links go, with one summarising audit row. Call it inside the task's update.
  */
 export async function clearTiesForRepointing(tx: Db, input: { taskId: string; actor: string; reset: boolean; repointed: readonly string[] }): Promise<TaskTies> {
@@ -52,15 +66,18 @@ export async function clearTiesForRepointing(tx: Db, input: { taskId: string; ac
       input.repointed[0],
     );
   }
-  const canceled: { id: string; action: string; entity: string; targetId: string; runId: string; was: string }[] = [];
-  for (const was of openStatuses) {
-    const rows = await tx
-      .update(pendingDeletions)
-      .set({ status: 'CANCELED', decidedBy: input.actor, decidedAt: new Date() })
-      .where(and(eq(pendingDeletions.taskId, input.taskId), eq(pendingDeletions.status, was)))
-      .returning({ id: pendingDeletions.id, action: pendingDeletions.action, entity: pendingDeletions.entity, targetId: pendingDeletions.targetId, runId: pendingDeletions.runId });
-    canceled.push(...rows.map((row) => ({ ...row, was })));
+  if (ties.executingPendingDeletions > 0) {
+    const n = ties.executingPendingDeletions;
+    throw new ConflictError(
+      `${what} re-points the task while ${n} pending deletion${n === 1 ? ' is' : 's are'} executing against the old tenant; wait for ${n === 1 ? 'it' : 'them'} to finish, then repeat the request`,
+      input.repointed[0],
+    );
   }
+  const canceled = await tx
+    .update(pendingDeletions)
+    .set({ status: 'CANCELED', decidedBy: input.actor, decidedAt: new Date() })
+    .where(and(eq(pendingDeletions.taskId, input.taskId), eq(pendingDeletions.status, 'PENDING')))
+    .returning({ id: pendingDeletions.id, action: pendingDeletions.action, entity: pendingDeletions.entity, targetId: pendingDeletions.targetId, runId: pendingDeletions.runId });
   for (let i = 0; i < canceled.length; i += AUDIT_CHUNK) {
     await tx.insert(auditLog).values(
       canceled.slice(i, i + AUDIT_CHUNK).map((item) => ({
@@ -68,7 +85,7 @@ export async function clearTiesForRepointing(tx: Db, input: { taskId: string; ac
         action: 'pending_deletion.cancel',
         entityType: 'pending_deletion',
         entityId: item.id,
-        before: { status: item.was },
+        before: { status: 'PENDING' },
         after: { status: 'CANCELED', reason: 're-pointed', action: item.action, entity: item.entity, targetId: item.targetId, runId: item.runId },
       })),
     );

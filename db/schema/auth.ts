@@ -11,6 +11,8 @@ export const apiTokens = pgTable(
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    /** null: never expires; after it the token is refused (401) */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('api_tokens_hash_uq').on(t.tokenHash)],
 );

@@ -121,6 +121,10 @@ export const pendingDeletions = pgTable(
     displayName: text('display_name'),
     reason: text('reason').notNull(),
     status: text('status', { enum: pendingDeletionStatuses }).notNull(),
+    /** the run whose plan no longer wanted this item (status SUPERSEDED) */
+    supersededBy: text('superseded_by'),
+    /** past this time a PENDING item is CANCELED as 'expired' (task setting deletionProtection.expireAfterDays) */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     decidedBy: text('decided_by'),
@@ -129,6 +133,9 @@ export const pendingDeletions = pgTable(
   },
   (t) => [
     index('pending_deletions_task_status_idx').on(t.taskId, t.status),
+    // Staging is idempotent per run item: a retried or overlapping attempt adds nothing.
+    uniqueIndex('pending_deletions_run_item_uq').on(t.runId, t.runItemId),
+    index('pending_deletions_run_status_idx').on(t.runId, t.status),
     // A delete already waiting for a decision is not staged twice by later runs.
     uniqueIndex('pending_deletions_open_uq')
       .on(t.taskId, t.entity, t.targetId, t.action)

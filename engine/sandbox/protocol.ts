@@ -4,9 +4,12 @@ import type { ExpressionBudget } from './limits';
 export interface WorkerSetup {
   budget: ExpressionBudget;
   /**
-   * Float64Array over a SharedArrayBuffer: [startedAt ms (0 = idle), input index, expression index].
-   * The worker writes it around each evaluation; the pool reads it to enforce the time budget and
-   * to know which evaluation a killed worker was running.
+   * Float64Array over a SharedArrayBuffer: [startedAt ms (0 = between evaluations), input index,
+   * expression index, activeAt ms (last time the worker took a batch or finished an evaluation),
+   * answered (id of the last batch it posted the answer of)].
+   * The worker writes it around each evaluation; the pool reads it to enforce the time budget, to
+   * notice a worker that stopped making progress outside any evaluation, and to know which
+   * evaluation a killed worker was running.
    */
   progress: SharedArrayBuffer;
 }
@@ -18,6 +21,8 @@ export interface BatchRequest {
   inputs: string[];
   /** per expression: budget failures still allowed; at 0 it is not evaluated */
   strikesLeft: number[];
+  /** the worker answers once this much time has gone, with the inputs done so far; the pool sends the rest later */
+  sliceMs: number;
 }
 
 /** One input's answer: its values in expression order, or the first expression that failed. */
@@ -27,6 +32,7 @@ export type RowResult =
 
 export interface BatchResponse {
   id: number;
+  /** answers for the first rows.length inputs of the request (all of them unless its slice ran out) */
   rows: RowResult[];
 }
 
@@ -34,4 +40,4 @@ export interface BatchResponse {
 export const budgetCodes: ReadonlySet<string> = new Set(['D1012', 'TIME', 'MEMORY']);
 export const skippedCode = 'SKIPPED';
 
-export const progressSlots = { startedAt: 0, input: 1, expression: 2 } as const;
+export const progressSlots = { startedAt: 0, input: 1, expression: 2, activeAt: 3, answered: 4 } as const;

@@ -2,7 +2,7 @@
 // JavaScript internals. A static check cannot be complete ("con" & "structor" passes it); the
 // sandbox (realm.ts, pool.ts) is what holds at run time, this refuses the obvious early with 400.
 import jsonata from 'jsonata';
-import { maxExpressionLength } from './limits';
+import { maxBracketDepth, maxExpressionLength } from './limits';
 
 /** Names of JavaScript internals that JSONata payloads (GHSA-66mm-25pp-rfff and kin) walk through. */
 const forbiddenWords = ['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__'];
@@ -26,13 +26,42 @@ interface AstNode {
   [key: string]: unknown;
 }
 
-function* nodes(node: unknown): Generator<AstNode> {
-  if (Array.isArray(node)) {
-    for (const child of node) yield* nodes(child);
-  } else if (node !== null && typeof node === 'object') {
-    yield node as AstNode;
-    for (const value of Object.values(node)) yield* nodes(value);
+/** Every node of the tree, with an explicit stack: linear in its size whatever its depth. */
+function* nodes(root: unknown): Generator<AstNode> {
+  const stack: unknown[] = [root];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object' || seen.has(node)) continue;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) stack.push(node[i]);
+    } else {
+      yield node as AstNode;
+      const values = Object.values(node);
+      for (let i = values.length - 1; i >= 0; i--) stack.push(values[i]);
+    }
   }
+}
+
+/** Deepest nesting of ( [ { outside string literals, quoted names and comments. */
+function bracketDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'" || c === '`') {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\' && c !== '`') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === '(' || c === '[' || c === '{') {
+      deepest = Math.max(deepest, ++depth);
+    } else if (c === ')' || c === ']' || c === '}') {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return deepest;
 }
 
 function forbiddenFeature(ast: unknown): string | null {
@@ -54,6 +83,8 @@ export function expressionProblem(text: string): string | null {
   if (text.length > maxExpressionLength) return `is ${text.length} characters long; the limit is ${maxExpressionLength}`;
   const word = forbiddenPattern.exec(text)?.[1];
   if (word) return `uses "${word}", which is not allowed (it reaches JavaScript internals)`;
+  const depth = bracketDepth(text);
+  if (depth > maxBracketDepth) return `nests brackets ${depth} deep; the limit is ${maxBracketDepth}`;
   let expression: jsonata.Expression;
   try {
     expression = jsonata(text);

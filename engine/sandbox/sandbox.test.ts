@@ -81,4 +81,23 @@ describe('expression sandbox', () => {
     const rows = await sandbox.evaluate([{ text: '$pad("", 20000, "x")', label }], [{}]);
     expect(rows[0]).toEqual({ ok: false, expression: 0, message: 'fieldMapping.0.expression gave a value of 20002 characters; the limit is 16384' });
   });
+
+  // What crosses back is parsed on the main thread: bounded per user across all expressions, in
+  // characters, values and depth, so a small text cannot become a large heap.
+  it('bounds what one user\'s values may hold across all expressions', async () => {
+    const rows = await sandbox.evaluate(
+      [
+        { text: '$pad("", 9000, "x")', label },
+        { text: '$pad("", 9000, "y")', label: 'fieldMapping.1.expression' },
+      ],
+      [{}],
+    );
+    expect(rows[0]).toEqual({ ok: false, expression: 1, message: "fieldMapping.1.expression brought this user's values to 18004 characters; the limit is 16384" });
+    const many = await sandbox.evaluate([{ text: '$map([1..5400], function($v){{}})', label }], [{}]);
+    expect(many[0]).toEqual({ ok: false, expression: 0, message: "fieldMapping.0.expression brought this user's values to 5401 items; the limit is 500" });
+    const deep = await sandbox.evaluate([{ text: '($f := function($n) { $n = 0 ? 1 : {"a": $f($n - 1)} }; $f(40))', label }], [{}]);
+    expect(deep[0]).toEqual({ ok: false, expression: 0, message: 'fieldMapping.0.expression gave a value nested 40 deep; the limit is 32' });
+    const fine = await sandbox.evaluate([{ text: '{"groups": $map([1..300], function($v){ "g" & $v }), "level": {"a": {"b": 1}}}', label }], [{}]);
+    expect(fine[0]).toMatchObject({ ok: true });
+  });
 });

@@ -11,11 +11,11 @@ import type { Database } from '../../db/client';
 import { markPendingDeletions } from '../../db/repos/pending-deletions';
 import { createHubDirectory } from '../../db/repos/hub-directory';
 import { auditLog, pendingDeletions } from '../../db/schema';
-import { cancelSignal, executeSignal, type DeletionApprovalResult } from '../../workflows/definitions';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
-import { E2eStack, header, quietTemporalLogs, wecomDirectory, type WecomUserState } from './harness';
+import { corpSecret, E2eStack, header, quietTemporalLogs, wecomDirectory, type WecomUserState } from './harness';
+import { scanForSecrets } from './secret-scan';
 
 jest.setTimeout(60_000);
 
@@ -27,6 +27,9 @@ let stack: E2eStack;
 let csvPath: string;
 let upstreamId: string;
 let downstreamId: string;
+
+/** Stored with the task like a real-time one's, so the secret scan can look for them too. */
+const callbackSecrets = { callbackToken: 'e2e-wecom-callback-token', callbackEncodingAesKey: 'e2eWecomCallbackEncodingAesKey0123456789abc' };
 
 const people = {
   alice: ['alice', 'Alice Wang', 'alice@acme.test', 'E1', 'CTO', 'Acme/Engineering', '', 'active'],
@@ -42,8 +45,11 @@ const people = {
 const headcount = Object.keys(people).length;
 type Person = keyof typeof people;
 
+// Mobiles as an HR export writes them: with the country code and a space, with a dash, or national.
+const mobiles: Record<string, string> = { alice: '+86 138 0000 0001', bob: '86-13800000002', carol: '13800000003' };
+
 function writeHrExport(rows: string[][]): void {
-  csvPath = stack.writeCsv('hr.csv', [header, ...rows]);
+  csvPath = stack.writeCsv('hr.csv', [[...header, 'mobile'], ...rows.map((row) => [...row, mobiles[row[0]] ?? ''])]);
 }
 
 const hub = () => createHubDirectory(database.db);
@@ -79,7 +85,8 @@ beforeAll(async () => {
     direction: 'upstream',
     connector: { kind: 'csv', settings: { path: csvPath } },
   });
-  downstreamId = await stack.insertTask(stack.wecomTask(wecom));
+  const downstream = stack.wecomTask(wecom);
+  downstreamId = await stack.insertTask({ ...downstream, connector: { ...downstream.connector, secrets: { ...downstream.connector.secrets, ...callbackSecrets } } });
 }, 120_000);
 
 afterAll(async () => {
@@ -103,6 +110,13 @@ test('onboarding creates each person in WeCom with the right department and mana
 
   const run = await stack.runRow(down.runId);
   expect(run).toMatchObject({ status: 'succeeded', counters: expect.objectContaining({ usersSucceeded: headcount, usersTotal: headcount, departmentsSucceeded: 3, departmentsTotal: 3 }) });
+});
+
+test('mobiles reach the hub in E.164 and WeCom in its own form (bare for mainland numbers)', async () => {
+  const hubMobiles = Object.fromEntries((await hub().listUsersPage(null, 100)).map((u) => [u.username, u.mobile]));
+  expect(hubMobiles).toMatchObject({ alice: '+8613800000001', bob: '+8613800000002', carol: '+8613800000003', dave: null });
+  const state = (await wecomDirectory(wecom)) as unknown as { userlist: { userid: string; mobile?: string }[] };
+  expect(['alice', 'bob', 'carol'].map((u) => state.userlist.find((w) => w.userid === u)?.mobile)).toEqual(['13800000001', '13800000002', '13800000003']);
 });
 
 test('a second run right after is a no-op, upstream and downstream', async () => {
@@ -167,14 +181,8 @@ test('deleting a user and a department in the hub stages both; only the executed
   const tempRow = rows.find((r) => r.targetId === String(tempId))!;
   expect([daveRow.status, tempRow.status]).toEqual(['PENDING', 'PENDING']);
 
-  // What the API does: signal the run's approval workflow; a worker must be running to execute.
-  const worker = await stack.startWorker(taskQueue);
-  const result = await worker.runUntil(async () => {
-    const approval = env.client.workflow.getHandle(down.approvalWorkflowId!);
-    await approval.signal(cancelSignal, { ids: [tempRow.id], actor: 'approver-1' });
-    await approval.signal(executeSignal, { ids: [daveRow.id], actor: 'approver-1' });
-    return (await approval.result()) as DeletionApprovalResult;
-  });
+  // What the API does: the Update of the run's approval workflow; a worker must be running to execute.
+  const result = await stack.decideDeletions(taskQueue, down.approvalWorkflowId!, { cancel: [tempRow.id], execute: [daveRow.id] });
   expect(result).toMatchObject({ succeeded: 1, canceled: 1, failed: 0 });
   state = await wecomDirectory(wecom);
   expect(userOf(state, 'dave')).toBeUndefined();
@@ -184,8 +192,14 @@ test('deleting a user and a department in the hub stages both; only the executed
   expect(await markPendingDeletions(database.db, { ids: [tempRow.id], status: 'EXECUTING', actor: 'approver-2' })).toEqual([]);
   const after = await database.db.select().from(pendingDeletions).where(eq(pendingDeletions.runId, down.runId));
   expect(Object.fromEntries(after.map((r) => [r.targetId, r.status]))).toEqual({ dave: 'SUCCEEDED', [String(tempId)]: 'CANCELED' });
-  const audit = await database.db.select().from(auditLog).where(eq(auditLog.entityId, daveRow.id));
-  expect(audit.map((a) => [a.actor, a.action])).toEqual([['approver-1', 'pending_deletion.execute']]);
+  // The decision and the outcome are both audited, with the approver as actor.
+  const audit = await database.db.select().from(auditLog).where(eq(auditLog.entityId, daveRow.id)).orderBy(auditLog.id);
+  expect(audit.map((a) => [a.actor, a.action])).toEqual([
+    ['approver-1', 'pending_deletion.approve'],
+    ['approver-1', 'pending_deletion.execute'],
+  ]);
+  const cancelAudit = await database.db.select().from(auditLog).where(eq(auditLog.entityId, tempRow.id));
+  expect(cancelAudit.map((a) => [a.actor, a.action])).toEqual([['approver-1', 'pending_deletion.cancel']]);
 });
 
 test('a burst of rate-limit refusals in the middle of apply is retried and the run still succeeds', async () => {
@@ -228,4 +242,10 @@ test('a permanent refusal (a department name WeCom forbids) fails only its item:
   expect(bad.errorMessage).toContain('Ops: Night');
   expect(items.find((i) => i.displayName === 'Support')?.status).toBe('succeeded');
   expect(await stack.runRow(down.runId)).toMatchObject({ status: 'partially_failed' });
+});
+
+test('no connector secret reached a workflow history, a log line, an API answer, a stored row or a run export', async () => {
+  const { leaks, searched } = await scanForSecrets({ env, database, secretBox: stack.secretBox, secrets: [corpSecret, callbackSecrets.callbackToken, callbackSecrets.callbackEncodingAesKey] });
+  expect(leaks).toEqual([]);
+  expect(Math.min(searched.histories, searched.logLines, searched.apiAnswers, searched.rows, searched.exports)).toBeGreaterThan(0);
 });

@@ -6,7 +6,8 @@ import type { RunningFeishuFake } from '../../connectors/feishu/fake';
 import { fakeState } from '../../connectors/shared/test-helpers';
 import type { Database } from '../../db/client';
 import { createHubDirectory } from '../../db/repos/hub-directory';
-import { E2eStack, hubMobile, seedHubCompany, startE2eSuite, type E2eSuite } from './harness';
+import { E2eStack, feishuCredentials, hubMobile, seedHubCompany, startE2eSuite, type E2eSuite } from './harness';
+import { scanForSecrets } from './secret-scan';
 
 jest.setTimeout(60_000);
 
@@ -44,11 +45,15 @@ function departmentIdOf(s: FeishuState, name: string): string {
 /** Hub ids by username and department name; the hub gives them UUIDs. */
 let hubIds: Map<string, string>;
 
+/** Stored with the task like a real-time one's, so the secret scan can look for them too. */
+const eventSecrets = { eventEncryptKey: 'e2e-feishu-encrypt-key-0001', eventVerificationToken: 'e2e-feishu-verification-token' };
+
 beforeAll(async () => {
   suite = await startE2eSuite('postgres', E2eStack.startFeishu);
   ({ database, fake: feishu, stack } = suite);
   hubIds = await seedHubCompany(hub());
-  taskId = await stack.insertTask(stack.feishuTask(feishu));
+  const task = stack.feishuTask(feishu);
+  taskId = await stack.insertTask({ ...task, connector: { ...task.connector, secrets: { ...task.connector.secrets, ...eventSecrets } } });
 }, 120_000);
 
 afterAll(() => suite?.close());
@@ -154,4 +159,15 @@ test('a resigned user who comes back to the hub is resurrected in Feishu, not du
     job_title: 'Senior sales',
     status: { is_frozen: false, is_resigned: false },
   });
+});
+
+test('no connector secret reached a workflow history, a log line, an API answer, a stored row or a run export', async () => {
+  const { leaks, searched } = await scanForSecrets({
+    env: suite.env,
+    database,
+    secretBox: stack.secretBox,
+    secrets: [feishuCredentials.appSecret, eventSecrets.eventEncryptKey, eventSecrets.eventVerificationToken],
+  });
+  expect(leaks).toEqual([]);
+  expect(Math.min(searched.histories, searched.logLines, searched.apiAnswers, searched.rows, searched.exports)).toBeGreaterThan(0);
 });

@@ -1,31 +1,22 @@
 // The real-time stack for end-to-end tests and the latency benchmark: a Temporal dev server, a
 // database, WeCom (upstream, sending signed encrypted callbacks), Feishu and DingTalk (downstream)
-// fakes, a worker with the real workflows and activities, and the real API listening on a free
-// port with webhooks and hub fan-out wired the way `start` wires them.
+// fakes, and the worker and API of sync-runtime.ts.
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { and, count, eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { createActivities } from '../../activities';
-import { createHubFanout, hubFanoutActivityInterceptor, type HubFanout } from '../../api/hub-fanout';
-import { buildApi } from '../../api/server';
-import { drainWebhookInbox } from '../../api/webhooks/inbox-drain';
-import { createRealtimeSignaller, type RealtimeSignaller } from '../../api/webhooks/realtime-signal';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { callbackKeys, insertTask, webhookSecrets } from '../../api/webhooks/testing';
 import { startDingtalkFake, type RunningDingtalkFake } from '../../connectors/dingtalk/fake';
 import { startFeishuFake, type RunningFeishuFake } from '../../connectors/feishu/fake';
 import { startWecomFake, type RunningWecomFake } from '../../connectors/wecom/fake';
 import { fakeControl, rawCall } from '../../connectors/wecom/fake/test-helpers';
 import type { Database } from '../../db/client';
-import { syncRuns, webhookInbox } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
-import { taskWorkflowId, triggerSignal, type SyncTaskInput, type TriggerRequest } from '../../workflows/definitions';
+import type { TriggerRequest } from '../../workflows/definitions';
+import { SyncRuntime } from './sync-runtime';
 
 export const wecomCredentials = { corpId: 'ww-realtime-corp', corpSecret: 'realtime-corp-secret' };
-const feishuCredentials = { appId: 'cli_realtime', appSecret: 'realtime-feishu-secret' };
-const dingtalkCredentials = { appKey: 'ding-realtime', appSecret: 'realtime-ding-secret' };
+export const feishuCredentials = { appId: 'cli_realtime', appSecret: 'realtime-feishu-secret' };
+export const dingtalkCredentials = { appKey: 'ding-realtime', appSecret: 'realtime-ding-secret' };
 
 export interface RealtimeStackOptions {
   env: TestWorkflowEnvironment;
@@ -41,15 +32,10 @@ export class RealtimeStack {
   wecom!: RunningWecomFake;
   feishu!: RunningFeishuFake;
   dingtalk!: RunningDingtalkFake;
-  api!: FastifyInstance;
-  apiUrl = '';
-  signaller!: RealtimeSignaller;
-  fanout!: HubFanout;
+  runtime!: SyncRuntime;
   upstreamId = '';
   feishuTaskId = '';
   dingtalkTaskId = '';
-  private worker?: Worker;
-  private workerDone?: Promise<void>;
 
   constructor(readonly options: RealtimeStackOptions) {}
 
@@ -58,7 +44,7 @@ export class RealtimeStack {
   }
 
   webhookUrl(taskId = this.upstreamId): string {
-    return `${this.apiUrl}/api/v1/webhooks/${taskId}`;
+    return this.runtime.webhookUrl(taskId);
   }
 
   async start(): Promise<this> {
@@ -69,8 +55,6 @@ export class RealtimeStack {
       startFeishuFake(feishuCredentials),
       startDingtalkFake(dingtalkCredentials),
     ]);
-    this.signaller = createRealtimeSignaller(env.client, { taskQueue: this.taskQueue });
-    this.fanout = createHubFanout({ database, signaller: this.signaller, onError: (error) => console.error('hub fan-out failed', error) });
 
     const realtime = { manual: true as const, realtime: true };
     this.upstreamId = await insertTask(database, this.secretBox, {
@@ -96,32 +80,13 @@ export class RealtimeStack {
       realtimeDebounceMs: debounceMs,
     });
 
-    this.worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: this.taskQueue,
-      workflowBundle: bundle,
-      activities: createActivities({ database, secretBox: this.secretBox, onHubChange: this.fanout }),
-      interceptors: { activity: [hubFanoutActivityInterceptor(this.fanout)] }, // as cli/worker.ts wires it
-      shutdownGraceTime: 1000,
-    });
-    this.workerDone = this.worker.run();
-
-    this.api = await buildApi({ database, secretBox: this.secretBox, checkTemporal: async () => undefined, realtime: this.signaller, onHubChange: this.fanout });
-    await this.api.listen({ host: '127.0.0.1', port: 0 });
-    this.apiUrl = `http://127.0.0.1:${(this.api.server.address() as AddressInfo).port}`;
-    await drainWebhookInbox({ database, signaller: this.signaller });
+    this.runtime = await new SyncRuntime({ env, bundle, database, secretBox: this.secretBox, taskQueue: this.taskQueue }).start();
     return this;
   }
 
   /** A trigger straight to a task's workflow (signal-with-start), as the API's run button would. */
-  async trigger(taskId: string, request: TriggerRequest): Promise<void> {
-    await this.options.env.client.workflow.signalWithStart('syncTaskWorkflow', {
-      workflowId: taskWorkflowId(taskId),
-      taskQueue: this.taskQueue,
-      args: [{ taskId } satisfies SyncTaskInput],
-      signal: triggerSignal,
-      signalArgs: [request],
-    });
+  trigger(taskId: string, request: TriggerRequest): Promise<void> {
+    return this.runtime.trigger(taskId, request);
   }
 
   /** Changes the WeCom directory through WeCom's own API (as a person in the WeCom admin would). */
@@ -137,22 +102,16 @@ export class RealtimeStack {
     return (res.body as { response: { status: number; body: string } }).response;
   }
 
-  async runsOf(taskId: string, trigger?: 'realtime' | 'manual'): Promise<number> {
-    const where = trigger ? and(eq(syncRuns.taskId, taskId), eq(syncRuns.trigger, trigger)) : eq(syncRuns.taskId, taskId);
-    const [row] = await this.database.db.select({ n: count() }).from(syncRuns).where(where);
-    return Number(row.n);
+  runsOf(taskId: string, trigger?: 'realtime' | 'manual'): Promise<number> {
+    return this.runtime.runsOf(taskId, trigger);
   }
 
-  async inboxRows(taskId = this.upstreamId): Promise<number> {
-    const [row] = await this.database.db.select({ n: count() }).from(webhookInbox).where(eq(webhookInbox.taskId, taskId));
-    return Number(row.n);
+  inboxRows(taskId = this.upstreamId): Promise<number> {
+    return this.runtime.inboxRows(taskId);
   }
 
   async close(): Promise<void> {
-    await this.api?.close();
-    await this.fanout?.flush();
-    if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
-    await this.workerDone?.catch(() => undefined);
+    await this.runtime?.close();
     await Promise.all([this.wecom?.close(), this.feishu?.close(), this.dingtalk?.close()]);
   }
 }

@@ -12,14 +12,15 @@ import { and, eq } from 'drizzle-orm';
 import { fakeState } from '../../connectors/wecom/fake/test-helpers';
 import type { Database } from '../../db/client';
 import { pendingDeletions, syncRuns, syncTasks } from '../../db/schema';
-import { wecomEvent, queryString } from '../../api/webhooks/testing';
+import { callbackKeys, wecomEvent, queryString } from '../../api/webhooks/testing';
 import { stateQuery, taskWorkflowId } from '../../workflows/definitions';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { eventually } from '../../workflows/testing/in-memory-activities';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
 import { quietTemporalLogs } from './harness';
-import { RealtimeStack, wecomCredentials } from './realtime-stack';
+import { dingtalkCredentials, feishuCredentials, RealtimeStack, wecomCredentials } from './realtime-stack';
+import { scanForSecrets } from './secret-scan';
 
 jest.setTimeout(120_000);
 
@@ -113,6 +114,14 @@ test('a first full upstream run fills the hub, and the hub changes alone provisi
   expect(await stack.runsOf(stack.feishuTaskId, 'manual')).toBe(0);
   expect(await stack.runsOf(stack.feishuTaskId, 'realtime')).toBeGreaterThan(0);
   expect(await stack.runsOf(stack.dingtalkTaskId, 'realtime')).toBeGreaterThan(0);
+});
+
+test('a second run of each task right after is a no-op (WeCom upstream, Feishu and DingTalk downstream)', async () => {
+  for (const taskId of [stack.upstreamId, stack.feishuTaskId, stack.dingtalkTaskId]) await stack.runtime.idle(taskId);
+  for (const taskId of [stack.upstreamId, stack.feishuTaskId, stack.dingtalkTaskId]) {
+    const { run, items } = await stack.runtime.manualRun(taskId);
+    expect([run.status, items]).toEqual(['succeeded', []]);
+  }
 });
 
 test('create: a person added in WeCom appears in Feishu and DingTalk', async () => {
@@ -216,4 +225,11 @@ test('forged and replayed webhooks are refused and change nothing', async () => 
   expect(await stack.runsOf(stack.upstreamId)).toBe(runsBefore + 1);
   expect((await stack.inboxRows()) - inboxBefore).toBe(1);
   expect((await feishuUser('alice@acme.test'))?.status?.is_frozen).not.toBe(true);
+});
+
+test('no connector or callback secret reached a workflow history, a log line, an API answer, a stored row or a run export', async () => {
+  const secrets = [wecomCredentials.corpSecret, feishuCredentials.appSecret, dingtalkCredentials.appSecret, ...Object.values(callbackKeys)];
+  const { leaks, searched } = await scanForSecrets({ env, database, secretBox: stack.secretBox, secrets });
+  expect(leaks).toEqual([]);
+  expect(Math.min(searched.histories, searched.logLines, searched.apiAnswers, searched.rows, searched.exports)).toBeGreaterThan(0);
 });

@@ -14,7 +14,7 @@ export async function freePort(): Promise<number> {
 /** An environment with none of the developer's own settings leaking in. */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SYNC_CENTER_ADMIN_TOKEN', 'SYNC_CENTER_SECRET_KEY', 'SYNC_CENTER_API_URL', 'HOST', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) delete env[name];
+  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SYNC_CENTER_ADMIN_TOKEN', 'SYNC_CENTER_SECRET_KEY', 'SYNC_CENTER_API_URL', 'HOST', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'SYNC_CENTER_IMPORT_DIR']) delete env[name];
   return { ...env, ...extra };
 }
 

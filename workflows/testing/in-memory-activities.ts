@@ -4,6 +4,7 @@
  * Plans are scripted per task; anything else can be overridden per test.
  */
 import type {
+  DecidePendingDeletionsResult,
   FinishedRunStatus,
   ItemCounters,
   PendingDeletionStatus,
@@ -137,6 +138,54 @@ export function createInMemoryActivities(options: {
         const item = pendingDeletions.get(id);
         if (item) Object.assign(item, { status, actor });
       }
+    },
+    async stageRunDeletions({ runId }) {
+      record('stageRunDeletions', { runId });
+      runOf(runId).phases.push('stage');
+      const plan = planOf(runId);
+      const count = (plan.stagedDeletes ?? 0) + (plan.heldDisables ?? 0);
+      for (let i = 0; i < count; i++) {
+        const id = `${runId}:del-${i}`;
+        if (!pendingDeletions.has(id)) pendingDeletions.set(id, { runId, status: 'PENDING', executions: 0 });
+      }
+      return { staged: count, kept: 0, superseded: 0 };
+    },
+    async decidePendingDeletions({ runId, action, ids, actor }) {
+      record('decidePendingDeletions', { runId, action, ids, actor });
+      const refused: DecidePendingDeletionsResult['refused'] = [];
+      let accepted = 0;
+      for (const id of new Set(ids)) {
+        const item = pendingDeletions.get(id);
+        if (!item || item.runId !== runId) refused.push({ id, result: 'not_found' });
+        else if (item.status === 'PENDING' || item.status === 'FAILED') {
+          Object.assign(item, { status: action === 'execute' ? 'EXECUTING' : 'CANCELED', actor });
+          accepted++;
+        } else refused.push({ id, result: item.status === 'CANCELED' ? 'already_canceled' : item.status === 'SUPERSEDED' ? 'stale' : 'already_decided', status: item.status });
+      }
+      return { accepted, refused };
+    },
+    async approvalCounts({ runId }) {
+      record('approvalCounts', { runId });
+      const of = (status: PendingDeletionStatus) => [...pendingDeletions.values()].filter((item) => item.runId === runId && item.status === status).length;
+      return { pending: of('PENDING'), executing: of('EXECUTING'), succeeded: of('SUCCEEDED'), failed: of('FAILED'), canceled: of('CANCELED'), superseded: of('SUPERSEDED'), nextExpiryAt: null };
+    },
+    async executeApprovedDeletions({ runId }) {
+      record('executeApprovedDeletions', { runId });
+      const result = { succeeded: 0, failed: 0, superseded: 0, remaining: 0 };
+      for (const [id, item] of pendingDeletions) {
+        if (item.runId !== runId || item.status !== 'EXECUTING') continue;
+        const outcome = await activities.executePendingDeletion({ pendingDeletionId: id, actor: item.actor ?? 'unknown' });
+        item.status = outcome.status;
+        if (outcome.status === 'SUCCEEDED') result.succeeded++;
+        else if (outcome.status === 'FAILED') result.failed++;
+        else if (outcome.status === 'SUPERSEDED') result.superseded++;
+      }
+      return result;
+    },
+    async reconcileApprovals() {
+      record('reconcileApprovals', {});
+      const open = [...pendingDeletions.values()].filter((item) => item.status === 'PENDING' || item.status === 'EXECUTING');
+      return { runs: [...new Set(open.map((item) => item.runId))].map((runId) => ({ runId, taskId: runs.get(runId)?.taskId ?? 'unknown' })), closed: 0 };
     },
     ...options.overrides,
   };
