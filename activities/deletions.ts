@@ -18,6 +18,7 @@ import { applyScope, isScoped } from '../engine/scope';
 import { deleteTaskLinkByTarget } from '../db/repos/task-links';
 import type { TaskEndpoints } from '../connectors/registry';
 import type { ActivityDeps } from './deps';
+import { HELD_MOVE, resolveHeldMove, staleMove } from './held-moves';
 import { closeEndpoints, loadTaskRecord, openEndpoints, type TaskRecord } from './task';
 import type {
   ExecutePendingDeletionInput,
@@ -55,24 +56,28 @@ export function createStageDeletionsActivity(deps: ActivityDeps) {
   };
 }
 
-function operationOf(action: string, targetId: string): ConnectorOperation {
-  switch (action) {
+async function operationOf(deps: ActivityDeps, endpoints: TaskEndpoints, task: TaskRecord, row: PendingDeletionRow): Promise<ConnectorOperation | { unresolved: string }> {
+  const targetId = row.targetId;
+  switch (row.action) {
     case 'DeleteUser':
       return { action: 'DeleteUser', id: targetId };
     case 'DeleteDepartment':
       return { action: 'DeleteDepartment', id: targetId };
     case 'DisableUser':
       return { action: 'DisableUser', id: targetId };
+    case HELD_MOVE:
+      return resolveHeldMove(deps, endpoints, task, row);
     default:
-      throw ApplicationFailure.create({ type: 'InvalidInput', message: `pending deletion action ${action} cannot be executed`, nonRetryable: true });
+      throw ApplicationFailure.create({ type: 'InvalidInput', message: `pending deletion action ${row.action} cannot be executed`, nonRetryable: true });
   }
 }
 
 /**
  * Why fresh source state no longer wants the item, or undefined: the person is active (and, for a
- * scoped downstream task, in scope) again, or the department exists again.
+ * scoped downstream task, in scope) again, or the department exists again; for a held move, see staleMove.
  */
 async function staleBySource(deps: ActivityDeps, endpoints: TaskEndpoints, task: TaskRecord, row: PendingDeletionRow): Promise<string | undefined> {
+  if (row.action === HELD_MOVE) return staleMove(deps, endpoints, task, row);
   if (row.sourceId === null) return undefined;
   if (row.entity === 'user') {
     const read = await endpoints.source.readByIds({ departmentIds: [], userIds: [row.sourceId] });
@@ -107,7 +112,12 @@ export function createExecutePendingDeletionActivity(deps: ActivityDeps) {
         await closeOpenItem(db, { id: row.id, status: 'SUPERSEDED', actor, reason: stale });
         return { status: 'SUPERSEDED', error: stale };
       }
-      const op = operationOf(row.action, row.targetId);
+      const resolved = await operationOf(deps, endpoints, task, row);
+      if ('unresolved' in resolved) {
+        await recordPendingDeletionOutcome(db, { id: row.id, status: 'FAILED', actor, errorCode: 'unresolved', errorMessage: resolved.unresolved });
+        return { status: 'FAILED', error: `unresolved: ${resolved.unresolved}` };
+      }
+      const op = resolved;
       const entity = row.entity;
       const read = await endpoints.target.readByIds(entity === 'user' ? { departmentIds: [], userIds: [row.targetId] } : { departmentIds: [row.targetId], userIds: [] });
       const gone = (entity === 'user' ? read.missing.userIds : read.missing.departmentIds).includes(row.targetId);
@@ -122,7 +132,8 @@ export function createExecutePendingDeletionActivity(deps: ActivityDeps) {
           return { status: 'FAILED', error: `${code}: ${message}` };
         }
       }
-      if (op.action !== 'DisableUser') await deleteTaskLinkByTarget(db, task.id, entity, row.targetId);
+      // A freeze or a move keeps the account, and so its link.
+      if (op.action === 'DeleteUser' || op.action === 'DeleteDepartment') await deleteTaskLinkByTarget(db, task.id, entity, row.targetId);
       await recordPendingDeletionOutcome(db, { id: row.id, status: 'SUCCEEDED', actor, detail: gone ? { note: 'already gone' } : {} });
       return { status: 'SUCCEEDED' };
     } finally {

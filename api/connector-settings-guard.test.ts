@@ -24,6 +24,7 @@ const temporal: TemporalControl = {
   runProgress: async () => undefined,
   signalApproval: async () => 'signaled',
   decideApproval: async (_run, request) => ({ accepted: request.ids.length, refused: [] }),
+  approvalItemsChanged: async () => undefined,
 };
 
 const wecomTask = (baseUrl: string, corpId = `ww-${randomBytes(3).toString('hex')}`) => ({

@@ -24,6 +24,7 @@ import {
   configChangedSignal,
   ConnectorKindKey,
   executeSignal,
+  itemsChangedSignal,
   pauseSignal,
   progressQuery,
   requestRunUpdate,
@@ -77,6 +78,12 @@ export interface TemporalControl {
    * answered "closed"). 'v1' when a first-version workflow owns the run: signal it instead.
    */
   decideApproval(run: { runId: string; taskId: string }, request: DecisionRequest): Promise<DecidePendingDeletionsResult | 'v1'>;
+  /**
+   * Tells the approval workflows of these runs that their items were closed in the database by
+   * another path (a task re-pointed), so they recount. A run with no approval workflow running is
+   * skipped; other failures reject, after every run was tried.
+   */
+  approvalItemsChanged(runIds: readonly string[]): Promise<void>;
 }
 
 export interface TemporalControlOptions {
@@ -247,6 +254,12 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
           throw err;
         }
       }
+    },
+
+    async approvalItemsChanged(runIds) {
+      const outcomes = await Promise.allSettled(runIds.map((runId) => client.workflow.getHandle(approvalWorkflowId(runId)).signal(itemsChangedSignal)));
+      const failed = outcomes.flatMap((o) => (o.status === 'rejected' && !(o.reason instanceof WorkflowNotFoundError) ? [o.reason as unknown] : []));
+      if (failed.length > 0) throw failed[0];
     },
 
     async signalApproval(runId, action, ids, actor) {

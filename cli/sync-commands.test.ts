@@ -41,6 +41,7 @@ function fakeTemporal(): TemporalControl {
       return { runId, coalesced: false };
     },
     signalApproval: async () => 'closed',
+    approvalItemsChanged: async () => undefined,
     // What the approval workflow's Update does: the real decision against the database.
     decideApproval: async ({ runId }, request) => {
       signals.push({ runId, action: request.action, ids: request.ids });

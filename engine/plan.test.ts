@@ -1,6 +1,6 @@
 import type { Department, User } from './model';
 import { planSync, resolveAction, summarizePlan } from './plan';
-import type { Link, Plan, PlanInput } from './plan-types';
+import type { Link, Plan, PlanAction, PlanInput } from './plan-types';
 import { simulatePlan } from './simulate';
 import { allCapabilities, dept, person } from './testing/directory-world';
 
@@ -311,6 +311,21 @@ describe('resolveAction', () => {
     });
     const resolved = resolveAction(byKey('user:U:CreateUser'), (entity, id) => (entity === 'department' && id === 'A' ? 't-A' : undefined), '1');
     expect(resolved).toMatchObject({ action: 'CreateUser', user: { departmentIds: ['t-A'] } });
+  });
+
+  it('moves someone to no department of a target without a root (the hub) clearing the main department too', () => {
+    const move: PlanAction = {
+      key: 'user:U:ChangeUserDepartment',
+      kind: 'ChangeUserDepartment',
+      entity: 'user',
+      sourceId: 'U',
+      targetId: 'u-1',
+      before: { departmentIds: ['A'], mainDepartmentId: 'A' },
+      after: { departmentIds: [], mainDepartmentId: null },
+    };
+    expect(resolveAction(move, () => undefined, null)).toEqual({ action: 'UpdateUser', id: 'u-1', changes: { departmentIds: [], mainDepartmentId: null } });
+    // Under a root the main department is left to the vendor.
+    expect(resolveAction(move, () => undefined, '1')).toEqual({ action: 'UpdateUser', id: 'u-1', changes: { departmentIds: ['1'] } });
   });
 
   it('refuses a target that cannot be written', () => {

@@ -73,7 +73,9 @@ function toOperation(action: PlanAction, lookup: TargetIdLookup, root: string | 
       return { action: 'UpdateUser', id: self(), changes: { ...after } };
     case 'ChangeUserDepartment': {
       const resolved = departments(after);
-      const changes = resolved.mainDepartmentId === null ? { departmentIds: resolved.departmentIds } : resolved;
+      // No main department is left to the vendor, unless the person is in none at all (a target
+      // without a root, the hub): then the old main department must go too.
+      const changes = resolved.mainDepartmentId === null && resolved.departmentIds.length > 0 ? { departmentIds: resolved.departmentIds } : resolved;
       return { action: 'UpdateUser', id: self(), changes };
     }
     case 'SetManager':

@@ -35,6 +35,7 @@ function recordingTemporal(): TemporalControl & { calls: RecordedCall[] } {
     runProgress: async () => undefined,
     signalApproval: async (...args) => (calls.push({ method: 'signalApproval', args }), 'signaled'),
     decideApproval: async (...args) => (calls.push({ method: 'decideApproval', args }), { accepted: args[1].ids.length, refused: [] }),
+    approvalItemsChanged: async (...args) => void calls.push({ method: 'approvalItemsChanged', args }),
   };
 }
 

@@ -30,24 +30,33 @@ const dingtalkTask = () => ({
   connector: { kind: 'dingtalk', settings: { oapiBaseUrl: 'http://127.0.0.1:18083', appKey: `ding${unique()}` }, secrets: { appSecret: corpSecret } },
 });
 
-function recordingTemporal(): TemporalControl {
-  return {
+/** Records which runs' approval workflows were told their items changed; `failSignals` makes that call fail. */
+function recordingTemporal(): TemporalControl & { itemsChangedRuns: string[][]; failSignals: boolean } {
+  const fake = {
+    itemsChangedRuns: [] as string[][],
+    failSignals: false,
     ensureTask: async () => undefined,
     requestRun: async () => ({ runId: 'run-x', coalesced: false }),
     removeTask: async () => undefined,
     runProgress: async () => undefined,
-    signalApproval: async () => 'signaled',
-    decideApproval: async (_run, request) => ({ accepted: request.ids.length, refused: [] }),
+    signalApproval: async () => 'signaled' as const,
+    decideApproval: async (_run: unknown, request: { ids: string[] }) => ({ accepted: request.ids.length, refused: [] }),
+    approvalItemsChanged: async (runIds: string[]) => {
+      fake.itemsChangedRuns.push([...runIds].sort());
+      if (fake.failSignals) throw new Error('connection refused');
+    },
   };
+  return fake;
 }
 
 describeOnBothDatabases('re-pointing a sync task', (ctx) => {
   let api: TestApi;
   const secretBox = createSecretBox(randomBytes(32));
   const db = () => ctx.database.db;
+  const temporal = recordingTemporal();
 
   beforeAll(async () => {
-    api = await startTestApi(ctx.database, { secretBox, temporal: recordingTemporal() });
+    api = await startTestApi(ctx.database, { secretBox, temporal });
   });
   afterAll(async () => api?.app.close());
 
@@ -123,7 +132,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     let otherTaskId: string;
     const runId = `run-${unique()}`;
     let nextRunItem = 1; // one pending deletion per run item (pending_deletions_run_item_uq)
-    const item = (id: string, status: 'PENDING' | 'EXECUTING' | 'SUCCEEDED', task = taskId) => ({
+    const item = (id: string, status: 'PENDING' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED', task = taskId) => ({
       id,
       taskId: task,
       runId,
@@ -144,7 +153,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
         { taskId, entity: 'department', sourceId: 'hub-d1', targetId: '2' },
         { taskId: otherTaskId, entity: 'user', sourceId: 'hub-u1', targetId: 'zhangsan' },
       ]);
-      await db().insert(pendingDeletions).values([item(`${runId}-p`, 'PENDING'), item(`${runId}-e`, 'EXECUTING'), item(`${runId}-s`, 'SUCCEEDED'), item(`${runId}-o`, 'PENDING', otherTaskId)]);
+      await db().insert(pendingDeletions).values([item(`${runId}-p`, 'PENDING'), item(`${runId}-e`, 'EXECUTING'), item(`${runId}-s`, 'SUCCEEDED'), item(`${runId}-f`, 'FAILED'), item(`${runId}-o`, 'PENDING', otherTaskId)]);
     });
 
     const statusOf = async (id: string) => (await db().select().from(pendingDeletions).where(eq(pendingDeletions.id, id)))[0];
@@ -153,7 +162,8 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     it('refuses the re-point with 409 and changes nothing', async () => {
       const res = await patch(taskId, newTenant);
       expect(res.statusCode).toBe(409);
-      expect(res.json()).toMatchObject({ error: 'conflict', field: 'connector.settings.corpId', message: expect.stringMatching(/2 links and 2 open pending deletions.*resetLinks/) });
+      // A FAILED item is open too: an approver may execute it again, which would hit the new tenant.
+      expect(res.json()).toMatchObject({ error: 'conflict', field: 'connector.settings.corpId', message: expect.stringMatching(/2 links and 3 open pending deletions.*resetLinks/) });
       expect(await linksOf(taskId)).toHaveLength(2);
       expect((await statusOf(`${runId}-p`)).status).toBe('PENDING');
       expect((await api.as('operator', { method: 'GET', url: `/api/v1/sync-tasks/${taskId}` })).json().config.connector.settings.corpId).not.toBe('ww-production');
@@ -203,12 +213,18 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
     });
 
     it('with resetLinks from an admin: cancels the open items (audited, decided by the principal), drops the links, in the same write', async () => {
+      temporal.itemsChangedRuns.length = 0;
       const res = await patch(taskId, { ...newTenant, resetLinks: true }, 'admin');
       expect(res.statusCode).toBe(200);
+      // The run's approval workflow is told its items were closed, once, after the write.
+      expect(temporal.itemsChangedRuns).toEqual([[runId]]);
       expect(res.json().config.connector.settings.corpId).toBe('ww-production');
       expect(res.json().config).not.toHaveProperty('resetLinks');
 
-      for (const id of [`${runId}-p`]) {
+      for (const [id, before] of [
+        [`${runId}-p`, 'PENDING'],
+        [`${runId}-f`, 'FAILED'],
+      ]) {
         const row = await statusOf(id);
         expect(row).toMatchObject({ status: 'CANCELED', decidedBy: expect.stringMatching(/^token:test-admin:/) });
         expect(row.decidedAt).toBeInstanceOf(Date);
@@ -216,7 +232,7 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
           .select()
           .from(auditLog)
           .where(and(eq(auditLog.entityId, id), eq(auditLog.action, 'pending_deletion.cancel')));
-        expect(audit).toMatchObject({ actor: row.decidedBy, after: expect.objectContaining({ status: 'CANCELED', reason: 're-pointed' }) });
+        expect(audit).toMatchObject({ actor: row.decidedBy, before: { status: before }, after: expect.objectContaining({ status: 'CANCELED', reason: 're-pointed' }) });
       }
       expect((await statusOf(`${runId}-s`)).status).toBe('SUCCEEDED');
       expect(await linksOf(taskId)).toEqual([]);
@@ -224,11 +240,38 @@ describeOnBothDatabases('re-pointing a sync task', (ctx) => {
         .select()
         .from(auditLog)
         .where(and(eq(auditLog.entityId, taskId), eq(auditLog.action, 'sync_task.links_reset')));
-      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 1 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
+      expect(summary).toMatchObject({ before: { links: 2, openPendingDeletions: 2 }, after: expect.objectContaining({ reason: 're-pointed', repointed: ['connector.settings.corpId'] }) });
 
       // Another task's links and items are not touched.
       expect(await linksOf(otherTaskId)).toHaveLength(1);
       expect((await statusOf(`${runId}-o`)).status).toBe('PENDING');
+    });
+
+    it('tells the approval workflow of every run with cancelled items, and a failing signal does not fail the PATCH', async () => {
+      const id = (await createTask(wecomTask())).id;
+      const runs = [`run-${unique()}`, `run-${unique()}`];
+      await db().insert(syncRuns).values(runs.map((run) => ({ id: run, taskId: id, trigger: 'manual' as const, status: 'succeeded' as const })));
+      await db().insert(pendingDeletions).values([
+        { ...item(`${runs[0]}-p`, 'PENDING', id), runId: runs[0] },
+        { ...item(`${runs[1]}-f`, 'FAILED', id), runId: runs[1] },
+      ]);
+      temporal.itemsChangedRuns.length = 0;
+      temporal.failSignals = true;
+      try {
+        const res = await patch(id, { ...newTenant, resetLinks: true }, 'admin');
+        expect(res.statusCode).toBe(200);
+      } finally {
+        temporal.failSignals = false;
+      }
+      expect(temporal.itemsChangedRuns).toEqual([[...runs].sort()]);
+      expect((await statusOf(`${runs[0]}-p`)).status).toBe('CANCELED');
+      expect((await statusOf(`${runs[1]}-f`)).status).toBe('CANCELED');
+    });
+
+    it('signals nothing when a PATCH re-points nothing or cancels nothing', async () => {
+      temporal.itemsChangedRuns.length = 0;
+      expect((await patch(otherTaskId, { name: `renamed ${unique()}` })).statusCode).toBe(200);
+      expect(temporal.itemsChangedRuns).toEqual([]);
     });
 
     it('refuses a resetLinks that is not a boolean', async () => {

@@ -43,6 +43,7 @@ function recordingTemporal(approval: 'update' | 'v1' = 'update'): TemporalContro
     runProgress: async () => undefined,
     signalApproval: async (...args) => (calls.push({ method: 'signalApproval', args }), 'signaled'),
     decideApproval: async (...args) => (calls.push({ method: 'decideApproval', args }), approval === 'v1' ? 'v1' : { accepted: args[1].ids.length, refused: [] }),
+    approvalItemsChanged: async (...args) => void calls.push({ method: 'approvalItemsChanged', args }),
   };
 }
 

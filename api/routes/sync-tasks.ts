@@ -127,8 +127,15 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
     },
     async (request, reply) =>
       answeringTaskConfigErrors(reply, async () => {
-        const { resetLinks, patch } = takeResetLinks(request.body as Record<string, unknown>);
-        const task = await ctx.tasks().patch(request.params.id, patch, auditActor(request.actor), taskWriteRulesFor(request.actor, { resetLinks }));
+        const { resetLinks, patch } = takeResetLinks(request.body);
+        const { canceledRunIds, ...task } = await ctx.tasks().patch(request.params.id, patch, auditActor(request.actor), taskWriteRulesFor(request.actor, { resetLinks }));
+        if (canceledRunIds.length > 0 && ctx.hasTemporal) {
+          // Best effort after the commit: the reconciler and the workflows' own rechecks catch a missed signal.
+          await ctx
+            .temporal()
+            .approvalItemsChanged(canceledRunIds)
+            .catch((err: unknown) => request.log.warn({ taskId: task.id, runs: canceledRunIds.length, err: err instanceof Error ? err.message : String(err) }, 'approval workflows not told of items cancelled by the re-point'));
+        }
         await mirror(task);
         return answer(task);
       }),

@@ -232,10 +232,12 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     /**
      * RFC 7396 merge over the stored configuration with its secrets re-attached (so a patch may
      * rotate one secret and keep the others), validated as a whole. Takes effect on the next run.
-     * Re-pointing the connector (engine/task-repointing.ts) needs the secrets again and a clean task.
+     * Re-pointing the connector (engine/task-repointing.ts) needs the secrets again and a clean task;
+     * `canceledRunIds` names the runs whose open items that cancelled (their workflows should recount).
      */
-    async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules): Promise<SyncTaskView> {
+    async patch(id: string, patch: unknown, actor: string, rules: TaskWriteRules): Promise<SyncTaskView & { canceledRunIds: string[] }> {
       requireRules(rules);
+      let canceledRunIds: string[] = [];
       const row = await db.transaction(async (tx) => {
         const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
@@ -247,7 +249,9 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
         checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch), options.kinds);
         // Links of a task that changes direction pair ids the other way round: they cannot carry over either.
         const retargeted = current.direction !== config.direction ? [...repointed, 'direction'] : repointed;
-        if (retargeted.length > 0) await clearTiesForRepointing(tx, { taskId: id, actor, reset: rules.resetLinks === true, repointed: retargeted });
+        if (retargeted.length > 0) {
+          canceledRunIds = (await clearTiesForRepointing(tx, { taskId: id, actor, reset: rules.resetLinks === true, repointed: retargeted })).canceledRunIds;
+        }
         const { publicConfig, secrets, values } = columnsOf(config);
         const [updated] = await tx.update(syncTasks).set({ ...values, updatedAt: new Date() }).where(eq(syncTasks.id, id)).returning();
         const rotated = Object.keys(secrets).filter((k) => currentSecrets[k] !== undefined && currentSecrets[k] !== secrets[k]);
@@ -261,7 +265,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
         });
         return updated;
       });
-      return viewOf(row);
+      return { ...(await viewOf(row)), canceledRunIds };
     },
 
     async setEnabled(id: string, enabled: boolean, actor: string): Promise<SyncTaskView> {

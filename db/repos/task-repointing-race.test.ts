@@ -19,7 +19,8 @@ describe.each(onPostgres)(
     });
     afterAll(async () => database?.close());
 
-    const item = (id: string, taskId: string) => ({ id, taskId, runId: 'run-1', runItemId: 1, action: 'DeleteUser', entity: 'user' as const, targetId: `t-${id}`, reason: 'deletion protection', status: 'PENDING' as const });
+    let nextRunItem = 1; // one pending deletion per run item (pending_deletions_run_item_uq)
+    const item = (id: string, taskId: string) => ({ id, taskId, runId: 'run-1', runItemId: nextRunItem++, action: 'DeleteUser', entity: 'user' as const, targetId: `t-${id}`, reason: 'deletion protection', status: 'PENDING' as const });
 
     it('makes a decision to execute wait for the reset, which leaves it nothing to execute', async () => {
       const db = database.db;

@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
+import { createTemporalControl } from '../../api/temporal-control';
 import type { RunningWecomFake } from '../../connectors/wecom/fake';
 import { createHubDirectory } from '../../db/repos/hub-directory';
 import { auditLog, pendingDeletions, syncTasks } from '../../db/schema';
 import { approvalReconcilerWorkflow } from '../../workflows/approval-reconciler';
 import { pendingDeletionApprovalWorkflow } from '../../workflows/deletion-approval';
-import { approvalWorkflowId, itemsChangedSignal } from '../../workflows/definitions';
+import { approvalWorkflowId } from '../../workflows/definitions';
 import { E2eStack, seedHubCompany, startE2eSuite, wecomDirectory, type E2eSuite } from './harness';
 
 jest.setTimeout(60_000);
@@ -229,7 +230,8 @@ test('items closed in the database by another path (a task re-pointed) end the a
     await suite.env.client.workflow.start(pendingDeletionApprovalWorkflow, { taskQueue, workflowId: approvalWorkflowId(runId), args: [{ runId, taskId }] });
     // What resetLinks does: cancel the open items with audit rows, straight in the database.
     await suite.database.db.update(pendingDeletions).set({ status: 'CANCELED', decidedBy: 'system' }).where(eq(pendingDeletions.runId, runId));
-    await approval.signal(itemsChangedSignal);
+    // As the PATCH tells it (api/temporal-control.ts); a run with no approval workflow is skipped.
+    await createTemporalControl(suite.env.client, { taskQueue }).approvalItemsChanged([runId, `no-such-run-${randomUUID()}`]);
     expect(await approval.result()).toMatchObject({ canceled: 3, succeeded: 0 });
   });
 });
@@ -261,5 +263,43 @@ test('for a scoped task, someone moved out of scope is still frozen on approval:
     expect([await salesEnable('erin'), await salesEnable('dave')]).toEqual([0, 1]);
   } finally {
     await sales.close();
+  }
+});
+
+test('held moves to the top level are executed by an approver (the account moves, keeping its link); someone back in a department is SUPERSEDED', async () => {
+  const top = await E2eStack.startWecom();
+  try {
+    // Every move to the top level is held (guard 0 %).
+    const task = await stack.insertTask(stack.wecomTask(top, { offboarding: 'disable', massOffboardingGuard: { maxDisablePercent: 0 } }));
+    expect((await stack.run(task)).status).toBe('succeeded');
+    const departmentOf = async (userid: string) => (await wecomDirectory(top)).userlist.find((u) => u.userid === userid)?.department;
+    const engineering = await departmentOf('bob');
+    expect(engineering).not.toEqual([1]);
+
+    // Alice and Bob lose their department in the hub: the run holds both moves to the top level.
+    for (const name of ['alice', 'bob']) await hub().updateUser(ids.get(name)!, { departmentIds: [], mainDepartmentId: null }, 'hr');
+    const taskQueue = stack.newTaskQueue();
+    const run = await stack.run(task, {}, taskQueue);
+    const rows = await stack.pendingDeletionsOf(run.runId);
+    expect(rows.map((r) => [r.targetId, r.action, r.status]).sort()).toEqual([
+      ['alice', 'ChangeUserDepartment', 'PENDING'],
+      ['bob', 'ChangeUserDepartment', 'PENDING'],
+    ]);
+    expect(await departmentOf('alice')).not.toEqual([1]);
+
+    // Bob is put back in Engineering before the approver acts on both.
+    await hub().updateUser(ids.get('bob')!, { departmentIds: [ids.get('Engineering')!], mainDepartmentId: ids.get('Engineering')! }, 'hr');
+    const result = await stack.decideDeletions(taskQueue, run.approvalWorkflowId!, { execute: rows.map((r) => r.id), actor: 'approver-m' });
+    expect(result).toMatchObject({ succeeded: 1, failed: 0, superseded: 1 });
+    const after = Object.fromEntries((await stack.pendingDeletionsOf(run.runId)).map((r) => [r.targetId, r]));
+    expect(after.alice).toMatchObject({ status: 'SUCCEEDED', decidedBy: 'approver-m', errorCode: null });
+    expect(after.bob).toMatchObject({ status: 'SUPERSEDED' });
+    expect(await departmentOf('alice')).toEqual([1]);
+    expect(await departmentOf('bob')).toEqual(engineering);
+    // The account stays linked: the next run plans nothing for Alice, and Bob is already where the hub says.
+    const next = await stack.run(task);
+    expect(next).toMatchObject({ status: 'succeeded', plan: { actions: 0 } });
+  } finally {
+    await top.close();
   }
 });

@@ -1,7 +1,8 @@
 /**
  * End to end on the real Temporal dev server and Postgres, every task under the default guard (20%):
  * two upstream sources side by side (an HR CSV and a WeCom directory) leave each other's people
- * alone; a bad HR export that leaves everyone in no department is held, not applied; a delete in the
+ * alone; a bad HR export that leaves everyone in no department is held, not applied (and an approver
+ * can execute those moves, re-checked against the export); a delete in the
  * hub stages a downstream delete although the task's offboarding policy is `disable`.
  * The tests share one story and run in order.
  */
@@ -12,7 +13,7 @@ import { startWecomFake, type RunningWecomFake } from '../../connectors/wecom/fa
 import { fakeControl } from '../../connectors/wecom/fake/test-helpers';
 import type { Database } from '../../db/client';
 import { createHubDirectory } from '../../db/repos/hub-directory';
-import { hubUsers } from '../../db/schema';
+import { hubUsers, pendingDeletions } from '../../db/schema';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
@@ -52,6 +53,21 @@ async function hubUser(email: string) {
 }
 
 const byAction = async (runId: string) => (await stack.items(runId)).map((i) => `${i.action}:${i.status}`);
+const statusesOf = async (runId: string, ids: string[]) => {
+  const rows = await stack.pendingDeletionsOf(runId);
+  return ids.map((id) => rows.find((r) => r.id === id)?.status);
+};
+/** Polls until `done`; a timeout shows every pending deletion's state. */
+async function until(done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) {
+      const rows = await database.db.select().from(pendingDeletions);
+      throw new Error(`timed out waiting for the approval workflow: ${JSON.stringify(rows.map((r) => [r.action, r.status, r.errorCode, r.errorMessage]))}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 beforeAll(async () => {
   quietTemporalLogs();
@@ -110,7 +126,8 @@ test('8: a person handed to the HR source is offboarded by HR, not by the source
 test('2a: an export that leaves everyone in no department is held for approval, not applied', async () => {
   const engineering = (await hubUser('ann@hr.test')).departmentIds;
   writeHrExport(hrPeople.map((row) => [...row.slice(0, 5), '', ...row.slice(6)]));
-  const run = await stack.run(hrId);
+  const taskQueue = stack.newTaskQueue();
+  const run = await stack.run(hrId, {}, taskQueue);
   expect(run).toMatchObject({ status: 'succeeded', counters: { succeeded: 0 } });
   const items = await stack.items(run.runId);
   const moves = items.filter((i) => i.action === 'ChangeUserDepartment');
@@ -122,7 +139,26 @@ test('2a: an export that leaves everyone in no department is held for approval, 
   // Nobody moved; the WeCom source's departments were never HR's to delete.
   expect((await hubUser('ann@hr.test')).departmentIds).toEqual(engineering);
   expect(items.filter((i) => i.action === 'DeleteDepartment').map((i) => i.displayName).sort()).toEqual(['Acme', 'Engineering', 'Sales']);
-  writeHrExport(hrPeople);
+
+  // An approver executes Ann's move while the export is still bad: she moves to the top level of the hub.
+  const moveRows = (await stack.pendingDeletionsOf(run.runId)).filter((p) => p.action === 'ChangeUserDepartment');
+  const annId = (await hubUser('ann@hr.test')).id;
+  const annMove = moveRows.find((p) => p.targetId === annId)!;
+  const others = moveRows.filter((p) => p !== annMove).map((p) => p.id);
+  const worker = await stack.startWorker(taskQueue);
+  await worker.runUntil(async () => {
+    expect(await stack.decide(taskQueue, 'execute', [annMove.id], 'approver-hr')).toEqual([{ id: annMove.id, result: 'accepted' }]);
+    await until(async () => (await statusesOf(run.runId, [annMove.id]))[0] === 'SUCCEEDED');
+    // HR fixes the export before the rest is approved: those moves are SUPERSEDED, nobody else moves.
+    writeHrExport(hrPeople);
+    expect((await stack.decide(taskQueue, 'execute', others, 'approver-hr')).map((r) => r.result)).toEqual(Array(5).fill('accepted'));
+    await until(async () => (await statusesOf(run.runId, others)).every((s) => s === 'SUPERSEDED'));
+  });
+  expect(await hubUser('ann@hr.test')).toMatchObject({ status: 'active', departmentIds: [] });
+  expect((await hubUser('ben@hr.test')).departmentIds).not.toEqual([]);
+  // The next HR run puts Ann back where the fixed export says.
+  expect((await stack.run(hrId)).status).toBe('succeeded');
+  expect((await hubUser('ann@hr.test')).departmentIds).toEqual(engineering);
 });
 
 test('3: a person and a department deleted in the hub stage downstream deletes under the disable policy; the account is frozen meanwhile', async () => {
