@@ -16,6 +16,7 @@ import { runItems, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
 import type { DirectorySnapshot } from '../engine/model';
 import { parseTaskConfig, splitSecrets } from '../engine/task-config';
+import { connectorCatalog } from '../connectors/definitions';
 import { createActivities } from './index';
 import type { SyncActivities } from './types';
 
@@ -85,7 +86,7 @@ async function newTask(fake: RunningWecomFake, corpSecret: string): Promise<stri
       name: 'apply test',
       direction: 'downstream',
       connector: { kind: 'wecom', settings: { baseUrl: fake.baseUrl, corpId: 'ww-apply', rateLimitBackoffMs: 200 }, secrets: { corpSecret } },
-    }),
+    }, { kinds: connectorCatalog }),
   );
   const taskId = `task-${randomUUID()}`;
   await database.db.insert(syncTasks).values({ id: taskId, name: 'apply test', direction: 'downstream', connectorKind: 'wecom', config: publicConfig as never, secretsSealed: secretBox.seal(secrets) });

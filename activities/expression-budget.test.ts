@@ -11,6 +11,7 @@ import { createHubDirectory } from '../db/repos/hub-directory';
 import { runItems, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
 import { parseTaskConfig, splitSecrets } from '../engine/task-config';
+import { connectorCatalog } from '../connectors/definitions';
 import { createActivities } from './index';
 import type { SyncActivities } from './types';
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
       direction: 'downstream',
       connector: { kind: 'wecom', settings: { baseUrl: wecom.baseUrl, corpId: 'ww-budget' }, secrets: { corpSecret: 'budget-secret' } },
       fieldMapping: [{ target: 'position', expression: hostileForP1 }],
-    }),
+    }, { kinds: connectorCatalog }),
   );
   await database.db.insert(syncTasks).values({ id: taskId, name: 'budget', direction: 'downstream', connectorKind: 'wecom', config: publicConfig as never, secretsSealed: secretBox.seal(secrets) });
   const hub = createHubDirectory(database.db);

@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { connectorCapabilities, connectorRootId } from '../connectors/registry';
 import type { Db } from '../db/client';
-import { getRun, loadSnapshot, planItemCounts, RUN_ITEM_BATCH_SIZE, setRunPhase, storePlan, type NewRunItem, type RunRow } from '../db/repos/sync-runs';
+import { getRun, loadSnapshot, planItemCounts, RUN_ITEM_BATCH_SIZE, setRunPhase, storePlan, type NewRunItem, type RunHeader } from '../db/repos/sync-runs';
 import { adoptHubUsers, countActiveLinkedAccounts, ownedHubUserIds } from '../db/repos/hub-ownership';
 import { listTaskLinks } from '../db/repos/task-links';
 import type { MappingFailure } from '../engine/field-mapping';
@@ -110,7 +110,7 @@ async function storedPlanResult(db: Db, runId: string): Promise<PlanResult> {
 export function createPlanActivity(deps: ActivityDeps) {
   return async function plan({ runId }: { runId: string }): Promise<PlanResult> {
     const db = deps.database.db;
-    const run: RunRow | undefined = await getRun(db, runId);
+    const run: RunHeader | undefined = await getRun(db, runId);
     if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
     const task = await loadTaskRecord(db, run.taskId);
     const upstream = task.direction === 'upstream';

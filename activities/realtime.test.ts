@@ -9,6 +9,7 @@ import { createHubDirectory } from '../db/repos/hub-directory';
 import { runItems, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
 import { parseTaskConfig, splitSecrets } from '../engine/task-config';
+import { connectorCatalog } from '../connectors/definitions';
 import { createActivities } from './index';
 import type { SyncActivities } from './types';
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
       name: 'rt',
       direction: 'downstream',
       connector: { kind: 'wecom', settings: { baseUrl: wecom.baseUrl, corpId: 'ww-rt' }, secrets: { corpSecret: 'rt-secret' } },
-    }),
+    }, { kinds: connectorCatalog }),
   );
   taskId = `task-${randomUUID()}`;
   await database.db.insert(syncTasks).values({ id: taskId, name: 'rt', direction: 'downstream', connectorKind: 'wecom', config: publicConfig as never, secretsSealed: secretBox.seal(secrets) });

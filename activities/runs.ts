@@ -6,7 +6,7 @@ import type { FinishedRunStatus, FinishRunInput, StartRunInput, TaskRunSettings 
 
 type StatusCount = Awaited<ReturnType<typeof itemStatusCounts>>[number];
 
-/** Counters as DESIGN.md lists them: departments (creates), department updates, users (creates), user updates, each success/total; plus staged, skipped, failed. */
+/** Counters as docs/design.md lists them: departments (creates), department updates, users (creates), user updates, each success/total; plus staged, skipped, failed. */
 export function runCounters(rows: readonly StatusCount[]): Record<string, number> {
   const counters: Record<string, number> = {
     departmentsSucceeded: 0,

@@ -1,9 +1,8 @@
 // Loading a task for a step: its public configuration from sync_tasks and, only when a step talks
 // to a vendor, its connectors with the secrets opened right there (never returned or logged).
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { syncTasks } from '../db/schema';
+import { findLiveTask } from '../db/repos/task-rows';
 import { ConnectorSettingsError, openTaskEndpoints, type TaskEndpoints } from '../connectors/registry';
 import type { PublicTaskConfig } from '../engine/task-config';
 import type { ActivityDeps } from './deps';
@@ -20,20 +19,10 @@ export interface TaskRecord {
 
 /** The task row, or a non-retryable TaskNotFound failure (a deleted task stays deleted). */
 export async function loadTaskRecord(db: Db, taskId: string): Promise<TaskRecord> {
-  const [row] = await db
-    .select()
-    .from(syncTasks)
-    .where(and(eq(syncTasks.id, taskId), isNull(syncTasks.deletedAt)));
-  if (!row) throw ApplicationFailure.create({ type: 'TaskNotFound', message: `taskId: no sync task ${taskId}`, nonRetryable: true });
-  return {
-    id: row.id,
-    name: row.name,
-    direction: row.direction,
-    connectorKind: row.connectorKind,
-    enabled: row.enabled,
-    config: row.config as unknown as PublicTaskConfig,
-    secretsSealed: row.secretsSealed,
-  };
+  const task = await findLiveTask(db, taskId);
+  if (!task) throw ApplicationFailure.create({ type: 'TaskNotFound', message: `taskId: no sync task ${taskId}`, nonRetryable: true });
+  const { id, name, direction, connectorKind, enabled, config, secretsSealed } = task;
+  return { id, name, direction, connectorKind, enabled, config, secretsSealed };
 }
 
 /** Opens the task's source and target connectors; bad settings fail the step for good, naming the field. */

@@ -20,9 +20,9 @@
 
 export type RunTrigger = 'manual' | 'schedule' | 'realtime';
 export type SyncDirection = 'upstream' | 'downstream';
-/** Final status of a run, as stored in sync_runs (see DESIGN.md "Statuses"). */
-export type FinishedRunStatus = 'succeeded' | 'partially_failed' | 'failed' | 'canceled';
-export type PendingDeletionStatus = 'PENDING' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'SUPERSEDED';
+/** Final status of a run, as stored in sync_runs (see docs/design.md "Statuses"). */
+import type { FinishedRunStatus, PendingDeletionStatus } from '../engine/statuses';
+export type { FinishedRunStatus, PendingDeletionStatus } from '../engine/statuses';
 
 /** What the workflows need to know about a task: no settings blob, no secrets. */
 export interface TaskRunSettings {

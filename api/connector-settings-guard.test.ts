@@ -2,6 +2,8 @@
 // the import directory: 400 naming the setting, nothing stored. (The request-time guards are in
 // connectors/shared/egress.test.ts and connectors/csv/file-source.test.ts.)
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,5 +87,34 @@ describeOnBothDatabases('connector settings checked on save', (ctx) => {
       expect(res.json()).toMatchObject({ field: 'connector.settings.path', message: expect.stringContaining('inside the import directory') });
     }
     expect((await post(csvTask(join(importDir, 'hr.csv')))).statusCode).toBe(201);
+  });
+
+  it('refuses a connection test to a host off the list with 400 naming the setting, and sends nothing: a body, and a task saved before the list changed', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0,"errmsg":"ok","access_token":"t","expires_in":7200}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const body = wecomTask(`http://${host}/cgi-bin`);
+      const refused = await api.as('operator', { method: 'POST', url: '/api/v1/sync-tasks/test-connection', payload: body });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ error: 'validation_failed', field: 'connector.settings.baseUrl', message: expect.stringContaining(`host "${host}" is not allowed`) });
+
+      process.env[allowedHostsVariable] = `hr-gateway.corp.test,${host}`;
+      const task = (await post(body)).json();
+      expect(task.id).toEqual(expect.any(String));
+      process.env[allowedHostsVariable] = 'hr-gateway.corp.test';
+      const stored = await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${task.id}/test-connection` });
+      expect(stored.statusCode).toBe(400);
+      expect(stored.json()).toMatchObject({ error: 'validation_failed', field: 'connector.settings.baseUrl' });
+      expect(stored.body).not.toContain(corpSecret);
+      expect(requests).toEqual([]);
+    } finally {
+      process.env[allowedHostsVariable] = 'hr-gateway.corp.test';
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -40,10 +40,10 @@ export interface ApiDeps {
   secretBox?: SecretBox;
   /** drives task workflows, Schedules, runs and approvals; without it those routes answer 503 */
   temporal?: TemporalControl;
+  /** the API's public origin (SYNC_CENTER_PUBLIC_URL), so a task's webhookUrl is absolute; without it the URL is a path */
+  publicUrl?: string;
   /** real-time triggers for webhooks (api/webhooks/realtime-signal.ts); without it webhook events answer 503 */
   realtime?: RealtimeSignaller;
-  /** connectors/registry capabilities, when the caller can build connectors */
-  capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
   /** connectors/registry's settings checks (allowed hosts, import directory): 400 on save */
   connectorSettingsIssues?: TaskConfigOptions['connectorSettingsIssues'];
   /** run exports (CSV/XLSX) streaming at once; more answer 429 with Retry-After; default 2 */

@@ -1,5 +1,6 @@
 // What the sync-task, run and approval routes share: their repositories, the Temporal control, and
 // the rule that a Temporal or configuration gap answers 503 instead of failing obscurely.
+import { connectorCatalog } from '../connectors/definitions';
 import { DatabaseQueryError } from '../db/query-errors';
 import { ConflictError, NotFoundError, ValidationError } from '../db/repos/errors';
 import { createRunQueries, type RunQueries } from '../db/repos/run-queries';
@@ -20,7 +21,7 @@ export interface SyncContext {
 
 export function syncContext(deps: ApiDeps): SyncContext {
   const db = deps.database.db;
-  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, capabilitiesOf: deps.capabilitiesOf, connectorSettingsIssues: deps.connectorSettingsIssues }) : undefined;
+  const tasks = deps.secretBox ? createSyncTasks(db, { secretBox: deps.secretBox, kinds: connectorCatalog, connectorSettingsIssues: deps.connectorSettingsIssues }) : undefined;
   return {
     runs: createRunQueries(db),
     tasks() {

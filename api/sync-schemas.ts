@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { itemStatuses, pendingDeletionStatuses, runStatuses, type PendingDeletionRow, type RunRow } from '../db/repos/run-queries';
 import { taskStatuses, type SyncTaskView } from '../db/repos/sync-tasks';
+import { webhookUrlOf } from './connection-test';
 import { ErrorBody } from './errors';
 import { PageQuery } from './schemas';
 
@@ -11,10 +12,6 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 export const TaskConfigErrorBody = ErrorBody.extend({
   issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
 }).describe('invalid input; `field` names the first offending field, `issues` lists them all');
-
-export const TaskBody = z
-  .record(z.string(), z.unknown())
-  .describe('a sync task configuration as in DESIGN.md (name, direction, connector, scope, fieldMapping, matchRules, offboarding, triggers, deletionProtection, enabled); validated as a whole');
 
 export const LastRun = z.object({
   id: z.string(),
@@ -34,6 +31,10 @@ export const TaskResponse = z.object({
   enabled: z.boolean(),
   config: z.record(z.string(), z.unknown()).describe('the stored configuration without secrets'),
   hasSecrets: z.array(z.string()).describe('names of the stored connector secrets; values are never returned'),
+  webhookUrl: z
+    .string()
+    .nullable()
+    .describe("where the vendor sends events, for a real-time upstream task (null otherwise): absolute when SYNC_CENTER_PUBLIC_URL is set, else the path under this API's origin"),
   status: z.enum(taskStatuses),
   lastError: z.string().nullable(),
   lastRun: LastRun.nullable(),
@@ -42,9 +43,10 @@ export const TaskResponse = z.object({
   updatedAt: z.string(),
 });
 
-export function toTaskResponse(task: SyncTaskView): z.infer<typeof TaskResponse> {
+export function toTaskResponse(task: SyncTaskView, publicUrl?: string): z.infer<typeof TaskResponse> {
   return {
     ...task,
+    webhookUrl: webhookUrlOf({ ...task, realtime: task.config.triggers?.realtime === true }, publicUrl),
     config: task.config as unknown as Record<string, unknown>,
     lastRun: task.lastRun && { ...task.lastRun, startedAt: task.lastRun.startedAt.toISOString(), finishedAt: iso(task.lastRun.finishedAt) },
     createdAt: task.createdAt.toISOString(),

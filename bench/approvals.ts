@@ -14,6 +14,7 @@ import { createActivities } from '../activities';
 import { decideDeletions } from '../api/deletion-decisions';
 import { createTemporalControl } from '../api/temporal-control';
 import type { Connector } from '../connectors/types';
+import { connectorCatalog } from '../connectors/definitions';
 import { createConnector } from '../connectors/registry';
 import { createRunQueries } from '../db/repos/run-queries';
 import { syncRuns, syncTasks } from '../db/schema';
@@ -55,7 +56,7 @@ export async function runApprovalsBenchmark(argv: readonly string[]): Promise<vo
     const db = database.db;
     const taskId = `bench-task-${randomUUID()}`;
     const { publicConfig, secrets } = splitSecrets(
-      parseTaskConfig({ name: 'Hub to WeCom (bench)', direction: 'downstream', connector: { kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:9/cgi-bin', corpId: 'ww-bench' }, secrets: { corpSecret: 'bench' } } }),
+      parseTaskConfig({ name: 'Hub to WeCom (bench)', direction: 'downstream', connector: { kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:9/cgi-bin', corpId: 'ww-bench' }, secrets: { corpSecret: 'bench' } } }, { kinds: connectorCatalog }),
     );
     await db.insert(syncTasks).values({ id: taskId, name: publicConfig.name, direction: 'downstream', connectorKind: 'wecom', config: publicConfig as never, secretsSealed: secretBox.seal(secrets) });
 

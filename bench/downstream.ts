@@ -18,6 +18,7 @@ import { bundleSyncWorkflows } from '../workflows/testing/workers';
 import { describeMachine, machineInfo, positiveInt, table } from './report';
 import { seedHub } from './seed-hub';
 import { generateDirectory } from './synthetic-directory';
+import { connectorCatalog } from '../connectors/definitions';
 import type { FakeProcessCounts, FakeProcessReady } from './wecom-fake-process';
 
 /** WeCom's documented limit, which the fake enforces per API. */
@@ -108,7 +109,7 @@ export async function runDownstreamBenchmark(argv: readonly string[]): Promise<v
     await seedHub(database.db, generateDirectory({ users, departments }));
     console.log(`hub seeded in ${seconds(performance.now() - t)} s (${database.kind})`);
 
-    const task = await createSyncTasks(database.db, { secretBox }).create(
+    const task = await createSyncTasks(database.db, { secretBox, kinds: connectorCatalog }).create(
       {
         name: 'Benchmark: hub to WeCom',
         direction: 'downstream',

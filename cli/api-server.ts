@@ -9,7 +9,7 @@ import { createTemporalControl } from '../api/temporal-control';
 import { createHubFanout } from '../api/hub-fanout';
 import { startWebhookInboxDrainer } from '../api/webhooks/inbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
-import { connectorCapabilities, connectorSettingsIssues, registeredConnectorKinds } from '../connectors/registry';
+import { connectorSettingsIssues } from '../connectors/registry';
 import { checkTemporal } from './temporal-health';
 
 export interface ApiServerOptions {
@@ -22,6 +22,8 @@ export interface ApiServerOptions {
   taskQueue: string;
   host: string;
   port: number;
+  /** public origin for tasks' webhook URLs; default SYNC_CENTER_PUBLIC_URL */
+  publicUrl?: string;
   /** default: api/rate-limit.ts defaults (on) */
   rateLimits?: RateLimitSettings;
   /** fastify logger option; `start` keeps it to warnings */
@@ -36,6 +38,10 @@ export interface RunningApiServer {
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const publicUrl = options.publicUrl ?? process.env.SYNC_CENTER_PUBLIC_URL;
+  if (publicUrl !== undefined && publicUrl !== '' && !/^https?:\/\/[^\s/@]+(\/[^\s]*)?$/.test(publicUrl)) {
+    throw new Error(`SYNC_CENTER_PUBLIC_URL must be an http(s) origin such as https://sync.example.com (got "${publicUrl}")`);
+  }
   // Lazy: the API comes up even while Temporal is down, and /healthz says so.
   const temporal = Connection.lazy({ address: options.temporalAddress });
   const client = new Client({ connection: temporal, namespace: options.namespace });
@@ -51,8 +57,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     temporal: createTemporalControl(client, { taskQueue: options.taskQueue }),
     realtime,
     onHubChange,
+    publicUrl: publicUrl || undefined,
     rateLimits: options.rateLimits,
-    capabilitiesOf: (kind) => (registeredConnectorKinds.includes(kind) ? connectorCapabilities(kind) : undefined),
     connectorSettingsIssues,
   });
   try {
@@ -66,7 +72,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const inboxDrainer = startWebhookInboxDrainer({ database: options.database, signaller: realtime, onError: (err) => app.log.warn({ err }, 'webhook inbox drain failed') });
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${options.port}`;
-  // DESIGN.md puts health at /healthz; follow wherever the API actually mounts it.
+  // docs/design.md puts health at /healthz; follow wherever the API actually mounts it.
   const healthPath = app.hasRoute({ method: 'GET', url: '/healthz' }) ? '/healthz' : '/api/v1/healthz';
   return {
     url,

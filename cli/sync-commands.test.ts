@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { openDatabase, type Database } from '../db/client';
-import { pendingDeletions, runItems, syncRuns } from '../db/schema';
+import { startWecomFake } from '../connectors/wecom/fake';
+import type { RunningFake } from '../connectors/types';
+import { pendingDeletions, runItems, syncRuns, syncTasks } from '../db/schema';
 import { createSecretBox } from '../db/secret-box';
 import type { TemporalControl } from '../api/temporal-control';
 import { startTestApi, testAdminToken, type TestApi } from '../api/testing';
@@ -264,6 +266,47 @@ describe('runs and approvals', () => {
     expect(await cli('approvals', 'cancel')).toMatchObject({ code: 2, stderr: expect.stringContaining('expected one or more pending deletion ids') });
     expect(await cli('approvals', 'list', '--status', 'pending')).toMatchObject({ code: 2, stderr: expect.stringContaining('--status must be one of PENDING, EXECUTING') });
     expect(await cli('approvals', 'list', '--task')).toMatchObject({ code: 2, stderr: expect.stringContaining('--task needs a value') });
+  });
+});
+
+describe('connection test', () => {
+  let fake: RunningFake;
+  const fakeSecret = `fake-secret-${randomBytes(6).toString('hex')}`;
+  const taskFile = (secret: string) => {
+    const file = path.join(tmp, `test-${randomBytes(3).toString('hex')}.json`);
+    const body = { name: `Hub to test WeCom ${randomBytes(3).toString('hex')}`, direction: 'downstream', connector: { kind: 'wecom', settings: { baseUrl: fake.baseUrl, corpId: 'ww-cli-test' }, secrets: { corpSecret: secret } } };
+    fs.writeFileSync(file, JSON.stringify(body));
+    return file;
+  };
+  const taskCount = async () => (await database.db.select().from(syncTasks)).length;
+
+  beforeAll(async () => {
+    fake = await startWecomFake({ corpId: 'ww-cli-test', corpSecret: fakeSecret });
+  });
+  afterAll(async () => fake.close());
+
+  it('tasks create --test with a wrong secret prints the failed check with the vendor code, exits 1 and creates nothing', async () => {
+    const before = await taskCount();
+    const wrong = `wrong-${randomBytes(6).toString('hex')}`;
+    const refused = await cli('tasks', 'create', '--file', taskFile(wrong), '--test');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/✗ credentials: 40001/);
+    expect(refused.stdout).toContain('connection test failed');
+    expect(refused.stdout + refused.stderr).not.toContain(wrong);
+    expect(await taskCount()).toBe(before);
+  });
+
+  it('tasks create --test creates the task once every check passed, and tasks test <id> repeats the test', async () => {
+    const created = await cli('tasks', 'create', '--file', taskFile(fakeSecret), '--test');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/✓ credentials: /);
+    expect(created.stdout).toMatch(/✓ write_contacts: /);
+    const id = /with id (\S+)/.exec(created.stdout)![1];
+    const tested = await cli('tasks', 'test', id);
+    expect(tested).toMatchObject({ code: 0, stdout: expect.stringContaining('connection test passed') });
+    const json = JSON.parse((await cli('tasks', 'test', id, '--json')).stdout);
+    expect(json).toMatchObject({ ok: true, checks: expect.arrayContaining([expect.objectContaining({ name: 'visibility_scope', ok: true })]) });
+    expect(created.stdout + tested.stdout).not.toContain(fakeSecret);
   });
 });
 

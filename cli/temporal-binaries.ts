@@ -1,4 +1,4 @@
-// Finds the Temporal binaries in DESIGN.md's order: explicit env path, PATH, the project's .tools/.
+// Finds the Temporal binaries in docs/design.md's order: explicit env path, PATH, the project's .tools/.
 // undefined means "not found here": callers then let the SDK download its own copy.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,11 @@
 import { openDatabase, type Database } from '../db/client';
-import { connectorCapabilities, connectorRootId, createConnector, openTaskEndpoints, predictedUserId } from './registry';
+import { requiredSecretNames } from '../engine/connector-kind';
+import { dingtalkDocumentedHosts } from './dingtalk/hosts';
+import { connectorCatalog } from './definitions';
+import { feishuDocumentedHosts } from './feishu/hosts';
+import { connectorCapabilities, connectorRootId, connectorSettingsIssues, createConnector, openTaskEndpoints, predictedUserId, testConnectorConnection } from './registry';
+import { allowAnyHostVariable } from './shared/host-policy';
+import { wecomDocumentedHosts } from './wecom/hosts';
 
 let database: Database;
 beforeAll(async () => {
@@ -12,7 +18,8 @@ afterAll(async () => {
 const deps = () => ({ database, actor: 'sync:test' });
 
 test('bad settings and missing secrets name the field, never a secret value', () => {
-  expect(() => createConnector('wecom', { corpId: 'ww1' }, { corpSecret: 's3cr3t' }, deps())).toThrow('connector.settings.baseUrl: is required');
+  // baseUrl defaults to the vendor's own endpoint; the corp id has no default.
+  expect(() => createConnector('wecom', { baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin' }, { corpSecret: 's3cr3t' }, deps())).toThrow('connector.settings.corpId: is required');
   expect(() => createConnector('wecom', { baseUrl: 'ftp://x', corpId: 'ww1' }, { corpSecret: 's3cr3t' }, deps())).toThrow('connector.settings.baseUrl: must be an http(s) URL');
   expect(() => createConnector('wecom', { baseUrl: 'http://127.0.0.1:1/cgi-bin', corpId: 'ww1' }, {}, deps())).toThrow('connector.secrets.corpSecret: is required');
   expect(() => createConnector('csv', { path: 'a.csv', delimiter: ';;' }, {}, deps())).toThrow(/^connector\.settings\.delimiter: /);
@@ -34,4 +41,31 @@ test('upstream reads the app and writes the hub; downstream the reverse', () => 
   expect([up.source.kind, up.target.kind, up.targetKind, up.targetRootId]).toEqual(['wecom', 'hub', 'hub', null]);
   const down = openTaskEndpoints({ direction: 'downstream', connector: wecom }, { corpSecret: 'x' }, deps());
   expect([down.source.kind, down.target.kind, down.targetKind, down.targetRootId]).toEqual(['hub', 'wecom', 'wecom', '1']);
+});
+
+test('each kind names its required secrets and its allowed hosts once, in its definition (the vendor client checks the same list)', () => {
+  const facts = Object.fromEntries(connectorCatalog.map((kind) => [kind.kind, { required: requiredSecretNames(kind), hosts: kind.allowedHosts }]));
+  expect(facts).toEqual({
+    wecom: { required: ['corpSecret'], hosts: wecomDocumentedHosts },
+    feishu: { required: ['appSecret'], hosts: feishuDocumentedHosts },
+    dingtalk: { required: ['appSecret'], hosts: dingtalkDocumentedHosts },
+    csv: { required: [], hosts: undefined },
+  });
+});
+
+describe('with the allow-list in force', () => {
+  const saved = process.env[allowAnyHostVariable];
+  beforeAll(() => delete process.env[allowAnyHostVariable]);
+  afterAll(() => (saved === undefined ? delete process.env[allowAnyHostVariable] : (process.env[allowAnyHostVariable] = saved)));
+
+  test('every URL setting of a kind must name an allowed host: on save, on create and before a connection test', async () => {
+    expect(connectorSettingsIssues('dingtalk', { appKey: 'k', oapiBaseUrl: 'https://oapi.dingtalk.com', apiBaseUrl: 'http://10.0.0.1:8080' })).toEqual([
+      { field: 'connector.settings.apiBaseUrl', message: expect.stringContaining('host "10.0.0.1:8080" is not allowed') },
+    ]);
+    expect(connectorSettingsIssues('feishu', { appId: 'cli_1', baseUrl: 'https://open.larksuite.com/open-apis' })).toEqual([]);
+    expect(() => createConnector('wecom', { baseUrl: 'http://169.254.169.254/cgi-bin', corpId: 'ww1' }, { corpSecret: 's3cr3t' }, deps())).toThrow(/^connector\.settings\.baseUrl: host "169\.254\.169\.254" is not allowed/);
+    await expect(testConnectorConnection('feishu', { baseUrl: 'http://127.0.0.1:1/open-apis', appId: 'cli_1' }, { appSecret: 's3cr3t' }, { direction: 'upstream', realtime: false })).rejects.toThrow(
+      /^connector\.settings\.baseUrl: host "127\.0\.0\.1:1" is not allowed/,
+    );
+  });
 });

@@ -1,30 +1,14 @@
-// Builds a task's connectors by kind. The only place that knows every connector; connectors
-// themselves never import each other. Settings are checked here (or by the connector's own parser)
-// and a bad one names `connector.settings.<field>`; a secret's value never appears in an error.
-import type { Database } from '../db/client';
-import type { ChangeListener } from '../db/repos/hub-writer';
-import { createCsvConnector, csvCapabilities, parseCsvSettings } from './csv';
-import { importPathRefusal } from './csv/import-dir';
-import { createDingtalkConnector, dingtalkCapabilities, type DingtalkSettings } from './dingtalk';
-import { dingtalkDocumentedHosts } from './dingtalk/hosts';
-import { VendorError } from './errors';
-import { createFeishuConnector, feishuCapabilities, type FeishuSettings } from './feishu';
-import { feishuDocumentedHosts } from './feishu/hosts';
-import { createHubConnector, hubCapabilities } from './hub';
+// Builds a task's connectors by kind from connectors/definitions.ts. Settings and secrets are parsed
+// by the kind's own schemas first, so a bad one names `connector.settings.<field>` (or
+// `connector.secrets.<name>`) even for a task stored before the schemas existed; a secret's value never appears.
+// Where the settings send credentials (the kind's allowedHosts) or read files from is checked on save and on create.
+import type { z } from 'zod';
 import type { User } from '../engine/model';
+import { connectorKinds, definitionOf } from './definitions';
 import { hostRefusal } from './shared/host-policy';
-import type { Connector, ConnectorCapabilities } from './types';
-import { createWecomConnector, wecomCapabilities, type WecomSettings } from './wecom';
-import { wecomDocumentedHosts } from './wecom/hosts';
+import type { AnyConnectorDefinition, ConnectionCheck, ConnectionTestContext, Connector, ConnectorCapabilities, ConnectorDeps } from './types';
 
-export interface ConnectorDeps {
-  database: Database;
-  /** audit-log actor of hub writes, e.g. `sync:<taskId>` or the approver */
-  actor: string;
-  onHubChange?: ChangeListener;
-  /** an upstream task's id: the hub people its runs create belong to it */
-  hubOwnerTaskId?: string;
-}
+export type { ConnectorDeps } from './types';
 
 /** A connector's settings or secrets are unusable; `field` is e.g. `connector.settings.baseUrl`. */
 export class ConnectorSettingsError extends Error {
@@ -40,132 +24,71 @@ export class ConnectorSettingsError extends Error {
 type Settings = Record<string, unknown>;
 type Secrets = Record<string, string>;
 
-interface KindEntry {
-  capabilities: ConnectorCapabilities;
-  /** the target department top-level departments live under (WeCom/DingTalk root 1), null when the app has none to name */
-  rootId: string | null;
-  /** the id a create of this user will get, when the app takes it from the user (e.g. WeCom userid = username) */
-  createdUserId?: (user: User) => string;
-  /** where the settings would send credentials or read files from, checked on save and on create */
-  settingsIssues?(settings: Settings): ConnectorSettingsIssue[];
-  create(settings: Settings, secrets: Secrets, deps: ConnectorDeps): Connector;
-}
-
 export interface ConnectorSettingsIssue {
   field: string;
   message: string;
 }
 
-/** URL settings must point at an allowed host (connectors/shared/host-policy.ts); other shapes are create's to refuse. */
-function hostIssues(settings: Settings, fields: readonly string[], documentedHosts: readonly string[]): ConnectorSettingsIssue[] {
-  return fields.flatMap((field) => {
-    const value = settings[field];
-    const refused = typeof value === 'string' && /^https?:\/\//.test(value) ? hostRefusal(value, documentedHosts) : undefined;
+function entryOf(kind: string): AnyConnectorDefinition {
+  const entry = definitionOf(kind);
+  if (!entry) throw new ConnectorSettingsError('connector.kind', `unknown connector kind "${kind}"; use one of ${connectorKinds.join(', ')}`);
+  return entry;
+}
+
+function parsePart<T>(schema: z.ZodType<T>, value: unknown, where: 'settings' | 'secrets'): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  // Zod's message for a secret says what was expected, never the value received.
+  throw new ConnectorSettingsError(['connector', where, ...issue.path.map(String), ...keys].join('.'), missing ? 'is required' : issue.message);
+}
+
+/** Settings and secrets as the kind's schemas read them; throws ConnectorSettingsError naming the field. */
+export function parseConnectorParts(kind: string, settings: Settings, secrets: Secrets): { definition: AnyConnectorDefinition; settings: Settings; secrets: Record<string, string | undefined> } {
+  const definition = entryOf(kind);
+  return { definition, settings: parsePart(definition.settings, settings, 'settings'), secrets: parsePart(definition.secrets, secrets, 'secrets') };
+}
+
+/** Every http(s) URL among the settings must name one of the kind's allowedHosts or the operator's (connectors/shared/host-policy.ts). */
+function hostIssues(definition: AnyConnectorDefinition, settings: Settings): ConnectorSettingsIssue[] {
+  const { allowedHosts } = definition;
+  if (!allowedHosts) return [];
+  return Object.entries(settings).flatMap(([field, value]) => {
+    const refused = typeof value === 'string' && /^https?:\/\//i.test(value) ? hostRefusal(value, allowedHosts) : undefined;
     return refused ? [{ field: `connector.settings.${field}`, message: refused }] : [];
   });
 }
 
-function pathIssues(settings: Settings): ConnectorSettingsIssue[] {
-  const refused = typeof settings.path === 'string' && settings.path !== '' ? importPathRefusal(settings.path) : undefined;
-  return refused ? [{ field: 'connector.settings.path', message: refused }] : [];
+function issuesOf(definition: AnyConnectorDefinition, settings: Settings): ConnectorSettingsIssue[] {
+  return [...hostIssues(definition, settings), ...(definition.settingsIssues?.(settings) ?? [])];
 }
 
-function requireString(settings: Settings, field: string, where = 'settings'): string {
-  const value = settings[field];
-  if (typeof value !== 'string' || value.trim() === '') throw new ConnectorSettingsError(`connector.${where}.${field}`, 'is required (a non-empty string)');
-  return value;
+/** Parsed parts whose settings pass the host and file checks: settings saved before an allow-list change are refused before any credential is sent. */
+function checkedParts(kind: string, settings: Settings, secrets: Secrets) {
+  const parts = parseConnectorParts(kind, settings, secrets);
+  const [issue] = issuesOf(parts.definition, parts.settings);
+  if (issue) throw new ConnectorSettingsError(issue.field, issue.message);
+  return parts;
 }
-
-function requireSecret(secrets: Secrets, field: string): string {
-  // The value itself is never echoed back: only whether it is there.
-  const value = secrets[field];
-  if (typeof value !== 'string' || value === '') throw new ConnectorSettingsError(`connector.secrets.${field}`, 'is required');
-  return value;
-}
-
-function requireUrl(settings: Settings, field: string): string {
-  const value = requireString(settings, field);
-  if (!/^https?:\/\/[^\s]+$/.test(value)) throw new ConnectorSettingsError(`connector.settings.${field}`, 'must be an http(s) URL');
-  return value;
-}
-
-const kinds: Record<string, KindEntry> = {
-  hub: {
-    capabilities: hubCapabilities,
-    rootId: null,
-    create: (_settings, _secrets, deps) => createHubConnector({ database: deps.database, actor: deps.actor, onChange: deps.onHubChange, ownerTaskId: deps.hubOwnerTaskId }),
-  },
-  csv: {
-    capabilities: csvCapabilities,
-    rootId: null,
-    settingsIssues: pathIssues,
-    create(settings) {
-      try {
-        return createCsvConnector(parseCsvSettings(settings));
-      } catch (error) {
-        // parseCsvSettings names `settings.<field>` in a VendorError; the task body calls it connector.settings.
-        if (error instanceof VendorError && error.vendorCode === 'invalid_input') {
-          const [field, ...rest] = error.vendorMessage.split(': ');
-          throw new ConnectorSettingsError(`connector.${field}`, rest.join(': '));
-        }
-        throw error;
-      }
-    },
-  },
-  wecom: {
-    capabilities: wecomCapabilities,
-    rootId: '1',
-    createdUserId: (user) => user.id || user.username,
-    settingsIssues: (settings) => hostIssues(settings, ['baseUrl'], wecomDocumentedHosts),
-    create(settings, secrets) {
-      requireUrl(settings, 'baseUrl');
-      requireString(settings, 'corpId');
-      return createWecomConnector(settings as unknown as WecomSettings, { corpSecret: requireSecret(secrets, 'corpSecret') });
-    },
-  },
-  feishu: {
-    capabilities: feishuCapabilities,
-    rootId: null,
-    settingsIssues: (settings) => hostIssues(settings, ['baseUrl'], feishuDocumentedHosts),
-    create(settings, secrets) {
-      requireUrl(settings, 'baseUrl');
-      requireString(settings, 'appId');
-      return createFeishuConnector(settings as unknown as FeishuSettings, { appSecret: requireSecret(secrets, 'appSecret') });
-    },
-  },
-  dingtalk: {
-    capabilities: dingtalkCapabilities,
-    rootId: '1',
-    settingsIssues: (settings) => hostIssues(settings, ['oapiBaseUrl', 'apiBaseUrl'], dingtalkDocumentedHosts),
-    create(settings, secrets) {
-      requireUrl(settings, 'oapiBaseUrl');
-      requireString(settings, 'appKey');
-      return createDingtalkConnector(settings as unknown as DingtalkSettings, { appSecret: requireSecret(secrets, 'appSecret') });
-    },
-  },
-};
-
-function entryOf(kind: string): KindEntry {
-  const entry = kinds[kind];
-  if (!entry) throw new ConnectorSettingsError('connector.kind', `unknown connector kind "${kind}"; use one of ${Object.keys(kinds).join(', ')}`);
-  return entry;
-}
-
-export const registeredConnectorKinds: readonly string[] = Object.keys(kinds);
 
 /** Builds one connector; throws ConnectorSettingsError naming the field for bad settings or missing secrets. */
 export function createConnector(kind: string, settings: Settings, secrets: Secrets, deps: ConnectorDeps): Connector {
-  const entry = entryOf(kind);
-  // Settings saved before an allow-list change are refused here, before any credential is sent.
-  const [issue] = entry.settingsIssues?.(settings ?? {}) ?? [];
-  if (issue) throw new ConnectorSettingsError(issue.field, issue.message);
-  return entry.create(settings ?? {}, secrets ?? {}, deps);
+  const parts = checkedParts(kind, settings, secrets);
+  return parts.definition.create(parts.settings, parts.secrets, deps);
+}
+
+/** The kind's connection test (credentials, permissions); a kind without one has nothing to check. */
+export async function testConnectorConnection(kind: string, settings: Settings, secrets: Secrets, context: ConnectionTestContext): Promise<ConnectionCheck[]> {
+  const parts = checkedParts(kind, settings, secrets);
+  return parts.definition.testConnection ? parts.definition.testConnection(parts.settings, parts.secrets, context) : [];
 }
 
 /** Save-time check of a task's connector settings: disallowed hosts, files outside the import directory. */
 export function connectorSettingsIssues(kind: string, settings: Settings): ConnectorSettingsIssue[] {
-  const entry = kinds[kind];
-  return entry?.settingsIssues?.(settings ?? {}) ?? [];
+  const definition = definitionOf(kind);
+  return definition ? issuesOf(definition, settings ?? {}) : [];
 }
 
 /** What a kind can do, without building it (no settings, no secrets needed). */

@@ -1,67 +1,82 @@
-// The contract between the engine and every app. Connectors speak the target's id space only:
-// the apply step resolves hub ids to external ids through the task's links before calling apply().
-import type { Department, DirectoryPage, User } from '../engine/model';
+// What a connector is to the rest of the project: the engine's contract (engine/connector.ts) and the
+// definition every connectors/<kind>/definition.ts exports (docs/connectors.md walks through one).
+import type { z } from 'zod';
+import type { Connector } from '../engine/connector';
+import type { ConnectorKindFacts, SecretsSchema, SettingsSchema, TaskDirection } from '../engine/connector-kind';
+import type { User } from '../engine/model';
+import type { Database } from '../db/client';
+import type { ChangeListener } from '../db/repos/hub-writer';
 
-export interface ConnectorCapabilities {
-  /** can read a full directory (every connector can) */
-  read: boolean;
-  /** can write departments and users at all (false for an HR export) */
-  write: boolean;
-  /** can freeze an account without deleting it; without it offboarding becomes a staged delete */
-  disableUser: boolean;
-  deleteUser: boolean;
-  deleteDepartment: boolean;
-  /** stores a user's manager */
-  manager: boolean;
-  /** stores department leaders */
-  departmentLeader: boolean;
-  /** pushes change events (webhooks) */
-  realtimeEvents: boolean;
-  /**
-   * Picks a department's order itself when it is given none (Feishu: orders unique among siblings),
-   * so a source order of 0 ("no preference", the hub's default) is not compared: the app's stands.
-   */
-  assignsDepartmentOrder?: boolean;
-  /**
-   * Which `attributes` keys the app keeps ('any' for the hub). Others are never compared, so a run
-   * does not re-send on every run a value the app cannot store. Absent: none.
-   */
-  attributes?: 'any' | readonly string[];
+export type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../engine/connector';
+
+export interface ConnectorDeps {
+  database: Database;
+  /** audit-log actor of hub writes, e.g. `sync:<taskId>` or the approver */
+  actor: string;
+  onHubChange?: ChangeListener;
+  /** an upstream task's id: the hub people its runs create belong to it */
+  hubOwnerTaskId?: string;
 }
 
-export type ConnectorOperation =
-  /** department.id is the wished-for external id, or '' to let the app choose */
-  | { action: 'CreateDepartment'; department: Department }
-  /** covers rename, reorder, move (parentId) and leaders (leaderIds) */
-  | { action: 'UpdateDepartment'; id: string; changes: Partial<Omit<Department, 'id'>> }
-  | { action: 'DeleteDepartment'; id: string }
-  /** user.id is the wished-for external id, or '' to let the app choose */
-  | { action: 'CreateUser'; user: User }
-  /** covers fields, departments (move), manager */
-  | { action: 'UpdateUser'; id: string; changes: Partial<Omit<User, 'id'>> }
-  | { action: 'DisableUser'; id: string }
-  | { action: 'EnableUser'; id: string }
-  | { action: 'DeleteUser'; id: string };
-
-export interface ApplyResult {
-  /** the external id of a created entity */
-  externalId?: string;
+/** One line of a connection test: what was checked, whether it passed, and the vendor's code/message (never a secret). */
+export interface ConnectionCheck {
+  name: 'credentials' | 'read_contacts' | 'write_contacts' | 'visibility_scope' | 'callback_url' | 'source_file';
+  ok: boolean;
+  detail: string;
 }
 
-export interface ReadByIdsResult {
-  departments: Department[];
-  users: User[];
-  /** ids that no longer exist in the app */
-  missing: { departmentIds: string[]; userIds: string[] };
+export interface ConnectionTestContext {
+  direction: TaskDirection;
+  /** an upstream task with real-time events on */
+  realtime: boolean;
 }
 
-export interface Connector {
-  readonly kind: string;
-  readonly capabilities: ConnectorCapabilities;
-  /** the whole directory, in pages */
-  readSnapshot(): AsyncIterable<DirectoryPage>;
-  readByIds(ids: { departmentIds: string[]; userIds: string[] }): Promise<ReadByIdsResult>;
-  /** one operation; throws VendorError (connectors/errors.ts) on failure */
-  apply(op: ConnectorOperation): Promise<ApplyResult>;
-  close?(): Promise<void>;
+export interface RunningFake {
+  url: string;
+  baseUrl: string;
+  close(): Promise<void>;
 }
+
+export interface FakeCredentialFlag {
+  /** the command-line flag, e.g. corp-id */
+  flag: string;
+  /** the option it fills in the fake's start function */
+  option: string;
+  description: string;
+}
+
+/** A faithful local server of the vendor API (`sync-center fake <kind>`), for tests, demo and benchmarks. */
+export interface FakeDefinition {
+  description: string;
+  credentialFlags: FakeCredentialFlag[];
+  start(options: { port?: number; host?: string } & Record<string, string | number | undefined>): Promise<RunningFake>;
+  /** task settings and secrets that point a task at a fake started with default credentials */
+  taskConnector(fake: RunningFake): { settings: Record<string, unknown>; secrets: Record<string, string> };
+}
+
+export interface ConnectorDefinition<K extends string = string, S extends SettingsSchema = SettingsSchema, X extends SecretsSchema = SecretsSchema>
+  extends ConnectorKindFacts<K> {
+  settings: S;
+  secrets: X;
+  /** tasks never name it (the hub is the other side of every task) */
+  internal?: boolean;
+  /** the id the app will give a created user when it takes it from the user (WeCom userid = username) */
+  createdUserId?(user: User): string;
+  /** what else is wrong with validated settings (a file outside the import directory), checked on save and on create */
+  settingsIssues?(settings: z.output<S>): { field: string; message: string }[];
+  /** builds the connector from validated settings and secrets */
+  create(settings: z.output<S>, secrets: z.output<X>, deps: ConnectorDeps): Connector;
+  /** the 连接测试: credentials, the permissions a sync needs; never throws for a vendor refusal */
+  testConnection?(settings: z.output<S>, secrets: z.output<X>, context: ConnectionTestContext): Promise<ConnectionCheck[]>;
+  /** the app pushes change events: the task secrets its webhook receiver (api/webhooks/<kind>.ts) reads */
+  webhook?: { secretNames: readonly string[] };
+  fake?: FakeDefinition;
+}
+
+/** Keeps a definition's literal kind and its schemas' types, so create() sees typed settings. */
+export function defineConnector<const K extends string, S extends SettingsSchema, X extends SecretsSchema>(definition: ConnectorDefinition<K, S, X>): ConnectorDefinition<K, S, X> {
+  return definition;
+}
+
+/** A definition as the lookups hold it: settings and secrets are parsed by its own schemas before create(). */
+export type AnyConnectorDefinition = ConnectorDefinition<string, SettingsSchema, SecretsSchema>;

@@ -1,5 +1,5 @@
 // What every planning step shares: the correlated snapshots, id translation and the output lists.
-import type { ConnectorCapabilities } from '../connectors/types';
+import type { ConnectorCapabilities } from './connector';
 import type { Correlation } from './correlation';
 import type { Department, DirectorySnapshot, EntityKind, User } from './model';
 import type { DeferredReference, Link, PlanAction, PlanFailure, PlanInput } from './plan-types';

@@ -1,5 +1,5 @@
 // The plan's vocabulary: inputs, actions, failures and deferred references. JSON-serialisable, no logic.
-import type { ConnectorCapabilities } from '../connectors/types';
+import type { ConnectorCapabilities } from './connector';
 import type { MappingFailure } from './field-mapping';
 import type { Department, DirectorySnapshot, EntityKind, User } from './model';
 

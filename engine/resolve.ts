@@ -1,6 +1,6 @@
 // resolveAction: a planned action (source-id references) → the connector operation (target ids),
 // shared by the apply step and the simulator so both convert the same way.
-import type { ConnectorOperation } from '../connectors/types';
+import type { ConnectorOperation } from './connector';
 import type { User } from './model';
 import type { PlanAction, TargetIdLookup } from './plan-types';
 

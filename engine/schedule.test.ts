@@ -115,7 +115,7 @@ describe('TaskSchedule refusals', () => {
 });
 
 describe('cron written in place of every', () => {
-  it('reads { every: { cron }, timezone } as a cron schedule, as DESIGN.md spells it', () => {
+  it('reads { every: { cron }, timezone } as a cron schedule, as docs/design.md spells it', () => {
     expect(TaskSchedule.parse({ every: { cron: '30 1 * * 1-5' }, timezone: 'Asia/Shanghai' })).toEqual({ cron: '30 1 * * 1-5', timezone: 'Asia/Shanghai' });
     expect(TaskSchedule.safeParse({ every: { cron: 'not a cron' } }).success).toBe(false);
   });

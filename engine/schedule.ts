@@ -73,7 +73,7 @@ export const CronSchedule = z.strictObject({
   timezone: TimeZone.default('UTC'),
 });
 
-/** DESIGN.md lets `{ "cron": "…" }` replace the value of `every`: `{ every: { cron }, timezone }` reads as a cron schedule. */
+/** docs/design.md lets `{ "cron": "…" }` replace the value of `every`: `{ every: { cron }, timezone }` reads as a cron schedule. */
 const cronInEvery = (value: unknown): unknown => {
   if (typeof value !== 'object' || value === null) return value;
   const { every, ...rest } = value as { every?: unknown };

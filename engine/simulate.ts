@@ -1,6 +1,6 @@
 // An in-memory target for tests and benchmarks: applies connector operations like a strict vendor
 // would, and throws when an operation names something that does not exist at that moment.
-import type { ApplyResult, ConnectorOperation } from '../connectors/types';
+import type { ApplyResult, ConnectorOperation } from './connector';
 import type { Department, DirectorySnapshot, EntityKind, User } from './model';
 import type { Link, Plan, PlanAction } from './plan-types';
 import { resolveAction } from './resolve';

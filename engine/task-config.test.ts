@@ -8,7 +8,12 @@ import {
   type ExistingTask,
   type TaskConfigIssue,
 } from './task-config';
-import { defaultFieldMapping } from './task-config-kinds';
+// The real definitions' facts: engine code never imports connectors/, its tests check it with what ships.
+import { connectorCatalog } from '../connectors/definitions';
+import { defaultFieldMapping as defaultMappingOf } from './connector-kind';
+
+const kinds = { kinds: connectorCatalog };
+const defaultFieldMapping = (kind: string) => defaultMappingOf(connectorCatalog, kind);
 
 const designExample = {
   name: 'Hub to WeCom',
@@ -30,12 +35,13 @@ const designExample = {
   enabled: true,
 };
 
-const minimal = { name: 'Hub to WeCom', direction: 'downstream', connector: { kind: 'wecom', settings: { corpId: 'ww0001' } } };
+const wecomSettings = { baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin', corpId: 'ww0001' };
+const minimal = { name: 'Hub to WeCom', direction: 'downstream', connector: { kind: 'wecom', settings: wecomSettings, secrets: { corpSecret: 's' } } };
 const hrUpstream = { name: 'HR export', direction: 'upstream', connector: { kind: 'csv', settings: { path: '/data/hr.csv' } } };
 
 function refusal(body: unknown): TaskConfigIssue[] {
   try {
-    parseTaskConfig(body);
+    parseTaskConfig(body, kinds);
   } catch (error) {
     if (error instanceof TaskConfigError) return error.issues;
     throw error;
@@ -44,15 +50,15 @@ function refusal(body: unknown): TaskConfigIssue[] {
 }
 
 describe('parseTaskConfig', () => {
-  it('accepts the DESIGN.md example as written', () => {
-    const config = parseTaskConfig(designExample);
+  it('accepts the docs/design.md example as written', () => {
+    const config = parseTaskConfig(designExample, kinds);
     expect(config).toMatchObject({ ...designExample, massOffboardingGuard: { maxDisablePercent: 20 }, realtimeDebounceMs: 1000 });
   });
 
   it('fills the documented defaults', () => {
-    expect(parseTaskConfig(minimal)).toEqual({
+    expect(parseTaskConfig(minimal, kinds)).toEqual({
       ...minimal,
-      connector: { kind: 'wecom', settings: { corpId: 'ww0001' }, secrets: {} },
+      connector: { kind: 'wecom', settings: wecomSettings, secrets: { corpSecret: 's' } },
       scope: { departmentIds: [], userIds: [], includeNewUsers: true },
       fieldMapping: defaultFieldMapping('wecom'),
       matchRules: ['employeeNumber', 'email', 'mobile'],
@@ -65,16 +71,16 @@ describe('parseTaskConfig', () => {
       enabled: true,
     });
     // An upstream task has no scope at all.
-    expect(parseTaskConfig(hrUpstream)).not.toHaveProperty('scope');
+    expect(parseTaskConfig(hrUpstream, kinds)).not.toHaveProperty('scope');
   });
 
   it('pre-fills a per-kind mapping that the field-mapping engine compiles', () => {
     expect(defaultFieldMapping('wecom')).toContainEqual({ target: 'title', source: 'title' });
-    expect(parseTaskConfig(hrUpstream).fieldMapping).toEqual(defaultFieldMapping('csv'));
+    expect(parseTaskConfig(hrUpstream, kinds).fieldMapping).toEqual(defaultFieldMapping('csv'));
   });
 
-  it("accepts a target named by the vendor's field (DESIGN.md's WeCom `position`) as its canonical field", () => {
-    const config = parseTaskConfig({ ...minimal, fieldMapping: [{ target: 'position', source: 'title' }, { target: 'extattr.employeeNumber', expression: 'employeeNumber' }] });
+  it("accepts a target named by the vendor's field (docs/design.md's WeCom `position`) as its canonical field", () => {
+    const config = parseTaskConfig({ ...minimal, fieldMapping: [{ target: 'position', source: 'title' }, { target: 'extattr.employeeNumber', expression: 'employeeNumber' }] }, kinds);
     expect(config.fieldMapping).toEqual([{ target: 'title', source: 'title' }, { target: 'employeeNumber', expression: 'employeeNumber' }]);
     // Another vendor's name is still unknown, and a vendor name colliding with its canonical twin is a duplicate.
     expect(refusal({ ...minimal, fieldMapping: [{ target: 'job_title', source: 'title' }] })).toContainEqual({ field: 'fieldMapping.0.target', message: expect.stringContaining('unknown field') });
@@ -86,7 +92,7 @@ describe('parseTaskConfig', () => {
       ...minimal,
       triggers: { schedule: { cron: '30 1 * * 1-5' } },
       deletionProtection: { mode: 'threshold', minPercent: 5 },
-    });
+    }, kinds);
     expect(config.triggers).toEqual({ manual: true, realtime: false, schedule: { cron: '30 1 * * 1-5', timezone: 'UTC' } });
     expect(config.deletionProtection).toEqual({ mode: 'threshold', minPercent: 5 });
   });
@@ -131,20 +137,20 @@ describe('parseTaskConfig', () => {
     expect(JSON.stringify(withSecret)).not.toContain('corp-secret-value');
   });
 
-  it('takes write capability from the connector when the caller provides it', () => {
-    const capabilitiesOf = () => ({ write: false, realtimeEvents: false });
-    expect(() => parseTaskConfig(minimal, { capabilitiesOf })).toThrow(/direction: a wecom connector is read-only/);
+  it('takes write capability from the kind facts it is given', () => {
+    const readOnly = connectorCatalog.map((f) => (f.kind === 'wecom' ? { ...f, capabilities: { ...f.capabilities, write: false } } : f));
+    expect(() => parseTaskConfig(minimal, { kinds: readOnly })).toThrow(/direction: a wecom connector is read-only/);
   });
 });
 
 describe('parseTaskConfigPatch', () => {
-  const existing = parseTaskConfig(designExample);
+  const existing = parseTaskConfig(designExample, kinds);
 
   it('merges objects key by key and re-validates the whole', () => {
-    const patched = parseTaskConfigPatch(existing, { name: 'Renamed', triggers: { realtime: true }, connector: { secrets: { agentSecret: 'a2' } } });
+    const patched = parseTaskConfigPatch(existing, { name: 'Renamed', triggers: { realtime: true }, connector: { secrets: { callbackToken: 'a2' } } }, kinds);
     expect(patched.name).toBe('Renamed');
     expect(patched.triggers).toEqual({ ...existing.triggers, realtime: true });
-    expect(patched.connector.secrets).toEqual({ corpSecret: 'corp-secret-value', agentSecret: 'a2' });
+    expect(patched.connector.secrets).toEqual({ corpSecret: 'corp-secret-value', callbackToken: 'a2' });
     expect(patched.connector.settings).toEqual(existing.connector.settings);
   });
 
@@ -153,28 +159,28 @@ describe('parseTaskConfigPatch', () => {
       triggers: { schedule: { cron: '0 3 * * *', timezone: 'Asia/Shanghai' } },
       matchRules: ['email'],
       deletionProtection: { mode: 'threshold', minCount: 10 },
-    });
+    }, kinds);
     expect(patched.triggers.schedule).toEqual({ cron: '0 3 * * *', timezone: 'Asia/Shanghai' });
     expect(patched.matchRules).toEqual(['email']);
     expect(patched.deletionProtection).toEqual({ mode: 'threshold', minCount: 10 });
-    expect(parseTaskConfigPatch(existing, { triggers: { schedule: null } }).triggers).toEqual({ manual: true, realtime: false });
+    expect(parseTaskConfigPatch(existing, { triggers: { schedule: null } }, kinds).triggers).toEqual({ manual: true, realtime: false });
   });
 
   it('refuses a patch that makes the whole invalid, naming the field', () => {
-    expect(() => parseTaskConfigPatch(existing, { direction: 'upstream' })).toThrow(/scope: only a downstream task/);
-    expect(() => parseTaskConfigPatch(existing, { fieldMapping: [{ target: 'email', expression: '(' }] })).toThrow(/fieldMapping\.0\.expression/);
-    expect(() => parseTaskConfigPatch(existing, [1])).toThrow(TaskConfigError);
+    expect(() => parseTaskConfigPatch(existing, { direction: 'upstream' }, kinds)).toThrow(/scope: only a downstream task/);
+    expect(() => parseTaskConfigPatch(existing, { fieldMapping: [{ target: 'email', expression: '(' }] }, kinds)).toThrow(/fieldMapping\.0\.expression/);
+    expect(() => parseTaskConfigPatch(existing, [1], kinds)).toThrow(TaskConfigError);
   });
 
   it('replaces the whole connector when the kind changes', () => {
-    const patched = parseTaskConfigPatch(existing, { connector: { kind: 'feishu', settings: { appId: 'cli_1' } } });
-    expect(patched.connector).toEqual({ kind: 'feishu', settings: { appId: 'cli_1' }, secrets: {} });
+    const patched = parseTaskConfigPatch(existing, { connector: { kind: 'feishu', settings: { baseUrl: 'https://open.feishu.cn/open-apis', appId: 'cli_1' }, secrets: { appSecret: 'f' } } }, kinds);
+    expect(patched.connector).toEqual({ kind: 'feishu', settings: { baseUrl: 'https://open.feishu.cn/open-apis', appId: 'cli_1' }, secrets: { appSecret: 'f' } });
   });
 });
 
 describe('splitSecrets', () => {
   it('keeps credentials out of the public part and can put them back', () => {
-    const config = parseTaskConfig(designExample);
+    const config = parseTaskConfig(designExample, kinds);
     const { publicConfig, secrets } = splitSecrets(config);
     expect(secrets).toEqual({ corpSecret: 'corp-secret-value' });
     expect(JSON.stringify(publicConfig)).not.toContain('corp-secret-value');
@@ -192,20 +198,20 @@ describe('checkNoUpDownConflict', () => {
   };
 
   it('refuses the same app downstream when it is already upstream, naming the connector', () => {
-    const config = parseTaskConfig(designExample);
-    expect(() => checkNoUpDownConflict(config, [wecomUpstream])).toThrow(TaskConfigError);
+    const config = parseTaskConfig(designExample, kinds);
+    expect(() => checkNoUpDownConflict(config, [wecomUpstream], kinds)).toThrow(TaskConfigError);
     try {
-      checkNoUpDownConflict(config, [wecomUpstream]);
+      checkNoUpDownConflict(config, [wecomUpstream], kinds);
     } catch (error) {
       expect((error as TaskConfigError).issues).toEqual([{ field: 'connector', message: expect.stringContaining('already upstream in task "WeCom to hub"') }]);
     }
   });
 
   it('allows another tenant, the same direction, and the task being edited', () => {
-    const config = parseTaskConfig(designExample);
-    expect(() => checkNoUpDownConflict(config, [{ ...wecomUpstream, connector: { kind: 'wecom', settings: { corpId: 'ww0002' } } }])).not.toThrow();
-    expect(() => checkNoUpDownConflict(config, [{ ...wecomUpstream, direction: 'downstream' }])).not.toThrow();
-    expect(() => checkNoUpDownConflict(config, [wecomUpstream], 't-up')).not.toThrow();
+    const config = parseTaskConfig(designExample, kinds);
+    expect(() => checkNoUpDownConflict(config, [{ ...wecomUpstream, connector: { kind: 'wecom', settings: { corpId: 'ww0002' } } }], kinds)).not.toThrow();
+    expect(() => checkNoUpDownConflict(config, [{ ...wecomUpstream, direction: 'downstream' }], kinds)).not.toThrow();
+    expect(() => checkNoUpDownConflict(config, [wecomUpstream], { ...kinds, selfId: 't-up' })).not.toThrow();
   });
 
   it('compares endpoints when there is no identifying setting, ignoring case and trailing slashes', () => {
@@ -215,7 +221,7 @@ describe('checkNoUpDownConflict', () => {
       direction,
       connector: { kind: 'scim', settings: { baseUrl } },
     });
-    expect(() => checkNoUpDownConflict(scim('downstream', 'https://Api.Example.com/scim/'), [scim('upstream', 'https://api.example.com/scim')])).toThrow(
+    expect(() => checkNoUpDownConflict(scim('downstream', 'https://Api.Example.com/scim/'), [scim('upstream', 'https://api.example.com/scim')], kinds)).toThrow(
       /connector: this scim app is already upstream/,
     );
   });

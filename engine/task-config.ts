@@ -1,24 +1,41 @@
-// A sync task's configuration (DESIGN.md, "Public REST API"): zod schema with documented defaults,
+// A sync task's configuration (docs/design.md, "Public REST API"): zod schema with documented defaults,
 // whole-body validation with errors naming the field, PATCH merge, and secrets kept separable.
 import { z } from 'zod';
-import type { ConnectorCapabilities } from '../connectors/types';
+import { defaultFieldMapping, factsOf, taskDirections, type ConnectorCatalog, type ConnectorKindFacts } from './connector-kind';
 import { canonicalUserFields, compileFieldMapping, FieldMappingEntry, FieldMappingError } from './field-mapping';
 import { matchKeys } from './plan-types';
 import { TaskSchedule } from './schedule';
-import { connectorKinds, defaultFieldMapping, fallbackIdentifyingSettings } from './task-config-kinds';
 
-export const TaskDirection = z.enum(['upstream', 'downstream']);
+export const TaskDirection = z.enum(taskDirections);
 export type TaskDirection = z.infer<typeof TaskDirection>;
 
-const knownKinds = Object.keys(connectorKinds);
-
+/** Any connector, before its kind's schemas are applied (stored rows, PATCH merging). */
 export const TaskConnector = z.strictObject({
-  kind: z.string().refine((k) => knownKinds.includes(k), { error: `unknown connector kind; use one of ${knownKinds.join(', ')}` }),
+  kind: z.string().min(1),
   /** plain settings (base URL, corp id, file path …); returned by the API */
   settings: z.record(z.string(), z.unknown()).default({}),
   /** credentials; stored encrypted, never returned, never logged (see splitSecrets) */
   secrets: z.record(z.string(), z.string().min(1)).default({}),
 });
+
+/** One kind's connector: its own settings and secrets schemas, discriminated by `kind`. */
+function kindConnector(facts: ConnectorKindFacts) {
+  return z
+    .strictObject({
+      kind: z.literal(facts.kind),
+      settings: facts.settings.prefault({}),
+      secrets: facts.secrets.prefault({}),
+    })
+    .describe(`a ${facts.kind} connector (${facts.directions.join(' or ')})`);
+}
+
+/** `connector` as a union by kind: only kinds with a connector are accepted. */
+export function connectorSchema(catalog: ConnectorCatalog) {
+  const kinds = catalog.map((facts) => facts.kind);
+  const [first, ...rest] = catalog.map(kindConnector);
+  if (!first) throw new Error('no connector kinds to accept');
+  return z.discriminatedUnion('kind', [first, ...rest], { error: `unknown connector kind; use one of ${kinds.join(', ')}` });
+}
 
 /** Downstream only. Both lists empty (the default) = the whole hub, as engine/scope.ts reads it. */
 export const TaskScope = z.strictObject({
@@ -77,6 +94,11 @@ export const TaskConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+/** The task body as the API takes it: TaskConfigSchema with `connector` checked by its kind's schemas. */
+export function taskConfigSchema(catalog: ConnectorCatalog) {
+  return TaskConfigSchema.extend({ connector: connectorSchema(catalog) });
+}
+
 type ParsedBody = z.output<typeof TaskConfigSchema>;
 export type TaskConfig = Omit<ParsedBody, 'fieldMapping'> & { fieldMapping: FieldMappingEntry[] };
 export type TaskConfigInput = z.input<typeof TaskConfigSchema>;
@@ -97,10 +119,18 @@ export class TaskConfigError extends Error {
 }
 
 export interface TaskConfigOptions {
-  /** the connector's declared capabilities when the caller can build it (api/ can; engine/ must not import connectors) */
-  capabilitiesOf?: (kind: string) => Pick<ConnectorCapabilities, 'write' | 'realtimeEvents'> | undefined;
+  /** the kinds a task may name: connectors/definitions.ts's facts (engine/ must not import connectors) */
+  kinds: ConnectorCatalog;
   /** the connector's own settings checks (allowed hosts, import directory), when the caller can reach connectors */
   connectorSettingsIssues?: (kind: string, settings: Record<string, unknown>) => TaskConfigIssue[];
+}
+
+// One schema per catalog: building the union for every request would be wasted work.
+const schemaCache = new WeakMap<ConnectorCatalog, ReturnType<typeof taskConfigSchema>>();
+function cachedSchema(catalog: ConnectorCatalog) {
+  let schema = schemaCache.get(catalog);
+  if (!schema) schemaCache.set(catalog, (schema = taskConfigSchema(catalog)));
+  return schema;
 }
 
 function joinPath(path: readonly PropertyKey[]): string {
@@ -122,19 +152,21 @@ function toIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Property
 }
 
 /** Validates a whole task body (create, or the merged result of a PATCH). Throws TaskConfigError. */
-export function parseTaskConfig(body: unknown, options: TaskConfigOptions = {}): TaskConfig {
-  const parsed = TaskConfigSchema.safeParse(body);
+export function parseTaskConfig(body: unknown, options: TaskConfigOptions): TaskConfig {
+  const parsed = cachedSchema(options.kinds).safeParse(body);
   if (!parsed.success) throw new TaskConfigError(toIssues(parsed.error.issues));
-  const config = parsed.data;
+  const config = parsed.data as ParsedBody;
   const issues: TaskConfigIssue[] = [];
   const kind = config.connector.kind;
-  const capabilities = options.capabilitiesOf?.(kind) ?? connectorKinds[kind];
+  const facts = factsOf(options.kinds, kind)!;
+  const capabilities = facts.capabilities;
 
   if (config.direction === 'upstream' && config.scope !== undefined) {
     issues.push({ field: 'scope', message: 'only a downstream task has a scope (an upstream task reads the whole source)' });
   }
-  if (config.direction === 'downstream' && !capabilities.write) {
-    issues.push({ field: 'direction', message: `a ${kind} connector is read-only, so it can only be upstream` });
+  if (!facts.directions.includes(config.direction) || (config.direction === 'downstream' && !capabilities.write)) {
+    const only = facts.directions.length === 1 ? `, so it can only be ${facts.directions[0]}` : '';
+    issues.push({ field: 'direction', message: `a ${kind} connector ${config.direction === 'downstream' ? 'is read-only' : 'cannot be a source'}${only}` });
   }
   if (config.direction === 'upstream' && config.triggers.realtime && !capabilities.realtimeEvents) {
     issues.push({ field: 'triggers.realtime', message: `a ${kind} source sends no change events; use a schedule` });
@@ -142,7 +174,7 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions = {}):
 
   issues.push(...(options.connectorSettingsIssues?.(kind, config.connector.settings) ?? []));
 
-  const fieldMapping = (config.fieldMapping ?? defaultFieldMapping(kind)).map((entry) => withCanonicalTarget(entry, kind));
+  const fieldMapping = (config.fieldMapping ?? defaultFieldMapping(options.kinds, kind)).map((entry) => withCanonicalTarget(entry, facts));
   try {
     compileFieldMapping(fieldMapping);
   } catch (error) {
@@ -159,13 +191,13 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions = {}):
 }
 
 /** A target given by its vendor name (WeCom `position`) becomes the canonical field it lands in (`title`). */
-function withCanonicalTarget(entry: FieldMappingEntry, kind: string): FieldMappingEntry {
+function withCanonicalTarget(entry: FieldMappingEntry, facts: ConnectorKindFacts): FieldMappingEntry {
   if ((canonicalUserFields as readonly string[]).includes(entry.target) || entry.target.startsWith('attributes.')) return entry;
-  const known = connectorKinds[kind]?.defaultMapping.find((row) => row.vendorField === entry.target);
+  const known = facts.defaultMapping.find((row) => row.vendorField === entry.target);
   return known ? { ...entry, target: known.target } : entry;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** RFC 7396 merge: objects merge key by key, null removes a key, anything else replaces. */
 function mergePatch(target: unknown, patch: unknown, path: string, replaceWhole: ReadonlySet<string>): unknown {
@@ -183,12 +215,17 @@ function mergePatch(target: unknown, patch: unknown, path: string, replaceWhole:
  * one secret and keep the others) and validates the result as a whole. A schedule or deletion
  * protection in the patch replaces the old one; a new connector kind replaces the whole connector.
  */
-export function parseTaskConfigPatch(existing: TaskConfig, patch: unknown, options: TaskConfigOptions = {}): TaskConfig {
+export function parseTaskConfigPatch(existing: TaskConfig, patch: unknown, options: TaskConfigOptions): TaskConfig {
+  return parseTaskConfig(mergeTaskConfigPatch(existing, patch), options);
+}
+
+/** The body a PATCH makes of the stored configuration, before any validation. */
+export function mergeTaskConfigPatch(existing: TaskConfig, patch: unknown): unknown {
   if (!isPlainObject(patch)) throw new TaskConfigError([{ field: '(body)', message: 'a PATCH body must be a JSON object' }]);
   const replaceWhole = new Set(['triggers.schedule', 'deletionProtection']);
   const newKind = isPlainObject(patch.connector) ? patch.connector.kind : undefined;
   if (newKind !== undefined && newKind !== existing.connector.kind) replaceWhole.add('connector');
-  return parseTaskConfig(mergePatch(existing, patch, '', replaceWhole), options);
+  return mergePatch(existing, patch, '', replaceWhole);
 }
 
 /** Separates credentials so the API can store them encrypted and return only the public part. */
@@ -202,6 +239,9 @@ export function withSecrets(publicConfig: PublicTaskConfig, secrets: Record<stri
   return { ...publicConfig, connector: { ...publicConfig.connector, secrets: { ...secrets } } };
 }
 
+/** Settings used when a kind's identifying settings are absent (a task stored by an older version). */
+const fallbackIdentifyingSettings = ['baseUrl', 'path'];
+
 function normalizeSetting(key: string, value: unknown): string {
   const text = typeof value === 'string' ? value.trim() : JSON.stringify(value);
   // The same tenant may be written with another case or a trailing slash.
@@ -209,8 +249,8 @@ function normalizeSetting(key: string, value: unknown): string {
 }
 
 /** Which app a connector points at: its kind and identifying settings (never its secrets). */
-export function connectorIdentity(connector: Pick<TaskConfig['connector'], 'kind' | 'settings'>): string {
-  const keys = connectorKinds[connector.kind]?.identifyingSettings ?? [];
+export function connectorIdentity(connector: Pick<TaskConfig['connector'], 'kind' | 'settings'>, catalog: ConnectorCatalog): string {
+  const keys = factsOf(catalog, connector.kind)?.identifyingSettings ?? [];
   const present = keys.filter((k) => connector.settings[k] !== undefined);
   // Without the usual identifiers, fall back to the endpoint; with nothing at all, the kind alone decides.
   const used = present.length > 0 ? present : fallbackIdentifyingSettings.filter((k) => connector.settings[k] !== undefined);
@@ -228,10 +268,10 @@ export interface ExistingTask {
 export function checkNoUpDownConflict(
   config: Pick<ExistingTask, 'direction' | 'connector'>,
   existingTasks: readonly ExistingTask[],
-  selfId?: string,
+  options: TaskConfigOptions & { selfId?: string },
 ): void {
-  const identity = connectorIdentity(config.connector);
-  const clash = existingTasks.find((t) => t.id !== selfId && t.direction !== config.direction && connectorIdentity(t.connector) === identity);
+  const identity = connectorIdentity(config.connector, options.kinds);
+  const clash = existingTasks.find((t) => t.id !== options.selfId && t.direction !== config.direction && connectorIdentity(t.connector, options.kinds) === identity);
   if (clash !== undefined) {
     throw new TaskConfigError([
       {

@@ -1,8 +1,8 @@
 // What a change of a task's configuration means for who may make it: a connector pointed at another
-// tenant (kind, endpoint or tenant id: connectorKinds[kind].tenantSettings) needs its secrets given
+// tenant (kind, endpoint or tenant id: the kind's tenantSettings) needs its secrets given
 // again, and the protection settings are admin-only. Pure: the repository and the API decide what to do.
-import { connectorKinds } from './task-config-kinds';
-import { TaskConfigError, TaskConfigSchema, type TaskConfig } from './task-config';
+import { factsOf, requiredSecretNames, type ConnectorCatalog } from './connector-kind';
+import { isPlainObject, mergeTaskConfigPatch, parseTaskConfig, TaskConfigError, TaskConfigSchema, type TaskConfig, type TaskConfigOptions } from './task-config';
 
 type ConnectorPart = Pick<TaskConfig['connector'], 'kind' | 'settings'>;
 
@@ -28,9 +28,9 @@ function comparable(value: unknown): string | undefined {
 }
 
 /** The fields whose change points the connector at another tenant: `connector.kind`, or `connector.settings.<name>` each. */
-export function repointedFields(before: ConnectorPart, after: ConnectorPart): string[] {
+export function repointedFields(before: ConnectorPart, after: ConnectorPart, catalog: ConnectorCatalog): string[] {
   if (before.kind !== after.kind) return ['connector.kind'];
-  const names = connectorKinds[after.kind]?.tenantSettings ?? [];
+  const names = factsOf(catalog, after.kind)?.tenantSettings ?? [];
   return names.filter((name) => comparable(before.settings[name]) !== comparable(after.settings[name])).map((name) => `connector.settings.${name}`);
 }
 
@@ -40,15 +40,41 @@ export function repointedFields(before: ConnectorPart, after: ConnectorPart): st
  * must keep every secret its kind requires (else nulling them all would pass the first rule). A new
  * kind starts from the request's connector alone, so it needs secrets when it has a tenant at all.
  */
-export function checkSecretsGivenAgain(repointed: readonly string[], after: TaskConfig, givenSecretNames: readonly string[]): void {
+export function checkSecretsGivenAgain(
+  repointed: readonly string[],
+  after: { connector: { kind: string; secrets: Record<string, unknown> } },
+  givenSecretNames: readonly string[],
+  catalog: ConnectorCatalog,
+): void {
   if (repointed.length === 0) return;
   const given = new Set(givenSecretNames);
-  const kind = connectorKinds[after.connector.kind];
-  const missing = [...new Set([...Object.keys(after.connector.secrets), ...(kind?.requiredSecrets ?? [])])].filter((name) => !given.has(name)).sort();
-  const kindWithoutSecrets = repointed.includes('connector.kind') && given.size === 0 && (kind?.tenantSettings.length ?? 0) > 0;
+  const facts = factsOf(catalog, after.connector.kind);
+  const required = facts ? requiredSecretNames(facts) : [];
+  const missing = [...new Set([...Object.keys(after.connector.secrets), ...required])].filter((name) => !given.has(name)).sort();
+  const kindWithoutSecrets = repointed.includes('connector.kind') && given.size === 0 && (facts?.tenantSettings.length ?? 0) > 0;
   if (missing.length === 0 && !kindWithoutSecrets) return;
   const what = missing.length > 0 ? `give ${missing.join(', ')} again in this request` : `give the ${after.connector.kind} connector's secrets in this request`;
   throw new TaskConfigError([{ field: 'connector.secrets', message: `${repointed.join(', ')} changes where the credentials are sent: ${what}` }]);
+}
+
+/**
+ * parseTaskConfigPatch with the re-point rule first: a re-point that drops a secret the kind needs
+ * also fails the kind's secrets schema, which would only say `connector.secrets.corpSecret is
+ * required`; the answer names `connector.secrets` and why the secrets must come again. A valid
+ * body is checked by the caller as usual (checkSecretsGivenAgain on the parsed configuration).
+ */
+export function parseTaskPatch(existing: TaskConfig, patch: unknown, options: TaskConfigOptions): TaskConfig {
+  const merged = mergeTaskConfigPatch(existing, patch);
+  try {
+    return parseTaskConfig(merged, options);
+  } catch (error) {
+    const connector = isPlainObject(merged) ? merged.connector : undefined;
+    if (error instanceof TaskConfigError && isPlainObject(connector) && typeof connector.kind === 'string') {
+      const after = { kind: connector.kind, settings: isPlainObject(connector.settings) ? connector.settings : {}, secrets: isPlainObject(connector.secrets) ? connector.secrets : {} };
+      checkSecretsGivenAgain(repointedFields(existing.connector, after, options.kinds), { connector: after }, secretNamesGiven(patch), options.kinds);
+    }
+    throw error;
+  }
 }
 
 /** Settings that weaken or strengthen deletion protection: only an admin may change them. */

@@ -18,7 +18,7 @@ const secretValues = [corpSecret, rotatedSecret, aesKey];
 const wecomTask = (corpId = 'ww0001') => ({
   name: 'Hub to WeCom',
   direction: 'downstream',
-  connector: { kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:18081/cgi-bin', corpId }, secrets: { corpSecret, callbackAesKey: aesKey } },
+  connector: { kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:18081/cgi-bin', corpId }, secrets: { corpSecret, callbackEncodingAesKey: aesKey } },
   fieldMapping: [
     { target: 'position', source: 'title' },
     { target: 'email', expression: '$lowercase(email)' },
@@ -74,13 +74,13 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
 
   it('creates a task: public config with the vendor field translated, secret names only, mirrored into Temporal', async () => {
     const task = await createTask();
-    expect(task).toMatchObject({ name: 'Hub to WeCom', direction: 'downstream', connectorKind: 'wecom', enabled: true, status: 'never_run', hasSecrets: ['callbackAesKey', 'corpSecret'] });
+    expect(task).toMatchObject({ name: 'Hub to WeCom', direction: 'downstream', connectorKind: 'wecom', enabled: true, status: 'never_run', hasSecrets: ['callbackEncodingAesKey', 'corpSecret'] });
     expect(task.config.fieldMapping[0]).toEqual({ target: 'title', source: 'title' });
     expect(task.config.connector).toEqual({ kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:18081/cgi-bin', corpId: 'ww0001' } });
     const ensured = temporal.calls.filter((c) => c.method === 'ensureTask').at(-1)!.args[0];
     expect(ensured).toEqual({ id: task.id, direction: 'downstream', connectorKind: 'wecom', enabled: true, schedule: expect.objectContaining({ every: 'daily', timezone: 'Asia/Shanghai' }) });
     const [row] = await db().select().from(syncTasks).where(eq(syncTasks.id, task.id));
-    expect(secretBox.open(row.secretsSealed)).toEqual({ corpSecret, callbackAesKey: aesKey });
+    expect(secretBox.open(row.secretsSealed)).toEqual({ corpSecret, callbackEncodingAesKey: aesKey });
     expect(JSON.stringify(row.config)).not.toContain(corpSecret);
   });
 
@@ -122,9 +122,9 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
     temporal.calls.length = 0;
     const res = await api.as('operator', { method: 'PATCH', url: `/api/v1/sync-tasks/${task.id}`, payload: { name: 'Renamed', connector: { secrets: { corpSecret: rotatedSecret } }, triggers: { schedule: { cron: '0 */4 * * *' } } } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ name: 'Renamed', hasSecrets: ['callbackAesKey', 'corpSecret'], config: { triggers: { schedule: { cron: '0 */4 * * *', timezone: 'UTC' } } } });
+    expect(res.json()).toMatchObject({ name: 'Renamed', hasSecrets: ['callbackEncodingAesKey', 'corpSecret'], config: { triggers: { schedule: { cron: '0 */4 * * *', timezone: 'UTC' } } } });
     const [row] = await db().select().from(syncTasks).where(eq(syncTasks.id, task.id));
-    expect(secretBox.open(row.secretsSealed)).toEqual({ corpSecret: rotatedSecret, callbackAesKey: aesKey });
+    expect(secretBox.open(row.secretsSealed)).toEqual({ corpSecret: rotatedSecret, callbackEncodingAesKey: aesKey });
     expect(temporal.calls).toEqual([{ method: 'ensureTask', args: [expect.objectContaining({ id: task.id, schedule: { cron: '0 */4 * * *', timezone: 'UTC' } })] }]);
   });
 
@@ -161,7 +161,7 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ error: 'temporal_unavailable', message: expect.stringContaining('connection refused') });
       const rows = await db().select().from(syncTasks);
-      expect(rows.filter((r) => (r.config as { connector: { settings: { corpId: string } } }).connector.settings.corpId === 'ww-unreachable')).toEqual([]);
+      expect(rows.filter((r) => r.config.connector.settings.corpId === 'ww-unreachable')).toEqual([]);
       expect((await db().select().from(auditLog).where(eq(auditLog.action, 'sync_task.create_rolled_back'))).length).toBe(1);
     } finally {
       await failing.app.close();

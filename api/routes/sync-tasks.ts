@@ -10,7 +10,9 @@ import { IdParams, PageQuery, pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 import { syncContext, taskForTemporal, viaTemporal } from '../sync-context';
 import { takeResetLinks, taskWriteRulesFor } from '../task-write-rules';
-import { RunListQuery, RunResponse, TaskBody, TaskConfigErrorBody, TaskResponse, toRunResponse, toTaskResponse } from '../sync-schemas';
+import { RunListQuery, RunResponse, TaskConfigErrorBody, TaskResponse, toRunResponse, toTaskResponse } from '../sync-schemas';
+import { ConnectionTestResponse, TaskBody, taskBodyValidator, TaskPatchBody } from '../task-body';
+import { testTaskConnection, webhookUrlOf } from '../connection-test';
 
 const RunRequestBody = z.strictObject({ dryRun: z.boolean().optional().describe('store the plan and apply nothing') }).default({});
 const RunAccepted = z.object({ runId: z.string(), coalesced: z.boolean().describe('true when a run already waiting will carry this request') });
@@ -31,6 +33,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
   const read = requireRole(...readers);
   const write = requireRole(...hubWriters);
   const ctx = syncContext(deps);
+  const answer = (task: SyncTaskView) => toTaskResponse(task, deps.publicUrl);
 
   /** Mirrors a stored task into Temporal (workflow, pause state, Schedule); skipped when the API runs without Temporal. */
   const mirror = async (task: SyncTaskView) => {
@@ -42,7 +45,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
     { onRequest: read, schema: { tags, summary: 'List sync tasks with their derived status', querystring: z.strictObject(PageQuery), response: { 200: pageOf(TaskResponse), ...errorResponses } } },
     async (request) => {
       const page = await ctx.tasks().list(request.query);
-      return { ...page, items: page.items.map(toTaskResponse) };
+      return { ...page, items: page.items.map(answer) };
     },
   );
 
@@ -50,6 +53,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
     '/sync-tasks',
     {
       onRequest: write,
+      validatorCompiler: taskBodyValidator,
       schema: { tags, summary: 'Create a sync task (starts its workflow and Schedule)', body: TaskBody, response: { 201: TaskResponse, 400: TaskConfigErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } },
     },
     async (request, reply) =>
@@ -64,25 +68,60 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
           await ctx.temporal().removeTask(task.id).catch(() => undefined);
           throw err;
         }
-        return reply.code(201).send(toTaskResponse(task));
+        return reply.code(201).send(answer(task));
+      }),
+  );
+
+  app.post(
+    '/sync-tasks/test-connection',
+    {
+      onRequest: write,
+      validatorCompiler: taskBodyValidator,
+      schema: {
+        tags,
+        summary: 'Test a task body against the app (credentials, permissions, callback); nothing is saved',
+        body: TaskBody,
+        response: { 200: ConnectionTestResponse, 400: TaskConfigErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => answeringTaskConfigErrors(reply, async () => testTaskConnection(ctx.tasks().validate(request.body), null)),
+  );
+
+  app.post(
+    '/sync-tasks/:id/test-connection',
+    {
+      onRequest: write,
+      schema: {
+        tags,
+        summary: "Test a stored task's connection with its stored secrets (credentials, permissions, callback URL)",
+        params: IdParams,
+        response: { 200: ConnectionTestResponse, 404: ErrorBody, 503: ErrorBody, ...errorResponses, 400: TaskConfigErrorBody },
+      },
+    },
+    async (request, reply) =>
+      answeringTaskConfigErrors(reply, async () => {
+        const task = await ctx.tasks().get(request.params.id);
+        const config = await ctx.tasks().configWithSecrets(task.id);
+        return testTaskConnection(config, webhookUrlOf({ ...task, realtime: config.triggers.realtime }, deps.publicUrl));
       }),
   );
 
   app.get(
     '/sync-tasks/:id',
     { onRequest: read, schema: { tags, summary: 'Get a sync task (never its secrets)', params: IdParams, response: { 200: TaskResponse, 404: ErrorBody, ...errorResponses } } },
-    async (request) => toTaskResponse(await ctx.tasks().get(request.params.id)),
+    async (request) => answer(await ctx.tasks().get(request.params.id)),
   );
 
   app.patch(
     '/sync-tasks/:id',
     {
       onRequest: write,
+      validatorCompiler: taskBodyValidator,
       schema: {
         tags,
         summary: 'Edit a sync task (JSON merge patch, next run); re-pointing needs the secrets again and `resetLinks`; protection is admin-only',
         params: IdParams,
-        body: TaskBody,
+        body: TaskPatchBody,
         response: { 200: TaskResponse, 400: TaskConfigErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
       },
     },
@@ -98,7 +137,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
             .catch((err: unknown) => request.log.warn({ taskId: task.id, runs: canceledRunIds.length, err: err instanceof Error ? err.message : String(err) }, 'approval workflows not told of items cancelled by the re-point'));
         }
         await mirror(task);
-        return toTaskResponse(task);
+        return answer(task);
       }),
   );
 
@@ -132,7 +171,7 @@ export const syncTaskRoutes: ApiRoutePlugin = async (app, { deps }) => {
       async (request) => {
         const task = await ctx.tasks().setEnabled(request.params.id, enabled, auditActor(request.actor));
         await mirror(task);
-        return toTaskResponse(task);
+        return answer(task);
       },
     );
   }

@@ -10,7 +10,7 @@ describeOnBothDatabases('API: a hub person’s source', (ctx) => {
 
   beforeAll(async () => {
     api = await startTestApi(ctx.database);
-    const row = (id: string, direction: 'upstream' | 'downstream') => ({ id, name: id, direction, connectorKind: 'csv', config: {}, secretsSealed: 'x' });
+    const row = (id: string, direction: 'upstream' | 'downstream') => ({ id, name: id, direction, connectorKind: 'csv', config: {} as never, secretsSealed: 'x' });
     await ctx.database.db.insert(syncTasks).values([row('hr', 'upstream'), row('down', 'downstream')]);
     expect((await api.as('operator', { method: 'POST', url: '/api/v1/users', payload: { id: 'p1', username: 'p1', name: 'P One' } })).statusCode).toBe(201);
   });

@@ -49,8 +49,13 @@ describeOnBothDatabases('webhook route', (ctx) => {
     direction: 'upstream',
     connector: {
       kind,
-      settings: { baseUrl: 'http://127.0.0.1:1/api', oapiBaseUrl: 'http://127.0.0.1:1', corpId: `${corpId}-${randomBytes(3).toString('hex')}`, appId: 'cli_x', appKey },
-      secrets: { corpSecret: 's', appSecret: 's', ...webhookSecrets[kind] },
+      // Each kind's own settings and secrets: the task body is checked against its kind's schemas.
+      settings: {
+        wecom: { baseUrl: 'http://127.0.0.1:1/api', corpId: `${corpId}-${randomBytes(3).toString('hex')}` },
+        feishu: { baseUrl: 'http://127.0.0.1:1/api', appId: 'cli_x' },
+        dingtalk: { oapiBaseUrl: 'http://127.0.0.1:1', corpId: `${corpId}-${randomBytes(3).toString('hex')}`, appKey },
+      }[kind],
+      secrets: { ...(kind === 'wecom' ? { corpSecret: 's' } : { appSecret: 's' }), ...webhookSecrets[kind] },
     },
     triggers: { manual: true, realtime: true },
     ...overrides,

@@ -1,33 +1,33 @@
-// Webhook receivers by connector kind, and the secret names each one reads from the task.
-import { createDingtalkReceiver, dingtalkWebhookSecrets } from './dingtalk';
-import { createFeishuReceiver, feishuWebhookSecrets } from './feishu';
+// Webhook receivers by connector kind. Which kinds push events, and the secret names they read, are
+// the definitions' facts (connectors/<kind>/definition.ts `webhook`); api/webhooks.test.ts checks each has a receiver.
+import { definitionOf, type ConnectorKind } from '../../connectors/definitions';
+import { createDingtalkReceiver } from './dingtalk';
+import { createFeishuReceiver } from './feishu';
 import { WebhookConfigError, type WebhookReceiver } from './receiver';
-import { createWecomReceiver, wecomWebhookSecrets } from './wecom';
+import { createWecomReceiver } from './wecom';
 
 export * from './receiver';
 
 type ReceiverFactory = (settings: Record<string, unknown>, secrets: Record<string, string>) => WebhookReceiver;
 
-const receivers: Record<string, ReceiverFactory> = {
+export const webhookReceivers: Partial<Record<ConnectorKind, ReceiverFactory>> = {
   wecom: createWecomReceiver,
   feishu: createFeishuReceiver,
   dingtalk: createDingtalkReceiver,
 };
 
-/** The task secrets (connector.secrets) that hold each vendor's callback credentials. */
-export const webhookSecretNames: Record<string, readonly string[]> = {
-  wecom: wecomWebhookSecrets,
-  feishu: feishuWebhookSecrets,
-  dingtalk: dingtalkWebhookSecrets,
-};
+/** The task secrets (connector.secrets) that hold the vendor's callback credentials. */
+export function webhookSecretNames(kind: string): readonly string[] {
+  return definitionOf(kind)?.webhook?.secretNames ?? [];
+}
 
 export function hasWebhookReceiver(kind: string): boolean {
-  return kind in receivers;
+  return definitionOf(kind)?.webhook !== undefined && kind in webhookReceivers;
 }
 
 /** Throws WebhookConfigError naming the missing or unusable setting or secret. */
 export function createWebhookReceiver(kind: string, settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
-  const factory = receivers[kind];
+  const factory = hasWebhookReceiver(kind) ? webhookReceivers[kind as ConnectorKind] : undefined;
   if (!factory) throw new WebhookConfigError('connector.kind', `${kind} sends no webhooks`);
   return factory(settings ?? {}, secrets ?? {});
 }

@@ -1,6 +1,7 @@
-// The sync tasks webhooks and hub fan-out act for, read straight from sync_tasks (live rows only).
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+// The sync tasks webhooks and hub fan-out act for (live rows only, read through db/repos/task-rows.ts).
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { findLiveTask, liveTaskRows, toStoredTask, type StoredTask } from '../../db/repos/task-rows';
 import { syncTasks } from '../../db/schema';
 import type { RealtimeTask } from './realtime-signal';
 
@@ -12,41 +13,33 @@ export interface WebhookTask extends RealtimeTask {
   secretsSealed: string;
 }
 
-type Row = typeof syncTasks.$inferSelect;
-
-function toWebhookTask(row: Row): WebhookTask {
-  const config = row.config as { triggers?: { realtime?: unknown }; connector?: { settings?: Record<string, unknown> } };
+function toWebhookTask(task: StoredTask): WebhookTask {
   return {
-    id: row.id,
-    direction: row.direction,
-    connectorKind: row.connectorKind,
-    enabled: row.enabled,
-    realtime: config.triggers?.realtime === true,
-    settings: config.connector?.settings ?? {},
-    secretsSealed: row.secretsSealed,
+    id: task.id,
+    direction: task.direction,
+    connectorKind: task.connectorKind,
+    enabled: task.enabled,
+    // Rows stored by an older version may lack either part.
+    realtime: task.config.triggers?.realtime === true,
+    settings: task.config.connector?.settings ?? {},
+    secretsSealed: task.secretsSealed,
   };
 }
 
 /** The task, unless it does not exist or is deleted. */
 export async function loadWebhookTask(db: Db, taskId: string): Promise<WebhookTask | undefined> {
-  const [row] = await db.select().from(syncTasks).where(and(eq(syncTasks.id, taskId), isNull(syncTasks.deletedAt)));
-  return row && toWebhookTask(row);
+  const task = await findLiveTask(db, taskId);
+  return task && toWebhookTask(task);
 }
 
 export async function loadLiveTasks(db: Db, taskIds: readonly string[]): Promise<WebhookTask[]> {
   if (taskIds.length === 0) return [];
-  const rows = await db
-    .select()
-    .from(syncTasks)
-    .where(and(inArray(syncTasks.id, [...taskIds]), isNull(syncTasks.deletedAt)));
-  return rows.map(toWebhookTask);
+  const rows = await liveTaskRows(db, inArray(syncTasks.id, [...taskIds]));
+  return rows.map((row) => toWebhookTask(toStoredTask(row)));
 }
 
 /** Enabled downstream tasks with real-time on: the ones a hub change must reach. */
 export async function loadRealtimeDownstreamTasks(db: Db): Promise<WebhookTask[]> {
-  const rows = await db
-    .select()
-    .from(syncTasks)
-    .where(and(eq(syncTasks.direction, 'downstream'), eq(syncTasks.enabled, true), isNull(syncTasks.deletedAt)));
-  return rows.map(toWebhookTask).filter((task) => task.realtime);
+  const rows = await liveTaskRows(db, and(eq(syncTasks.direction, 'downstream'), eq(syncTasks.enabled, true)));
+  return rows.map((row) => toWebhookTask(toStoredTask(row))).filter((task) => task.realtime);
 }

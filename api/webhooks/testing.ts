@@ -8,6 +8,7 @@ import type { SecretBox } from '../../db/secret-box';
 import { encryptFeishuEvent, feishuSignature } from '../../connectors/feishu/callback';
 import { CallbackCipher } from '../../connectors/shared/callback-crypto';
 import { parseTaskConfig, splitSecrets, type TaskConfigInput } from '../../engine/task-config';
+import { connectorCatalog } from '../../connectors/definitions';
 import type { TriggerRequest } from '../../workflows/definitions';
 import { createCoalescingSignaller, type RealtimeSignaller } from './realtime-signal';
 
@@ -94,13 +95,13 @@ export function queryString(query: Record<string, string>): string {
 /** Inserts a task row as the API stores it (public config, sealed secrets); returns its id. */
 export async function insertTask(database: Database, secretBox: SecretBox, body: TaskConfigInput): Promise<string> {
   const id = `task-${randomUUID()}`;
-  const { publicConfig, secrets } = splitSecrets(parseTaskConfig(body));
+  const { publicConfig, secrets } = splitSecrets(parseTaskConfig(body, { kinds: connectorCatalog }));
   await database.db.insert(syncTasks).values({
     id,
     name: publicConfig.name,
     direction: publicConfig.direction,
     connectorKind: publicConfig.connector.kind,
-    config: publicConfig as unknown as Record<string, unknown>,
+    config: publicConfig,
     secretsSealed: secretBox.seal(secrets),
     enabled: publicConfig.enabled,
   });

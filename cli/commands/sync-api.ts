@@ -1,6 +1,7 @@
-// Typed calls to the sync-task, run and pending-deletion endpoints (DESIGN.md, "Public REST API"),
+// Typed calls to the sync-task, run and pending-deletion endpoints (docs/design.md, "Public REST API"),
 // for the CLI commands and the demo.
 import { ApiError, apiRequest, type ApiClientOptions } from '../api-client';
+import { finishedRunStatuses } from '../../engine/statuses';
 import { allPages, query, type Page } from './output';
 
 export interface TaskView {
@@ -11,12 +12,19 @@ export interface TaskView {
   enabled: boolean;
   config: Record<string, unknown>;
   hasSecrets: string[];
+  webhookUrl: string | null;
   status: string;
   lastError: string | null;
   lastRun: { id: string; status: string; trigger: string; dryRun: boolean; startedAt: string; finishedAt: string | null; error: string | null } | null;
   pendingDeletions: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** POST /sync-tasks/test-connection and /sync-tasks/:id/test-connection. */
+export interface ConnectionTestView {
+  ok: boolean;
+  checks: { name: string; ok: boolean; detail: string }[];
 }
 
 export interface SuccessOfTotal {
@@ -82,7 +90,7 @@ export interface DecisionResult {
 }
 
 const enc = encodeURIComponent;
-export const finishedRunStatuses = ['succeeded', 'partially_failed', 'failed', 'canceled'];
+const finishedRuns: readonly string[] = finishedRunStatuses;
 
 export function createSyncApi(options: ApiClientOptions) {
   const call = <T>(method: string, path: string, body?: unknown) => apiRequest<T>(options, method, `/api/v1${path}`, body);
@@ -91,6 +99,8 @@ export function createSyncApi(options: ApiClientOptions) {
     listTasks: () => allPages((limit, offset) => call<Page<TaskView>>('GET', `/sync-tasks${query({ limit, offset })}`)),
     getTask: (id: string) => call<TaskView>('GET', `/sync-tasks/${enc(id)}`),
     createTask: (body: unknown) => call<TaskView>('POST', '/sync-tasks', body),
+    testConnection: (body: unknown) => call<ConnectionTestView>('POST', '/sync-tasks/test-connection', body),
+    testTask: (id: string) => call<ConnectionTestView>('POST', `/sync-tasks/${enc(id)}/test-connection`),
     patchTask: (id: string, body: unknown) => call<TaskView>('PATCH', `/sync-tasks/${enc(id)}`, body),
     setEnabled: (id: string, enabled: boolean) => call<TaskView>('POST', `/sync-tasks/${enc(id)}/${enabled ? 'enable' : 'disable'}`),
     deleteTask: (id: string) => call<undefined>('DELETE', `/sync-tasks/${enc(id)}`),
@@ -112,7 +122,7 @@ export async function waitForRun(api: SyncApi, runId: string, options: { timeout
   for (;;) {
     try {
       const run = await api.getRun(runId);
-      if (finishedRunStatuses.includes(run.status)) return run;
+      if (finishedRuns.includes(run.status)) return run;
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }

@@ -1,10 +1,10 @@
-// `sync-center tasks list|show|create|enable|disable|delete|run`: sync tasks through the running API.
+// `sync-center tasks list|show|create|test|enable|disable|delete|run`: sync tasks through the running API.
 import fs from 'node:fs';
 import { apiClientOptionsFromEnv } from '../api-client';
 import { UsageError } from '../args';
 import type { Command } from './command';
 import { cell, parseCommandLine, printFields, printJson, printTable, singleId } from './output';
-import { createSyncApi, waitForRun, type RunView, type SyncApi, type TaskView } from './sync-api';
+import { createSyncApi, waitForRun, type ConnectionTestView, type RunView, type SyncApi, type TaskView } from './sync-api';
 
 const api = (): SyncApi => createSyncApi(apiClientOptionsFromEnv());
 
@@ -39,6 +39,7 @@ function printTask(task: TaskView): void {
     ['last error', task.lastError ?? ''],
     ['pending deletions', String(task.pendingDeletions)],
     ['secrets stored', task.hasSecrets.join(', ') || 'none'],
+    ['webhook URL', task.webhookUrl ?? ''],
     ['created', task.createdAt],
     ['updated', task.updatedAt],
   ]);
@@ -53,7 +54,7 @@ async function show(argv: string[]): Promise<number> {
   return 0;
 }
 
-const createFlags = { file: { description: 'a JSON file with the task configuration (DESIGN.md shape), or - for stdin', required: true } };
+const createFlags = { file: { description: 'a JSON file with the task configuration (docs/design.md shape), or - for stdin', required: true } };
 
 function readTaskFile(file: string): unknown {
   let text: string;
@@ -69,13 +70,40 @@ function readTaskFile(file: string): unknown {
   }
 }
 
+/** One line per check, ✓ or ✗, with what the vendor said. */
+function printChecks(result: ConnectionTestView): void {
+  for (const check of result.checks) process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}\n`);
+  process.stdout.write(result.ok ? 'connection test passed\n' : 'connection test failed\n');
+}
+
 async function create(argv: string[]): Promise<number> {
-  const { flags, switches, positionals } = parseCommandLine('tasks create', argv, { flags: createFlags });
+  const { flags, switches, positionals } = parseCommandLine('tasks create', argv, { flags: createFlags, switches: ['test'] });
   if (positionals.length > 0) throw new UsageError(`tasks create: unexpected argument "${positionals[0]}" (the configuration comes from --file)`);
-  const task = await api().createTask(readTaskFile(flags.file!));
-  if (switches.has('json')) printJson(task);
-  else process.stdout.write(`created ${task.direction} task "${task.name}" (${task.connectorKind}) with id ${task.id}\n`);
+  const body = readTaskFile(flags.file!);
+  const client = api();
+  // --test: the connection test first; a failed one creates nothing.
+  const tested = switches.has('test') ? await client.testConnection(body) : undefined;
+  if (tested && !tested.ok) {
+    if (switches.has('json')) printJson({ created: false, connectionTest: tested });
+    else printChecks(tested);
+    return 1;
+  }
+  const task = await client.createTask(body);
+  if (switches.has('json')) printJson(tested ? { ...task, connectionTest: tested } : task);
+  else {
+    if (tested) printChecks(tested);
+    process.stdout.write(`created ${task.direction} task "${task.name}" (${task.connectorKind}) with id ${task.id}\n`);
+    if (task.webhookUrl) process.stdout.write(`register ${task.webhookUrl} as the callback URL in the vendor's console\n`);
+  }
   return 0;
+}
+
+async function test(argv: string[]): Promise<number> {
+  const { switches, positionals } = parseCommandLine('tasks test', argv, { flags: {} });
+  const result = await api().testTask(singleId('tasks test', positionals, 'task id'));
+  if (switches.has('json')) printJson(result);
+  else printChecks(result);
+  return result.ok ? 0 : 1;
 }
 
 async function setEnabled(argv: string[], enabled: boolean): Promise<number> {
@@ -126,12 +154,15 @@ async function run(argv: string[]): Promise<number> {
 
 export const tasksCommand: Command = {
   name: 'tasks',
-  summary: 'list, show, create, enable, disable, delete and run sync tasks',
-  usage: `sync-center tasks list|show <id>|create --file task.json|enable <id>|disable <id>|delete <id>|run <id> [--dry-run] [--wait]
+  summary: 'list, show, create, test, enable, disable, delete and run sync tasks',
+  usage: `sync-center tasks list|show <id>|create --file task.json [--test]|test <id>|enable <id>|disable <id>|delete <id>|run <id> [--dry-run] [--wait]
 
   list              every task with its status, last run and pending deletions
   show <id>         one task and its configuration (never its secrets)
-  create --file F   create a task from a JSON file (- reads stdin); refused with the offending field
+  create --file F   create a task from a JSON file (- reads stdin); refused with the offending field;
+                    --test runs the connection test first and creates nothing when it fails
+  test <id>         connection test of a stored task: credentials, permissions, callback URL;
+                    exits 0 only if every check passed
   enable <id>       unpause its schedule and real-time triggers
   disable <id>      pause them
   delete <id>       stop its workflow and schedule; run history stays
@@ -150,6 +181,8 @@ export const tasksCommand: Command = {
         return show(rest);
       case 'create':
         return create(rest);
+      case 'test':
+        return test(rest);
       case 'enable':
         return setEnabled(rest, true);
       case 'disable':
@@ -160,7 +193,7 @@ export const tasksCommand: Command = {
         return run(rest);
       default:
         throw new UsageError(
-          sub ? `tasks: unknown subcommand "${sub}" (expected list, show, create, enable, disable, delete or run)` : 'tasks: expected a subcommand: list, show, create, enable, disable, delete or run',
+          sub ? `tasks: unknown subcommand "${sub}" (expected list, show, create, test, enable, disable, delete or run)` : 'tasks: expected a subcommand: list, show, create, test, enable, disable, delete or run',
         );
     }
   },

@@ -5,7 +5,7 @@ import { ValidationError } from './errors';
 import { createHubDirectory } from './hub-directory';
 import { adoptHubUsers, countActiveLinkedAccounts, ownedHubUserIds } from './hub-ownership';
 
-const task = (id: string, direction: 'upstream' | 'downstream') => ({ id, name: id, direction, connectorKind: 'csv', config: {}, secretsSealed: 'x' });
+const task = (id: string, direction: 'upstream' | 'downstream') => ({ id, name: id, direction, connectorKind: 'csv', config: {} as never, secretsSealed: 'x' });
 
 describeOnBothDatabases('hub people ownership', (ctx) => {
   const db = () => ctx.database.db;

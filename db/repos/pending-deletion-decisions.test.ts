@@ -94,7 +94,7 @@ describeOnBothDatabases('pending deletion staging and decisions', (ctx) => {
   });
 
   test('the reconciler sees runs with open items; a deleted task has its open items cancelled', async () => {
-    await db().insert(syncTasks).values({ id: 't3', name: 'gone', direction: 'downstream', connectorKind: 'wecom', config: {}, secretsSealed: 'x', deletedAt: new Date() });
+    await db().insert(syncTasks).values({ id: 't3', name: 'gone', direction: 'downstream', connectorKind: 'wecom', config: {} as never, secretsSealed: 'x', deletedAt: new Date() });
     const runId = await plannedRun('t3', [held('hal')]);
     await stageRunDeletions(db(), { taskId: 't3', runId });
     expect(await runsWithOpenItems(db(), 100)).toEqual(expect.arrayContaining([{ runId, taskId: 't3', taskDeleted: true }]));

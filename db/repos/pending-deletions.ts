@@ -9,7 +9,8 @@ import { pendingDeletions } from '../schema';
 import { recordAudit } from './audit-log';
 import { selectRows } from './sql';
 
-export type PendingDeletionStatus = 'PENDING' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'SUPERSEDED';
+import type { PendingDeletionStatus } from '../../engine/statuses';
+export type { PendingDeletionStatus };
 
 export interface StageRunResult {
   /** rows of this run (new now, or from an earlier attempt of the same run) */

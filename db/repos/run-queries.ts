@@ -3,14 +3,15 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { pendingDeletions, runItems, syncRuns } from '../schema';
+import type { ItemStatus } from '../../engine/statuses';
 import { NotFoundError } from './errors';
 
+/** A sync_runs row: the one run type (db/repos/sync-runs.ts reads parts of it). */
 export type RunRow = typeof syncRuns.$inferSelect;
 export type PendingDeletionRow = typeof pendingDeletions.$inferSelect;
 
-export const runStatuses = ['pending', 'running', 'succeeded', 'partially_failed', 'failed', 'canceled'] as const;
-export const itemStatuses = ['planned', 'succeeded', 'failed', 'skipped', 'staged'] as const;
-export const pendingDeletionStatuses = ['PENDING', 'EXECUTING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'SUPERSEDED'] as const;
+import { pendingDeletionStatuses, runStatuses } from '../../engine/statuses';
+export { itemStatuses, pendingDeletionStatuses, runStatuses } from '../../engine/statuses';
 
 /** One run item as the API shows it: the action, its outcome and the field-level before/after. */
 export interface RunItemView {
@@ -21,7 +22,7 @@ export interface RunItemView {
   sourceId: string | null;
   targetId: string | null;
   displayName: string | null;
-  status: (typeof itemStatuses)[number];
+  status: ItemStatus;
   before: unknown;
   after: unknown;
   errorCode: string | null;
@@ -39,7 +40,7 @@ export interface SuccessOfTotal {
  * The run-history counters of the reference product: creations ("departments", "users") apart from
  * every other change ("updates": update, move, department change, manager, leader, disable, enable, delete).
  */
-export interface RunCounters {
+export interface RunSummary {
   departments: SuccessOfTotal;
   departmentUpdates: SuccessOfTotal;
   users: SuccessOfTotal;
@@ -49,7 +50,7 @@ export interface RunCounters {
 
 export interface ItemFilter {
   entity?: 'department' | 'user';
-  status?: (typeof itemStatuses)[number];
+  status?: ItemStatus;
   action?: string;
 }
 
@@ -107,13 +108,13 @@ export function createRunQueries(db: Db) {
     },
 
     /** Counters computed from the run's items, so they always agree with the item list. */
-    async countersOf(runId: string): Promise<RunCounters> {
+    async countersOf(runId: string): Promise<RunSummary> {
       const rows = await db
         .select({ entity: runItems.entity, action: runItems.action, status: runItems.status, n: count() })
         .from(runItems)
         .where(eq(runItems.runId, runId))
         .groupBy(runItems.entity, runItems.action, runItems.status);
-      const counters: RunCounters = { departments: emptyCounts(), departmentUpdates: emptyCounts(), users: emptyCounts(), userUpdates: emptyCounts(), byStatus: {} };
+      const counters: RunSummary = { departments: emptyCounts(), departmentUpdates: emptyCounts(), users: emptyCounts(), userUpdates: emptyCounts(), byStatus: {} };
       for (const row of rows) {
         const n = Number(row.n);
         const creation = row.action.startsWith('Create');

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq } from 'drizzle-orm';
+import { connectorCatalog } from '../../connectors/definitions';
 import type { Database } from '../client';
 import { syncRuns, syncTasks } from '../schema';
 import { createSecretBox } from '../secret-box';
@@ -25,7 +26,7 @@ describe.each(onPostgres)(
 
     it('waits for the PATCH holding the task row, so the PATCH never commits around a run it did not see', async () => {
       const db = database.db;
-      const tasks = createSyncTasks(db, { secretBox: createSecretBox(randomBytes(32)) });
+      const tasks = createSyncTasks(db, { secretBox: createSecretBox(randomBytes(32)), kinds: connectorCatalog });
       const task = await tasks.create(
         { name: 'Hub to WeCom', direction: 'downstream', connector: { kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:18081/cgi-bin', corpId: 'ww-test' }, secrets: { corpSecret: 's' } } },
         'test',

@@ -4,6 +4,7 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { DirectorySnapshot, EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
+import type { RunRow } from './run-queries';
 import { runItems, runSnapshotChunks, syncRuns, syncTasks } from '../schema';
 import { rowsOf } from './sql';
 import { deleteTaskLinkByTarget, upsertTaskLinks } from './task-links';
@@ -12,7 +13,8 @@ export const RUN_ITEM_BATCH_SIZE = 200;
 /** entities per stored snapshot chunk: keeps each jsonb value small */
 export const SNAPSHOT_CHUNK_SIZE = 1000;
 
-export type RunItemStatus = 'planned' | 'succeeded' | 'failed' | 'skipped' | 'staged';
+export type { ItemStatus as RunItemStatus } from '../../engine/statuses';
+import type { FinishedRunStatus, ItemStatus as RunItemStatus } from '../../engine/statuses';
 export type SnapshotSide = 'source' | 'target';
 
 export interface StartRunRow {
@@ -52,16 +54,10 @@ export async function startRun(db: Db, input: StartRunRow): Promise<void> {
   });
 }
 
-export interface RunRow {
-  id: string;
-  taskId: string;
-  dryRun: boolean;
-  status: string;
-  changedIds: { departmentIds: string[]; userIds: string[] } | null;
-  mappingFailures: unknown[] | null;
-}
+/** What the run activities read of a run (RunRow is the whole row). */
+export type RunHeader = Pick<RunRow, 'id' | 'taskId' | 'dryRun' | 'status' | 'changedIds' | 'mappingFailures'>;
 
-export async function getRun(db: Db, runId: string): Promise<RunRow | undefined> {
+export async function getRun(db: Db, runId: string): Promise<RunHeader | undefined> {
   const [row] = await db
     .select({
       id: syncRuns.id,
@@ -337,12 +333,13 @@ export async function itemStatusCounts(db: Db, runId: string): Promise<{ action:
     .groupBy(runItems.action, runItems.entity, runItems.status);
 }
 
-export type RunCounters = Record<string, number>;
+/** The counters stored with a finished run (activities/runs.ts names them); the API's summary is RunSummary. */
+export type RunCounters = RunRow['counters'];
 
 /** Stores the final status, counters and error; a run already finished keeps its first outcome. */
 export async function finishRun(
   db: Db,
-  input: { runId: string; status: 'succeeded' | 'partially_failed' | 'failed' | 'canceled'; counters: RunCounters; error?: string | null },
+  input: { runId: string; status: FinishedRunStatus; counters: RunCounters; error?: string | null },
 ): Promise<string> {
   const [row] = await db
     .update(syncRuns)

@@ -2,6 +2,7 @@
 // that passes no rules is refused, instead of skipping the check as a `rules = {}` default did.
 import { randomBytes } from 'node:crypto';
 import { count } from 'drizzle-orm';
+import { connectorCatalog } from '../../connectors/definitions';
 import { syncTasks } from '../schema';
 import { createSecretBox } from '../secret-box';
 import { describeOnBothDatabases } from '../../test/support/databases';
@@ -16,7 +17,7 @@ const body = (extra: object = {}) => ({
 
 describeOnBothDatabases('sync task write rules', (ctx) => {
   const secretBox = createSecretBox(randomBytes(32));
-  const tasks = () => createSyncTasks(ctx.database.db, { secretBox });
+  const tasks = () => createSyncTasks(ctx.database.db, { secretBox, kinds: connectorCatalog });
   const stored = async () => Number((await ctx.database.db.select({ n: count() }).from(syncTasks))[0].n);
   const seen: string[][] = [];
   const recording: TaskWriteRules = { authorizeProtectionChange: (fields) => void seen.push(fields) };

@@ -5,7 +5,6 @@ import { and, asc, count, desc, eq, inArray, isNull } from 'drizzle-orm';
 import {
   checkNoUpDownConflict,
   parseTaskConfig,
-  parseTaskConfigPatch,
   splitSecrets,
   withSecrets,
   type ExistingTask,
@@ -13,16 +12,17 @@ import {
   type TaskConfig,
   type TaskConfigOptions,
 } from '../../engine/task-config';
-import { changedProtectionFields, checkSecretsGivenAgain, repointedFields, secretNamesGiven, type ProtectionField } from '../../engine/task-repointing';
+import { changedProtectionFields, checkSecretsGivenAgain, parseTaskPatch, repointedFields, secretNamesGiven, type ProtectionField } from '../../engine/task-repointing';
 import type { Db } from '../client';
 import { pendingDeletions, syncRuns, syncTasks } from '../schema';
 import type { SecretBox } from '../secret-box';
 import { recordAudit } from './audit-log';
 import { NotFoundError } from './errors';
+import { liveTaskRows, type TaskRow } from './task-rows';
 import { clearTiesForRepointing } from './task-repointing';
 
-export const taskStatuses = ['never_run', 'running', 'succeeded', 'failed', 'pending_deletions', 'disabled'] as const;
-export type TaskStatus = (typeof taskStatuses)[number];
+export { taskStatuses, type TaskStatus } from '../../engine/statuses';
+import type { TaskStatus } from '../../engine/statuses';
 
 export interface TaskLastRun {
   id: string;
@@ -55,13 +55,12 @@ export interface SyncTaskView {
 
 export interface SyncTaskRepoOptions {
   secretBox: SecretBox;
-  /** connectors/registry's capabilities when wired; otherwise engine/task-config-kinds decides */
-  capabilitiesOf?: TaskConfigOptions['capabilitiesOf'];
+  /** the kinds a task may name (connectors/definitions.ts's connectorCatalog) */
+  kinds: TaskConfigOptions['kinds'];
   /** connectors/registry's settings checks (hosts, import directory) when wired */
   connectorSettingsIssues?: TaskConfigOptions['connectorSettingsIssues'];
 }
 
-type TaskRow = typeof syncTasks.$inferSelect;
 
 /** What the caller (the API, knowing the principal's role) decides about a write; every write needs them. */
 export interface TaskWriteRules {
@@ -97,7 +96,7 @@ export function deriveTaskStatus(enabled: boolean, activity: TaskActivity): { st
 
 export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
   const { secretBox } = options;
-  const parseOptions: TaskConfigOptions = { capabilitiesOf: options.capabilitiesOf, connectorSettingsIssues: options.connectorSettingsIssues };
+  const parseOptions: TaskConfigOptions = { kinds: options.kinds, connectorSettingsIssues: options.connectorSettingsIssues };
 
   const openSecrets = (row: TaskRow): Record<string, string> => secretBox.open<Record<string, string>>(row.secretsSealed);
 
@@ -139,7 +138,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       direction: row.direction,
       connectorKind: row.connectorKind,
       enabled: row.enabled,
-      config: row.config as unknown as PublicTaskConfig,
+      config: row.config,
       hasSecrets: Object.keys(openSecrets(row)).sort(),
       status,
       lastError,
@@ -155,16 +154,15 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
   }
 
   async function liveRow(id: string, tx: Db = db, { lock = false } = {}): Promise<TaskRow> {
-    const query = tx.select().from(syncTasks).where(and(eq(syncTasks.id, id), isNull(syncTasks.deletedAt)));
     // A PATCH locks the row: two edits checked against the same stored task must not both commit.
-    const [row] = lock ? await query.for('update') : await query;
+    const [row] = await liveTaskRows(tx, eq(syncTasks.id, id), { lock });
     if (!row) throw new NotFoundError('sync task', id);
     return row;
   }
 
   async function otherTasks(tx: Db): Promise<ExistingTask[]> {
-    const rows = await tx.select().from(syncTasks).where(isNull(syncTasks.deletedAt));
-    return rows.map((r) => ({ id: r.id, name: r.name, direction: r.direction, connector: (r.config as unknown as PublicTaskConfig).connector }));
+    const rows = await liveTaskRows(tx);
+    return rows.map((r) => ({ id: r.id, name: r.name, direction: r.direction, connector: r.config.connector }));
   }
 
   /** What the audit log keeps of a task: its public configuration and the names of its secrets. */
@@ -179,7 +177,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
         name: config.name,
         direction: config.direction,
         connectorKind: config.connector.kind,
-        config: publicConfig as unknown as Record<string, unknown>,
+        config: publicConfig,
         secretsSealed: secretBox.seal(secrets),
         enabled: config.enabled,
       },
@@ -194,7 +192,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       rules.authorizeProtectionChange(changedProtectionFields(undefined, config));
       const id = randomUUID();
       const row = await db.transaction(async (tx) => {
-        checkNoUpDownConflict(config, await otherTasks(tx));
+        checkNoUpDownConflict(config, await otherTasks(tx), parseOptions);
         const { publicConfig, secrets, values } = columnsOf(config);
         const [inserted] = await tx.insert(syncTasks).values({ id, ...values }).returning();
         await recordAudit(tx, { actor, action: 'sync_task.create', entityType: 'sync_task', entityId: id, before: null, after: auditImage(publicConfig, secrets) });
@@ -205,6 +203,17 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
 
     async get(id: string): Promise<SyncTaskView> {
       return viewOf(await liveRow(id));
+    },
+
+    /** The stored configuration with its secrets, for a connection test; never for an API answer. */
+    async configWithSecrets(id: string): Promise<TaskConfig> {
+      const row = await liveRow(id);
+      return withSecrets(row.config, openSecrets(row));
+    },
+
+    /** Validates a body exactly as create does, storing nothing (a connection test of an unsaved task). */
+    validate(body: unknown): TaskConfig {
+      return parseTaskConfig(body, parseOptions);
     },
 
     /** Live tasks (not deleted), oldest first. */
@@ -232,12 +241,12 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       const row = await db.transaction(async (tx) => {
         const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
-        const existing = withSecrets(current.config as unknown as PublicTaskConfig, currentSecrets);
-        const config = parseTaskConfigPatch(existing, patch, parseOptions);
+        const existing = withSecrets(current.config, currentSecrets);
+        const config = parseTaskPatch(existing, patch, parseOptions);
         rules.authorizeProtectionChange(changedProtectionFields(existing, config));
-        checkNoUpDownConflict(config, await otherTasks(tx), id);
-        const repointed = repointedFields(existing.connector, config.connector);
-        checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch));
+        checkNoUpDownConflict(config, await otherTasks(tx), { ...parseOptions, selfId: id });
+        const repointed = repointedFields(existing.connector, config.connector, options.kinds);
+        checkSecretsGivenAgain(repointed, config, secretNamesGiven(patch), options.kinds);
         // Links of a task that changes direction pair ids the other way round: they cannot carry over either.
         const retargeted = current.direction !== config.direction ? [...repointed, 'direction'] : repointed;
         if (retargeted.length > 0) {
@@ -251,7 +260,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
           action: 'sync_task.update',
           entityType: 'sync_task',
           entityId: id,
-          before: auditImage(current.config as unknown as PublicTaskConfig, currentSecrets),
+          before: auditImage(current.config, currentSecrets),
           after: { ...auditImage(publicConfig, secrets), ...(rotated.length ? { rotatedSecrets: rotated.sort() } : {}) },
         });
         return updated;
@@ -262,10 +271,10 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     async setEnabled(id: string, enabled: boolean, actor: string): Promise<SyncTaskView> {
       const row = await db.transaction(async (tx) => {
         const current = await liveRow(id, tx);
-        const config = { ...(current.config as unknown as PublicTaskConfig), enabled };
+        const config = { ...(current.config), enabled };
         const [updated] = await tx
           .update(syncTasks)
-          .set({ enabled, config: config as unknown as Record<string, unknown>, updatedAt: new Date() })
+          .set({ enabled, config, updatedAt: new Date() })
           .where(eq(syncTasks.id, id))
           .returning();
         await recordAudit(tx, {
@@ -291,7 +300,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
           action: 'sync_task.delete',
           entityType: 'sync_task',
           entityId: id,
-          before: auditImage(current.config as unknown as PublicTaskConfig, openSecrets(current)),
+          before: auditImage(current.config, openSecrets(current)),
           after: null,
         });
       });

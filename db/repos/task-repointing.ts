@@ -5,14 +5,16 @@
 // item being executed is never cancelled under its activity: it read the row and loads the task's
 // connector afterwards, which would then be the new tenant's (so the re-point waits for it).
 import { and, count, eq, inArray } from 'drizzle-orm';
+import { openPendingDeletionStatuses, type PendingDeletionStatus } from '../../engine/statuses';
 import type { Db } from '../client';
 import { auditLog, pendingDeletions, syncRuns, taskLinks } from '../schema';
 import { recordAudit } from './audit-log';
 import { ConflictError } from './errors';
 
-const openStatuses = ['PENDING', 'EXECUTING', 'FAILED'] as const;
+/** open for a re-point: what someone may still act on, and FAILED items an approver may execute again */
+const openStatuses = [...openPendingDeletionStatuses, 'FAILED'] as const satisfies readonly PendingDeletionStatus[];
 /** the open statuses a reset cancels (EXECUTING refuses the reset instead) */
-const cancelableStatuses = ['PENDING', 'FAILED'] as const;
+const cancelableStatuses = ['PENDING', 'FAILED'] as const satisfies readonly PendingDeletionStatus[];
 /** audit rows per insert: keeps the parameter list well under Postgres' 65,535 */
 const AUDIT_CHUNK = 1000;
 

@@ -1,5 +1,7 @@
 // Sync tasks, their links, runs, run items (the stored plan) and staged deletions.
 import { sql } from 'drizzle-orm';
+import { itemStatuses, pendingDeletionStatuses, runStatuses } from '../../engine/statuses';
+import type { PublicTaskConfig } from '../../engine/task-config';
 import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const syncTasks = pgTable('sync_tasks', {
@@ -8,7 +10,7 @@ export const syncTasks = pgTable('sync_tasks', {
   direction: text('direction', { enum: ['upstream', 'downstream'] }).notNull(),
   connectorKind: text('connector_kind').notNull(),
   /** the validated task configuration without its secrets */
-  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  config: jsonb('config').$type<PublicTaskConfig>().notNull(),
   /** AES-256-GCM sealed JSON of the connector secrets (db/secret-box.ts) */
   secretsSealed: text('secrets_sealed').notNull(),
   enabled: boolean('enabled').notNull().default(true),
@@ -40,7 +42,7 @@ export const syncRuns = pgTable(
     id: text('id').primaryKey(),
     taskId: text('task_id').notNull(),
     trigger: text('trigger', { enum: ['manual', 'schedule', 'realtime'] }).notNull(),
-    status: text('status', { enum: ['pending', 'running', 'succeeded', 'partially_failed', 'failed', 'canceled'] }).notNull(),
+    status: text('status', { enum: runStatuses }).notNull(),
     dryRun: boolean('dry_run').notNull().default(false),
     /** ids a real-time run re-reads; null for a full run */
     changedIds: jsonb('changed_ids').$type<{ departmentIds: string[]; userIds: string[] }>(),
@@ -85,7 +87,7 @@ export const runItems = pgTable(
     sourceId: text('source_id'),
     targetId: text('target_id'),
     displayName: text('display_name'),
-    status: text('status', { enum: ['planned', 'succeeded', 'failed', 'skipped', 'staged'] }).notNull(),
+    status: text('status', { enum: itemStatuses }).notNull(),
     /** the full plan action, replayed by apply */
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     before: jsonb('before'),
@@ -118,7 +120,7 @@ export const pendingDeletions = pgTable(
     targetId: text('target_id').notNull(),
     displayName: text('display_name'),
     reason: text('reason').notNull(),
-    status: text('status', { enum: ['PENDING', 'EXECUTING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'SUPERSEDED'] }).notNull(),
+    status: text('status', { enum: pendingDeletionStatuses }).notNull(),
     /** the run whose plan no longer wanted this item (status SUPERSEDED) */
     supersededBy: text('superseded_by'),
     /** past this time a PENDING item is CANCELED as 'expired' (task setting deletionProtection.expireAfterDays) */

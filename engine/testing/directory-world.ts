@@ -1,6 +1,6 @@
 // Test support: random source/target directories with links and prior state, and the check that a
 // target equals the source through links. Deterministic from a seed so fast-check can shrink counts.
-import type { ConnectorCapabilities } from '../../connectors/types';
+import type { ConnectorCapabilities } from '../connector';
 import type { Department, DirectorySnapshot, User } from '../model';
 import type { Link, MatchKey, OffboardingPolicy } from '../plan-types';
 

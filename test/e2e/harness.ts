@@ -21,6 +21,7 @@ import type { HubDirectory } from '../../db/repos/hub-directory';
 import { pendingDeletions, runItems, syncRuns, syncTasks } from '../../db/schema';
 import { createSecretBox, type SecretBox } from '../../db/secret-box';
 import { parseTaskConfig, splitSecrets, type TaskConfigInput } from '../../engine/task-config';
+import { connectorCatalog } from '../../connectors/definitions';
 import { decideDeletions, type DecisionResult } from '../../api/deletion-decisions';
 import { createTemporalControl } from '../../api/temporal-control';
 import { createRunQueries } from '../../db/repos/run-queries';
@@ -107,13 +108,13 @@ export class E2eStack {
 
   async insertTask(body: TaskConfigInput): Promise<string> {
     const id = `task-${randomUUID()}`;
-    const { publicConfig, secrets } = splitSecrets(parseTaskConfig(body));
+    const { publicConfig, secrets } = splitSecrets(parseTaskConfig(body, { kinds: connectorCatalog }));
     await this.database.db.insert(syncTasks).values({
       id,
       name: publicConfig.name,
       direction: publicConfig.direction,
       connectorKind: publicConfig.connector.kind,
-      config: publicConfig as unknown as Record<string, unknown>,
+      config: publicConfig,
       secretsSealed: this.secretBox.seal(secrets),
       enabled: publicConfig.enabled,
     });

@@ -81,6 +81,7 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
   let dir = new FeishuDirectory();
   /** client_token → open id of what that create made */
   let createdByToken = new Map<string, string>();
+  let scopeDepartmentIds: string[] = ['0'];
 
   const rateLimited = (limit: number, waitMs: number): FakeReply => ({
     status: 429,
@@ -133,6 +134,8 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
       }
       return { body: { code: 0, msg: 'ok', tenant_access_token: lastToken.token, expire: Math.floor((lastToken.expiresAt - now) / 1000) } };
     },
+    // The app's contact visibility, as reported (the whole company, root "0", unless seeded otherwise); reads are not narrowed by it.
+    'GET /contact/v3/scopes': api(() => ok({ department_ids: [...scopeDepartmentIds], user_ids: [], group_ids: [], has_more: false })),
     'GET /contact/v3/departments/:id/children': api((req, types) => {
       const parent = dir.department(req.params.id, types.department);
       const all = dir.children(parent.openId, req.query.get('fetch_child') === 'true');
@@ -182,6 +185,9 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
   function seed(input: unknown): void {
     dir = seedDirectory(input);
     createdByToken = new Map();
+    // `scope_department_ids`: what GET /contact/v3/scopes reports, to test an app that does not see the whole company.
+    const scope = (input as { scope_department_ids?: unknown }).scope_department_ids;
+    scopeDepartmentIds = Array.isArray(scope) ? scope.map(String) : ['0'];
   }
 
   /** `{url, event_type, id? | event?, event_id?}` POSTs a schema-2.0 event; `{url, urlVerification: true}` sends the challenge. */

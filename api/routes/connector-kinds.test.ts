@@ -1,0 +1,178 @@
+// Connector kinds over the API: only kinds with a definition are accepted, each kind's settings and
+// secrets are checked at save time naming the field, every accepted kind can be built and read
+// (vendor kinds against their fakes), /docs shows every kind, and the connection test works.
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { connectorCatalog, definitionOf, definitions } from '../../connectors/definitions';
+import { createConnector } from '../../connectors/registry';
+import type { RunningFake } from '../../connectors/types';
+import { syncTasks } from '../../db/schema';
+import { createSecretBox } from '../../db/secret-box';
+import { describeOnBothDatabases } from '../../test/support/databases';
+import { startTestApi, type TestApi } from '../testing';
+import { webhookReceivers } from '../webhooks';
+
+const csvContent = 'username,name,email,employee_number\namy,Amy,amy@example.com,E1\n';
+
+describeOnBothDatabases('connector kinds over the API', (ctx) => {
+  let api: TestApi;
+  const secretBox = createSecretBox(randomBytes(32));
+  const fakes = new Map<string, RunningFake>();
+
+  beforeAll(async () => {
+    api = await startTestApi(ctx.database, { secretBox, publicUrl: 'https://sync.example.com/' });
+    for (const d of definitions) if ('fake' in d && d.fake) fakes.set(d.kind, await d.fake.start({ port: 0 }));
+  });
+  afterAll(async () => {
+    await api.app.close();
+    for (const fake of fakes.values()) await fake.close();
+  });
+
+  const taskCount = async () => (await ctx.database.db.select().from(syncTasks)).length;
+  const post = (payload: unknown, url = '/api/v1/sync-tasks', role: 'operator' | 'admin' | 'approver' = 'operator') => api.as(role, { method: 'POST', url, payload: payload as object });
+  const unique = () => randomBytes(3).toString('hex');
+
+  /** A task body of this kind pointed at its fake (or, for the file source, inline content). */
+  function bodyFor(kind: string, direction = 'upstream', overrides: Record<string, unknown> = {}) {
+    const fake = definitionOf(kind)?.fake;
+    const connector = fake ? { kind, ...fake.taskConnector(fakes.get(kind)!) } : { kind, settings: { content: csvContent } };
+    return { name: `${kind} ${unique()}`, direction, connector, ...overrides };
+  }
+
+  it.each(['ldap', 'scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
+    const before = await taskCount();
+    const res = await post({ name: 'x', direction: 'downstream', connector: { kind, settings: { baseUrl: 'https://example.com' } } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'validation_failed', field: 'connector.kind', message: expect.stringContaining('unknown connector kind') });
+    expect(await taskCount()).toBe(before);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a WeCom task without corpId', { kind: 'wecom', settings: { baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin' }, secrets: { corpSecret: 's' } }, 'connector.settings.corpId'],
+    ['a WeCom task without corpSecret', { kind: 'wecom', settings: { corpId: 'ww1' } }, 'connector.secrets.corpSecret'],
+    ['a WeCom base URL that is not http(s)', { kind: 'wecom', settings: { baseUrl: 'file:///etc/passwd', corpId: 'ww1' }, secrets: { corpSecret: 's' } }, 'connector.settings.baseUrl'],
+    ['a misspelt WeCom setting', { kind: 'wecom', settings: { corpID: 'ww1' }, secrets: { corpSecret: 's' } }, 'connector.settings.corpID'],
+    ['a Feishu task without appSecret', { kind: 'feishu', settings: { appId: 'cli_1' } }, 'connector.secrets.appSecret'],
+    ['a DingTalk task without appKey', { kind: 'dingtalk', settings: {}, secrets: { appSecret: 's' } }, 'connector.settings.appKey'],
+    ['a CSV task with neither path nor content', { kind: 'csv', settings: {} }, 'connector.settings.path'],
+  ])('refuses %s at save time, naming the field, storing nothing', async (_label, connector, field) => {
+    const before = await taskCount();
+    const res = await post({ name: 'x', direction: 'upstream', connector });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'validation_failed', issues: expect.arrayContaining([expect.objectContaining({ field })]) });
+    expect(await taskCount()).toBe(before);
+  });
+
+  it('accepts every kind of the definitions list, and the registry builds and reads each stored task', async () => {
+    const accepted: string[] = [];
+    for (const { kind } of connectorCatalog) {
+      const res = await post(bodyFor(kind));
+      expect({ kind, status: res.statusCode }).toEqual({ kind, status: 201 });
+      const [row] = await ctx.database.db.select().from(syncTasks).where(eq(syncTasks.id, res.json().id));
+      const config = row.config as { connector: { settings: Record<string, unknown> } };
+      const connector = createConnector(kind, config.connector.settings, secretBox.open(row.secretsSealed), { database: ctx.database, actor: 'test' });
+      // A full read against the fake (an empty tenant may yield no page) must complete without a refusal.
+      let users = 0;
+      for await (const page of connector.readSnapshot()) users += page.users.length;
+      if (kind === 'csv') expect(users).toBe(1);
+      accepted.push(kind);
+    }
+    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'wecom']);
+  });
+
+  it('has a webhook receiver for exactly the kinds whose definition declares one', () => {
+    for (const d of definitions) expect({ kind: d.kind, receiver: d.kind in webhookReceivers }).toEqual({ kind: d.kind, receiver: 'webhook' in d && d.webhook !== undefined });
+  });
+
+  it("shows every kind's settings and secrets schema on /docs", async () => {
+    const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator']) expect(body).toContain(name);
+    expect(body).not.toContain('"ldap"');
+  });
+
+  describe('connection test', () => {
+    it.each(['wecom', 'feishu', 'dingtalk'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
+      const before = await taskCount();
+      const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ ok: true, checks: expect.arrayContaining([{ name: 'credentials', ok: true, detail: expect.any(String) }, expect.objectContaining({ name: 'read_contacts', ok: true })]) });
+      expect(await taskCount()).toBe(before);
+    });
+
+    it('checks the whole-company scope for WeCom and Feishu, and the write permission of a downstream WeCom task', async () => {
+      const wecom = (await post(bodyFor('wecom', 'downstream'), '/api/v1/sync-tasks/test-connection')).json();
+      expect(wecom.checks.map((c: { name: string }) => c.name)).toEqual(['credentials', 'visibility_scope', 'read_contacts', 'write_contacts']);
+      const feishu = (await post(bodyFor('feishu', 'upstream'), '/api/v1/sync-tasks/test-connection')).json();
+      expect(feishu.checks).toContainEqual({ name: 'visibility_scope', ok: true, detail: expect.stringContaining('whole company') });
+    });
+
+    it('fails the Feishu visibility check when the app does not see the whole company', async () => {
+      const fake = fakes.get('feishu')!;
+      const seed = (body: object) => fetch(`${fake.url}/__fake/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await seed({ departments: [{ department_id: 'sales', name: 'Sales' }], scope_department_ids: ['sales'] })).ok).toBe(true);
+      try {
+        const result = (await post(bodyFor('feishu'), '/api/v1/sync-tasks/test-connection')).json();
+        expect(result.ok).toBe(false);
+        expect(result.checks).toContainEqual({ name: 'visibility_scope', ok: false, detail: expect.stringContaining('partial_scope: the app sees departments sales') });
+      } finally {
+        await seed({ departments: [] });
+      }
+    });
+
+    it.each<[string, string, string]>([
+      ['wecom', 'corpSecret', '40001'],
+      ['feishu', 'appSecret', '10014'],
+      ['dingtalk', 'appSecret', '40001'],
+    ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
+      const before = await taskCount();
+      const wrong = `wrong-${randomBytes(6).toString('hex')}`;
+      const body = bodyFor(kind);
+      const res = await post({ ...body, connector: { ...body.connector, secrets: { [secretName]: wrong } } }, '/api/v1/sync-tasks/test-connection');
+      expect(res.statusCode).toBe(200);
+      const result = res.json();
+      expect(result.ok).toBe(false);
+      expect(result.checks[0]).toEqual({ name: 'credentials', ok: false, detail: expect.stringContaining(code) });
+      expect(result.checks.slice(1).every((c: { ok: boolean }) => !c.ok)).toBe(true);
+      expect(res.body).not.toContain(wrong);
+      expect(await taskCount()).toBe(before);
+    });
+
+    it('reads a CSV source through: a good file passes, a bad row fails the source_file check naming its line', async () => {
+      const good = (await post(bodyFor('csv'), '/api/v1/sync-tasks/test-connection')).json();
+      expect(good).toEqual({ ok: true, checks: [{ name: 'source_file', ok: true, detail: 'read 1 users' }] });
+      const bad = (await post({ ...bodyFor('csv'), connector: { kind: 'csv', settings: { content: 'username,name\n,No Username\n' } } }, '/api/v1/sync-tasks/test-connection')).json();
+      expect(bad.ok).toBe(false);
+      expect(bad.checks).toEqual([{ name: 'source_file', ok: false, detail: expect.stringMatching(/line 2/) }]);
+    });
+
+    it('answers 400 naming the field for a body that would not save', async () => {
+      const res = await post({ name: 'x', direction: 'upstream', connector: { kind: 'wecom', settings: {} } }, '/api/v1/sync-tasks/test-connection');
+      expect(res.statusCode).toBe(400);
+      expect(res.json().field).toMatch(/^connector\.(settings\.corpId|secrets\.corpSecret)$/);
+    });
+
+    it('tests a stored task with its stored secrets, reports the callback secrets of a real-time task, and is for admins and operators', async () => {
+      const realtime = bodyFor('wecom', 'upstream', { triggers: { realtime: true } });
+      const created = await post(realtime);
+      expect(created.statusCode).toBe(201);
+      const { id } = created.json();
+      const res = await post(undefined, `/api/v1/sync-tasks/${id}/test-connection`, 'admin');
+      expect(res.statusCode).toBe(200);
+      const checks = res.json().checks;
+      expect(checks.find((c: { name: string }) => c.name === 'credentials')).toMatchObject({ ok: true });
+      // No callback secrets were given: the check names the missing one.
+      expect(checks).toContainEqual({ name: 'callback_url', ok: false, detail: expect.stringContaining('connector.secrets.callbackToken') });
+      expect(res.body).not.toContain('fake-corp-secret');
+      expect((await post(undefined, `/api/v1/sync-tasks/${id}/test-connection`, 'approver')).statusCode).toBe(403);
+      expect((await post(undefined, '/api/v1/sync-tasks/no-such-task/test-connection')).statusCode).toBe(404);
+    });
+  });
+
+  it('answers the webhook URL of a real-time upstream task (absolute with a public URL), null for other tasks', async () => {
+    const realtime = (await post(bodyFor('feishu', 'upstream', { triggers: { realtime: true } }))).json();
+    expect(realtime.webhookUrl).toBe(`https://sync.example.com/api/v1/webhooks/${realtime.id}`);
+    const scheduled = (await post(bodyFor('dingtalk', 'upstream'))).json();
+    expect(scheduled.webhookUrl).toBeNull();
+  });
+});

@@ -1,0 +1,67 @@
+// The contract between the engine and every app. Connectors speak the target's id space only:
+// the apply step resolves hub ids to external ids through the task's links before calling apply().
+import type { Department, DirectoryPage, User } from './model';
+
+export interface ConnectorCapabilities {
+  /** can read a full directory (every connector can) */
+  read: boolean;
+  /** can write departments and users at all (false for an HR export) */
+  write: boolean;
+  /** can freeze an account without deleting it; without it offboarding becomes a staged delete */
+  disableUser: boolean;
+  deleteUser: boolean;
+  deleteDepartment: boolean;
+  /** stores a user's manager */
+  manager: boolean;
+  /** stores department leaders */
+  departmentLeader: boolean;
+  /** pushes change events (webhooks) */
+  realtimeEvents: boolean;
+  /**
+   * Picks a department's order itself when it is given none (Feishu: orders unique among siblings),
+   * so a source order of 0 ("no preference", the hub's default) is not compared: the app's stands.
+   */
+  assignsDepartmentOrder?: boolean;
+  /**
+   * Which `attributes` keys the app keeps ('any' for the hub). Others are never compared, so a run
+   * does not re-send on every run a value the app cannot store. Absent: none.
+   */
+  attributes?: 'any' | readonly string[];
+}
+
+export type ConnectorOperation =
+  /** department.id is the wished-for external id, or '' to let the app choose */
+  | { action: 'CreateDepartment'; department: Department }
+  /** covers rename, reorder, move (parentId) and leaders (leaderIds) */
+  | { action: 'UpdateDepartment'; id: string; changes: Partial<Omit<Department, 'id'>> }
+  | { action: 'DeleteDepartment'; id: string }
+  /** user.id is the wished-for external id, or '' to let the app choose */
+  | { action: 'CreateUser'; user: User }
+  /** covers fields, departments (move), manager */
+  | { action: 'UpdateUser'; id: string; changes: Partial<Omit<User, 'id'>> }
+  | { action: 'DisableUser'; id: string }
+  | { action: 'EnableUser'; id: string }
+  | { action: 'DeleteUser'; id: string };
+
+export interface ApplyResult {
+  /** the external id of a created entity */
+  externalId?: string;
+}
+
+export interface ReadByIdsResult {
+  departments: Department[];
+  users: User[];
+  /** ids that no longer exist in the app */
+  missing: { departmentIds: string[]; userIds: string[] };
+}
+
+export interface Connector {
+  readonly kind: string;
+  readonly capabilities: ConnectorCapabilities;
+  /** the whole directory, in pages */
+  readSnapshot(): AsyncIterable<DirectoryPage>;
+  readByIds(ids: { departmentIds: string[]; userIds: string[] }): Promise<ReadByIdsResult>;
+  /** one operation; throws VendorError (connectors/errors.ts) on failure */
+  apply(op: ConnectorOperation): Promise<ApplyResult>;
+  close?(): Promise<void>;
+}
