@@ -25,7 +25,7 @@ async function main(argv: readonly string[]): Promise<void> {
   downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)
   realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
-  approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server)`);
+  approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {
