@@ -1,4 +1,4 @@
-// What one field-mapping expression may use. Task authors are untrusted (DESIGN.md): every
+// What one field-mapping expression may use. Task authors are untrusted (docs/design.md): every
 // expression is checked on save (rules.ts) and evaluated in a worker thread under these budgets.
 
 export interface ExpressionBudget {
