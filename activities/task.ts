@@ -2,20 +2,12 @@
 // to a vendor, its connectors with the secrets opened right there (never returned or logged).
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/client';
-import { findLiveTask } from '../db/repos/task-rows';
+import { findLiveTask, type StoredTask } from '../db/repos/task-rows';
 import { ConnectorSettingsError, openTaskEndpoints, type TaskEndpoints } from '../connectors/registry';
-import type { PublicTaskConfig } from '../engine/task-config';
 import type { ActivityDeps } from './deps';
 
-export interface TaskRecord {
-  id: string;
-  name: string;
-  direction: 'upstream' | 'downstream';
-  connectorKind: string;
-  enabled: boolean;
-  config: PublicTaskConfig;
-  secretsSealed: string;
-}
+/** A live task as a step sees it: the stored task without its timestamps. */
+export type TaskRecord = Omit<StoredTask, 'createdAt' | 'updatedAt'>;
 
 /** The task row, or a non-retryable TaskNotFound failure (a deleted task stays deleted). */
 export async function loadTaskRecord(db: Db, taskId: string): Promise<TaskRecord> {

@@ -17,6 +17,7 @@
  * - Permanent errors of the whole step (task not found, credentials refused, invalid config):
  *   throw `ApplicationFailure.create({ type, message, nonRetryable: true })`; the run ends `failed`.
  */
+import type { OpenCounts } from '../db/repos/pending-deletion-decisions';
 
 export type RunTrigger = 'manual' | 'schedule' | 'realtime';
 export type SyncDirection = 'upstream' | 'downstream';
@@ -112,16 +113,8 @@ export interface DecidePendingDeletionsResult {
   refused: Array<{ id: string; result: Exclude<DecisionAnswer, 'accepted'>; status?: PendingDeletionStatus }>;
 }
 
-export interface ApprovalCounts {
-  pending: number;
-  executing: number;
-  succeeded: number;
-  failed: number;
-  canceled: number;
-  superseded: number;
-  /** ISO time of the earliest expiry among PENDING items, or null */
-  nextExpiryAt: string | null;
-}
+/** A run's pending deletions by status, and the earliest expiry among PENDING ones (ISO, or null). */
+export type ApprovalCounts = OpenCounts;
 
 export interface ExecuteApprovedResult {
   succeeded: number;
