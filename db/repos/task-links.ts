@@ -33,6 +33,20 @@ export async function listTaskLinksFor(db: Db, taskId: string, sourceIds: Record
   return links;
 }
 
+/** The task's links of the given target ids of one entity: the reverse lookup of listTaskLinksFor. */
+export async function listTaskLinksByTarget(db: Db, taskId: string, entity: EntityKind, targetIds: readonly string[]): Promise<Link[]> {
+  const links: Link[] = [];
+  for (let i = 0; i < targetIds.length; i += LINK_CHUNK) {
+    links.push(
+      ...(await db
+        .select({ entity: taskLinks.entity, sourceId: taskLinks.sourceId, targetId: taskLinks.targetId })
+        .from(taskLinks)
+        .where(and(eq(taskLinks.taskId, taskId), eq(taskLinks.entity, entity), inArray(taskLinks.targetId, targetIds.slice(i, i + LINK_CHUNK))))),
+    );
+  }
+  return links;
+}
+
 /** Two links of one call that displace each other must be written one after the other, in order. */
 function displaceEachOther(links: readonly Link[]): boolean {
   const sources = new Map<string, string>();

@@ -2,7 +2,8 @@
  * End to end on the real Temporal dev server and Postgres, every task under the default guard (20%):
  * two upstream sources side by side (an HR CSV and a WeCom directory) leave each other's people
  * alone; a bad HR export that leaves everyone in no department is held, not applied (and an approver
- * can execute those moves, re-checked against the export); a delete in the
+ * can execute those moves, re-checked against the export); an empty export's held freezes, moves
+ * and department deletes all go through when approved; a delete in the
  * hub stages a downstream delete although the task's offboarding policy is `disable`.
  * The tests share one story and run in order.
  */
@@ -178,4 +179,52 @@ test('3: a person and a department deleted in the hub stage downstream deletes u
   const state = await wecomDirectory(wecomDown);
   expect(state.userlist.find((u) => u.userid === visitorAccount.userid)).toMatchObject({ enable: 0 });
   expect(state.department.some((d) => d.name === 'Temp')).toBe(true);
+});
+
+test('2b: an empty export’s held freezes, moves out of the vanished departments and department deletes all succeed when an approver executes them', async () => {
+  writeHrExport([]);
+  const taskQueue = stack.newTaskQueue();
+  const run = await stack.run(hrId, {}, taskQueue);
+  expect(run.status).toBe('succeeded');
+  const pending = await stack.pendingDeletionsOf(run.runId);
+  const actions = pending.map((p) => p.action);
+  expect(actions.filter((a) => a === 'DisableUser')).toHaveLength(6);
+  // Each leaver must leave the departments, or their deletes would fail.
+  expect(actions.filter((a) => a === 'ChangeUserDepartment')).toHaveLength(6);
+  expect(pending.filter((p) => p.action === 'DeleteDepartment').map((p) => p.displayName).sort()).toEqual(['Acme', 'Engineering', 'Sales']);
+  expect(pending.every((p) => p.status === 'PENDING')).toBe(true);
+
+  const ids = pending.map((p) => p.id);
+  const worker = await stack.startWorker(taskQueue);
+  await worker.runUntil(async () => {
+    expect((await stack.decide(taskQueue, 'execute', ids, 'approver-hr')).map((r) => r.result)).toEqual(ids.map(() => 'accepted'));
+    await until(async () => (await statusesOf(run.runId, ids)).every((s) => s !== 'PENDING' && s !== 'EXECUTING'));
+  });
+  const done = await stack.pendingDeletionsOf(run.runId);
+  expect(done.map((p) => [p.action, p.displayName, p.status, p.errorMessage ?? null]).filter((r) => r[2] !== 'SUCCEEDED')).toEqual([]);
+  const departments = (await hub().listAllDepartments()).map((d) => d.name);
+  for (const name of ['Acme', 'Engineering', 'Sales']) expect(departments).not.toContain(name);
+  for (const name of ['ann', 'ben', 'cat', 'dan', 'eve', 'fox']) expect(await hubUser(`${name}@hr.test`)).toMatchObject({ status: 'disabled', departmentIds: [] });
+});
+
+test('2c: a leaver’s held move is SUPERSEDED once a department it leaves exists in the source again', async () => {
+  writeHrExport(hrPeople);
+  expect((await stack.run(hrId)).status).toBe('succeeded');
+  writeHrExport([]);
+  const taskQueue = stack.newTaskQueue();
+  const run = await stack.run(hrId, {}, taskQueue);
+  const moves = (await stack.pendingDeletionsOf(run.runId)).filter((p) => p.action === 'ChangeUserDepartment');
+  expect(moves).toHaveLength(6);
+  // The departments come back; Ann is still gone and Ben is a leaver (disabled) in the export.
+  writeHrExport(hrPeople.filter((row) => row[0] !== 'ann').map((row) => (row[0] === 'ben' ? [...row.slice(0, 7), 'disabled'] : row)));
+  const ids = [(await hubUser('ann@hr.test')).id, (await hubUser('ben@hr.test')).id].map((id) => moves.find((p) => p.targetId === id)!.id);
+  const worker = await stack.startWorker(taskQueue);
+  await worker.runUntil(async () => {
+    await stack.decide(taskQueue, 'execute', ids, 'approver-hr');
+    await until(async () => (await statusesOf(run.runId, ids)).every((s) => s === 'SUPERSEDED'));
+  });
+  const rows = (await stack.pendingDeletionsOf(run.runId)).filter((p) => ids.includes(p.id));
+  expect(rows.map((p) => p.errorMessage)).toEqual(Array(2).fill('a department the move leaves exists in the source again'));
+  // Nobody was moved.
+  for (const name of ['ann', 'ben']) expect((await hubUser(`${name}@hr.test`)).departmentIds).not.toEqual([]);
 });
