@@ -13,4 +13,5 @@ export const requiredText = (description: string) => z.string().trim().min(1, 'i
 
 export const secret = (description: string) => z.string().min(1, 'is required').describe(description);
 
-export const positiveInt = (description: string) => z.number().int().positive().describe(description);
+// min(1), not positive(): the OpenAPI 3.0 document then says `minimum: 1` (positive() renders an exclusiveMinimum without its minimum, which schemathesis refuses).
+export const positiveInt = (description: string) => z.number().int().min(1).describe(description);
