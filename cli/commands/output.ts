@@ -1,37 +1,10 @@
 // Shared by the API-backed commands (tasks, runs, approvals): positional ids, on/off switches,
 // and output as an aligned table for people or JSON for scripts.
-import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../args';
+import { parseArguments, UsageError, type CommandLine, type FlagSpec } from '../args';
 
-export interface CommandLine<S extends FlagSpec> {
-  flags: ParsedFlags<S>;
-  switches: Set<string>;
-  positionals: string[];
-}
-
-/** Splits argv into value flags (checked by parseFlags, so errors name the flag), switches such as --json, and positionals. */
+/** Value flags, switches (--json always) and positional ids, per parseArguments (errors name the flag). */
 export function parseCommandLine<S extends FlagSpec>(command: string, argv: string[], spec: { flags: S; switches?: string[] }): CommandLine<S> {
-  const switchNames = new Set(['json', ...(spec.switches ?? [])]);
-  const switches = new Set<string>();
-  const flagArgs: string[] = [];
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (switchNames.has(name)) {
-      if (eq !== -1) throw new UsageError(`${command}: --${name} takes no value`);
-      switches.add(name);
-      continue;
-    }
-    flagArgs.push(arg);
-    // A value flag's value follows it; parseFlags reports a missing one.
-    if (eq === -1 && name in spec.flags && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) flagArgs.push(argv[++i]);
-  }
-  return { flags: parseFlags(command, flagArgs, spec.flags), switches, positionals };
+  return parseArguments(command, argv, spec.flags, { switches: ['json', ...(spec.switches ?? [])], positionals: true });
 }
 
 /** Exactly one positional id, e.g. `tasks show <id>`. */

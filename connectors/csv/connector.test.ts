@@ -208,6 +208,13 @@ describe('csv connector: refusing a bad export as a whole', () => {
     expect((await readError({ content: '\n\n' })).message).toContain('the file is empty');
   });
 
+  it('refuses a stray quote in an unquoted cell as a whole, and reads a semicolon export', async () => {
+    const error = await readError({ content: `${header}\nE1,alice,Al"ice,,,,,,` });
+    expect(error.problems).toEqual([expect.objectContaining({ line: 2, column: null, reason: expect.stringContaining('a quote inside an unquoted field on line 2') })]);
+    const { users } = await readAll({ content: 'username;name\r\nalice;"Smith; Alice"\r\n', delimiter: ';' });
+    expect(users).toMatchObject([{ username: 'alice', name: 'Smith; Alice' }]);
+  });
+
   it('refuses bad settings naming the field', () => {
     expect(() => createCsvConnector({ content: 'x', columns: { nickname: 'nick' } })).toThrow(/settings\.columns\.nickname: unknown column/);
     expect(() => createCsvConnector({ path: '/a.csv', content: 'x' } as CsvSettingsInput)).toThrow(/settings\.path: give exactly one of path or content/);

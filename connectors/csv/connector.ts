@@ -6,7 +6,7 @@ import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation,
 import { buildDirectory } from './build-directory';
 import { CsvFileError, fileProblem, type CsvProblem } from './errors';
 import { importDirFromEnv, resolveImportFile } from './import-dir';
-import { decodeUtf8, parseCsv, stripBom } from './parse-csv';
+import { decodeUtf8, parseCsv } from './parse-csv';
 import { resolveColumns, validateRows } from './read-rows';
 import { parseCsvSettings, type CsvSettings, type CsvSettingsInput } from './settings';
 
@@ -23,7 +23,7 @@ export const csvCapabilities: ConnectorCapabilities = Object.freeze({
 
 /** Parses and validates a whole HR export; throws CsvFileError listing every bad row. */
 export function readCsvDirectory(text: string, settings: CsvSettings): DirectorySnapshot {
-  const records = parseCsv(stripBom(text), settings.delimiter);
+  const records = parseCsv(text, settings.delimiter);
   if (records.length === 0) throw fileProblem('the file is empty: a header row is required', 1);
   const [header, ...data] = records;
 

@@ -1,6 +1,8 @@
-// RFC 4180 reader: quoted fields (delimiters, doubled quotes and line breaks inside), CRLF or LF.
+// Reads an HR export into records with csv-parse (RFC 4180: quoted fields with delimiters, doubled
+// quotes and line breaks inside; CRLF, LF or CR), keeping the physical line each record starts on.
 import { isUtf8 } from 'node:buffer';
-import { fileProblem } from './errors';
+import { CsvError, parse } from 'csv-parse/sync';
+import { fileProblem, type CsvFileError } from './errors';
 
 export interface CsvRecord {
   /** physical line (1-based) where the record starts; a quoted line break makes a record span lines */
@@ -30,87 +32,54 @@ function firstInvalidUtf8Line(bytes: Uint8Array): number {
   return line - 1;
 }
 
-export function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+/** CRLF, LF and a lone CR each end one line, in a record's raw text as between records. */
+function lineBreaks(text: string): number {
+  return text.match(/\r\n|\r|\n/g)?.length ?? 0;
 }
 
-const QUOTE = 0x22;
-const LF = 0x0a;
-const CR = 0x0d;
-
-/** Parses the whole text; blank lines are skipped. Throws CsvFileError on a structural error. */
+/**
+ * Parses the whole text; blank lines are skipped (but counted). Rows are returned whatever their
+ * width, so the caller can list every row whose column count is wrong. Throws CsvFileError on a
+ * structural error, naming the line and never the cell.
+ */
 export function parseCsv(text: string, delimiter = ','): CsvRecord[] {
-  const delim = delimiter.charCodeAt(0);
   const records: CsvRecord[] = [];
-  const n = text.length;
-  let i = 0;
-  let line = 1;
-
-  while (i < n) {
-    const recordLine = line;
-    const fields: string[] = [];
-    let endOfRecord = false;
-    while (!endOfRecord) {
-      let value: string;
-      if (i < n && text.charCodeAt(i) === QUOTE) {
-        // Quoted field: runs to the next lone quote; "" is a literal quote.
-        const parts: string[] = [];
-        let from = i + 1;
-        for (;;) {
-          const q = text.indexOf('"', from);
-          if (q < 0) throw fileProblem(`quoted field opened on line ${recordLine} is never closed`, recordLine);
-          line += countLineBreaks(text, from, q);
-          parts.push(text.slice(from, q));
-          if (text.charCodeAt(q + 1) === QUOTE) {
-            parts.push('"');
-            from = q + 2;
-            continue;
-          }
-          i = q + 1;
-          break;
-        }
-        value = parts.length === 1 ? parts[0] : parts.join('');
-        const c = i < n ? text.charCodeAt(i) : -1;
-        if (c !== -1 && c !== delim && c !== LF && c !== CR) {
-          throw fileProblem(`unexpected text after a closing quote on line ${line}`, recordLine);
-        }
-      } else {
-        // Unquoted field: a stray quote inside is kept literally, as spreadsheets do.
-        const start = i;
-        while (i < n) {
-          const c = text.charCodeAt(i);
-          if (c === delim || c === LF || c === CR) break;
-          i++;
-        }
-        value = text.slice(start, i);
-      }
-      fields.push(value);
-
-      if (i >= n) {
-        endOfRecord = true;
-      } else {
-        const c = text.charCodeAt(i);
-        if (c === delim) {
-          i++;
-        } else {
-          // CRLF, LF or a lone CR ends the record.
-          i += c === CR && text.charCodeAt(i + 1) === LF ? 2 : 1;
-          line++;
-          endOfRecord = true;
-        }
-      }
-    }
-    if (!(fields.length === 1 && fields[0].trim() === '')) records.push({ line: recordLine, fields });
+  // csv-parse's own `info.lines` counts a quoted CRLF twice, so lines are counted from each
+  // record's raw text (which ends with the first character of its record delimiter).
+  let nextLine = 1;
+  try {
+    parse(text, {
+      bom: true,
+      delimiter,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      raw: true,
+      on_record: (output) => {
+        // With `raw`, csv-parse hands on_record the record and its raw text (its types do not say so).
+        const { record: fields, raw } = output as unknown as { record: string[]; raw: string };
+        const line = nextLine;
+        nextLine += lineBreaks(raw);
+        if (!(fields.length === 1 && fields[0].trim() === '')) records.push({ line, fields });
+        return null; // collected above
+      },
+    });
+  } catch (error) {
+    throw error instanceof CsvError ? structuralProblem(error, nextLine) : error;
   }
   return records;
 }
 
-function countLineBreaks(text: string, from: number, to: number): number {
-  let count = 0;
-  for (let k = from; k < to; k++) {
-    const c = text.charCodeAt(k);
-    if (c === LF) count++;
-    else if (c === CR && text.charCodeAt(k + 1) !== LF) count++;
+/** csv-parse's messages quote the cell, and its line numbers drift on CRLF: told here in our words. */
+function structuralProblem(error: CsvError, recordLine: number): CsvFileError {
+  const at = recordLine + lineBreaks(typeof error.raw === 'string' ? error.raw : '');
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return fileProblem(`quoted field opened on line ${recordLine} is never closed`, recordLine);
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return fileProblem(`unexpected text after a closing quote on line ${at}`, recordLine);
+    case 'INVALID_OPENING_QUOTE':
+      return fileProblem(`a quote inside an unquoted field on line ${at}; quote the whole field and double the quote inside ("a ""b"" c")`, recordLine);
+    default:
+      return fileProblem(`cannot be read as CSV from line ${recordLine} (${error.code})`, recordLine);
   }
-  return count;
 }
