@@ -170,14 +170,19 @@ class BatchAttempt {
       await this.markAttempted(index);
     }
     let result;
+    let alreadyGone = false;
     try {
       result = await endpoints.target.apply(op);
     } catch (error) {
       if (error instanceof VendorError && !error.transient) {
-        this.record(index, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, after: sentFields(op) });
-        return;
-      }
-      throw error;
+        // A retried delete whose first attempt succeeded (answer lost) gets the vendor's "not found": the goal is reached.
+        alreadyGone = await this.isGone(op);
+        if (!alreadyGone) {
+          this.record(index, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, after: sentFields(op) });
+          return;
+        }
+        result = {};
+      } else throw error;
     }
     const targetId = result.externalId ?? action.targetId;
     const extra: LinkChanges = {};
@@ -189,7 +194,15 @@ class BatchAttempt {
       if (action.sourceId !== null) links[action.entity].delete(action.sourceId);
       extra.forgetLinkOf = { entity: action.entity, targetId: action.targetId };
     }
-    this.record(index, { status: 'succeeded', targetId, after: sentFields(op) }, extra);
+    this.record(index, { status: 'succeeded', targetId, after: sentFields(op), ...(alreadyGone ? { reason: 'already gone from the target' } : {}) }, extra);
+  }
+
+  /** After a refused delete: does the target no longer have the entity (each connector's readByIds knows its vendor's not-found codes)? */
+  private async isGone(op: ConnectorOperation): Promise<boolean> {
+    if (op.action !== 'DeleteUser' && op.action !== 'DeleteDepartment') return false;
+    const user = op.action === 'DeleteUser';
+    const read = await this.endpoints.target.readByIds(user ? { departmentIds: [], userIds: [op.id] } : { departmentIds: [op.id], userIds: [] });
+    return (user ? read.missing.userIds : read.missing.departmentIds).includes(op.id);
   }
 }
 
