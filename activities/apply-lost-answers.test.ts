@@ -1,12 +1,13 @@
 // A write the vendor carried out whose answer never came back (the fake's dropResponses fault: the
 // connection is cut after the vendor committed), retried by applyBatch, on each IM vendor's fake:
-// a delete of the already-absent account succeeds and forgets its link (threshold mode applies
-// deletes directly).
+// a create is found again with at most two cheap calls (the id we sent, or a department by name
+// under its parent) and adopted, never made twice; a delete of the already-absent account
+// succeeds and forgets its link (threshold mode applies deletes directly).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { connectorCatalog, definitionOf } from '../connectors/definitions';
 import { createConnector } from '../connectors/registry';
-import type { RunningFake } from '../connectors/types';
+import type { Connector, RunningFake } from '../connectors/types';
 import { openDatabase, type Database } from '../db/client';
 import { listTaskLinks } from '../db/repos/task-links';
 import { hubUsers, runItems, syncTasks } from '../db/schema';
@@ -23,10 +24,20 @@ const secretBox = createSecretBox(randomBytes(32));
 
 type ImKind = 'wecom' | 'feishu' | 'dingtalk';
 /** each vendor's routes, as its fake declares them */
-const routes: Record<ImKind, { deleteUser: string }> = {
-  wecom: { deleteUser: 'GET /user/delete' },
-  feishu: { deleteUser: 'DELETE /contact/v3/users/:id' },
-  dingtalk: { deleteUser: 'POST /topapi/v2/user/delete' },
+const routes: Record<ImKind, { deleteUser: string; createUser: string; createDepartment: string; tokens: string[] }> = {
+  wecom: { deleteUser: 'GET /user/delete', createUser: 'POST /user/create', createDepartment: 'POST /department/create', tokens: ['GET /gettoken'] },
+  feishu: {
+    deleteUser: 'DELETE /contact/v3/users/:id',
+    createUser: 'POST /contact/v3/users',
+    createDepartment: 'POST /contact/v3/departments',
+    tokens: ['POST /auth/v3/tenant_access_token/internal'],
+  },
+  dingtalk: {
+    deleteUser: 'POST /topapi/v2/user/delete',
+    createUser: 'POST /topapi/v2/user/create',
+    createDepartment: 'POST /topapi/v2/department/create',
+    tokens: ['GET /gettoken', 'POST /v1.0/oauth2/accessToken'],
+  },
 };
 
 /** Ten people in one department: deleting one stays under the mass-offboarding guard's 20 %. */
@@ -55,6 +66,33 @@ async function fakeFaults(fake: RunningFake, faults: Record<string, unknown>): P
   const res = await fetch(`${fake.url}/__fake/faults`, { method: 'POST', body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
   if (res.status !== 200) throw new Error(`faults: ${res.status} ${await res.text()}`);
 }
+
+async function fakeCalls(fake: RunningFake): Promise<Record<string, number>> {
+  return ((await (await fetch(`${fake.url}/__fake/calls`)).json()) as { calls: Record<string, number> }).calls;
+}
+
+/** Calls made between two counts, leaving out the creates themselves and token fetches: what finding earlier creates cost. */
+function lookupCalls(kind: ImKind, before: Record<string, number>, after: Record<string, number>): number {
+  const { createUser, createDepartment, tokens } = routes[kind];
+  const skip = new Set([createUser, createDepartment, ...tokens]);
+  return Object.entries(after).reduce((sum, [route, n]) => sum + (skip.has(route) ? 0 : n - (before[route] ?? 0)), 0);
+}
+
+/** What the target holds: each hub person and department once. */
+async function targetCounts(target: Connector, directory: DirectorySnapshot) {
+  const usernames = new Map<string, number>();
+  const departments = new Map<string, number>();
+  for await (const page of target.readSnapshot()) {
+    for (const u of page.users) usernames.set(u.username, (usernames.get(u.username) ?? 0) + 1);
+    for (const d of page.departments) departments.set(d.name, (departments.get(d.name) ?? 0) + 1);
+  }
+  return {
+    users: directory.users.map((u) => [u.username, usernames.get(u.username) ?? 0]),
+    departments: directory.departments.map((d) => [d.name, departments.get(d.name) ?? 0]),
+  };
+}
+
+const once = (directory: DirectorySnapshot) => ({ users: directory.users.map((u) => [u.username, 1]), departments: directory.departments.map((d) => [d.name, 1]) });
 
 let database: Database;
 const fakes: RunningFake[] = [];
@@ -111,6 +149,34 @@ async function applyAll(activities: SyncActivities, runId: string, batches: numb
 const itemsOf = (runId: string) => database.db.select().from(runItems).where(eq(runItems.runId, runId)).orderBy(runItems.seq);
 
 describe.each<ImKind>(['wecom', 'feishu', 'dingtalk'])('%s', (kind) => {
+  test('predicts created user ids and finds a department under its parent with one call', async () => {
+    const { target } = await world(kind);
+    expect(definitionOf(kind)?.createdUserId?.({ id: '', username: 'amy' } as never)).toBe('amy');
+    expect(typeof target.findChildDepartment).toBe('function');
+  });
+
+  test.each(['createDepartment', 'createUser'] as const)('a %s whose answer was lost is adopted on retry with at most 2 lookup calls each, never made twice', async (route) => {
+    const { fake, activities, taskId, directory, target } = await world(kind);
+    const { runId, plan } = await planRun(activities, taskId);
+    expect(plan.batches).toBe(1);
+    await fakeFaults(fake, { dropResponses: 1, dropRoute: routes[kind][route] });
+    await expect(activities.applyBatch({ runId, batch: 0 })).rejects.toMatchObject({ type: 'VendorTransient' });
+    // Every create marked as sent but not recorded is looked up by the retry.
+    const inDoubt = (await itemsOf(runId)).filter((i) => i.status === 'planned' && i.attemptedAt !== null);
+    expect(inDoubt.length).toBeGreaterThan(0);
+
+    const before = await fakeCalls(fake);
+    await activities.applyBatch({ runId, batch: 0 });
+    const cost = lookupCalls(kind, before, await fakeCalls(fake));
+    expect(cost).toBeLessThanOrEqual(2 * inDoubt.length);
+
+    const stored = await itemsOf(runId);
+    expect(stored.filter((i) => i.status !== 'succeeded').map((i) => `${i.key} ${i.status} ${i.errorCode} ${i.errorMessage}`)).toEqual([]);
+    expect(stored.filter((i) => i.reason === 'created by an earlier attempt; adopted')).toHaveLength(1);
+    expect(await targetCounts(target, directory)).toEqual(once(directory));
+    expect((await planRun(activities, taskId)).plan.actions).toBe(0);
+  });
+
   test('a retried DeleteUser whose first attempt deleted (answer lost) succeeds and forgets the link', async () => {
     const { fake, activities, taskId, directory, target } = await world(kind);
     const first = await planRun(activities, taskId);
