@@ -5,16 +5,18 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { VendorError } from '../connectors/errors';
 import type { ConnectorOperation } from '../connectors/types';
+import { SupersededAttemptError, claimApplyLease, type ApplyLease } from '../db/repos/apply-leases';
 import { getRun, loadBatchItems, markItemsAttempted, recordItemOutcomes, type ItemOutcome, type StoredRunItem } from '../db/repos/sync-runs';
 import { listTaskLinksFor } from '../db/repos/task-links';
 import type { EntityKind } from '../engine/model';
 import type { Link, PlanAction } from '../engine/plan-types';
 import { resolveAction } from '../engine/resolve';
 import { sourceIdsToResolve, touchedEntities } from './apply-entities';
+import { AttemptFence } from './attempt-fence';
 import { runInDependencyOrder } from './dependency-order';
 import type { ActivityDeps } from './deps';
 import { EndpointsCache } from './endpoint-cache';
-import { cancellationSignal, heartbeat } from './heartbeat';
+import { attemptIdentity, cancellationSignal, heartbeat } from './heartbeat';
 import { OutcomeRecorder } from './outcome-recorder';
 import { EarlierCreates } from './recover-create';
 import { closeEndpoints, loadTaskRecord, openEndpoints, runActor, type TaskRecord } from './task';
@@ -64,6 +66,7 @@ class BatchAttempt {
   private readonly links: LinkMaps = { department: new Map(), user: new Map() };
   private readonly recorder: OutcomeRecorder;
   private readonly earlier: EarlierCreates;
+  private readonly fence: AttemptFence;
   private readonly marks = new Map<number, Promise<void>>();
   private readonly committed: boolean[];
   /** index in todo of the first item without a recorded outcome */
@@ -76,8 +79,10 @@ class BatchAttempt {
     private readonly batch: number,
     private readonly todo: StoredRunItem[],
     private readonly concurrency: number,
+    private readonly lease: ApplyLease,
   ) {
-    this.recorder = new OutcomeRecorder((records) => recordItemOutcomes(deps.database.db, task.id, records));
+    this.fence = new AttemptFence(deps.database.db, lease);
+    this.recorder = new OutcomeRecorder((records) => recordItemOutcomes(deps.database.db, task.id, records, lease));
     this.earlier = new EarlierCreates(endpoints.target, endpoints.targetKind, endpoints.targetRootId);
     this.committed = todo.map(() => false);
   }
@@ -96,7 +101,7 @@ class BatchAttempt {
         concurrency: this.concurrency,
         touched: (item) => touchedEntities(actionOf(item)),
         run: (item, index) => this.applyItem(item, index),
-        stopped: () => this.recorder.failed || signal?.aborted === true,
+        stopped: () => this.recorder.failed || this.fence.superseded || signal?.aborted === true,
       });
       await this.recorder.flush();
     } finally {
@@ -135,7 +140,7 @@ class BatchAttempt {
       const other = this.todo[j];
       if (other.attemptedAt === null && isCreate(actionOf(other)) && !this.marks.has(other.id)) group.push(other.id);
     }
-    const marking = markItemsAttempted(this.deps.database.db, group);
+    const marking = markItemsAttempted(this.deps.database.db, group, this.lease);
     // Items of the group that never start (the batch stopped) leave no unhandled rejection behind.
     marking.catch(() => undefined);
     for (const id of group) this.marks.set(id, marking);
@@ -158,6 +163,7 @@ class BatchAttempt {
     }
     if ((op.action === 'CreateUser' || op.action === 'CreateDepartment') && action.sourceId !== null) {
       if (item.attemptedAt !== null) {
+        await this.fence.check();
         const earlier = await this.earlier.find(op);
         if (earlier !== undefined) {
           links[action.entity].set(action.sourceId, earlier);
@@ -169,15 +175,22 @@ class BatchAttempt {
       }
       await this.markAttempted(index);
     }
+    // A superseded attempt stops here, before its next vendor write.
+    await this.fence.check();
     let result;
+    let alreadyGone = false;
     try {
       result = await endpoints.target.apply(op);
     } catch (error) {
       if (error instanceof VendorError && !error.transient) {
-        this.record(index, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, after: sentFields(op) });
-        return;
-      }
-      throw error;
+        // A retried delete whose first attempt succeeded (answer lost) gets the vendor's "not found": the goal is reached.
+        alreadyGone = await this.isGone(op);
+        if (!alreadyGone) {
+          this.record(index, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, after: sentFields(op) });
+          return;
+        }
+        result = {};
+      } else throw error;
     }
     const targetId = result.externalId ?? action.targetId;
     const extra: LinkChanges = {};
@@ -189,7 +202,15 @@ class BatchAttempt {
       if (action.sourceId !== null) links[action.entity].delete(action.sourceId);
       extra.forgetLinkOf = { entity: action.entity, targetId: action.targetId };
     }
-    this.record(index, { status: 'succeeded', targetId, after: sentFields(op) }, extra);
+    this.record(index, { status: 'succeeded', targetId, after: sentFields(op), ...(alreadyGone ? { reason: 'already gone from the target' } : {}) }, extra);
+  }
+
+  /** After a refused delete: does the target no longer have the entity (each connector's readByIds knows its vendor's not-found codes)? */
+  private async isGone(op: ConnectorOperation): Promise<boolean> {
+    if (op.action !== 'DeleteUser' && op.action !== 'DeleteDepartment') return false;
+    const user = op.action === 'DeleteUser';
+    const read = await this.endpoints.target.readByIds(user ? { departmentIds: [], userIds: [op.id] } : { departmentIds: [op.id], userIds: [] });
+    return (user ? read.missing.userIds : read.missing.departmentIds).includes(op.id);
   }
 }
 
@@ -203,17 +224,26 @@ export function createApplyActivity(deps: ActivityDeps) {
     const db = deps.database.db;
     const run = await getRun(db, runId);
     if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
-    const items = await loadBatchItems(db, runId, batch);
-    const todo = items.filter((item) => item.status === 'planned');
-    if (todo.length === 0) return countOutcomes(items);
-
-    const task = await loadTaskRecord(db, run.taskId);
-    const lease = await endpointsCache.lease(task);
     try {
-      await new BatchAttempt(deps, task, lease.endpoints, batch, todo, concurrency).run();
-    } finally {
-      await lease.release();
+      // Claimed before the items are read: what an older attempt records from now on is refused.
+      const fence: ApplyLease = { runId, batch, ...attemptIdentity() };
+      await claimApplyLease(db, fence);
+      const items = await loadBatchItems(db, runId, batch);
+      const todo = items.filter((item) => item.status === 'planned');
+      if (todo.length === 0) return countOutcomes(items);
+
+      const task = await loadTaskRecord(db, run.taskId);
+      const lease = await endpointsCache.lease(task);
+      try {
+        await new BatchAttempt(deps, task, lease.endpoints, batch, todo, concurrency, fence).run();
+      } finally {
+        await lease.release();
+      }
+      return countOutcomes(items);
+    } catch (error) {
+      // Temporal already gave up on this attempt (a newer one runs): retrying it would only fight that one.
+      if (error instanceof SupersededAttemptError) throw ApplicationFailure.create({ type: 'SupersededAttempt', message: error.message, nonRetryable: true });
+      throw error;
     }
-    return countOutcomes(items);
   };
 }

@@ -23,3 +23,17 @@ export function lastHeartbeat<T>(): T | undefined {
 export function cancellationSignal(): AbortSignal | undefined {
   return context()?.cancellationSignal;
 }
+
+let lastLocalToken = 0;
+
+/**
+ * Which attempt this is, for the apply fence: when Temporal scheduled this attempt, then its number
+ * (a retry, or a new activity for the same batch, is always scheduled later). Outside an activity
+ * (unit tests calling it directly) each call counts as a newer attempt than the last.
+ */
+export function attemptIdentity(): { scheduledAtMs: number; attempt: number } {
+  const info = context()?.info;
+  if (info) return { scheduledAtMs: info.currentAttemptScheduledTimestampMs ?? 0, attempt: info.attempt };
+  lastLocalToken = Math.max(Date.now(), lastLocalToken + 1);
+  return { scheduledAtMs: lastLocalToken, attempt: 0 };
+}

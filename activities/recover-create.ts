@@ -1,7 +1,9 @@
 // A create that was sent but whose outcome was never recorded (the worker died in between) may
-// already exist at the vendor. Before sending it again, look for it: by the id the create gets
-// when the app takes it from the request (WeCom userid = username, a wished-for id), else by the
-// entity's own keys in a read of the target. Found = adopted, so a crash never makes a duplicate.
+// already exist at the vendor. Before sending it again, look for it with one cheap call: by the id
+// the create gets when the app takes it from the request (the definition's createdUserId: WeCom,
+// Feishu and DingTalk userids; a wished-for id), or a department by name under its parent
+// (Connector.findChildDepartment). Only a connector with neither pays a read of the target.
+// Found = adopted, so a crash never makes a duplicate.
 import type { Department, User } from '../engine/model';
 import type { Connector, ConnectorOperation } from '../connectors/types';
 import { predictedUserId } from '../connectors/registry';
@@ -68,6 +70,11 @@ export class EarlierCreates {
     if (op.department.id) {
       const read = await this.target.readByIds({ departmentIds: [op.department.id], userIds: [] });
       if (read.departments.length > 0) return read.departments[0].id;
+    }
+    if (this.target.findChildDepartment) {
+      const parentId = op.department.parentId === this.rootId ? null : op.department.parentId;
+      heartbeat({ recovering: op.department.name });
+      return (await this.target.findChildDepartment(parentId, op.department.name))?.id;
     }
     this.departments ??= readDepartments(this.target);
     // A failed read is not kept: the next look-up (or attempt) reads again.

@@ -63,5 +63,11 @@ export interface Connector {
   readByIds(ids: { departmentIds: string[]; userIds: string[] }): Promise<ReadByIdsResult>;
   /** one operation; throws VendorError (connectors/errors.ts) on failure */
   apply(op: ConnectorOperation): Promise<ApplyResult>;
+  /**
+   * The department named `name` directly under `parentId` (null: the top level), read with one list
+   * of the parent's children: how a create whose answer was lost is found again when the app chose
+   * the id. Omitted by a connector that takes department ids from the create.
+   */
+  findChildDepartment?(parentId: string | null, name: string): Promise<Department | undefined>;
   close?(): Promise<void>;
 }

@@ -39,6 +39,8 @@ export const dingtalkDefinition = defineConnector({
   tenantSettings: ['oapiBaseUrl', 'apiBaseUrl', 'appKey', 'corpId'],
   allowedHosts: dingtalkDocumentedHosts,
   defaultMapping: sameFieldMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'title', employeeNumber: 'job_number' }),
+  // A created member's userid is the one we send (the connector sends id or username).
+  createdUserId: (user) => user.id || user.username,
   create: (settings, secrets) => createDingtalkConnector(settings, secrets),
   testConnection: testDingtalkConnection,
   webhook: { secretNames: ['callbackToken', 'callbackAesKey'] },

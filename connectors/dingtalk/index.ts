@@ -136,6 +136,13 @@ export function createDingtalkConnector(settings: DingtalkSettings, secrets: Din
   }
 
   const parentOf = (parentId: string | null) => (parentId === null ? rootDepartmentId : assertDepartmentId(parentId, 'department.parentId'));
+  // listsub answers one level: the parent's direct children, names included.
+  async function findChildDepartment(parentId: string | null, name: string): Promise<Department | undefined> {
+    const children = (await client.post<DingtalkDepartmentBase[] | undefined>('/topapi/v2/department/listsub', { dept_id: parentOf(parentId) })) ?? [];
+    const found = children.find((d) => d.name === name);
+    return found && toCanonicalDepartment({ parent_id: parentOf(parentId), ...found });
+  }
+
   const commaList = (values: string[], check: (v: string) => unknown) => values.map((v) => String(check(v))).join(',');
 
   function departmentBody(changes: Partial<Omit<Department, 'id'>>): Record<string, unknown> {
@@ -246,5 +253,5 @@ export function createDingtalkConnector(settings: DingtalkSettings, secrets: Din
     }
   }
 
-  return { kind: 'dingtalk', capabilities: dingtalkCapabilities, readSnapshot, readByIds, apply };
+  return { kind: 'dingtalk', capabilities: dingtalkCapabilities, readSnapshot, readByIds, apply, findChildDepartment };
 }

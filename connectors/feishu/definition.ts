@@ -39,6 +39,8 @@ export const feishuDefinition = defineConnector({
   tenantSettings: ['baseUrl', 'appId'],
   allowedHosts: feishuDocumentedHosts,
   defaultMapping: sameFieldMapping({ username: 'user_id', name: 'name', email: 'email', mobile: 'mobile', title: 'job_title', employeeNumber: 'employee_no' }),
+  // A created user's user_id is the one we send (the connector sends id or username).
+  createdUserId: (user) => user.id || user.username,
   create: (settings, secrets) => createFeishuConnector(settings, secrets),
   testConnection: testFeishuConnection,
   webhook: { secretNames: ['eventEncryptKey', 'eventVerificationToken'] },

@@ -132,6 +132,16 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
 
   const parentOf = (parentId: string | null) => (parentId === null ? rootDepartmentId : assertId(parentId, 'department.parentId'));
 
+  // Direct children only (fetch_child false): one page of 50 unless the parent has more.
+  async function findChildDepartment(parentId: string | null, name: string): Promise<Department | undefined> {
+    const path = `/contact/v3/departments/${enc(parentOf(parentId))}/children`;
+    for await (const items of client.paginate<FeishuDepartment>(path, { ...idTypes, fetch_child: false }, pageSize)) {
+      const found = items.find((d) => d.name === name);
+      if (found) return toCanonicalDepartment(found);
+    }
+    return undefined;
+  }
+
   function departmentBody(changes: Partial<Omit<Department, 'id'>>): Record<string, unknown> {
     const body: Record<string, unknown> = {};
     if (changes.name !== undefined) body.name = assertDepartmentName(changes.name, 'department.name');
@@ -270,5 +280,5 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
     }
   }
 
-  return { kind: 'feishu', capabilities: feishuCapabilities, readSnapshot, readByIds, apply };
+  return { kind: 'feishu', capabilities: feishuCapabilities, readSnapshot, readByIds, apply, findChildDepartment };
 }

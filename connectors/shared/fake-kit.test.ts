@@ -65,6 +65,19 @@ describe('fake kit', () => {
     expect(revoked).toBe(1);
   });
 
+  it('drops the answers of the named route after running them, and counts calls per route', async () => {
+    const echoed: string[] = [];
+    const before = (await get('/__fake/calls')).body.calls as Record<string, number>;
+    expect((await post('/__fake/faults', { dropResponses: 1, dropRoute: 'POST /echo' })).status).toBe(200);
+    expect((await get('/api/users/find_by_department')).status).toBe(200);
+    await expect(fetch(`${fake.url}/api/echo`, { method: 'POST', body: 'lost' }).then((r) => r.text())).rejects.toThrow();
+    echoed.push(JSON.stringify((await post('/api/echo', 'kept')).body));
+    expect(echoed).toEqual(['{"got":"\\"kept\\""}']);
+    const after = (await get('/__fake/calls')).body.calls as Record<string, number>;
+    expect(after['POST /echo'] - (before['POST /echo'] ?? 0)).toBe(2);
+    expect((await post('/__fake/faults', { dropRoute: 'POST /nowhere' })).status).toBe(400);
+  });
+
   it('seeds, dumps state and emits through the vendor; bad control input is a 400 naming the problem', async () => {
     expect((await post('/__fake/seed', { users: [1] })).status).toBe(200);
     expect((await get('/__fake/state')).body).toEqual({ seeded: { users: [1] } });

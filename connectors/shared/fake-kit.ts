@@ -46,7 +46,14 @@ export interface FakeFaults {
   rateLimitBurst: number;
   /** the next n API calls get HTTP 500 */
   serverErrors: number;
+  /** the next n API calls (of `dropRoute` only, when set) are carried out, then the connection is cut before the answer */
+  dropResponses: number;
+  /** the route ("METHOD /path" as declared, e.g. "POST /user/create") whose answers dropResponses loses; null: any */
+  dropRoute: string | null;
 }
+
+/** Thrown after a handler ran to lose its answer: the server cuts the connection instead of replying. */
+class DroppedResponse extends Error {}
 
 export interface FakeVendor {
   /** vendor API routes keyed "METHOD /path" below the prefix; a segment ":name" matches any one segment */
@@ -147,7 +154,9 @@ function nonNegativeInt(value: unknown, field: string): number {
 
 export async function startFakeServer(options: FakeServerOptions): Promise<RunningFake> {
   const { vendor, prefix } = options;
-  const faults: FakeFaults = { rateLimitBurst: 0, serverErrors: 0 };
+  const faults: FakeFaults = { rateLimitBurst: 0, serverErrors: 0, dropResponses: 0, dropRoute: null };
+  /** API calls answered (or dropped) per route key, for tests that count what a recovery costs */
+  const calls: Record<string, number> = {};
   const limiter = options.rateLimit && new FakeRateLimiter(options.rateLimit.limit, options.rateLimit.windowMs);
   const routeTable = compileRoutes(vendor.routes);
 
@@ -163,9 +172,17 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
       const input = body as Record<string, unknown>;
       faults.rateLimitBurst += nonNegativeInt(input.rateLimitBurst, 'rateLimitBurst');
       faults.serverErrors += nonNegativeInt(input.serverErrors, 'serverErrors');
+      faults.dropResponses += nonNegativeInt(input.dropResponses, 'dropResponses');
+      if (input.dropRoute !== undefined) {
+        if (input.dropRoute !== null && (typeof input.dropRoute !== 'string' || !routeTable.some((r) => r.key === input.dropRoute))) {
+          throw new FakeInputError('dropRoute must be null or a route of this fake, e.g. "POST /user/create"');
+        }
+        faults.dropRoute = input.dropRoute;
+      }
       if (input.revokeTokens === true) vendor.revokeTokens();
       return json(200, { ok: true, faults });
     },
+    'GET /__fake/calls': () => json(200, { calls }),
     'POST /__fake/emit': async (req) => json(200, { ok: true, response: await vendor.emit(parseJson(req.rawBody)) }),
   };
 
@@ -186,7 +203,14 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
       return vendor.rateLimitReply(apiReq);
     }
     if (limiter && !limiter.hit(match.key)) return vendor.rateLimitReply(apiReq);
-    return match.handler(apiReq);
+    calls[match.key] = (calls[match.key] ?? 0) + 1;
+    const reply = await match.handler(apiReq);
+    if (faults.dropResponses > 0 && (faults.dropRoute === null || faults.dropRoute === match.key)) {
+      faults.dropResponses -= 1;
+      // The write is done; only its answer is lost, as when a connection dies after the vendor committed.
+      throw new DroppedResponse();
+    }
+    return reply;
   }
 
   const server: Server = createServer((incoming, outgoing) => {
@@ -203,10 +227,18 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
         params: {},
       };
       route(req, url.pathname)
+        .catch((err: unknown) => {
+          if (err instanceof DroppedResponse) {
+            outgoing.destroy();
+            return undefined;
+          }
+          throw err;
+        })
         .catch((err: unknown) =>
           err instanceof FakeInputError ? json(400, { error: err.message }) : json(500, { error: err instanceof Error ? err.message : String(err) }),
         )
         .then((reply) => {
+          if (reply === undefined) return;
           const contentType = reply.contentType ?? 'application/json; charset=utf-8';
           const payload = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
           outgoing.writeHead(reply.status ?? 200, { 'content-type': contentType, ...reply.headers });

@@ -130,6 +130,13 @@ export function createWecomConnector(settings: WecomSettings, secrets: WecomSecr
     return result;
   }
 
+  // department/list of the parent answers its whole subtree in one call: its direct children are among it.
+  async function findChildDepartment(parentId: string | null, name: string): Promise<Department | undefined> {
+    const parent = parentId === null ? rootDepartmentId : assertDepartmentId(parentId, 'department.parentId');
+    const found = (await listDepartments(parent)).find((d) => d.parentid === parent && d.name === name);
+    return found && toCanonicalDepartment(found);
+  }
+
   const parentOf = (parentId: string | null | undefined, field: string) =>
     parentId === null || parentId === undefined ? rootDepartmentId : assertDepartmentId(parentId, field);
 
@@ -226,5 +233,5 @@ export function createWecomConnector(settings: WecomSettings, secrets: WecomSecr
     }
   }
 
-  return { kind: 'wecom', capabilities: wecomCapabilities, readSnapshot, readByIds, apply };
+  return { kind: 'wecom', capabilities: wecomCapabilities, readSnapshot, readByIds, apply, findChildDepartment };
 }

@@ -6,6 +6,7 @@ import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
 import type { RunRow } from './run-queries';
 import { runItems, runSnapshotChunks, syncRuns, syncTasks } from '../schema';
+import { assertApplyLease, type ApplyLease } from './apply-leases';
 import { rowsOf } from './sql';
 import { deleteTaskLinkByTarget, upsertTaskLinks } from './task-links';
 
@@ -228,12 +229,18 @@ export async function markItemAttempted(db: Db, itemId: number): Promise<void> {
 }
 
 /** Marks several items about to be sent in one statement; marking one that is then not sent only costs the retry a look-up. */
-export async function markItemsAttempted(db: Db, itemIds: readonly number[]): Promise<void> {
+export async function markItemsAttempted(db: Db, itemIds: readonly number[], lease?: ApplyLease): Promise<void> {
   if (itemIds.length === 0) return;
-  await db
-    .update(runItems)
-    .set({ attemptedAt: new Date() })
-    .where(and(inArray(runItems.id, [...itemIds]), isNull(runItems.attemptedAt)));
+  const mark = (tx: Db) => tx.update(runItems).set({ attemptedAt: new Date() }).where(and(inArray(runItems.id, [...itemIds]), isNull(runItems.attemptedAt)));
+  if (!lease) {
+    await mark(db);
+    return;
+  }
+  // A superseded attempt learns it here, before the creates it marks are sent.
+  await db.transaction(async (tx) => {
+    await assertApplyLease(tx, lease);
+    await mark(tx);
+  });
 }
 
 export interface ItemOutcome {
@@ -268,11 +275,14 @@ const OUTCOME_CHUNK = 500;
 
 /**
  * Records several outcomes in one transaction (one update per chunk, links batched), with the
- * guarantees of recordItemOutcome for each: links only of items that were still planned.
+ * guarantees of recordItemOutcome for each: links only of items that were still planned; with a
+ * lease, nothing unless that apply attempt still owns the batch.
  */
-export async function recordItemOutcomes(db: Db, taskId: string, records: readonly ItemOutcomeRecord[]): Promise<void> {
+export async function recordItemOutcomes(db: Db, taskId: string, records: readonly ItemOutcomeRecord[], lease?: ApplyLease): Promise<void> {
   if (records.length === 0) return;
   await db.transaction(async (tx) => {
+    // With a lease, only the attempt that owns the batch writes (SupersededAttemptError otherwise).
+    if (lease) await assertApplyLease(tx, lease);
     const updated = new Set<number>();
     for (let i = 0; i < records.length; i += OUTCOME_CHUNK) {
       for (const id of await updateOutcomes(tx, records.slice(i, i + OUTCOME_CHUNK))) updated.add(id);

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { itemStatuses, pendingDeletionStatuses, runStatuses } from '../../engine/statuses';
 import type { PublicTaskConfig } from '../../engine/task-config';
-import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const syncTasks = pgTable('sync_tasks', {
   id: text('id').primaryKey(),
@@ -105,6 +105,23 @@ export const runItems = pgTable(
     index('run_items_run_batch_idx').on(t.runId, t.batch),
     index('run_items_run_status_idx').on(t.runId, t.status),
   ],
+);
+
+/**
+ * Which attempt of a batch's apply activity may write (the fence): the one Temporal scheduled last.
+ * Claimed at attempt start with a compare-and-set; every outcome write checks it in its transaction.
+ */
+export const applyLeases = pgTable(
+  'apply_leases',
+  {
+    runId: text('run_id').notNull(),
+    batch: integer('batch').notNull(),
+    /** when Temporal scheduled the owning attempt (ms since the epoch), then its attempt number: compared as a pair */
+    scheduledAtMs: bigint('scheduled_at_ms', { mode: 'number' }).notNull(),
+    attempt: integer('attempt').notNull(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.batch] })],
 );
 
 export const pendingDeletions = pgTable(

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
 import { createConnector } from '../../connectors/registry';
@@ -148,8 +148,9 @@ export class E2eStack {
     return this.downstreamTask('DingTalk', { kind: 'dingtalk', settings, secrets: { appSecret } }, overrides);
   }
 
-  startWorker(taskQueue: string, options: { shutdownGraceTimeMs?: number } = {}): Promise<Worker> {
+  startWorker(taskQueue: string, options: { shutdownGraceTimeMs?: number; interceptors?: WorkerInterceptors } = {}): Promise<Worker> {
     return Worker.create({
+      interceptors: options.interceptors,
       connection: this.env.nativeConnection,
       taskQueue,
       workflowBundle: this.bundle,
