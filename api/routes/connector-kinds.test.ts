@@ -97,7 +97,48 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ ok: true, checks: expect.arrayContaining([{ name: 'credentials', ok: true, detail: expect.any(String) }, expect.objectContaining({ name: 'read_contacts', ok: true })]) });
+      // A downstream task writes: its write permission is checked, and nothing in the directory changed.
+      expect(res.json().checks).toContainEqual({ name: 'write_contacts', ok: true, detail: expect.any(String) });
       expect(await taskCount()).toBe(before);
+    });
+
+    /** Seeds a kind's fake through its control route; `{}` puts it back to an empty, fully permitted tenant. */
+    const seedFake = async (kind: string, body: object) => {
+      const res = await fetch(`${fakes.get(kind)!.url}/__fake/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect({ kind, status: res.status, body: await res.text() }).toMatchObject({ kind, status: 200 });
+    };
+
+    it.each<[string, string]>([
+      ['wecom', '48002'],
+      ['feishu', 'contact:contact'],
+      ['dingtalk', '60011'],
+    ])('fails the write check of a downstream %s task whose credentials may only read, and does not fail an upstream one on it', async (kind, named) => {
+      await seedFake(kind, { contact_write: false });
+      try {
+        const downstream = (await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection')).json();
+        expect(downstream.ok).toBe(false);
+        const write = downstream.checks.find((c: { name: string }) => c.name === 'write_contacts');
+        expect(write).toEqual({ name: 'write_contacts', ok: false, detail: expect.stringContaining(named) });
+        expect(downstream.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([write]);
+        const upstream = (await post(bodyFor(kind, 'upstream'), '/api/v1/sync-tasks/test-connection')).json();
+        expect(upstream).toMatchObject({ ok: true });
+        expect(upstream.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
+      } finally {
+        await seedFake(kind, {});
+      }
+    });
+
+    it('fails the WeCom visibility check when the secret sees only part of the company (应用可见范围)', async () => {
+      await seedFake('wecom', { department: [{ id: 1, name: 'Acme', parentid: 0 }, { id: 2, name: 'Sales', parentid: 1 }], visible_department_ids: [2] });
+      try {
+        const result = (await post(bodyFor('wecom', 'upstream'), '/api/v1/sync-tasks/test-connection')).json();
+        expect(result.ok).toBe(false);
+        expect(result.checks).toContainEqual({ name: 'visibility_scope', ok: false, detail: expect.stringMatching(/60011.*root department 1/) });
+        expect(result.checks).toContainEqual(expect.objectContaining({ name: 'credentials', ok: true }));
+        expect(JSON.stringify(result)).not.toContain('fake-corp-secret');
+      } finally {
+        await seedFake('wecom', {});
+      }
     });
 
     it('checks the whole-company scope for WeCom and Feishu, and the write permission of a downstream WeCom task', async () => {

@@ -160,3 +160,18 @@ describe('DingTalk fake: directory rules', () => {
     expect((await fakeControl(fake, 'emit', { url: 'http://127.0.0.1:1/x', event: { EventType: 'user_add_org' } })).status).toBe(400);
   });
 });
+
+describe('DingTalk fake: what the app is granted', () => {
+  it('wraps every contact write of an app without the write permission in 88 / sub_code 60011, and reads as before', async () => {
+    expect((await fakeControl(fake, 'seed', { ...seed, contact_write: false })).status).toBe(200);
+    token = await fakeToken(fake, creds);
+    const refused = { errcode: 88, sub_code: '60011', request_id: expect.any(String) };
+    expect(await post('/topapi/v2/department/update', { dept_id: 1 })).toMatchObject(refused);
+    expect(await post('/topapi/v2/department/create', { name: 'New', parent_id: 1 })).toMatchObject(refused);
+    expect(await post('/topapi/v2/user/update', { userid: 'alice', title: 'Boss' })).toMatchObject(refused);
+    expect(await post('/topapi/v2/user/delete', { userid: 'alice' })).toMatchObject(refused);
+    expect(await post('/topapi/v2/user/get', { userid: 'alice' })).toMatchObject({ errcode: 0, result: { title: '' } });
+    expect((await fakeState<{ contact_write: boolean }>(fake)).contact_write).toBe(false);
+    expect((await fakeControl(fake, 'seed', { ...seed, contact_write: 'no' })).status).toBe(400);
+  });
+});

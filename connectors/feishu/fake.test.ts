@@ -158,6 +158,30 @@ describe('Feishu fake: rate limits', () => {
   });
 });
 
+describe('Feishu fake: what the app is granted', () => {
+  it('reports its scopes on /application/v6/scopes, 更新通讯录 (contact:contact) granted unless seeded otherwise', async () => {
+    const granted = await call('GET', '/application/v6/scopes');
+    expect(granted.status).toBe(200);
+    expect(granted.body.data?.scopes).toContainEqual({ scope_name: 'contact:contact', grant_status: 1 });
+    expect(granted.body.data?.scopes).toContainEqual({ scope_name: 'contact:contact:readonly_as_app', grant_status: 1 });
+    expect((await fakeControl(fake, 'seed', { ...fixtureSeed, contact_write: false })).status).toBe(200);
+    const denied = await call('GET', '/application/v6/scopes');
+    expect(denied.body.data?.scopes).toContainEqual({ scope_name: 'contact:contact', grant_status: 2 });
+    expect(await call('GET', '/application/v6/scopes', { token: null })).toMatchObject({ body: { code: 99991661 } });
+  });
+
+  it('refuses every contact write without contact:contact with 99991672, and reads as before', async () => {
+    expect((await fakeControl(fake, 'seed', { ...fixtureSeed, contact_write: false })).status).toBe(200);
+    const refused = { status: 400, body: { code: 99991672, msg: expect.stringContaining('[contact:contact]') } };
+    expect(await call('POST', '/contact/v3/departments', { query: custom, body: { name: 'New', parent_department_id: '0' } })).toMatchObject(refused);
+    expect(await call('PATCH', '/contact/v3/users/u1', { query: custom, body: { name: 'Renamed' } })).toMatchObject(refused);
+    expect(await call('DELETE', '/contact/v3/users/u1', { query: custom })).toMatchObject(refused);
+    expect(await call('POST', '/contact/v3/users', { query: custom, body: { name: 'X', mobile: '+8613700000000', department_ids: ['sales'], employee_type: 1 } })).toMatchObject(refused);
+    expect(await call('GET', '/contact/v3/users/u1', { query: custom })).toMatchObject({ status: 200, body: { code: 0 } });
+    expect((await fakeControl(fake, 'seed', { ...fixtureSeed, contact_write: 'no' })).status).toBe(400);
+  });
+});
+
 describe('Feishu fake: control routes', () => {
   it('dumps the directory in Feishu shape and refuses a bad seed naming the record', async () => {
     const state = await fakeState<{ app_id: string; departments: unknown[]; users: unknown[] }>(fake);

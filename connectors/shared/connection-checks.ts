@@ -9,12 +9,16 @@ export function refusalDetail(error: unknown): string {
   return error instanceof Error ? error.name : 'failed';
 }
 
-/** Runs one probe; ok with its detail, or failed with the vendor's refusal. */
-export async function probe(name: ConnectionCheck['name'], run: () => Promise<string>): Promise<{ check: ConnectionCheck; error?: unknown }> {
+/**
+ * Runs one probe; ok with its detail, or failed with the vendor's refusal — followed, for the vendor
+ * codes `hints` knows, by what to change in the vendor's console.
+ */
+export async function probe(name: ConnectionCheck['name'], run: () => Promise<string>, hints: Record<string, string> = {}): Promise<{ check: ConnectionCheck; error?: unknown }> {
   try {
     return { check: { name, ok: true, detail: await run() } };
   } catch (error) {
-    return { check: { name, ok: false, detail: refusalDetail(error) }, error };
+    const hint = error instanceof VendorError ? hints[error.vendorCode] : undefined;
+    return { check: { name, ok: false, detail: hint ? `${refusalDetail(error)} — ${hint}` : refusalDetail(error) }, error };
   }
 }
 

@@ -1,33 +1,34 @@
-import { FakeInputError, FakeRateLimiter, FakeTokenStore, seedStep, startFakeServer, type RunningFake } from './fake-kit';
+import { FakeInputError, FakeRateLimiter, FakeTokenStore, seedStep, startFakeServer, type FakeVendor, type RunningFake } from './fake-kit';
 
 // A toy vendor: enough to show what every vendor fake gets from the kit.
 let fake: RunningFake;
 let revoked = 0;
 let seeded: unknown;
 
+const toyVendor: FakeVendor = {
+  routes: {
+    'GET /users/:id': (req) => ({ body: { route: 'one', id: req.params.id } }),
+    'GET /users/find_by_department': () => ({ body: { route: 'find' } }),
+    'POST /echo': (req) => ({ body: { got: req.rawBody } }),
+    'GET /query': (req) => ({ body: { tags: req.query.getAll('tag'), path: req.path } }),
+    'GET /text': () => ({ body: 'plain answer', contentType: 'text/plain' }),
+  },
+  notFoundReply: (req) => ({ status: 404, body: { code: 404, msg: `vendor has no ${req.method} ${req.path}` } }),
+  rateLimitReply: () => ({ status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': '3' } }),
+  state: () => ({ seeded }),
+  seed: (body) => {
+    if (typeof body !== 'object' || body === null || !('users' in body)) throw new FakeInputError('seed: users is required');
+    seeded = body;
+  },
+  emit: async (body) => ({ echoed: body }),
+  revokeTokens: () => {
+    revoked += 1;
+  },
+};
+
 beforeEach(async () => {
   revoked = 0;
-  fake = await startFakeServer({
-    prefix: '/api',
-    rateLimit: { limit: 2, windowMs: 60_000 },
-    vendor: {
-      routes: {
-        'GET /users/:id': (req) => ({ body: { route: 'one', id: req.params.id } }),
-        'GET /users/find_by_department': () => ({ body: { route: 'find' } }),
-        'POST /echo': (req) => ({ body: { got: req.rawBody } }),
-      },
-      rateLimitReply: () => ({ status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-reset': '3' } }),
-      state: () => ({ seeded }),
-      seed: (body) => {
-        if (typeof body !== 'object' || body === null || !('users' in body)) throw new FakeInputError('seed: users is required');
-        seeded = body;
-      },
-      emit: async (body) => ({ echoed: body }),
-      revokeTokens: () => {
-        revoked += 1;
-      },
-    },
-  });
+  fake = await startFakeServer({ prefix: '/api', rateLimit: { limit: 2, windowMs: 60_000 }, vendor: toyVendor });
 });
 afterEach(() => fake.close());
 
@@ -46,6 +47,50 @@ describe('fake kit', () => {
     expect((await get('/api/users/ou%2D7')).body).toEqual({ route: 'one', id: 'ou-7' });
     expect((await get('/api/users/find_by_department')).body).toEqual({ route: 'find' });
     expect((await get('/api/nothing')).status).toBe(404);
+  });
+
+  // Fastify's defaults differ from a vendor's: each of these stays the vendor's own not-found answer.
+  it.each([
+    ['a trailing slash', 'GET', '/api/users/find_by_department/'],
+    ['another case', 'GET', '/api/USERS/find_by_department'],
+    ['an empty :param', 'GET', '/api/users/'],
+    ['a wrong method', 'DELETE', '/api/users/a'],
+    ['HEAD of a GET route', 'HEAD', '/api/query'],
+    ['a duplicate slash', 'GET', '/api//users/a'],
+  ])('answers %s with the vendor not-found reply', async (_label, method, path) => {
+    const res = await fetch(`${fake.url}${path}`, { method });
+    expect(res.status).toBe(404);
+    if (method !== 'HEAD') expect(await res.json()).toEqual({ code: 404, msg: `vendor has no ${method} ${path.slice('/api'.length)}` });
+  });
+
+  it('answers the kit 404 outside the prefix, and for control routes with the wrong method', async () => {
+    expect(await get('/elsewhere')).toMatchObject({ status: 404, body: { error: 'no route GET /elsewhere' } });
+    expect(await get('/__fake/seed')).toMatchObject({ status: 404, body: { error: 'no route GET /__fake/seed' } });
+  });
+
+  it('keeps URLSearchParams semantics for repeated keys, and the path below the prefix', async () => {
+    expect((await get('/api/query?tag=a&tag=b&tag=')).body).toEqual({ tags: ['a', 'b', ''], path: '/query' });
+  });
+
+  it('hands the handler the raw body whatever its content type, however large, even when it is not JSON', async () => {
+    const unlimited = await startFakeServer({ prefix: '/api', vendor: toyVendor });
+    const send = async (body: string, contentType?: string) => {
+      const res = await fetch(`${unlimited.url}/api/echo`, { method: 'POST', body, headers: contentType ? { 'content-type': contentType } : {} });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    expect(await send('{"broken', 'application/json')).toEqual({ status: 200, body: { got: '{"broken' } });
+    expect(await send('', 'application/json')).toEqual({ status: 200, body: { got: '' } });
+    expect(await send('<xml><Encrypt>x</Encrypt></xml>', 'text/xml')).toEqual({ status: 200, body: { got: '<xml><Encrypt>x</Encrypt></xml>' } });
+    expect(await send('a=1&b=2', 'application/x-www-form-urlencoded')).toEqual({ status: 200, body: { got: 'a=1&b=2' } });
+    const big = JSON.stringify({ pad: 'x'.repeat(3 * 1024 * 1024) });
+    expect(await send(big, 'application/json')).toEqual({ status: 200, body: { got: big } });
+    await unlimited.close();
+  });
+
+  it('sends a reply with its own content type as is', async () => {
+    const res = await fetch(`${fake.url}/api/text`);
+    expect(res.headers.get('content-type')).toBe('text/plain');
+    expect(await res.text()).toBe('plain answer');
   });
 
   it('rate-limits per declared route with the vendor reply', async () => {

@@ -1,6 +1,8 @@
-// The common machinery of every vendor fake: an HTTP server, tokens that expire, a per-API rate
-// limiter answering with the vendor's own error, injectable faults, and the /__fake control routes.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+// The common machinery of every vendor fake: a Fastify server with the vendor's routes under its
+// prefix, tokens that expire, a per-API rate limiter answering with the vendor's own error,
+// injectable faults, and the /__fake control routes.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
@@ -53,10 +55,10 @@ export interface FakeFaults {
 }
 
 /** Thrown after a handler ran to lose its answer: the server cuts the connection instead of replying. */
-class DroppedResponse extends Error {}
 
 export interface FakeVendor {
-  /** vendor API routes keyed "METHOD /path" below the prefix; a segment ":name" matches any one segment */
+  /** vendor API routes keyed "METHOD /path" below the prefix; a segment ":name" matches any one
+   *  non-empty segment, and a static route wins over a patterned one (/users/find_by_department is not /users/:id) */
   routes: Record<string, FakeHandler>;
   /** the vendor's own rate-limit answer */
   rateLimitReply(req: FakeRequest): FakeReply;
@@ -152,154 +154,139 @@ function nonNegativeInt(value: unknown, field: string): number {
   return value as number;
 }
 
+/**
+ * Fastify's defaults set the way a vendor answers: strict case, no trailing-slash or duplicate-slash
+ * folding, no automatic HEAD routes, no 1 MiB body cap (seeds can be large), no logging. Bodies
+ * reach handlers as the raw string of any content type: the fakes check signatures over it and
+ * answer a bad JSON body with the vendor's own envelope, never Fastify's 400.
+ */
+function fakeApp(): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    disableRequestLogging: true,
+    exposeHeadRoutes: false,
+    bodyLimit: 256 * 1024 * 1024,
+    forceCloseConnections: true,
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 10_000 },
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  return app;
+}
+
+function toFakeRequest(request: FastifyRequest, path: string, params: Record<string, string> = {}): FakeRequest {
+  const url = new URL(request.url, 'http://fake.local');
+  return {
+    method: request.method,
+    path,
+    params,
+    // URLSearchParams, not Fastify's parsed query: repeated keys stay getAll()-able, values stay strings.
+    query: url.searchParams,
+    headers: request.headers,
+    rawBody: typeof request.body === 'string' ? request.body : '',
+  };
+}
+
+function send(reply: FastifyReply, answer: FakeReply): FastifyReply {
+  const contentType = answer.contentType ?? 'application/json; charset=utf-8';
+  const payload = answer.contentType ? String(answer.body) : JSON.stringify(answer.body);
+  return reply
+    .code(answer.status ?? 200)
+    .headers({ 'content-type': contentType, ...answer.headers })
+    .send(payload);
+}
+
 export async function startFakeServer(options: FakeServerOptions): Promise<RunningFake> {
   const { vendor, prefix } = options;
   const faults: FakeFaults = { rateLimitBurst: 0, serverErrors: 0, dropResponses: 0, dropRoute: null };
   /** API calls answered (or dropped) per route key, for tests that count what a recovery costs */
   const calls: Record<string, number> = {};
   const limiter = options.rateLimit && new FakeRateLimiter(options.rateLimit.limit, options.rateLimit.windowMs);
-  const routeTable = compileRoutes(vendor.routes);
+  const app = fakeApp();
+  const pathOf = (request: FastifyRequest) => new URL(request.url, 'http://fake.local').pathname;
+  const kitNotFound = (request: FastifyRequest) => json(404, { error: `no route ${request.method} ${pathOf(request)}` });
+  /** An unknown path below the prefix gets the vendor's own not-found answer; anything else the kit's. */
+  const notFound = (request: FastifyRequest): FakeReply => {
+    const fullPath = pathOf(request);
+    if (!fullPath.startsWith(`${prefix}/`)) return kitNotFound(request);
+    return vendor.notFoundReply?.(toFakeRequest(request, fullPath.slice(prefix.length))) ?? kitNotFound(request);
+  };
 
-  const control: Record<string, (req: FakeRequest) => Promise<FakeReply> | FakeReply> = {
-    'GET /__fake/state': () => json(200, vendor.state()),
-    'POST /__fake/seed': (req) => {
-      vendor.seed(parseJson(req.rawBody));
-      return json(200, { ok: true });
-    },
-    'POST /__fake/faults': (req) => {
-      const body = parseJson(req.rawBody);
-      if (typeof body !== 'object' || body === null) throw new FakeInputError('faults body must be an object');
-      const input = body as Record<string, unknown>;
-      faults.rateLimitBurst += nonNegativeInt(input.rateLimitBurst, 'rateLimitBurst');
-      faults.serverErrors += nonNegativeInt(input.serverErrors, 'serverErrors');
-      faults.dropResponses += nonNegativeInt(input.dropResponses, 'dropResponses');
-      if (input.dropRoute !== undefined) {
-        if (input.dropRoute !== null && (typeof input.dropRoute !== 'string' || !routeTable.some((r) => r.key === input.dropRoute))) {
-          throw new FakeInputError('dropRoute must be null or a route of this fake, e.g. "POST /user/create"');
-        }
-        faults.dropRoute = input.dropRoute;
+  app.setNotFoundHandler((request, reply) => send(reply, notFound(request)));
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof FakeInputError) return send(reply, json(400, { error: error.message }));
+    // Fastify's own refusals (a path that is not valid percent-encoding, a malformed content type)
+    // are answered as the vendor would answer a path or body it cannot read.
+    if (error.code === 'FST_ERR_BAD_URL') return send(reply, notFound(request));
+    if (error.statusCode !== undefined && error.statusCode < 500) return send(reply, json(error.statusCode, { error: error.message }));
+    return send(reply, json(500, { error: error.message }));
+  });
+
+  const controlBody = (request: FastifyRequest) => parseJson(typeof request.body === 'string' ? request.body : '');
+  app.get('/__fake/state', (_request, reply) => send(reply, json(200, vendor.state())));
+  app.post('/__fake/seed', (request, reply) => {
+    vendor.seed(controlBody(request));
+    return send(reply, json(200, { ok: true }));
+  });
+  app.post('/__fake/faults', (request, reply) => {
+    const body = controlBody(request);
+    if (typeof body !== 'object' || body === null) throw new FakeInputError('faults body must be an object');
+    const input = body as Record<string, unknown>;
+    faults.rateLimitBurst += nonNegativeInt(input.rateLimitBurst, 'rateLimitBurst');
+    faults.serverErrors += nonNegativeInt(input.serverErrors, 'serverErrors');
+    faults.dropResponses += nonNegativeInt(input.dropResponses, 'dropResponses');
+    if (input.dropRoute !== undefined) {
+      if (input.dropRoute !== null && (typeof input.dropRoute !== 'string' || !(input.dropRoute in vendor.routes))) {
+        throw new FakeInputError('dropRoute must be null or a route of this fake, e.g. "POST /user/create"');
       }
-      if (input.revokeTokens === true) vendor.revokeTokens();
-      return json(200, { ok: true, faults });
-    },
-    'GET /__fake/calls': () => json(200, { calls }),
-    'POST /__fake/emit': async (req) => json(200, { ok: true, response: await vendor.emit(parseJson(req.rawBody)) }),
-  };
-
-  async function route(req: FakeRequest, fullPath: string): Promise<FakeReply> {
-    const controlHandler = control[`${req.method} ${fullPath}`];
-    if (controlHandler) return controlHandler(req);
-    if (!fullPath.startsWith(`${prefix}/`)) return json(404, { error: `no route ${req.method} ${fullPath}` });
-    const apiReq: FakeRequest = { ...req, path: fullPath.slice(prefix.length) };
-    const match = matchRoute(routeTable, req.method, apiReq.path);
-    if (!match) return vendor.notFoundReply?.(apiReq) ?? json(404, { error: `no route ${req.method} ${fullPath}` });
-    apiReq.params = match.params;
-    if (faults.serverErrors > 0) {
-      faults.serverErrors -= 1;
-      return { status: 500, body: 'injected server error', contentType: 'text/plain' };
+      faults.dropRoute = input.dropRoute;
     }
-    if (faults.rateLimitBurst > 0) {
-      faults.rateLimitBurst -= 1;
-      return vendor.rateLimitReply(apiReq);
-    }
-    if (limiter && !limiter.hit(match.key)) return vendor.rateLimitReply(apiReq);
-    calls[match.key] = (calls[match.key] ?? 0) + 1;
-    const reply = await match.handler(apiReq);
-    if (faults.dropResponses > 0 && (faults.dropRoute === null || faults.dropRoute === match.key)) {
-      faults.dropResponses -= 1;
-      // The write is done; only its answer is lost, as when a connection dies after the vendor committed.
-      throw new DroppedResponse();
-    }
-    return reply;
-  }
-
-  const server: Server = createServer((incoming, outgoing) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => {
-      const url = new URL(incoming.url ?? '/', 'http://fake.local');
-      const req: FakeRequest = {
-        method: incoming.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: incoming.headers,
-        rawBody: Buffer.concat(chunks).toString('utf8'),
-        params: {},
-      };
-      route(req, url.pathname)
-        .catch((err: unknown) => {
-          if (err instanceof DroppedResponse) {
-            outgoing.destroy();
-            return undefined;
-          }
-          throw err;
-        })
-        .catch((err: unknown) =>
-          err instanceof FakeInputError ? json(400, { error: err.message }) : json(500, { error: err instanceof Error ? err.message : String(err) }),
-        )
-        .then((reply) => {
-          if (reply === undefined) return;
-          const contentType = reply.contentType ?? 'application/json; charset=utf-8';
-          const payload = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
-          outgoing.writeHead(reply.status ?? 200, { 'content-type': contentType, ...reply.headers });
-          outgoing.end(payload);
-        })
-        .catch(() => outgoing.destroy());
-    });
+    if (input.revokeTokens === true) vendor.revokeTokens();
+    return send(reply, json(200, { ok: true, faults }));
   });
+  app.get('/__fake/calls', (_request, reply) => send(reply, json(200, { calls })));
+  app.post('/__fake/emit', async (request, reply) => send(reply, json(200, { ok: true, response: await vendor.emit(controlBody(request)) })));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  return {
-    url,
-    baseUrl: `${url}${prefix}`,
-    faults,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
-}
-
-interface CompiledRoute {
-  key: string;
-  method: string;
-  segments: string[];
-  handler: FakeHandler;
-}
-
-function compileRoutes(routes: Record<string, FakeHandler>): CompiledRoute[] {
-  return Object.entries(routes).map(([key, handler]) => {
+  for (const [key, handler] of Object.entries(vendor.routes)) {
     const [method, path] = key.split(' ');
     if (!method || !path?.startsWith('/')) throw new Error(`fake route "${key}" must look like "GET /path"`);
-    return { key, method, segments: path.split('/'), handler };
-  });
-}
-
-/** Exact routes win over patterned ones, so /users/find_by_department is not /users/:id. */
-function matchRoute(routes: CompiledRoute[], method: string, path: string): { key: string; handler: FakeHandler; params: Record<string, string> } | undefined {
-  const parts = path.split('/');
-  let best: { key: string; handler: FakeHandler; params: Record<string, string>; wildcards: number } | undefined;
-  for (const route of routes) {
-    if (route.method !== method || route.segments.length !== parts.length) continue;
-    const params: Record<string, string> = {};
-    const fits = route.segments.every((segment, i) => {
-      if (segment.startsWith(':') && parts[i] !== '') {
-        params[segment.slice(1)] = decodeURIComponent(parts[i]);
-        return true;
-      }
-      return segment === parts[i];
+    app.route({
+      method,
+      url: `${prefix}${path}`,
+      handler: async (request, reply) => {
+        const params = request.params as Record<string, string>;
+        // A vendor's :id is never empty: /departments//children is no route, as a vendor answers it.
+        if (Object.values(params).some((value) => value === '')) return send(reply, notFound(request));
+        const apiReq = toFakeRequest(request, pathOf(request).slice(prefix.length), { ...params });
+        if (faults.serverErrors > 0) {
+          faults.serverErrors -= 1;
+          return send(reply, { status: 500, body: 'injected server error', contentType: 'text/plain' });
+        }
+        if (faults.rateLimitBurst > 0) {
+          faults.rateLimitBurst -= 1;
+          return send(reply, vendor.rateLimitReply(apiReq));
+        }
+        // Counted per declared route, so /users/:id is one API whatever the id.
+        if (limiter && !limiter.hit(key)) return send(reply, vendor.rateLimitReply(apiReq));
+        calls[key] = (calls[key] ?? 0) + 1;
+        const answer = await handler(apiReq);
+        if (faults.dropResponses > 0 && (faults.dropRoute === null || faults.dropRoute === key)) {
+          faults.dropResponses -= 1;
+          // The write is done; only its answer is lost, as when a connection dies after the vendor committed.
+          reply.hijack();
+          reply.raw.destroy();
+          return reply;
+        }
+        return send(reply, answer);
+      },
     });
-    const wildcards = Object.keys(params).length;
-    if (fits && (!best || wildcards < best.wildcards)) best = { key: route.key, handler: route.handler, params, wildcards };
   }
-  return best && { key: best.key, handler: best.handler, params: best.params };
+
+  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  return { url, baseUrl: `${url}${prefix}`, faults, close: () => app.close() };
 }
 
 /** Parses a JSON control or API body; bad JSON is the caller's input error. */

@@ -131,3 +131,51 @@ describe('WeCom fake refuses what WeCom refuses', () => {
     expect((await fakeState(fake)).department).toHaveLength(3);
   });
 });
+
+describe('WeCom fake: what the secret may see and do', () => {
+  const scopedSeed = (extra: Record<string, unknown>) =>
+    fakeControl(fake, 'seed', {
+      department: [
+        { id: 1, name: 'Acme', parentid: 0 },
+        { id: 2, name: 'R&D', parentid: 1 },
+        { id: 3, name: 'Backend', parentid: 2 },
+        { id: 4, name: 'Sales', parentid: 1 },
+      ],
+      userlist: [
+        { userid: 'alice', name: 'Alice', department: [3], email: 'alice@acme.test' },
+        { userid: 'sam', name: 'Sam', department: [4], email: 'sam@acme.test' },
+      ],
+      ...extra,
+    });
+
+  it('narrows an app secret to its visible range (应用可见范围): 60011 outside it, only what is inside listed', async () => {
+    expect((await scopedSeed({ visible_department_ids: [2] })).status).toBe(200);
+    expect(await call('GET', '/department/simplelist', { id: 1 })).toMatchObject({ errcode: 60011 });
+    expect(await call('GET', '/department/list', { id: 4 })).toMatchObject({ errcode: 60011 });
+    expect((await call('GET', '/department/simplelist')).department_id).toEqual([
+      { id: 2, parentid: 1, order: expect.any(Number) },
+      { id: 3, parentid: 2, order: expect.any(Number) },
+    ]);
+    expect(await call('GET', '/department/list', { id: 2 })).toMatchObject({ errcode: 0, department: [{ id: 2 }, { id: 3 }] });
+    expect(await call('GET', '/user/list', { department_id: 4 })).toMatchObject({ errcode: 60011 });
+    expect(await call('GET', '/user/get', { userid: 'sam' })).toMatchObject({ errcode: 60011 });
+    expect((await call('POST', '/user/list_id', {})).dept_user).toEqual([{ userid: 'alice', department: 3 }]);
+    expect(await call('POST', '/department/update', { id: 1 })).toMatchObject({ errcode: 60011 });
+    expect((await fakeState<{ visible_department_ids: number[] }>(fake)).visible_department_ids).toEqual([2]);
+  });
+
+  it('answers 48002 to every write of a read-only secret (通讯录同步 set to read), and reads as before', async () => {
+    expect((await scopedSeed({ contact_write: false })).status).toBe(200);
+    expect(await call('POST', '/department/update', { id: 1 })).toMatchObject({ errcode: 48002, errmsg: expect.stringContaining('api forbidden') });
+    expect(await call('POST', '/department/create', { name: 'New', parentid: 1 })).toMatchObject({ errcode: 48002 });
+    expect(await call('POST', '/user/create', { userid: 'x', name: 'X', department: [1], email: 'x@acme.test' })).toMatchObject({ errcode: 48002 });
+    expect(await call('GET', '/user/delete', { userid: 'alice' })).toMatchObject({ errcode: 48002 });
+    expect(await call('GET', '/department/simplelist', { id: 1 })).toMatchObject({ errcode: 0 });
+    expect((await fakeState(fake)).userlist).toHaveLength(2);
+  });
+
+  it('refuses a bad scope or write flag in the seed', async () => {
+    expect((await scopedSeed({ visible_department_ids: [99] })).status).toBe(400);
+    expect((await scopedSeed({ contact_write: 'no' })).status).toBe(400);
+  });
+});

@@ -67,6 +67,8 @@ export async function startDingtalkFake(options: DingtalkFakeOptions = {}): Prom
     ? new CallbackCipher({ token: options.callback.token, encodingAesKey: options.callback.aesKey, receiveId: options.callback.receiveId === 'corpId' ? corpId : appKey })
     : undefined;
   let dir = new DingtalkDirectory();
+  /** false: the app lacks 通讯录管理's write permission, so every contact write is refused */
+  let contactWrite = true;
 
   /** DingTalk's own quotas, checked before anything else; returns the refusal or undefined. */
   function overQuota(req: FakeRequest): FakeReply | undefined {
@@ -93,6 +95,14 @@ export async function startDingtalkFake(options: DingtalkFakeOptions = {}): Prom
       }
     };
 
+  /**
+   * A contact write: without the write permission DingTalk answers 88 wrapping sub_code 60011 (not in
+   * VENDORS.md; DingTalk's global error codes, e.g. the copy at
+   * https://blog.csdn.net/weixin_38171468/article/details/106051120: "没有调用该接口的权限").
+   */
+  const write = (handler: (body: Body) => FakeReply) =>
+    api((body) => (contactWrite ? handler(body) : wrapped(60011, '没有调用该接口的权限')));
+
   const routes = {
     'GET /gettoken': (req: FakeRequest): FakeReply => {
       const limited = overQuota(req);
@@ -117,12 +127,12 @@ export async function startDingtalkFake(options: DingtalkFakeOptions = {}): Prom
     'POST /topapi/v2/department/listsub': api((b) => ok(dir.children(dir.department(b.dept_id ?? rootDepartmentId).dept_id).map(({ dept_id, name, parent_id }) => ({ dept_id, name, parent_id, create_dept_group: false, auto_add_user: false })))),
     'POST /topapi/v2/department/listsubid': api((b) => ok({ dept_id_list: dir.children(dir.department(b.dept_id ?? rootDepartmentId).dept_id).map((d) => d.dept_id) })),
     'POST /topapi/v2/department/get': api((b) => ok({ ...dir.department(b.dept_id) })),
-    'POST /topapi/v2/department/create': api((b) => ok({ dept_id: dir.createDepartment(b) })),
-    'POST /topapi/v2/department/update': api((b) => {
+    'POST /topapi/v2/department/create': write((b) => ok({ dept_id: dir.createDepartment(b) })),
+    'POST /topapi/v2/department/update': write((b) => {
       dir.updateDepartment(b);
       return ok();
     }),
-    'POST /topapi/v2/department/delete': api((b) => {
+    'POST /topapi/v2/department/delete': write((b) => {
       dir.deleteDepartment(b.dept_id);
       return ok();
     }),
@@ -136,12 +146,12 @@ export async function startDingtalkFake(options: DingtalkFakeOptions = {}): Prom
       return ok({ has_more: end < members.length, ...(end < members.length ? { next_cursor: end } : {}), list: members.slice(cursor, end) });
     }),
     'POST /topapi/v2/user/get': api((b) => ok({ ...dir.user(b.userid) })),
-    'POST /topapi/v2/user/create': api((b) => ok({ userid: dir.createUser(b) })),
-    'POST /topapi/v2/user/update': api((b) => {
+    'POST /topapi/v2/user/create': write((b) => ok({ userid: dir.createUser(b) })),
+    'POST /topapi/v2/user/update': write((b) => {
       dir.updateUser(b);
       return ok();
     }),
-    'POST /topapi/v2/user/delete': api((b) => {
+    'POST /topapi/v2/user/delete': write((b) => {
       dir.deleteUser(b.userid);
       return ok();
     }),
@@ -153,13 +163,17 @@ export async function startDingtalkFake(options: DingtalkFakeOptions = {}): Prom
       const id = department[i]?.dept_id ?? 0;
       department.push(...[...dir.departments.values()].filter((d) => d.parent_id === id && d.dept_id !== rootDepartmentId).sort((a, b) => a.order - b.order || a.dept_id - b.dept_id));
     }
-    return { corp_id: corpId, app_key: appKey, invite_confirmation: dir.inviteConfirmation, out_of_scope: [...dir.outOfScope], department, userlist: [...dir.users.values()] };
+    return { corp_id: corpId, app_key: appKey, invite_confirmation: dir.inviteConfirmation, contact_write: contactWrite, out_of_scope: [...dir.outOfScope], department, userlist: [...dir.users.values()] };
   }
 
-  /** Replaces the whole directory. `active: false` seeds a member who has not accepted the invitation. */
+  /**
+   * Replaces the whole directory. `active: false` seeds a member who has not accepted the invitation;
+   * `contact_write: false` an app granted only read access to the contacts.
+   */
   function seed(input: unknown): void {
     if (typeof input !== 'object' || input === null) throw new FakeInputError('seed body must be an object');
-    const { department = [], userlist = [], out_of_scope = [], invite_confirmation = false } = input as Record<string, unknown>;
+    const { department = [], userlist = [], out_of_scope = [], invite_confirmation = false, contact_write = true } = input as Record<string, unknown>;
+    if (typeof contact_write !== 'boolean') throw new FakeInputError('seed: contact_write must be a boolean');
     if (!Array.isArray(department) || !Array.isArray(userlist) || !Array.isArray(out_of_scope)) throw new FakeInputError('seed: department, userlist and out_of_scope must be arrays');
     if (typeof invite_confirmation !== 'boolean') throw new FakeInputError('seed: invite_confirmation must be a boolean');
     const next = new DingtalkDirectory();
@@ -189,6 +203,7 @@ export async function startDingtalkFake(options: DingtalkFakeOptions = {}): Prom
     for (const id of out_of_scope) next.outOfScope.add(Number(id));
     next.inviteConfirmation = invite_confirmation;
     dir = next;
+    contactWrite = contact_write;
   }
 
   /**

@@ -82,6 +82,8 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
   /** client_token → open id of what that create made */
   let createdByToken = new Map<string, string>();
   let scopeDepartmentIds: string[] = ['0'];
+  /** false: the tenant has not granted 更新通讯录 (contact:contact), so every contact write is refused */
+  let contactWrite = true;
 
   const rateLimited = (limit: number, waitMs: number): FakeReply => ({
     status: 429,
@@ -89,28 +91,56 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
     headers: { 'x-ogw-ratelimit-limit': String(limit), 'x-ogw-ratelimit-reset': String(Math.max(1, Math.ceil(waitMs / 1000))) },
   });
 
+  /** The tenant token's refusal, or undefined when it is valid. */
+  function tokenRefusal(req: FakeRequest): FakeReply | undefined {
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = tokens.check(auth);
+    if (token === 'missing') return refuse(99991661, 'Missing access token for authorization');
+    if (token === 'unknown') return refuse(99991668, 'Invalid access token for authorization');
+    if (token === 'expired') return refuse(99991663, 'tenant access token expired');
+    return undefined;
+  }
+
+  /** Runs a handler, turning FeishuFakeError into the envelope. */
+  function answer(req: FakeRequest, handler: (req: FakeRequest, types: IdTypes) => FakeReply): FakeReply {
+    try {
+      return handler(req, idTypes(req));
+    } catch (err) {
+      if (err instanceof FeishuFakeError) return refuse(err.code, err.msg);
+      throw err;
+    }
+  }
+
+  /** Checks the tenant token only (APIs outside the contact quota). */
+  const tokenOnly =
+    (handler: (req: FakeRequest, types: IdTypes) => FakeReply) =>
+    (req: FakeRequest): FakeReply =>
+      tokenRefusal(req) ?? answer(req, handler);
+
   /** Checks the tenant token and the contact quota, runs the handler, turns FeishuFakeError into the envelope. */
   const api =
     (handler: (req: FakeRequest, types: IdTypes) => FakeReply) =>
     (req: FakeRequest): FakeReply => {
-      const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const token = tokens.check(auth);
-      if (token === 'missing') return refuse(99991661, 'Missing access token for authorization');
-      if (token === 'unknown') return refuse(99991668, 'Invalid access token for authorization');
-      if (token === 'expired') return refuse(99991663, 'tenant access token expired');
+      const refused = tokenRefusal(req);
+      if (refused) return refused;
       const secondWait = perSecond.limiter.retryAfterMs(contactQuota);
       const minuteWait = perMinute.limiter.retryAfterMs(contactQuota);
       if (minuteWait > 0) return rateLimited(perMinute.limit, minuteWait);
       if (secondWait > 0) return rateLimited(perSecond.limit, secondWait);
       perSecond.limiter.hit(contactQuota);
       perMinute.limiter.hit(contactQuota);
-      try {
-        return handler(req, idTypes(req));
-      } catch (err) {
-        if (err instanceof FeishuFakeError) return refuse(err.code, err.msg);
-        throw err;
-      }
+      return answer(req, handler);
     };
+
+  /**
+   * A contact write: without contact:contact Feishu answers 99991672 naming the missing scope (not in
+   * VENDORS.md; https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-fix-the-99991672-error).
+   */
+  const write = (handler: (req: FakeRequest, types: IdTypes) => FakeReply) =>
+    api((req, types) => {
+      if (!contactWrite) throw new FeishuFakeError(99991672, 'Access denied. One of the following scopes is required: [contact:contact].');
+      return handler(req, types);
+    });
 
   /** A create with a client_token seen before answers what the first one made, as Feishu does. */
   function remembered(req: FakeRequest, kind: 'department' | 'user'): string | undefined {
@@ -136,19 +166,29 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
     },
     // The app's contact visibility, as reported (the whole company, root "0", unless seeded otherwise); reads are not narrowed by it.
     'GET /contact/v3/scopes': api(() => ok({ department_ids: [...scopeDepartmentIds], user_ids: [], group_ids: [], has_more: false })),
+    // 查询租户授权状态: the API scopes the app asked for and whether the tenant granted them (1) or not (2).
+    // Feishu needs no scope to call it and counts it on its own quota, not the contact one.
+    'GET /application/v6/scopes': tokenOnly(() =>
+      ok({
+        scopes: [
+          { scope_name: 'contact:contact:readonly_as_app', grant_status: 1 },
+          { scope_name: 'contact:contact', grant_status: contactWrite ? 1 : 2 },
+        ],
+      }),
+    ),
     'GET /contact/v3/departments/:id/children': api((req, types) => {
       const parent = dir.department(req.params.id, types.department);
       const all = dir.children(parent.openId, req.query.get('fetch_child') === 'true');
       return ok(page(req, all.map((d) => dir.departmentView(d, types))));
     }),
     'GET /contact/v3/departments/:id': api((req, types) => ok({ department: dir.departmentView(dir.department(req.params.id, types.department), types) })),
-    'POST /contact/v3/departments': api((req, types) => {
+    'POST /contact/v3/departments': write((req, types) => {
       const openId = remembered(req, 'department') ?? dir.createDepartment(jsonBody(req), types).openId;
       remember(req, 'department', openId);
       return ok({ department: dir.departmentView(dir.departments.get(openId)!, types) });
     }),
-    'PATCH /contact/v3/departments/:id': api((req, types) => ok({ department: dir.departmentView(dir.patchDepartment(req.params.id, jsonBody(req), types), types) })),
-    'DELETE /contact/v3/departments/:id': api((req, types) => {
+    'PATCH /contact/v3/departments/:id': write((req, types) => ok({ department: dir.departmentView(dir.patchDepartment(req.params.id, jsonBody(req), types), types) })),
+    'DELETE /contact/v3/departments/:id': write((req, types) => {
       dir.deleteDepartment(req.params.id, types);
       return ok({});
     }),
@@ -157,17 +197,17 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
       return ok(page(req, dir.members(department.openId).map((u) => dir.userView(u, types))));
     }),
     'GET /contact/v3/users/:id': api((req, types) => ok({ user: dir.userView(dir.user(req.params.id, types.user), types) })),
-    'POST /contact/v3/users': api((req, types) => {
+    'POST /contact/v3/users': write((req, types) => {
       const openId = remembered(req, 'user') ?? dir.createUser(jsonBody(req), types).openId;
       remember(req, 'user', openId);
       return ok({ user: dir.userView(dir.users.get(openId)!, types) });
     }),
-    'PATCH /contact/v3/users/:id': api((req, types) => ok({ user: dir.userView(dir.patchUser(req.params.id, jsonBody(req), types), types) })),
-    'DELETE /contact/v3/users/:id': api((req, types) => {
+    'PATCH /contact/v3/users/:id': write((req, types) => ok({ user: dir.userView(dir.patchUser(req.params.id, jsonBody(req), types), types) })),
+    'DELETE /contact/v3/users/:id': write((req, types) => {
       dir.resignUser(req.params.id, types);
       return ok({});
     }),
-    'POST /contact/v3/users/:id/resurrect': api((req, types) => {
+    'POST /contact/v3/users/:id/resurrect': write((req, types) => {
       dir.resurrectUser(req.params.id, jsonBody(req), types);
       return ok({});
     }),
@@ -183,11 +223,15 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
   }
 
   function seed(input: unknown): void {
+    const writeFlag = (input as { contact_write?: unknown } | null)?.contact_write ?? true;
+    if (typeof writeFlag !== 'boolean') throw new FakeInputError('seed: contact_write must be a boolean');
     dir = seedDirectory(input);
     createdByToken = new Map();
     // `scope_department_ids`: what GET /contact/v3/scopes reports, to test an app that does not see the whole company.
     const scope = (input as { scope_department_ids?: unknown }).scope_department_ids;
     scopeDepartmentIds = Array.isArray(scope) ? scope.map(String) : ['0'];
+    // `contact_write: false`: an app whose tenant has not granted 更新通讯录, to test a downstream task's write check.
+    contactWrite = writeFlag;
   }
 
   /** `{url, event_type, id? | event?, event_id?}` POSTs a schema-2.0 event; `{url, urlVerification: true}` sends the challenge. */

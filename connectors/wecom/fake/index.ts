@@ -54,6 +54,43 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
     ? new CallbackCipher({ token: options.callback.token, encodingAesKey: options.callback.encodingAesKey, receiveId: corpId })
     : undefined;
   let dir = new WecomDirectory();
+  /** The secret's visible range (应用可见范围): these departments and their subtrees; [1] is the whole company. */
+  let visible: number[] = [1];
+  /** false: a read-only secret (通讯录同步 left on 仅读取 / an app secret), every write refused */
+  let contactWrite = true;
+
+  const inScope = (id: number): boolean => {
+    for (let d = dir.departments.get(id); d; d = d.parentid === 0 ? undefined : dir.departments.get(d.parentid)) if (visible.includes(d.id)) return true;
+    return false;
+  };
+  // 60011 is not in VENDORS.md: WeCom's own answer for a department or member outside the secret's
+  // range, errmsg as WeCom sends it (https://open.work.weixin.qq.com/devtool/query?e=60011).
+  const outOfScope = (): never => {
+    throw new WecomFakeError(60011, 'no privilege to access/modify contact/party/agent');
+  };
+  const visibleDepartment = (id: unknown) => {
+    const department = dir.department(id);
+    return inScope(department.id) ? department : outOfScope();
+  };
+  /** For writes: a department outside the range is 60011; an unknown one is left to the directory's own code. */
+  const guard = (id: unknown) => {
+    const department = dir.departments.get(Number(id));
+    if (department && !inScope(department.id)) outOfScope();
+  };
+  const guardUser = (userid: unknown) => {
+    const user = typeof userid === 'string' ? dir.users.get(userid.toLowerCase()) : undefined;
+    if (user && !user.department.some(inScope)) outOfScope();
+  };
+  const visibleUser = (userid: unknown) => {
+    const user = dir.user(userid);
+    return user.department.some(inScope) ? user : outOfScope();
+  };
+  /** Everything the secret sees: each visible subtree once, parents first. */
+  const visibleSubtrees = () => {
+    const seen = new Set<number>();
+    return visible.flatMap((id) => dir.subtree(id)).filter((d) => !seen.has(d.id) && (seen.add(d.id), true));
+  };
+  const departmentIds = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 
   /** Checks the token, runs the handler, and turns WecomFakeError into the errcode envelope. */
   const api =
@@ -71,6 +108,13 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
       }
     };
 
+  /** A contact write: refused with 48002 (VENDORS.md: API not permitted) for a read-only secret. */
+  const write = (handler: (req: FakeRequest) => FakeReply) =>
+    api((req) => {
+      if (!contactWrite) throw new WecomFakeError(48002, 'api forbidden');
+      return handler(req);
+    });
+
   const routes = {
     'GET /gettoken': (req: FakeRequest): FakeReply => {
       if (req.query.get('corpid') !== corpId) return refuse(40013, 'invalid corpid');
@@ -78,45 +122,61 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
       const issued = tokens.issue();
       return ok({ access_token: issued.token, expires_in: issued.expiresInSeconds });
     },
+    // Without an id, WeCom lists what the secret sees; with one outside its range, 60011.
     'GET /department/list': api((req) => {
       const id = req.query.get('id');
-      return ok({ department: dir.subtree(id ? dir.department(id).id : 1) });
+      return ok({ department: id ? dir.subtree(visibleDepartment(id).id) : visibleSubtrees() });
     }),
     'GET /department/simplelist': api((req) => {
       const id = req.query.get('id');
-      return ok({ department_id: dir.subtree(id ? dir.department(id).id : 1).map(({ id, parentid, order }) => ({ id, parentid, order })) });
+      return ok({ department_id: (id ? dir.subtree(visibleDepartment(id).id) : visibleSubtrees()).map(({ id, parentid, order }) => ({ id, parentid, order })) });
     }),
-    'POST /department/create': api((req) => ok({ created: 'created', id: dir.createDepartment(jsonBody(req)) })),
-    'POST /department/update': api((req) => {
-      dir.updateDepartment(jsonBody(req));
+    'POST /department/create': write((req) => {
+      const body = jsonBody(req);
+      guard(body.parentid);
+      return ok({ created: 'created', id: dir.createDepartment(body) });
+    }),
+    'POST /department/update': write((req) => {
+      const body = jsonBody(req);
+      guard(body.id);
+      if (body.parentid !== undefined) guard(body.parentid);
+      dir.updateDepartment(body);
       return ok({ errmsg: 'updated' });
     }),
-    'GET /department/delete': api((req) => {
+    'GET /department/delete': write((req) => {
+      guard(req.query.get('id'));
       dir.deleteDepartment(req.query.get('id'));
       return ok({ errmsg: 'deleted' });
     }),
-    'POST /user/create': api((req) => {
-      dir.createUser(jsonBody(req));
+    'POST /user/create': write((req) => {
+      const body = jsonBody(req);
+      departmentIds(body.department).forEach(guard);
+      dir.createUser(body);
       return ok({ errmsg: 'created' });
     }),
-    'GET /user/get': api((req) => ok({ ...dir.user(req.query.get('userid') ?? undefined) })),
-    'POST /user/update': api((req) => {
-      dir.updateUser(jsonBody(req));
+    'GET /user/get': api((req) => ok({ ...visibleUser(req.query.get('userid') ?? undefined) })),
+    'POST /user/update': write((req) => {
+      const body = jsonBody(req);
+      guardUser(body.userid);
+      departmentIds(body.department).forEach(guard);
+      dir.updateUser(body);
       return ok({ errmsg: 'updated' });
     }),
-    'GET /user/delete': api((req) => {
+    'GET /user/delete': write((req) => {
+      guardUser(req.query.get('userid') ?? undefined);
       dir.deleteUsers([req.query.get('userid') ?? undefined]);
       return ok({ errmsg: 'deleted' });
     }),
-    'POST /user/batchdelete': api((req) => {
+    'POST /user/batchdelete': write((req) => {
       const list = jsonBody(req).useridlist;
       if (!Array.isArray(list) || list.length === 0) return refuse(40058, 'useridlist is required');
       if (list.length > 200) return refuse(40058, 'useridlist exceeds 200');
+      list.forEach(guardUser);
       dir.deleteUsers(list);
       return ok({ errmsg: 'deleted' });
     }),
     'GET /user/list': api((req) => {
-      const id = dir.department(req.query.get('department_id')).id;
+      const id = visibleDepartment(req.query.get('department_id')).id;
       return ok({ userlist: [...dir.users.values()].filter((u) => u.department.includes(id)) });
     }),
     'POST /user/list_id': api((req) => {
@@ -126,20 +186,26 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
       const cursor = typeof body.cursor === 'string' && body.cursor !== '' ? body.cursor : undefined;
       const offset = cursor === undefined ? 0 : Number(Buffer.from(cursor, 'base64url').toString('utf8'));
       if (!Number.isInteger(offset) || offset < 0) return refuse(40058, 'invalid cursor');
-      const rows = dir.membershipRows();
+      const rows = dir.membershipRows().filter((row) => inScope(row.department));
       const end = offset + limit;
       return ok({ next_cursor: end < rows.length ? Buffer.from(String(end)).toString('base64url') : '', dept_user: rows.slice(offset, end) });
     }),
   };
 
   function state(): unknown {
-    return { corpid: corpId, department: dir.subtree(1), userlist: [...dir.users.values()] };
+    return { corpid: corpId, department: dir.subtree(1), userlist: [...dir.users.values()], visible_department_ids: [...visible], contact_write: contactWrite };
   }
 
-  /** Replaces the whole directory; seeded members are activated unless their status says 4. */
+  /**
+   * Replaces the whole directory; seeded members are activated unless their status says 4.
+   * `visible_department_ids` narrows the secret's visible range (default [1], the whole company);
+   * `contact_write: false` makes it a read-only secret.
+   */
   function seed(input: unknown): void {
     if (typeof input !== 'object' || input === null) throw new FakeInputError('seed body must be an object');
-    const { department = [], userlist = [] } = input as { department?: Body[]; userlist?: Body[] };
+    const { department = [], userlist = [], visible_department_ids = [1], contact_write = true } = input as { department?: Body[]; userlist?: Body[]; visible_department_ids?: unknown; contact_write?: unknown };
+    if (typeof contact_write !== 'boolean') throw new FakeInputError('seed: contact_write must be a boolean');
+    if (!Array.isArray(visible_department_ids) || visible_department_ids.length === 0) throw new FakeInputError('seed: visible_department_ids must be a non-empty array of department ids');
     if (!Array.isArray(department) || !Array.isArray(userlist)) throw new FakeInputError('seed: department and userlist must be arrays');
     const next = new WecomDirectory();
     const at = (what: string, i: number, run: () => void) => {
@@ -167,7 +233,13 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
     department.forEach(
       (d, i) => d.department_leader !== undefined && at('department', i, () => next.updateDepartment({ id: d.id, department_leader: d.department_leader })),
     );
+    const scope = visible_department_ids.map((id, i) => {
+      if (!next.departments.has(Number(id))) throw new FakeInputError(`seed: visible_department_ids[${i}]: no department ${String(id)}`);
+      return Number(id);
+    });
     dir = next;
+    visible = scope;
+    contactWrite = contact_write;
   }
 
   /** `{url, event: {ChangeType, UserID|Id, …}}` POSTs a change_contact; `{url, urlCheck: true}` runs the GET URL check. */
