@@ -131,6 +131,17 @@ export interface ReconcileApprovalsResult {
   closed: number;
 }
 
+/** A run row closed because its workflow had closed (or was gone) without recording its outcome. */
+export interface ReconciledRun {
+  runId: string;
+  status: 'failed' | 'canceled';
+  reason: string;
+}
+
+export interface ReconcileRunsResult {
+  closed: ReconciledRun[];
+}
+
 export interface FinishRunInput {
   runId: string;
   /** Forced outcome when the workflow failed or was cancelled; absent: computed from the items. */
@@ -199,4 +210,6 @@ export interface SyncActivities {
   executeApprovedDeletions(input: { runId: string }): Promise<ExecuteApprovedResult>;
   /** Closes open items of deleted tasks and lists the runs that still have open items. */
   reconcileApprovals(input: Record<string, never>): Promise<ReconcileApprovalsResult>;
+  /** Closes open run rows (older than `graceMs`, default 15 min) whose workflow is closed or gone, with the reason. */
+  reconcileRuns(input: { graceMs?: number }): Promise<ReconcileRunsResult>;
 }

@@ -3,8 +3,9 @@
 // for the touched hub ids. Pass the result as ApiDeps.onHubChange and ActivityDeps.onHubChange.
 //
 // It never holds up the write that reported the change: ids are queued and sent in the background,
-// coalesced while a send is in flight. A change lost to a crash before its signal is caught by the
-// task's scheduled full run, the safety net of every real-time path.
+// coalesced while a send is in flight. This is the fast path: every hub write also left rows in the
+// hub_change_outbox in its own transaction, deleted here once every task holds the change. A change
+// lost to a crash or a failed send stays in the outbox for the drainer (api/hub-outbox-drain.ts).
 //
 // Changes made inside `holdDuring` (the worker wraps every activity in it, see
 // hubFanoutActivityInterceptor) are held until that activity ends and then sent at once as one
@@ -17,6 +18,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Database } from '../db/client';
 import type { ChangeOrigin } from '../db/repos/hub-directory';
+import { deleteHubChanges } from '../db/repos/hub-change-outbox';
 import type { ChangeEvent } from '../engine/model';
 import { createCoalescer } from './webhooks/coalescer';
 import type { RealtimeSignaller } from './webhooks/realtime-signal';
@@ -44,6 +46,8 @@ export interface HubFanout {
 interface Change {
   id: string;
   actor?: string;
+  /** its hub_change_outbox row, when the write came through the hub writer */
+  outboxId?: number;
 }
 
 /** Ids per actor, in first-seen order. */
@@ -66,6 +70,9 @@ export function createHubFanout(deps: HubFanoutDeps): HubFanout {
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${tasks[i].id}: ${(r.reason as Error)?.message ?? String(r.reason)}`] : []));
     if (failed.length > 0) throw new Error(`hub change fan-out failed for ${failed.length} task(s): ${failed.join('; ')}`);
+    // Every task holds the change: its outbox rows are done. A crash before this delete only means a
+    // second, harmless signal from the drainer (triggers union their ids).
+    await deleteHubChanges(deps.database.db, changes.flatMap((c) => (c.outboxId === undefined ? [] : [c.outboxId])));
   };
   const plain = createCoalescer<Change>(sendTo(false));
   const coalesced = createCoalescer<Change>(sendTo(true));
@@ -76,7 +83,9 @@ export function createHubFanout(deps: HubFanoutDeps): HubFanout {
 
   const fanout = (events: ChangeEvent[], origin?: ChangeOrigin): Promise<void> => {
     if (events.length === 0) return Promise.resolve();
-    const changes = events.map((e): Change => ({ id: e.id, ...(origin?.actor ? { actor: origin.actor } : {}) }));
+    const changes = events.map(
+      (e, i): Change => ({ id: e.id, ...(origin?.actor ? { actor: origin.actor } : {}), ...(origin?.outboxIds?.[i] !== undefined ? { outboxId: origin.outboxIds[i] } : {}) }),
+    );
     const holding = held.getStore();
     // A change reported after its activity ended (work it left behind) goes out the plain way, never lost.
     if (holding?.open) holding.changes.push(...changes);

@@ -7,6 +7,7 @@ import type { RateLimitSettings } from '../api/rate-limit';
 import { buildApi } from '../api/server';
 import { createTemporalControl } from '../api/temporal-control';
 import { createHubFanout } from '../api/hub-fanout';
+import { startHubOutboxDrainer } from '../api/hub-outbox-drain';
 import { startWebhookInboxDrainer } from '../api/webhooks/inbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import { connectorSettingsIssues } from '../connectors/registry';
@@ -70,6 +71,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   }
   // Webhook events stored but never signalled (a crash, Temporal away) are signalled now and every 30 s.
   const inboxDrainer = startWebhookInboxDrainer({ database: options.database, signaller: realtime, onError: (err) => app.log.warn({ err }, 'webhook inbox drain failed') });
+  // Hub changes whose fan-out never happened (a crash after commit, Temporal away) are delivered from the outbox.
+  const outboxDrainer = startHubOutboxDrainer({ database: options.database, signaller: realtime, onError: (err) => app.log.warn({ err }, 'hub change outbox drain failed') });
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${options.port}`;
   // docs/design.md puts health at /healthz; follow wherever the API actually mounts it.
@@ -81,6 +84,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     async close() {
       await app.close();
       await inboxDrainer.stop();
+      await outboxDrainer.stop();
       await onHubChange.flush();
       await temporal.close();
     },

@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureApprovalReconciler } from '../api/approval-reconciler';
 import { createHubFanout, hubFanoutActivityInterceptor } from '../api/hub-fanout';
+import { startHubOutboxDrainer } from '../api/hub-outbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
@@ -62,9 +63,13 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
   await ensureApprovalReconciler(client, { taskQueue: options.taskQueue }).catch((err: unknown) =>
     console.warn(`approval reconciler schedule: ${(err as Error).message}`),
   );
+  // Hub writes whose fan-out was lost (a kill after commit, Temporal away) wait in the outbox; any
+  // number of drainers may run (rows are leased), so the API process drains it too.
+  const outboxDrainer = startHubOutboxDrainer({ database: options.database, signaller, onError: (err) => console.warn(`hub change outbox drain failed: ${(err as Error).message}`) });
   const done = worker
     .run()
     .then(() => onHubChange.flush())
+    .finally(() => outboxDrainer.stop())
     .finally(() => connection.close());
   done.catch(() => undefined); // the caller observes `done`; this only prevents an unhandled rejection
   return {

@@ -2,29 +2,42 @@
  * Activity stubs with their timeouts and retry policies. Transient errors retry (a vendor outage
  * delays a run, it does not fail it); activities mark permanent errors non-retryable, and a
  * retryable failure's `nextRetryDelay` (the vendor's wait hint) replaces the back-off for that
- * attempt. Reading and planning are bounded: an attempt that dies the same way each time (a worker
- * starved or killed by what it reads) must fail the run, not move from worker to worker forever.
+ * attempt. Every step is bounded (attempts and schedule-to-close): an attempt that dies the same
+ * way each time (a bug, a worker starved by what it reads) must fail the run, whose row then says
+ * why, not move from worker to worker forever. Every workflow takes its activities from here.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/workflow';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/types';
 
-const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
+/**
+ * Programming errors, which no retry cures: JavaScript's own (a bug), a zod schema refusing our own
+ * stored data, a connector kind or task configuration the code does not know. Vendor failures
+ * (VendorTransient, 5xx, rate limits, network) are not listed and keep retrying within the bound.
+ */
+export const programmingErrorTypes = ['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError', 'ZodError', 'ConnectorSettingsError', 'TaskConfigError'];
 
 /** About 15 minutes of back-off (1 s doubling to 1 m), enough to ride out a vendor or database outage. */
-const boundedRetry: RetryPolicy = { ...retry, maximumAttempts: 20 };
+const boundedRetry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20, nonRetryableErrorTypes: programmingErrorTypes };
 
-/** Database-only steps: quick, so a hung attempt is abandoned soon. */
-export const bookkeeping = proxyActivities<SyncActivities>({ startToCloseTimeout: '2m', retry });
+/** Vendor writes resume from their heartbeated cursor, so they get longer: about 25 minutes of back-off. */
+const writeRetry: RetryPolicy = { ...boundedRetry, maximumAttempts: 30 };
 
-/** Reading whole directories from vendors; the activity heartbeats while it pages. */
-export const reading = proxyActivities<SyncActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry: boundedRetry });
+export const activityOptions: Record<'bookkeeping' | 'reading' | 'planning' | 'singleWrite' | 'writing', ActivityOptions> = {
+  /** Database-only steps: quick, so a hung attempt is abandoned soon. */
+  bookkeeping: { startToCloseTimeout: '2m', scheduleToCloseTimeout: '1h', retry: boundedRetry },
+  /** Reading whole directories from vendors; the activity heartbeats while it pages. */
+  reading: { startToCloseTimeout: '30m', heartbeatTimeout: '1m', scheduleToCloseTimeout: '12h', retry: boundedRetry },
+  /** Planning is CPU and database work (100k users plan in seconds); it does not heartbeat. */
+  planning: { startToCloseTimeout: '10m', scheduleToCloseTimeout: '4h', retry: boundedRetry },
+  /** One vendor call for one item (an approved deletion). */
+  singleWrite: { startToCloseTimeout: '5m', scheduleToCloseTimeout: '2h', retry: boundedRetry },
+  /** Steps that write to vendors: heartbeats detect a dead worker within 30 s, and the retry resumes from the cursor. */
+  writing: { startToCloseTimeout: '1h', heartbeatTimeout: '30s', scheduleToCloseTimeout: '24h', retry: writeRetry },
+};
 
-/** Planning is CPU and database work (100k users plan in seconds); it does not heartbeat. */
-export const planning = proxyActivities<SyncActivities>({ startToCloseTimeout: '10m', retry: boundedRetry });
-
-/** One vendor call for one item (an approved deletion). */
-export const singleWrite = proxyActivities<SyncActivities>({ startToCloseTimeout: '5m', retry });
-
-/** Steps that write to vendors: heartbeats detect a dead worker within 30 s, and the retry resumes from the cursor. */
-export const writing = proxyActivities<SyncActivities>({ startToCloseTimeout: '1h', heartbeatTimeout: '30s', retry });
+export const bookkeeping = proxyActivities<SyncActivities>(activityOptions.bookkeeping);
+export const reading = proxyActivities<SyncActivities>(activityOptions.reading);
+export const planning = proxyActivities<SyncActivities>(activityOptions.planning);
+export const singleWrite = proxyActivities<SyncActivities>(activityOptions.singleWrite);
+export const writing = proxyActivities<SyncActivities>(activityOptions.writing);

@@ -251,4 +251,6 @@ export interface ApprovalReconcilerResult {
   adopted: string[];
   /** open items of deleted tasks, CANCELED */
   closed: number;
+  /** run rows left `running` by a workflow that had closed (terminated, timed out…) or was gone, now closed */
+  runsClosed?: Array<{ runId: string; status: 'failed' | 'canceled'; reason: string }>;
 }

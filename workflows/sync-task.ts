@@ -8,6 +8,7 @@
  * while paused, a resumed task therefore catches up straight away.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -19,6 +20,7 @@ import {
   ParentClosePolicy,
   rootCause,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -55,6 +57,9 @@ const summarize = (run: PendingRun): PendingRunSummary => ({
   full: run.full,
   changedIds: run.changedIds.length,
 });
+
+const isTaskGone = (err: unknown): boolean => err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'TaskNotFound';
+const errorText = (err: unknown): string => rootCause(err) ?? (err instanceof Error ? err.message : String(err));
 
 export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
   if (!input || typeof input.taskId !== 'string' || input.taskId === '') {
@@ -109,7 +114,17 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
   while (!shouldContinueAsNew()) {
     if (settingsStale) {
       settingsStale = false;
-      settings = await bookkeeping.loadTaskForRun({ taskId });
+      try {
+        settings = await bookkeeping.loadTaskForRun({ taskId });
+      } catch (err) {
+        // Its retries are bounded: the database away that long must not end the entity and its
+        // pending triggers. Only a deleted task (TaskNotFound) does.
+        if (isCancellation(err) || isTaskGone(err)) throw err;
+        log.warn('task settings could not be loaded; trying again in a minute', { taskId, error: errorText(err) });
+        settingsStale = true;
+        await sleep('1m');
+        continue;
+      }
       upsertSearchAttributes([
         { key: SyncDirectionKey, value: settings.direction },
         { key: ConnectorKindKey, value: settings.connectorKind },

@@ -1,13 +1,17 @@
-// One hub write = one transaction holding the change and its audit row; change events fire after commit.
+// One hub write = one transaction holding the change, its audit row and its outbox rows (the durable
+// record that downstream tasks must hear of it); change events fire after commit.
 import type { ChangeEvent } from '../../engine/model';
 import type { Db } from '../client';
 import { recordAudit, type AuditEntry } from './audit-log';
 import { ConflictError, postgresErrorOf } from './errors';
+import { recordHubChanges } from './hub-change-outbox';
 import { lockHubWrites } from './sql';
 
 /** Who made a hub write: the audit actor (an API principal, `sync:<taskId>` for a run). */
 export interface ChangeOrigin {
   actor: string;
+  /** the write's hub_change_outbox rows, one per event in order: the listener deletes them once delivered */
+  outboxIds?: readonly number[];
 }
 
 export type ChangeListener = (events: ChangeEvent[], origin?: ChangeOrigin) => void | Promise<void>;
@@ -42,12 +46,13 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
     if (!actor.trim()) throw new Error('a hub write needs an actor for the audit log');
     let write: HubWrite<T>;
     let auditId: number | undefined;
+    let outboxIds: number[];
     try {
-      ({ write, auditId } = await db.transaction(async (tx) => {
+      ({ write, auditId, outboxIds } = await db.transaction(async (tx) => {
         await lockHubWrites(tx);
         const written = await body(tx);
         const id = written.audit ? await recordAudit(tx, { ...written.audit, actor }) : undefined;
-        return { write: written, auditId: id };
+        return { write: written, auditId: id, outboxIds: await recordHubChanges(tx, written.events ?? [], actor) };
       }));
     } catch (error) {
       const pg = postgresErrorOf(error);
@@ -60,7 +65,7 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
     const events = (write.events ?? []).map((e) => ({ ...e, ...(auditId !== undefined ? { eventId: `audit:${auditId}:${e.entity}:${e.id}` } : {}) }));
     if (events.length && options.onChange) {
       try {
-        await options.onChange(events, { actor });
+        await options.onChange(events, { actor, outboxIds });
       } catch (error) {
         options.onChangeError?.(error, events);
       }

@@ -1,6 +1,6 @@
 // Write side of runs: the sync_runs row, stored snapshots, the stored plan (run_items) and each
 // item's outcome. The API reads the same tables (see H10's read-side queries).
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { DirectorySnapshot, EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
@@ -345,6 +345,16 @@ export async function itemStatusCounts(db: Db, runId: string): Promise<{ action:
 
 /** The counters stored with a finished run (activities/runs.ts names them); the API's summary is RunSummary. */
 export type RunCounters = RunRow['counters'];
+
+/** Open (pending or running) runs started before `before`, oldest first: the reconciler checks their workflows. */
+export async function listOpenRunsStartedBefore(db: Db, before: Date, limit: number): Promise<Pick<RunRow, 'id' | 'taskId' | 'workflowId'>[]> {
+  return db
+    .select({ id: syncRuns.id, taskId: syncRuns.taskId, workflowId: syncRuns.workflowId })
+    .from(syncRuns)
+    .where(and(inArray(syncRuns.status, ['pending', 'running']), lt(syncRuns.startedAt, before)))
+    .orderBy(asc(syncRuns.startedAt))
+    .limit(limit);
+}
 
 /** Stores the final status, counters and error; a run already finished keeps its first outcome. */
 export async function finishRun(
