@@ -1,5 +1,6 @@
 // Run bookkeeping: the task's run settings, the run row, and the final status with its counters.
 import { finishRun as storeFinish, getRun, itemStatusCounts, startRun as insertRun } from '../db/repos/sync-runs';
+import { itemStatuses } from '../engine/statuses';
 import type { ActivityDeps } from './deps';
 import { loadTaskRecord } from './task';
 import type { FinishedRunStatus, FinishRunInput, StartRunInput, TaskRunSettings } from './types';
@@ -17,11 +18,8 @@ export function runCounters(rows: readonly StatusCount[]): Record<string, number
     usersTotal: 0,
     userUpdatesSucceeded: 0,
     userUpdatesTotal: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    staged: 0,
-    planned: 0,
+    // one counter per item status
+    ...Object.fromEntries(itemStatuses.map((status) => [status, 0])),
   };
   for (const row of rows) {
     counters[row.status] += row.count;

@@ -5,6 +5,7 @@ import type { FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { connectorCatalog } from '../connectors/definitions';
+import { connectionCheckNames } from '../connectors/types';
 import { taskConfigSchema } from '../engine/task-config';
 
 const documented = taskConfigSchema(connectorCatalog);
@@ -24,7 +25,7 @@ export const taskBodyValidator: FastifySchemaCompiler<any> = (route) =>
   route.httpPart === 'body' ? validatorCompiler({ ...route, schema: AnyObject }) : validatorCompiler(route);
 
 export const ConnectionCheckBody = z.object({
-  name: z.enum(['credentials', 'read_contacts', 'write_contacts', 'visibility_scope', 'callback_url', 'source_file']),
+  name: z.enum(connectionCheckNames),
   ok: z.boolean(),
   detail: z.string().describe("what was found; a refusal carries the vendor's code and message, never a secret"),
 });

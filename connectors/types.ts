@@ -6,6 +6,7 @@ import type { ConnectorKindFacts, SecretsSchema, SettingsSchema, TaskDirection }
 import type { User } from '../engine/model';
 import type { Database } from '../db/client';
 import type { ChangeListener } from '../db/repos/hub-writer';
+import type { WebhookReceiver } from './shared/webhook-receiver';
 
 export type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../engine/connector';
 
@@ -18,9 +19,12 @@ export interface ConnectorDeps {
   hubOwnerTaskId?: string;
 }
 
+/** What a connection test checks, each spelled once (the API's answer schema derives from it). */
+export const connectionCheckNames = ['credentials', 'read_contacts', 'write_contacts', 'visibility_scope', 'callback_url', 'source_file'] as const;
+
 /** One line of a connection test: what was checked, whether it passed, and the vendor's code/message (never a secret). */
 export interface ConnectionCheck {
-  name: 'credentials' | 'read_contacts' | 'write_contacts' | 'visibility_scope' | 'callback_url' | 'source_file';
+  name: (typeof connectionCheckNames)[number];
   ok: boolean;
   detail: string;
 }
@@ -54,6 +58,14 @@ export interface FakeDefinition {
   taskConnector(fake: RunningFake): { settings: Record<string, unknown>; secrets: Record<string, string> };
 }
 
+/** An app that pushes change events: which task secrets hold its callback keys, and its receiver (connectors/<kind>/webhook.ts). */
+export interface WebhookDefinition<X extends SecretsSchema = SecretsSchema> {
+  /** the task secrets (connector.secrets) the receiver reads; each must be one of the kind's secrets */
+  secretNames: readonly (keyof z.output<X> & string)[];
+  /** verifies and decrypts one delivery; throws WebhookConfigError naming a missing or unusable setting or secret */
+  createReceiver(settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver;
+}
+
 export interface ConnectorDefinition<K extends string = string, S extends SettingsSchema = SettingsSchema, X extends SecretsSchema = SecretsSchema>
   extends ConnectorKindFacts<K> {
   settings: S;
@@ -68,9 +80,11 @@ export interface ConnectorDefinition<K extends string = string, S extends Settin
   create(settings: z.output<S>, secrets: z.output<X>, deps: ConnectorDeps): Connector;
   /** the 连接测试: credentials, the permissions a sync needs; never throws for a vendor refusal */
   testConnection?(settings: z.output<S>, secrets: z.output<X>, context: ConnectionTestContext): Promise<ConnectionCheck[]>;
-  /** the app pushes change events: the task secrets its webhook receiver (api/webhooks/<kind>.ts) reads */
-  webhook?: { secretNames: readonly string[] };
+  /** the app pushes change events: declared here, a kind cannot lack its receiver (the route reads it off this) */
+  webhook?: WebhookDefinition<X>;
   fake?: FakeDefinition;
+  /** a task connector that runs with no vendor to talk to (a kind without a fake, e.g. the CSV source's inline content) */
+  example?: { settings: Record<string, unknown>; secrets: Record<string, string> };
 }
 
 /** Keeps a definition's literal kind and its schemas' types, so create() sees typed settings. */

@@ -4,6 +4,9 @@
 export const runStatuses = ['pending', 'running', 'succeeded', 'partially_failed', 'failed', 'canceled'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
+/** A run in one of these has not finished: it holds the task's target (one run at a time writes to it). */
+export const activeRunStatuses = ['pending', 'running'] as const satisfies readonly RunStatus[];
+
 /** A run in one of these has its outcome: it will not change again. */
 export const finishedRunStatuses = ['succeeded', 'partially_failed', 'failed', 'canceled'] as const satisfies readonly RunStatus[];
 export type FinishedRunStatus = (typeof finishedRunStatuses)[number];

@@ -3,40 +3,35 @@
 // (vendor kinds against their fakes), /docs shows every kind, and the connection test works.
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { connectorCatalog, definitionOf, definitions } from '../../connectors/definitions';
+import { connectorCatalog, definitions } from '../../connectors/definitions';
 import { createConnector } from '../../connectors/registry';
-import type { RunningFake } from '../../connectors/types';
 import { syncTasks } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
+import { KindFixtures } from '../../test/support/connector-kinds';
 import { describeOnBothDatabases } from '../../test/support/databases';
 import { startTestApi, type TestApi } from '../testing';
-import { webhookReceivers } from '../webhooks';
-
-const csvContent = 'username,name,email,employee_number\namy,Amy,amy@example.com,E1\n';
 
 describeOnBothDatabases('connector kinds over the API', (ctx) => {
   let api: TestApi;
   const secretBox = createSecretBox(randomBytes(32));
-  const fakes = new Map<string, RunningFake>();
+  let kinds: KindFixtures;
 
   beforeAll(async () => {
     api = await startTestApi(ctx.database, { secretBox, publicUrl: 'https://sync.example.com/' });
-    for (const d of definitions) if ('fake' in d && d.fake) fakes.set(d.kind, await d.fake.start({ port: 0 }));
+    kinds = await KindFixtures.start();
   });
   afterAll(async () => {
     await api.app.close();
-    for (const fake of fakes.values()) await fake.close();
+    await kinds.close();
   });
 
   const taskCount = async () => (await ctx.database.db.select().from(syncTasks)).length;
   const post = (payload: unknown, url = '/api/v1/sync-tasks', role: 'operator' | 'admin' | 'approver' = 'operator') => api.as(role, { method: 'POST', url, payload: payload as object });
   const unique = () => randomBytes(3).toString('hex');
 
-  /** A task body of this kind pointed at its fake (or, for the file source, inline content). */
+  /** A task body of this kind pointed at its fake (or, for the file source, its example's inline content). */
   function bodyFor(kind: string, direction = 'upstream', overrides: Record<string, unknown> = {}) {
-    const fake = definitionOf(kind)?.fake;
-    const connector = fake ? { kind, ...fake.taskConnector(fakes.get(kind)!) } : { kind, settings: { content: csvContent } };
-    return { name: `${kind} ${unique()}`, direction, connector, ...overrides };
+    return { name: `${kind} ${unique()}`, direction, connector: kinds.connectorOf(kind), ...overrides };
   }
 
   it.each(['ldap', 'scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
@@ -77,11 +72,14 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       if (kind === 'csv') expect(users).toBe(1);
       accepted.push(kind);
     }
-    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'wecom']);
+    expect(accepted).toEqual(definitions.filter((d) => !('internal' in d && d.internal)).map((d) => d.kind));
+    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'wecom']));
+    expect(accepted).not.toContain('hub');
   });
 
-  it('has a webhook receiver for exactly the kinds whose definition declares one', () => {
-    for (const d of definitions) expect({ kind: d.kind, receiver: d.kind in webhookReceivers }).toEqual({ kind: d.kind, receiver: 'webhook' in d && d.webhook !== undefined });
+  it('declares a webhook (and so its receiver) for exactly the kinds whose capabilities say they push events', () => {
+    // task validation lets an upstream task turn real time on by realtimeEvents; the route needs the receiver
+    for (const d of definitions) expect({ kind: d.kind, webhook: 'webhook' in d && typeof d.webhook?.createReceiver === 'function' }).toEqual({ kind: d.kind, webhook: d.capabilities.realtimeEvents });
   });
 
   it("shows every kind's settings and secrets schema on /docs", async () => {
@@ -104,7 +102,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
 
     /** Seeds a kind's fake through its control route; `{}` puts it back to an empty, fully permitted tenant. */
     const seedFake = async (kind: string, body: object) => {
-      const res = await fetch(`${fakes.get(kind)!.url}/__fake/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${kinds.fakeOf(kind)!.url}/__fake/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect({ kind, status: res.status, body: await res.text() }).toMatchObject({ kind, status: 200 });
     };
 
@@ -149,7 +147,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     });
 
     it('fails the Feishu visibility check when the app does not see the whole company', async () => {
-      const fake = fakes.get('feishu')!;
+      const fake = kinds.fakeOf('feishu')!;
       const seed = (body: object) => fetch(`${fake.url}/__fake/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect((await seed({ departments: [{ department_id: 'sales', name: 'Sales' }], scope_department_ids: ['sales'] })).ok).toBe(true);
       try {

@@ -17,7 +17,7 @@ import { markInboxSignalled, storeInboxEvent } from '../../db/repos/webhook-inbo
 import type { SecretBox } from '../../db/secret-box';
 import { ApiError, ErrorBody } from '../errors';
 import type { ApiRoutePlugin } from '../server';
-import { CallbackVerificationError, createWebhookReceiver, hasWebhookReceiver, WebhookConfigError, type WebhookReceipt, type WebhookReply } from '../webhooks';
+import { CallbackVerificationError, createWebhookReceiver, hasWebhookReceiver, WebhookConfigError, webhookKinds, type WebhookReceipt, type WebhookReply } from '../webhooks';
 import { loadWebhookTask, type WebhookTask } from '../webhooks/tasks';
 
 /** How far a vendor timestamp may be from our clock, either way, before the request is refused as replayed. */
@@ -137,7 +137,7 @@ export const webhookRoutes: ApiRoutePlugin = async (app, { deps }) => {
   app.get('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true, checksOwnInput: true }, schema: schema('WeCom URL check: answers the decrypted echostr') }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'GET'),
   );
-  app.post('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true, checksOwnInput: true }, schema: schema('Vendor change event (WeCom, Feishu, DingTalk), or its URL check') }, (request, reply) =>
+  app.post('/webhooks/:taskId', { bodyLimit: WEBHOOK_BODY_LIMIT, config: { public: true, checksOwnInput: true }, schema: schema(`Vendor change event (kinds ${webhookKinds.join(', ')}), or its URL check`) }, (request, reply) =>
     handle(request.params.taskId, request, reply, 'POST'),
   );
 };

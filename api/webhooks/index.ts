@@ -1,33 +1,21 @@
-// Webhook receivers by connector kind. Which kinds push events, and the secret names they read, are
-// the definitions' facts (connectors/<kind>/definition.ts `webhook`); api/webhooks.test.ts checks each has a receiver.
-import { definitionOf, type ConnectorKind } from '../../connectors/definitions';
-import { createDingtalkReceiver } from './dingtalk';
-import { createFeishuReceiver } from './feishu';
-import { WebhookConfigError, type WebhookReceiver } from './receiver';
-import { createWecomReceiver } from './wecom';
+// Webhook receivers by connector kind, read off the definitions: a kind pushes events when its
+// definition declares `webhook` (connectors/<kind>/definition.ts), and that declaration carries the
+// receiver (connectors/<kind>/webhook.ts), so there is no table here to keep in step.
+import { definitionOf, definitions } from '../../connectors/definitions';
+import { WebhookConfigError, type WebhookReceiver } from '../../connectors/shared/webhook-receiver';
 
-export * from './receiver';
+export * from '../../connectors/shared/webhook-receiver';
 
-type ReceiverFactory = (settings: Record<string, unknown>, secrets: Record<string, string>) => WebhookReceiver;
-
-export const webhookReceivers: Partial<Record<ConnectorKind, ReceiverFactory>> = {
-  wecom: createWecomReceiver,
-  feishu: createFeishuReceiver,
-  dingtalk: createDingtalkReceiver,
-};
-
-/** The task secrets (connector.secrets) that hold the vendor's callback credentials. */
-export function webhookSecretNames(kind: string): readonly string[] {
-  return definitionOf(kind)?.webhook?.secretNames ?? [];
-}
+/** The kinds that push change events, in the definitions' order. */
+export const webhookKinds: readonly string[] = definitions.flatMap((d) => ('webhook' in d && d.webhook ? [d.kind] : []));
 
 export function hasWebhookReceiver(kind: string): boolean {
-  return definitionOf(kind)?.webhook !== undefined && kind in webhookReceivers;
+  return definitionOf(kind)?.webhook !== undefined;
 }
 
 /** Throws WebhookConfigError naming the missing or unusable setting or secret. */
 export function createWebhookReceiver(kind: string, settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
-  const factory = hasWebhookReceiver(kind) ? webhookReceivers[kind as ConnectorKind] : undefined;
-  if (!factory) throw new WebhookConfigError('connector.kind', `${kind} sends no webhooks`);
-  return factory(settings ?? {}, secrets ?? {});
+  const webhook = definitionOf(kind)?.webhook;
+  if (!webhook) throw new WebhookConfigError('connector.kind', `${kind} sends no webhooks`);
+  return webhook.createReceiver(settings ?? {}, secrets ?? {});
 }

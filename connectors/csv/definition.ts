@@ -24,6 +24,7 @@ export const csvDefinition = defineConnector({
     return refused ? [{ field: 'connector.settings.path', message: refused }] : [];
   },
   create: (settings) => createCsvConnector(settings),
+  example: { settings: { content: 'username,name,email,employee_number\namy,Amy,amy@example.com,E1\n' }, secrets: {} },
   // Reading the file is the whole test: it is there, UTF-8, and every row is valid.
   async testConnection(settings) {
     try {

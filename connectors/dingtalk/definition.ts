@@ -7,6 +7,7 @@ import { dingtalkDocumentedHosts } from './hosts';
 import { testDingtalkConnection } from './connection-test';
 import { createDingtalkConnector, dingtalkCapabilities } from './index';
 import { rootDepartmentId } from './mapping';
+import { createDingtalkReceiver } from './webhook';
 
 export const DingtalkSettingsSchema = z.strictObject({
   oapiBaseUrl: httpUrl('the oapi base; default https://oapi.dingtalk.com').default('https://oapi.dingtalk.com'),
@@ -43,7 +44,7 @@ export const dingtalkDefinition = defineConnector({
   createdUserId: (user) => user.id || user.username,
   create: (settings, secrets) => createDingtalkConnector(settings, secrets),
   testConnection: testDingtalkConnection,
-  webhook: { secretNames: ['callbackToken', 'callbackAesKey'] },
+  webhook: { secretNames: ['callbackToken', 'callbackAesKey'], createReceiver: createDingtalkReceiver },
   fake: {
     description: 'DingTalk (钉钉) oapi under / (gettoken, topapi/v2) and the new API under /v1.0',
     credentialFlags: [

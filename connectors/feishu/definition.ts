@@ -6,6 +6,7 @@ import { defineConnector } from '../types';
 import { feishuDocumentedHosts } from './hosts';
 import { testFeishuConnection } from './connection-test';
 import { createFeishuConnector, feishuCapabilities } from './index';
+import { createFeishuReceiver } from './webhook';
 
 export const FeishuSettingsSchema = z.strictObject({
   baseUrl: httpUrl('https://open.feishu.cn/open-apis (Feishu, the default) or https://open.larksuite.com/open-apis (Lark)').default('https://open.feishu.cn/open-apis'),
@@ -43,7 +44,7 @@ export const feishuDefinition = defineConnector({
   createdUserId: (user) => user.id || user.username,
   create: (settings, secrets) => createFeishuConnector(settings, secrets),
   testConnection: testFeishuConnection,
-  webhook: { secretNames: ['eventEncryptKey', 'eventVerificationToken'] },
+  webhook: { secretNames: ['eventEncryptKey', 'eventVerificationToken'], createReceiver: createFeishuReceiver },
   fake: {
     description: 'Feishu / Lark contact API under /open-apis',
     credentialFlags: [

@@ -8,6 +8,7 @@ import { testWecomConnection } from './connection-test';
 import { createWecomConnector, wecomCapabilities } from './index';
 import { defaultEmployeeNumberAttribute } from './mapping';
 import { rootDepartmentId } from './validation';
+import { createWecomReceiver } from './webhook';
 
 export const WecomSettingsSchema = z.strictObject({
   baseUrl: httpUrl('the API base; default WeCom\'s own').default('https://qyapi.weixin.qq.com/cgi-bin'),
@@ -41,7 +42,7 @@ export const wecomDefinition = defineConnector({
   createdUserId: (user) => user.id || user.username,
   create: (settings, secrets) => createWecomConnector(settings, secrets),
   testConnection: testWecomConnection,
-  webhook: { secretNames: ['callbackToken', 'callbackEncodingAesKey'] },
+  webhook: { secretNames: ['callbackToken', 'callbackEncodingAesKey'], createReceiver: createWecomReceiver },
   fake: {
     description: 'WeCom (企业微信) contacts API under /cgi-bin',
     credentialFlags: [

@@ -9,7 +9,7 @@ import { pendingDeletions } from '../schema';
 import { recordAudit } from './audit-log';
 import { selectRows } from './sql';
 
-import type { PendingDeletionStatus } from '../../engine/statuses';
+import { openPendingDeletionStatuses, type PendingDeletionStatus } from '../../engine/statuses';
 export type { PendingDeletionStatus };
 
 export interface StageRunResult {
@@ -199,7 +199,7 @@ export async function recordPendingDeletionOutcome(
       .update(pendingDeletions)
       // The approver stays the one who decided: the outcome never overwrites decided_by.
       .set({ status: input.status, errorCode: input.errorCode ?? null, errorMessage: input.errorMessage ?? null, decidedBy: sql`coalesce(${pendingDeletions.decidedBy}, ${input.actor})`, decidedAt: new Date() })
-      .where(and(eq(pendingDeletions.id, input.id), inArray(pendingDeletions.status, ['PENDING', 'EXECUTING'])))
+      .where(and(eq(pendingDeletions.id, input.id), inArray(pendingDeletions.status, [...openPendingDeletionStatuses])))
       .returning({ id: pendingDeletions.id, action: pendingDeletions.action, entity: pendingDeletions.entity, targetId: pendingDeletions.targetId });
     if (!row) return false;
     await recordAudit(tx, {

@@ -15,7 +15,7 @@ export const RUN_ITEM_BATCH_SIZE = 200;
 export const SNAPSHOT_CHUNK_SIZE = 1000;
 
 export type { ItemStatus as RunItemStatus } from '../../engine/statuses';
-import type { FinishedRunStatus, ItemStatus as RunItemStatus } from '../../engine/statuses';
+import { activeRunStatuses, type FinishedRunStatus, type ItemStatus as RunItemStatus } from '../../engine/statuses';
 export type SnapshotSide = 'source' | 'target';
 
 export interface StartRunRow {
@@ -364,7 +364,7 @@ export async function finishRun(
   const [row] = await db
     .update(syncRuns)
     .set({ status: input.status, counters: input.counters, error: input.error ?? null, phase: 'done', finishedAt: new Date() })
-    .where(and(eq(syncRuns.id, input.runId), inArray(syncRuns.status, ['pending', 'running'])))
+    .where(and(eq(syncRuns.id, input.runId), inArray(syncRuns.status, [...activeRunStatuses])))
     .returning({ status: syncRuns.status });
   if (row) return row.status;
   const [existing] = await db.select({ status: syncRuns.status }).from(syncRuns).where(eq(syncRuns.id, input.runId));

@@ -22,7 +22,7 @@ import { liveTaskRows, type TaskRow } from './task-rows';
 import { clearTiesForRepointing } from './task-repointing';
 
 export { taskStatuses, type TaskStatus } from '../../engine/statuses';
-import type { TaskStatus } from '../../engine/statuses';
+import { activeRunStatuses, type TaskStatus } from '../../engine/statuses';
 
 export interface TaskLastRun {
   id: string;
@@ -114,7 +114,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       db
         .selectDistinct({ taskId: syncRuns.taskId })
         .from(syncRuns)
-        .where(and(inArray(syncRuns.taskId, taskIds), inArray(syncRuns.status, ['pending', 'running']))),
+        .where(and(inArray(syncRuns.taskId, taskIds), inArray(syncRuns.status, [...activeRunStatuses]))),
       db
         .select({ taskId: pendingDeletions.taskId, n: count() })
         .from(pendingDeletions)

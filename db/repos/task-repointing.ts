@@ -5,7 +5,7 @@
 // item being executed is never cancelled under its activity: it read the row and loads the task's
 // connector afterwards, which would then be the new tenant's (so the re-point waits for it).
 import { and, count, eq, inArray } from 'drizzle-orm';
-import { openPendingDeletionStatuses, type PendingDeletionStatus } from '../../engine/statuses';
+import { activeRunStatuses, openPendingDeletionStatuses, type PendingDeletionStatus } from '../../engine/statuses';
 import type { Db } from '../client';
 import { auditLog, pendingDeletions, syncRuns, taskLinks } from '../schema';
 import { recordAudit } from './audit-log';
@@ -49,7 +49,7 @@ export async function taskTies(tx: Db, taskId: string): Promise<TaskTies> {
   const [inFlight] = await tx
     .select({ n: count() })
     .from(syncRuns)
-    .where(and(eq(syncRuns.taskId, taskId), inArray(syncRuns.status, ['pending', 'running'])));
+    .where(and(eq(syncRuns.taskId, taskId), inArray(syncRuns.status, [...activeRunStatuses])));
   const executing = Number(open.find((row) => row.status === 'EXECUTING')?.n ?? 0);
   const openCount = open.reduce((sum, row) => sum + Number(row.n), 0);
   return { links: Number(links.n), openPendingDeletions: openCount, executingPendingDeletions: executing, runsInFlight: Number(inFlight.n) };

@@ -1,6 +1,7 @@
 // What `start` runs, for end-to-end tests: a worker with the real workflows and activities, the
-// real API listening on a free port, webhooks signalling task workflows and hub changes fanned out
-// to downstream tasks, wired the way cli/worker.ts and cli/commands/start.ts wire them.
+// real API listening on a free port (driving task workflows, Schedules and runs), webhooks signalling
+// task workflows and hub changes fanned out to downstream tasks, wired the way cli/worker.ts and
+// cli/api-server.ts wire them.
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -9,12 +10,14 @@ import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../activities';
 import { createHubFanout, hubFanoutActivityInterceptor, type HubFanout } from '../../api/hub-fanout';
 import { buildApi } from '../../api/server';
+import { createTemporalControl } from '../../api/temporal-control';
 import { drainWebhookInbox } from '../../api/webhooks/inbox-drain';
 import { createRealtimeSignaller, type RealtimeSignaller } from '../../api/webhooks/realtime-signal';
 import type { Database } from '../../db/client';
 import { runItems, syncRuns, webhookInbox } from '../../db/schema';
 import type { SecretBox } from '../../db/secret-box';
 import { stateQuery, taskWorkflowId, triggerSignal, type SyncTaskInput, type TriggerRequest } from '../../workflows/definitions';
+import { activeRunStatuses } from '../../engine/statuses';
 import { eventually } from '../../workflows/testing/in-memory-activities';
 
 export interface SyncRuntimeOptions {
@@ -23,6 +26,8 @@ export interface SyncRuntimeOptions {
   database: Database;
   secretBox: SecretBox;
   taskQueue: string;
+  /** accepted as an admin token by the API (SYNC_CENTER_ADMIN_TOKEN) */
+  adminToken?: string;
 }
 
 export class SyncRuntime {
@@ -49,7 +54,15 @@ export class SyncRuntime {
       shutdownGraceTime: 1000,
     });
     this.workerDone = this.worker.run();
-    this.api = await buildApi({ database, secretBox, checkTemporal: async () => undefined, realtime: this.signaller, onHubChange: this.fanout });
+    this.api = await buildApi({
+      database,
+      secretBox,
+      adminToken: this.options.adminToken,
+      checkTemporal: async () => undefined,
+      temporal: createTemporalControl(env.client, { taskQueue }),
+      realtime: this.signaller,
+      onHubChange: this.fanout,
+    });
     await this.api.listen({ host: '127.0.0.1', port: 0 });
     this.apiUrl = `http://127.0.0.1:${(this.api.server.address() as AddressInfo).port}`;
     await drainWebhookInbox({ database, signaller: this.signaller });
@@ -91,7 +104,7 @@ export class SyncRuntime {
     const run = await eventually(async () => {
       if ((await this.runsOf(taskId, 'manual')) <= before) return undefined;
       const [latest] = await db.select().from(syncRuns).where(and(eq(syncRuns.taskId, taskId), eq(syncRuns.trigger, 'manual'))).orderBy(desc(syncRuns.startedAt)).limit(1);
-      return latest && !['pending', 'running'].includes(latest.status) ? latest : undefined;
+      return latest && !(activeRunStatuses as readonly string[]).includes(latest.status) ? latest : undefined;
     }, `a finished manual run of ${taskId}`, 60_000);
     return { run: run!, items: await db.select().from(runItems).where(eq(runItems.runId, run!.id)) };
   }

@@ -1,10 +1,8 @@
 // DingTalk: encrypted JSON events by POST (check_url included), answered with the encrypted "success".
 // Secrets callbackToken and callbackAesKey; the receive id is settings.callbackReceiveId when set
 // (corp id of a legacy registration, suite key of an ISV app), else settings.appKey.
-import { DingtalkCallback, parseDingtalkEvent } from '../../connectors/dingtalk/callback';
-import { CallbackVerificationError, contentHash, jsonReply, requireSecret, requireSetting, vendorTime, WebhookConfigError, type WebhookReceiver } from './receiver';
-
-export const dingtalkWebhookSecrets = ['callbackToken', 'callbackAesKey'] as const;
+import { DingtalkCallback, parseDingtalkEvent } from './callback';
+import { CallbackVerificationError, contentHash, jsonReply, requireSecret, requireSetting, vendorTime, WebhookConfigError, type WebhookReceiver } from '../shared/webhook-receiver';
 
 export function createDingtalkReceiver(settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
   const receiveId = typeof settings.callbackReceiveId === 'string' && settings.callbackReceiveId !== '' ? settings.callbackReceiveId : requireSetting(settings, 'appKey');

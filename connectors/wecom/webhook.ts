@@ -1,9 +1,7 @@
 // WeCom: GET URL check (decrypted echostr as plain text) and POST change_contact events.
 // Secrets callbackToken and callbackEncodingAesKey; the receive id is settings.corpId.
-import { parseWecomEvent, WecomCallback } from '../../connectors/wecom/callback';
-import { contentHash, requireSecret, requireSetting, textReply, vendorTime, WebhookConfigError, type WebhookReceiver } from './receiver';
-
-export const wecomWebhookSecrets = ['callbackToken', 'callbackEncodingAesKey'] as const;
+import { parseWecomEvent, WecomCallback } from './callback';
+import { contentHash, requireSecret, requireSetting, textReply, vendorTime, WebhookConfigError, type WebhookReceiver } from '../shared/webhook-receiver';
 
 export function createWecomReceiver(settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
   const config = {

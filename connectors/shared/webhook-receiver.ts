@@ -1,10 +1,11 @@
-// What every vendor's webhook receiver looks like to the route: one request in, a verified receipt
-// out (or a CallbackVerificationError). Receivers are pure: no database, no Temporal.
+// What every vendor's webhook receiver (connectors/<kind>/webhook.ts) looks like to the webhook route
+// (api/routes/webhooks.ts): one request in, a verified receipt out (or a CallbackVerificationError).
+// Receivers are pure: no database, no Temporal. Here, not in api/, because connectors never import api/.
 import { createHash } from 'node:crypto';
 import type { ChangeEvent } from '../../engine/model';
-import { CallbackVerificationError } from '../../connectors/shared/callback-crypto';
+import { CallbackVerificationError } from './callback-crypto';
 
-export { CallbackVerificationError } from '../../connectors/shared/callback-crypto';
+export { CallbackVerificationError } from './callback-crypto';
 
 export interface WebhookRequest {
   method: 'GET' | 'POST';

@@ -1,9 +1,7 @@
 // Feishu: signed, encrypted schema-2.0 events and the url_verification challenge, both by POST.
 // Secrets eventEncryptKey and eventVerificationToken; events are deduplicated by header.event_id.
-import { CallbackVerificationError, FeishuEventReceiver, larkHeaders } from '../../connectors/feishu/callback';
-import { jsonReply, requireSecret, vendorTime, type WebhookReceiver } from './receiver';
-
-export const feishuWebhookSecrets = ['eventEncryptKey', 'eventVerificationToken'] as const;
+import { CallbackVerificationError, FeishuEventReceiver, larkHeaders } from './callback';
+import { jsonReply, requireSecret, vendorTime, type WebhookReceiver } from '../shared/webhook-receiver';
 
 export function createFeishuReceiver(_settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
   const receiver = new FeishuEventReceiver({
