@@ -10,6 +10,7 @@ import {
 } from './deletions';
 import type { ActivityDeps } from './deps';
 import { createPlanActivity } from './plan';
+import { createPruneRunSnapshotsActivity } from './retention';
 import { createRunActivities } from './runs';
 import { createSnapshotActivity } from './snapshot';
 import type { SyncActivities } from './types';
@@ -34,5 +35,6 @@ export function createActivities(deps: ActivityDeps): SyncActivities {
     approvalCounts: approvals.approvalCounts,
     executeApprovedDeletions: approvals.executeApprovedDeletions,
     reconcileApprovals: approvals.reconcileApprovals,
+    pruneRunSnapshots: createPruneRunSnapshotsActivity(deps),
   };
 }

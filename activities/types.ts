@@ -199,4 +199,12 @@ export interface SyncActivities {
   executeApprovedDeletions(input: { runId: string }): Promise<ExecuteApprovedResult>;
   /** Closes open items of deleted tasks and lists the runs that still have open items. */
   reconcileApprovals(input: Record<string, never>): Promise<ReconcileApprovalsResult>;
+  /** Deletes stored snapshots of runs finished before the retention (a bounded slice); `more` when some are left. */
+  pruneRunSnapshots(input: Record<string, never>): Promise<PruneRunSnapshotsResult>;
+}
+
+export interface PruneRunSnapshotsResult {
+  /** runs whose snapshots were deleted */
+  runs: number;
+  more: boolean;
 }

@@ -3,6 +3,7 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureApprovalReconciler } from '../api/approval-reconciler';
+import { ensureSnapshotRetention } from '../api/snapshot-retention';
 import { createHubFanout, hubFanoutActivityInterceptor } from '../api/hub-fanout';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
@@ -16,6 +17,8 @@ export interface SyncWorkerOptions {
   database: Database;
   /** SYNC_CENTER_SECRET_KEY: activities open sealed connector credentials with it */
   secretKey: Buffer;
+  /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS (default 7) */
+  snapshotRetentionDays?: number;
 }
 
 export interface RunningSyncWorker {
@@ -52,7 +55,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       shutdownGraceTime: '10s',
       // An activity's hub writes reach downstream tasks in one signal, without a second debounce window.
       interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange)] },
-      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange }),
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays }),
     });
   } catch (err) {
     await connection.close();
@@ -62,6 +65,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
   await ensureApprovalReconciler(client, { taskQueue: options.taskQueue }).catch((err: unknown) =>
     console.warn(`approval reconciler schedule: ${(err as Error).message}`),
   );
+  // Run snapshots (whole directories of personal data) older than the retention are deleted now and every hour.
+  await ensureSnapshotRetention(client, { taskQueue: options.taskQueue }).catch((err: unknown) => console.warn(`snapshot retention schedule: ${(err as Error).message}`));
   const done = worker
     .run()
     .then(() => onHubChange.flush())

@@ -187,6 +187,10 @@ export function createInMemoryActivities(options: {
       const open = [...pendingDeletions.values()].filter((item) => item.status === 'PENDING' || item.status === 'EXECUTING');
       return { runs: [...new Set(open.map((item) => item.runId))].map((runId) => ({ runId, taskId: runs.get(runId)?.taskId ?? 'unknown' })), closed: 0 };
     },
+    async pruneRunSnapshots() {
+      record('pruneRunSnapshots', {});
+      return { runs: 0, more: false };
+    },
     ...options.overrides,
   };
 
