@@ -11,6 +11,8 @@ export interface ActivityDeps {
   onHubChange?: ChangeListener;
   /** vendor calls in flight per apply batch (default 16); the connector's own limiter still caps the rate */
   applyConcurrency?: number;
+  /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS (default 7): finished runs' snapshots are deleted after this */
+  snapshotRetentionDays?: number;
   /** tests may wrap or replace connectors */
   connectorFactory?: typeof createConnector;
 }

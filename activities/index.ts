@@ -11,6 +11,7 @@ import {
 import type { ActivityDeps } from './deps';
 import { createPlanActivity } from './plan';
 import { createReconcileRunsActivity } from './reconcile-runs';
+import { createPruneRunSnapshotsActivity } from './retention';
 import { createRunActivities } from './runs';
 import { createSnapshotActivity } from './snapshot';
 import type { SyncActivities } from './types';
@@ -36,5 +37,6 @@ export function createActivities(deps: ActivityDeps): SyncActivities {
     executeApprovedDeletions: approvals.executeApprovedDeletions,
     reconcileApprovals: approvals.reconcileApprovals,
     reconcileRuns: createReconcileRunsActivity(deps),
+    pruneRunSnapshots: createPruneRunSnapshotsActivity(deps),
   };
 }

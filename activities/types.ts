@@ -212,4 +212,12 @@ export interface SyncActivities {
   reconcileApprovals(input: Record<string, never>): Promise<ReconcileApprovalsResult>;
   /** Closes open run rows (older than `graceMs`, default 15 min) whose workflow is closed or gone, with the reason. */
   reconcileRuns(input: { graceMs?: number }): Promise<ReconcileRunsResult>;
+  /** Deletes stored snapshots of runs finished before the retention (a bounded slice); `more` when some are left. */
+  pruneRunSnapshots(input: Record<string, never>): Promise<PruneRunSnapshotsResult>;
+}
+
+export interface PruneRunSnapshotsResult {
+  /** runs whose snapshots were deleted */
+  runs: number;
+  more: boolean;
 }

@@ -191,6 +191,20 @@ describe('sync tasks on a real Temporal dev server', () => {
     await expect(schedule(id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 
+  it('enable and disable racing: a disable mirrored after a later enable leaves the task enabled, as stored', async () => {
+    const { id } = await create(task('ww-race'));
+    // Two requests: a disable, then an enable, both committed; the disable's call to Temporal is the slower one.
+    expect((await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/disable` })).statusCode).toBe(200);
+    expect((await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/enable` })).statusCode).toBe(200);
+    await createTemporalControl(env.client, { taskQueue }).ensureTask({ id, direction: 'downstream', connectorKind: 'wecom', enabled: false });
+    await eventually(async () => {
+      const state = await taskState(id);
+      return state.enabled && !state.paused;
+    }, 'the task workflow to follow the stored setting');
+    const { runId } = (await api.as('operator', { method: 'POST', url: `/api/v1/sync-tasks/${id}/runs`, payload: {} })).json();
+    await eventually(async () => (await runRow(runId)).status === 'succeeded', 'the run of the enabled task');
+  });
+
   it('routes approvals to the run’s approval workflow; a cancelled item stays cancelled', async () => {
     const { id } = await create(task('ww-approvals'));
     plans[id] = { batches: [{ succeeded: 1, failed: 0, skipped: 0 }], stagedDeletes: 2 };

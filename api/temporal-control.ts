@@ -1,5 +1,5 @@
 // How the API drives Temporal for a task: its long-running workflow (signal-with-start, search
-// attributes, pause/resume, configChanged), its Schedule, run requests (update-with-start), live
+// attributes, resume, configChanged), its Schedule, run requests (update-with-start), live
 // progress of a run, and approval decisions. Only ids and flags travel: never a secret.
 import {
   ScheduleNotFoundError,
@@ -25,7 +25,6 @@ import {
   ConnectorKindKey,
   executeSignal,
   itemsChangedSignal,
-  pauseSignal,
   progressQuery,
   requestRunUpdate,
   resumeSignal,
@@ -62,7 +61,7 @@ export interface RunRequest {
 export type ApprovalAction = 'execute' | 'cancel';
 
 export interface TemporalControl {
-  /** Starts the task workflow if needed, tells it the settings changed, pauses or resumes it, and creates, updates or deletes its Schedule. */
+  /** Starts the task workflow if needed, tells it the settings changed (it reads enabled from the database), resumes it when enabled, and creates, updates or deletes its Schedule. */
   ensureTask(task: TaskForTemporal): Promise<void>;
   /** Hands a manual trigger to the task workflow (starting it if needed); answers the run that will carry it. */
   requestRun(task: TaskForTemporal, request: RunRequest): Promise<{ runId: string; coalesced: boolean }>;
@@ -178,7 +177,10 @@ export function createTemporalControl(client: Client, options: TemporalControlOp
         signal: configChangedSignal,
         signalArgs: [],
       });
-      await handle.signal(task.enabled ? resumeSignal : pauseSignal);
+      // The workflow reads enabled from the database before every run (configChanged makes it read
+      // now), so a disable needs no signal of its own: a pause signal could arrive after a later
+      // enable's and stick. An enable also clears a pause an operator (or an older version) set.
+      if (task.enabled) await handle.signal(resumeSignal);
       await syncSchedule(task);
     },
 

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
     expect(config.api).toEqual({ host: '127.0.0.1', port: 3000, rateLimits: defaultRateLimits });
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');
     expect(config.adminToken).toBeUndefined();
+    expect(config.snapshotRetentionDays).toBe(7);
   });
 
   it('takes every variable from the environment', () => {
@@ -29,7 +30,9 @@ describe('loadConfig', () => {
       SYNC_CENTER_ADMIN_TOKEN: 'a-long-enough-admin-token',
       SYNC_CENTER_IMPORT_DIR: '/srv/hr-exports',
       SYNC_CENTER_RATE_LIMIT_PER_TOKEN: '60',
+      SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: '30',
     });
+    expect(config.snapshotRetentionDays).toBe(30);
     expect(config.dataDir).toBe('/tmp/sc-data');
     expect(config.importDir).toBe('/srv/hr-exports');
     expect(loadConfig({ SYNC_CENTER_DATA_DIR: '/tmp/sc-data' }).importDir).toBe('/tmp/sc-data/imports');
@@ -42,6 +45,7 @@ describe('loadConfig', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', TEMPORAL_ADDRESS: ' ' }).database.url).toBeUndefined();
+    expect(loadConfig({ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: '' }).snapshotRetentionDays).toBe(7);
   });
 
   it.each([
@@ -54,6 +58,9 @@ describe('loadConfig', () => {
     [{ TEMPORAL_PORT: '9000', TEMPORAL_UI_PORT: '9000' }, 'TEMPORAL_UI_PORT: must differ'],
     [{ SYNC_CENTER_RATE_LIMIT_WEBHOOK: '-1' }, 'SYNC_CENTER_RATE_LIMIT_WEBHOOK: must be a positive integer'],
     [{ SYNC_CENTER_DEFAULT_COUNTRY_CODE: 'CN' }, 'SYNC_CENTER_DEFAULT_COUNTRY_CODE: must be a country calling code'],
+    [{ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: 'a week' }, 'SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: must be a whole number of days'],
+    [{ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: '1.5' }, 'SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: must be a whole number of days'],
+    [{ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: '0' }, 'SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: must be at least 1'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

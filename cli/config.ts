@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { rateLimitsFromEnv, type RateLimitSettings } from '../api/rate-limit';
+import { DEFAULT_SNAPSHOT_RETENTION_DAYS } from '../db/repos/run-snapshots';
 import { parseCountryCode } from '../engine/mobile';
 import { projectRoot } from './temporal-binaries';
 
@@ -34,6 +35,14 @@ const EnvSchema = z.object({
   }),
   SYNC_CENTER_SECRET_KEY: optionalText,
   SYNC_CENTER_IMPORT_DIR: optionalText,
+  SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: optionalText.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a whole number of days' })
+      .int({ message: 'must be a whole number of days' })
+      .min(1, { message: 'must be at least 1 (day)' })
+      .max(3650, { message: 'must be at most 3650 (days)' })
+      .default(DEFAULT_SNAPSHOT_RETENTION_DAYS),
+  ),
   // Read where mobiles are normalised (engine/mobile.ts); checked here so a bad value stops `start` at once.
   SYNC_CENTER_DEFAULT_COUNTRY_CODE: optionalText.refine((value) => value === undefined || parseCountryCode(value) !== null, {
     message: 'must be a country calling code such as 86 or +1',
@@ -59,6 +68,8 @@ export interface SyncCenterConfig {
   /** from the environment only; generated/persisted ones are resolved by data-dir-secrets.ts */
   adminToken?: string;
   secretKeyBase64?: string;
+  /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: finished runs' stored snapshots are deleted after this many days */
+  snapshotRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -97,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
     api: { host: e.HOST, port: e.PORT, rateLimits },
     adminToken: e.SYNC_CENTER_ADMIN_TOKEN,
     secretKeyBase64: e.SYNC_CENTER_SECRET_KEY,
+    snapshotRetentionDays: e.SYNC_CENTER_SNAPSHOT_RETENTION_DAYS,
   };
 }
 

@@ -3,6 +3,7 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureApprovalReconciler } from '../api/approval-reconciler';
+import { ensureSnapshotRetention } from '../api/snapshot-retention';
 import { createHubFanout, hubFanoutActivityInterceptor } from '../api/hub-fanout';
 import { startHubOutboxDrainer } from '../api/hub-outbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
@@ -17,6 +18,8 @@ export interface SyncWorkerOptions {
   database: Database;
   /** SYNC_CENTER_SECRET_KEY: activities open sealed connector credentials with it */
   secretKey: Buffer;
+  /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS (default 7) */
+  snapshotRetentionDays?: number;
 }
 
 export interface RunningSyncWorker {
@@ -53,7 +56,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       shutdownGraceTime: '10s',
       // An activity's hub writes reach downstream tasks in one signal, without a second debounce window.
       interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange)] },
-      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange }),
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays }),
     });
   } catch (err) {
     await connection.close();
@@ -66,6 +69,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
   // Hub writes whose fan-out was lost (a kill after commit, Temporal away) wait in the outbox; any
   // number of drainers may run (rows are leased), so the API process drains it too.
   const outboxDrainer = startHubOutboxDrainer({ database: options.database, signaller, onError: (err) => console.warn(`hub change outbox drain failed: ${(err as Error).message}`) });
+  // Run snapshots (whole directories of personal data) older than the retention are deleted now and every hour.
+  await ensureSnapshotRetention(client, { taskQueue: options.taskQueue }).catch((err: unknown) => console.warn(`snapshot retention schedule: ${(err as Error).message}`));
   const done = worker
     .run()
     .then(() => onHubChange.flush())

@@ -1,31 +1,88 @@
-// docker-compose.yml publishes Temporal's frontend and Web UI on loopback only (issue 11): whoever
-// reaches them can signal workflows (e.g. an approval under any name), bypassing the API's roles.
+// docker-compose.yml, the production shape (issues 11 and 18). There is no Docker engine where the
+// tests run, so this checks the file itself: Temporal on maintained, pinned images, started in the
+// order Temporal's server samples use, and its frontend and Web UI published on loopback only
+// (whoever reaches them can signal workflows, e.g. an approval under any name, bypassing the API's roles).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 
-/** service name → its published port mappings, read line by line (the file's own two-space layout). */
-function publishedPorts(compose: string): Map<string, string[]> {
-  const ports = new Map<string, string[]>();
-  let section = '';
-  let service = '';
-  let inPorts = false;
-  for (const line of compose.split('\n')) {
-    if (/^\S/.test(line)) section = line.replace(/:.*$/, '');
-    const serviceMatch = /^ {2}([\w-]+):\s*$/.exec(line);
-    if (section === 'services' && serviceMatch) {
-      service = serviceMatch[1];
-      inPorts = false;
-      continue;
-    }
-    if (/^ {4}\S/.test(line)) inPorts = /^ {4}ports:/.test(line);
-    const entry = /^ {6}- "?([^"\s]+)"?/.exec(line);
-    if (inPorts && entry) ports.set(service, [...(ports.get(service) ?? []), entry[1]]);
-  }
-  return ports;
+interface Service {
+  image?: string;
+  build?: unknown;
+  ports?: (string | { published?: string | number; host_ip?: string })[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  command?: string | string[];
+  entrypoint?: string | string[];
 }
 
-test('Temporal (7233) and its Web UI (8233) are bound to 127.0.0.1 only', () => {
-  const ports = publishedPorts(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8'));
-  expect(ports.get('temporal')).toEqual(['127.0.0.1:7233:7233']);
-  expect(ports.get('temporal-ui')).toEqual(['127.0.0.1:8233:8080']);
+const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const services = compose.services;
+
+/** service → { dependency: condition }; the short list form means service_started. */
+function dependsOn(name: string): Record<string, string> {
+  const deps = services[name]?.depends_on ?? {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [d, 'service_started']));
+  return Object.fromEntries(Object.entries(deps).map(([d, v]) => [d, v.condition ?? 'service_started']));
+}
+
+/** Every service the named one waits for, directly or not. */
+function upstreamOf(name: string, seen = new Set<string>()): Set<string> {
+  for (const dep of Object.keys(dependsOn(name))) {
+    if (seen.has(dep)) continue;
+    seen.add(dep);
+    upstreamOf(dep, seen);
+  }
+  return seen;
+}
+
+const commandText = (service: Service) => [service.entrypoint, service.command].flat().filter(Boolean).join('\n');
+
+test('the services of the production shape, and no deprecated auto-setup image', () => {
+  expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
+  for (const service of Object.values(services)) expect(service.image ?? '').not.toMatch(/auto-setup/);
+  expect(services.temporal.image).toMatch(/^temporalio\/server:/);
+  expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:/);
+  expect(services['temporal-namespace'].image).toMatch(/^temporalio\/admin-tools:/);
+  expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+});
+
+test('every image from a registry is pinned to an exact version', () => {
+  for (const [name, service] of Object.entries(services)) {
+    if (service.build) continue; // the app, built from this repo
+    expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[\w./-]+:\d+(\.\d+)+$/) });
+  }
+  // Temporal's server and its admin tools move together: the schema tool must match the server.
+  expect(services['temporal-schema'].image!.split(':')[1]).toBe(services.temporal.image!.split(':')[1]);
+  expect(services['temporal-namespace'].image!.split(':')[1]).toBe(services.temporal.image!.split(':')[1]);
+});
+
+test('start-up order: Postgres healthy → schema set up → server healthy → namespace registered → API and worker', () => {
+  expect(dependsOn('temporal-schema')).toEqual({ postgresql: 'service_healthy' });
+  expect(dependsOn('temporal')).toEqual({ 'temporal-schema': 'service_completed_successfully' });
+  expect(dependsOn('temporal-namespace')).toEqual({ temporal: 'service_healthy' });
+  expect(dependsOn('temporal-ui')).toEqual({ temporal: 'service_healthy' });
+  expect(dependsOn('api')).toEqual({ postgresql: 'service_healthy', 'temporal-namespace': 'service_completed_successfully' });
+  expect(dependsOn('worker')).toEqual({ api: 'service_healthy', 'temporal-namespace': 'service_completed_successfully' });
+  for (const app of ['api', 'worker']) expect([...upstreamOf(app)]).toEqual(expect.arrayContaining(['postgresql', 'temporal-schema', 'temporal', 'temporal-namespace']));
+  // A healthy condition needs a healthcheck to be met at all.
+  for (const name of ['postgresql', 'temporal', 'api']) expect(services[name]).toHaveProperty('healthcheck.test');
+});
+
+test('the schema step sets up and updates both Temporal databases on Postgres; the namespace step registers the app’s namespace', () => {
+  const schema = commandText(services['temporal-schema']);
+  expect(schema).toMatch(/temporal-sql-tool --plugin postgres12/);
+  for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d /etc/temporal/schema/postgresql/v12/$$schema/versioned']) expect(schema).toContain(`$$sql ${step}`);
+  expect(schema).toContain('for db in temporal temporal_visibility');
+  const namespace = commandText(services['temporal-namespace']);
+  expect(namespace).toMatch(/temporal operator namespace describe -n default .*\|\| temporal operator namespace create -n default/);
+});
+
+test('Temporal (7233) and its Web UI (8233) are bound to 127.0.0.1 only; the setup steps publish nothing', () => {
+  expect(services.temporal.ports).toEqual(['127.0.0.1:7233:7233']);
+  expect(services['temporal-ui'].ports).toEqual(['127.0.0.1:8233:8080']);
+  for (const name of ['temporal-schema', 'temporal-namespace', 'postgresql']) expect(services[name].ports).toBeUndefined();
+  for (const [name, service] of Object.entries(services)) {
+    if (!name.startsWith('temporal')) continue;
+    for (const port of service.ports ?? []) expect(typeof port === 'string' ? port : port.host_ip).toMatch(/^127\.0\.0\.1(:|$)/);
+  }
 });

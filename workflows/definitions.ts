@@ -243,6 +243,9 @@ export const decideUpdate = defineUpdate<DecidePendingDeletionsResult, [Decision
 export const itemsChangedSignal = defineSignal('itemsChanged');
 export const approvalProgressQuery = defineQuery<ApprovalProgress>('approvalProgress');
 
+export const snapshotRetentionWorkflowId = 'snapshot-retention';
+export const snapshotRetentionScheduleId = 'snapshot-retention';
+
 export const approvalReconcilerWorkflowId = 'deletion-approval-reconciler';
 export const approvalReconcilerScheduleId = 'deletion-approval-reconciler';
 

@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startLocalTemporal } from '../test/support/temporal';
-import { type TriggerRequest, pauseSignal, requestRunUpdate, resumeSignal, stateQuery, taskWorkflowId, triggerSignal } from './definitions';
+import { configChangedSignal, type TriggerRequest, pauseSignal, requestRunUpdate, resumeSignal, stateQuery, taskWorkflowId, triggerSignal } from './definitions';
 import { syncTaskWorkflow } from './sync-task';
 import { createInMemoryActivities, eventually, type InMemoryActivities } from './testing/in-memory-activities';
 import { bundleSyncWorkflows, withWorker as runWithWorker } from './testing/workers';
@@ -131,6 +131,32 @@ test('requestRun answers with the id of the run that will carry the trigger; dry
     const runs = memory.runsOf(taskId);
     expect(runs.map((run) => [run.runId, run.dryRun])).toEqual([[real.runId, false], [dry.runId, true]]);
     expect(memory.runs.get(dry.runId)!.phases).not.toContain('apply:0');
+    await stop(handle);
+  });
+});
+
+test('a disable the workflow was never told about still stops runs: the stored setting is read again before each run', async () => {
+  const taskId = newTaskId('lost-disable');
+  const tasks: Record<string, { realtimeDebounceMs: number; enabled?: boolean }> = { [taskId]: { realtimeDebounceMs: 100 } };
+  const memory = createInMemoryActivities({ tasks, plans: { [taskId]: { batches: [ok(1)] } } });
+  await withWorker(memory, async (taskQueue) => {
+    const handle = await env.client.workflow.start(syncTaskWorkflow, { taskQueue, workflowId: taskWorkflowId(taskId), args: [{ taskId }] });
+    await eventually(async () => (await handle.query(stateQuery)).enabled, 'the settings to load');
+    // The API stored the disable, then died (or Temporal was down) before it signalled the workflow
+    // or paused the Schedule: the Schedule fires and a real-time change arrives anyway.
+    tasks[taskId].enabled = false;
+    await handle.signal(triggerSignal, { trigger: 'schedule' });
+    await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['u1'] });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(memory.runsOf(taskId)).toHaveLength(0);
+    expect(await handle.query(stateQuery)).toMatchObject({ paused: true, enabled: false, pending: { real: { trigger: 'schedule', full: true } } });
+
+    // Enabled again, and told as the API tells it: the kept triggers run once.
+    tasks[taskId].enabled = true;
+    await handle.signal(configChangedSignal);
+    await handle.signal(resumeSignal);
+    await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 1, 'the resumed run');
+    expect(memory.runsOf(taskId)).toHaveLength(1);
     await stop(handle);
   });
 });

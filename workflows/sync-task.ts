@@ -6,6 +6,11 @@
  * Paused (or disabled in its settings): triggers are still merged into the pending run, and
  * nothing starts; on resume the pending run starts once. Unlike Entra, which forgets changes made
  * while paused, a resumed task therefore catches up straight away.
+ *
+ * Disabled is the stored setting, read again right before every run starts: not a flag that
+ * signals toggle. A disable whose signal never came (the API died after its commit, Temporal was
+ * down) or came after a later enable's (two requests racing) would otherwise leave the workflow's
+ * idea of the task wrong for good. The pause signal remains as an operator's own switch.
  */
 import {
   ActivityFailure,
@@ -18,6 +23,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   rootCause,
   setHandler,
   sleep,
@@ -98,7 +104,8 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
   setHandler(configChangedSignal, () => void (settingsStale = true));
   setHandler(stateQuery, (): SyncTaskState => ({
     taskId,
-    paused,
+    // paused: no run starts now, whether an operator paused it or its settings disable it.
+    paused: paused || settings?.enabled === false,
     enabled: settings?.enabled ?? false,
     running: running && { runId: running.runId, trigger: running.trigger, dryRun: running.dryRun, full: running.full, changedIds: running.changedIds.length },
     pending: { real: pending.real && summarize(pending.real), dry: pending.dry && summarize(pending.dry) },
@@ -112,6 +119,7 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
   const shouldContinueAsNew = () => runsThisExecution >= runsPerExecution || workflowInfo().continueAsNewSuggested;
 
   while (!shouldContinueAsNew()) {
+    let settingsJustLoaded = false;
     if (settingsStale) {
       settingsStale = false;
       try {
@@ -125,6 +133,7 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
         await sleep('1m');
         continue;
       }
+      settingsJustLoaded = true;
       upsertSearchAttributes([
         { key: SyncDirectionKey, value: settings.direction },
         { key: ConnectorKindKey, value: settings.connectorKind },
@@ -140,6 +149,12 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
       // Any new trigger moves the deadline (or makes the run full): wake up and recompute it.
       const seen = triggersReceived;
       await condition(() => settingsStale || paused || triggersReceived !== seen, wait);
+      continue;
+    }
+
+    // No await lies between this load and the start below, so the run starts on what is stored now.
+    if (!settingsJustLoaded && patched('settings-read-before-each-run')) {
+      settingsStale = true;
       continue;
     }
 

@@ -80,6 +80,7 @@ export async function startStack(config: SyncCenterConfig, lifecycle: Lifecycle)
     taskQueue: config.temporal.taskQueue,
     database,
     secretKey: secrets.secretKey!, // generate: true always yields one
+    snapshotRetentionDays: config.snapshotRetentionDays,
   });
   await lifecycle.add('worker', () => worker.stop());
   watchWorker(worker, lifecycle);

@@ -32,7 +32,7 @@ export const workerCommand: Command = {
       await connectToCluster(address, config.temporal.namespace, log);
       const database = await openDatabase({ url: config.database.url });
       await lifecycle.add('database', () => database.close());
-      const worker = await startSyncWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, database, secretKey });
+      const worker = await startSyncWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, database, secretKey, snapshotRetentionDays: config.snapshotRetentionDays });
       await lifecycle.add('worker', () => worker.stop());
       watchWorker(worker, lifecycle);
       log(`[sync-center] worker polling task queue ${config.temporal.taskQueue} on ${address} (namespace ${config.temporal.namespace}); Ctrl-C stops it`);

@@ -191,6 +191,10 @@ export function createInMemoryActivities(options: {
       record('reconcileRuns', input);
       return { closed: [] };
     },
+    async pruneRunSnapshots() {
+      record('pruneRunSnapshots', {});
+      return { runs: 0, more: false };
+    },
     ...options.overrides,
   };
 
