@@ -8,6 +8,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, getExternalWorkflowHandle, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import { taskWorkflowId, triggerSignal, type TriggerRequest } from './definitions';
 import { syncTaskWorkflow } from './sync-task';
+import { declareVersioningBehavior } from './versioning';
 
 export interface ScheduledTriggerInput {
   taskId: string;
@@ -63,11 +64,17 @@ async function signalOrStartTask(taskId: string, request: TriggerRequest): Promi
   }
 }
 
+// Worker Deployment Versioning: short, started by a Schedule on the current build.
+declareVersioningBehavior('AUTO_UPGRADE', scheduledTriggerWorkflow);
+
 /** What a task's Temporal Schedule starts at each fire time: the safety net, so it recreates a lost task workflow. */
 export async function scheduledTriggerWorkflow(input: ScheduledTriggerInput): Promise<void> {
   if (!patched('schedule-recreates-task-workflow')) return signalTask(input?.taskId, { trigger: 'schedule' });
   await signalOrStartTask(requireTaskId(input?.taskId), { trigger: 'schedule' });
 }
+
+// Worker Deployment Versioning: short, started from the UI on the current build.
+declareVersioningBehavior('AUTO_UPGRADE', runTaskNowWorkflow);
 
 /** What ops start from the Temporal UI ("Start Workflow", input `{"taskId": "…"}`): a manual run. */
 export async function runTaskNowWorkflow(input: RunTaskNowInput): Promise<void> {

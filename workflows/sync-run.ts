@@ -35,6 +35,7 @@ import {
   type SyncRunInput,
   type SyncRunResult,
 } from './definitions';
+import { declareVersioningBehavior } from './versioning';
 
 const TRIGGERS: readonly RunTrigger[] = ['manual', 'schedule', 'realtime'];
 
@@ -98,6 +99,9 @@ async function notifyTask(taskId: string, outcome: LastRunOutcome): Promise<void
     }
   });
 }
+
+// Worker Deployment Versioning: a run finishes on the build it started on, so its code may change freely between deploys.
+declareVersioningBehavior('PINNED', syncRunWorkflow);
 
 export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunResult> {
   const { taskId, runId, trigger, dryRun, changedIds, requestedBy, notifyTask: notify } = requireRunInput(rawInput);

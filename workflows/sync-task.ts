@@ -57,6 +57,7 @@ import {
 } from './definitions';
 import { debounceDeadline, mergeTrigger, nextPendingRun, validateTrigger, withoutRun } from './pending-runs';
 import { syncRunWorkflow } from './sync-run';
+import { declareVersioningBehavior } from './versioning';
 
 const DEFAULT_RUNS_PER_EXECUTION = 100;
 /**
@@ -84,6 +85,9 @@ interface CurrentRun {
   started: boolean;
   outcome?: LastRunOutcome;
 }
+
+// Worker Deployment Versioning: open for months, it moves to each new build; changes of command order need patched().
+declareVersioningBehavior('AUTO_UPGRADE', syncTaskWorkflow);
 
 export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
   if (!input || typeof input.taskId !== 'string' || input.taskId === '') {
