@@ -1,7 +1,7 @@
 // The Temporal worker on the sync-center task queue: workflows from workflows/, activities from
 // createActivities(deps). The one place where ActivityDeps are assembled, for `start` and `worker`.
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureApprovalReconciler } from '../api/approval-reconciler';
 import { ensureSnapshotRetention } from '../api/snapshot-retention';
 import { createHubFanout, hubFanoutActivityInterceptor } from '../api/hub-fanout';
@@ -10,6 +10,7 @@ import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
 import { createActivities } from '../activities';
+import { workerDeploymentOptions, workerVersioningEnabled } from './worker-versioning';
 
 export interface SyncWorkerOptions {
   address: string;
@@ -47,11 +48,16 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
   const onHubChange = createHubFanout({ database: options.database, signaller, onError: (err) => console.warn(`hub change fan-out failed: ${(err as Error).message}`) });
   let worker: Worker;
   try {
+    const workflowsPath = require.resolve('../workflows');
+    // Versioned without SYNC_CENTER_BUILD_ID: the build id hashes the bundle, so bundle here (the worker would anyway).
+    const workflowBundle = workerVersioningEnabled() && !process.env.SYNC_CENTER_BUILD_ID?.trim() ? await bundleWorkflowCode({ workflowsPath }) : undefined;
+    const deployment = workerDeploymentOptions(process.env, () => workflowBundle!.code);
     worker = await Worker.create({
       connection,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
-      workflowsPath: require.resolve('../workflows'),
+      ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+      ...(deployment ? { workerDeploymentOptions: deployment } : {}),
       // Let in-flight activities finish on Ctrl-C; an apply batch cut short resumes from its heartbeat anyway.
       shutdownGraceTime: '10s',
       // An activity's hub writes reach downstream tasks in one signal, without a second debounce window.

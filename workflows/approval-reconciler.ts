@@ -10,6 +10,10 @@ import { ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import { bookkeeping } from './activity-proxies';
 import { pendingDeletionApprovalWorkflow } from './deletion-approval';
 import { approvalWorkflowId, type ApprovalReconcilerResult } from './definitions';
+import { declareVersioningBehavior } from './versioning';
+
+// Worker Deployment Versioning: short, started by a Schedule on the current build.
+declareVersioningBehavior('AUTO_UPGRADE', approvalReconcilerWorkflow);
 
 export async function approvalReconcilerWorkflow(_input: Record<string, never> = {}): Promise<ApprovalReconcilerResult> {
   const { runs, closed } = await bookkeeping.reconcileApprovals({});

@@ -41,6 +41,11 @@ export interface SyncRunInput {
   changedIds?: string[];
   /** Who asked for it (API principals, `schedule`, `realtime`, `temporal-ui`); absent: named after the trigger. */
   requestedBy?: string[];
+  /**
+   * Set by the task workflow: signal `runFinished` to `sync-task:<taskId>` at the end, so the task
+   * learns the outcome even after it continued-as-new (and so stopped being this run's parent).
+   */
+  notifyTask?: boolean;
 }
 
 export type RunPhase = 'starting' | 'snapshot' | 'plan' | 'apply' | 'staging' | 'finishing' | 'done' | 'failed' | 'canceled';
@@ -126,6 +131,10 @@ export interface SyncTaskInput {
   lastRun?: LastRunOutcome;
   /** Continue-as-new after this many runs in one execution (default 100); also when the server suggests it. */
   runsPerExecution?: number;
+  /** Carried across a continue-as-new mid-run: the run still going, whose `runFinished` signal the task waits for. */
+  running?: PendingRun;
+  /** Continue-as-new once this execution's history passes this many bytes beyond its start (default 1 MB; tests lower it). */
+  historyBytesLimit?: number;
 }
 
 export interface SyncTaskState {
@@ -153,6 +162,8 @@ export const resumeSignal = defineSignal('resume');
 /** The task was edited, enabled or disabled: reload its settings before the next run. */
 export const configChangedSignal = defineSignal('configChanged');
 export const stateQuery = defineQuery<SyncTaskState>('state');
+/** A run started with `notifyTask` ended (also sent by whoever closes a run the task waits for). */
+export const runFinishedSignal = defineSignal<[LastRunOutcome]>('runFinished');
 
 // ---- deletionApprovalWorkflow ----
 

@@ -30,6 +30,7 @@ import {
   type DeletionApprovalResult,
   type IgnoredDecision,
 } from './definitions';
+import { declareVersioningBehavior } from './versioning';
 
 const MAX_IGNORED_REPORTED = 100;
 
@@ -57,6 +58,9 @@ function toItems(input: DeletionApprovalInput): ApprovalItem[] {
 function decisionIds(decision: ApprovalDecision): string[] {
   return Array.isArray(decision?.ids) ? decision.ids.filter((id): id is string => typeof id === 'string') : [];
 }
+
+// Worker Deployment Versioning: open first-version approvals move to each new build.
+declareVersioningBehavior('AUTO_UPGRADE', deletionApprovalWorkflow);
 
 export async function deletionApprovalWorkflow(input: DeletionApprovalInput): Promise<DeletionApprovalResult> {
   const items = toItems(input);

@@ -28,6 +28,7 @@ import {
   type PendingDeletionApprovalInput,
   type PendingDeletionApprovalResult,
 } from './definitions';
+import { declareVersioningBehavior } from './versioning';
 
 /** Expiry and closes made elsewhere are noticed at least this often, with no signal needed. */
 const RECHECK_MS = 60 * 60 * 1000;
@@ -55,6 +56,9 @@ export function validateDecision(request: DecisionRequest): void {
   if (request.ids.some((id) => typeof id !== 'string' || id === '' || id.length > 128)) throw new Error('ids: expected non-empty strings');
   if (typeof request.actor !== 'string' || request.actor === '') throw new Error('actor: expected the authenticated principal');
 }
+
+// Worker Deployment Versioning: approvals wait for days and move to each new build; changes of command order need patched().
+declareVersioningBehavior('AUTO_UPGRADE', pendingDeletionApprovalWorkflow);
 
 export async function pendingDeletionApprovalWorkflow(rawInput: PendingDeletionApprovalInput): Promise<PendingDeletionApprovalResult> {
   const { runId, taskId } = requireInput(rawInput);

@@ -5,6 +5,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   patched,
@@ -25,12 +26,16 @@ import {
   approvalWorkflowId,
   ConnectorKindKey,
   progressQuery,
+  runFinishedSignal,
   SyncDirectionKey,
   SyncTaskIdKey,
+  taskWorkflowId,
+  type LastRunOutcome,
   type RunProgress,
   type SyncRunInput,
   type SyncRunResult,
 } from './definitions';
+import { declareVersioningBehavior } from './versioning';
 
 const TRIGGERS: readonly RunTrigger[] = ['manual', 'schedule', 'realtime'];
 
@@ -57,6 +62,7 @@ function requireRunInput(input: SyncRunInput): Required<Omit<SyncRunInput, 'chan
     changedIds: input.changedIds,
     // Started directly (Temporal UI, tests) rather than by the task workflow.
     requestedBy: input.requestedBy?.length ? capRequesters(input.requestedBy) : [defaultRequester(trigger)],
+    notifyTask: input.notifyTask === true,
   };
 }
 
@@ -80,8 +86,25 @@ async function startApproval(runId: string, taskId: string): Promise<string> {
   return workflowId;
 }
 
+/**
+ * Tells the task workflow the run ended. Gated by the input flag, not patched(): runs started
+ * before it never carry the flag, so their replay never meets the signal command.
+ */
+async function notifyTask(taskId: string, outcome: LastRunOutcome): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await getExternalWorkflowHandle(taskWorkflowId(taskId)).signal(runFinishedSignal, outcome);
+    } catch {
+      // The task workflow is gone (task deleted, terminated): nobody waits for this run.
+    }
+  });
+}
+
+// Worker Deployment Versioning: a run finishes on the build it started on, so its code may change freely between deploys.
+declareVersioningBehavior('PINNED', syncRunWorkflow);
+
 export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunResult> {
-  const { taskId, runId, trigger, dryRun, changedIds, requestedBy } = requireRunInput(rawInput);
+  const { taskId, runId, trigger, dryRun, changedIds, requestedBy, notifyTask: notify } = requireRunInput(rawInput);
   const progress: RunProgress = { runId, phase: 'starting', batchesDone: 0, batchesTotal: 0, counters: { succeeded: 0, failed: 0, skipped: 0 } };
   setHandler(progressQuery, () => progress);
 
@@ -135,6 +158,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
 
     progress.phase = 'finishing';
     const { status } = await bookkeeping.finishRun({ runId });
+    if (notify) await notifyTask(taskId, { runId, status });
     progress.phase = 'done';
     return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions, approvalWorkflowId: approvalId };
   } catch (err) {
@@ -143,6 +167,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     progress.phase = canceled ? 'canceled' : 'failed';
     // Non-cancellable: the run's row must record the outcome even when the run itself was cancelled.
     await CancellationScope.nonCancellable(() => bookkeeping.finishRun({ runId, status, error: errorMessage(err) }));
+    if (notify) await notifyTask(taskId, { runId, status, error: errorMessage(err) });
     throw err;
   }
 }
