@@ -9,6 +9,7 @@ import type { RunningFake } from '../../connectors/types';
 import { syncTasks } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
 import { describeOnBothDatabases } from '../../test/support/databases';
+import { slapdSyncAccount, startSlapd, type RunningSlapd } from '../../test/support/slapd';
 import { startTestApi, type TestApi } from '../testing';
 import { webhookReceivers } from '../webhooks';
 
@@ -18,28 +19,33 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   let api: TestApi;
   const secretBox = createSecretBox(randomBytes(32));
   const fakes = new Map<string, RunningFake>();
+  // LDAP has no fake: its kind runs against a real slapd.
+  let slapd: RunningSlapd;
 
   beforeAll(async () => {
     api = await startTestApi(ctx.database, { secretBox, publicUrl: 'https://sync.example.com/' });
     for (const d of definitions) if ('fake' in d && d.fake) fakes.set(d.kind, await d.fake.start({ port: 0 }));
+    slapd = await startSlapd();
   });
   afterAll(async () => {
     await api.app.close();
     for (const fake of fakes.values()) await fake.close();
+    await slapd?.stop();
   });
 
   const taskCount = async () => (await ctx.database.db.select().from(syncTasks)).length;
   const post = (payload: unknown, url = '/api/v1/sync-tasks', role: 'operator' | 'admin' | 'approver' = 'operator') => api.as(role, { method: 'POST', url, payload: payload as object });
   const unique = () => randomBytes(3).toString('hex');
 
-  /** A task body of this kind pointed at its fake (or, for the file source, inline content). */
+  /** A task body of this kind pointed at its fake (slapd for LDAP; for the file source, inline content). */
   function bodyFor(kind: string, direction = 'upstream', overrides: Record<string, unknown> = {}) {
     const fake = definitionOf(kind)?.fake;
-    const connector = fake ? { kind, ...fake.taskConnector(fakes.get(kind)!) } : { kind, settings: { content: csvContent } };
+    const ldap = { kind, settings: { url: slapd.url, bindDn: slapdSyncAccount.dn, baseDn: slapd.suffix }, secrets: { bindPassword: slapdSyncAccount.password } };
+    const connector = fake ? { kind, ...fake.taskConnector(fakes.get(kind)!) } : kind === 'ldap' ? ldap : { kind, settings: { content: csvContent } };
     return { name: `${kind} ${unique()}`, direction, connector, ...overrides };
   }
 
-  it.each(['ldap', 'scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
+  it.each(['scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
     const before = await taskCount();
     const res = await post({ name: 'x', direction: 'downstream', connector: { kind, settings: { baseUrl: 'https://example.com' } } });
     expect(res.statusCode).toBe(400);
@@ -77,7 +83,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       if (kind === 'csv') expect(users).toBe(1);
       accepted.push(kind);
     }
-    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'wecom']);
+    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'ldap', 'wecom']);
   });
 
   it('has a webhook receiver for exactly the kinds whose definition declares one', () => {
@@ -87,12 +93,11 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   it("shows every kind's settings and secrets schema on /docs", async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
-    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator']) expect(body).toContain(name);
-    expect(body).not.toContain('"ldap"');
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword']) expect(body).toContain(name);
   });
 
   describe('connection test', () => {
-    it.each(['wecom', 'feishu', 'dingtalk'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
+    it.each(['wecom', 'feishu', 'dingtalk', 'ldap'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
       const before = await taskCount();
       const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
       expect(res.statusCode).toBe(200);
@@ -124,6 +129,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       ['wecom', 'corpSecret', '40001'],
       ['feishu', 'appSecret', '10014'],
       ['dingtalk', 'appSecret', '40001'],
+      ['ldap', 'bindPassword', '49: bind: invalidCredentials'],
     ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
       const before = await taskCount();
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;
