@@ -146,7 +146,8 @@ dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcRefintConfig
 olcOverlay: {1}refint
-olcRefintAttribute: manager member
+olcRefintAttribute: manager
+olcRefintAttribute: member
 
 dn: olcOverlay={2}ppolicy,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
