@@ -102,14 +102,15 @@ export class LdapClient {
     const { pageSize, ...rest } = options;
     const pages = client.searchPaginated(base, { ...rest, paged: { pageSize } });
     for (;;) {
-      this.calls++;
       let next: IteratorResult<{ searchEntries: Entry[] }>;
       try {
         next = await pages.next();
       } catch (error) {
+        this.calls++;
         throw toVendorError(error, `search ${base}`);
       }
       if (next.done) return;
+      this.calls++;
       yield next.value.searchEntries;
     }
   }
