@@ -1,5 +1,6 @@
 // One LDAP session on ldapts: connect (ldap://, ldaps:// or StartTLS with the task's CA), simple
 // bind, paged search, and every refusal as a VendorError carrying the LDAP result code and message.
+import { isIP } from 'node:net';
 import { Client, ResultCodeError, type Attribute, type Change, type Entry, type SearchOptions } from 'ldapts';
 import { VendorError } from '../errors';
 
@@ -69,7 +70,9 @@ export class LdapClient {
     try {
       if (this.options.startTls) {
         this.calls++;
-        await client.startTLS(this.tlsOptions());
+        // ldapts upgrades the socket without the URL's host, so Node would check the certificate against "localhost".
+        const host = new URL(this.options.url).hostname.replace(/^\[|\]$/g, '');
+        await client.startTLS({ ...this.tlsOptions(), host, ...(isIP(host) ? {} : { servername: host }) });
       }
       this.calls++;
       await client.bind(this.options.bindDn, this.options.bindPassword);

@@ -2,7 +2,7 @@
 // scripts/provision-slapd.sh when missing), started unprivileged on a free loopback port from a
 // temporary cn=config built with `slapadd -n0`, seeded per suite, stopped and deleted after.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,8 @@ export function freePort(): Promise<number> {
 export interface SlapdOptions {
   /** add the AD-like test schema (objectGUID, sAMAccountName, userPrincipalName, userAccountControl, employeeID, …) */
   adSchema?: boolean;
+  /** also listen on ldaps:// and allow StartTLS, with a certificate for 127.0.0.1 signed by a fresh CA (`caPem`) */
+  tls?: boolean;
   /** LDIF loaded offline with `slapadd -n1` before the server starts (fast: the benchmark's 10k users) */
   seedLdif?: string;
 }
@@ -62,6 +64,9 @@ export interface SlapdOptions {
 export interface RunningSlapd {
   url: string;
   port: number;
+  /** with `tls`: ldaps://127.0.0.1:<port> and the PEM of the CA that signed its certificate */
+  ldapsUrl?: string;
+  caPem?: string;
   suffix: string;
   /** ldapadd / ldapmodify as the rootdn (LDIF with changetype lines, or plain entries for add) */
   modify(ldif: string): void;
@@ -82,7 +87,18 @@ export function baseTreeLdif(): string {
   ].join('\n\n') + '\n';
 }
 
-function configLdif(dir: string, adSchema: boolean): string {
+/** A CA and a server certificate for 127.0.0.1 it signed, with openssl (ldap-utils' own TLS is GnuTLS, slapd reads PEM). */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const file = (name: string) => path.join(dir, name);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Sync Center test CA', '-keyout', file('ca.key'), '-out', file('ca.pem')]);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr')]);
+  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', file('san.ext'), '-out', file('server.pem')]);
+  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+}
+
+function configLdif(dir: string, adSchema: boolean, tls?: { ca: string; cert: string; key: string }): string {
   const schemas = ['core', 'cosine', 'nis', 'inetorgperson'].map((s) => `include: file://${schemaDir}/${s}.ldif`);
   if (adSchema) schemas.push(`include: file://${path.join(dir, 'ad-test.ldif')}`);
   const sync = slapdSyncAccount.dn;
@@ -91,7 +107,7 @@ objectClass: olcGlobal
 cn: config
 olcPidFile: ${dir}/slapd.pid
 olcLogLevel: none
-olcSizeLimit: unlimited
+${tls ? `olcTLSCACertificateFile: ${tls.ca}\nolcTLSCertificateFile: ${tls.cert}\nolcTLSCertificateKeyFile: ${tls.key}\n` : ''}olcSizeLimit: unlimited
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
@@ -199,7 +215,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   mkdirSync(path.join(dir, 'data'));
   const port = await freePort();
   if (options.adSchema) writeFileSync(path.join(dir, 'ad-test.ldif'), adTestSchemaLdif);
-  writeFileSync(path.join(dir, 'config.ldif'), configLdif(dir, !!options.adSchema));
+  const certificates = options.tls ? makeCertificates(dir) : undefined;
+  const tlsPort = options.tls ? await freePort() : undefined;
+  writeFileSync(path.join(dir, 'config.ldif'), configLdif(dir, !!options.adSchema, certificates));
   execFileSync(slapadd, ['-n0', '-F', configDir, '-l', path.join(dir, 'config.ldif')], { stdio: ['ignore', 'ignore', 'pipe'] });
   writeFileSync(path.join(dir, 'seed.ldif'), baseTreeLdif() + (options.seedLdif ? `\n${options.seedLdif}` : ''));
   // -q: quick mode (no consistency checks), fine for a throwaway database.
@@ -210,7 +228,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     chownTree(dir, account.uid, account.gid);
   }
   const url = `ldap://127.0.0.1:${port}`;
-  const args = ['-d', '0', '-h', `${url}/`, '-F', configDir, ...(account ? ['-u', account.user, '-g', account.user] : [])];
+  const ldapsUrl = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
+  const listeners = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' ');
+  const args = ['-d', '0', '-h', listeners, '-F', configDir, ...(account ? ['-u', account.user, '-g', account.user] : [])];
   const child = spawn(slapd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -227,6 +247,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   return {
     url,
     port,
+    ...(ldapsUrl && certificates ? { ldapsUrl, caPem: readFileSync(certificates.ca, 'utf8') } : {}),
     suffix: slapdSuffix,
     modify(ldif) {
       execFileSync('ldapmodify', [...asAdmin, '-a'], { input: ldif, stdio: ['pipe', 'ignore', 'pipe'] });
