@@ -1,8 +1,9 @@
-// `npm run bench [-- plan|downstream|realtime|export|approvals] [options]`: every benchmark by default, or the one named.
+// `npm run bench [-- plan|downstream|realtime|export|approvals|ldap] [options]`: every benchmark by default, or the one named.
 // Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
 import { runApprovalsBenchmark } from './approvals';
 import { runDownstreamBenchmark } from './downstream';
 import { runExportBenchmark } from './export';
+import { runLdapBenchmark } from './ldap';
 import { runPlanBenchmark } from './plan';
 import { runRealtimeLatencyBenchmark } from './realtime-latency';
 
@@ -15,6 +16,7 @@ const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   realtime: runRealtimeLatencyBenchmark,
   export: runExportBenchmark,
   approvals: runApprovalsBenchmark,
+  ldap: runLdapBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -25,7 +27,8 @@ async function main(argv: readonly string[]): Promise<void> {
   downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)
   realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
-  approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes`);
+  approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes
+  ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {

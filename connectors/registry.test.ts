@@ -24,7 +24,10 @@ test('bad settings and missing secrets name the field, never a secret value', ()
   expect(() => createConnector('wecom', { baseUrl: 'http://127.0.0.1:1/cgi-bin', corpId: 'ww1' }, {}, deps())).toThrow('connector.secrets.corpSecret: is required');
   expect(() => createConnector('csv', { path: 'a.csv', delimiter: ';;' }, {}, deps())).toThrow(/^connector\.settings\.delimiter: /);
   expect(() => createConnector('csv', {}, {}, deps())).toThrow(/^connector\.settings\.path: /);
-  expect(() => createConnector('ldap', {}, {}, deps())).toThrow('connector.kind: unknown connector kind "ldap"');
+  expect(() => createConnector('ldap', { url: 'ldap://127.0.0.1:1', bindDn: 'cn=sync,dc=x', baseDn: 'dc=x' }, {}, deps())).toThrow('connector.secrets.bindPassword: is required');
+  expect(() => createConnector('ldap', { url: 'http://127.0.0.1:1', bindDn: 'cn=sync,dc=x', baseDn: 'dc=x' }, { bindPassword: 'p' }, deps())).toThrow(/^connector\.settings\.url: /);
+  expect(() => createConnector('ldap', { url: 'ldap://127.0.0.1:1', bindDn: 'not a dn', baseDn: 'dc=x' }, { bindPassword: 'p' }, deps())).toThrow(/^connector\.settings\.bindDn: /);
+  expect(() => createConnector('scim', {}, {}, deps())).toThrow('connector.kind: unknown connector kind "scim"');
 });
 
 test('capabilities and root ids come without building a connector', () => {
@@ -51,6 +54,7 @@ test('each kind names its required secrets and its allowed hosts once, in its de
     feishu: { required: ['appSecret'], hosts: feishuDocumentedHosts },
     dingtalk: { required: ['appSecret'], hosts: dingtalkDocumentedHosts },
     csv: { required: [], hosts: undefined },
+    ldap: { required: ['bindPassword'], hosts: undefined },
   });
 });
 

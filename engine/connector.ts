@@ -22,6 +22,8 @@ export interface ConnectorCapabilities {
    * so a source order of 0 ("no preference", the hub's default) is not compared: the app's stands.
    */
   assignsDepartmentOrder?: boolean;
+  /** Keeps a department order at all; false (LDAP: an OU has none) leaves order out of every comparison. Absent: true. */
+  departmentOrder?: boolean;
   /**
    * Which `attributes` keys the app keeps ('any' for the hub). Others are never compared, so a run
    * does not re-send on every run a value the app cannot store. Absent: none.

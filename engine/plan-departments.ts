@@ -37,7 +37,7 @@ export function planDepartments(ctx: PlanContext): void {
       after.name = d.name;
     }
     // A source without an order (0) leaves the order an app picked itself alone, or it would differ on every run.
-    const ordered = d.order !== 0 || !ctx.capabilities.assignsDepartmentOrder;
+    const ordered = ctx.capabilities.departmentOrder !== false && (d.order !== 0 || !ctx.capabilities.assignsDepartmentOrder);
     if (ordered && current.order !== d.order) {
       before.order = current.order;
       after.order = d.order;

@@ -258,6 +258,11 @@ describe('planSync department order', () => {
     expect(updates(plan)).toEqual([['B', { order: 1000 }, { order: 2000 }]]);
   });
 
+  it('compares no order for a target that keeps none (an LDAP OU), so a second run stays empty', () => {
+    const plan = planSync(input({ source, target, links, capabilities: { ...allCapabilities, departmentOrder: false } }));
+    expect(updates(plan)).toEqual([]);
+  });
+
   it('sends order 0 to a target that stores orders as given', () => {
     const plan = planSync(input({ source, target, links }));
     expect(updates(plan)).toEqual([

@@ -34,7 +34,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     return { name: `${kind} ${unique()}`, direction, connector: kinds.connectorOf(kind), ...overrides };
   }
 
-  it.each(['ldap', 'scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
+  it.each(['scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
     const before = await taskCount();
     const res = await post({ name: 'x', direction: 'downstream', connector: { kind, settings: { baseUrl: 'https://example.com' } } });
     expect(res.statusCode).toBe(400);
@@ -73,7 +73,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       accepted.push(kind);
     }
     expect(accepted).toEqual(definitions.filter((d) => !('internal' in d && d.internal)).map((d) => d.kind));
-    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'wecom']));
+    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'ldap', 'wecom']));
     expect(accepted).not.toContain('hub');
   });
 
@@ -85,12 +85,11 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   it("shows every kind's settings and secrets schema on /docs", async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
-    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator']) expect(body).toContain(name);
-    expect(body).not.toContain('"ldap"');
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword']) expect(body).toContain(name);
   });
 
   describe('connection test', () => {
-    it.each(['wecom', 'feishu', 'dingtalk'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
+    it.each(['wecom', 'feishu', 'dingtalk', 'ldap'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
       const before = await taskCount();
       const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
       expect(res.statusCode).toBe(200);
@@ -163,6 +162,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       ['wecom', 'corpSecret', '40001'],
       ['feishu', 'appSecret', '10014'],
       ['dingtalk', 'appSecret', '40001'],
+      ['ldap', 'bindPassword', '49: bind: invalidCredentials'],
     ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
       const before = await taskCount();
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;

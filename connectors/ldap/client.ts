@@ -1,0 +1,150 @@
+// One LDAP session on ldapts: connect (ldap://, ldaps:// or StartTLS with the task's CA), simple
+// bind, paged search, and every refusal as a VendorError carrying the LDAP result code and message.
+import { isIP } from 'node:net';
+import { Client, ResultCodeError, type Attribute, type Change, type Entry, type SearchOptions } from 'ldapts';
+import { VendorError } from '../errors';
+
+export interface LdapClientOptions {
+  url: string;
+  startTls?: boolean;
+  /** PEM of the CA that signed the server's certificate (ldaps:// or StartTLS); absent: the system's CAs */
+  caCertificate?: string;
+  bindDn: string;
+  bindPassword: string;
+  timeoutMs?: number;
+}
+
+/** LDAP result codes (RFC 4511 §4.1.9) worth naming in a run item. */
+const resultNames: Record<number, string> = {
+  1: 'operationsError', 2: 'protocolError', 3: 'timeLimitExceeded', 4: 'sizeLimitExceeded', 8: 'strongerAuthRequired',
+  11: 'adminLimitExceeded', 16: 'noSuchAttribute', 17: 'undefinedAttributeType', 19: 'constraintViolation', 20: 'attributeOrValueExists',
+  21: 'invalidAttributeSyntax', 32: 'noSuchObject', 34: 'invalidDNSyntax', 49: 'invalidCredentials', 50: 'insufficientAccessRights',
+  51: 'busy', 52: 'unavailable', 53: 'unwillingToPerform', 64: 'namingViolation', 65: 'objectClassViolation', 66: 'notAllowedOnNonLeaf',
+  67: 'notAllowedOnRDN', 68: 'entryAlreadyExists', 69: 'objectClassModsProhibited', 80: 'other',
+};
+/** busy, unavailable, time limit, and the server's "other" (often a transient back-end condition) */
+const transientCodes = new Set([3, 51, 52, 80]);
+const networkCodes = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|socket|Connection closed|timeout/i;
+
+export const ldapResult = { noSuchObject: 32, noSuchAttribute: 16, entryAlreadyExists: 68, notAllowedOnNonLeaf: 66, invalidCredentials: 49, insufficientAccess: 50 } as const;
+
+/** The VendorError for anything ldapts throws; the bind password never appears in ldapts's messages. */
+export function toVendorError(error: unknown, operation: string): VendorError {
+  if (error instanceof VendorError) return error;
+  if (error instanceof ResultCodeError) {
+    const name = resultNames[error.code] ?? 'resultCode';
+    const message = `${operation}: ${name}${error.message ? ` (${error.message.replace(/\s*Code: 0x[0-9a-f]+$/i, '')})` : ''}`;
+    return new VendorError(transientCodes.has(error.code) ? 'transient' : 'permanent', String(error.code), message);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (networkCodes.test(message)) return new VendorError('transient', 'connection', `${operation}: ${message}`);
+  return new VendorError('permanent', 'ldap_client', `${operation}: ${message}`);
+}
+
+export class LdapClient {
+  /** LDAP calls made, for the benchmark's calls per entity */
+  calls = 0;
+  private client?: Client;
+  private connecting?: Promise<Client>;
+
+  constructor(private readonly options: LdapClientOptions) {}
+
+  private tlsOptions() {
+    return { ...(this.options.caCertificate ? { ca: [this.options.caCertificate] } : {}), minVersion: 'TLSv1.2' as const };
+  }
+
+  private async session(): Promise<Client> {
+    if (this.client?.isConnected && this.client.isBound) return this.client;
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<Client> {
+    const secure = this.options.url.startsWith('ldaps://');
+    const client = new Client({
+      url: this.options.url,
+      timeout: this.options.timeoutMs ?? 30_000,
+      connectTimeout: this.options.timeoutMs ?? 10_000,
+      ...(secure ? { tlsOptions: this.tlsOptions() } : {}),
+    });
+    try {
+      if (this.options.startTls) {
+        this.calls++;
+        // ldapts upgrades the socket without the URL's host, so Node would check the certificate against "localhost".
+        const host = new URL(this.options.url).hostname.replace(/^\[|\]$/g, '');
+        await client.startTLS({ ...this.tlsOptions(), host, ...(isIP(host) ? {} : { servername: host }) });
+      }
+      this.calls++;
+      await client.bind(this.options.bindDn, this.options.bindPassword);
+    } catch (error) {
+      await client.unbind().catch(() => undefined);
+      throw toVendorError(error, this.options.startTls ? 'StartTLS/bind' : 'bind');
+    }
+    this.client = client;
+    return client;
+  }
+
+  /** Binds now (the connection test's credentials check). */
+  async bind(): Promise<void> {
+    await this.session();
+  }
+
+  private async run<T>(operation: string, call: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.session();
+    this.calls++;
+    try {
+      return await call(client);
+    } catch (error) {
+      throw toVendorError(error, operation);
+    }
+  }
+
+  /** A paged search: each page of entries as the server sends it (one call per page). */
+  async *searchPages(base: string, options: SearchOptions & { pageSize: number }): AsyncIterable<Entry[]> {
+    const client = await this.session();
+    const { pageSize, ...rest } = options;
+    const pages = client.searchPaginated(base, { ...rest, paged: { pageSize } });
+    for (;;) {
+      let next: IteratorResult<{ searchEntries: Entry[] }>;
+      try {
+        next = await pages.next();
+      } catch (error) {
+        this.calls++;
+        throw toVendorError(error, `search ${base}`);
+      }
+      if (next.done) return;
+      this.calls++;
+      yield next.value.searchEntries;
+    }
+  }
+
+  /** A search answered in one response (small result sets: lookups by id or DN). */
+  async search(base: string, options: SearchOptions): Promise<Entry[]> {
+    return (await this.run(`search ${base}`, (c) => c.search(base, options))).searchEntries;
+  }
+
+  add(dn: string, attributes: Record<string, string | string[]>): Promise<void> {
+    return this.run(`add ${dn}`, (c) => c.add(dn, attributes));
+  }
+
+  modify(dn: string, changes: Change[]): Promise<void> {
+    return this.run(`modify ${dn}`, (c) => c.modify(dn, changes));
+  }
+
+  /** newDn: the new RDN, or the new RDN and its new parent (values escaped by ./dn.ts) */
+  modifyDn(dn: string, newDn: string): Promise<void> {
+    return this.run(`modifyDN ${dn}`, (c) => c.modifyDN(dn, newDn));
+  }
+
+  del(dn: string): Promise<void> {
+    return this.run(`delete ${dn}`, (c) => c.del(dn));
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.unbind().catch(() => undefined);
+  }
+}
+
+export type { Attribute, Change, Entry };
