@@ -177,6 +177,9 @@ class Chaos {
       } catch {
         busy = true; // the API is waiting on Temporal or the database: not settled
       }
+      // Hub changes whose fan-out is still owed (the outbox drains them after its grace period) are not settled either.
+      const [{ owed }] = await this.stack.sql<{ owed: number }[]>`SELECT count(*)::int AS owed FROM hub_change_outbox`.catch(() => [{ owed: 1 }]);
+      if (owed > 0) busy = true;
       if (busy || count !== lastCount) quietSince = Date.now();
       lastCount = count;
       if (Date.now() - quietSince >= quietMs) return true;
