@@ -3,6 +3,7 @@ import { requiredSecretNames } from '../engine/connector-kind';
 import { dingtalkDocumentedHosts } from './dingtalk/hosts';
 import { connectorCatalog } from './definitions';
 import { feishuDocumentedHosts } from './feishu/hosts';
+import { scimDocumentedHosts } from './scim/hosts';
 import { connectorCapabilities, connectorRootId, connectorSettingsIssues, createConnector, openTaskEndpoints, predictedUserId, testConnectorConnection } from './registry';
 import { allowAnyHostVariable } from './shared/host-policy';
 import { wecomDocumentedHosts } from './wecom/hosts';
@@ -50,6 +51,8 @@ test('each kind names its required secrets and its allowed hosts once, in its de
     feishu: { required: ['appSecret'], hosts: feishuDocumentedHosts },
     dingtalk: { required: ['appSecret'], hosts: dingtalkDocumentedHosts },
     csv: { required: [], hosts: undefined },
+    // token or (Zoom) clientId + clientSecret, by profile: create() names the missing one; a re-point asks for every stored secret again.
+    scim: { required: [], hosts: scimDocumentedHosts },
   });
 });
 

@@ -22,6 +22,10 @@ export interface ConnectorCapabilities {
    * so a source order of 0 ("no preference", the hub's default) is not compared: the app's stands.
    */
   assignsDepartmentOrder?: boolean;
+  /** false: departments are flat in the app (SCIM Groups): a parent is neither stored nor compared */
+  departmentHierarchy?: boolean;
+  /** false: the app keeps no department order (SCIM Groups): it is never compared */
+  departmentOrder?: boolean;
   /**
    * Which `attributes` keys the app keeps ('any' for the hub). Others are never compared, so a run
    * does not re-send on every run a value the app cannot store. Absent: none.
@@ -63,5 +67,10 @@ export interface Connector {
   readByIds(ids: { departmentIds: string[]; userIds: string[] }): Promise<ReadByIdsResult>;
   /** one operation; throws VendorError (connectors/errors.ts) on failure */
   apply(op: ConnectorOperation): Promise<ApplyResult>;
+  /**
+   * Where the app picks a created user's id: the id of this user if an earlier attempt created it
+   * (one look-up by the keys the create sent), so a lost create answer needs no full read.
+   */
+  findCreatedUser?(user: User): Promise<string | undefined>;
   close?(): Promise<void>;
 }

@@ -37,7 +37,7 @@ export function planDepartments(ctx: PlanContext): void {
       after.name = d.name;
     }
     // A source without an order (0) leaves the order an app picked itself alone, or it would differ on every run.
-    const ordered = d.order !== 0 || !ctx.capabilities.assignsDepartmentOrder;
+    const ordered = ctx.capabilities.departmentOrder !== false && (d.order !== 0 || !ctx.capabilities.assignsDepartmentOrder);
     if (ordered && current.order !== d.order) {
       before.order = current.order;
       after.order = d.order;
@@ -54,7 +54,7 @@ export function planDepartments(ctx: PlanContext): void {
       });
     }
     const wishedParent = parentId === null ? null : resolveReference(ctx, 'department', parentId);
-    if (wishedParent !== withoutRoot(ctx, current.parentId)) {
+    if (ctx.capabilities.departmentHierarchy !== false && wishedParent !== withoutRoot(ctx, current.parentId)) {
       ctx.actions.push({
         key: actionKey('department', d.id, targetId, 'MoveDepartment'),
         kind: 'MoveDepartment',

@@ -33,13 +33,13 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   const unique = () => randomBytes(3).toString('hex');
 
   /** A task body of this kind pointed at its fake (or, for the file source, inline content). */
-  function bodyFor(kind: string, direction = 'upstream', overrides: Record<string, unknown> = {}) {
+  function bodyFor(kind: string, direction = definitionOf(kind)?.directions[0] ?? 'upstream', overrides: Record<string, unknown> = {}) {
     const fake = definitionOf(kind)?.fake;
     const connector = fake ? { kind, ...fake.taskConnector(fakes.get(kind)!) } : { kind, settings: { content: csvContent } };
     return { name: `${kind} ${unique()}`, direction, connector, ...overrides };
   }
 
-  it.each(['ldap', 'scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
+  it.each(['ldap', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
     const before = await taskCount();
     const res = await post({ name: 'x', direction: 'downstream', connector: { kind, settings: { baseUrl: 'https://example.com' } } });
     expect(res.statusCode).toBe(400);
@@ -55,6 +55,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     ['a Feishu task without appSecret', { kind: 'feishu', settings: { appId: 'cli_1' } }, 'connector.secrets.appSecret'],
     ['a DingTalk task without appKey', { kind: 'dingtalk', settings: {}, secrets: { appSecret: 's' } }, 'connector.settings.appKey'],
     ['a CSV task with neither path nor content', { kind: 'csv', settings: {} }, 'connector.settings.path'],
+    ['a SCIM task with an unknown profile', { kind: 'scim', settings: { profile: 'okta', baseUrl: 'https://api.github.com/scim/v2/enterprises/acme' }, secrets: { token: 't' } }, 'connector.settings.profile'],
   ])('refuses %s at save time, naming the field, storing nothing', async (_label, connector, field) => {
     const before = await taskCount();
     const res = await post({ name: 'x', direction: 'upstream', connector });
@@ -77,7 +78,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       if (kind === 'csv') expect(users).toBe(1);
       accepted.push(kind);
     }
-    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'wecom']);
+    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'scim', 'wecom']);
   });
 
   it('has a webhook receiver for exactly the kinds whose definition declares one', () => {
@@ -87,12 +88,12 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   it("shows every kind's settings and secrets schema on /docs", async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
-    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator']) expect(body).toContain(name);
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', '"scim"', 'github-emu', 'aliyun-cloudsso', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator']) expect(body).toContain(name);
     expect(body).not.toContain('"ldap"');
   });
 
   describe('connection test', () => {
-    it.each(['wecom', 'feishu', 'dingtalk'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
+    it.each(['wecom', 'feishu', 'dingtalk', 'scim'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
       const before = await taskCount();
       const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
       expect(res.statusCode).toBe(200);
@@ -124,6 +125,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       ['wecom', 'corpSecret', '40001'],
       ['feishu', 'appSecret', '10014'],
       ['dingtalk', 'appSecret', '40001'],
+      ['scim', 'token', '401'],
     ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
       const before = await taskCount();
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;
