@@ -69,6 +69,18 @@ describe('github-emu', () => {
     expect(error).toMatchObject({ kind: 'permanent', vendorCode: 'invalid_input' });
     expect(fake.requests.filter((r) => r.method === 'POST')).toEqual([]);
   });
+
+  it("counts only writes against GitHub's assignment budget: reads are not held", async () => {
+    const fake = await fakeFor('github-emu');
+    // The profile's 1,000 writes an hour, scaled down: 2 writes per 1.5 s.
+    const github = connect('github-emu', fake, { rateLimit: { limit: 2, windowMs: 1_500 } });
+    let started = Date.now();
+    for (let i = 0; i < 10; i++) await github.readByIds({ departmentIds: [], userIds: [`nobody-${i}`] });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    started = Date.now();
+    for (const name of ['w1', 'w2', 'w3']) await github.apply({ action: 'CreateUser', user: person(name) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+  });
 });
 
 describe('atlassian', () => {
