@@ -128,13 +128,13 @@ export class ScimClient {
         return await this.send<T>(method, path, query, body);
       } catch (err) {
         if (!(err instanceof VendorError) || attempt > 0) throw err;
-        if (err.vendorCode === '401' && this.tokens) {
+        if (err.vendorCode.startsWith('401') && this.tokens) {
           this.tokens.invalidate();
           continue;
         }
         // Someone changed the resource since we read it: our change is a set of wished values, so
         // it is re-sent against the version the server has now.
-        if (err.vendorCode === '412' && this.versions.has(path)) {
+        if (err.vendorCode.startsWith('412') && this.versions.has(path)) {
           this.versions.delete(path);
           this.remember(path, await this.send<ScimResource>('GET', path, { attributes: 'id' }));
           continue;
@@ -169,9 +169,12 @@ export class ScimClient {
     }
     const etag = response.headers.get('etag');
     if (response.status >= 200 && response.status < 300) {
+      const resource = response.body as ScimResource | undefined;
+      // The version the server now has: its ETag header, else the resource's meta.version.
+      const resourcePath = method === 'POST' ? `${path}/${resource?.id}` : path;
       if (method === 'DELETE') this.versions.delete(path);
-      else if (etag) this.versions.set(method === 'POST' ? `${path}/${(response.body as ScimResource | undefined)?.id}` : path, etag);
-      else if (method !== 'GET' || /^\/(Users|Groups)\/[^/]+$/.test(path)) this.remember(method === 'POST' ? `${path}/${(response.body as ScimResource | undefined)?.id}` : path, response.body as ScimResource);
+      else if (etag) this.versions.set(resourcePath, etag);
+      else if (/^\/(Users|Groups)\/[^/]+$/.test(resourcePath)) this.remember(resourcePath, resource);
       return response.body as T;
     }
     throw this.refusal(method, path, response.status, response.body, response.headers, token);
@@ -188,8 +191,9 @@ export class ScimClient {
       this.limiter.pauseAll(retryAfterMs);
       return new VendorError('transient', '429', detail, retryAfterMs, where);
     }
+    // e.g. "409:uniqueness", "400:invalidFilter", "404"
     const code = scimType ? `${status}:${scimType}` : String(status);
-    return new VendorError(status === 408 ? 'transient' : 'permanent', code === '412' ? '412' : code, detail, undefined, where);
+    return new VendorError(status === 408 ? 'transient' : 'permanent', code, detail, undefined, where);
   }
 
   private async fetchOauthToken(): Promise<{ token: string; expiresInSeconds: number }> {

@@ -118,6 +118,15 @@ describe('zoom', () => {
     expect(fake.users.size).toBe(2);
   }, 30_000);
 
+  it('fetches a new token once when Zoom stops accepting the cached one (401), and carries on', async () => {
+    const fake = await fakeFor('zoom', { rateLimit: { limit: 100, windowMs: 1000 } });
+    const zoom = connect('zoom', fake, { rateLimit: { limit: 100, windowMs: 1000 } });
+    await zoom.apply({ action: 'CreateUser', user: person('zara') });
+    fake.revokeTokens();
+    await zoom.apply({ action: 'CreateUser', user: person('zack') });
+    expect(fake.users.size).toBe(2);
+  });
+
   it('fails credentials on a wrong client secret, without the secret in the answer', async () => {
     const fake = await fakeFor('zoom');
     const checks = await testScimConnection(

@@ -47,6 +47,8 @@ export interface RunningScimFake {
   requests: Array<{ method: string; path: string; query: Record<string, string>; headers: Record<string, unknown> }>;
   users: Map<string, Resource>;
   groups: Map<string, Resource>;
+  /** Zoom: every issued OAuth token stops working (as a rotated client secret or an early expiry would) */
+  revokeTokens(): void;
   close(): Promise<void>;
 }
 
@@ -300,5 +302,5 @@ export async function startScimFake(options: ScimFakeOptions): Promise<RunningSc
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  return { url, baseUrl: `${url}${prefix}`, tokenUrl: `${url}/oauth/token`, faults, requests, users, groups, close: () => app.close() };
+  return { url, baseUrl: `${url}${prefix}`, tokenUrl: `${url}/oauth/token`, faults, requests, users, groups, revokeTokens: () => oauthTokens.clear(), close: () => app.close() };
 }
