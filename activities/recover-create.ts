@@ -65,6 +65,7 @@ export class EarlierCreates {
         const found = read.users.find((u) => isSameUser(u, op.user));
         return found?.id;
       }
+      if (this.target.findCreatedUser) return this.target.findCreatedUser(op.user);
       return findUser(this.target, op.user);
     }
     if (op.department.id) {

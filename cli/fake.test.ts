@@ -28,11 +28,32 @@ describe('sync-center fake', () => {
     expect(await exited).toBe(0);
   });
 
+  it('serves the SCIM fake with a profile and a token until SIGINT', async () => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'bin.js'), 'fake', 'scim', '--port', '0', '--profile', 'atlassian', '--token', 'jira-t0ken']);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      let match: RegExpMatchArray | null = null;
+      while (!(match = output.match(/API base (\S+)\)/)) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      expect(match).not.toBeNull();
+      expect(match![1]).toMatch(/\/scim\/directory\/dir-0001$/);
+      expect((await fetch(`${match![1]}/Users`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      const granted = await fetch(`${match![1]}/Users?filter=${encodeURIComponent('title eq "x"')}`, { headers: { authorization: 'Bearer jira-t0ken' } });
+      expect(granted.status).toBe(400);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('rejects an unknown kind, listing the known ones', async () => {
     const child = spawn(process.execPath, [path.join(__dirname, 'bin.js'), 'fake', 'slack']);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(2);
-    expect(stderr).toContain('unknown kind "slack" (known: wecom, feishu, dingtalk)');
+    expect(stderr).toContain('unknown kind "slack" (known: wecom, feishu, dingtalk, scim)');
   });
 });

@@ -6,10 +6,11 @@ import { dingtalkDefinition } from './dingtalk/definition';
 import { feishuDefinition } from './feishu/definition';
 import { hubDefinition } from './hub/definition';
 import { ldapDefinition } from './ldap/definition';
+import { scimDefinition } from './scim/definition';
 import type { AnyConnectorDefinition } from './types';
 import { wecomDefinition } from './wecom/definition';
 
-export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, ldapDefinition, hubDefinition] as const;
+export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, ldapDefinition, scimDefinition, hubDefinition] as const;
 
 export type ConnectorKind = (typeof definitions)[number]['kind'];
 

@@ -3,6 +3,7 @@ import { requiredSecretNames } from '../engine/connector-kind';
 import { dingtalkDocumentedHosts } from './dingtalk/hosts';
 import { connectorCatalog } from './definitions';
 import { feishuDocumentedHosts } from './feishu/hosts';
+import { scimDocumentedHosts } from './scim/hosts';
 import { connectorCapabilities, connectorRootId, connectorSettingsIssues, createConnector, openTaskEndpoints, predictedUserId, testConnectorConnection } from './registry';
 import { allowAnyHostVariable } from './shared/host-policy';
 import { wecomDocumentedHosts } from './wecom/hosts';
@@ -27,7 +28,7 @@ test('bad settings and missing secrets name the field, never a secret value', ()
   expect(() => createConnector('ldap', { url: 'ldap://127.0.0.1:1', bindDn: 'cn=sync,dc=x', baseDn: 'dc=x' }, {}, deps())).toThrow('connector.secrets.bindPassword: is required');
   expect(() => createConnector('ldap', { url: 'http://127.0.0.1:1', bindDn: 'cn=sync,dc=x', baseDn: 'dc=x' }, { bindPassword: 'p' }, deps())).toThrow(/^connector\.settings\.url: /);
   expect(() => createConnector('ldap', { url: 'ldap://127.0.0.1:1', bindDn: 'not a dn', baseDn: 'dc=x' }, { bindPassword: 'p' }, deps())).toThrow(/^connector\.settings\.bindDn: /);
-  expect(() => createConnector('scim', {}, {}, deps())).toThrow('connector.kind: unknown connector kind "scim"');
+  expect(() => createConnector('fax', {}, {}, deps())).toThrow('connector.kind: unknown connector kind "fax"');
 });
 
 test('capabilities and root ids come without building a connector', () => {
@@ -55,6 +56,8 @@ test('each kind names its required secrets and its allowed hosts once, in its de
     dingtalk: { required: ['appSecret'], hosts: dingtalkDocumentedHosts },
     csv: { required: [], hosts: undefined },
     ldap: { required: ['bindPassword'], hosts: undefined },
+    // token or (Zoom) clientId + clientSecret, by profile: create() names the missing one; a re-point asks for every stored secret again.
+    scim: { required: [], hosts: scimDocumentedHosts },
   });
 });
 

@@ -22,7 +22,9 @@ export interface ConnectorCapabilities {
    * so a source order of 0 ("no preference", the hub's default) is not compared: the app's stands.
    */
   assignsDepartmentOrder?: boolean;
-  /** Keeps a department order at all; false (LDAP: an OU has none) leaves order out of every comparison. Absent: true. */
+  /** false: departments are flat in the app (SCIM Groups): a parent is neither stored nor compared */
+  departmentHierarchy?: boolean;
+  /** Keeps a department order at all; false (an LDAP OU, a SCIM Group has none) leaves order out of every comparison. Absent: true. */
   departmentOrder?: boolean;
   /**
    * Which `attributes` keys the app keeps ('any' for the hub). Others are never compared, so a run
@@ -71,5 +73,10 @@ export interface Connector {
    * the id. Omitted by a connector that takes department ids from the create.
    */
   findChildDepartment?(parentId: string | null, name: string): Promise<Department | undefined>;
+  /**
+   * Where the app picks a created user's id: the id of this user if an earlier attempt created it
+   * (one look-up by the keys the create sent), so a lost create answer needs no full read.
+   */
+  findCreatedUser?(user: User): Promise<string | undefined>;
   close?(): Promise<void>;
 }

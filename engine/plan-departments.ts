@@ -54,7 +54,7 @@ export function planDepartments(ctx: PlanContext): void {
       });
     }
     const wishedParent = parentId === null ? null : resolveReference(ctx, 'department', parentId);
-    if (wishedParent !== withoutRoot(ctx, current.parentId)) {
+    if (ctx.capabilities.departmentHierarchy !== false && wishedParent !== withoutRoot(ctx, current.parentId)) {
       ctx.actions.push({
         key: actionKey('department', d.id, targetId, 'MoveDepartment'),
         kind: 'MoveDepartment',

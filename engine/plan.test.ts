@@ -272,6 +272,26 @@ describe('planSync department order', () => {
   });
 });
 
+describe('planSync flat departments (SCIM Groups)', () => {
+  // The source nests B under A with an order; the target keeps neither a parent nor an order.
+  const source = { departments: [dept('A', null, { order: 0 }), dept('B', 'A', { order: 5 })], users: [] };
+  const target = { departments: [dept('t-A', null, { name: 'name-A', order: 0 }), dept('t-B', null, { name: 'name-B', order: 0 })], users: [] };
+  const links = [link('department', 'A', 't-A'), link('department', 'B', 't-B')];
+
+  it('plans neither a move nor an order for a target without hierarchy and order, so a second run is empty', () => {
+    const plan = planSync(input({ source, target, links, capabilities: { ...allCapabilities, departmentHierarchy: false, departmentOrder: false } }));
+    expect(plan.actions).toEqual([]);
+  });
+
+  it('still moves and orders for a target that keeps both', () => {
+    const plan = planSync(input({ source, target, links }));
+    expect(plan.actions.map((a) => [a.kind, a.sourceId])).toEqual([
+      ['UpdateDepartment', 'B'],
+      ['MoveDepartment', 'B'],
+    ]);
+  });
+});
+
 describe('planSync matching', () => {
   it('adopts by email whatever its case, and by mobile however it is written, keeping the source spelling', () => {
     const source = {

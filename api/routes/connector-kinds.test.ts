@@ -3,7 +3,7 @@
 // (vendor kinds against their fakes), /docs shows every kind, and the connection test works.
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { connectorCatalog, definitions } from '../../connectors/definitions';
+import { connectorCatalog, definitionOf, definitions } from '../../connectors/definitions';
 import { createConnector } from '../../connectors/registry';
 import { syncTasks } from '../../db/schema';
 import { createSecretBox } from '../../db/secret-box';
@@ -30,11 +30,11 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   const unique = () => randomBytes(3).toString('hex');
 
   /** A task body of this kind pointed at its fake (or, for the file source, its example's inline content). */
-  function bodyFor(kind: string, direction = 'upstream', overrides: Record<string, unknown> = {}) {
+  function bodyFor(kind: string, direction = definitionOf(kind)?.directions[0] ?? 'upstream', overrides: Record<string, unknown> = {}) {
     return { name: `${kind} ${unique()}`, direction, connector: kinds.connectorOf(kind), ...overrides };
   }
 
-  it.each(['scim', 'beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
+  it.each(['beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
     const before = await taskCount();
     const res = await post({ name: 'x', direction: 'downstream', connector: { kind, settings: { baseUrl: 'https://example.com' } } });
     expect(res.statusCode).toBe(400);
@@ -50,6 +50,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     ['a Feishu task without appSecret', { kind: 'feishu', settings: { appId: 'cli_1' } }, 'connector.secrets.appSecret'],
     ['a DingTalk task without appKey', { kind: 'dingtalk', settings: {}, secrets: { appSecret: 's' } }, 'connector.settings.appKey'],
     ['a CSV task with neither path nor content', { kind: 'csv', settings: {} }, 'connector.settings.path'],
+    ['a SCIM task with an unknown profile', { kind: 'scim', settings: { profile: 'okta', baseUrl: 'https://api.github.com/scim/v2/enterprises/acme' }, secrets: { token: 't' } }, 'connector.settings.profile'],
   ])('refuses %s at save time, naming the field, storing nothing', async (_label, connector, field) => {
     const before = await taskCount();
     const res = await post({ name: 'x', direction: 'upstream', connector });
@@ -73,7 +74,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       accepted.push(kind);
     }
     expect(accepted).toEqual(definitions.filter((d) => !('internal' in d && d.internal)).map((d) => d.kind));
-    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'ldap', 'wecom']));
+    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'ldap', 'scim', 'wecom']));
     expect(accepted).not.toContain('hub');
   });
 
@@ -85,11 +86,11 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   it("shows every kind's settings and secrets schema on /docs", async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
-    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword']) expect(body).toContain(name);
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword', '"scim"', 'github-emu', 'aliyun-cloudsso']) expect(body).toContain(name);
   });
 
   describe('connection test', () => {
-    it.each(['wecom', 'feishu', 'dingtalk', 'ldap'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
+    it.each(['wecom', 'feishu', 'dingtalk', 'ldap', 'scim'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
       const before = await taskCount();
       const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
       expect(res.statusCode).toBe(200);
@@ -163,6 +164,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       ['feishu', 'appSecret', '10014'],
       ['dingtalk', 'appSecret', '40001'],
       ['ldap', 'bindPassword', '49: bind: invalidCredentials'],
+      ['scim', 'token', '401'],
     ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
       const before = await taskCount();
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;
