@@ -81,7 +81,9 @@ export function startHubOutboxDrainer(options: HubOutboxDrainerOptions): { first
   let stopped = false;
   const once = async () => {
     try {
-      options.onResult?.(await drainHubOutbox(options, options));
+      // Drain first: `onResult?.(await drain())` would skip the drain itself when nobody listens.
+      const result = await drainHubOutbox(options, options);
+      options.onResult?.(result);
     } catch (error) {
       options.onError?.(error); // the database away: the next tick tries again
     }

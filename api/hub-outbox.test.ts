@@ -10,7 +10,7 @@ import type { TaskConfigInput } from '../engine/task-config';
 import { describeOnBothDatabases } from '../test/support/databases';
 import { mergeTrigger } from '../workflows/pending-runs';
 import { createHubFanout } from './hub-fanout';
-import { drainHubOutbox } from './hub-outbox-drain';
+import { drainHubOutbox, startHubOutboxDrainer } from './hub-outbox-drain';
 import type { RealtimeSignaller } from './webhooks/realtime-signal';
 import { insertTask, recordingSignaller } from './webhooks/testing';
 
@@ -52,6 +52,22 @@ describeOnBothDatabases('durable hub-change outbox', (ctx) => {
     expect(result).toMatchObject({ signalled: 1, failed: 0 });
     expect(mine()).toEqual([{ trigger: 'realtime', changedIds: [departmentId], coalesced: true, requestedBy: 'sync:up-1' }]);
     expect(await outboxRows()).toEqual([]);
+  });
+
+  it('the drainer as the API and the worker start it (no onResult listener) delivers a due row', async () => {
+    // Found by the chaos run: `onResult?.(await drain())` skipped the drain itself when nobody listened.
+    const taskId = await insertTask(ctx.database, secretBox, task());
+    const signaller = recordingSignaller();
+    const dying = createHubDirectory(ctx.database.db, { onChange: killedAfterCommit });
+    const dep = await dying.createDepartment({ name: `Ops ${suffix()}`, parentId: null }, 'sync:up-2');
+    const drainer = startHubOutboxDrainer({ database: ctx.database, signaller, graceMs: 0, onError: (err) => { throw err; } });
+    try {
+      await drainer.firstDrain;
+      expect(signaller.sent.filter((s) => s.taskId === taskId).map((s) => s.trigger.changedIds)).toEqual([[dep.id]]);
+      expect(await outboxRows()).toEqual([]);
+    } finally {
+      await drainer.stop();
+    }
   });
 
   it('writes one row per change in the transaction of every hub write (create, update, delete), and none for a rolled-back one', async () => {
