@@ -2,10 +2,12 @@
 // cancelled before finishRun (or one Temporal no longer knows) leaves its sync_runs row `running`,
 // and the task shows running forever. Rows open longer than a grace period get their workflow
 // described; a closed one closes the row with the reason. A workflow still running is left alone.
+// The task workflow is told too (runFinished): a run that outlived a mid-run continue-as-new is no
+// child of the current execution, and killed before its own signal it would leave the task waiting.
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { finishRun, itemStatusCounts, listOpenRunsStartedBefore } from '../db/repos/sync-runs';
-import { runWorkflowId } from '../workflows/definitions';
+import { runFinishedSignal, runWorkflowId, taskWorkflowId, type LastRunOutcome } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { runCounters } from './runs';
 import type { ReconciledRun, ReconcileRunsResult } from './types';
@@ -52,6 +54,15 @@ async function closedOutcome(client: Client, workflowId: string): Promise<Outcom
   }
 }
 
+/** The task workflow ignores an outcome for any run but the one it waits for, so a repeat is harmless. */
+async function notifyTask(client: Client, taskId: string, outcome: LastRunOutcome): Promise<void> {
+  try {
+    await client.workflow.getHandle(taskWorkflowId(taskId)).signal(runFinishedSignal, outcome);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err; // no task workflow: nobody waits
+  }
+}
+
 export function createReconcileRunsActivity(deps: ActivityDeps) {
   const db = () => deps.database.db;
   return async function reconcileRuns(input: { graceMs?: number } = {}): Promise<ReconcileRunsResult> {
@@ -65,6 +76,7 @@ export function createReconcileRunsActivity(deps: ActivityDeps) {
       const counters = runCounters(await itemStatusCounts(db(), row.id));
       // finishRun keeps an outcome recorded meanwhile (the row is only updated while still open).
       await finishRun(db(), { runId: row.id, status: outcome.status, counters, error: outcome.reason });
+      await notifyTask(client, row.taskId, { runId: row.id, status: outcome.status, error: outcome.reason });
       closed.push({ runId: row.id, ...outcome });
     }
     return { closed };

@@ -5,6 +5,7 @@
  */
 import { decodeVersioningBehavior } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startLocalTemporal } from '../test/support/temporal';
@@ -65,8 +66,10 @@ describe('on the dev server', () => {
         workerDeploymentOptions: workerDeploymentOptions({ SYNC_CENTER_WORKER_VERSIONING: '1', SYNC_CENTER_DEPLOYMENT_NAME: deploymentName, SYNC_CENTER_BUILD_ID: buildId }, () => '')!,
       });
     // What the operator runs (`temporal worker deployment set-current-version`); the version exists once its worker polled.
-    const makeCurrent = (buildId: string) =>
-      eventually(async () => {
+    // The new routing reaches the task queue (and the old worker's sticky queue) asynchronously: a
+    // workflow task dispatched before it lands still goes to the old build, so wait for it as the README says.
+    const makeCurrent = async (buildId: string) => {
+      await eventually(async () => {
         try {
           await env.client.workflowService.setWorkerDeploymentCurrentVersion({ namespace: env.namespace ?? 'default', deploymentName, buildId });
           return true;
@@ -74,6 +77,11 @@ describe('on the dev server', () => {
           return false;
         }
       }, `${buildId} to become current`);
+      await eventually(async () => {
+        const { workerDeploymentInfo } = await env.client.workflowService.describeWorkerDeployment({ namespace: env.namespace ?? 'default', deploymentName });
+        return workerDeploymentInfo?.routingConfigUpdateState === temporal.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_COMPLETED;
+      }, `${buildId}'s routing to reach the task queue`);
+    };
 
     const v1 = await workerOn('v1');
     await v1.runUntil(async () => {

@@ -5,10 +5,10 @@
  * workflow is recreated by the next schedule fire or webhook.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import { startLocalTemporal } from '../test/support/temporal';
-import { runWorkflowId, stateQuery, taskWorkflowId, triggerSignal, type TriggerRequest } from './definitions';
+import { runFinishedSignal, runWorkflowId, stateQuery, taskWorkflowId, triggerSignal, type TriggerRequest } from './definitions';
 import { scheduledTriggerWorkflow } from './scheduled-trigger';
 import { syncTaskWorkflow } from './sync-task';
 import { createInMemoryActivities, eventually, type InMemoryActivities } from './testing/in-memory-activities';
@@ -112,8 +112,10 @@ test('ids from before and after several mid-run continue-as-news all reach the n
         const ids = Array.from({ length: 30 }, (_, j) => `s${i}-u${j}`);
         expected.push(...ids);
         await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ids });
+        // Each signal seen before the next: signals that pile up before one workflow task all land in one
+        // execution, which then continues-as-new once (see the test after next), not several times.
+        await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === expected.length, `signal ${i} seen`);
       }
-      await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 900, 'every id pending');
       await eventually(async () => (await executions(handle.workflowId)).length > 3, 'several continue-as-news');
       release();
       await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 2, 'the follow-up run');
@@ -133,6 +135,32 @@ test('ids from before and after several mid-run continue-as-news all reach the n
     } finally {
       release();
     }
+  });
+}, 120_000);
+
+test('signals piled up before a mid-run execution’s first workflow task (a busy or absent worker) count toward its history bound', async () => {
+  const taskId = newTaskId('piled');
+  const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 50 } } });
+  const taskQueue = `sync-test-piled-${Date.now()}`;
+  // The execution a mid-run continue-as-new starts, its run still going; no worker polls yet, so
+  // every signal lands before its first workflow task.
+  const running = { runId: 'run-before', trigger: 'manual' as const, dryRun: false, full: true, changedIds: [], firstTriggerAt: 0, lastTriggerAt: 0 };
+  const handle = await env.client.workflow.start(syncTaskWorkflow, { taskQueue, workflowId: taskWorkflowId(taskId), args: [{ taskId, running, historyBytesLimit: 2_000 }] });
+  const expected: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const ids = Array.from({ length: 30 }, (_, j) => `p${i}-u${j}`);
+    expected.push(...ids);
+    await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ids });
+  }
+  expect((await executions(handle.workflowId))[0].bytes).toBeGreaterThan(10_000);
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: memory.activities });
+  await worker.runUntil(async () => {
+    await eventually(async () => (await executions(handle.workflowId)).length > 1, 'a continue-as-new of the piled-up history');
+    await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 900, 'every id carried');
+    await handle.signal(runFinishedSignal, { runId: 'run-before', status: 'succeeded' });
+    await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 2, 'the follow-up run');
+    expect(new Set(memory.runsOf(taskId)[0].changedIds)).toEqual(new Set(expected));
+    await handle.terminate('test done');
   });
 }, 120_000);
 

@@ -75,6 +75,16 @@ const DEFAULT_RUNS_PER_EXECUTION = 100;
 const DEFAULT_HISTORY_BYTES_LIMIT = 1_000_000;
 const HISTORY_EVENTS_LIMIT = 4_000;
 
+/** Bytes of the carried input as the JSON payload converter encodes it (no Node built-ins here). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
 const summarize = (run: PendingRun): PendingRunSummary => ({
   runId: run.runId,
   trigger: run.trigger,
@@ -159,7 +169,9 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
 
   const runnable = () => (!paused && settings?.enabled ? nextPendingRun(pending) : undefined);
   // Measured from this execution's start: the carried input alone (pending ids) must never trigger it.
-  const startSize = workflowInfo().historySize;
+  // Not from the first workflow task: signals buffered before it (a slow or busy worker) count too,
+  // or a storm piling up before that task would be excused and the history grow without bound.
+  const startSize = patched('history-growth-counts-early-signals') ? Math.min(utf8Length(JSON.stringify(input)), workflowInfo().historySize) : workflowInfo().historySize;
   const historyLarge = () => {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_LIMIT || info.historySize - startSize > historyBytesLimit;

@@ -12,7 +12,8 @@ import { createSyncTasks } from '../../db/repos/sync-tasks';
 import { syncRuns } from '../../db/schema';
 import { connectorCatalog } from '../../connectors/definitions';
 import { approvalReconcilerWorkflow } from '../../workflows/approval-reconciler';
-import { runWorkflowId } from '../../workflows/definitions';
+import { runWorkflowId, stateQuery, taskWorkflowId } from '../../workflows/definitions';
+import { syncTaskWorkflow } from '../../workflows/sync-task';
 import { syncRunWorkflow } from '../../workflows/sync-run';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { eventually } from '../../workflows/testing/in-memory-activities';
@@ -66,6 +67,30 @@ test('a terminated run workflow: the reconciler marks its row failed with the re
     expect(row.error).toContain('operator stopped it');
     expect(row.finishedAt).not.toBeNull();
     expect(await taskStatus(taskId)).toBe('failed');
+  });
+});
+
+test('a run terminated after a mid-run continue-as-new: the reconciler tells the task workflow, which stops waiting for it', async () => {
+  const taskId = await stack.insertTask(stack.downstreamTask('outlived', { kind: 'wecom', settings: { baseUrl: 'http://127.0.0.1:1/cgi-bin', corpId: 'ww-outlived' }, secrets: { corpSecret: 's' } }));
+  const taskQueue = stack.newTaskQueue();
+  const worker = await stack.startWorker(taskQueue);
+  await worker.runUntil(async () => {
+    const runId = randomUUID();
+    const run = await env.client.workflow.start(syncRunWorkflow, { taskQueue, workflowId: runWorkflowId(taskId, runId), args: [{ taskId, runId, notifyTask: true }] });
+    await eventually(async () => (await runRow(runId))?.status === 'running' || undefined, 'the run row');
+    // The execution a mid-run continue-as-new starts: the run is not its child, only its signal ends the wait.
+    const running = { runId, trigger: 'manual' as const, dryRun: false, full: true, changedIds: [], firstTriggerAt: 0, lastTriggerAt: 0 };
+    const task = await env.client.workflow.start(syncTaskWorkflow, { taskQueue, workflowId: taskWorkflowId(taskId), args: [{ taskId, running }] });
+    await run.terminate('operator stopped it');
+    await ageRun(runId);
+    await env.client.workflow.execute(approvalReconcilerWorkflow, { taskQueue, workflowId: `reconciler-${randomUUID()}`, args: [{}] });
+    expect(await runRow(runId)).toMatchObject({ status: 'failed' });
+    const state = await eventually(async () => {
+      const current = await task.query(stateQuery);
+      return current.running === undefined && current;
+    }, 'the task workflow to stop waiting');
+    expect(state).toMatchObject({ runsCompleted: 1, lastRun: { runId, status: 'failed', error: expect.stringContaining('operator stopped it') } });
+    await task.terminate('test done');
   });
 });
 
