@@ -3,7 +3,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Database } from '../db/client';
 import type { ChangeEvent } from '../engine/model';
 import { createApiTokens, type TokenRole } from '../db/repos/api-tokens';
+import { createScimPushTask } from './scim/testing';
 import { buildApi, type ApiDeps } from './server';
+import { randomUUID } from 'node:crypto';
 
 export const testAdminToken = 'bootstrap-secret-for-tests';
 
@@ -28,6 +30,8 @@ export async function startTestApi(database: Database, overrides: Partial<ApiDep
   const repo = createApiTokens(database.db);
   const tokens = {} as Record<TokenRole, string>;
   for (const role of ['admin', 'operator', 'approver'] as const) tokens[role] = (await repo.create({ name: `test-${role}`, role }, 'test-setup')).token;
+  // role scim is bound to a scim-push task: one per test API
+  tokens.scim = (await createScimPushTask(database, `scim-test-${randomUUID().slice(0, 8)}`)).token;
   return {
     app,
     tokens,

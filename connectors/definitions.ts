@@ -5,10 +5,11 @@ import { csvDefinition } from './csv/definition';
 import { dingtalkDefinition } from './dingtalk/definition';
 import { feishuDefinition } from './feishu/definition';
 import { hubDefinition } from './hub/definition';
+import { scimPushDefinition } from './scim-push/definition';
 import type { AnyConnectorDefinition } from './types';
 import { wecomDefinition } from './wecom/definition';
 
-export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, hubDefinition] as const;
+export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, scimPushDefinition, hubDefinition] as const;
 
 export type ConnectorKind = (typeof definitions)[number]['kind'];
 

@@ -50,6 +50,7 @@ test('each kind names its required secrets and its allowed hosts once, in its de
     feishu: { required: ['appSecret'], hosts: feishuDocumentedHosts },
     dingtalk: { required: ['appSecret'], hosts: dingtalkDocumentedHosts },
     csv: { required: [], hosts: undefined },
+    'scim-push': { required: [], hosts: undefined },
   });
 });
 

@@ -35,7 +35,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   /** A task body of this kind pointed at its fake (or, for the file source, inline content). */
   function bodyFor(kind: string, direction = 'upstream', overrides: Record<string, unknown> = {}) {
     const fake = definitionOf(kind)?.fake;
-    const connector = fake ? { kind, ...fake.taskConnector(fakes.get(kind)!) } : { kind, settings: { content: csvContent } };
+    const connector = fake ? { kind, ...fake.taskConnector(fakes.get(kind)!) } : kind === 'scim-push' ? { kind } : { kind, settings: { content: csvContent } };
     return { name: `${kind} ${unique()}`, direction, connector, ...overrides };
   }
 
@@ -77,7 +77,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       if (kind === 'csv') expect(users).toBe(1);
       accepted.push(kind);
     }
-    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'wecom']);
+    expect(accepted.sort()).toEqual(['csv', 'dingtalk', 'feishu', 'scim-push', 'wecom']);
   });
 
   it('has a webhook receiver for exactly the kinds whose definition declares one', () => {
