@@ -84,6 +84,9 @@ const expected: Record<string, Access> = {
   'PUT /scim/v2/Groups/:id': 'scim',
   'PATCH /scim/v2/Groups/:id': 'scim',
   'DELETE /scim/v2/Groups/:id': 'scim',
+  'POST /scim/v2/.search': 'scim',
+  'POST /scim/v2/Users/.search': 'scim',
+  'POST /scim/v2/Groups/.search': 'scim',
 };
 
 const callers = ['none', 'admin', 'operator', 'approver', 'scim'] as const;

@@ -13,6 +13,9 @@ const SCIM2_CLI = '0.6.0';
 const cacheRoot = process.env.SYNC_CENTER_TOOLS_CACHE || path.join(os.homedir(), '.cache', 'sync-center');
 const venv = path.join(cacheRoot, `scim2-cli-${SCIM2_CLI}`);
 const binary = path.join(venv, 'bin', 'scim');
+// Written last: a venv without it is an interrupted install. (The venv is built in place, not renamed:
+// its scripts' shebangs name its own python.)
+const marker = path.join(venv, '.complete');
 
 function have(file) {
   try {
@@ -36,7 +39,7 @@ function findPython() {
 }
 
 function main() {
-  if (have(binary)) return;
+  if (have(binary) && fs.existsSync(marker)) return;
   const python = findPython();
   if (!python) {
     console.warn('[sync-center] python3 with venv not found: the SCIM compliance checker is not provisioned.');
@@ -44,13 +47,10 @@ function main() {
   }
   console.log(`[sync-center] installing scim2-cli ${SCIM2_CLI} into ${venv}`);
   fs.mkdirSync(cacheRoot, { recursive: true });
-  const tmp = `${venv}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  execFileSync(python, ['-m', 'venv', tmp], { stdio: 'inherit' });
-  execFileSync(path.join(tmp, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `scim2-cli==${SCIM2_CLI}`], { stdio: 'inherit' });
-  // Rename only when complete, so an interrupted install is never mistaken for a cached one.
   fs.rmSync(venv, { recursive: true, force: true });
-  fs.renameSync(tmp, venv);
+  execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+  execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `scim2-cli==${SCIM2_CLI}`], { stdio: 'inherit' });
+  fs.writeFileSync(marker, `scim2-cli ${SCIM2_CLI}\n`);
 }
 
 try {
@@ -60,4 +60,4 @@ try {
   console.warn(`[sync-center] could not provision scim2-cli: ${err.message}`);
 }
 
-module.exports = { scimCliBinary: binary };
+module.exports = { scimCliBinary: binary, scimCliReady: () => have(binary) && fs.existsSync(marker) };

@@ -44,7 +44,12 @@ export function installScimErrors(app: FastifyInstance): void {
     const scim = known ?? new ScimError(500, 'internal server error');
     return reply.code(scim.status).type(scimContentType).send(errorBody(scim));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).type(scimContentType).send(errorBody(new ScimError(404, `no SCIM endpoint ${request.method} ${request.url.split('?')[0]}`))),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    // The discovery endpoints are read-only: another method is 405 (RFC 7644 §4), not an unknown path.
+    if (/\/scim\/v2\/(ServiceProviderConfig|Schemas|ResourceTypes)(\/[^/]*)?$/.test(path)) {
+      return reply.code(405).header('allow', 'GET').type(scimContentType).send(errorBody(new ScimError(405, `${request.method} is not allowed on ${path}`)));
+    }
+    return reply.code(404).type(scimContentType).send(errorBody(new ScimError(404, `no SCIM endpoint ${request.method} ${path}`)));
+  });
 }

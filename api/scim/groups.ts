@@ -3,7 +3,7 @@
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import type { HubDirectory } from '../../db/repos/hub-directory';
-import { hubUsers } from '../../db/schema';
+import { hubUsers, scimGroupExternalIds } from '../../db/schema';
 import { jsonbArray } from '../../db/repos/sql';
 import type { Department } from '../../engine/model';
 import { ScimError } from './errors';
@@ -32,13 +32,26 @@ export function scimGroups(context: ScimGroupsContext) {
       .orderBy(hubUsers.id);
   }
 
+  async function externalIdOf(id: string): Promise<string | undefined> {
+    const [row] = await db.select({ externalId: scimGroupExternalIds.externalId }).from(scimGroupExternalIds).where(and(eq(scimGroupExternalIds.taskId, push.task.id), eq(scimGroupExternalIds.departmentId, id)));
+    return row?.externalId;
+  }
+
+  async function setExternalId(id: string, externalId: string | undefined): Promise<void> {
+    const where = and(eq(scimGroupExternalIds.taskId, push.task.id), eq(scimGroupExternalIds.departmentId, id));
+    if (externalId === undefined) await db.delete(scimGroupExternalIds).where(where);
+    else await db.insert(scimGroupExternalIds).values({ taskId: push.task.id, departmentId: id, externalId }).onConflictDoUpdate({ target: [scimGroupExternalIds.taskId, scimGroupExternalIds.departmentId], set: { externalId } });
+  }
+
   async function render(department: Department): Promise<Json> {
-    const people = await members(department.id);
+    const [people, externalId] = await Promise.all([members(department.id), externalIdOf(department.id)]);
+    // members carry no display: it is readOnly and a client compares what it sent
     const resource: Json = {
       schemas: [groupSchema],
       id: department.id,
+      ...(externalId !== undefined ? { externalId } : {}),
       displayName: department.name,
-      members: people.map((p) => ({ value: p.id, $ref: `${baseUrl}/Users/${p.id}`, type: 'User', display: p.name })),
+      members: people.map((p) => ({ value: p.id, $ref: `${baseUrl}/Users/${p.id}`, type: 'User' })),
     };
     resource.meta = { resourceType: 'Group', location: `${baseUrl}/Groups/${department.id}`, version: etagOf(resource) };
     return resource;
@@ -50,14 +63,15 @@ export function scimGroups(context: ScimGroupsContext) {
     return department;
   }
 
-  function readBody(body: unknown): { displayName: string; memberIds: string[] | undefined } {
+  function readBody(body: unknown): { displayName: string; memberIds: string[] | undefined; externalId: string | undefined } {
     if (typeof body !== 'object' || body === null) throw new ScimError(400, 'the body must be a SCIM Group object', 'invalidSyntax');
     const entries = Object.fromEntries(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v as unknown]));
     if (typeof entries.displayname !== 'string' || !entries.displayname.trim()) throw new ScimError(400, 'displayName is required', 'invalidValue');
     const list = entries.members;
     if (list !== undefined && list !== null && !Array.isArray(list)) throw new ScimError(400, 'members must be a list', 'invalidValue');
     const memberIds = list ? (list as { value?: unknown }[]).map((m) => String(m?.value ?? '')) : undefined;
-    return { displayName: entries.displayname.trim(), memberIds };
+    if (entries.externalid !== undefined && entries.externalid !== null && typeof entries.externalid !== 'string') throw new ScimError(400, 'externalId must be a string', 'invalidValue');
+    return { displayName: entries.displayname.trim(), memberIds, externalId: (entries.externalid as string | null | undefined) ?? undefined };
   }
 
   /** Puts exactly `wanted` in the department: joins the new, takes out the others (their main department too). */
@@ -82,8 +96,9 @@ export function scimGroups(context: ScimGroupsContext) {
     get: async (id: string) => render(await find(id)),
     list: async () => Promise.all((await hub.listAllDepartments()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(render)),
     async create(body: unknown): Promise<Json> {
-      const { displayName, memberIds } = readBody(body);
+      const { displayName, memberIds, externalId } = readBody(body);
       const department = await hub.createDepartment({ name: displayName, parentId: null }, push.actor);
+      if (externalId !== undefined) await setExternalId(department.id, externalId);
       if (memberIds?.length) await setMembers(department.id, memberIds);
       return render(department);
     },
@@ -92,8 +107,9 @@ export function scimGroups(context: ScimGroupsContext) {
       assertVersion(await render(department), ifMatch);
       const given = (body as Json)?.id;
       if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
-      const { displayName, memberIds } = readBody(body);
+      const { displayName, memberIds, externalId } = readBody(body);
       if (displayName !== department.name) await hub.updateDepartment(id, { name: displayName }, push.actor);
+      await setExternalId(id, externalId);
       await setMembers(id, memberIds ?? []);
       return render(await find(id));
     },
@@ -103,6 +119,7 @@ export function scimGroups(context: ScimGroupsContext) {
       assertVersion(await render(department), ifMatch);
       await setMembers(id, []);
       await hub.deleteDepartment(id, push.actor);
+      await setExternalId(id, undefined);
     },
   };
 }

@@ -21,15 +21,38 @@ export function operationsOf(body: unknown): ScimPatchOperation[] {
   });
 }
 
-/** The resource after the operations; readOnly attributes (id, meta, schemas) stay as they were. */
-export function applyPatch<T extends Record<string, unknown>>(resource: T, operations: ScimPatchOperation[]): T {
+/**
+ * scim-patch splits a path that is a whole extension (`urn:…:enterprise:2.0:User`) at its last
+ * colon, as if `User` were an attribute of `urn:…:2.0`; such an operation is applied here instead:
+ * add merges into the extension, replace sets it, remove drops it.
+ */
+function applyExtensionOperation(resource: Record<string, unknown>, operation: ScimPatchOperation, urn: string): void {
+  const key = Object.keys(resource).find((k) => k.toLowerCase() === urn.toLowerCase()) ?? urn;
+  if (operation.op === 'remove') {
+    delete resource[key];
+    return;
+  }
+  const value = (operation as { value?: unknown }).value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ScimError(400, `${urn} takes an object`, 'invalidValue');
+  const { schemas: _schemas, ...attributes } = value as Record<string, unknown>;
+  const current = resource[key];
+  resource[key] = operation.op === 'add' && typeof current === 'object' && current !== null ? { ...current, ...attributes } : attributes;
+}
+
+/** The resource after the operations; readOnly attributes (id, meta, schemas) stay as they were. `extensions`: the schema URNs of its extensions. */
+export function applyPatch<T extends Record<string, unknown>>(resource: T, operations: ScimPatchOperation[], extensions: readonly string[] = []): T {
   for (const operation of operations) {
     const target = operation.path?.split(/[.[]/)[0].toLowerCase();
     if (target === 'id' || target === 'meta') throw new ScimError(400, `${operation.path} is readOnly`, 'mutability');
   }
   let patched: T;
   try {
-    patched = scimPatch(structuredClone(resource) as unknown as ScimResource, operations, { mutateDocument: true, treatMissingAsAdd: true }) as unknown as T;
+    patched = structuredClone(resource);
+    for (const operation of operations) {
+      const urn = extensions.find((e) => e.toLowerCase() === operation.path?.toLowerCase());
+      if (urn) applyExtensionOperation(patched, operation, urn);
+      else patched = scimPatch(patched as unknown as ScimResource, [operation], { mutateDocument: true, treatMissingAsAdd: true }) as unknown as T;
+    }
   } catch (error) {
     const scimType = (error as { scimType?: string }).scimType;
     throw new ScimError(400, (error as Error).message, scimType === 'noTarget' || scimType === 'invalidPath' ? scimType : 'invalidValue');

@@ -12,6 +12,7 @@ import { compileFilter, equalityLookup, parseFilter, valueAt } from './filter';
 import { scimGroups } from './groups';
 import { applyPatch, operationsOf } from './patch';
 import { pushTaskOf } from './push-task';
+import { enterpriseSchema } from './user-resource';
 import { scimUsers } from './users';
 
 export const scimPrefix = '/scim/v2';
@@ -149,12 +150,31 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
     const { users } = await contextOf(request);
     const operations = operationsOf(request.body);
     const current = await users.get(request.params.id);
-    return send(reply, 200, await users.replace(request.params.id, applyPatch(current, operations), ifMatchOf(request)));
+    return send(reply, 200, await users.replace(request.params.id, applyPatch(current, operations, [enterpriseSchema]), ifMatchOf(request)));
   });
   app.delete<{ Params: { id: string } }>('/Users/:id', route, async (request, reply) => {
     await (await contextOf(request)).users.remove(request.params.id, ifMatchOf(request));
     return reply.code(204).send();
   });
+
+  // POST …/.search (RFC 7644 §3.4.3): the query in the body; at the root it spans Users and Groups.
+  const searchOf = (body: unknown): ListQuery => {
+    const given = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const text = (v: unknown) => (v === undefined || v === null ? undefined : Array.isArray(v) ? v.join(',') : String(v));
+    return { filter: text(given.filter), startIndex: text(given.startIndex), count: text(given.count), sortBy: text(given.sortBy), sortOrder: text(given.sortOrder), attributes: text(given.attributes), excludedAttributes: text(given.excludedAttributes) };
+  };
+  for (const [path, types] of [['/.search', ['users', 'groups']], ['/Users/.search', ['users']], ['/Groups/.search', ['groups']]] as const) {
+    app.post(path, route, async (request, reply) => {
+      const query = searchOf(request.body);
+      const { users, groups } = await contextOf(request);
+      const filter = query.filter ? parseFilter(query.filter) : undefined;
+      const all = [
+        ...((types as readonly string[]).includes('users') ? await users.list(filter ? equalityLookup(filter) : undefined) : []),
+        ...((types as readonly string[]).includes('groups') ? await groups.list() : []),
+      ];
+      return send(reply, 200, listResponse(all, query, filter));
+    });
+  }
 
   app.get<{ Querystring: ListQuery }>('/Groups', route, async (request, reply) => {
     const { groups } = await contextOf(request);

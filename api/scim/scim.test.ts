@@ -21,7 +21,8 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
   const post = (url: string, payload: object) => scim({ method: 'POST', url, payload: JSON.stringify(payload) });
   const patch = (url: string, operations: object[], headers: Record<string, string> = {}) =>
     scim({ method: 'PATCH', url, headers, payload: JSON.stringify({ schemas: [patchOp], Operations: operations }) });
-  const user = (userName: string, extra: object = {}) => ({ schemas: [core, enterprise], userName, displayName: userName.toUpperCase(), ...extra });
+  // as Okta and Entra send it: active always given
+  const user = (userName: string, extra: object = {}) => ({ schemas: [core, enterprise], userName, displayName: userName.toUpperCase(), active: true, ...extra });
   const hubRow = async (id: string) => (await ctx.database.db.select().from(hubUsers).where(eq(hubUsers.id, id)))[0];
   const filter = async (text: string) => {
     const res = await get(`/Users?filter=${encodeURIComponent(text)}`);
@@ -239,14 +240,35 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
     expect((await api.as('admin', { method: 'POST', url: '/api/v1/tokens', payload: { name: 'x', role: 'operator', taskId } })).statusCode).toBe(400);
   });
 
+  it('PATCHes a whole extension by its URN (scim-patch alone would nest it under "…:2.0"."User")', async () => {
+    const id = (await post('/Users', user('ext', { phoneNumbers: [{ value: '13800000123', type: 'work' }] }))).json().id;
+    const added = await patch(`/Users/${id}`, [{ op: 'add', path: enterprise, value: { schemas: [enterprise], employeeNumber: 'X-1', costCenter: 'CC' } }]);
+    expect(added.json()[enterprise]).toEqual({ employeeNumber: 'X-1', costCenter: 'CC' });
+    expect(added.json()['urn:ietf:params:scim:schemas:extension:enterprise:2.0']).toBeUndefined();
+    // the phone as sent comes back once, though the hub keeps it as E.164
+    expect(added.json().phoneNumbers).toEqual([{ value: '13800000123', type: 'work' }]);
+    expect((await hubRow(id)).mobile).toBe('+8613800000123');
+    const removed = await patch(`/Users/${id}`, [{ op: 'remove', path: enterprise }]);
+    expect(removed.json()[enterprise]).toBeUndefined();
+    expect((await hubRow(id)).employeeNumber).toBeNull();
+  });
+
+  it('answers 405 for writes to discovery endpoints and searches by POST .search', async () => {
+    expect((await scim({ method: 'DELETE', url: '/Schemas' })).statusCode).toBe(405);
+    expect((await scim({ method: 'PUT', url: '/ServiceProviderConfig', payload: '{}' })).statusCode).toBe(405);
+    const found = await post('/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq "GRACE"', attributes: ['userName'] });
+    expect(found.statusCode).toBe(200);
+    expect(found.json().Resources).toEqual([{ schemas: [core], id: expect.any(String), userName: 'grace', meta: expect.any(Object) }]);
+  });
+
   describe('Groups (hub departments)', () => {
     it('creates a group with members, patches them as Entra does, resolves the EnterpriseUser department, deletes', async () => {
       const a = (await post('/Users', user('g-a'))).json().id;
       const b = (await post('/Users', user('g-b'))).json().id;
-      const created = await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Platform', members: [{ value: a }] });
+      const created = await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], externalId: 'okta-g1', displayName: 'Platform', members: [{ value: a }] });
       expect(created.statusCode).toBe(201);
       const group = created.json();
-      expect(group).toMatchObject({ displayName: 'Platform', members: [{ value: a }] });
+      expect(group).toMatchObject({ externalId: 'okta-g1', displayName: 'Platform', members: [{ value: a, type: 'User' }] });
       expect((await hubRow(a)).departmentIds).toEqual([group.id]);
 
       const added = await patch(`/Groups/${group.id}`, [{ op: 'Add', path: 'members', value: [{ value: b }] }]);

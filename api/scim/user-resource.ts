@@ -53,11 +53,23 @@ function primaryOf(values: MultiValue[] | undefined): string | null {
   return typeof chosen?.value === 'string' && chosen.value.trim() ? chosen.value : null;
 }
 
+/** The phone as the hub stores it (E.164), or null for one it cannot dial. */
+function dialable(value: unknown): string | null {
+  try {
+    return optionalMobile(typeof value === 'string' ? value : null);
+  } catch {
+    return null; // SCIM phone numbers are free text ("tel:…"); the hub keeps only what it can dial
+  }
+}
+
+const sameEmail = (a: unknown, b: string) => typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
+const samePhone = (a: unknown, b: string) => dialable(a) === b;
+
 /** The stored list with the hub's value as its primary one (an admin may have changed it in the hub). */
-function withPrimary(stored: unknown, hubValue: string | null, type: string): MultiValue[] | undefined {
+function withPrimary(stored: unknown, hubValue: string | null, type: string, same: (sent: unknown, hub: string) => boolean): MultiValue[] | undefined {
   const list = Array.isArray(stored) ? (stored as MultiValue[]) : undefined;
   if (hubValue === null) return list?.length ? list : undefined;
-  if (list?.some((v) => v.value === hubValue)) return list;
+  if (list?.some((v) => same(v.value, hubValue))) return list;
   if (list?.length && list.some((v) => v.primary === true)) return list.map((v) => (v.primary === true ? { ...v, value: hubValue } : v));
   return [{ value: hubValue, type, primary: true }, ...(list ?? [])];
 }
@@ -83,12 +95,14 @@ export function toScimUser(user: User, meta: UserRowMeta, context: { baseUrl: st
     displayName: user.name,
   };
   for (const name of keptCoreAttributes) if (name !== 'externalId' && kept(name) !== undefined) resource[name] = kept(name);
-  const emails = withPrimary(kept('emails'), user.email, 'work');
+  const emails = withPrimary(kept('emails'), user.email, 'work', sameEmail);
   if (emails) resource.emails = emails;
-  const phones = withPrimary(kept('phoneNumbers'), user.mobile, 'mobile');
+  const phones = withPrimary(kept('phoneNumbers'), user.mobile, 'mobile', samePhone);
   if (phones) resource.phoneNumbers = phones;
   if (user.title) resource.title = user.title;
-  resource.active = user.status === 'active';
+  // The hub always has a name and a status; a client that sent neither (or removed one) gets none back.
+  if (kept('displayNameAbsent') === true) delete resource.displayName;
+  if (kept('activeAbsent') !== true || user.status !== 'active') resource.active = user.status === 'active';
   if (Object.keys(enterprise).length) resource[enterpriseSchema] = enterprise;
   resource.meta = {
     resourceType: 'User',
@@ -139,14 +153,11 @@ export function fromScimUser(body: unknown, previous?: User): ScimUserInput {
   for (const attr of keptEnterpriseAttributes) keep(attr, enterprise[attr.toLowerCase()]);
   const department = text(enterprise.department, 'department');
   keep('department', department);
+  if (text(core.displayname, 'displayName') === null) keep('displayNameAbsent', true);
+  if (core.active === undefined || core.active === null) keep('activeAbsent', true);
   if (core.externalid !== undefined && core.externalid !== null && typeof core.externalid !== 'string') throw new ScimError(400, 'externalId must be a string', 'invalidValue');
 
-  let mobile: string | null = null;
-  try {
-    mobile = optionalMobile(primaryOf(phones));
-  } catch {
-    mobile = null; // SCIM phone numbers are free text ("tel:…"); the hub keeps only what it can dial
-  }
+  const mobile = dialable(primaryOf(phones));
   return {
     input: {
       username: userName,

@@ -3,3 +3,4 @@ export * from './auth';
 export * from './audit';
 export * from './sync';
 export * from './inbox';
+export * from './scim';
