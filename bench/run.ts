@@ -5,6 +5,7 @@ import { runDownstreamBenchmark } from './downstream';
 import { runExportBenchmark } from './export';
 import { runPlanBenchmark } from './plan';
 import { runRealtimeLatencyBenchmark } from './realtime-latency';
+import { runScimPushBenchmark } from './scim-push';
 
 // Every benchmark drives vendor fakes on 127.0.0.1, outside the vendors' documented hosts.
 process.env.SYNC_CENTER_ALLOW_ANY_HOST = '1';
@@ -15,6 +16,7 @@ const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   realtime: runRealtimeLatencyBenchmark,
   export: runExportBenchmark,
   approvals: runApprovalsBenchmark,
+  'scim-push': runScimPushBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -25,6 +27,7 @@ async function main(argv: readonly string[]): Promise<void> {
   downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --postgres (a fresh database on TEST_DATABASE_URL's server; default PGlite in memory)
   realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
+  scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes`);
     return;
   }
