@@ -12,6 +12,8 @@ export interface Actor {
   id: string;
   name: string;
   role: Role;
+  /** role scim: the scim-push task it writes as */
+  taskId?: string;
 }
 
 declare module 'fastify' {
@@ -54,7 +56,11 @@ export interface AuthOptions {
   adminToken?: string;
   /** counts failed authentications per IP; past the limit every request from it is 429 for a while */
   failureLimiter?: AuthFailureLimiter;
+  /** the roles this scope serves; another role's valid token is 403. Default: every role but scim (which calls /scim/v2 only) */
+  roles?: readonly Role[];
 }
+
+const apiRoles: readonly Role[] = ['admin', 'operator', 'approver'];
 
 /** Adds the authenticating onRequest hook to `app` (and so to every route registered inside it). */
 export function installAuthentication(app: FastifyInstance, options: AuthOptions): void {
@@ -67,6 +73,7 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
     const token = bearerToken(request);
     if (!token) throw new ApiError(401, 'unauthorized', 'a bearer token is required');
     if (adminDigest && timingSafeEqual(sha256(token), adminDigest)) {
+      if (!(options.roles ?? apiRoles).includes('admin')) throw new ApiError(403, 'forbidden', 'the bootstrap admin token pushes no SCIM: create a token of role scim');
       request.actor = bootstrapActor;
       return;
     }
@@ -74,6 +81,9 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
     if (!identity) {
       await options.failureLimiter?.record(request);
       throw new ApiError(401, 'unauthorized', 'unknown or expired token');
+    }
+    if (!(options.roles ?? apiRoles).includes(identity.role)) {
+      throw new ApiError(403, 'forbidden', `role ${identity.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`);
     }
     request.actor = identity;
   });

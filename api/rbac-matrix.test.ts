@@ -1,4 +1,4 @@
-// The RBAC matrix: every route buildApi registers × {no token, admin, operator, approver} against
+// The RBAC matrix: every route buildApi registers × {no token, admin, operator, approver, scim} against
 // the table below. A route missing from the table, in the table but gone, without a role check,
 // or answering a caller differently from its row fails this test. Adding a route means adding a row.
 import type { InjectOptions } from 'fastify';
@@ -8,13 +8,15 @@ import { describeOnBothDatabases } from '../test/support/databases';
 import { startTestApi, type TestApi } from './testing';
 
 /** Who may call a route: nobody needs a token (`public`), or admin plus the named roles. */
-type Access = 'public' | 'admin' | 'readers' | 'writers' | 'approvers';
+type Access = 'public' | 'admin' | 'readers' | 'writers' | 'approvers' | 'scim';
 
 const allowedRoles: Record<Exclude<Access, 'public'>, readonly Role[]> = {
   admin: [],
   readers: ['operator', 'approver'],
   writers: ['operator'],
   approvers: ['approver'],
+  // /scim/v2: a scim token only (bound to its scim-push task); admin too is 403 there
+  scim: ['scim'],
 };
 
 const expected: Record<string, Access> = {
@@ -64,9 +66,30 @@ const expected: Record<string, Access> = {
   // Vendor webhooks: the vendor's signature is the credential.
   'GET /api/v1/webhooks/:taskId': 'public',
   'POST /api/v1/webhooks/:taskId': 'public',
+  // SCIM 2.0 push (api/scim/routes.ts): only tokens of role scim, and those nowhere else.
+  'GET /scim/v2/ServiceProviderConfig': 'scim',
+  'GET /scim/v2/Schemas': 'scim',
+  'GET /scim/v2/Schemas/:id': 'scim',
+  'GET /scim/v2/ResourceTypes': 'scim',
+  'GET /scim/v2/ResourceTypes/:id': 'scim',
+  'GET /scim/v2/Users': 'scim',
+  'POST /scim/v2/Users': 'scim',
+  'GET /scim/v2/Users/:id': 'scim',
+  'PUT /scim/v2/Users/:id': 'scim',
+  'PATCH /scim/v2/Users/:id': 'scim',
+  'DELETE /scim/v2/Users/:id': 'scim',
+  'GET /scim/v2/Groups': 'scim',
+  'POST /scim/v2/Groups': 'scim',
+  'GET /scim/v2/Groups/:id': 'scim',
+  'PUT /scim/v2/Groups/:id': 'scim',
+  'PATCH /scim/v2/Groups/:id': 'scim',
+  'DELETE /scim/v2/Groups/:id': 'scim',
+  'POST /scim/v2/.search': 'scim',
+  'POST /scim/v2/Users/.search': 'scim',
+  'POST /scim/v2/Groups/.search': 'scim',
 };
 
-const callers = ['none', 'admin', 'operator', 'approver'] as const;
+const callers = ['none', 'admin', 'operator', 'approver', 'scim'] as const;
 type Caller = (typeof callers)[number];
 
 const keyOf = (route: RouteEntry) => `${route.method} ${route.url}`;
@@ -75,6 +98,7 @@ const keyOf = (route: RouteEntry) => `${route.method} ${route.url}`;
 function expectedAnswer(access: Access, caller: Caller): '401' | '403' | 'through' {
   if (access === 'public') return 'through';
   if (caller === 'none') return '401';
+  if (access === 'scim') return caller === 'scim' ? 'through' : '403';
   return caller === 'admin' || allowedRoles[access].includes(caller) ? 'through' : '403';
 }
 

@@ -14,6 +14,7 @@ import { createHubDirectory, type ChangeListener, type HubDirectory } from '../d
 import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
+import { scimPrefix, scimRoutes } from './scim/routes';
 import { departmentRoutes } from './routes/departments';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
 import { healthRoutes, readinessRoutes } from './routes/health';
@@ -150,6 +151,8 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await registerRoutes(app, plugins, { deps, services, authFailures });
+  // SCIM 2.0 at /scim/v2 (what Okta and Entra are given as the tenant URL), its own auth scope and error bodies.
+  await app.register(async (scope) => scimRoutes(scope, { deps, services, authFailures }), { prefix: scimPrefix });
   // Probes (docker, k8s) look for /healthz at the root; it is the same public liveness answer as /api/v1/healthz.
   await app.register(healthRoutes, { deps, services });
   return app;

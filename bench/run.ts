@@ -6,6 +6,7 @@ import { runExportBenchmark } from './export';
 import { runLdapBenchmark } from './ldap';
 import { runPlanBenchmark } from './plan';
 import { runRealtimeLatencyBenchmark } from './realtime-latency';
+import { runScimPushBenchmark } from './scim-push';
 
 // Every benchmark drives vendor fakes on 127.0.0.1, outside the vendors' documented hosts.
 process.env.SYNC_CENTER_ALLOW_ANY_HOST = '1';
@@ -17,6 +18,7 @@ const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   export: runExportBenchmark,
   approvals: runApprovalsBenchmark,
   ldap: runLdapBenchmark,
+  'scim-push': runScimPushBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -28,7 +30,8 @@ async function main(argv: readonly string[]): Promise<void> {
   realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes
-  ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)`);
+  ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)
+  scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {

@@ -7,10 +7,11 @@ import { feishuDefinition } from './feishu/definition';
 import { hubDefinition } from './hub/definition';
 import { ldapDefinition } from './ldap/definition';
 import { scimDefinition } from './scim/definition';
+import { scimPushDefinition } from './scim-push/definition';
 import type { AnyConnectorDefinition } from './types';
 import { wecomDefinition } from './wecom/definition';
 
-export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, ldapDefinition, scimDefinition, hubDefinition] as const;
+export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, ldapDefinition, scimDefinition, scimPushDefinition, hubDefinition] as const;
 
 export type ConnectorKind = (typeof definitions)[number]['kind'];
 

@@ -58,6 +58,7 @@ test('each kind names its required secrets and its allowed hosts once, in its de
     ldap: { required: ['bindPassword'], hosts: undefined },
     // token or (Zoom) clientId + clientSecret, by profile: create() names the missing one; a re-point asks for every stored secret again.
     scim: { required: [], hosts: scimDocumentedHosts },
+    'scim-push': { required: [], hosts: undefined },
   });
 });
 

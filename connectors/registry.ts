@@ -121,9 +121,10 @@ export function openTaskEndpoints(
   deps: ConnectorDeps,
   factory: typeof createConnector = createConnector,
 ): TaskEndpoints {
-  const app = factory(task.connector.kind, task.connector.settings, secrets, deps);
-  // The people an upstream task creates in the hub belong to it.
-  const hub = factory('hub', {}, {}, task.direction === 'upstream' && task.id ? { ...deps, hubOwnerTaskId: task.id } : deps);
+  // The people an upstream task creates in the hub belong to it (a SCIM push reads those it owns).
+  const owned = task.direction === 'upstream' && task.id ? { ...deps, hubOwnerTaskId: task.id } : deps;
+  const app = factory(task.connector.kind, task.connector.settings, secrets, owned);
+  const hub = factory('hub', {}, {}, owned);
   const [source, target] = task.direction === 'upstream' ? [app, hub] : [hub, app];
   const targetKind = task.direction === 'upstream' ? 'hub' : task.connector.kind;
   return { source, target, targetKind, targetRootId: connectorRootId(targetKind) };

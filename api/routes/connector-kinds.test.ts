@@ -74,7 +74,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       accepted.push(kind);
     }
     expect(accepted).toEqual(definitions.filter((d) => !('internal' in d && d.internal)).map((d) => d.kind));
-    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'ldap', 'scim', 'wecom']));
+    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'ldap', 'scim', 'scim-push', 'wecom']));
     expect(accepted).not.toContain('hub');
   });
 

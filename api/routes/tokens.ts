@@ -1,6 +1,8 @@
 // API tokens (admin only). The token is returned once, at creation; only its sha256 is stored.
 import { z } from 'zod';
+import type { Db } from '../../db/client';
 import { tokenRoles } from '../../db/repos/api-tokens';
+import { findLiveTask } from '../../db/repos/task-rows';
 import { ValidationError } from '../../db/repos/errors';
 import { auditActor, requireRole } from '../auth';
 import { ErrorBody, errorResponses } from '../errors';
@@ -14,11 +16,13 @@ const CreateTokenBody = z.strictObject({
   role: z.enum(tokenRoles),
   expiresInDays: z.number().int().min(1).max(maxLifetimeDays).optional().describe('the token is refused (401) this many days from now'),
   expiresAt: z.iso.datetime({ offset: true }).optional().describe('the token is refused (401) from this instant; give this or expiresInDays'),
+  taskId: z.string().max(128).optional().describe('role scim only: the scim-push task whose writes the token makes; it can call /scim/v2 and nothing else'),
 });
 const CreatedToken = z.object({
   id: z.string(),
   name: z.string(),
   role: z.enum(tokenRoles),
+  taskId: z.string().optional(),
   expiresAt: z.string().nullable().describe('null: never expires'),
   token: z.string().describe('shown once; store it now'),
 });
@@ -26,6 +30,7 @@ const TokenSummary = z.object({
   id: z.string(),
   name: z.string(),
   role: z.enum(tokenRoles),
+  taskId: z.string().nullable(),
   createdBy: z.string(),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
@@ -44,7 +49,13 @@ function expiryOf(body: z.infer<typeof CreateTokenBody>): Date | null {
   return at;
 }
 
-export const tokenRoutes: ApiRoutePlugin = async (app, { services }) => {
+/** A scim token is bound to a live upstream task of kind scim-push. */
+async function assertScimPushTask(db: Db, taskId: string): Promise<void> {
+  const task = await findLiveTask(db, taskId);
+  if (!task || task.connectorKind !== 'scim-push') throw new ValidationError('taskId', `no scim-push task ${taskId}`);
+}
+
+export const tokenRoutes: ApiRoutePlugin = async (app, { deps, services }) => {
   const tags = ['tokens'];
   const adminOnly = requireRole('admin');
 
@@ -52,8 +63,9 @@ export const tokenRoutes: ApiRoutePlugin = async (app, { services }) => {
     '/tokens',
     { onRequest: adminOnly, schema: { tags, summary: 'Create a token', body: CreateTokenBody, response: { 201: CreatedToken, ...errorResponses } } },
     async (request, reply) => {
-      const { name, role } = request.body;
-      const created = await services.tokens.create({ name, role, expiresAt: expiryOf(request.body) }, auditActor(request.actor));
+      const { name, role, taskId } = request.body;
+      if (taskId !== undefined) await assertScimPushTask(deps.database.db, taskId);
+      const created = await services.tokens.create({ name, role, taskId, expiresAt: expiryOf(request.body) }, auditActor(request.actor));
       return reply.code(201).send({ ...created, expiresAt: created.expiresAt?.toISOString() ?? null });
     },
   );

@@ -7,16 +7,19 @@ import { recordAudit } from './audit-log';
 import { NotFoundError, ValidationError } from './errors';
 import { requiredText } from './hub-fields';
 
-export const tokenRoles = ['admin', 'operator', 'approver'] as const;
+export const tokenRoles = ['admin', 'operator', 'approver', 'scim'] as const;
 export type TokenRole = (typeof tokenRoles)[number];
 
 export interface TokenIdentity {
   id: string;
   name: string;
   role: TokenRole;
+  /** role scim: the scim-push task it pushes as */
+  taskId?: string;
 }
 
-export interface TokenSummary extends TokenIdentity {
+export interface TokenSummary extends Omit<TokenIdentity, 'taskId'> {
+  taskId: string | null;
   createdBy: string;
   createdAt: Date;
   lastUsedAt: Date | null;
@@ -37,13 +40,15 @@ export function generateToken(): string {
 export function createApiTokens(db: Db) {
   return {
     /** The only time the token itself is returned. */
-    async create(input: { name: string; role: TokenRole; expiresAt?: Date | null }, actor: string): Promise<TokenIdentity & { token: string; expiresAt: Date | null }> {
+    async create(input: { name: string; role: TokenRole; expiresAt?: Date | null; taskId?: string }, actor: string): Promise<TokenIdentity & { token: string; expiresAt: Date | null }> {
       const name = requiredText('name', input.name, 64);
       if (!tokenRoles.includes(input.role)) throw new ValidationError('role', `role must be one of ${tokenRoles.join(', ')}`);
       const expiresAt = input.expiresAt ?? null;
       if (expiresAt && !(expiresAt.getTime() > Date.now())) throw new ValidationError('expiresAt', 'expiresAt must be in the future');
       const token = generateToken();
-      const identity: TokenIdentity = { id: randomUUID(), name, role: input.role };
+      // A scim token is nothing without its task; no other role carries one.
+      if ((input.role === 'scim') !== (input.taskId !== undefined)) throw new ValidationError('taskId', 'taskId is required for role scim and only for it');
+      const identity: TokenIdentity = { id: randomUUID(), name, role: input.role, ...(input.taskId !== undefined ? { taskId: input.taskId } : {}) };
       await db.transaction(async (tx) => {
         await tx.insert(apiTokens).values({ ...identity, tokenHash: hashToken(token), createdBy: actor, expiresAt });
         await recordAudit(tx, { actor, action: 'token.create', entityType: 'token', entityId: identity.id, before: null, after: { ...identity, expiresAt: expiresAt?.toISOString() ?? null } });
@@ -57,6 +62,7 @@ export function createApiTokens(db: Db) {
           id: apiTokens.id,
           name: apiTokens.name,
           role: apiTokens.role,
+          taskId: apiTokens.taskId,
           createdBy: apiTokens.createdBy,
           createdAt: apiTokens.createdAt,
           lastUsedAt: apiTokens.lastUsedAt,
@@ -77,7 +83,7 @@ export function createApiTokens(db: Db) {
     /** The token's identity, or undefined for an unknown or expired token. */
     async verify(token: string): Promise<TokenIdentity | undefined> {
       const [row] = await db
-        .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, lastUsedAt: apiTokens.lastUsedAt, expiresAt: apiTokens.expiresAt })
+        .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, taskId: apiTokens.taskId, lastUsedAt: apiTokens.lastUsedAt, expiresAt: apiTokens.expiresAt })
         .from(apiTokens)
         .where(eq(apiTokens.tokenHash, hashToken(token)));
       if (!row) return undefined;
@@ -85,7 +91,7 @@ export function createApiTokens(db: Db) {
       if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
         await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));
       }
-      return { id: row.id, name: row.name, role: row.role };
+      return { id: row.id, name: row.name, role: row.role, ...(row.taskId !== null ? { taskId: row.taskId } : {}) };
     },
   };
 }

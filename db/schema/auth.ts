@@ -6,7 +6,9 @@ export const apiTokens = pgTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    role: text('role', { enum: ['admin', 'operator', 'approver'] }).notNull(),
+    role: text('role', { enum: ['admin', 'operator', 'approver', 'scim'] }).notNull(),
+    /** role scim: the scim-push task whose writes this token makes (null for every other role) */
+    taskId: text('task_id'),
     tokenHash: text('token_hash').notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -4,3 +4,4 @@ export * from './audit';
 export * from './sync';
 export * from './inbox';
 export * from './outbox';
+export * from './scim';

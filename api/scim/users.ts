@@ -1,0 +1,190 @@
+// SCIM Users on the hub: what a push task sees (the people it owns and those no source owns; not
+// another source's, nor those it deleted) and its writes through the hub repositories.
+import { and, asc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { ConflictError } from '../../db/repos/errors';
+import type { HubDirectory } from '../../db/repos/hub-directory';
+import { adoptHubUsers } from '../../db/repos/hub-ownership';
+import { toUser } from '../../db/repos/hub-rows';
+import { hubDepartments, hubUsers } from '../../db/schema';
+import type { User } from '../../engine/model';
+import { ScimError } from './errors';
+import type { PushTask } from './push-task';
+import { deletedKey, externalIdKey, fromScimUser, toScimUser, type ScimUserInput } from './user-resource';
+
+type UserRow = typeof hubUsers.$inferSelect;
+type Json = Record<string, unknown>;
+
+export interface ScimUsersContext {
+  db: Db;
+  hub: HubDirectory;
+  push: PushTask;
+  baseUrl: string;
+}
+
+function visible(taskId: string): SQL {
+  return and(or(eq(hubUsers.sourceTaskId, taskId), isNull(hubUsers.sourceTaskId)), sql`(${hubUsers.attributes} ->> ${deletedKey}) is null`)!;
+}
+
+/** Stable order for paging: case-folded userName, then id. */
+const stableOrder = [sql`lower(${hubUsers.username})`, asc(hubUsers.id)];
+
+export function scimUsers(context: ScimUsersContext) {
+  const { db, hub, push, baseUrl } = context;
+  const taskId = push.task.id;
+
+  async function departmentNames(ids: (string | null)[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
+    if (!wanted.length) return new Map();
+    const rows = await db.select({ id: hubDepartments.id, name: hubDepartments.name }).from(hubDepartments).where(inArray(hubDepartments.id, wanted));
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  async function render(rows: UserRow[]): Promise<Json[]> {
+    const names = await departmentNames(rows.map((r) => r.mainDepartmentId));
+    return rows.map((row) => toScimUser(toUser(row), row, { baseUrl, departmentName: row.mainDepartmentId ? names.get(row.mainDepartmentId) : undefined }));
+  }
+
+  async function findRow(id: string): Promise<UserRow | undefined> {
+    const [row] = await db.select().from(hubUsers).where(and(eq(hubUsers.id, id), visible(taskId)));
+    return row;
+  }
+
+  async function rowOrThrow(id: string): Promise<UserRow> {
+    const row = await findRow(id);
+    if (!row) throw new ScimError(404, `User ${id} not found`);
+    return row;
+  }
+
+  /** The EnterpriseUser department: the one hub department of that name joins the person to it. */
+  async function placement(department: string | null, before?: User): Promise<Pick<User, 'departmentIds' | 'mainDepartmentId'>> {
+    const kept = { departmentIds: before?.departmentIds ?? [], mainDepartmentId: before?.mainDepartmentId ?? null };
+    if (!department) return kept;
+    const matches = await db.select({ id: hubDepartments.id }).from(hubDepartments).where(eq(hubDepartments.name, department)).limit(2);
+    if (matches.length !== 1) return kept;
+    const id = matches[0].id;
+    return { departmentIds: kept.departmentIds.includes(id) ? kept.departmentIds : [...kept.departmentIds, id], mainDepartmentId: id };
+  }
+
+  async function checkManager(managerId: string | null | undefined, before?: User): Promise<void> {
+    if (!managerId || managerId === before?.managerId) return;
+    if (!(await findRow(managerId))) throw new ScimError(400, `manager ${managerId} is no User here`, 'invalidValue');
+  }
+
+  async function mapped(from: ScimUserInput, before?: User): Promise<User> {
+    await checkManager(from.input.managerId, before);
+    const place = await placement(from.department, before);
+    const user: User = {
+      id: before?.id ?? '',
+      username: from.input.username,
+      name: from.input.name,
+      email: from.input.email ?? null,
+      mobile: from.input.mobile ?? null,
+      employeeNumber: from.input.employeeNumber ?? null,
+      title: from.input.title ?? null,
+      managerId: from.input.managerId ?? null,
+      ...place,
+      status: from.active ? 'active' : 'disabled',
+      attributes: from.input.attributes ?? {},
+    };
+    return push.map(user);
+  }
+
+  /** The task's own earlier user of this userName whom a DELETE took out of SCIM: a new POST brings them back. */
+  async function deletedNamesake(userName: string): Promise<UserRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(hubUsers)
+      .where(and(sql`lower(${hubUsers.username}) = ${userName.toLowerCase()}`, eq(hubUsers.sourceTaskId, taskId), sql`(${hubUsers.attributes} ->> ${deletedKey}) is not null`));
+    return row;
+  }
+
+  async function write(before: User, next: User): Promise<void> {
+    const { id: _id, status, ...fields } = next;
+    if (status === 'active' && before.status === 'disabled') await hub.updateUser(before.id, { ...fields, status }, push.actor);
+    else await hub.updateUser(before.id, fields, push.actor);
+    // active:false is an offboarding, audited as one.
+    if (status === 'disabled' && before.status === 'active') await hub.offboard(before.id, push.actor);
+  }
+
+  return {
+    async get(id: string): Promise<Json> {
+      return (await render([await rowOrThrow(id)]))[0];
+    },
+
+    /** Every visible user in stable order, or the one an equality filter names (one indexed read). */
+    async list(lookup?: { attr: 'username' | 'externalid' | 'id'; value: string }): Promise<Json[]> {
+      const condition =
+        lookup?.attr === 'username'
+          ? sql`lower(${hubUsers.username}) = ${lookup.value.toLowerCase()}`
+          : lookup?.attr === 'externalid'
+            ? sql`(${hubUsers.attributes} ->> ${externalIdKey}) = ${lookup.value}`
+            : lookup?.attr === 'id'
+              ? eq(hubUsers.id, lookup.value)
+              : undefined;
+      const rows = await db
+        .select()
+        .from(hubUsers)
+        .where(condition ? and(visible(taskId), condition) : visible(taskId))
+        .orderBy(...stableOrder);
+      return render(rows);
+    },
+
+    /** 201 with the resource; a duplicate userName (or email, …) is 409 uniqueness, decided by the unique indexes. */
+    async create(body: unknown): Promise<Json> {
+      const from = fromScimUser(body);
+      const user = await mapped(from);
+      try {
+        const { id: _id, ...fields } = user;
+        const created = await hub.createUser(fields, push.actor, { sourceTaskId: taskId });
+        return this.get(created.id);
+      } catch (error) {
+        if (!(error instanceof ConflictError && error.field === 'username')) throw error;
+        const namesake = await deletedNamesake(user.username);
+        if (!namesake) throw new ScimError(409, `userName ${user.username} is already taken`, 'uniqueness');
+        await write(toUser(namesake), { ...(await mapped(from, toUser(namesake))), id: namesake.id });
+        return this.get(namesake.id);
+      }
+    },
+
+    /** PUT and, after applying its operations, PATCH: the whole resource as the client wants it. */
+    async replace(id: string, resource: unknown, ifMatch?: string): Promise<Json> {
+      const row = await rowOrThrow(id);
+      const current = (await render([row]))[0];
+      assertVersion(current, ifMatch);
+      const given = (resource as Json)?.id;
+      if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
+      const before = toUser(row);
+      const from = fromScimUser(resource, before);
+      await write(before, { ...(await mapped(from, before)), id });
+      if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
+      return this.get(id);
+    },
+
+    /**
+     * The task's offboarding decides: "delete" removes the person (refused 409 while they manage
+     * someone or lead a department, as every hub delete is); "disable" (the default) offboards them
+     * and takes them out of SCIM (404 from now on; a POST of the same userName brings them back).
+     */
+    async remove(id: string, ifMatch?: string): Promise<void> {
+      const row = await rowOrThrow(id);
+      assertVersion((await render([row]))[0], ifMatch);
+      if (push.task.config.offboarding === 'delete') {
+        await hub.deleteUser(id, push.actor);
+        return;
+      }
+      const before = toUser(row);
+      await hub.updateUser(id, { attributes: { ...before.attributes, [deletedKey]: true } }, push.actor);
+      await hub.offboard(id, push.actor);
+      if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
+    },
+  };
+}
+
+/** If-Match: the client's version must be the current one (`*` matches any). */
+export function assertVersion(resource: Json, ifMatch: string | undefined): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const version = (resource.meta as { version?: string }).version;
+  const wanted = ifMatch.split(',').map((v) => v.trim());
+  if (!wanted.includes(version ?? '')) throw new ScimError(412, `the resource is at version ${version}, not ${ifMatch}`);
+}
