@@ -135,10 +135,14 @@ describeOnBothDatabases('hub change fan-out', (ctx) => {
     await expect(activity).rejects.toThrow('vendor down');
     await lateWrite;
     await fanout.flush();
+    // Two independent sends: either may land first (the task workflow merges triggers whatever their order).
     const mine = signaller.sent.filter((s) => s.taskId === taskId).map((s) => s.trigger);
-    expect(mine).toEqual([
-      { trigger: 'realtime', changedIds: ['d1'], coalesced: true },
-      { trigger: 'realtime', changedIds: ['late'] },
-    ]);
+    expect(mine).toHaveLength(2);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        { trigger: 'realtime', changedIds: ['d1'], coalesced: true },
+        { trigger: 'realtime', changedIds: ['late'] },
+      ]),
+    );
   });
 });
