@@ -14,6 +14,21 @@ export function heartbeat(details?: unknown): void {
   context()?.heartbeat(details);
 }
 
+/**
+ * Heartbeats every `everyMs` while `work` runs, for CPU-and-database steps with no natural progress
+ * points (planning): a worker killed mid-step is then noticed within the heartbeat timeout, not
+ * only when the step's whole start-to-close timeout runs out.
+ */
+export async function withHeartbeats<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
+  heartbeat();
+  const ticker = setInterval(() => heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
 /** The details of the last attempt's heartbeat, for a retried attempt to resume from. */
 export function lastHeartbeat<T>(): T | undefined {
   return context()?.info.heartbeatDetails as T | undefined;

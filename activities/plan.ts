@@ -11,6 +11,7 @@ import type { DirectorySnapshot, EntityKind } from '../engine/model';
 import type { Link, MatchKey, Plan, PlanAction } from '../engine/plan-types';
 import { planSync } from '../engine/plan';
 import type { ActivityDeps } from './deps';
+import { withHeartbeats } from './heartbeat';
 import { decideHolds, managedAccountsInSnapshot, takenOutAccounts } from './protection';
 import { loadTaskRecord } from './task';
 import type { PlanResult } from './types';
@@ -108,7 +109,11 @@ async function storedPlanResult(db: Db, runId: string): Promise<PlanResult> {
 }
 
 export function createPlanActivity(deps: ActivityDeps) {
-  return async function plan({ runId }: { runId: string }): Promise<PlanResult> {
+  return function plan(input: { runId: string }): Promise<PlanResult> {
+    return withHeartbeats(() => planRun(input));
+  };
+
+  async function planRun({ runId }: { runId: string }): Promise<PlanResult> {
     const db = deps.database.db;
     const run: RunHeader | undefined = await getRun(db, runId);
     if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
@@ -154,5 +159,5 @@ export function createPlanActivity(deps: ActivityDeps) {
     await storePlan(db, { runId, taskId: task.id, items, executable, newLinks: computed.newLinks });
     await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
     return storedPlanResult(db, runId);
-  };
+  }
 }

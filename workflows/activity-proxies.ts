@@ -28,8 +28,8 @@ export const activityOptions: Record<'bookkeeping' | 'reading' | 'planning' | 's
   bookkeeping: { startToCloseTimeout: '2m', scheduleToCloseTimeout: '1h', retry: boundedRetry },
   /** Reading whole directories from vendors; the activity heartbeats while it pages. */
   reading: { startToCloseTimeout: '30m', heartbeatTimeout: '1m', scheduleToCloseTimeout: '12h', retry: boundedRetry },
-  /** Planning is CPU and database work (100k users plan in seconds); it does not heartbeat. */
-  planning: { startToCloseTimeout: '10m', scheduleToCloseTimeout: '4h', retry: boundedRetry },
+  /** Planning is CPU and database work (100k users plan in seconds); a ticker heartbeats, so a dead worker is noticed within a minute. */
+  planning: { startToCloseTimeout: '10m', heartbeatTimeout: '1m', scheduleToCloseTimeout: '4h', retry: boundedRetry },
   /** One vendor call for one item (an approved deletion). */
   singleWrite: { startToCloseTimeout: '5m', scheduleToCloseTimeout: '2h', retry: boundedRetry },
   /** Steps that write to vendors: heartbeats detect a dead worker within 30 s, and the retry resumes from the cursor. */
