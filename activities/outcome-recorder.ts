@@ -43,8 +43,11 @@ export class OutcomeRecorder {
 
   /** Writes everything queued and waits for it; throws the first write error. */
   async flush(): Promise<void> {
-    this.startWrite();
-    while (this.writing) await this.writing;
+    // Outcomes that arrive during a write wait for a timer: flush writes them too before it returns.
+    while (!this.failure && (this.writing || this.waiting.length > 0)) {
+      this.startWrite();
+      await this.writing;
+    }
     if (this.failure) throw this.failure.error;
   }
 

@@ -132,5 +132,8 @@ describe('run status and counters', () => {
     expect(runStatus({ succeeded: 0, failed: 2, skipped: 0 }, false)).toBe('failed');
     expect(runStatus({ succeeded: 0, failed: 0, skipped: 0 }, false)).toBe('succeeded');
     expect(runStatus({ succeeded: 0, failed: 0, skipped: 0, planned: 4 }, true)).toBe('succeeded');
+    // A real run that finishes with an item never applied is not a success.
+    expect(runStatus({ succeeded: 7, failed: 0, skipped: 0, planned: 1 }, false)).toBe('partially_failed');
+    expect(runStatus({ succeeded: 0, failed: 0, skipped: 0, planned: 2 }, false)).toBe('failed');
   });
 });

@@ -32,11 +32,13 @@ export function runCounters(rows: readonly StatusCount[]): Record<string, number
   return counters;
 }
 
-/** All done → succeeded; some failed → partially_failed; nothing but failures → failed. */
+/** All done → succeeded; some failed (or left planned) → partially_failed; nothing but those → failed. */
 export function runStatus(counters: Record<string, number>, dryRun: boolean): FinishedRunStatus {
   // A dry run's planned items are the plan it was asked for, not unfinished work.
   if (dryRun) return 'succeeded';
-  if (counters.failed === 0) return 'succeeded';
+  // An item still planned when a real run finishes was never applied: that run did not succeed.
+  const unfinished = counters.failed + (counters.planned ?? 0);
+  if (unfinished === 0) return 'succeeded';
   return counters.succeeded + counters.skipped === 0 ? 'failed' : 'partially_failed';
 }
 
