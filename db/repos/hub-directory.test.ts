@@ -146,6 +146,14 @@ describeOnBothDatabases('hub directory repository', (ctx) => {
     }
   });
 
+  it('concurrent updates of different fields of one person both land (no lost update)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const person = await hub.createUser({ username: `both-${i}`, name: 'Before', title: 'Before' }, actor);
+      await Promise.all([hub.updateUser(person.id, { title: 'New title' }, actor), hub.updateUser(person.id, { name: 'New name' }, actor), hub.offboard(person.id, actor)]);
+      expect(await hub.getUser(person.id)).toMatchObject({ title: 'New title', name: 'New name', status: 'disabled' });
+    }
+  });
+
   it('concurrent creates of one username: one wins, the rest are refused naming username', async () => {
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => hub.createUser({ username: 'Same.Person', name: 'S' }, actor)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);

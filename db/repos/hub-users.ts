@@ -6,7 +6,7 @@ import { hubDepartments, hubUsers, syncTasks } from '../schema';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { defaultPageSize, type Page } from './hub-departments';
 import { definedOnly, entityId, normalizeUser } from './hub-fields';
-import { assertAllExist, departmentSubtree, findUser, managerChain, toUser } from './hub-rows';
+import { assertAllExist, departmentSubtree, findUser, findUserForUpdate, managerChain, toUser } from './hub-rows';
 import type { HubWriter } from './hub-writer';
 import { jsonbArray, likePattern } from './sql';
 
@@ -113,13 +113,19 @@ export function userRepository(db: Db, write: HubWriter) {
       );
     },
 
-    async updateUser(id: string, patch: UserPatch, actor: string): Promise<User> {
+    /**
+     * `precondition` runs inside the write's transaction on the row-locked stored user and may throw
+     * to refuse the write (e.g. SCIM's If-Match): a check before the transaction could pass for two
+     * concurrent writers at once.
+     */
+    async updateUser(id: string, patch: UserPatch, actor: string, options: { precondition?: (before: User, tx: Db) => Promise<void> } = {}): Promise<User> {
       const update = (lock: 'shared' | 'exclusive') =>
         write(
           actor,
           async (tx) => {
-            const before = await findUser(tx, id);
+            const before = await findUserForUpdate(tx, id);
             if (!before) throw new NotFoundError('user', id);
+            await options.precondition?.(before, tx);
             const next = normalizeUser({ ...before, ...definedOnly(patch) }, id);
             if (JSON.stringify(next) === JSON.stringify(before)) return { result: before };
             // Two manager changes side by side could each pass the cycle check and close a cycle together.
@@ -142,7 +148,7 @@ export function userRepository(db: Db, write: HubWriter) {
       return write(
         actor,
         async (tx) => {
-          const before = await findUser(tx, id);
+          const before = await findUserForUpdate(tx, id);
           if (!before) throw new NotFoundError('user', id);
           if (before.status === 'disabled') return { result: before };
           return saveUpdate(tx, before, { ...before, status: 'disabled' }, 'user.offboard');
