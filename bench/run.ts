@@ -34,7 +34,7 @@ async function main(argv: readonly string[]): Promise<void> {
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes
   ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)
   scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server
-  scim-downstream: --users N (10000) --departments N (users/10) --rate N calls/min (6000) --postgres: initial sync into scim2-server`);
+  scim-downstream: --users N (10000) --departments N (users/10) --rate N calls/s (100) --postgres: initial sync into scim2-server`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {
