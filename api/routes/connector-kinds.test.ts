@@ -50,6 +50,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     ['a Feishu task without appSecret', { kind: 'feishu', settings: { appId: 'cli_1' } }, 'connector.secrets.appSecret'],
     ['a DingTalk task without appKey', { kind: 'dingtalk', settings: {}, secrets: { appSecret: 's' } }, 'connector.settings.appKey'],
     ['a CSV task with neither path nor content', { kind: 'csv', settings: {} }, 'connector.settings.path'],
+    ['an e-cology task without its subcompany', { kind: 'ecology', settings: { baseUrl: 'https://oa.example.com' }, secrets: { tokenKey: 'k' } }, 'connector.settings.subcompanyId'],
     ['a SCIM task with an unknown profile', { kind: 'scim', settings: { profile: 'okta', baseUrl: 'https://api.github.com/scim/v2/enterprises/acme' }, secrets: { token: 't' } }, 'connector.settings.profile'],
   ])('refuses %s at save time, naming the field, storing nothing', async (_label, connector, field) => {
     const before = await taskCount();
@@ -90,7 +91,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   });
 
   describe('connection test', () => {
-    it.each(['wecom', 'feishu', 'dingtalk', 'ldap', 'scim'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
+    it.each(['wecom', 'feishu', 'dingtalk', 'ldap', 'scim', 'ecology'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
       const before = await taskCount();
       const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
       expect(res.statusCode).toBe(200);
@@ -165,6 +166,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       ['dingtalk', 'appSecret', '40001'],
       ['ldap', 'bindPassword', '49: bind: invalidCredentials'],
       ['scim', 'token', '401'],
+      ['ecology', 'tokenKey', '-1: token 校验失败'],
     ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
       const before = await taskCount();
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;

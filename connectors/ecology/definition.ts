@@ -1,7 +1,7 @@
 // Everything the project knows about 泛微 e-cology E9 (its HRM REST API) as a connector kind (docs/connectors.md).
 import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
-import { httpUrl, positiveInt, secret } from '../shared/settings-schema';
+import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
 import { defineConnector } from '../types';
 import { testEcologyConnection } from './connection-test';
 import { ecologyDocumentedHosts } from './hosts';
@@ -14,6 +14,7 @@ export const EcologySettingsSchema = z.strictObject({
     .describe('token: {key: UPPER(MD5(tokenKey + ts)), ts} on every call (needs secrets.tokenKey); ip-allowlist: this server is in HrmWebserviceIP.properties')
     .default('token'),
   subcompanyId: positiveInt('the subcompany (分部) id whose departments and people are synced'),
+  defaultDepartmentCode: requiredText('where people in no department are put (e-cology needs one); Sync Center does not manage that department').max(100).optional(),
   pageSize: positiveInt('records per page of the paged reads; default 100').max(1000).optional(),
   timeoutMs: positiveInt('per-call timeout').optional(),
 });
@@ -44,14 +45,14 @@ export const ecologyDefinition = defineConnector({
       { flag: 'allowed-ips', option: 'allowedIps', description: 'comma-separated client IPs that need no token (default none)' },
     ],
     async start({ port, host, tokenKey, allowedIps }) {
-      const { startEcologyFake } = await import('./fake');
-      return startEcologyFake({
+      const { startEcologyFake, withUnassignedDepartment } = await import('./fake');
+      return withUnassignedDepartment(await startEcologyFake({
         port,
         host,
         tokenKey: tokenKey as string | undefined,
         allowedIps: typeof allowedIps === 'string' ? allowedIps.split(',').map((ip) => ip.trim()).filter(Boolean) : undefined,
-      });
+      }));
     },
-    taskConnector: (fake) => ({ settings: { baseUrl: fake.baseUrl, auth: 'token', subcompanyId: 1 }, secrets: { tokenKey: 'fake-ecology-token-key' } }),
+    taskConnector: (fake) => ({ settings: { baseUrl: fake.baseUrl, auth: 'token', subcompanyId: 1, defaultDepartmentCode: 'UNASSIGNED' }, secrets: { tokenKey: 'fake-ecology-token-key' } }),
   },
 });

@@ -26,6 +26,8 @@ export interface EcologySettings {
   auth: EcologyAuth;
   /** the subcompany (分部) whose departments and people are synced; top-level departments live directly under it */
   subcompanyId: number;
+  /** where people in no department are put (e-cology needs one); Sync Center neither reads it as a department nor manages it */
+  defaultDepartmentCode?: string;
   /** records per page of the paged reads (e-cology's default 20) */
   pageSize?: number;
   timeoutMs?: number;
@@ -81,6 +83,9 @@ export function createEcologyConnector(settings: EcologySettings, secrets: Ecolo
     const subcompany = (await all<EcologySubcompany>('getHrmsubcompanyWithPage')).find((s) => Number(s.id) === subcompanyId && String(s.canceled) !== '1');
     if (!subcompany) throw invalidInput('connector.settings.subcompanyId', `subcompany ${subcompanyId} does not exist in e-cology (or is canceled)`);
     const departments = (await all<EcologyDepartment>('getHrmdepartmentWithPage')).filter((d) => Number(d.subcompanyid1) === subcompanyId && String(d.canceled ?? '0') !== '1');
+    if (settings.defaultDepartmentCode && !departments.some((d) => d.departmentcode === settings.defaultDepartmentCode)) {
+      throw invalidInput('connector.settings.defaultDepartmentCode', `department ${settings.defaultDepartmentCode} does not exist in subcompany ${subcompanyId}`);
+    }
     const jobtitles = new Map((await all<EcologyJobtitle>('getJobtitleInfoWithPage')).map((j) => [Number(j.id), j.jobtitlename]));
     const users = await all<EcologyUser>('getHrmUserInfoWithPage');
     return { subcompany, departments, users, jobtitles };
@@ -90,10 +95,14 @@ export function createEcologyConnector(settings: EcologySettings, secrets: Ecolo
     const codes = new Map(snapshot.departments.map((d) => [Number(d.id), d.departmentcode]));
     const workcodes = new Map(snapshot.users.map((u) => [Number(u.id), u.workcode]));
     const lookups = { departmentCode: (id: number) => codes.get(id), workcode: (id: number) => workcodes.get(id), jobtitle: (id: number) => snapshot.jobtitles.get(id) };
+    const fallback = settings.defaultDepartmentCode;
     return {
-      departments: snapshot.departments.map((d) => toCanonicalDepartment(d, (id) => codes.get(id))),
-      // People of this subcompany only; a manager elsewhere is kept by workcode.
-      users: snapshot.users.filter((u) => Number(u.subcompanyid1) === subcompanyId).map((u) => toCanonicalUser(u, lookups)),
+      departments: snapshot.departments.filter((d) => d.departmentcode !== fallback).map((d) => toCanonicalDepartment(d, (id) => codes.get(id))),
+      // People of this subcompany only; those in the default department are in none.
+      users: snapshot.users
+        .filter((u) => Number(u.subcompanyid1) === subcompanyId)
+        .map((u) => toCanonicalUser(u, lookups))
+        .map((u) => (fallback && u.mainDepartmentId === fallback ? { ...u, departmentIds: [], mainDepartmentId: null } : u)),
     };
   }
 
@@ -148,6 +157,7 @@ export function createEcologyConnector(settings: EcologySettings, secrets: Ecolo
     const department = changes.mainDepartmentId ?? changes.departmentIds?.[0];
     if (changes.departmentIds !== undefined && changes.departmentIds.length > 1) throw invalidInput('user.departmentIds', 'e-cology keeps one department per person');
     if (department) record.departmentid = departmentReference(assertCode(department, 'user.departmentIds'));
+    else if (changes.departmentIds !== undefined && settings.defaultDepartmentCode) record.departmentid = departmentReference(settings.defaultDepartmentCode);
     if (changes.managerId !== undefined) record.managerid = changes.managerId ? assertCode(changes.managerId, 'user.managerId') : '';
     if (changes.status !== undefined) record.status = changes.status === 'disabled' ? resignedStatus : permanentStatus;
     return record;
@@ -179,7 +189,9 @@ export function createEcologyConnector(settings: EcologySettings, secrets: Ecolo
       case 'CreateUser': {
         const { id, employeeNumber, ...rest } = op.user;
         const workcode = assertCode(id || employeeNumber, id ? 'user.id' : 'user.employeeNumber');
-        if (!rest.mainDepartmentId && rest.departmentIds.length === 0) throw invalidInput('user.departmentIds', 'e-cology needs a department for every person');
+        if (!rest.mainDepartmentId && rest.departmentIds.length === 0 && !settings.defaultDepartmentCode) {
+          throw invalidInput('user.departmentIds', 'e-cology needs a department for every person: put them in one, or set connector.settings.defaultDepartmentCode');
+        }
         await client.sync('synHrmresource', workcode, userRecord(workcode, { ...rest, status: rest.status ?? 'active' }));
         return { externalId: workcode };
       }

@@ -175,3 +175,10 @@ export async function startEcologyFake(options: EcologyFakeOptions = {}): Promis
   });
   return { url: server.url, baseUrl: server.url, close: server.close };
 }
+
+/** As started by `sync-center fake ecology`: one department, UNASSIGNED (未分配), for people in no department (the fake's taskConnector names it). */
+export async function withUnassignedDepartment(fake: RunningEcologyFake): Promise<RunningEcologyFake> {
+  const res = await fetch(`${fake.url}/__fake/seed`, { method: 'POST', body: JSON.stringify({ departments: [{ departmentcode: 'UNASSIGNED', departmentname: '未分配' }] }) });
+  if (!res.ok) throw new Error(`fake ecology: seeding the UNASSIGNED department failed (HTTP ${res.status})`);
+  return fake;
+}
