@@ -8,7 +8,9 @@
 import { httpHrExampleMapping } from '../../connectors/http-hr/definition';
 import { httpHrFakeDefaults, startHttpHrFake, type RunningHttpHrFake } from '../../connectors/http-hr/fake';
 import { fakeControl } from '../../connectors/shared/test-helpers';
+import { desc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { syncRuns } from '../../db/schema';
 import { createHubDirectory } from '../../db/repos/hub-directory';
 import { startE2eSuite, type E2eStack, type E2eSuite } from './harness';
 import { scanForSecrets } from './secret-scan';
@@ -112,9 +114,10 @@ test('transfer, manager change, leave and rehire in HR are updates of the same h
 test('a record the mapping cannot read fails the run, naming the setting and the record; the hub is untouched', async () => {
   const before = await hubUsers();
   await change('erin', { login: null });
-  const run = await stack.run(taskId);
-  expect(run.status).toBe('failed');
-  expect(JSON.stringify(run)).toContain('connector.settings.userMapping: record 5');
+  // The snapshot step fails for good (a permanent refusal): the run workflow fails, its row says why.
+  await expect(stack.run(taskId)).rejects.toThrow('Workflow execution failed');
+  const [latest] = await database.db.select().from(syncRuns).where(eq(syncRuns.taskId, taskId)).orderBy(desc(syncRuns.startedAt)).limit(1);
+  expect(latest).toMatchObject({ status: 'failed', error: expect.stringContaining('connector.settings.userMapping: record 5: username:') });
   expect(await hubUsers()).toEqual(before);
 });
 
