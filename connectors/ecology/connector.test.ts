@@ -86,9 +86,21 @@ describe('reads', () => {
     expect(new URLSearchParams(userPages[2].split(' ')[1]).get('params')).toBe(JSON.stringify({ pagesize: 2, curpage: 3 }));
   });
 
-  test('departments of other subcompanies and canceled ones are not read; a subcompany that does not exist is named', async () => {
-    await connector().apply({ action: 'DeleteDepartment', id: 'D2' }).catch(() => undefined); // D2 has a member: refused
-    expect((await snapshot(connector())).departments.map((d) => d.id)).toContain('D2');
+  test('only the configured subcompany is read: its departments and people; canceled departments are not; a missing subcompany is named', async () => {
+    await fakeControl(fake, 'seed', {
+      reset: false,
+      subcompanies: [{ id: 50, subcompanycode: 'SH', subcompanyname: '上海分部' }],
+      departments: [{ ...dept('SH1', 'Shanghai Ops'), subcompanyid1: '50' }, dept('OLD', 'Old')],
+      users: [person('S1', 'Sam Wu', 'SH1', { managerid: 'E1' })],
+    });
+    await connector().apply({ action: 'DeleteDepartment', id: 'OLD' });
+    const mine = await snapshot(connector());
+    expect(mine.departments.map((d) => d.id)).toEqual(['D1', 'D2', 'D3']);
+    expect(mine.users.map((u) => u.id)).not.toContain('S1');
+    const shanghai = await snapshot(connector({ subcompanyId: 50 }));
+    expect(shanghai.departments.map((d) => [d.id, d.parentId])).toEqual([['SH1', null]]);
+    // A manager in another subcompany is still named by workcode.
+    expect(shanghai.users.map((u) => [u.id, u.managerId])).toEqual([['S1', 'E1']]);
     const err = await vendorFailure(snapshot(connector({ subcompanyId: 9 })));
     expect(err.message).toContain('connector.settings.subcompanyId');
   });

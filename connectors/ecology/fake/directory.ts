@@ -53,6 +53,7 @@ export class EcologyDirectory {
   }
 
   private id(): number {
+    while (this.subcompanies.has(this.nextId)) this.nextId += 1;
     return this.nextId++;
   }
 

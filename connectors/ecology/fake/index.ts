@@ -136,10 +136,18 @@ export async function startEcologyFake(options: EcologyFakeOptions = {}): Promis
     };
   }
 
-  /** `{departments: [synDepartment rows], users: [synHrmresource rows]}`, written in order through the same rules */
+  /** `{subcompanies: [{id, subcompanycode, subcompanyname}], departments: [synDepartment rows], users: [synHrmresource rows]}`, written in order through the same rules; `reset: false` adds to what is there */
   function seed(input: unknown): void {
-    const body = (input ?? {}) as { departments?: unknown; users?: unknown; reset?: unknown };
+    const body = (input ?? {}) as { subcompanies?: unknown; departments?: unknown; users?: unknown; reset?: unknown };
     const next = body.reset === false ? dir : new EcologyDirectory();
+    if (body.subcompanies !== undefined) {
+      if (!Array.isArray(body.subcompanies)) throw new FakeInputError('seed: subcompanies must be an array');
+      body.subcompanies.forEach((s: Row, index) => {
+        const id = Number(s?.id);
+        if (!Number.isInteger(id) || id < 1 || typeof s.subcompanyname !== 'string') throw new FakeInputError(`seed: subcompanies[${index}] needs an integer id and a subcompanyname`);
+        next.subcompanies.set(id, { id, subcompanycode: String(s.subcompanycode ?? ''), subcompanyname: s.subcompanyname, supsubcomid: Number(s.supsubcomid ?? 0), canceled: String(s.canceled ?? '0') });
+      });
+    }
     for (const [what, rows, write] of [
       ['departments', body.departments, (row: Row) => next.synDepartment({ '@action': 'add', subcompanyid1: '1', ...row })],
       ['users', body.users, (row: Row) => next.synHrmresource(row)],
