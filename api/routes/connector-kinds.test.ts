@@ -75,7 +75,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       accepted.push(kind);
     }
     expect(accepted).toEqual(definitions.filter((d) => !('internal' in d && d.internal)).map((d) => d.kind));
-    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'ldap', 'scim', 'scim-push', 'wecom']));
+    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'ecology', 'feishu', 'http-hr', 'ldap', 'scim', 'scim-push', 'wecom']));
     expect(accepted).not.toContain('hub');
   });
 
@@ -87,7 +87,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   it("shows every kind's settings and secrets schema on /docs", async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
-    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword', '"scim"', 'github-emu', 'aliyun-cloudsso']) expect(body).toContain(name);
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword', '"scim"', 'github-emu', 'aliyun-cloudsso', '"ecology"', 'subcompanyId', 'tokenKey', '"http-hr"', 'userMapping', 'oauth2-client-credentials']) expect(body).toContain(name);
   });
 
   describe('connection test', () => {

@@ -30,7 +30,8 @@ export const ecologyDefinition = defineConnector({
   rootId: null,
   settings: EcologySettingsSchema,
   secrets: EcologySecretsSchema,
-  identifyingSettings: ['baseUrl', 'subcompanyId'],
+  // One e-cology server is one app (its subcompanies share people and managers): never both up- and downstream.
+  identifyingSettings: ['baseUrl'],
   tenantSettings: ['baseUrl'],
   allowedHosts: ecologyDocumentedHosts,
   defaultMapping: sameFieldMapping({ username: 'loginid', name: 'lastname', email: 'email', mobile: 'mobile', title: 'jobtitle', employeeNumber: 'workcode' }),
