@@ -201,6 +201,14 @@ describe('authentication', () => {
     }
   });
 
+  test('a 5xx is transient (the run retries it); the token may also come as key/ts headers (the fake accepts both)', async () => {
+    await fakeControl(fake, 'faults', { serverErrors: 1 });
+    expect(await vendorFailure(snapshot(connector()))).toMatchObject({ kind: 'transient', vendorCode: 'http_500' });
+    const ts = String(Date.now());
+    const answer = await (await fetch(`${fake.url}/api/hrm/resful/getHrmsubcompanyWithPage`, { method: 'POST', headers: { key: ecologyTokenKey(tokenKey, ts), ts } })).json();
+    expect(answer).toMatchObject({ code: '1', data: { totalSize: 1 } });
+  });
+
   test('token mode without a key is refused naming the secret', () => {
     expect(() => connector({}, {})).toThrow('connector.secrets.tokenKey');
   });

@@ -186,6 +186,15 @@ describe('authentication', () => {
     expect(err.message).not.toContain('wrong-secret-0123');
   });
 
+  test('a 429 is transient with its Retry-After; a 5xx is transient', async () => {
+    const c = createHttpHrConnector(settingsFor(), bearer);
+    await fakeControl(fake, 'faults', { rateLimitBurst: 1 });
+    expect(await vendorFailure(snapshot(c))).toMatchObject({ kind: 'transient', vendorCode: 'http_429', retryAfterMs: 1000 });
+    await fakeControl(fake, 'faults', { serverErrors: 1 });
+    expect(await vendorFailure(snapshot(c))).toMatchObject({ kind: 'transient', vendorCode: 'http_500' });
+    expect((await snapshot(c)).users).toHaveLength(7);
+  });
+
   test('missing secrets are refused naming them', () => {
     expect(() => createHttpHrConnector(settingsFor(), {})).toThrow('connector.secrets.headerValue');
     expect(() => createHttpHrConnector(settingsFor(oauthSettings()), { clientId: 'x' })).toThrow('connector.secrets.clientId and clientSecret');
