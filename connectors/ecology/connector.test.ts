@@ -4,6 +4,7 @@
 import { fakeControl, fakeState, vendorFailure } from '../shared/test-helpers';
 import type { Connector } from '../types';
 import type { DirectoryPage } from '../../engine/model';
+import { findEarlierCreate } from '../../activities/recover-create';
 import { EcologyClient, ecologyToken } from './client';
 import { testEcologyConnection } from './connection-test';
 import { ecologyTokenKey, startEcologyFake, type RunningEcologyFake } from './fake';
@@ -166,6 +167,24 @@ describe('writes', () => {
     const nameless = { id: '', username: 'x', name: 'X', email: null, mobile: null, employeeNumber: null, title: null, departmentIds: ['D1'], mainDepartmentId: 'D1', managerId: null, status: 'active' as const, attributes: {} };
     expect((await vendorFailure(c.apply({ action: 'CreateUser', user: nameless }))).message).toContain('user.employeeNumber');
     expect(await vendorFailure(c.apply({ action: 'DeleteUser', id: 'E2' }))).toMatchObject({ vendorCode: 'invalid_input' });
+  });
+});
+
+describe('a create whose answer was lost', () => {
+  test('is found again (a department by name under its parent, a person by the workcode sent), never made twice', async () => {
+    const c = connector();
+    await fakeControl(fake, 'faults', { dropResponses: 1, dropRoute: 'POST /synDepartment' });
+    const department = { id: '', name: 'Tools', parentId: 'D1', order: 0, leaderIds: [] };
+    expect(await vendorFailure(c.apply({ action: 'CreateDepartment', department }))).toMatchObject({ kind: 'transient' });
+    const found = await findEarlierCreate(c, 'ecology', { action: 'CreateDepartment', department }, null);
+    expect(found).toMatch(/^SC/);
+    expect((await state()).departments.filter((d) => d.departmentname === 'Tools')).toHaveLength(1);
+
+    await fakeControl(fake, 'faults', { dropResponses: 1, dropRoute: 'POST /synHrmresource' });
+    const user = { id: '', username: 'fay', name: 'Fay Sun', email: 'fay@acme.test', mobile: null, employeeNumber: 'E6', title: null, departmentIds: [found!], mainDepartmentId: found!, managerId: 'E1', status: 'active' as const, attributes: {} };
+    expect(await vendorFailure(c.apply({ action: 'CreateUser', user }))).toMatchObject({ kind: 'transient' });
+    expect(await findEarlierCreate(c, 'ecology', { action: 'CreateUser', user }, null)).toBe('E6');
+    expect((await state()).users.filter((u) => u.workcode === 'E6')).toHaveLength(1);
   });
 });
 
