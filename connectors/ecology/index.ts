@@ -79,13 +79,18 @@ export function createEcologyConnector(settings: EcologySettings, secrets: Ecolo
     return out;
   }
 
-  async function read(): Promise<Snapshot> {
+  async function readDepartments(): Promise<Pick<Snapshot, 'subcompany' | 'departments'>> {
     const subcompany = (await all<EcologySubcompany>('getHrmsubcompanyWithPage')).find((s) => Number(s.id) === subcompanyId && String(s.canceled) !== '1');
     if (!subcompany) throw invalidInput('connector.settings.subcompanyId', `subcompany ${subcompanyId} does not exist in e-cology (or is canceled)`);
     const departments = (await all<EcologyDepartment>('getHrmdepartmentWithPage')).filter((d) => Number(d.subcompanyid1) === subcompanyId && String(d.canceled ?? '0') !== '1');
     if (settings.defaultDepartmentCode && !departments.some((d) => d.departmentcode === settings.defaultDepartmentCode)) {
       throw invalidInput('connector.settings.defaultDepartmentCode', `department ${settings.defaultDepartmentCode} does not exist in subcompany ${subcompanyId}`);
     }
+    return { subcompany, departments };
+  }
+
+  async function read(): Promise<Snapshot> {
+    const { subcompany, departments } = await readDepartments();
     const jobtitles = new Map((await all<EcologyJobtitle>('getJobtitleInfoWithPage')).map((j) => [Number(j.id), j.jobtitlename]));
     const users = await all<EcologyUser>('getHrmUserInfoWithPage');
     return { subcompany, departments, users, jobtitles };
@@ -219,8 +224,9 @@ export function createEcologyConnector(settings: EcologySettings, secrets: Ecolo
     }
   }
 
+  // Departments only (no people): a lost create's retry reads the subcompany's department list once.
   async function findChildDepartment(parentId: string | null, name: string): Promise<Department | undefined> {
-    const { departments } = toCanonical(await read());
+    const { departments } = toCanonical({ ...(await readDepartments()), users: [], jobtitles: new Map() });
     return departments.find((d) => d.parentId === parentId && d.name === name);
   }
 
