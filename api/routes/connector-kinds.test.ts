@@ -51,6 +51,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     ['a DingTalk task without appKey', { kind: 'dingtalk', settings: {}, secrets: { appSecret: 's' } }, 'connector.settings.appKey'],
     ['a CSV task with neither path nor content', { kind: 'csv', settings: {} }, 'connector.settings.path'],
     ['an e-cology task without its subcompany', { kind: 'ecology', settings: { baseUrl: 'https://oa.example.com' }, secrets: { tokenKey: 'k' } }, 'connector.settings.subcompanyId'],
+    ['an HTTP HR source with an unknown paging style', { kind: 'http-hr', settings: { usersUrl: 'https://hr.example.com/api/employees', userMapping: '{"id": id}', paging: { style: 'links' } }, secrets: {} }, 'connector.settings.paging.style'],
     ['a SCIM task with an unknown profile', { kind: 'scim', settings: { profile: 'okta', baseUrl: 'https://api.github.com/scim/v2/enterprises/acme' }, secrets: { token: 't' } }, 'connector.settings.profile'],
   ])('refuses %s at save time, naming the field, storing nothing', async (_label, connector, field) => {
     const before = await taskCount();
