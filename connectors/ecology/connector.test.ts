@@ -144,6 +144,16 @@ describe('writes', () => {
     expect((await state()).users).toHaveLength(5);
   });
 
+  test('a department rename, reorder and move are one synDepartment edit keyed on its code', async () => {
+    const c = connector();
+    await c.apply({ action: 'UpdateDepartment', id: 'D2', changes: { name: 'Platform & Tools', parentId: 'D3', order: 7 } });
+    const sent = JSON.parse(new URLSearchParams(posted.at(-1)!.split(' ')[1]).get('data')!);
+    expect(sent).toEqual([{ '@action': 'edit', departmentcode: 'D2', departmentname: 'Platform & Tools', departmentmark: 'Platform & Tools', supdepid: '{JSON}{"departmentcode":"D3"}', showorder: '7' }]);
+    expect((await snapshot(c)).departments.find((d) => d.id === 'D2')).toEqual({ id: 'D2', name: 'Platform & Tools', parentId: 'D3', order: 7, leaderIds: [] });
+    await c.apply({ action: 'UpdateDepartment', id: 'D2', changes: { parentId: null } });
+    expect((await snapshot(c)).departments.find((d) => d.id === 'D2')).toMatchObject({ parentId: null });
+  });
+
   test('a department delete cancels it (封存); it is no longer read', async () => {
     const c = connector();
     await c.apply({ action: 'DeleteDepartment', id: 'D3' }).catch(() => undefined);
