@@ -156,6 +156,10 @@ it('refuses a sAMAccountName longer than 20 characters or holding a character AD
 // slapd keeps no uSNChanged: each write below sets it as the domain controller would (its next USN).
 it('lists the users and OUs changed at or after a uSNChanged watermark (computers and entries without one are not), the highest USN as the next one', async () => {
   const usn = (dn: string, value: number) => slapd.modify(`dn: ${dn}\nchangetype: modify\nreplace: uSNChanged\nuSNChanged: ${value}\n`);
+  // Users, none with a uSNChanged the bind DN can read: no watermark rather than one no filter would ever pass.
+  const unreadable = createLdapConnector(settings(), secrets);
+  expect(await vendorFailure(unreadable.changeWatermark!())).toMatchObject({ kind: 'permanent', vendorCode: 'no_change_attribute', vendorMessage: expect.stringMatching(/^uSNChanged: /) });
+  await unreadable.close();
   const itDn = `ou=IT,${corp}`;
   usn(itDn, 90);
   usn(`cn=Alice Wang,ou=IT,${corp}`, 99);

@@ -5,7 +5,7 @@
 // moves forward), so the next read lists it again rather than missing it.
 import { AndFilter, FilterParser, GreaterThanEqualsFilter, PresenceFilter, type Filter } from 'ldapts';
 import type { ChangesSince } from '../types';
-import { invalidInput } from '../errors';
+import { invalidInput, VendorError } from '../errors';
 import type { LdapClient } from './client';
 import { normalizeDn } from './dn';
 import { first, type ChangeAttribute, type IdCodec } from './profile';
@@ -57,9 +57,26 @@ export function createChangeReader(options: ChangeReaderOptions) {
     return highest;
   }
 
+  /** Whether any user or OU is there at all (one entry is enough). */
+  async function anyEntry(): Promise<boolean> {
+    for (const scope of scopes) {
+      const entries = await client.search(scope.base, { scope: 'sub', filter: scope.parsed, attributes: ['1.1'], sizeLimit: 2 }).catch((error: unknown) => {
+        // sizeLimitExceeded (4) still means there are entries.
+        if (error instanceof VendorError && error.vendorCode === '4') return [{ dn: '' }, { dn: '' }];
+        throw error;
+      });
+      if (entries.some((entry) => !scope.excluded || normalizeDn(entry.dn) !== scope.excluded)) return true;
+    }
+    return false;
+  }
+
   return {
     async changeWatermark(): Promise<string> {
-      return (await highestChange(null)) ?? change.floor;
+      const highest = await highestChange(null);
+      if (highest !== undefined) return highest;
+      // Users but no change value: the bind DN may not read it (an ACL), and every filter on it would then match nothing.
+      if (await anyEntry()) throw new VendorError('permanent', 'no_change_attribute', `${change.name}: no user or OU carries a readable value; incremental reads need the bind DN to read it`);
+      return change.floor;
     },
 
     async readChangesSince(since: string): Promise<ChangesSince> {
