@@ -3,6 +3,7 @@
 // plans, and when the watermark moves. The LDAP side is tested on slapd (connectors/ldap/incremental.test.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import { VendorError } from '../connectors/errors';
 import { createConnector } from '../connectors/registry';
 import { ldapCapabilities } from '../connectors/ldap';
 import type { Connector } from '../connectors/types';
@@ -26,6 +27,7 @@ let taskId: string;
 const directory = new Map<string, { user: User; version: number }>();
 let version = 0;
 const listed: string[][] = [];
+let watermarkRefused = false;
 const person = (id: string, title: string | null = null): User => ({
   id, username: id, name: `Person ${id}`, email: `${id}@inc.test`, mobile: null, employeeNumber: null, title,
   departmentIds: [], mainDepartmentId: null, managerId: null, status: 'active', attributes: {},
@@ -43,6 +45,7 @@ const source: Connector = {
     return { departments: [], users, missing: { departmentIds: [], userIds: userIds.filter((id) => !directory.has(id)) } };
   },
   async changeWatermark() {
+    if (watermarkRefused) throw new VendorError('permanent', 'no_change_attribute', 'modifyTimestamp: no user or OU carries a readable value');
     return String(version + 1);
   },
   async readChangesSince(watermark) {
@@ -147,4 +150,19 @@ test('a retried snapshot step that reads in full after an attempt that read incr
   expect((await activities.snapshot({ runId })).read).toMatchObject({ kind: 'full', reason: 'full run due (every 24 h)' });
   expect((await getRun(database.db, runId))!.changedIds).toBeNull();
   expect((await loadSnapshot(database.db, runId, 'source')).users).toHaveLength(5);
+});
+
+test('a full read whose watermark the source refuses still syncs, stores no watermark and says why; the next scheduled run reads in full', async () => {
+  await database.db.delete(taskReadWatermarks).where(eq(taskReadWatermarks.taskId, taskId));
+  write(person('p4', 'Synced anyway'));
+  watermarkRefused = true;
+  try {
+    const full = await run('schedule');
+    expect(full).toMatchObject({ status: 'succeeded', read: { kind: 'full', reason: expect.stringContaining('no watermark: modifyTimestamp: no user or OU carries a readable value') } });
+    expect(full.actions).toContain('UpdateUser:p4');
+    expect(await watermark()).toBeUndefined();
+    expect((await run('schedule')).read).toMatchObject({ kind: 'full' });
+  } finally {
+    watermarkRefused = false;
+  }
 });

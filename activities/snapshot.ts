@@ -6,6 +6,7 @@ import { compileFieldMapping, mapUsers } from '../engine/field-mapping';
 import { defaultCountryCode } from '../engine/mobile';
 import type { Department, DirectorySnapshot } from '../engine/model';
 import { isScoped } from '../engine/scope';
+import { VendorError } from '../connectors/errors';
 import type { Connector } from '../connectors/types';
 import { getReadWatermark } from '../db/repos/read-watermarks';
 import { getRun, setRunPhase, setRunRead, storeMappingFailures, storeSnapshot, type RunHeader } from '../db/repos/sync-runs';
@@ -114,8 +115,18 @@ async function chooseSourceRead(deps: ActivityDeps, run: RunHeader, task: TaskRe
     await setRunRead(db, run.id, read, changes.changedIds);
     return { changed: changes.changedIds, read };
   }
-  const watermark = decision.kind === 'full' && decision.takeWatermark && reader ? await reader.changeWatermark() : undefined;
-  const read: RunRead = { kind: 'full', reason: decision.reason, ...(watermark !== undefined ? { watermark, readConfig } : {}) };
+  let watermark: string | undefined;
+  let reason = decision.reason;
+  if (decision.kind === 'full' && decision.takeWatermark && reader) {
+    try {
+      watermark = await reader.changeWatermark();
+    } catch (error) {
+      // The full read still syncs; with no watermark the next scheduled runs read in full too, and say why.
+      if (!(error instanceof VendorError) || error.transient) throw error;
+      reason = `${reason}; no watermark: ${error.vendorMessage}`;
+    }
+  }
+  const read: RunRead = { kind: 'full', reason, ...(watermark !== undefined ? { watermark, readConfig } : {}) };
   // A retried attempt may have read incrementally before: its ids must not make this full read partial.
   await setRunRead(db, run.id, read, requested === undefined && run.read?.kind === 'incremental' ? null : undefined);
   return { read };
