@@ -36,7 +36,7 @@ const nameOf = (action: PlanAction, lookup: NameLookup): string | null => {
   return pick(action.after) ?? pick(action.before) ?? lookup(action.entity, action.sourceId, action.targetId) ?? username(action.after) ?? username(action.before);
 };
 
-/** A real-time run plans only what its changed ids touch; the rest of the read was context. */
+/** A real-time or incremental run plans only what its changed ids touch; the rest of the read was context. */
 function limitToChanged(plan: Plan, changed: readonly string[], links: readonly Link[]): Plan {
   const ids = new Set(changed);
   const targets = new Set(links.filter((l) => ids.has(l.sourceId)).map((l) => l.targetId));
@@ -144,11 +144,12 @@ export function createPlanActivity(deps: ActivityDeps) {
     } catch (error) {
       throw ApplicationFailure.create({ type: 'PlanRefused', message: (error as Error).message, nonRetryable: true });
     }
-    const changed = run.changedIds?.userIds;
-    const partial = changed !== undefined && changed.length > 0;
+    const changed = run.changedIds?.userIds ?? [];
+    // An incremental read that listed no change is partial too: it read nothing, so it plans nothing.
+    const partial = changed.length > 0 || run.read?.kind === 'incremental';
     if (partial) computed = limitToChanged(computed, changed, links);
     const takenOut = takenOutAccounts(computed.actions);
-    // A real-time run read only what changed: it is judged against the task's links, not what it read.
+    // A partial run read only what changed: it is judged against the task's links, not what it read.
     const managedAccounts = partial
       ? (await countActiveLinkedAccounts(db, task, [...takenOut])) + takenOut.size
       : managedAccountsInSnapshot(target.users, new Set(links.filter((l) => l.entity === 'user').map((l) => l.targetId)), takenOut);

@@ -1,4 +1,5 @@
 // Run bookkeeping: the task's run settings, the run row, and the final status with its counters.
+import { advanceReadWatermark } from '../db/repos/read-watermarks';
 import { finishRun as storeFinish, getRun, itemStatusCounts, startRun as insertRun } from '../db/repos/sync-runs';
 import { itemStatuses } from '../engine/statuses';
 import type { ActivityDeps } from './deps';
@@ -65,7 +66,20 @@ export function createRunActivities(deps: ActivityDeps) {
       if (!run) throw new Error(`runId: no run ${runId}`);
       const counters = runCounters(await itemStatusCounts(db(), runId));
       const final = status ?? runStatus(counters, run.dryRun);
-      return { status: (await storeFinish(db(), { runId, status: final, counters, error })) as FinishedRunStatus };
+      const stored = (await storeFinish(db(), { runId, status: final, counters, error })) as FinishedRunStatus;
+      // Only a run that wrote everything it read moves the watermark: a failed one re-reads the same window.
+      const read = run.read;
+      if (stored === 'succeeded' && !run.dryRun && read?.watermark !== undefined && read.readConfig !== undefined && read.kind !== 'changed-ids') {
+        await advanceReadWatermark(db(), {
+          taskId: run.taskId,
+          runId,
+          runStartedAt: run.startedAt,
+          watermark: read.watermark,
+          readConfig: read.readConfig,
+          fullRead: read.kind === 'full',
+        });
+      }
+      return { status: stored };
     },
   };
 }

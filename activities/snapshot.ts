@@ -1,17 +1,22 @@
 // snapshot: read the source (mapped through the task's field mapping) and the target, store both.
-// A real-time run reads only the changed ids, the entities they refer to, and their linked targets.
+// A real-time run reads only the changed ids, the entities they refer to, and their linked targets;
+// an incremental run (activities/incremental-read.ts) first asks the source which ids changed.
 import { ApplicationFailure } from '@temporalio/common';
 import { compileFieldMapping, mapUsers } from '../engine/field-mapping';
 import { defaultCountryCode } from '../engine/mobile';
 import type { Department, DirectorySnapshot } from '../engine/model';
 import { isScoped } from '../engine/scope';
+import { VendorError } from '../connectors/errors';
 import type { Connector } from '../connectors/types';
-import { getRun, setRunPhase, storeMappingFailures, storeSnapshot } from '../db/repos/sync-runs';
+import { getReadWatermark } from '../db/repos/read-watermarks';
+import { getRun, setRunPhase, setRunRead, storeMappingFailures, storeSnapshot, type RunHeader } from '../db/repos/sync-runs';
+import type { RunRead } from '../db/schema';
 import { listTaskLinks } from '../db/repos/task-links';
 import type { SnapshotInput, SnapshotResult } from './types';
 import type { ActivityDeps } from './deps';
 import { cancellationSignal, heartbeat } from './heartbeat';
-import { closeEndpoints, loadTaskRecord, openEndpoints, runActor } from './task';
+import { changeReader, decideRead, readConfigHash } from './incremental-read';
+import { closeEndpoints, loadTaskRecord, openEndpoints, runActor, type TaskRecord } from './task';
 import { toStepFailure } from './vendor-failure';
 
 /** Every page, heartbeating as it goes (a vendor read can take minutes). */
@@ -80,6 +85,53 @@ async function readChangedTarget(deps: ActivityDeps, taskId: string, target: Con
   return { departments: read.departments, users: read.users };
 }
 
+/**
+ * The ids this run reads (undefined: the whole source), and how it read: the trigger's changed ids,
+ * the changes the source lists since the task's watermark, or everything (taking a watermark first
+ * when the task reads incrementally, so the change of a run after it is not missed).
+ */
+async function chooseSourceRead(deps: ActivityDeps, run: RunHeader, task: TaskRecord, source: Connector, requested: string[] | undefined): Promise<{ changed?: string[]; read: RunRead }> {
+  const db = deps.database.db;
+  if (requested !== undefined && requested.length > 0) {
+    const read: RunRead = { kind: 'changed-ids', reason: `${run.trigger} run of ${requested.length} changed ids` };
+    await setRunRead(db, run.id, read, undefined);
+    return { changed: requested, read };
+  }
+  const reader = changeReader(source);
+  const readConfig = readConfigHash({ connector: { kind: task.connectorKind, settings: task.config.connector?.settings }, fieldMapping: task.config.fieldMapping });
+  const decision = decideRead({
+    trigger: run.trigger,
+    direction: task.direction,
+    incremental: task.config.incremental,
+    capable: reader !== undefined,
+    stored: task.config.incremental?.enabled ? await getReadWatermark(db, task.id) : undefined,
+    readConfig,
+    now: new Date(),
+  });
+  if (decision.kind === 'incremental' && reader) {
+    const changes = await reader.readChangesSince(decision.since);
+    heartbeat({ side: 'source', changed: changes.changedIds.length });
+    const read: RunRead = { kind: 'incremental', reason: decision.reason, since: decision.since, watermark: changes.watermark, changed: changes.changedIds.length, readConfig };
+    await setRunRead(db, run.id, read, changes.changedIds);
+    return { changed: changes.changedIds, read };
+  }
+  let watermark: string | undefined;
+  let reason = decision.reason;
+  if (decision.kind === 'full' && decision.takeWatermark && reader) {
+    try {
+      watermark = await reader.changeWatermark();
+    } catch (error) {
+      // The full read still syncs; with no watermark the next scheduled runs read in full too, and say why.
+      if (!(error instanceof VendorError) || error.transient) throw error;
+      reason = `${reason}; no watermark: ${error.vendorMessage}`;
+    }
+  }
+  const read: RunRead = { kind: 'full', reason, ...(watermark !== undefined ? { watermark, readConfig } : {}) };
+  // A retried attempt may have read incrementally before: its ids must not make this full read partial.
+  await setRunRead(db, run.id, read, requested === undefined && run.read?.kind === 'incremental' ? null : undefined);
+  return { read };
+}
+
 export function createSnapshotActivity(deps: ActivityDeps) {
   return async function snapshot(input: SnapshotInput): Promise<SnapshotResult> {
     const db = deps.database.db;
@@ -98,20 +150,31 @@ export function createSnapshotActivity(deps: ActivityDeps) {
     await setRunPhase(db, run.id, 'snapshot');
     const endpoints = openEndpoints(deps, task, runActor(task.id));
     try {
-      const changed = input.changedIds ?? run.changedIds?.userIds;
-      const partial = changed !== undefined && changed.length > 0;
-      const rawSource = partial ? await readChangedSource(endpoints.source, changed, task.direction === 'downstream' && isScoped(task.config.scope)) : await readWhole(endpoints.source, 'source');
+      // The ids an earlier attempt's incremental read stored on the run are not a trigger's.
+      const requested = input.changedIds ?? (run.read?.kind === 'incremental' ? undefined : run.changedIds?.userIds);
+      const { changed, read } = await chooseSourceRead(deps, run, task, endpoints.source, requested);
+      const partial = changed !== undefined;
+      const rawSource = !partial
+        ? await readWhole(endpoints.source, 'source')
+        : changed.length === 0
+          ? { departments: [], users: [] }
+          : await readChangedSource(endpoints.source, changed, task.direction === 'downstream' && isScoped(task.config.scope));
       // Expressions run in the sandbox's threads, so this loop stays free to heartbeat; a cancelled
       // attempt (heartbeat timed out, worker shutting down) drops its mapping rather than finish it.
       const mapped = await mapUsers(compiled, rawSource.users, { mobileCountryCode, onProgress: (done) => heartbeat({ side: 'source', mapped: done }), signal: cancellationSignal() });
       const source = { departments: rawSource.departments, users: mapped.users };
-      const target = partial ? await readChangedTarget(deps, task.id, endpoints.target, rawSource, changed) : await readWhole(endpoints.target, 'target');
+      const target = !partial
+        ? await readWhole(endpoints.target, 'target')
+        : changed.length === 0
+          ? { departments: [], users: [] }
+          : await readChangedTarget(deps, task.id, endpoints.target, rawSource, changed);
       await storeSnapshot(db, run.id, 'source', source);
       await storeSnapshot(db, run.id, 'target', target);
       await storeMappingFailures(db, run.id, mapped.failures);
       return {
         sourceRef: `${run.id}:source`,
         targetRef: `${run.id}:target`,
+        read: { kind: read.kind, reason: read.reason, ...(read.changed !== undefined ? { changed: read.changed } : {}) },
         counts: {
           sourceDepartments: source.departments.length,
           sourceUsers: source.users.length,

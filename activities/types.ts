@@ -60,6 +60,15 @@ export interface SnapshotResult {
   sourceRef: string;
   targetRef: string;
   counts: { sourceDepartments: number; sourceUsers: number; targetDepartments: number; targetUsers: number };
+  /** How the source was read (absent from results of workers before incremental reads): ops see it in the run's progress and result. */
+  read?: RunReadSummary;
+}
+
+/** full: everything; incremental: the changes since the task's watermark (`changed` ids listed); changed-ids: a real-time run's ids. */
+export interface RunReadSummary {
+  kind: 'full' | 'incremental' | 'changed-ids';
+  reason: string;
+  changed?: number;
 }
 
 export interface PlanResult {

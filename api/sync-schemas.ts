@@ -66,12 +66,23 @@ export const RunResponse = z.object({
   error: z.string().nullable(),
   workflowId: z.string().nullable(),
   requestedBy: z.array(z.string()).nullable().describe('who asked for the run: API principals, `schedule`, `realtime`, `temporal-ui`; null for runs from before it was recorded'),
+  read: z
+    .object({
+      kind: z.enum(['full', 'incremental', 'changed-ids']),
+      reason: z.string(),
+      since: z.string().optional().describe('incremental: the watermark the changes were read from'),
+      watermark: z.string().optional().describe('stored for the next incremental read if the run succeeds'),
+      changed: z.number().int().optional().describe('incremental: the ids the source listed as changed'),
+    })
+    .nullable()
+    .describe('how the source was read: full, incremental (the changes since the last successful run) or a real-time run\'s ids; null before the snapshot step'),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
 });
 
 export function toRunResponse(run: RunRow): z.infer<typeof RunResponse> {
-  return { ...run, changedIds: run.changedIds ?? null, requestedBy: run.requestedBy ?? null, startedAt: run.startedAt.toISOString(), finishedAt: iso(run.finishedAt) };
+  const read = run.read ? { kind: run.read.kind, reason: run.read.reason, since: run.read.since, watermark: run.read.watermark, changed: run.read.changed } : null;
+  return { ...run, changedIds: run.changedIds ?? null, requestedBy: run.requestedBy ?? null, read, startedAt: run.startedAt.toISOString(), finishedAt: iso(run.finishedAt) };
 }
 
 const SuccessOfTotal = z.object({ succeeded: z.number().int(), failed: z.number().int(), total: z.number().int() });

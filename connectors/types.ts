@@ -8,7 +8,7 @@ import type { Database } from '../db/client';
 import type { ChangeListener } from '../db/repos/hub-writer';
 import type { WebhookReceiver } from './shared/webhook-receiver';
 
-export type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../engine/connector';
+export type { ApplyResult, ChangesSince, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../engine/connector';
 
 export interface ConnectorDeps {
   database: Database;

@@ -18,6 +18,11 @@ export interface ConnectorCapabilities {
   /** pushes change events (webhooks) */
   realtimeEvents: boolean;
   /**
+   * Lists what changed since a stored watermark (`changeWatermark`, `readChangesSince`): a task may
+   * then read only the changes on its scheduled runs (`incremental`). Absent: false.
+   */
+  incrementalReads?: boolean;
+  /**
    * Picks a department's order itself when it is given none (Feishu: orders unique among siblings),
    * so a source order of 0 ("no preference", the hub's default) is not compared: the app's stands.
    */
@@ -59,6 +64,14 @@ export interface ReadByIdsResult {
   missing: { departmentIds: string[]; userIds: string[] };
 }
 
+/** What changed since a watermark, as a source that pushes no events can tell it (LDAP modifyTimestamp, AD uSNChanged). */
+export interface ChangesSince {
+  /** users and departments changed at or after the watermark (one list: a run re-reads each id as both); deletions are not in it */
+  changedIds: string[];
+  /** the watermark to store for the next read, taken before the changes were listed: a change made meanwhile is listed again */
+  watermark: string;
+}
+
 export interface Connector {
   readonly kind: string;
   readonly capabilities: ConnectorCapabilities;
@@ -78,5 +91,12 @@ export interface Connector {
    * (one look-up by the keys the create sent), so a lost create answer needs no full read.
    */
   findCreatedUser?(user: User): Promise<string | undefined>;
+  /**
+   * With `capabilities.incrementalReads`: the watermark to store before a full read, so the next
+   * `readChangesSince` lists every change made from the moment this is taken (duplicates are harmless).
+   */
+  changeWatermark?(): Promise<string>;
+  /** With `capabilities.incrementalReads`: the ids changed at or after `watermark` (one this connector returned). */
+  readChangesSince?(watermark: string): Promise<ChangesSince>;
   close?(): Promise<void>;
 }

@@ -38,6 +38,12 @@ const designExample = {
 const wecomSettings = { baseUrl: 'https://qyapi.weixin.qq.com/cgi-bin', corpId: 'ww0001' };
 const minimal = { name: 'Hub to WeCom', direction: 'downstream', connector: { kind: 'wecom', settings: wecomSettings, secrets: { corpSecret: 's' } } };
 const hrUpstream = { name: 'HR export', direction: 'upstream', connector: { kind: 'csv', settings: { path: '/data/hr.csv' } } };
+const ldapUpstream = {
+  name: 'LDAP to hub',
+  direction: 'upstream',
+  connector: { kind: 'ldap', settings: { url: 'ldaps://ldap.acme.test', bindDn: 'cn=sync,dc=acme,dc=test', baseDn: 'dc=acme,dc=test' }, secrets: { bindPassword: 'p' } },
+  triggers: { schedule: { every: '2h' } },
+};
 
 function refusal(body: unknown): TaskConfigIssue[] {
   try {
@@ -125,6 +131,12 @@ describe('parseTaskConfig', () => {
     ['an upstream task with a scope', { ...hrUpstream, scope: { departmentIds: ['d1'] } }, { field: 'scope', message: expect.stringContaining('only a downstream task') }],
     ['csv as downstream', { ...hrUpstream, direction: 'downstream' }, { field: 'direction', message: 'a csv connector is read-only, so it can only be upstream' }],
     ['real time from a csv source', { ...hrUpstream, triggers: { realtime: true } }, { field: 'triggers.realtime', message: expect.stringContaining('no change events') }],
+    ['incremental reads on a downstream task', { ...minimal, triggers: { schedule: { every: '2h' } }, incremental: { enabled: true } }, { field: 'incremental.enabled', message: expect.stringContaining('only an upstream task') }],
+    ['incremental reads from a csv source', { ...hrUpstream, triggers: { schedule: { every: '2h' } }, incremental: { enabled: true } }, { field: 'incremental.enabled', message: expect.stringContaining('a csv source cannot list what changed') }],
+    ['incremental reads without a schedule', { ...ldapUpstream, triggers: {}, incremental: { enabled: true } }, { field: 'incremental.enabled', message: expect.stringContaining('give triggers.schedule') }],
+    ['a full run every 0 hours', { ...ldapUpstream, incremental: { enabled: true, fullRunEveryHours: 0 } }, { field: 'incremental.fullRunEveryHours', message: expect.any(String) }],
+    ['a fractional full-run interval', { ...ldapUpstream, incremental: { enabled: true, fullRunEveryHours: 1.5 } }, { field: 'incremental.fullRunEveryHours', message: expect.any(String) }],
+    ['an unknown incremental option', { ...ldapUpstream, incremental: { enabled: true, since: 'x' } }, { field: 'incremental.since', message: 'unknown field' }],
     ['a non-object body', 'not json', { field: '(body)', message: expect.any(String) }],
   ])('refuses %s, naming the field', (_label, body, issue) => {
     expect(refusal(body)).toContainEqual(issue);
@@ -135,6 +147,14 @@ describe('parseTaskConfig', () => {
     expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['extra', 'connector.token', 'connector.secrets.corpSecret']));
     const withSecret = refusal({ ...designExample, matchRules: [] });
     expect(JSON.stringify(withSecret)).not.toContain('corp-secret-value');
+  });
+
+  it('takes incremental reads for an upstream LDAP task on a schedule, a full run every 24 h by default', () => {
+    expect(parseTaskConfig({ ...ldapUpstream, incremental: { enabled: true } }, kinds).incremental).toEqual({ enabled: true, fullRunEveryHours: 24 });
+    expect(parseTaskConfig({ ...ldapUpstream, incremental: { enabled: true, fullRunEveryHours: 6 } }, kinds).incremental).toEqual({ enabled: true, fullRunEveryHours: 6 });
+    // Switched off, it is checked for shape only.
+    expect(parseTaskConfig({ ...minimal, incremental: { enabled: false } }, kinds).incremental).toEqual({ enabled: false, fullRunEveryHours: 24 });
+    expect(parseTaskConfig(ldapUpstream, kinds).incremental).toBeUndefined();
   });
 
   it('takes write capability from the kind facts it is given', () => {

@@ -56,6 +56,17 @@ export const TaskTriggers = z.strictObject({
   realtime: z.boolean().default(false),
 });
 
+/**
+ * Upstream, a source with `capabilities.incrementalReads` (LDAP): scheduled runs read only what changed
+ * since the last successful run's watermark and plan as partial runs (nobody absent is offboarded);
+ * manual runs, the first run and one run every `fullRunEveryHours` read everything, which is what
+ * catches deletions (docs/design.md, "Incremental reads").
+ */
+export const IncrementalReads = z.strictObject({
+  enabled: z.boolean().default(false),
+  fullRunEveryHours: z.number().int().min(1).max(24 * 31).default(24),
+});
+
 /** `always` stages every delete; `threshold` stages only when a run deletes at least minCount or minPercent of the target. */
 /** Days an item may wait for a decision before it is CANCELED as expired; absent: it waits for ever. */
 const expireAfterDays = z.number().int().min(1).max(3650).optional();
@@ -91,6 +102,7 @@ export const TaskConfigSchema = z.strictObject({
   requireSecondApprover: z.boolean().default(false),
   /** real-time events for the same task arriving within this window make one run */
   realtimeDebounceMs: z.number().int().min(0).max(600_000).default(1000),
+  incremental: IncrementalReads.optional(),
   enabled: z.boolean().default(true),
 });
 
@@ -170,6 +182,12 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions): Task
   }
   if (config.direction === 'upstream' && config.triggers.realtime && !capabilities.realtimeEvents) {
     issues.push({ field: 'triggers.realtime', message: `a ${kind} source sends no change events; use a schedule` });
+  }
+
+  if (config.incremental?.enabled) {
+    if (config.direction !== 'upstream') issues.push({ field: 'incremental.enabled', message: 'only an upstream task reads incrementally (a downstream task reads the hub)' });
+    else if (!capabilities.incrementalReads) issues.push({ field: 'incremental.enabled', message: `a ${kind} source cannot list what changed since a watermark; leave it off` });
+    else if (!config.triggers.schedule) issues.push({ field: 'incremental.enabled', message: 'only scheduled runs read incrementally: give triggers.schedule' });
   }
 
   issues.push(...(options.connectorSettingsIssues?.(kind, config.connector.settings) ?? []));

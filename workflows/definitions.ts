@@ -12,6 +12,7 @@ import type {
   ItemCounters,
   PendingDeletionStatus,
   PlanResult,
+  RunReadSummary,
   RunTrigger,
 } from '../activities/types';
 
@@ -57,6 +58,8 @@ export interface RunProgress {
   batchesTotal: number;
   counters: ItemCounters;
   plan?: PlanResult;
+  /** how the source was read: full, incremental (changes since the task's watermark) or a real-time run's ids */
+  read?: RunReadSummary;
 }
 
 export interface SyncRunResult {
@@ -66,6 +69,8 @@ export interface SyncRunResult {
   plan: PlanResult;
   counters: ItemCounters;
   pendingDeletions: number;
+  /** how the source was read (absent when the snapshot step's worker predates incremental reads) */
+  read?: RunReadSummary;
   /** Set when some deletes wait for approval in a deletionApprovalWorkflow. */
   approvalWorkflowId?: string;
 }

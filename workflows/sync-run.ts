@@ -118,7 +118,8 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
 
   try {
     progress.phase = 'snapshot';
-    await reading.snapshot({ runId, changedIds });
+    const snapshot = await reading.snapshot({ runId, changedIds });
+    if (snapshot.read) progress.read = snapshot.read;
 
     progress.phase = 'plan';
     const plan: PlanResult = await planning.plan({ runId });
@@ -160,7 +161,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     const { status } = await bookkeeping.finishRun({ runId });
     if (notify) await notifyTask(taskId, { runId, status });
     progress.phase = 'done';
-    return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions, approvalWorkflowId: approvalId };
+    return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions, ...(progress.read ? { read: progress.read } : {}), approvalWorkflowId: approvalId };
   } catch (err) {
     const canceled = isCancellation(err);
     const status: FinishedRunStatus = canceled ? 'canceled' : 'failed';

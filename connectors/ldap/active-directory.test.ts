@@ -152,3 +152,38 @@ it('refuses a sAMAccountName longer than 20 characters or holding a character AD
   expect(connector.client.calls).toBe(calls);
   await connector.close();
 });
+
+// slapd keeps no uSNChanged: each write below sets it as the domain controller would (its next USN).
+it('lists the users and OUs changed at or after a uSNChanged watermark (computers and entries without one are not), the highest USN as the next one', async () => {
+  const usn = (dn: string, value: number) => slapd.modify(`dn: ${dn}\nchangetype: modify\nreplace: uSNChanged\nuSNChanged: ${value}\n`);
+  // Users, none with a uSNChanged the bind DN can read: no watermark rather than one no filter would ever pass.
+  const unreadable = createLdapConnector(settings(), secrets);
+  expect(await vendorFailure(unreadable.changeWatermark!())).toMatchObject({ kind: 'permanent', vendorCode: 'no_change_attribute', vendorMessage: expect.stringMatching(/^uSNChanged: /) });
+  await unreadable.close();
+  const itDn = `ou=IT,${corp}`;
+  usn(itDn, 90);
+  usn(`cn=Alice Wang,ou=IT,${corp}`, 99);
+  usn(`cn=Bob Li,ou=IT,${corp}`, 100);
+  const connector = createLdapConnector(settings(), secrets);
+  // 99 < 100 as numbers, not as text.
+  const watermark = await connector.changeWatermark!();
+  expect(watermark).toBe('100');
+
+  slapd.modify(`dn: cn=Alice Wang,ou=IT,${corp}\nchangetype: modify\nreplace: title\ntitle: CEO\n-\nreplace: uSNChanged\nuSNChanged: 1001\n`);
+  slapd.modify(`dn: cn=WS-01,ou=IT,${corp}\nchangetype: add\nobjectClass: computer\ncn: WS-01\nsn: WS-01\nsAMAccountName: WS-01$\nuSNChanged: 1002\n`);
+  const searches: string[] = [];
+  const original = connector.client.searchPages.bind(connector.client);
+  connector.client.searchPages = (base, options) => {
+    searches.push(String(options.filter));
+    return original(base, options);
+  };
+  const changes = await connector.readChangesSince!(watermark);
+  // Bob at 100 is the watermark's own USN: listed again (≥), harmless.
+  expect(changes).toEqual({ changedIds: expect.arrayContaining([aliceGuid, bobGuid]), watermark: '1001' });
+  expect(changes.changedIds).toHaveLength(2);
+  expect(searches).toContain('(&(&(objectClass=user)(!(objectClass=computer)))(uSNChanged>=100))');
+  expect(searches).toContain('(&(objectClass=organizationalUnit)(uSNChanged>=100))');
+  expect((await connector.readChangesSince!('1001')).changedIds).toEqual([aliceGuid]);
+  expect(await vendorFailure(connector.readChangesSince!('100)(uSNChanged=*'))).toMatchObject({ vendorCode: 'invalid_input', vendorMessage: expect.stringContaining('watermark: not a uSNChanged value') });
+  await connector.close();
+});

@@ -6,6 +6,7 @@ import { AndFilter, Attribute, Change, FilterParser, OrFilter, type Filter } fro
 import type { Department, DirectoryPage, User } from '../../engine/model';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
+import { createChangeReader } from './changes';
 import { LdapClient, ldapResult, type Entry } from './client';
 import { isUnder, leafValue, normalizeDn, parentDn, rdn } from './dn';
 import { DnIndex } from './dn-index';
@@ -55,6 +56,8 @@ export const ldapCapabilities: ConnectorCapabilities = {
   departmentLeader: false,
   departmentOrder: false,
   realtimeEvents: false,
+  // modifyTimestamp / uSNChanged stand in for the events LDAP never pushes (./changes.ts).
+  incrementalReads: true,
 };
 
 const lookupChunk = 50;
@@ -309,7 +312,29 @@ export function createLdapConnector(settings: LdapSettings, secrets: LdapSecrets
     }
   }
 
-  return { kind: 'ldap', capabilities: ldapCapabilities, readSnapshot, readByIds, apply, close: () => client.close(), client };
+  const changes = createChangeReader({
+    client,
+    change: profile.change,
+    ids,
+    pageSize,
+    scopes: [
+      { base: departmentsDn, classFilter: departmentFilter, excludeDn: departmentsDn },
+      { base: usersDn, classFilter: userFilter },
+    ],
+    onEntry: (id, dn) => index.set(id, dn),
+  });
+
+  return {
+    kind: 'ldap',
+    capabilities: ldapCapabilities,
+    readSnapshot,
+    readByIds,
+    changeWatermark: changes.changeWatermark,
+    readChangesSince: changes.readChangesSince,
+    apply,
+    close: () => client.close(),
+    client,
+  };
 }
 
 /** replace with no values deletes the attribute, and is no error when it is absent (RFC 4511 §4.6). */

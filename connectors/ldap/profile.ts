@@ -17,7 +17,40 @@ export interface LdapProfile {
   dnAttribute: string;
   /** the attributes that say whether an account is frozen */
   statusAttributes: string[];
+  /** what every write moves forward, for incremental reads (./changes.ts) */
+  change: ChangeAttribute;
 }
+
+/** An attribute every add, modify and modrdn sets, and how its values order. */
+export interface ChangeAttribute {
+  name: string;
+  /** the lowest value: the watermark of an empty directory */
+  floor: string;
+  /** a value as the server writes it (a stored watermark is checked against it before it goes into a filter) */
+  pattern: RegExp;
+  /** negative, zero or positive, as a is before, equal to or after b */
+  compare(a: string, b: string): number;
+}
+
+/** GeneralizedTime as slapd writes it (UTC, seconds, optional fraction), compared as instants. */
+const generalizedTime: Omit<ChangeAttribute, 'name'> = {
+  floor: '19700101000000Z',
+  pattern: /^\d{14}(?:\.\d{1,6})?Z$/,
+  compare(a, b) {
+    const key = (v: string) => v.slice(0, 14) + (v.slice(15, -1) || '').padEnd(6, '0');
+    return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+  },
+};
+
+/** AD's update sequence number: an integer per domain controller. */
+const updateSequenceNumber: Omit<ChangeAttribute, 'name'> = {
+  floor: '0',
+  pattern: /^\d{1,20}$/,
+  compare: (a, b) => {
+    const [x, y] = [BigInt(a), BigInt(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  },
+};
 
 export const openldapProfile: LdapProfile = {
   name: 'openldap',
@@ -28,6 +61,8 @@ export const openldapProfile: LdapProfile = {
   employeeNumberAttribute: 'employeeNumber',
   dnAttribute: 'entryDN',
   statusAttributes: ['pwdAccountLockedTime'],
+  // slapd sets it on add, modify and modrdn (a move or rename), in whole seconds.
+  change: { name: 'modifyTimestamp', ...generalizedTime },
 };
 
 export const activeDirectoryProfile: LdapProfile = {
@@ -40,6 +75,8 @@ export const activeDirectoryProfile: LdapProfile = {
   employeeNumberAttribute: 'employeeID',
   dnAttribute: 'distinguishedName',
   statusAttributes: ['userAccountControl'],
+  // Per domain controller: a watermark read from one DC means nothing to another.
+  change: { name: 'uSNChanged', ...updateSequenceNumber },
 };
 
 export const profileOf = (name: LdapProfileName | undefined): LdapProfile => (name === 'active-directory' ? activeDirectoryProfile : openldapProfile);

@@ -5,7 +5,7 @@ import type { DirectorySnapshot, EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
 import type { Db } from '../client';
 import type { RunRow } from './run-queries';
-import { runItems, runSnapshotChunks, syncRuns, syncTasks } from '../schema';
+import { runItems, runSnapshotChunks, syncRuns, syncTasks, type RunRead } from '../schema';
 import { assertApplyLease, type ApplyLease } from './apply-leases';
 import { rowsOf } from './sql';
 import { deleteTaskLinkByTarget, upsertTaskLinks } from './task-links';
@@ -56,21 +56,37 @@ export async function startRun(db: Db, input: StartRunRow): Promise<void> {
 }
 
 /** What the run activities read of a run (RunRow is the whole row). */
-export type RunHeader = Pick<RunRow, 'id' | 'taskId' | 'dryRun' | 'status' | 'changedIds' | 'mappingFailures'>;
+export type RunHeader = Pick<RunRow, 'id' | 'taskId' | 'trigger' | 'dryRun' | 'status' | 'changedIds' | 'mappingFailures' | 'read' | 'startedAt'>;
 
 export async function getRun(db: Db, runId: string): Promise<RunHeader | undefined> {
   const [row] = await db
     .select({
       id: syncRuns.id,
       taskId: syncRuns.taskId,
+      trigger: syncRuns.trigger,
       dryRun: syncRuns.dryRun,
       status: syncRuns.status,
       changedIds: syncRuns.changedIds,
       mappingFailures: syncRuns.mappingFailures,
+      read: syncRuns.read,
+      startedAt: syncRuns.startedAt,
     })
     .from(syncRuns)
     .where(eq(syncRuns.id, runId));
   return row;
+}
+
+/**
+ * Records how the snapshot step read the source. An incremental read also stores the ids it listed
+ * as the run's changed ids, so the plan and the staging step treat the run as partial (as a real-time one).
+ */
+export async function setRunRead(db: Db, runId: string, read: RunRead, changedIds: string[] | null | undefined): Promise<void> {
+  // null: a full read (after a retried attempt that read incrementally); undefined: the trigger's ids stay.
+  const changed = changedIds === undefined ? {} : { changedIds: changedIds && { departmentIds: changedIds, userIds: changedIds } };
+  await db
+    .update(syncRuns)
+    .set({ read, ...changed })
+    .where(eq(syncRuns.id, runId));
 }
 
 export async function setRunPhase(db: Db, runId: string, phase: string): Promise<void> {

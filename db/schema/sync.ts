@@ -54,11 +54,45 @@ export const syncRuns = pgTable(
     requestedBy: text('requested_by').array(),
     /** source users the field mapping could not produce (snapshot step), held untouched by the plan */
     mappingFailures: jsonb('mapping_failures').$type<unknown[]>(),
+    /** how the snapshot step read the source (full or incremental) and the watermark a success stores; null before it ran */
+    read: jsonb('read').$type<RunRead>(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [index('sync_runs_task_idx').on(t.taskId, t.startedAt)],
 );
+
+/** A run's source read, for ops and for the watermark (nothing in it is secret). */
+export interface RunRead {
+  kind: 'full' | 'incremental' | 'changed-ids';
+  /** why this kind: e.g. "manual run", "full run due (every 24 h)", "changes since the last run" */
+  reason: string;
+  /** incremental: the stored watermark the changes were read from */
+  since?: string;
+  /** the watermark stored for the task's next incremental read when this run succeeds */
+  watermark?: string;
+  /** incremental: how many changed ids the source listed */
+  changed?: number;
+  /** the source settings and field mapping the watermark is valid for (a hash) */
+  readConfig?: string;
+}
+
+/**
+ * Per upstream task with incremental reads: where the next incremental read starts. Written only
+ * when a run that read it succeeded, so a failed or partially failed run re-reads the same window.
+ */
+export const taskReadWatermarks = pgTable('task_read_watermarks', {
+  taskId: text('task_id').primaryKey(),
+  watermark: text('watermark').notNull(),
+  /** the run that stored it, and when that run started (a run that started earlier never overwrites it) */
+  runId: text('run_id').notNull(),
+  runStartedAt: timestamp('run_started_at', { withTimezone: true }).notNull(),
+  /** when the last successful full read started: the next full read is due fullRunEveryHours after it */
+  fullReadAt: timestamp('full_read_at', { withTimezone: true }).notNull(),
+  /** hash of the source settings and field mapping the watermark was taken with: a change forces a full read */
+  readConfig: text('read_config').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** snapshots are stored in chunks so no single value grows with the directory */
 export const runSnapshotChunks = pgTable(

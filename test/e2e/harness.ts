@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
+import type { RunTrigger } from '../../activities/types';
 import { createConnector } from '../../connectors/registry';
 import type { Connector, ConnectorOperation } from '../../connectors/types';
 import { startDingtalkFake, type RunningDingtalkFake } from '../../connectors/dingtalk/fake';
@@ -59,6 +60,8 @@ export async function wecomDirectory(fake: RunningWecomFake): Promise<{ departme
 export interface VendorHooks {
   afterApply?: (op: ConnectorOperation) => Promise<void>;
   onError?: (error: unknown) => void;
+  /** before each read by ids (a partial run's read): throw to fail it */
+  beforeReadByIds?: () => void;
 }
 
 /** Worker state changes and expected activity failures (retried faults) would drown the test output: only errors are printed, all is kept for the secret scan. */
@@ -86,6 +89,10 @@ export class E2eStack {
     if (kind === 'hub') return inner;
     const wrapped: Connector = {
       ...inner,
+      readByIds: async (ids) => {
+        this.hooks.beforeReadByIds?.();
+        return inner.readByIds(ids);
+      },
       apply: async (op) => {
         try {
           const result = await inner.apply(op);
@@ -164,7 +171,7 @@ export class E2eStack {
   }
 
   /** One run of a task with a worker of its own, start to finish. */
-  async run(taskId: string, input: { dryRun?: boolean } = {}, taskQueue = this.newTaskQueue()): Promise<SyncRunResult> {
+  async run(taskId: string, input: { dryRun?: boolean; trigger?: RunTrigger } = {}, taskQueue = this.newTaskQueue()): Promise<SyncRunResult> {
     const worker = await this.startWorker(taskQueue);
     const runId = randomUUID();
     return worker.runUntil(

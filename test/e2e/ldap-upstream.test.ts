@@ -2,11 +2,20 @@
  * End to end on the real Temporal dev server and Postgres: a real OpenLDAP server (slapd) is the
  * identity source. A full read fills the hub (the OU tree as departments, managers from their DNs,
  * a ppolicy-locked account as disabled), and the hub provisions a WeCom fake. Renames and moves made
- * in LDAP keep their entryUUID, so they reach WeCom as updates. The tests share one story and run in order.
+ * in LDAP keep their entryUUID, so they reach WeCom as updates. Then the task reads incrementally:
+ * scheduled runs read only what changed by modifyTimestamp, never offboard the absent, and the
+ * periodic full run catches a deletion. The tests share one story and run in order.
  */
 import type { RunningWecomFake } from '../../connectors/wecom/fake';
 import type { Database } from '../../db/client';
+import { eq } from 'drizzle-orm';
+import { connectorCatalog } from '../../connectors/definitions';
+import { VendorError } from '../../connectors/errors';
 import { createHubDirectory } from '../../db/repos/hub-directory';
+import { getReadWatermark } from '../../db/repos/read-watermarks';
+import { loadSnapshot } from '../../db/repos/sync-runs';
+import { syncTasks, taskReadWatermarks } from '../../db/schema';
+import { parseTaskConfig, splitSecrets, withSecrets, type PublicTaskConfig } from '../../engine/task-config';
 import { slapdSyncAccount, startSlapd, type RunningSlapd } from '../support/slapd';
 import { E2eStack, startE2eSuite, wecomDirectory, type E2eSuite } from './harness';
 
@@ -131,4 +140,113 @@ test('a ppolicy lock in LDAP disables the person in the hub and freezes them in 
   expect(await member('erin')).toMatchObject({ enable: 0 });
   await stack.expectNoOpRun(upstreamId);
   await stack.expectNoOpRun(downstreamId);
+});
+
+describe('incremental reads (modifyTimestamp) on scheduled runs', () => {
+  const usernames = (users: { username: string }[]) => users.map((u) => u.username).sort();
+  const hubUser = async (username: string) => (await hub().listUsersPage(null, 100)).find((u) => u.username === username);
+  const watermark = async () => (await getReadWatermark(database.db, upstreamId))!;
+  const scheduled = () => stack.run(upstreamId, { trigger: 'schedule' });
+  /** The LDAP users whose modifyTimestamp is the watermark's second: an incremental read lists them again (≥), harmless. */
+  const boundary = (mark: string) => [...slapd.searchLdif(directory, `(&(objectClass=inetOrgPerson)(modifyTimestamp=${mark}))`, ['uid']).matchAll(/^uid: (\S+)$/gm)].map((m) => m[1]);
+  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
+
+  test('the task is saved with incremental reads; its first scheduled run reads everything and stores a watermark', async () => {
+    const [row] = await database.db.select().from(syncTasks).where(eq(syncTasks.id, upstreamId));
+    const body = withSecrets(row.config as PublicTaskConfig, { bindPassword: slapdSyncAccount.password });
+    const { publicConfig } = splitSecrets(
+      parseTaskConfig({ ...body, triggers: { manual: true, realtime: false, schedule: { every: '2h' } }, incremental: { enabled: true } }, { kinds: connectorCatalog }),
+    );
+    expect(publicConfig.incremental).toEqual({ enabled: true, fullRunEveryHours: 24 });
+    await database.db.update(syncTasks).set({ config: publicConfig }).where(eq(syncTasks.id, upstreamId));
+
+    const up = await scheduled();
+    expect(up).toMatchObject({ status: 'succeeded', plan: { actions: 0 }, read: { kind: 'full', reason: expect.stringContaining('no watermark yet') } });
+    expect(await watermark()).toMatchObject({ runId: up.runId, watermark: expect.stringMatching(/^\d{14}Z$/) });
+  });
+
+  test('a new user, a rename, a move, a manager change and a lock reach the hub and WeCom through a scheduled run that read only them', async () => {
+    const before = await watermark();
+    await nextSecond();
+    const sales = `ou=Sales & Marketing,ou=Engineering,${directory}`;
+    slapd.modify(`${person('Ivy Sun', 'ou=Engineering,', 'ivy', `mobile: 13800000009\nmanager: cn=Alice Wang,ou=Engineering,${directory}`)}\n`);
+    slapd.modify(`dn: cn=Bob Li,ou=Engineering,${directory}\nchangetype: modrdn\nnewrdn: cn=Bob Lee\ndeleteoldrdn: 1\n`);
+    slapd.modify(`dn: cn=Gus Liu-Ma,${sales}\nchangetype: modrdn\nnewrdn: cn=Gus Liu-Ma\ndeleteoldrdn: 1\nnewsuperior: ou=Engineering,${directory}\n`);
+    slapd.modify(`dn: cn=Dave Chen,${sales}\nchangetype: modify\nreplace: manager\nmanager: cn=Alice Wang,ou=Engineering,${directory}\n`);
+    slapd.modify(`dn: cn=Carol Zhang,${sales}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n`);
+
+    const up = await scheduled();
+    const changed = ['bob', 'carol', 'dave', 'gus', 'ivy'];
+    const relisted = boundary(before.watermark).filter((uid) => !changed.includes(uid));
+    expect(up).toMatchObject({ status: 'succeeded', read: { kind: 'incremental', changed: changed.length + relisted.length } });
+    // Read: the changed entries and the manager they point at (alice), not the rest of the directory (hal, erin unless re-listed).
+    const source = await loadSnapshot(database.db, up.runId, 'source');
+    expect(usernames(source.users)).toEqual([...new Set([...changed, ...relisted, 'alice'])].sort());
+    expect(source.departments.map((d) => d.name).sort()).toEqual(['Engineering', 'Sales & Marketing']);
+    const actions = (await stack.items(up.runId)).map((i) => `${i.action}:${i.displayName}`).sort();
+    expect(actions).toEqual(expect.arrayContaining(['CreateUser:Ivy Sun', 'DisableUser:Carol Zhang']));
+    expect(actions.filter((a) => /Delete|Disable/.test(a))).toEqual(['DisableUser:Carol Zhang']);
+    const mark = await watermark();
+    expect(mark.watermark > before.watermark).toBe(true);
+    expect(mark.fullReadAt).toEqual(before.fullReadAt);
+
+    const alice = (await hubUser('alice'))!;
+    expect(await hubUser('ivy')).toMatchObject({ name: 'Ivy Sun', managerId: alice.id, status: 'active' });
+    expect(await hubUser('bob')).toMatchObject({ name: 'Bob Lee' });
+    expect(await hubUser('dave')).toMatchObject({ managerId: alice.id });
+    expect(await hubUser('carol')).toMatchObject({ status: 'disabled' });
+    const engineering = (await wecomDepartment('Engineering'))!.id;
+    expect((await hubUser('gus'))!.departmentIds).toEqual([(await hub().listAllDepartments()).find((d) => d.name === 'Engineering')!.id]);
+
+    const down = await stack.run(downstreamId);
+    expect(down.status).toBe('succeeded');
+    expect(await member('ivy')).toMatchObject({ name: 'Ivy Sun', department: [engineering], direct_leader: ['alice'] });
+    expect(await member('bob')).toMatchObject({ name: 'Bob Lee' });
+    expect(await member('gus')).toMatchObject({ department: [engineering] });
+    expect(await member('dave')).toMatchObject({ direct_leader: ['alice'] });
+    expect(await member('carol')).toMatchObject({ enable: 0 });
+    // A full read by hand finds nothing the incremental run missed.
+    await stack.expectNoOpRun(upstreamId);
+  });
+
+  test('a failed incremental run leaves the watermark where it was; the next scheduled run reads the same window again', async () => {
+    await nextSecond();
+    slapd.modify(`dn: cn=Alice Wang,ou=Engineering,${directory}\nchangetype: modify\nreplace: title\ntitle: CEO\n`);
+    const before = await watermark();
+    stack.hooks.beforeReadByIds = () => {
+      throw new VendorError('permanent', '52', 'search: unavailable (test)');
+    };
+    try {
+      const failed = await scheduled().catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(Error);
+    } finally {
+      stack.hooks.beforeReadByIds = undefined;
+    }
+    expect(await watermark()).toEqual(before);
+    expect((await hubUser('alice'))!.title).toBe('CTO');
+
+    const up = await scheduled();
+    expect(up).toMatchObject({ status: 'succeeded', read: { kind: 'incremental' } });
+    expect(await stack.runRow(up.runId)).toMatchObject({ read: expect.objectContaining({ since: before.watermark }) });
+    expect((await hubUser('alice'))!.title).toBe('CEO');
+    expect((await watermark()).watermark > before.watermark).toBe(true);
+  });
+
+  test('a person deleted in LDAP is not offboarded by an incremental run, only by the periodic full run', async () => {
+    await nextSecond();
+    slapd.modify(`dn: cn=Dave Chen,ou=Sales & Marketing,ou=Engineering,${directory}\nchangetype: delete\n`);
+    const incremental = await scheduled();
+    expect(incremental).toMatchObject({ status: 'succeeded', read: { kind: 'incremental' }, plan: { actions: 0 } });
+    expect(await hubUser('dave')).toMatchObject({ status: 'active' });
+
+    // fullRunEveryHours (24) has passed since the last full read.
+    await database.db.update(taskReadWatermarks).set({ fullReadAt: new Date(Date.now() - 25 * 3_600_000) }).where(eq(taskReadWatermarks.taskId, upstreamId));
+    const full = await scheduled();
+    expect(full).toMatchObject({ status: 'succeeded', read: { kind: 'full', reason: 'full run due (every 24 h)' } });
+    expect((await stack.items(full.runId)).map((i) => `${i.action}:${i.displayName}`)).toEqual(['DisableUser:Dave Chen']);
+    expect(await hubUser('dave')).toMatchObject({ status: 'disabled' });
+    expect((await watermark()).fullReadAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    await stack.run(downstreamId);
+    expect(await member('dave')).toMatchObject({ enable: 0 });
+  });
 });
