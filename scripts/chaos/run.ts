@@ -175,6 +175,9 @@ class Chaos {
           const runs = await this.api.listRuns(taskId);
           count += runs.length;
           if (runs.some((r) => r.status === 'pending' || r.status === 'running')) busy = true;
+          // Triggers the task's workflow holds but has not turned into a run row yet count too: a
+          // kill can hold the first step of the next run for its timeout, and the round looked settled.
+          if ((await this.stack.taskWorkflowBusy(taskId)) !== false) busy = true;
         }
       } catch {
         busy = true; // the API is waiting on Temporal or the database: not settled

@@ -9,7 +9,9 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { definitionOf } from '../../connectors/definitions';
 import type { RunningFake } from '../../connectors/types';
+import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../../cli/temporal-dev-server';
+import { stateQuery, taskWorkflowId } from '../../workflows/definitions';
 import { projectRoot } from '../../cli/temporal-binaries';
 
 export const fakeKinds = ['wecom', 'feishu', 'dingtalk'] as const;
@@ -55,6 +57,7 @@ export class ChaosStack {
   apiUrl = '';
   databaseUrl = '';
   temporal!: DevServer;
+  private temporalClient?: Client;
   fakes = {} as Record<FakeKind, RunningFake>;
   sql!: postgres.Sql;
   private temporalPort = 0;
@@ -105,6 +108,22 @@ export class ChaosStack {
     await until('the API', 60_000, async () => ((await fetch(`${this.apiUrl}/healthz`)).ok ? true : undefined));
     // After the API: it applied the migrations.
     this.startWorker();
+  }
+
+  /**
+   * Whether the task's workflow holds work no run row shows yet: triggers waiting, or a run asked
+   * for whose first step has not started (a killed worker held it until its timeout). Undefined when
+   * the question cannot be answered (Temporal restarting).
+   */
+  async taskWorkflowBusy(taskId: string): Promise<boolean | undefined> {
+    try {
+      this.temporalClient ??= new Client({ connection: await Connection.connect({ address: this.temporal.address }) });
+      const state = await this.temporalClient.workflow.getHandle(taskWorkflowId(taskId)).query(stateQuery);
+      return state.running !== undefined || state.pending.real !== undefined || state.pending.dry !== undefined;
+    } catch {
+      this.temporalClient = undefined;
+      return undefined;
+    }
   }
 
   private async startTemporal(): Promise<void> {
@@ -177,6 +196,7 @@ export class ChaosStack {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.temporalClient?.connection.close().catch(() => undefined);
     for (const child of [this.worker, this.api]) {
       if (child && child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
