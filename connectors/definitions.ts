@@ -1,6 +1,7 @@
 // The one list of connector kinds. Every table of kinds (registry, task validation, webhooks, the
 // CLI's fakes, the API's docs) derives from it: adding a kind is its folder plus one line here.
 import type { ConnectorCatalog } from '../engine/connector-kind';
+import { beisenDefinition } from './beisen/definition';
 import { csvDefinition } from './csv/definition';
 import { dingtalkDefinition } from './dingtalk/definition';
 import { feishuDefinition } from './feishu/definition';
@@ -11,7 +12,7 @@ import { scimPushDefinition } from './scim-push/definition';
 import type { AnyConnectorDefinition } from './types';
 import { wecomDefinition } from './wecom/definition';
 
-export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, ldapDefinition, scimDefinition, scimPushDefinition, hubDefinition] as const;
+export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, beisenDefinition, ldapDefinition, scimDefinition, scimPushDefinition, hubDefinition] as const;
 
 export type ConnectorKind = (typeof definitions)[number]['kind'];
 

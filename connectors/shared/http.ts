@@ -15,6 +15,8 @@ export interface JsonRequest {
   url: string;
   query?: Record<string, QueryValue>;
   body?: unknown;
+  /** an application/x-www-form-urlencoded body instead of JSON (an OAuth token endpoint) */
+  form?: Record<string, string>;
   headers?: Record<string, string>;
   /** default 15 s */
   timeoutMs?: number;
@@ -69,7 +71,10 @@ export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonRe
   if (refused) throw new VendorError('permanent', 'host_not_allowed', refused, undefined, `${where}: ${refused}`);
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   let payload: string | undefined;
-  if (req.body !== undefined) {
+  if (req.form !== undefined) {
+    payload = new URLSearchParams(req.form).toString();
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  } else if (req.body !== undefined) {
     payload = JSON.stringify(req.body);
     headers['content-type'] ??= 'application/json; charset=utf-8';
   }
