@@ -7,12 +7,13 @@ import { dingtalkDefinition } from './dingtalk/definition';
 import { feishuDefinition } from './feishu/definition';
 import { hubDefinition } from './hub/definition';
 import { ldapDefinition } from './ldap/definition';
+import { mokaDefinition } from './moka/definition';
 import { scimDefinition } from './scim/definition';
 import { scimPushDefinition } from './scim-push/definition';
 import type { AnyConnectorDefinition } from './types';
 import { wecomDefinition } from './wecom/definition';
 
-export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, beisenDefinition, ldapDefinition, scimDefinition, scimPushDefinition, hubDefinition] as const;
+export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, beisenDefinition, mokaDefinition, ldapDefinition, scimDefinition, scimPushDefinition, hubDefinition] as const;
 
 export type ConnectorKind = (typeof definitions)[number]['kind'];
 
