@@ -44,6 +44,7 @@ export interface MokaPage<T> {
 }
 
 const rateLimitCode = 429;
+const tenantLimiters = new Map<string, { perSecond: SlidingWindowRateLimiter; perMinute: SlidingWindowRateLimiter }>();
 const quota = 'enterprise';
 
 export class MokaClient {
@@ -62,8 +63,20 @@ export class MokaClient {
     this.key = key;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.basic = `Basic ${Buffer.from(`${options.apiKey}:`).toString('base64')}`;
-    this.perSecond = new SlidingWindowRateLimiter({ limit: options.ratePerSecond ?? defaultRatePerSecond, windowMs: 1_000 });
-    this.perMinute = new SlidingWindowRateLimiter({ limit: options.ratePerMinute ?? defaultRatePerMinute, windowMs: 60_000 });
+    // Moka counts per enterprise, not per client: every client of one tenant in this process shares the windows.
+    const perSecond = options.ratePerSecond ?? defaultRatePerSecond;
+    const perMinute = options.ratePerMinute ?? defaultRatePerMinute;
+    const tenant = `${this.baseUrl}|${options.entCode}|${perSecond}|${perMinute}`;
+    let shared = tenantLimiters.get(tenant);
+    if (!shared) {
+      shared = {
+        perSecond: new SlidingWindowRateLimiter({ limit: perSecond, windowMs: 1_000 }),
+        perMinute: new SlidingWindowRateLimiter({ limit: perMinute, windowMs: 60_000 }),
+      };
+      tenantLimiters.set(tenant, shared);
+    }
+    this.perSecond = shared.perSecond;
+    this.perMinute = shared.perMinute;
   }
 
   /** Every page of a pageNum/pageSize list, one per yield. */
@@ -79,7 +92,17 @@ export class MokaClient {
     }
   }
 
+  /** One signed call; a rate-limit answer (another caller used the tenant's quota) waits and tries once more. */
   async post<T>(path: string, apiCode: string, body: unknown): Promise<T> {
+    try {
+      return await this.postOnce<T>(path, apiCode, body);
+    } catch (err) {
+      if (!(err instanceof VendorError && err.vendorCode === String(rateLimitCode))) throw err;
+      return this.postOnce<T>(path, apiCode, body);
+    }
+  }
+
+  private async postOnce<T>(path: string, apiCode: string, body: unknown): Promise<T> {
     if (!apiCode) throw invalidInput('apiCode', `required for ${path}`);
     await this.perSecond.acquire(quota);
     await this.perMinute.acquire(quota);

@@ -83,9 +83,11 @@ describe('Moka connector', () => {
     expect(() => connector({ pageSize: 201 })).toThrow('pageSize: must be an integer from 1 to 200');
   });
 
-  it('Moka refusing for the rate (3/s) is transient; our own limiter keeps a default read under it', async () => {
+  it('Moka refusing for the rate (3/s) is waited out once, then transient; our own limiter keeps a default read under it', async () => {
     await fakeControl(fake, 'faults', { rateLimitBurst: 1 });
-    expect(await failure(read(connector()))).toMatchObject({ kind: 'transient', vendorCode: '429' });
+    expect((await read(connector({ ratePerSecond: 100 }))).users).toHaveLength(7);
+    await fakeControl(fake, 'faults', { rateLimitBurst: 2 });
+    expect(await failure(read(connector({ ratePerSecond: 100 })))).toMatchObject({ kind: 'transient', vendorCode: '429' });
     await fake.close();
     fake = await startMokaFake({ port: 0 }); // Moka's own 3/s and 60/min
     await fakeControl(fake, 'seed', { departments: fixtureDepartments, employees: fixtureEmployees });
