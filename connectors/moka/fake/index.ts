@@ -44,7 +44,7 @@ export const prefix = '/api-platform/hcm/oapi';
 
 export function demoSeed(): { departments: MokaDepartment[]; employees: MokaEmployee[] } {
   const person = (employee_id: number, name: string, email: string, department_id: number, report_leader_id: number | null): MokaEmployee => ({
-    employee_id, name, email, mobile: `139000000${employee_id % 100}`, employee_no: `M${employee_id}`, department_id, position_name: 'Staff', employee_status: 1, report_leader_id, entry_date: '2021-03-01',
+    employee_id, name, email, mobile: `139000000${String(employee_id % 100).padStart(2, '0')}`, employee_no: `M${employee_id}`, department_id, position_name: 'Staff', employee_status: 1, report_leader_id, entry_date: '2021-03-01',
   });
   return {
     departments: [
