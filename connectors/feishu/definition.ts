@@ -19,6 +19,7 @@ export const FeishuSettingsSchema = z.strictObject({
   ratePerSecond: positiveInt('contact API calls per second; default 40 (Feishu allows 50)').optional(),
   ratePerMinute: positiveInt('contact API calls per minute; default 900 (Feishu allows 1,000)').optional(),
   pageSize: z.number().int().min(1).max(50).describe('page_size of list calls; default 50').optional(),
+  inviteOnCreate: z.boolean().describe("send Feishu's invitation (need_send_notification) to each user a run creates; default false (off)").optional(),
   timeoutMs: positiveInt('per-call timeout').optional(),
 });
 

@@ -17,6 +17,7 @@ export const WecomSettingsSchema = z.strictObject({
   rateLimitBackoffMs: z.number().int().min(0).describe('wait after a rate-limit refusal; default 60,000 (WeCom blocks a minute)').optional(),
   listPageSize: z.number().int().min(1).max(10_000).describe('user/list_id page size; default 10,000').optional(),
   employeeNumberAttribute: requiredText(`the extattr holding the employee number; default "${defaultEmployeeNumberAttribute}"`).optional(),
+  inviteOnCreate: z.boolean().describe("send WeCom's invitation (to_invite) to each member a run creates; default false (off), though WeCom's own default is to invite").optional(),
   timeoutMs: positiveInt('per-call timeout').optional(),
 });
 
