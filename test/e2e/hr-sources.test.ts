@@ -143,7 +143,9 @@ describe('Beisen → hub → WeCom and Feishu', () => {
       connector: { kind: 'beisen', settings: { baseUrl: beisen.baseUrl, tenantId: '100001', appId: 'fake-beisen-app', historyStart, usernameFrom: 'emailLocalPart' }, secrets: { secret: 'fake-beisen-secret' } },
     });
     wecomId = await stack.insertTask(stack.wecomTask(wecom, { offboarding: 'disable' }));
-    feishuId = await stack.insertTask(stack.feishuTask(feishu, { offboarding: 'disable' }));
+    // Feishu's task sends its invitation to each new account (onboarding notice); WeCom's stays at the default, off.
+    const feishuTask = stack.feishuTask(feishu, { offboarding: 'disable' });
+    feishuId = await stack.insertTask({ ...feishuTask, connector: { ...feishuTask.connector, settings: { ...feishuTask.connector.settings, inviteOnCreate: true } } });
   }, 120_000);
 
   afterAll(async () => {
@@ -164,6 +166,9 @@ describe('Beisen → hub → WeCom and Feishu', () => {
       expect(await wecomMember(notYet)).toBeUndefined();
       expect(await feishuUser(notYet)).toBeUndefined();
     }
+    // Invitations: off by default (WeCom got to_invite false), on for the Feishu task.
+    expect((await fakeState<{ invited: string[] }>(wecom)).invited).toEqual([]);
+    expect((await fakeState<{ invited: string[] }>(feishu)).invited.sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus']);
   });
 
   test('a second run of each task right after is a no-op', expectNoOpRuns);
@@ -180,6 +185,7 @@ describe('Beisen → hub → WeCom and Feishu', () => {
     }
     // Hank is still 待入职: not provisioned whatever his start date says.
     expect(await wecomMember('hank')).toBeUndefined();
+    expect((await fakeState<{ invited: string[] }>(feishu)).invited.slice(-2).sort()).toEqual(['iris', 'jane']);
     await expectNoOpRuns();
   });
 
@@ -215,6 +221,8 @@ describe('Beisen → hub → WeCom and Feishu', () => {
     await syncAll();
     expect(await wecomMember('erin')).toMatchObject({ enable: 1, department: [await wecomDepartment('Engineering')], direct_leader: ['alice'] });
     expect(await feishuUser('erin')).toMatchObject({ status: expect.objectContaining({ is_frozen: false }), department_ids: [await feishuDepartment('Engineering')], leader_user_id: 'alice' });
+    // A rehire is an existing account enabled again, not a new one: no second invitation.
+    expect((await fakeState<{ invited: string[] }>(feishu)).invited.filter((u) => u === 'erin')).toEqual(['erin']);
     await expectNoOpRuns();
   });
 
