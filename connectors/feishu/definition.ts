@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
+import { onboardingWebhookUrl } from '../shared/onboarding-webhook';
 import { defineConnector } from '../types';
 import { feishuDocumentedHosts } from './hosts';
 import { testFeishuConnection } from './connection-test';
@@ -27,6 +28,7 @@ export const FeishuSecretsSchema = z.strictObject({
   appSecret: secret('the app secret'),
   eventEncryptKey: secret('event Encrypt Key, for real-time events').optional(),
   eventVerificationToken: secret('event Verification Token, for real-time events').optional(),
+  onboardingWebhookUrl: onboardingWebhookUrl(),
 });
 
 export const feishuDefinition = defineConnector({

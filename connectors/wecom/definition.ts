@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
+import { onboardingWebhookUrl } from '../shared/onboarding-webhook';
 import { defineConnector } from '../types';
 import { wecomDocumentedHosts } from './hosts';
 import { testWecomConnection } from './connection-test';
@@ -25,6 +26,7 @@ export const WecomSecretsSchema = z.strictObject({
   corpSecret: secret('the contact-sync (通讯录同步) secret'),
   callbackToken: secret('callback Token, for real-time events').optional(),
   callbackEncodingAesKey: secret('callback EncodingAESKey (43 characters), for real-time events').optional(),
+  onboardingWebhookUrl: onboardingWebhookUrl(),
 });
 
 export const wecomDefinition = defineConnector({

@@ -5,6 +5,8 @@
  * (PGlite) feeds the hub through the same lifecycle. Each HR system changes by its own fake's seed, in
  * its own shape, as its admin would in the HR console. Tests of one describe share a story, in order.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startBeisenFake, type RunningBeisenFake } from '../../connectors/beisen/fake';
@@ -78,6 +80,10 @@ describe('Beisen → hub → WeCom and Feishu', () => {
   let wecomId: string;
   let feishuId: string;
   let people: Person[];
+  /** the WeCom task's onboarding-notice webhook: usernames in the order notices arrived */
+  let hook: Server;
+  let hookUrl: string;
+  const notices: string[] = [];
 
   interface FeishuUser {
     user_id: string;
@@ -142,14 +148,25 @@ describe('Beisen → hub → WeCom and Feishu', () => {
       direction: 'upstream',
       connector: { kind: 'beisen', settings: { baseUrl: beisen.baseUrl, tenantId: '100001', appId: 'fake-beisen-app', historyStart, usernameFrom: 'emailLocalPart' }, secrets: { secret: 'fake-beisen-secret' } },
     });
-    wecomId = await stack.insertTask(stack.wecomTask(wecom, { offboarding: 'disable' }));
+    hook = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk) => (text += chunk));
+      req.on('end', () => {
+        notices.push((JSON.parse(text) as { account: { username: string } }).account.username);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/notify/e2e-hook-token-5150`;
+    const wecomTask = stack.wecomTask(wecom, { offboarding: 'disable' });
+    wecomId = await stack.insertTask({ ...wecomTask, connector: { ...wecomTask.connector, secrets: { ...wecomTask.connector.secrets, onboardingWebhookUrl: hookUrl } } });
     // Feishu's task sends its invitation to each new account (onboarding notice); WeCom's stays at the default, off.
     const feishuTask = stack.feishuTask(feishu, { offboarding: 'disable' });
     feishuId = await stack.insertTask({ ...feishuTask, connector: { ...feishuTask.connector, settings: { ...feishuTask.connector.settings, inviteOnCreate: true } } });
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([beisen?.close(), wecom?.close(), feishu?.close()]);
+    await Promise.all([beisen?.close(), wecom?.close(), feishu?.close(), new Promise((resolve) => (hook ? hook.close(resolve) : resolve(undefined)))]);
     await database?.close();
   });
 
@@ -169,6 +186,8 @@ describe('Beisen → hub → WeCom and Feishu', () => {
     // Invitations: off by default (WeCom got to_invite false), on for the Feishu task.
     expect((await fakeState<{ invited: string[] }>(wecom)).invited).toEqual([]);
     expect((await fakeState<{ invited: string[] }>(feishu)).invited.sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus']);
+    // The WeCom task's onboarding notice: one POST per account it created.
+    expect([...notices].sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus']);
   });
 
   test('a second run of each task right after is a no-op', expectNoOpRuns);
@@ -186,6 +205,7 @@ describe('Beisen → hub → WeCom and Feishu', () => {
     // Hank is still 待入职: not provisioned whatever his start date says.
     expect(await wecomMember('hank')).toBeUndefined();
     expect((await fakeState<{ invited: string[] }>(feishu)).invited.slice(-2).sort()).toEqual(['iris', 'jane']);
+    expect(notices.slice(7).sort()).toEqual(['iris', 'jane']);
     await expectNoOpRuns();
   });
 
@@ -223,11 +243,12 @@ describe('Beisen → hub → WeCom and Feishu', () => {
     expect(await feishuUser('erin')).toMatchObject({ status: expect.objectContaining({ is_frozen: false }), department_ids: [await feishuDepartment('Engineering')], leader_user_id: 'alice' });
     // A rehire is an existing account enabled again, not a new one: no second invitation.
     expect((await fakeState<{ invited: string[] }>(feishu)).invited.filter((u) => u === 'erin')).toEqual(['erin']);
+    expect(notices.filter((u) => u === 'erin')).toEqual(['erin']);
     await expectNoOpRuns();
   });
 
-  test('the Beisen secret and tokens never reach run rows, items or Temporal history', async () => {
-    const { leaks, searched } = await scanForSecrets({ env, database, secretBox: stack.secretBox, secrets: ['fake-beisen-secret'] });
+  test('the Beisen secret and the webhook URL (its token) never reach run rows, items, logs or Temporal history', async () => {
+    const { leaks, searched } = await scanForSecrets({ env, database, secretBox: stack.secretBox, secrets: ['fake-beisen-secret', 'e2e-hook-token-5150'] });
     expect(leaks).toEqual([]);
     expect(searched.histories).toBeGreaterThan(0);
   });
