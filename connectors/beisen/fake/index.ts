@@ -43,16 +43,17 @@ const dayMs = 86_400_000;
 /** Left without withDisabled: 离职 and 退休. */
 const disabledStatuses = new Set(['6', '8']);
 
+/** The demo company: names and mobiles no test seeds elsewhere, so a hub it fills never merges them. */
 export function demoSeed(): { organizations: BeisenOrganization[]; employees: BeisenEmployee[] } {
   const employee = (userID: number, name: string, email: string, oIdDepartment: number, pOIdEmpAdmin: number | null, jobNumber: string): BeisenEmployee => ({
-    employeeInfo: { userID, name, email, mobilePhone: `138000000${String(userID % 100).padStart(2, '0')}` },
+    employeeInfo: { userID, name, email, mobilePhone: `1371000${String(userID % 10_000).padStart(4, '0')}` },
     recordInfo: { userID, oIdDepartment, pOIdEmpAdmin, jobNumber, entryDate: '2020-01-01T00:00:00', employeeStatus: '3' },
   });
   return {
     organizations: [
-      { oId: 900001, name: 'Acme', pOIdOrgAdmin: null, status: 1, orderAdmin: 1 },
-      { oId: 900002, name: 'Engineering', pOIdOrgAdmin: 900001, status: 1, orderAdmin: 1 },
-      { oId: 900003, name: 'Sales', pOIdOrgAdmin: 900001, status: 1, orderAdmin: 2 },
+      { oId: 900001, name: '北森示例科技', pOIdOrgAdmin: null, status: 1, orderAdmin: 1 },
+      { oId: 900002, name: '研发中心', pOIdOrgAdmin: 900001, status: 1, orderAdmin: 1 },
+      { oId: 900003, name: '销售部', pOIdOrgAdmin: 900001, status: 1, orderAdmin: 2 },
     ],
     employees: [
       employee(110001, '王小明', 'wang@acme.example', 900002, null, 'E001'),

@@ -42,14 +42,15 @@ export interface RunningMokaFake {
 type Body = Record<string, unknown>;
 export const prefix = '/api-platform/hcm/oapi';
 
+/** The demo company: names and mobiles no test seeds elsewhere, so a hub it fills never merges them. */
 export function demoSeed(): { departments: MokaDepartment[]; employees: MokaEmployee[] } {
   const person = (employee_id: number, name: string, email: string, department_id: number, report_leader_id: number | null): MokaEmployee => ({
-    employee_id, name, email, mobile: `139000000${String(employee_id % 100).padStart(2, '0')}`, employee_no: `M${employee_id}`, department_id, position_name: 'Staff', employee_status: 1, report_leader_id, entry_date: '2021-03-01',
+    employee_id, name, email, mobile: `1391000${String(employee_id % 10_000).padStart(4, '0')}`, employee_no: `M${employee_id}`, department_id, position_name: 'Staff', employee_status: 1, report_leader_id, entry_date: '2021-03-01',
   });
   return {
     departments: [
-      { nodeUid: 1, nodeName: 'Acme', nodeCode: 'ACME', parentNodeUid: null, sortNum: 1, haveUsed: 1 },
-      { nodeUid: 2, nodeName: 'Product', nodeCode: 'PROD', parentNodeUid: 1, sortNum: 1, haveUsed: 1 },
+      { nodeUid: 1, nodeName: 'Moka示例公司', nodeCode: 'DEMO', parentNodeUid: null, sortNum: 1, haveUsed: 1 },
+      { nodeUid: 2, nodeName: '产品部', nodeCode: 'PROD', parentNodeUid: 1, sortNum: 1, haveUsed: 1 },
     ],
     employees: [person(501, '陈静', 'chen@acme.example', 1, null), person(502, '刘洋', 'liu@acme.example', 2, 501)],
   };
