@@ -41,6 +41,14 @@ export interface BeisenScrollAnswer<T> {
 /** Codes Beisen answers in its envelope: 417 = parameter or business rule refused, 500 = its own failure. */
 const transientCodes = new Set(['500', '429']);
 const quota = 'openapi';
+const maxScrollRestarts = 2;
+
+/** A later page refused: the scroll expired between pages. */
+class ScrollLost extends Error {
+  constructor(override readonly cause: VendorError) {
+    super(cause.message);
+  }
+}
 
 export class BeisenClient {
   private readonly baseUrl: string;
@@ -60,16 +68,36 @@ export class BeisenClient {
 
   /**
    * Every record of one time window: the first page, then each scrollId until isLastData, asked
-   * right after the last (no pause: Beisen drops a scroll left alone for more than 10 s).
+   * right after the last (no pause: Beisen drops a scroll left alone for more than 10 s). A scroll
+   * that died anyway (our own rate limiter held a page back) is refused with "417" on its next page:
+   * the window is read again from its start, twice at most, then the run retries later.
    */
   async scrollWindow<T>(path: string, body: Record<string, unknown>, capacity = maxCapacity): Promise<T[]> {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > maxCapacity) {
       throw new VendorError('permanent', 'invalid_input', `capacity: must be an integer from 1 to ${maxCapacity}`);
     }
+    for (let restart = 0; ; restart += 1) {
+      try {
+        return await this.scrollOnce<T>(path, body, capacity);
+      } catch (err) {
+        if (!(err instanceof ScrollLost)) throw err;
+        if (restart >= maxScrollRestarts) throw new VendorError('transient', err.cause.vendorCode, `${path}: the scroll expired ${restart + 1} times (${err.cause.vendorMessage})`);
+      }
+    }
+  }
+
+  private async scrollOnce<T>(path: string, body: Record<string, unknown>, capacity: number): Promise<T[]> {
     const records: T[] = [];
     let scrollId = '';
     for (let page = 0; ; page += 1) {
-      const answer = await this.post<BeisenScrollAnswer<T>>(path, { ...body, capacity, scrollId });
+      let answer: BeisenScrollAnswer<T>;
+      try {
+        answer = await this.post<BeisenScrollAnswer<T>>(path, { ...body, capacity, scrollId });
+      } catch (err) {
+        // Only a later page can meet a dead scroll; on the first, 417 is a refused query.
+        if (scrollId !== '' && err instanceof VendorError && err.vendorCode === '417') throw new ScrollLost(err);
+        throw err;
+      }
       records.push(...(answer.data ?? []));
       if (answer.isLastData !== false) return records;
       if (!answer.scrollId || page > 100_000) throw new VendorError('permanent', 'invalid_response', `${path}: isLastData false without a scrollId`);

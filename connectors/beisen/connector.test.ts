@@ -70,6 +70,30 @@ describe('Beisen connector', () => {
     expect(bodies.filter((b) => b.path.endsWith('Employee/GetByTimeWindow') && b.body.scrollId !== '').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('reads a window again when its scroll died between pages (a page held back past the scroll TTL), and gives up, transient, after three tries', async () => {
+    await fake.close();
+    fake = await startBeisenFake({ ...fixtureCredentials, port: 0, scrollTtlMs: 200 });
+    await fakeControl(fake, 'seed', { organizations: fixtureOrganizations, employees: fixtureEmployees });
+    const realFetch = fetchSpy.getMockImplementation()!;
+    let held = 0;
+    fetchSpy.mockImplementation(async (input, init) => {
+      const body = String(init?.body ?? '');
+      // The first continuation page waits past the TTL, as a rate-limited page would.
+      if (body.includes('"scrollId":"') && !body.includes('"scrollId":""') && held++ === 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      return realFetch(input, init);
+    });
+    expect((await read(connector({ capacity: 2 }))).users).toHaveLength(4);
+
+    fetchSpy.mockImplementation(async (input, init) => {
+      const body = String(init?.body ?? '');
+      if (body.includes('"scrollId":"') && !body.includes('"scrollId":""')) await new Promise((resolve) => setTimeout(resolve, 300));
+      return realFetch(input, init);
+    });
+    const err = await failure(read(connector({ capacity: 2 })));
+    expect(err).toMatchObject({ kind: 'transient', vendorCode: '417' });
+    expect(err.message).toContain('the scroll expired 3 times');
+  });
+
   it('refuses settings Beisen would refuse, naming the field', () => {
     expect(() => connector({ windowDays: 91 })).toThrow('windowDays: must be an integer from 1 to 90');
     expect(() => connector({ capacity: 301 })).toThrow('capacity: must be an integer from 1 to 300');
