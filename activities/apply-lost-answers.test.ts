@@ -40,9 +40,13 @@ const routes: Record<ImKind, { deleteUser: string; createUser: string; createDep
   },
 };
 
+/** Numbers the directories of this file: their mobiles must never collide in the shared hub (a random part did, 1 run in ~300). */
+let directories = 0;
+
 /** Ten people in one department: deleting one stays under the mass-offboarding guard's 20 %. */
 function hubDirectory(prefix: string): DirectorySnapshot {
   const departmentId = `${prefix}-eng`;
+  const directory = ++directories;
   return {
     departments: [{ id: departmentId, name: `Engineering ${prefix}`, parentId: null, order: 1, leaderIds: [] }],
     users: Array.from({ length: 10 }, (_, i) => ({
@@ -50,7 +54,7 @@ function hubDirectory(prefix: string): DirectorySnapshot {
       username: `${prefix}-u${i}`,
       name: `Person ${i}`,
       email: `${prefix}-u${i}@acme.test`,
-      mobile: `+86139${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}${String(i).padStart(4, '0')}`,
+      mobile: `+86139${String(directory).padStart(4, '0')}${String(i).padStart(4, '0')}`,
       employeeNumber: `${prefix}-E${i}`,
       title: 'Engineer',
       departmentIds: [departmentId],

@@ -63,7 +63,9 @@ test('the hostile expression fails its own item; the run goes on and the event l
     clearInterval(ticker);
   }
   expect(Date.now() - started).toBeLessThan(15_000);
-  expect(longestGap).toBeLessThan(500);
+  // On the main thread the expression would block it for its whole 1,000 ms budget at least; below
+  // that, a gap is the machine (PGlite runs on the main thread too: 544 ms seen in CI at load 18).
+  expect(longestGap).toBeLessThan(900);
 
   const items = await database.db.select().from(runItems).where(eq(runItems.runId, runId));
   const p1 = items.find((item) => item.sourceId === 'p1');

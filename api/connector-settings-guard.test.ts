@@ -117,4 +117,27 @@ describeOnBothDatabases('connector settings checked on save', (ctx) => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  const hrTask = (settings: Record<string, unknown>) => ({
+    name: `HR export ${randomBytes(3).toString('hex')}`,
+    direction: 'upstream',
+    connector: { kind: 'http-hr', settings: { usersUrl: 'https://hr-gateway.corp.test/api/employees', userMapping: '{"id": id, "username": login, "name": name}', ...settings }, secrets: { headerValue: 'Bearer k' } },
+  });
+
+  it('refuses an HTTP HR source whose URLs leave the list or whose JSONata mapping fails the sandbox rules, naming the setting', async () => {
+    const before = await storedCount();
+    for (const [settings, field, message] of [
+      [{ usersUrl: 'http://169.254.169.254/latest/meta-data' }, 'connector.settings.usersUrl', 'is not allowed'],
+      [{ departmentsUrl: 'http://10.0.0.1/departments', departmentMapping: '{"id": id, "name": name}' }, 'connector.settings.departmentsUrl', 'is not allowed'],
+      [{ auth: 'oauth2-client-credentials', tokenUrl: 'http://metadata.internal/token' }, 'connector.settings.tokenUrl', 'is not allowed'],
+      [{ userMapping: '$eval(payload)' }, 'connector.settings.userMapping', '$eval'],
+      [{ userMapping: '{"id": ' }, 'connector.settings.userMapping', 'does not compile'],
+      [{ userMapping: '$string.constructor' }, 'connector.settings.userMapping', 'constructor'],
+    ] as const) {
+      const res = await post(hrTask(settings));
+      expect({ settings, status: res.statusCode, body: res.json() }).toMatchObject({ settings, status: 400, body: { error: 'validation_failed', field, message: expect.stringContaining(message) } });
+    }
+    expect(await storedCount()).toBe(before);
+    expect((await post(hrTask({}))).statusCode).toBe(201);
+  });
 });

@@ -65,7 +65,7 @@ interface PhaseClock {
 }
 
 /** Polls the run's progress query (queries add no history events) to time the apply phase. */
-function watchPhases(query: () => Promise<{ phase: RunPhase }>, started: number): PhaseClock {
+export function watchPhases(query: () => Promise<{ phase: RunPhase }>, started: number): PhaseClock {
   const seen: PhaseClock['seen'] = {};
   let stopped = false;
   const tick = async (): Promise<void> => {

@@ -1,4 +1,4 @@
-// `npm run bench [-- plan|downstream|realtime|export|approvals|ldap] [options]`: every benchmark by default, or the one named.
+// `npm run bench [-- plan|downstream|realtime|export|approvals|ldap|scim-push|scim-downstream] [options]`: every benchmark by default, or the one named.
 // Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
 import { runApprovalsBenchmark } from './approvals';
 import { runDownstreamBenchmark } from './downstream';
@@ -6,6 +6,7 @@ import { runExportBenchmark } from './export';
 import { runLdapBenchmark } from './ldap';
 import { runPlanBenchmark } from './plan';
 import { runRealtimeLatencyBenchmark } from './realtime-latency';
+import { runScimDownstreamBenchmark } from './scim-downstream';
 import { runScimPushBenchmark } from './scim-push';
 
 // Every benchmark drives vendor fakes on 127.0.0.1, outside the vendors' documented hosts.
@@ -19,6 +20,7 @@ const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   approvals: runApprovalsBenchmark,
   ldap: runLdapBenchmark,
   'scim-push': runScimPushBenchmark,
+  'scim-downstream': runScimDownstreamBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -31,7 +33,8 @@ async function main(argv: readonly string[]): Promise<void> {
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes
   ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)
-  scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server`);
+  scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server
+  scim-downstream: --users N (10000) --departments N (users/10) --rate N calls/s (100) --postgres: initial sync into scim2-server`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {

@@ -4,7 +4,9 @@ import type { ConnectorCatalog } from '../engine/connector-kind';
 import { beisenDefinition } from './beisen/definition';
 import { csvDefinition } from './csv/definition';
 import { dingtalkDefinition } from './dingtalk/definition';
+import { ecologyDefinition } from './ecology/definition';
 import { feishuDefinition } from './feishu/definition';
+import { httpHrDefinition } from './http-hr/definition';
 import { hubDefinition } from './hub/definition';
 import { ldapDefinition } from './ldap/definition';
 import { mokaDefinition } from './moka/definition';
@@ -13,7 +15,7 @@ import { scimPushDefinition } from './scim-push/definition';
 import type { AnyConnectorDefinition } from './types';
 import { wecomDefinition } from './wecom/definition';
 
-export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, beisenDefinition, mokaDefinition, ldapDefinition, scimDefinition, scimPushDefinition, hubDefinition] as const;
+export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, beisenDefinition, mokaDefinition, ldapDefinition, scimDefinition, scimPushDefinition, ecologyDefinition, httpHrDefinition, hubDefinition] as const;
 
 export type ConnectorKind = (typeof definitions)[number]['kind'];
 

@@ -53,6 +53,8 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     ['a Moka task without its private key', { kind: 'moka', settings: { entCode: 'e', departmentsApiCode: 'd', employeesApiCode: 'x' }, secrets: { apiKey: 'k' } }, 'connector.secrets.privateKey'],
     ['a DingTalk task without appKey', { kind: 'dingtalk', settings: {}, secrets: { appSecret: 's' } }, 'connector.settings.appKey'],
     ['a CSV task with neither path nor content', { kind: 'csv', settings: {} }, 'connector.settings.path'],
+    ['an e-cology task without its subcompany', { kind: 'ecology', settings: { baseUrl: 'https://oa.example.com' }, secrets: { tokenKey: 'k' } }, 'connector.settings.subcompanyId'],
+    ['an HTTP HR source with an unknown paging style', { kind: 'http-hr', settings: { usersUrl: 'https://hr.example.com/api/employees', userMapping: '{"id": id}', paging: { style: 'links' } }, secrets: {} }, 'connector.settings.paging.style'],
     ['a SCIM task with an unknown profile', { kind: 'scim', settings: { profile: 'okta', baseUrl: 'https://api.github.com/scim/v2/enterprises/acme' }, secrets: { token: 't' } }, 'connector.settings.profile'],
   ])('refuses %s at save time, naming the field, storing nothing', async (_label, connector, field) => {
     const before = await taskCount();
@@ -77,7 +79,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       accepted.push(kind);
     }
     expect(accepted).toEqual(definitions.filter((d) => !('internal' in d && d.internal)).map((d) => d.kind));
-    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'feishu', 'ldap', 'scim', 'scim-push', 'wecom']));
+    expect(accepted).toEqual(expect.arrayContaining(['csv', 'dingtalk', 'ecology', 'feishu', 'http-hr', 'ldap', 'scim', 'scim-push', 'wecom']));
     expect(accepted).not.toContain('hub');
   });
 
@@ -89,11 +91,11 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   it("shows every kind's settings and secrets schema on /docs", async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
-    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword', '"scim"', 'github-emu', 'aliyun-cloudsso', '"beisen"', 'historyStart', '"moka"', 'entCode', 'privateKey']) expect(body).toContain(name);
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword', '"scim"', 'github-emu', 'aliyun-cloudsso', '"ecology"', 'subcompanyId', 'tokenKey', '"http-hr"', 'userMapping', 'oauth2-client-credentials', '"beisen"', 'historyStart', '"moka"', 'entCode', 'privateKey']) expect(body).toContain(name);
   });
 
   describe('connection test', () => {
-    it.each(['wecom', 'feishu', 'dingtalk', 'ldap', 'scim'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
+    it.each(['wecom', 'feishu', 'dingtalk', 'ldap', 'scim', 'ecology'])('passes for %s with the credentials its fake accepts, and saves nothing', async (kind) => {
       const before = await taskCount();
       const res = await post(bodyFor(kind, 'downstream'), '/api/v1/sync-tasks/test-connection');
       expect(res.statusCode).toBe(200);
@@ -169,6 +171,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       ['ldap', 'bindPassword', '49: bind: invalidCredentials'],
       ['scim', 'token', '401'],
       ['beisen', 'secret', 'invalid_client'],
+      ['ecology', 'tokenKey', '-1: token 校验失败'],
     ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
       const before = await taskCount();
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;

@@ -181,6 +181,19 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
     });
   });
 
+  it('If-Match holds under concurrency: of concurrent PUTs carrying the same version, exactly one lands and the rest are 412', async () => {
+    const id = (await post('/Users', user('contended'))).json().id;
+    for (let round = 0; round < 5; round++) {
+      const version = (await get(`/Users/${id}`)).json().meta.version;
+      const answers = await Promise.all(
+        [1, 2, 3, 4].map((n) => scim({ method: 'PUT', url: `/Users/${id}`, headers: { 'if-match': version }, payload: JSON.stringify(user('contended', { title: `T${round}-${n}` })) })),
+      );
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 412, 412, 412]);
+      const winner = answers.find((a) => a.statusCode === 200)!.json();
+      expect((await get(`/Users/${id}`)).json().title).toBe(winner.title);
+    }
+  });
+
   it('DELETE offboards (the default offboarding) and answers 404 afterwards; a new POST brings the person back', async () => {
     const id = (await post('/Users', user('leaver'))).json().id;
     expect((await scim({ method: 'DELETE', url: `/Users/${id}` })).statusCode).toBe(204);

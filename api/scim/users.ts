@@ -99,10 +99,21 @@ export function scimUsers(context: ScimUsersContext) {
     return row;
   }
 
-  async function write(before: User, next: User): Promise<void> {
+  /** If-Match checked again on the row-locked user inside the write: of concurrent writers with one version, one wins. */
+  const versionCheck =
+    (ifMatch: string | undefined) =>
+    async (stored: User, tx: Db): Promise<void> => {
+      if (ifMatch === undefined) return;
+      const [department] = stored.mainDepartmentId ? await tx.select({ name: hubDepartments.name }).from(hubDepartments).where(eq(hubDepartments.id, stored.mainDepartmentId)) : [];
+      const epoch = new Date(0); // the version covers the content, not meta
+      assertVersion(toScimUser(stored, { createdAt: epoch, updatedAt: epoch }, { baseUrl, departmentName: department?.name }), ifMatch);
+    };
+
+  async function write(before: User, next: User, ifMatch?: string): Promise<void> {
     const { id: _id, status, ...fields } = next;
-    if (status === 'active' && before.status === 'disabled') await hub.updateUser(before.id, { ...fields, status }, push.actor);
-    else await hub.updateUser(before.id, fields, push.actor);
+    const precondition = versionCheck(ifMatch);
+    if (status === 'active' && before.status === 'disabled') await hub.updateUser(before.id, { ...fields, status }, push.actor, { precondition });
+    else await hub.updateUser(before.id, fields, push.actor, { precondition });
     // active:false is an offboarding, audited as one.
     if (status === 'disabled' && before.status === 'active') await hub.offboard(before.id, push.actor);
   }
@@ -156,7 +167,7 @@ export function scimUsers(context: ScimUsersContext) {
       if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
       const before = toUser(row);
       const from = fromScimUser(resource, before);
-      await write(before, { ...(await mapped(from, before)), id });
+      await write(before, { ...(await mapped(from, before)), id }, ifMatch);
       if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
       return this.get(id);
     },
@@ -174,7 +185,7 @@ export function scimUsers(context: ScimUsersContext) {
         return;
       }
       const before = toUser(row);
-      await hub.updateUser(id, { attributes: { ...before.attributes, [deletedKey]: true } }, push.actor);
+      await hub.updateUser(id, { attributes: { ...before.attributes, [deletedKey]: true } }, push.actor, { precondition: versionCheck(ifMatch) });
       await hub.offboard(id, push.actor);
       if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
     },

@@ -29,3 +29,28 @@ it('rejects only the pushes of a failed send, and keeps sending afterwards', asy
   await expect(coalescer.push(['b'])).resolves.toBeUndefined();
   await expect(coalescer.flush()).resolves.toBeUndefined();
 });
+
+it('with a minimum interval, a storm of pushes costs one send per interval and the first push goes at once', async () => {
+  const starts: number[] = [];
+  const sent: number[] = [];
+  const coalescer = createCoalescer<number>(
+    async (items) => {
+      starts.push(Date.now());
+      sent.push(...items);
+    },
+    { minIntervalMs: 100 },
+  );
+  const began = Date.now();
+  const pushes: Promise<void>[] = [];
+  // Sends are instant here: without the interval every push would be a send of its own.
+  for (let i = 0; i < 500; i++) {
+    pushes.push(coalescer.push([i]));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(pushes);
+  const elapsed = Date.now() - began;
+  expect(starts[0] - began).toBeLessThan(50);
+  expect(starts.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
+  for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(99);
+  expect(sent.sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+});

@@ -1,5 +1,7 @@
 // In-flight batching: while one send is under way, everything pushed meanwhile waits and goes out
-// together in the next send. A burst of N pushes costs about two sends, not N, and adds no timer.
+// together in the next send. A burst of N pushes costs about two sends, not N. With a minimum
+// interval, sends also start at most that often: the first push goes at once (no added latency),
+// and a storm costs one send per interval however fast the sends themselves are.
 
 export interface Coalescer<T> {
   /** Resolves (or rejects) with the send that carries these items. */
@@ -8,9 +10,18 @@ export interface Coalescer<T> {
   flush(): Promise<void>;
 }
 
-export function createCoalescer<T>(send: (items: T[]) => Promise<void>): Coalescer<T> {
+export interface CoalescerOptions {
+  /** a send starts at least this long after the previous one started (default 0) */
+  minIntervalMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createCoalescer<T>(send: (items: T[]) => Promise<void>, options: CoalescerOptions = {}): Coalescer<T> {
+  const minIntervalMs = options.minIntervalMs ?? 0;
   let waiting: { items: T[]; done: Promise<void> } | undefined;
   let tail: Promise<void> = Promise.resolve();
+  let lastStart = -Infinity;
 
   return {
     push(items) {
@@ -19,9 +30,13 @@ export function createCoalescer<T>(send: (items: T[]) => Promise<void>): Coalesc
         return waiting.done;
       }
       const batch = { items: [...items], done: Promise.resolve() };
-      batch.done = tail.then(() => {
+      batch.done = tail.then(async () => {
+        // Pushes during this wait still join the batch.
+        const wait = lastStart + minIntervalMs - Date.now();
+        if (wait > 0) await sleep(wait);
         // From here on, new pushes form the next batch behind this one.
         if (waiting === batch) waiting = undefined;
+        lastStart = Date.now();
         return send(batch.items);
       });
       waiting = batch;

@@ -47,8 +47,20 @@ export function realtimeTrigger(changedIds: readonly string[], options: Realtime
   };
 }
 
+/**
+ * Signals to one task start at most this often per process. Each signal (up to MAX_CHANGED_IDS ids,
+ * ~13 kB) is a history event of the task's workflow, which the server accepts whether or not a
+ * worker keeps up: unthrottled, a webhook storm grew one history by tens of MB before the workflow
+ * could continue-as-new. At this rate a storm adds at most ~65 kB a second per API process.
+ */
+export const SIGNAL_MIN_INTERVAL_MS = 200;
+
 /** Coalesces per task (and per kind of trigger) around any `send`; tests pass a recording one. */
-export function createCoalescingSignaller(send: (task: RealtimeTask, trigger: TriggerRequest) => Promise<void>): RealtimeSignaller {
+export function createCoalescingSignaller(
+  send: (task: RealtimeTask, trigger: TriggerRequest) => Promise<void>,
+  options: { minIntervalMs?: number } = {},
+): RealtimeSignaller {
+  const minIntervalMs = options.minIntervalMs ?? SIGNAL_MIN_INTERVAL_MS;
   interface Entry {
     task: RealtimeTask;
     coalescer: Coalescer<string>;
@@ -64,7 +76,7 @@ export function createCoalescingSignaller(send: (task: RealtimeTask, trigger: Tr
       return existing;
     }
     const trigger = { coalesced: options.coalesced === true, requestedBy: options.requestedBy };
-    const entry: Entry = { task, coalescer: createCoalescer<string>((ids) => send(entry.task, realtimeTrigger(ids, trigger))) };
+    const entry: Entry = { task, coalescer: createCoalescer<string>((ids) => send(entry.task, realtimeTrigger(ids, trigger)), { minIntervalMs }) };
     perTask.set(key, entry);
     return entry;
   };
@@ -79,7 +91,7 @@ export function createCoalescingSignaller(send: (task: RealtimeTask, trigger: Tr
 }
 
 /** The Temporal side: signal-with-start, so a task whose workflow is not running yet gets one. */
-export function createRealtimeSignaller(client: Client, options: { taskQueue: string }): RealtimeSignaller {
+export function createRealtimeSignaller(client: Client, options: { taskQueue: string; minIntervalMs?: number }): RealtimeSignaller {
   return createCoalescingSignaller(async (task, trigger) => {
     await client.workflow.signalWithStart<typeof syncTaskWorkflow, [TriggerRequest]>('syncTaskWorkflow', {
       workflowId: taskWorkflowId(task.id),
@@ -93,5 +105,5 @@ export function createRealtimeSignaller(client: Client, options: { taskQueue: st
       signal: triggerSignal,
       signalArgs: [trigger],
     });
-  });
+  }, options);
 }

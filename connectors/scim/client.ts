@@ -51,6 +51,8 @@ export class ScimClient {
   readonly baseUrl: string;
   private readonly limiter: SlidingWindowRateLimiter;
   private readonly tokens?: AccessTokenCache;
+  /** resource path → the last write to it in flight (see inTurn) */
+  private readonly writesInFlight = new Map<string, Promise<void>>();
   /** resource path → the version the server last gave (meta.version / ETag) */
   private readonly versions = new Map<string, string>();
 
@@ -100,6 +102,18 @@ export class ScimClient {
     }
   }
 
+  /**
+   * Every resource matching any of the `eq` conditions, in one query joined by `or` (at most
+   * `limit`); for profiles without `or`, callers ask findOne per condition instead.
+   */
+  async findAnyOf<T extends ScimResource>(path: string, conditions: readonly [attribute: string, value: string][], limit: number): Promise<T[]> {
+    const unsupported = conditions.find(([attribute]) => !this.options.profile.filterAttributes.includes(attribute));
+    if (unsupported || !this.options.profile.filterOr) throw new VendorError('permanent', 'invalid_input', `filter on ${unsupported?.[0] ?? 'or'} is not supported by this profile`);
+    const filter = conditions.map(([attribute, value]) => `${attribute} eq ${filterValue(value)}`).join(' or ');
+    const page = await this.get<ListResponse<T>>(path, { filter, startIndex: 1, count: limit });
+    return page.Resources ?? [];
+  }
+
   /** The first resource a filter matches, or undefined; more than one is an ambiguity the caller must not guess through. */
   async findOne<T extends ScimResource>(path: string, attribute: string, value: string): Promise<T | undefined> {
     if (!this.options.profile.filterAttributes.includes(attribute)) {
@@ -122,7 +136,30 @@ export class ScimClient {
     if (typeof version === 'string' && version) this.versions.set(path, version);
   }
 
-  private async call<T>(method: Method, path: string, query: Record<string, QueryValue>, body?: unknown): Promise<T> {
+  /**
+   * Writes to one resource go one at a time: each sends the version the previous one left. Sent
+   * together (16 people joining one Group at once) they all carried one If-Match, and every one but
+   * the first got 412, lost again after its re-read, and failed its item.
+   */
+  private inTurn<T>(path: string, work: () => Promise<T>): Promise<T> {
+    const mine = (this.writesInFlight.get(path) ?? Promise.resolve()).then(work);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writesInFlight.set(path, settled);
+    void settled.then(() => {
+      if (this.writesInFlight.get(path) === settled) this.writesInFlight.delete(path);
+    });
+    return mine;
+  }
+
+  private call<T>(method: Method, path: string, query: Record<string, QueryValue>, body?: unknown): Promise<T> {
+    if (method === 'GET' || method === 'POST') return this.attempt<T>(method, path, query, body);
+    return this.inTurn(path, () => this.attempt<T>(method, path, query, body));
+  }
+
+  private async attempt<T>(method: Method, path: string, query: Record<string, QueryValue>, body?: unknown): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.send<T>(method, path, query, body);

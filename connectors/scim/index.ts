@@ -154,9 +154,16 @@ export function createScimConnector(settings: ScimSettings, secrets: ScimSecrets
     return result;
   }
 
-  /** Correlation before create: userName, then externalId (which we set to the username). */
+  /** Correlation before create: userName, then externalId (which we set to the username); one query where `or` works. */
   async function findUser(username: string): Promise<ScimUser | undefined> {
-    return (await client.findOne<ScimUser>('/Users', 'userName', username)) ?? (await client.findOne<ScimUser>('/Users', 'externalId', username));
+    if (!profile.filterOr) return (await client.findOne<ScimUser>('/Users', 'userName', username)) ?? (await client.findOne<ScimUser>('/Users', 'externalId', username));
+    const found = await client.findAnyOf<ScimUser>('/Users', [['userName', username], ['externalId', username]], 3);
+    // userName is caseExact=false (RFC 7643); externalId is caseExact.
+    const byUserName = found.filter((u) => typeof u.userName === 'string' && u.userName.toLowerCase() === username.toLowerCase());
+    const byExternalId = found.filter((u) => u.externalId === username);
+    const candidates = byUserName.length ? byUserName : byExternalId;
+    if (candidates.length > 1) throw new VendorError('permanent', 'ambiguous', `${candidates.length} resources have ${byUserName.length ? 'userName' : 'externalId'} "${username}"`);
+    return candidates[0];
   }
 
   async function findGroup(name: string): Promise<ScimGroup | undefined> {

@@ -27,6 +27,8 @@ export interface ScimProfile {
   hidesDeactivated: boolean;
   /** the attributes `eq` filters work on (every profile: userName and externalId) */
   filterAttributes: readonly string[];
+  /** `or` between filters works (RFC 7644 requires it; the apps' own docs promise only single `eq`) */
+  filterOr?: boolean;
   /** the rate the app tolerates, for writes or for every call */
   rateLimit: { limit: number; windowMs: number; scope: 'writes' | 'all' };
   /** Zoom's OAuth token endpoint */
@@ -48,6 +50,7 @@ export const scimProfiles: Record<ScimProfileName, ScimProfile> = {
     hidesDeactivated: false,
     // members.value: a user's groups in one query instead of a scan of every group.
     filterAttributes: ['userName', 'externalId', 'displayName', 'members.value'],
+    filterOr: true,
     rateLimit: { limit: 600, windowMs: 60_000, scope: 'all' },
   },
   'github-emu': {

@@ -15,6 +15,8 @@ export interface FakeRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   rawBody: string;
+  /** the caller's address, for vendors that allow-list client IPs (e-cology) */
+  ip: string;
 }
 
 export interface FakeReply {
@@ -184,6 +186,7 @@ function toFakeRequest(request: FastifyRequest, path: string, params: Record<str
     query: url.searchParams,
     headers: request.headers,
     rawBody: typeof request.body === 'string' ? request.body : '',
+    ip: request.ip,
   };
 }
 

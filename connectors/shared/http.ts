@@ -15,7 +15,7 @@ export interface JsonRequest {
   url: string;
   query?: Record<string, QueryValue>;
   body?: unknown;
-  /** an application/x-www-form-urlencoded body instead of JSON (an OAuth token endpoint) */
+  /** sent as application/x-www-form-urlencoded instead of a JSON body (e-cology's REST API, Beisen's OAuth token) */
   form?: Record<string, string>;
   headers?: Record<string, string>;
   /** default 15 s */
@@ -73,7 +73,7 @@ export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonRe
   let payload: string | undefined;
   if (req.form !== undefined) {
     payload = new URLSearchParams(req.form).toString();
-    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    headers['content-type'] ??= 'application/x-www-form-urlencoded; charset=utf-8';
   } else if (req.body !== undefined) {
     payload = JSON.stringify(req.body);
     headers['content-type'] ??= 'application/json; charset=utf-8';

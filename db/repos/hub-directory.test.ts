@@ -121,4 +121,45 @@ describeOnBothDatabases('hub directory repository', (ctx) => {
     ]);
     expect(events[0].eventId).toMatch(/^audit:\d+:user:/);
   });
+
+  // Creates, field updates and offboardings share the hub write lock (db/repos/sql.ts); what others check stays exclusive.
+  it('concurrent manager changes that would close a cycle together: exactly one is refused, every time', async () => {
+    for (let i = 0; i < 10; i++) {
+      const a = await hub.createUser({ username: `cycle-a${i}`, name: 'A' }, actor);
+      const b = await hub.createUser({ username: `cycle-b${i}`, name: 'B' }, actor);
+      const results = await Promise.allSettled([hub.updateUser(a.id, { managerId: b.id }, actor), hub.updateUser(b.id, { managerId: a.id }, actor)]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(ValidationError);
+    }
+  });
+
+  it('a department deleted while people are created into it never leaves a person in a missing department', async () => {
+    for (let i = 0; i < 10; i++) {
+      const department = await hub.createDepartment({ name: `Racing ${i}` }, actor);
+      await Promise.allSettled([
+        ...Array.from({ length: 4 }, (_, j) => hub.createUser({ username: `racer-${i}-${j}`, name: 'R', departmentIds: [department.id] }, actor)),
+        hub.deleteDepartment(department.id, actor),
+      ]);
+      const kept = (await hub.getDepartmentsByIds([department.id])).length === 1;
+      const members = (await hub.listUsers({ departmentId: department.id, limit: 10 })).items;
+      if (!kept) expect(members).toEqual([]);
+    }
+  });
+
+  it('concurrent updates of different fields of one person both land (no lost update)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const person = await hub.createUser({ username: `both-${i}`, name: 'Before', title: 'Before' }, actor);
+      await Promise.all([hub.updateUser(person.id, { title: 'New title' }, actor), hub.updateUser(person.id, { name: 'New name' }, actor), hub.offboard(person.id, actor)]);
+      expect(await hub.getUser(person.id)).toMatchObject({ title: 'New title', name: 'New name', status: 'disabled' });
+    }
+  });
+
+  it('concurrent creates of one username: one wins, the rest are refused naming username', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => hub.createUser({ username: 'Same.Person', name: 'S' }, actor)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+      expect(r.reason).toBeInstanceOf(ConflictError);
+      expect((r.reason as ConflictError).field).toBe('username');
+    }
+  });
 });

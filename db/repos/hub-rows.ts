@@ -40,6 +40,15 @@ export async function findUser(db: Db, id: string): Promise<User | undefined> {
   return row ? toUser(row) : undefined;
 }
 
+/**
+ * The stored user, row-locked until the transaction ends: an update writes every field of
+ * `before` merged with its patch, so two concurrent updates must not start from the same `before`.
+ */
+export async function findUserForUpdate(tx: Db, id: string): Promise<User | undefined> {
+  const [row] = await tx.select().from(hubUsers).where(eq(hubUsers.id, id)).for('update');
+  return row ? toUser(row) : undefined;
+}
+
 /** Throws a ValidationError naming `${field}.${i}` for the first id that is not a stored department/user. */
 export async function assertAllExist(db: Db, entity: 'department' | 'user', field: string, ids: string[]): Promise<void> {
   if (!ids.length) return;

@@ -6,7 +6,7 @@ import { hubDepartments, hubUsers, syncTasks } from '../schema';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { defaultPageSize, type Page } from './hub-departments';
 import { definedOnly, entityId, normalizeUser } from './hub-fields';
-import { assertAllExist, departmentSubtree, findUser, managerChain, toUser } from './hub-rows';
+import { assertAllExist, departmentSubtree, findUser, findUserForUpdate, managerChain, toUser } from './hub-rows';
 import type { HubWriter } from './hub-writer';
 import { jsonbArray, likePattern } from './sql';
 
@@ -64,12 +64,22 @@ export function userRepository(db: Db, write: HubWriter) {
       ['mobile', !!next.mobile && next.mobile !== before?.mobile, next.mobile ? eq(hubUsers.mobile, next.mobile) : undefined],
       ['employeeNumber', !!next.employeeNumber && next.employeeNumber !== before?.employeeNumber, next.employeeNumber ? eq(hubUsers.employeeNumber, next.employeeNumber) : undefined],
     ];
-    for (const [field, changed, condition] of checks) {
-      if (!changed || !condition) continue;
-      const [holder] = await tx.select({ username: hubUsers.username }).from(hubUsers).where(and(condition, ne(hubUsers.id, next.id))).limit(1);
+    const wanted = checks.filter(([, changed, condition]) => changed && condition !== undefined) as [string, boolean, SQL][];
+    if (!wanted.length) return;
+    // One indexed read for every field: each holder row says which of the values it holds.
+    const holders = await tx
+      .select({ username: hubUsers.username, ...Object.fromEntries(wanted.map(([field, , condition]) => [field, sql<boolean>`${condition}`])) })
+      .from(hubUsers)
+      .where(and(or(...wanted.map(([, , condition]) => condition)), ne(hubUsers.id, next.id)))
+      .limit(wanted.length);
+    for (const [field] of wanted) {
+      const holder = holders.find((row) => (row as Record<string, unknown>)[field] === true);
       if (holder) throw new ConflictError(`${field} is already used by user ${holder.username}`, field);
     }
   }
+
+  /** An update that turned out to change a manager: its cycle check needs the lock exclusively. */
+  class NeedsExclusiveLock extends Error {}
 
   async function saveUpdate(tx: Db, before: User, next: User, action: string) {
     const { id, ...changes } = next;
@@ -85,37 +95,66 @@ export function userRepository(db: Db, write: HubWriter) {
     /** `sourceTaskId`: the upstream task creating this person, who then belongs to it (absent: no source, e.g. the API). */
     async createUser(input: UserInput, actor: string, options: { sourceTaskId?: string } = {}): Promise<User> {
       const user = normalizeUser({ ...input }, entityId(input.id));
-      return write(actor, async (tx) => {
-        if (await findUser(tx, user.id)) throw new ConflictError(`user ${user.id} already exists`, 'id');
-        await checkReferences(tx, user);
-        await tx.insert(hubUsers).values({ ...user, sourceTaskId: options.sourceTaskId ?? null });
-        return {
-          result: user,
-          audit: { action: 'user.create', entityType: 'user', entityId: user.id, before: null, after: user },
-          events: [{ entity: 'user', id: user.id, kind: 'created' }],
-        };
-      });
+      // A new person is referenced by nobody yet, so no concurrent shared write can make a check of theirs wrong.
+      return write(
+        actor,
+        async (tx) => {
+          // A generated UUID cannot be taken; a given id may be.
+          if (input.id && (await findUser(tx, user.id))) throw new ConflictError(`user ${user.id} already exists`, 'id');
+          await checkReferences(tx, user);
+          await tx.insert(hubUsers).values({ ...user, sourceTaskId: options.sourceTaskId ?? null });
+          return {
+            result: user,
+            audit: { action: 'user.create', entityType: 'user', entityId: user.id, before: null, after: user },
+            events: [{ entity: 'user', id: user.id, kind: 'created' }],
+          };
+        },
+        { lock: 'shared' },
+      );
     },
 
-    async updateUser(id: string, patch: UserPatch, actor: string): Promise<User> {
-      return write(actor, async (tx) => {
-        const before = await findUser(tx, id);
-        if (!before) throw new NotFoundError('user', id);
-        const next = normalizeUser({ ...before, ...definedOnly(patch) }, id);
-        if (JSON.stringify(next) === JSON.stringify(before)) return { result: before };
-        await checkReferences(tx, next, before);
-        return saveUpdate(tx, before, next, 'user.update');
-      });
+    /**
+     * `precondition` runs inside the write's transaction on the row-locked stored user and may throw
+     * to refuse the write (e.g. SCIM's If-Match): a check before the transaction could pass for two
+     * concurrent writers at once.
+     */
+    async updateUser(id: string, patch: UserPatch, actor: string, options: { precondition?: (before: User, tx: Db) => Promise<void> } = {}): Promise<User> {
+      const update = (lock: 'shared' | 'exclusive') =>
+        write(
+          actor,
+          async (tx) => {
+            const before = await findUserForUpdate(tx, id);
+            if (!before) throw new NotFoundError('user', id);
+            await options.precondition?.(before, tx);
+            const next = normalizeUser({ ...before, ...definedOnly(patch) }, id);
+            if (JSON.stringify(next) === JSON.stringify(before)) return { result: before };
+            // Two manager changes side by side could each pass the cycle check and close a cycle together.
+            if (lock === 'shared' && next.managerId !== before.managerId) throw new NeedsExclusiveLock();
+            await checkReferences(tx, next, before);
+            return saveUpdate(tx, before, next, 'user.update');
+          },
+          { lock },
+        );
+      try {
+        return await update('shared');
+      } catch (error) {
+        if (!(error instanceof NeedsExclusiveLock)) throw error;
+        return update('exclusive');
+      }
     },
 
     /** Disables the account; offboarding a disabled user changes nothing and writes no audit row. */
     async offboard(id: string, actor: string): Promise<User> {
-      return write(actor, async (tx) => {
-        const before = await findUser(tx, id);
-        if (!before) throw new NotFoundError('user', id);
-        if (before.status === 'disabled') return { result: before };
-        return saveUpdate(tx, before, { ...before, status: 'disabled' }, 'user.offboard');
-      });
+      return write(
+        actor,
+        async (tx) => {
+          const before = await findUserForUpdate(tx, id);
+          if (!before) throw new NotFoundError('user', id);
+          if (before.status === 'disabled') return { result: before };
+          return saveUpdate(tx, before, { ...before, status: 'disabled' }, 'user.offboard');
+        },
+        { lock: 'shared' },
+      );
     },
 
     /** Refuses (ConflictError, naming them) while the user manages someone or leads a department. */

@@ -5,7 +5,7 @@ import type { Db } from '../client';
 import { recordAudit, type AuditEntry } from './audit-log';
 import { ConflictError, postgresErrorOf } from './errors';
 import { recordHubChanges } from './hub-change-outbox';
-import { lockHubWrites } from './sql';
+import { lockHubWrites, type HubLockMode } from './sql';
 
 /** Who made a hub write: the audit actor (an API principal, `sync:<taskId>` for a run). */
 export interface ChangeOrigin {
@@ -23,7 +23,8 @@ export interface HubWrite<T> {
   events?: Omit<ChangeEvent, 'eventId'>[];
 }
 
-export type HubWriter = <T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>) => Promise<T>;
+/** `lock: 'shared'` only for writes whose checks no concurrent shared write can invalidate (sql.ts). */
+export type HubWriter = <T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, options?: { lock?: HubLockMode }) => Promise<T>;
 
 export interface HubWriterOptions {
   onChange?: ChangeListener;
@@ -42,14 +43,14 @@ const uniqueConstraintFields: Record<string, string> = {
 };
 
 export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWriter {
-  return async function writeHub<T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>): Promise<T> {
+  return async function writeHub<T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, writeOptions: { lock?: HubLockMode } = {}): Promise<T> {
     if (!actor.trim()) throw new Error('a hub write needs an actor for the audit log');
     let write: HubWrite<T>;
     let auditId: number | undefined;
     let outboxIds: number[];
     try {
       ({ write, auditId, outboxIds } = await db.transaction(async (tx) => {
-        await lockHubWrites(tx);
+        await lockHubWrites(tx, writeOptions.lock);
         const written = await body(tx);
         const id = written.audit ? await recordAudit(tx, { ...written.audit, actor }) : undefined;
         return { write: written, auditId: id, outboxIds: await recordHubChanges(tx, written.events ?? [], actor) };

@@ -21,10 +21,14 @@ export function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-// Hub writes take one transaction-scoped advisory lock, so cycle and sibling-name checks
-// can never race each other (hub writes are few; correctness beats parallelism here).
+// Hub writes take one transaction-scoped advisory lock, so cycle, sibling-name and reference checks
+// can never race each other. Writes that only add or change one person without touching what others
+// check (a create, a field update, an offboarding) take it shared and run side by side: unique
+// indexes decide their races. Department writes, deletes and manager changes take it exclusively.
 const hubWriteLockKey = 0x5c_4b_01;
 
-export async function lockHubWrites(tx: Db): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${hubWriteLockKey})`);
+export type HubLockMode = 'shared' | 'exclusive';
+
+export async function lockHubWrites(tx: Db, mode: HubLockMode = 'exclusive'): Promise<void> {
+  await tx.execute(mode === 'shared' ? sql`select pg_advisory_xact_lock_shared(${hubWriteLockKey})` : sql`select pg_advisory_xact_lock(${hubWriteLockKey})`);
 }

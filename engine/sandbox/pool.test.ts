@@ -71,11 +71,12 @@ describe('expression sandbox pool', () => {
     expect(quick).toEqual([{ ok: true, values: ['BOB'] }]);
     expect(rows.every((row) => row.ok)).toBe(true);
     // The slow mapping yields its thread every slice; the quick one waits one slice, not the batch.
-    expect(quickMs).toBeLessThan(Math.min(1000, longMs / 3));
+    // Relative to the batch, not in absolute ms: on a loaded machine both stretch (1,239 ms seen at load 17).
+    expect(quickMs).toBeLessThan(longMs / 3);
     expect(progress.at(-1)?.done).toBe(40);
     const gaps = progress.map((p, i) => p.at - (i === 0 ? started : progress[i - 1].at));
     expect(progress.length).toBeGreaterThanOrEqual(4);
-    expect(Math.max(...gaps)).toBeLessThan(1500);
+    expect(Math.max(...gaps)).toBeLessThan(longMs / 2);
   });
 
   it('ends a mapping past its wall-clock budget: the users not reached fail, the thread moves on', async () => {

@@ -2,6 +2,7 @@
 // connector, so nothing here trusts our bookkeeping) and from the database.
 import type postgres from 'postgres';
 import { definitionOf } from '../../connectors/definitions';
+import { VendorError } from '../../connectors/errors';
 import type { Database } from '../../db/client';
 import type { User } from '../../engine/model';
 import type { Company } from './company';
@@ -20,7 +21,23 @@ export interface TargetView {
   departmentNames: Map<string, string>;
 }
 
+/**
+ * The target as its own connector reads it. A transient vendor answer (a storm's leftover 5xx or
+ * rate-limit burst the runs did not use up) is retried, as the sync's activities retry it: the
+ * check must judge the target, not trip on the fault it is judging the recovery from.
+ */
 export async function readTarget(task: TargetTask, database: Database): Promise<TargetView> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readTargetOnce(task, database);
+    } catch (error) {
+      if (!(error instanceof VendorError && error.transient) || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
+async function readTargetOnce(task: TargetTask, database: Database): Promise<TargetView> {
   const definition = definitionOf(task.kind)!;
   const connector = definition.create(definition.settings.parse(task.settings), definition.secrets.parse(task.secrets), { database, actor: 'chaos-check' });
   const users: User[] = [];

@@ -6,7 +6,9 @@
 // read from the targets themselves: every run converged, no duplicate account, nothing lost,
 // no delete without an executed approval, no run left `running`.
 //
-//   npm run chaos -- [--rounds 20] [--people 60] [--seed 1] [--json report.json]
+//   npm run chaos -- [--rounds 20] [--people 60] [--seed 1] [--faults kill:apply,postgres-cut] [--json report.json]
+//
+// Round N takes the faults in turn (all nine unless --faults names some).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -277,6 +279,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '20' },
       people: { type: 'string', default: '60' },
       seed: { type: 'string', default: '1' },
+      faults: { type: 'string' },
       json: { type: 'string' },
       postgres: { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     },
@@ -287,6 +290,9 @@ async function main(): Promise<number> {
   for (const [name, value] of Object.entries({ rounds, people, seed })) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
   }
+  const chosen = values.faults === undefined ? [...faults] : values.faults.split(',').map((f) => f.trim());
+  const unknown = chosen.filter((f) => !(faults as readonly string[]).includes(f));
+  if (unknown.length || chosen.length === 0) throw new Error(`--faults: expected a comma-separated list of ${faults.join(', ')}; got ${JSON.stringify(values.faults)}`);
   process.env.SYNC_CENTER_ALLOW_ANY_HOST = '1';
   const random = seededRandom(seed);
   const company = new Company(random);
@@ -311,7 +317,7 @@ async function main(): Promise<number> {
     log(`[chaos] round 0: ${first.violations.length} violations`);
     for (const v of first.violations.slice(0, 10)) log(`[chaos]   ${v.task} ${v.rule}: ${v.detail}`);
     for (let round = 1; round <= rounds; round++) {
-      const fault = faults[(round - 1) % faults.length];
+      const fault = chosen[(round - 1) % chosen.length] as Fault;
       const report = await chaos.round(round, fault);
       reports.push(report);
       log(

@@ -168,7 +168,9 @@ export class ChaosStack {
       await fetch(`${this.fakes[kind].url}/__fake/faults`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ serverErrors: 6, rateLimitBurst: 6, revokeTokens: true }),
+        // Each refusal of a burst comes after the 60 s block the previous one earned (WeCom: "a minute
+        // block lasts 60 s"), so a burst of N costs N minutes; 2 keep the round inside its settle time.
+        body: JSON.stringify({ serverErrors: 6, rateLimitBurst: 2, revokeTokens: true }),
       });
     }
   }

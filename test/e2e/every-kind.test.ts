@@ -66,10 +66,11 @@ beforeAll(async () => {
   quietTemporalLogs();
   [env, bundle, database, kinds] = await Promise.all([startLocalTemporal(), bundleSyncWorkflows(), openTestDatabase('pglite'), KindFixtures.start()]);
   runtime = await new SyncRuntime({ env, bundle, database, secretBox: createSecretBox(randomBytes(32)), taskQueue: `every-kind-${process.pid}`, adminToken }).start();
-  // Something for downstream runs to provision: a department and a person every vendor takes (not one an example names).
+  // Something for downstream runs to provision: a department and a person every vendor takes (not one an example names;
+  // e-cology keys people on the employee number, its workcode).
   const department = await call('POST', '/departments', { name: 'Engineering' });
   expect(department.status).toBe(201);
-  const person = await call('POST', '/users', { username: 'yan', name: 'Yan Li', email: 'yan@acme.test', mobile: '+8613800000001', departmentIds: [department.body.id] });
+  const person = await call('POST', '/users', { username: 'yan', name: 'Yan Li', email: 'yan@acme.test', mobile: '+8613800000001', employeeNumber: 'YAN-1', departmentIds: [department.body.id] });
   expect(person.status).toBe(201);
 }, 240_000);
 
