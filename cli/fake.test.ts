@@ -54,6 +54,6 @@ describe('sync-center fake', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(2);
-    expect(stderr).toContain('unknown kind "slack" (known: wecom, feishu, dingtalk, scim, ecology, http-hr)');
+    expect(stderr).toContain('unknown kind "slack" (known: wecom, feishu, dingtalk, beisen, moka, scim, ecology, http-hr)');
   });
 });

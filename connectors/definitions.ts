@@ -1,6 +1,7 @@
 // The one list of connector kinds. Every table of kinds (registry, task validation, webhooks, the
 // CLI's fakes, the API's docs) derives from it: adding a kind is its folder plus one line here.
 import type { ConnectorCatalog } from '../engine/connector-kind';
+import { beisenDefinition } from './beisen/definition';
 import { csvDefinition } from './csv/definition';
 import { dingtalkDefinition } from './dingtalk/definition';
 import { ecologyDefinition } from './ecology/definition';
@@ -8,12 +9,13 @@ import { feishuDefinition } from './feishu/definition';
 import { httpHrDefinition } from './http-hr/definition';
 import { hubDefinition } from './hub/definition';
 import { ldapDefinition } from './ldap/definition';
+import { mokaDefinition } from './moka/definition';
 import { scimDefinition } from './scim/definition';
 import { scimPushDefinition } from './scim-push/definition';
 import type { AnyConnectorDefinition } from './types';
 import { wecomDefinition } from './wecom/definition';
 
-export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, ldapDefinition, scimDefinition, scimPushDefinition, ecologyDefinition, httpHrDefinition, hubDefinition] as const;
+export const definitions = [wecomDefinition, feishuDefinition, dingtalkDefinition, csvDefinition, beisenDefinition, mokaDefinition, ldapDefinition, scimDefinition, scimPushDefinition, ecologyDefinition, httpHrDefinition, hubDefinition] as const;
 
 export type ConnectorKind = (typeof definitions)[number]['kind'];
 

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { User } from '../engine/model';
 import { connectorKinds, definitionOf } from './definitions';
 import { hostRefusal } from './shared/host-policy';
+import { onboardingWebhookRefusal, onboardingWebhookSecretName, withOnboardingWebhook } from './shared/onboarding-webhook';
 import type { AnyConnectorDefinition, ConnectionCheck, ConnectionTestContext, Connector, ConnectorCapabilities, ConnectorDeps } from './types';
 
 export type { ConnectorDeps } from './types';
@@ -70,6 +71,9 @@ function checkedParts(kind: string, settings: Settings, secrets: Secrets) {
   const parts = parseConnectorParts(kind, settings, secrets);
   const [issue] = issuesOf(parts.definition, parts.settings);
   if (issue) throw new ConnectorSettingsError(issue.field, issue.message);
+  const notice = parts.secrets[onboardingWebhookSecretName];
+  const refused = notice === undefined ? undefined : onboardingWebhookRefusal(notice);
+  if (refused) throw new ConnectorSettingsError(`connector.secrets.${onboardingWebhookSecretName}`, refused);
   return parts;
 }
 
@@ -123,7 +127,10 @@ export function openTaskEndpoints(
 ): TaskEndpoints {
   // The people an upstream task creates in the hub belong to it (a SCIM push reads those it owns).
   const owned = task.direction === 'upstream' && task.id ? { ...deps, hubOwnerTaskId: task.id } : deps;
-  const app = factory(task.connector.kind, task.connector.settings, secrets, owned);
+  const built = factory(task.connector.kind, task.connector.settings, secrets, owned);
+  // The onboarding notice is about accounts created in the app: downstream only.
+  const notice = task.direction === 'downstream' ? secrets[onboardingWebhookSecretName] : undefined;
+  const app = notice ? withOnboardingWebhook(built, notice, task.connector.kind) : built;
   const hub = factory('hub', {}, {}, owned);
   const [source, target] = task.direction === 'upstream' ? [app, hub] : [hub, app];
   const targetKind = task.direction === 'upstream' ? 'hub' : task.connector.kind;

@@ -1,7 +1,7 @@
 // Connector kinds over the API: only kinds with a definition are accepted, each kind's settings and
 // secrets are checked at save time naming the field, every accepted kind can be built and read
 // (vendor kinds against their fakes), /docs shows every kind, and the connection test works.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { connectorCatalog, definitionOf, definitions } from '../../connectors/definitions';
 import { createConnector } from '../../connectors/registry';
@@ -34,7 +34,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     return { name: `${kind} ${unique()}`, direction, connector: kinds.connectorOf(kind), ...overrides };
   }
 
-  it.each(['beisen', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
+  it.each(['workday', 'fax'])('refuses kind %s, which has no connector, with 400 naming connector.kind and stores nothing', async (kind) => {
     const before = await taskCount();
     const res = await post({ name: 'x', direction: 'downstream', connector: { kind, settings: { baseUrl: 'https://example.com' } } });
     expect(res.statusCode).toBe(400);
@@ -48,6 +48,9 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
     ['a WeCom base URL that is not http(s)', { kind: 'wecom', settings: { baseUrl: 'file:///etc/passwd', corpId: 'ww1' }, secrets: { corpSecret: 's' } }, 'connector.settings.baseUrl'],
     ['a misspelt WeCom setting', { kind: 'wecom', settings: { corpID: 'ww1' }, secrets: { corpSecret: 's' } }, 'connector.settings.corpID'],
     ['a Feishu task without appSecret', { kind: 'feishu', settings: { appId: 'cli_1' } }, 'connector.secrets.appSecret'],
+    ['a Beisen task without tenantId', { kind: 'beisen', settings: { appId: 'a1' }, secrets: { secret: 's' } }, 'connector.settings.tenantId'],
+    ['a Beisen window over 90 days', { kind: 'beisen', settings: { tenantId: '1', appId: 'a1', windowDays: 91 }, secrets: { secret: 's' } }, 'connector.settings.windowDays'],
+    ['a Moka task without its private key', { kind: 'moka', settings: { entCode: 'e', departmentsApiCode: 'd', employeesApiCode: 'x' }, secrets: { apiKey: 'k' } }, 'connector.secrets.privateKey'],
     ['a DingTalk task without appKey', { kind: 'dingtalk', settings: {}, secrets: { appSecret: 's' } }, 'connector.settings.appKey'],
     ['a CSV task with neither path nor content', { kind: 'csv', settings: {} }, 'connector.settings.path'],
     ['an e-cology task without its subcompany', { kind: 'ecology', settings: { baseUrl: 'https://oa.example.com' }, secrets: { tokenKey: 'k' } }, 'connector.settings.subcompanyId'],
@@ -88,7 +91,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
   it("shows every kind's settings and secrets schema on /docs", async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const body = JSON.stringify(doc.paths['/api/v1/sync-tasks'].post.requestBody);
-    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword', '"scim"', 'github-emu', 'aliyun-cloudsso', '"ecology"', 'subcompanyId', 'tokenKey', '"http-hr"', 'userMapping', 'oauth2-client-credentials']) expect(body).toContain(name);
+    for (const name of ['"wecom"', '"feishu"', '"dingtalk"', '"csv"', 'corpId', 'corpSecret', 'appId', 'appKey', 'oapiBaseUrl', 'departmentSeparator', '"ldap"', 'bindDn', 'bindPassword', '"scim"', 'github-emu', 'aliyun-cloudsso', '"ecology"', 'subcompanyId', 'tokenKey', '"http-hr"', 'userMapping', 'oauth2-client-credentials', '"beisen"', 'historyStart', '"moka"', 'entCode', 'privateKey']) expect(body).toContain(name);
   });
 
   describe('connection test', () => {
@@ -167,6 +170,7 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       ['dingtalk', 'appSecret', '40001'],
       ['ldap', 'bindPassword', '49: bind: invalidCredentials'],
       ['scim', 'token', '401'],
+      ['beisen', 'secret', 'invalid_client'],
       ['ecology', 'tokenKey', '-1: token 校验失败'],
     ])('fails the credentials check of %s with a wrong secret, carrying the vendor code and never the secret', async (kind, secretName, code) => {
       const before = await taskCount();
@@ -180,6 +184,23 @@ describeOnBothDatabases('connector kinds over the API', (ctx) => {
       expect(result.checks.slice(1).every((c: { ok: boolean }) => !c.ok)).toBe(true);
       expect(res.body).not.toContain(wrong);
       expect(await taskCount()).toBe(before);
+    });
+
+    it.each(['beisen', 'moka'])('passes for the HR source %s with the credentials its fake accepts', async (kind) => {
+      const res = (await post(bodyFor(kind), '/api/v1/sync-tasks/test-connection')).json();
+      expect(res).toEqual({ ok: true, checks: [{ name: 'credentials', ok: true, detail: expect.any(String) }, { name: 'read_contacts', ok: true, detail: expect.any(String) }] });
+    });
+
+    it('fails the credentials check of Moka for a wrong API key (HTTP 401) and for a key pair it does not know (403), echoing neither', async () => {
+      const body = bodyFor('moka');
+      const wrong = `wrong-${randomBytes(6).toString('hex')}`;
+      const badKey = await post({ ...body, connector: { ...body.connector, secrets: { ...body.connector.secrets, apiKey: wrong } } }, '/api/v1/sync-tasks/test-connection');
+      expect(badKey.json().checks).toEqual([{ name: 'credentials', ok: false, detail: expect.stringContaining('401') }, { name: 'read_contacts', ok: false, detail: 'not checked: credentials refused' }]);
+      expect(badKey.body).not.toContain(wrong);
+      const otherPair = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const badPair = await post({ ...body, connector: { ...body.connector, secrets: { ...body.connector.secrets, privateKey: otherPair } } }, '/api/v1/sync-tasks/test-connection');
+      expect(badPair.json().checks[0]).toEqual({ name: 'credentials', ok: false, detail: expect.stringContaining('403') });
+      expect(badPair.body).not.toContain('PRIVATE KEY');
     });
 
     it('reads a CSV source through: a good file passes, a bad row fails the source_file check naming its line', async () => {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
+import { onboardingWebhookUrl } from '../shared/onboarding-webhook';
 import { defineConnector } from '../types';
 import { dingtalkDocumentedHosts } from './hosts';
 import { testDingtalkConnection } from './connection-test';
@@ -27,6 +28,7 @@ export const DingtalkSecretsSchema = z.strictObject({
   appSecret: secret('the app secret (Client Secret)'),
   callbackToken: secret('callback token, for real-time events').optional(),
   callbackAesKey: secret('callback aes_key (43 characters), for real-time events').optional(),
+  onboardingWebhookUrl: onboardingWebhookUrl(),
 });
 
 export const dingtalkDefinition = defineConnector({

@@ -161,6 +161,12 @@ describe('Feishu connector: writing', () => {
     expect((await fakeState<State>(fake)).users.find((u) => u.user_id === 'newguy')?.status.is_frozen).toBe(true);
   });
 
+  it('asks Feishu to send its invitation (need_send_notification) only when the task turns inviteOnCreate on', async () => {
+    await connector().apply({ action: 'CreateUser', user: newUser() });
+    await connector({ inviteOnCreate: true }).apply({ action: 'CreateUser', user: newUser({ id: 'welcome', username: 'welcome', mobile: '13700000002', email: 'w@acme.test' }) });
+    expect((await fakeState<{ invited: string[] }>(fake)).invited).toEqual(['welcome']);
+  });
+
   it('resurrects a resigned user on EnableUser, and on CreateUser when the same person returns', async () => {
     const c = connector();
     await c.apply({ action: 'EnableUser', id: 'gone' });

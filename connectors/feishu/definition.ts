@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
+import { onboardingWebhookUrl } from '../shared/onboarding-webhook';
 import { defineConnector } from '../types';
 import { feishuDocumentedHosts } from './hosts';
 import { testFeishuConnection } from './connection-test';
@@ -19,6 +20,7 @@ export const FeishuSettingsSchema = z.strictObject({
   ratePerSecond: positiveInt('contact API calls per second; default 40 (Feishu allows 50)').optional(),
   ratePerMinute: positiveInt('contact API calls per minute; default 900 (Feishu allows 1,000)').optional(),
   pageSize: z.number().int().min(1).max(50).describe('page_size of list calls; default 50').optional(),
+  inviteOnCreate: z.boolean().describe("send Feishu's invitation (need_send_notification) to each user a run creates; default false (off)").optional(),
   timeoutMs: positiveInt('per-call timeout').optional(),
 });
 
@@ -26,6 +28,7 @@ export const FeishuSecretsSchema = z.strictObject({
   appSecret: secret('the app secret'),
   eventEncryptKey: secret('event Encrypt Key, for real-time events').optional(),
   eventVerificationToken: secret('event Verification Token, for real-time events').optional(),
+  onboardingWebhookUrl: onboardingWebhookUrl(),
 });
 
 export const feishuDefinition = defineConnector({

@@ -38,6 +38,8 @@ export interface FeishuSettings {
   ratePerMinute?: number;
   /** page_size of list calls, 1–50 (default 50) */
   pageSize?: number;
+  /** Feishu's invitation (need_send_notification) to each user a run creates, by mobile or mail; default false */
+  inviteOnCreate?: boolean;
   timeoutMs?: number;
 }
 
@@ -202,6 +204,7 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
       employee_type: employeeTypeOf(user.attributes, defaultEmployeeType),
     };
     for (const field of ['email', 'job_title', 'employee_no', 'leader_user_id']) if (body[field] === '') delete body[field];
+    if (settings.inviteOnCreate === true) body.need_send_notification = true;
     const clientToken = createClientToken(settings.appId, 'user', userId);
     const comeBack = async () => {
       await resurrect(userId, body.department_ids as string[]);

@@ -15,7 +15,7 @@ export interface JsonRequest {
   url: string;
   query?: Record<string, QueryValue>;
   body?: unknown;
-  /** sent as application/x-www-form-urlencoded instead of a JSON body (e-cology's REST API) */
+  /** sent as application/x-www-form-urlencoded instead of a JSON body (e-cology's REST API, Beisen's OAuth token) */
   form?: Record<string, string>;
   headers?: Record<string, string>;
   /** default 15 s */

@@ -170,6 +170,16 @@ describe('WeCom connector: writing', () => {
     await c.apply({ action: 'DeleteUser', id: 'zhangsan' });
     expect((await c.readByIds({ departmentIds: [], userIds: ['zhangsan', 'zhang.san'] })).missing.userIds).toEqual(['zhangsan', 'zhang.san']);
   });
+
+  it('sends to_invite false on create unless the task turns inviteOnCreate on (WeCom alone would invite everyone)', async () => {
+    const member = (userid: string) => ({
+      id: userid, username: userid, name: userid, email: `${userid}@acme.test`, mobile: null, employeeNumber: null, title: null,
+      departmentIds: ['2'], mainDepartmentId: null, managerId: null, status: 'active' as const, attributes: {},
+    });
+    await connector().apply({ action: 'CreateUser', user: member('quiet') });
+    await connector({ inviteOnCreate: true }).apply({ action: 'CreateUser', user: member('welcome') });
+    expect((await fakeState<{ invited: string[] }>(fake)).invited).toEqual(['welcome']);
+  });
 });
 
 describe('WeCom connector: errors', () => {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { sameFieldMapping } from '../../engine/connector-kind';
 import { httpUrl, positiveInt, requiredText, secret } from '../shared/settings-schema';
+import { onboardingWebhookUrl } from '../shared/onboarding-webhook';
 import { defineConnector } from '../types';
 import { wecomDocumentedHosts } from './hosts';
 import { testWecomConnection } from './connection-test';
@@ -17,6 +18,7 @@ export const WecomSettingsSchema = z.strictObject({
   rateLimitBackoffMs: z.number().int().min(0).describe('wait after a rate-limit refusal; default 60,000 (WeCom blocks a minute)').optional(),
   listPageSize: z.number().int().min(1).max(10_000).describe('user/list_id page size; default 10,000').optional(),
   employeeNumberAttribute: requiredText(`the extattr holding the employee number; default "${defaultEmployeeNumberAttribute}"`).optional(),
+  inviteOnCreate: z.boolean().describe("send WeCom's invitation (to_invite) to each member a run creates; default false (off), though WeCom's own default is to invite").optional(),
   timeoutMs: positiveInt('per-call timeout').optional(),
 });
 
@@ -24,6 +26,7 @@ export const WecomSecretsSchema = z.strictObject({
   corpSecret: secret('the contact-sync (通讯录同步) secret'),
   callbackToken: secret('callback Token, for real-time events').optional(),
   callbackEncodingAesKey: secret('callback EncodingAESKey (43 characters), for real-time events').optional(),
+  onboardingWebhookUrl: onboardingWebhookUrl(),
 });
 
 export const wecomDefinition = defineConnector({

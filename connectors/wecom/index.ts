@@ -28,6 +28,8 @@ export interface WecomSettings {
   listPageSize?: number;
   /** the extattr holding the employee number (default "employeeNumber") */
   employeeNumberAttribute?: string;
+  /** WeCom's invitation to a created member (to_invite); default false, though WeCom's own default is true */
+  inviteOnCreate?: boolean;
   timeoutMs?: number;
 }
 
@@ -201,6 +203,8 @@ export function createWecomConnector(settings: WecomSettings, secrets: WecomSecr
         if (!op.user.email && !op.user.mobile) throw invalidInput('user.email', 'WeCom needs a mobile or an email (both are empty)');
         const body: Record<string, unknown> = { userid, ...userBody({ ...rest, status: rest.status ?? 'active' }) };
         if (!body.main_department && Array.isArray(body.department) && body.department.length > 0) body.main_department = body.department[0];
+        // Always sent: left out, WeCom would invite everyone a sync creates (its default is true).
+        body.to_invite = settings.inviteOnCreate === true;
         await client.post('/user/create', body);
         return { externalId: userid };
       }

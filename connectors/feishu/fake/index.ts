@@ -81,6 +81,8 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
   let dir = new FeishuDirectory();
   /** client_token → open id of what that create made */
   let createdByToken = new Map<string, string>();
+  /** user_ids Feishu sent its invitation to on create (need_send_notification true; its default is false) */
+  let invited: string[] = [];
   let scopeDepartmentIds: string[] = ['0'];
   /** false: the tenant has not granted 更新通讯录 (contact:contact), so every contact write is refused */
   let contactWrite = true;
@@ -198,7 +200,10 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
     }),
     'GET /contact/v3/users/:id': api((req, types) => ok({ user: dir.userView(dir.user(req.params.id, types.user), types) })),
     'POST /contact/v3/users': write((req, types) => {
-      const openId = remembered(req, 'user') ?? dir.createUser(jsonBody(req), types).openId;
+      const body = jsonBody(req);
+      const earlier = remembered(req, 'user');
+      const openId = earlier ?? dir.createUser(body, types).openId;
+      if (!earlier && body.need_send_notification === true) invited.push(dir.users.get(openId)!.userId);
       remember(req, 'user', openId);
       return ok({ user: dir.userView(dir.users.get(openId)!, types) });
     }),
@@ -217,6 +222,7 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
   function state(): unknown {
     return {
       app_id: appId,
+      invited,
       departments: dir.children('0', true).map((d) => dir.departmentView(d, dumpTypes)),
       users: [...dir.users.values()].map((u) => dir.userView(u, dumpTypes)),
     };
@@ -227,6 +233,7 @@ export async function startFeishuFake(options: FeishuFakeOptions = {}): Promise<
     if (typeof writeFlag !== 'boolean') throw new FakeInputError('seed: contact_write must be a boolean');
     dir = seedDirectory(input);
     createdByToken = new Map();
+    invited = [];
     // `scope_department_ids`: what GET /contact/v3/scopes reports, to test an app that does not see the whole company.
     const scope = (input as { scope_department_ids?: unknown }).scope_department_ids;
     scopeDepartmentIds = Array.isArray(scope) ? scope.map(String) : ['0'];

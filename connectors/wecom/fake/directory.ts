@@ -49,6 +49,8 @@ export class WecomDirectory {
   readonly users = new Map<string, StoredUser>();
   /** members who have activated WeCom: their mobile no longer changes through the API */
   readonly activated = new Set<string>();
+  /** members WeCom sent its invitation to on create (to_invite, true unless sent false) */
+  readonly invited = new Set<string>();
 
   constructor(rootName = 'Company') {
     this.departments.set(rootId, { id: rootId, name: rootName, name_en: '', parentid: 0, order: 100000000, department_leader: [] });

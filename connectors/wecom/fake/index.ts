@@ -152,6 +152,8 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
       const body = jsonBody(req);
       departmentIds(body.department).forEach(guard);
       dir.createUser(body);
+      // to_invite: WeCom invites the new member (WeChat notice, SMS or mail) unless told false.
+      if (body.to_invite !== false) dir.invited.add(String(body.userid).toLowerCase());
       return ok({ errmsg: 'created' });
     }),
     'GET /user/get': api((req) => ok({ ...visibleUser(req.query.get('userid') ?? undefined) })),
@@ -193,7 +195,7 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
   };
 
   function state(): unknown {
-    return { corpid: corpId, department: dir.subtree(1), userlist: [...dir.users.values()], visible_department_ids: [...visible], contact_write: contactWrite };
+    return { corpid: corpId, department: dir.subtree(1), userlist: [...dir.users.values()], visible_department_ids: [...visible], contact_write: contactWrite, invited: [...dir.invited] };
   }
 
   /**
