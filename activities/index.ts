@@ -9,6 +9,7 @@ import {
   createStageRunDeletionsActivity,
 } from './deletions';
 import type { ActivityDeps } from './deps';
+import { withHeartbeats } from './heartbeat';
 import { createPlanActivity } from './plan';
 import { createReconcileRunsActivity } from './reconcile-runs';
 import { createPruneRunSnapshotsActivity } from './retention';
@@ -18,25 +19,35 @@ import type { SyncActivities } from './types';
 
 export type { ActivityDeps } from './deps';
 
+/**
+ * A step with no progress of its own to report heartbeats on a ticker while it runs: its proxy's
+ * heartbeat timeout (workflows/activity-proxies.ts) then notices a killed worker in seconds, where
+ * the start-to-close timeout alone held the task's next run for two minutes (seen in the chaos run).
+ * Not for steps whose heartbeats carry a resume cursor (snapshot, applyBatch, executeApprovedDeletions).
+ */
+function ticking<A extends unknown[], R>(step: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args: A) => withHeartbeats(() => step(...args));
+}
+
 export function createActivities(deps: ActivityDeps): SyncActivities {
   const runs = createRunActivities(deps);
   const approvals = createApprovalActivities(deps);
   return {
-    loadTaskForRun: runs.loadTaskForRun,
-    startRun: runs.startRun,
+    loadTaskForRun: ticking(runs.loadTaskForRun),
+    startRun: ticking(runs.startRun),
     snapshot: createSnapshotActivity(deps),
     plan: createPlanActivity(deps),
     applyBatch: createApplyActivity(deps),
-    stageDeletions: createStageDeletionsActivity(deps),
-    finishRun: runs.finishRun,
-    executePendingDeletion: createExecutePendingDeletionActivity(deps),
-    markPendingDeletions: createMarkPendingDeletionsActivity(deps),
-    stageRunDeletions: createStageRunDeletionsActivity(deps),
-    decidePendingDeletions: approvals.decidePendingDeletions,
-    approvalCounts: approvals.approvalCounts,
+    stageDeletions: ticking(createStageDeletionsActivity(deps)),
+    finishRun: ticking(runs.finishRun),
+    executePendingDeletion: ticking(createExecutePendingDeletionActivity(deps)),
+    markPendingDeletions: ticking(createMarkPendingDeletionsActivity(deps)),
+    stageRunDeletions: ticking(createStageRunDeletionsActivity(deps)),
+    decidePendingDeletions: ticking(approvals.decidePendingDeletions),
+    approvalCounts: ticking(approvals.approvalCounts),
     executeApprovedDeletions: approvals.executeApprovedDeletions,
-    reconcileApprovals: approvals.reconcileApprovals,
-    reconcileRuns: createReconcileRunsActivity(deps),
-    pruneRunSnapshots: createPruneRunSnapshotsActivity(deps),
+    reconcileApprovals: ticking(approvals.reconcileApprovals),
+    reconcileRuns: ticking(createReconcileRunsActivity(deps)),
+    pruneRunSnapshots: ticking(createPruneRunSnapshotsActivity(deps)),
   };
 }

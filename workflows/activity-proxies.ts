@@ -24,14 +24,14 @@ const boundedRetry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2
 const writeRetry: RetryPolicy = { ...boundedRetry, maximumAttempts: 30 };
 
 export const activityOptions: Record<'bookkeeping' | 'reading' | 'planning' | 'singleWrite' | 'writing', ActivityOptions> = {
-  /** Database-only steps: quick, so a hung attempt is abandoned soon. */
-  bookkeeping: { startToCloseTimeout: '2m', scheduleToCloseTimeout: '1h', retry: boundedRetry },
+  /** Database-only steps: quick, so a hung attempt is abandoned soon; they heartbeat on a ticker, so a dead worker is noticed within 30 s. */
+  bookkeeping: { startToCloseTimeout: '2m', heartbeatTimeout: '30s', scheduleToCloseTimeout: '1h', retry: boundedRetry },
   /** Reading whole directories from vendors; the activity heartbeats while it pages. */
   reading: { startToCloseTimeout: '30m', heartbeatTimeout: '1m', scheduleToCloseTimeout: '12h', retry: boundedRetry },
   /** Planning is CPU and database work (100k users plan in seconds); a ticker heartbeats, so a dead worker is noticed within a minute. */
   planning: { startToCloseTimeout: '10m', heartbeatTimeout: '1m', scheduleToCloseTimeout: '4h', retry: boundedRetry },
-  /** One vendor call for one item (an approved deletion). */
-  singleWrite: { startToCloseTimeout: '5m', scheduleToCloseTimeout: '2h', retry: boundedRetry },
+  /** One vendor call for one item (an approved deletion); heartbeats on a ticker like bookkeeping. */
+  singleWrite: { startToCloseTimeout: '5m', heartbeatTimeout: '30s', scheduleToCloseTimeout: '2h', retry: boundedRetry },
   /** Steps that write to vendors: heartbeats detect a dead worker within 30 s, and the retry resumes from the cursor. */
   writing: { startToCloseTimeout: '1h', heartbeatTimeout: '30s', scheduleToCloseTimeout: '24h', retry: writeRetry },
 };
