@@ -9,6 +9,7 @@ import {
   createStageRunDeletionsActivity,
 } from './deletions';
 import type { ActivityDeps } from './deps';
+import { createNotifyRunActivity } from './notify-run';
 import { createPlanActivity } from './plan';
 import { createReconcileRunsActivity } from './reconcile-runs';
 import { createPruneRunSnapshotsActivity } from './retention';
@@ -38,5 +39,6 @@ export function createActivities(deps: ActivityDeps): SyncActivities {
     reconcileApprovals: approvals.reconcileApprovals,
     reconcileRuns: createReconcileRunsActivity(deps),
     pruneRunSnapshots: createPruneRunSnapshotsActivity(deps),
+    notifyRun: createNotifyRunActivity(deps),
   };
 }

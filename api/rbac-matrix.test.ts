@@ -63,6 +63,9 @@ const expected: Record<string, Access> = {
   'GET /api/v1/pending-deletions': 'readers',
   'POST /api/v1/pending-deletions/execute': 'approvers',
   'POST /api/v1/pending-deletions/cancel': 'approvers',
+  'POST /api/v1/notification-channels': 'admin',
+  'GET /api/v1/notification-channels': 'admin',
+  'DELETE /api/v1/notification-channels/:id': 'admin',
   // Vendor webhooks: the vendor's signature is the credential.
   'GET /api/v1/webhooks/:taskId': 'public',
   'POST /api/v1/webhooks/:taskId': 'public',

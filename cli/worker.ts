@@ -62,7 +62,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       shutdownGraceTime: '10s',
       // An activity's hub writes reach downstream tasks in one signal, without a second debounce window.
       interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange)] },
-      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays }),
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays, publicUrl: process.env.SYNC_CENTER_PUBLIC_URL || undefined }),
     });
   } catch (err) {
     await connection.close();
