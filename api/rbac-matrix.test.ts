@@ -66,6 +66,7 @@ const expected: Record<string, Access> = {
   'POST /api/v1/notification-channels': 'admin',
   'GET /api/v1/notification-channels': 'admin',
   'DELETE /api/v1/notification-channels/:id': 'admin',
+  'GET /api/v1/audit': 'admin',
   // Vendor webhooks: the vendor's signature is the credential.
   'GET /api/v1/webhooks/:taskId': 'public',
   'POST /api/v1/webhooks/:taskId': 'public',

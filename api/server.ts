@@ -18,6 +18,7 @@ import { scimPrefix, scimRoutes } from './scim/routes';
 import { departmentRoutes } from './routes/departments';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
 import { healthRoutes, readinessRoutes } from './routes/health';
+import { auditRoutes } from './routes/audit';
 import { notificationChannelRoutes } from './routes/notification-channels';
 import { pendingDeletionRoutes } from './routes/pending-deletions';
 import { runRoutes } from './routes/runs';
@@ -72,7 +73,7 @@ export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes, notificationChannelRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes, notificationChannelRoutes, auditRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];

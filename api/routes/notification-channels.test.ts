@@ -26,7 +26,7 @@ describeOnBothDatabases('notification channels API', (ctx) => {
     expect(listed.json().items.map((c: { id: string }) => c.id)).toContain(created.json().id);
     const rows = await ctx.database.db.select().from(notificationChannels);
     expect(JSON.stringify(rows)).not.toContain('robot-key-not-to-be-shown');
-    const audit = await api.as('admin', { method: 'GET', url: `/api/v1/audit?entity=notification-channel:${created.json().id}` });
+    const audit = await api.as('admin', { method: 'GET', url: `/api/v1/audit?entity=notification_channel:${created.json().id}` });
     if (audit.statusCode === 200) expect(JSON.stringify(audit.json())).not.toContain('robot-key-not-to-be-shown');
     const removed = await api.as('admin', { method: 'DELETE', url: `/api/v1/notification-channels/${created.json().id}` });
     expect(removed.statusCode).toBe(204);

@@ -78,7 +78,7 @@ export function createNotificationChannels(db: Db, options: { secretBox: SecretB
           .values({ id: randomUUID(), name: input.name, taskId: input.taskId ?? null, kind: input.kind, events: [...new Set(events)], settings: settings.data, secretsSealed: secretBox.seal(secrets.data), enabled: input.enabled ?? true })
           .returning();
         const shown = summary(row);
-        await recordAudit(tx, { actor, action: 'notification-channel.create', entityType: 'notification-channel', entityId: row.id, after: shown });
+        await recordAudit(tx, { actor, action: 'notification_channel.create', entityType: 'notification_channel', entityId: row.id, after: shown });
         return shown;
       });
     },
@@ -92,7 +92,7 @@ export function createNotificationChannels(db: Db, options: { secretBox: SecretB
       await db.transaction(async (tx) => {
         const [row] = await tx.delete(notificationChannels).where(eq(notificationChannels.id, id)).returning();
         if (!row) throw new NotFoundError('notification-channel', id);
-        await recordAudit(tx, { actor, action: 'notification-channel.delete', entityType: 'notification-channel', entityId: id, before: summary(row) });
+        await recordAudit(tx, { actor, action: 'notification_channel.delete', entityType: 'notification_channel', entityId: id, before: summary(row) });
       });
     },
 
