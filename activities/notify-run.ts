@@ -8,7 +8,7 @@ import { createNotificationChannels, recordDelivery, wasDelivered } from '../db/
 import { pendingDeletions, syncRuns, syncTasks } from '../db/schema';
 import { composeMessage, isCredentialFailure, runEvents, type NotificationEvent, type RunFacts } from '../engine/notifications';
 import type { ActivityDeps } from './deps';
-import { activityLog } from './log';
+import { activityLog } from '../telemetry/log';
 import { NotificationSendError, sendNotification } from './notifications/senders';
 
 const deleteActions = ['DeleteUser', 'DeleteDepartment'];

@@ -27,6 +27,8 @@ const expected: Record<string, Access> = {
   'GET /docs/yaml': 'public',
   'GET /docs/static/*': 'public',
   'GET /healthz': 'public',
+  // Prometheus: public unless SYNC_CENTER_METRICS_TOKEN is set (api/metrics.ts)
+  'GET /metrics': 'public',
   'GET /api/v1/healthz': 'public',
   'GET /api/v1/readiness': 'readers',
   'GET /api/v1/departments': 'readers',

@@ -14,6 +14,7 @@ import { createHubDirectory, type ChangeListener, type HubDirectory } from '../d
 import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
+import { installMetricsRoute } from './metrics';
 import { scimPrefix, scimRoutes } from './scim/routes';
 import { departmentRoutes } from './routes/departments';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
@@ -53,6 +54,8 @@ export interface ApiDeps {
   exportsAtOnce?: number;
   /** request rate limits (api/rate-limit.ts); default `defaultRateLimits`, on */
   rateLimits?: RateLimitSettings;
+  /** SYNC_CENTER_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token */
+  metricsToken?: string;
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */
@@ -157,5 +160,7 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
   await app.register(async (scope) => scimRoutes(scope, { deps, services, authFailures }), { prefix: scimPrefix });
   // Probes (docker, k8s) look for /healthz at the root; it is the same public liveness answer as /api/v1/healthz.
   await app.register(healthRoutes, { deps, services });
+  // Prometheus scrapes /metrics at the root (outside /api/v1 and its tokens).
+  installMetricsRoute(app, { database: deps.database, token: deps.metricsToken });
   return app;
 }

@@ -61,6 +61,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     publicUrl: publicUrl || undefined,
     rateLimits: options.rateLimits,
     connectorSettingsIssues,
+    metricsToken: process.env.SYNC_CENTER_METRICS_TOKEN || undefined,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

@@ -32,15 +32,20 @@ export interface RunningSyncWorker {
 
 let runtimeInstalled = false;
 
-/** The SDK logs every state change at INFO; warnings are what an operator needs on the console. */
-function installQuietRuntime(): void {
+/**
+ * The SDK logs every state change at INFO; warnings are what an operator needs on the console.
+ * SYNC_CENTER_TEMPORAL_METRICS_ADDRESS (host:port) makes the SDK's core serve its own runtime metrics
+ * (task slots, poll and schedule-to-start latencies, sticky cache) for Prometheus there.
+ */
+export function installWorkerRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const bindAddress = process.env.SYNC_CENTER_TEMPORAL_METRICS_ADDRESS?.trim();
+  Runtime.install({ logger: new DefaultLogger('WARN'), ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true } } } } : {}) });
 }
 
 export async function startSyncWorker(options: SyncWorkerOptions): Promise<RunningSyncWorker> {
-  installQuietRuntime();
+  installWorkerRuntime();
   const connection = await NativeConnection.connect({ address: options.address });
   // Hub writes of upstream runs and approvals signal downstream real-time tasks (api/hub-fanout.ts).
   const client = new Client({ connection, namespace: options.namespace });

@@ -49,7 +49,7 @@ export function webhookSignature(timestamp: string, body: string, secret: string
 async function postRobot(kind: ChannelKind, url: string, body: unknown, allowedHosts: readonly string[]): Promise<void> {
   let answer: { status: number; body: unknown };
   try {
-    answer = await requestJson({ method: 'POST', url, body, allowedHosts, timeoutMs: 10_000, secretParams: ['key', 'access_token', 'sign'] });
+    answer = await requestJson({ vendor: kind, method: 'POST', url, body, allowedHosts, timeoutMs: 10_000, secretParams: ['key', 'access_token', 'sign'] });
   } catch (err) {
     if (err instanceof VendorError) throw new NotificationSendError(`${kind}: ${err.vendorCode} ${err.vendorMessage}`, err.transient);
     throw err;

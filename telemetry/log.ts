@@ -1,5 +1,5 @@
 // Structured activity logs (pino, as Fastify logs): every line an activity writes carries its run and
-// task ids, bound by the worker's activity interceptor (activities/log-interceptor.ts). Secrets never
+// task ids, bound by the worker's activity interceptor (telemetry/activity-context.ts). Secrets never
 // reach a line: known secret fields are redacted wherever they appear.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
