@@ -15,6 +15,7 @@ import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
 import { installMetricsRoute } from './metrics';
+import { installRequestTracing } from './tracing';
 import { scimPrefix, scimRoutes } from './scim/routes';
 import { departmentRoutes } from './routes/departments';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
@@ -128,6 +129,8 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
       routes.push({ method, url: route.url, public: route.config?.public === true, roles: roleCheckOf(route.onRequest) ?? roleCheckOf(route.preHandler) });
     }
   });
+  // First hook of all: the request's span is the context every later hook and handler runs in.
+  installRequestTracing(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);

@@ -10,6 +10,7 @@ import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
 import { createActivities } from '../activities';
+import { startTracing, tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules } from '../telemetry/otel';
 import { workerDeploymentOptions, workerVersioningEnabled } from './worker-versioning';
 
 export interface SyncWorkerOptions {
@@ -48,14 +49,16 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
   installWorkerRuntime();
   const connection = await NativeConnection.connect({ address: options.address });
   // Hub writes of upstream runs and approvals signal downstream real-time tasks (api/hub-fanout.ts).
-  const client = new Client({ connection, namespace: options.namespace });
+  startTracing();
+  const client = new Client({ connection, namespace: options.namespace, interceptors: tracingClientInterceptors() });
+  const tracing = tracingWorkerOptions();
   const signaller = createRealtimeSignaller(client, { taskQueue: options.taskQueue });
   const onHubChange = createHubFanout({ database: options.database, signaller, onError: (err) => console.warn(`hub change fan-out failed: ${(err as Error).message}`) });
   let worker: Worker;
   try {
     const workflowsPath = require.resolve('../workflows');
     // Versioned without SYNC_CENTER_BUILD_ID: the build id hashes the bundle, so bundle here (the worker would anyway).
-    const workflowBundle = workerVersioningEnabled() && !process.env.SYNC_CENTER_BUILD_ID?.trim() ? await bundleWorkflowCode({ workflowsPath }) : undefined;
+    const workflowBundle = workerVersioningEnabled() && !process.env.SYNC_CENTER_BUILD_ID?.trim() ? await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: tracingWorkflowModules() }) : undefined;
     const deployment = workerDeploymentOptions(process.env, () => workflowBundle!.code);
     worker = await Worker.create({
       connection,
@@ -66,7 +69,9 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       // Let in-flight activities finish on Ctrl-C; an apply batch cut short resumes from its heartbeat anyway.
       shutdownGraceTime: '10s',
       // An activity's hub writes reach downstream tasks in one signal, without a second debounce window.
-      interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange)] },
+      // Traced (OTEL_* set): workflow and activity spans, continuing the trace of whoever started or signalled the workflow.
+      interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange), ...(tracing?.activity ?? [])], workflowModules: workflowBundle ? [] : tracingWorkflowModules() },
+      ...(tracing ? { sinks: tracing.sinks } : {}),
       activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays, publicUrl: process.env.SYNC_CENTER_PUBLIC_URL || undefined }),
     });
   } catch (err) {
