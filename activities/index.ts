@@ -16,13 +16,15 @@ import { createPruneRunSnapshotsActivity } from './retention';
 import { createRunActivities } from './runs';
 import { createSnapshotActivity } from './snapshot';
 import type { SyncActivities } from './types';
+import { withActivityLogs } from '../telemetry/activity-log';
 
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps): SyncActivities {
   const runs = createRunActivities(deps);
   const approvals = createApprovalActivities(deps);
-  return {
+  // Structured logs (pino) with the run and task ids on every line an activity writes.
+  return withActivityLogs<SyncActivities>({
     loadTaskForRun: runs.loadTaskForRun,
     startRun: runs.startRun,
     snapshot: createSnapshotActivity(deps),
@@ -40,5 +42,5 @@ export function createActivities(deps: ActivityDeps): SyncActivities {
     reconcileRuns: createReconcileRunsActivity(deps),
     pruneRunSnapshots: createPruneRunSnapshotsActivity(deps),
     notifyRun: createNotifyRunActivity(deps),
-  };
+  });
 }

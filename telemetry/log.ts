@@ -2,16 +2,22 @@
 // task ids, bound by the worker's activity interceptor (telemetry/activity-context.ts). Secrets never
 // reach a line: known secret fields are redacted wherever they appear.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Field names redacted at any depth of a logged object (values of connector and channel secrets). */
 export const redactedLogPaths = ['secrets', '*.secrets', 'password', '*.password', 'signingSecret', '*.signingSecret', 'webhookUrl', '*.webhookUrl', 'authorization', '*.authorization', 'token', '*.token'];
 
 let base: Logger | undefined;
 
-/** The process's root logger: level from SYNC_CENTER_LOG_LEVEL (default info), JSON lines on stdout. */
+/** JSON lines to `destination` (default stdout) at `level` (default SYNC_CENTER_LOG_LEVEL, else info), secrets redacted. */
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  const settings = { name: 'sync-center', level: options.level ?? process.env.SYNC_CENTER_LOG_LEVEL ?? 'info', redact: { paths: redactedLogPaths, censor: '[redacted]' } };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
+}
+
+/** The process's root logger (createLogger's defaults). */
 export function rootLogger(): Logger {
-  base ??= pino({ name: 'sync-center', level: process.env.SYNC_CENTER_LOG_LEVEL ?? 'info', redact: { paths: redactedLogPaths, censor: '[redacted]' } });
+  base ??= createLogger();
   return base;
 }
 
