@@ -19,7 +19,8 @@ import { openTestDatabase } from '../support/databases';
 import { startNotificationReceivers, type RobotCredentials, type RunningReceivers } from '../support/notification-receivers';
 import { startSmtpServer, type RunningSmtpServer } from '../support/smtp-server';
 import { startLocalTemporal } from '../support/temporal';
-import { E2eStack, quietTemporalLogs } from './harness';
+import { createHubDirectory } from '../../db/repos/hub-directory';
+import { E2eStack, quietTemporalLogs, seedHubCompany } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -123,4 +124,44 @@ test('the third run in a row refused by the vendor raises credentials_failing on
   expect(credentialMessages.find((m) => m.kind === 'webhook')!.body).toMatchObject({ event: 'credentials_failing', details: { consecutiveFailures: 3 } });
   expect(smtp.messages.filter((m) => m.data.includes('Credentials failing'))).toHaveLength(1);
   expect(receivers.refused).toEqual([]);
+});
+
+test('staged deletions raise deletions_pending with their count and link; the guard holding freezes raises guard_tripped', async () => {
+  const channels = createNotificationChannels(database.db, { secretBox: stack.secretBox });
+  const [wecomA, wecomB] = await Promise.all([E2eStack.startWecom(), E2eStack.startWecom()]);
+  try {
+    const hub = createHubDirectory(database.db);
+    const ids = await seedHubCompany(hub);
+    const deleting = await stack.insertTask(stack.wecomTask(wecomA)); // offboarding: delete
+    const freezing = await stack.insertTask(stack.wecomTask(wecomB, { offboarding: 'disable' }));
+    for (const [task, name] of [[deleting, 'deletes'], [freezing, 'freezes']]) {
+      await channels.create({ name, taskId: task, kind: 'webhook', secrets: { url: receivers.urls.webhook, signingSecret: creds.webhookSecret } }, 'token:admin:test');
+    }
+    expect((await stack.run(deleting)).status).toBe('succeeded');
+    expect((await stack.run(freezing)).status).toBe('succeeded');
+    const webhookEvents = (task: string) => receivers.received.filter((m) => m.kind === 'webhook' && m.body.taskId === task).map((m) => m.body);
+    expect([...webhookEvents(deleting), ...webhookEvents(freezing)]).toEqual([]); // a clean run announces nothing
+
+    // Two of five leave: the freezing task's guard (20 %) holds both freezes; then deleted from the hub, the deleting task stages their deletes.
+    await hub.offboard(ids.get('dave')!, 'test');
+    await hub.offboard(ids.get('erin')!, 'test');
+    await stack.run(freezing);
+    const frozen = webhookEvents(freezing);
+    expect(frozen.map((b) => b.event)).toEqual(['guard_tripped']);
+    expect(frozen[0]).toMatchObject({ details: { count: 2, approvalsUrl: `/api/v1/pending-deletions?taskId=${encodeURIComponent(freezing)}&status=PENDING` } });
+
+    await hub.deleteUser(ids.get('dave')!, 'test');
+    await hub.deleteUser(ids.get('erin')!, 'test');
+    const approversBefore = receivers.received.filter((m) => m.kind === 'wecom-robot' && JSON.stringify(m.body).includes('wait for approval')).length;
+    const deletedRun = await stack.run(deleting);
+    const deleted = webhookEvents(deleting);
+    expect(deleted.map((b) => b.event)).toContain('deletions_pending');
+    expect(deleted.find((b) => b.event === 'deletions_pending')).toMatchObject({ runId: deletedRun.runId, details: { count: 2, approvalsUrl: expect.stringContaining(`taskId=${encodeURIComponent(deleting)}`) } });
+    // Both global WeCom robots hear of it: the one for every event and the approvers-only one.
+    const approversAfter = receivers.received.filter((m) => m.kind === 'wecom-robot' && JSON.stringify(m.body).includes('wait for approval')).length;
+    expect(approversAfter - approversBefore).toBe(2);
+    expect(receivers.refused).toEqual([]);
+  } finally {
+    await Promise.all([wecomA.close(), wecomB.close()]);
+  }
 });

@@ -3,12 +3,13 @@
  * API's webhook starts a trace; its span is the parent of the real-time signal to the task's
  * workflow, which starts the run inside the trigger's context; the run's activities and every vendor
  * call they make (WeCom's user/get for the changed person) are in the same trace, each span a
- * descendant of the webhook request's.
+ * descendant of the webhook request's. The same real-time run feeds the real-time latency metric.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import type { Database } from '../../db/client';
+import { metricsRegistry } from '../../telemetry/metrics';
 import { startTracing, tracingWorkflowModules } from '../../telemetry/otel';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { eventually } from '../../workflows/testing/in-memory-activities';
@@ -82,4 +83,14 @@ test('a trace links the webhook request to the downstream vendor call', async ()
   const dump = JSON.stringify(spans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events })));
   expect(dump).not.toContain(wecomCredentials.corpSecret);
   expect(dump).not.toContain('access_token');
+});
+
+test('the real-time run is measured from the webhook receipt to its end (sync_center_realtime_latency_seconds)', async () => {
+  const text = await eventually(async () => {
+    const body = await metricsRegistry.getSingleMetricAsString('sync_center_realtime_latency_seconds');
+    return new RegExp(`_count\\{task="${stack.upstreamId}"\\} [1-9]`).test(body) ? body : undefined;
+  }, 'a real-time latency sample of the upstream task');
+  const sum = Number(new RegExp(`_sum\\{task="${stack.upstreamId}"\\} (\\S+)`).exec(text!)![1]);
+  expect(sum).toBeGreaterThan(0);
+  expect(sum).toBeLessThan(60);
 });
