@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { VendorError } from '../../connectors/errors';
 import { hostRefusal } from '../../connectors/shared/host-policy';
-import { requestJson } from '../../connectors/shared/http';
+import { requestJson, scrubSecrets } from '../../connectors/shared/http';
 import { messageText, type ChannelKind, type NotificationMessage } from '../../engine/notifications';
 import type { OpenChannel } from '../../db/repos/notification-channels';
 
@@ -46,12 +46,15 @@ export function webhookSignature(timestamp: string, body: string, secret: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-async function postRobot(kind: ChannelKind, url: string, body: unknown, allowedHosts: readonly string[]): Promise<void> {
+async function postRobot(kind: ChannelKind, url: string, body: unknown, allowedHosts: readonly string[], secrets: Record<string, string>): Promise<void> {
+  // The URL's key or token (and the signing secret) must not come back in an error, echoed or not.
+  const tokens = [...Object.values(secrets), ...[...new URL(url).searchParams.values()], ...new URL(url).pathname.split('/')].filter((t) => t.length >= 8);
+  const scrub = (text: string) => scrubSecrets(text, tokens);
   let answer: { status: number; body: unknown };
   try {
     answer = await requestJson({ vendor: kind, method: 'POST', url, body, allowedHosts, timeoutMs: 10_000, secretParams: ['key', 'access_token', 'sign'] });
   } catch (err) {
-    if (err instanceof VendorError) throw new NotificationSendError(`${kind}: ${err.vendorCode} ${err.vendorMessage}`, err.transient);
+    if (err instanceof VendorError) throw new NotificationSendError(scrub(`${kind}: ${err.vendorCode} ${err.vendorMessage}`), err.transient);
     throw err;
   }
   const envelope = (answer.body ?? {}) as { errcode?: unknown; code?: unknown; errmsg?: unknown; msg?: unknown; StatusCode?: unknown };
@@ -60,7 +63,7 @@ async function postRobot(kind: ChannelKind, url: string, body: unknown, allowedH
   if (answer.status >= 400 || (code !== undefined && code !== 0)) {
     const numeric = typeof code === 'number' ? code : Number(code);
     const text = String(envelope.errmsg ?? envelope.msg ?? '').slice(0, 200);
-    throw new NotificationSendError(`${kind}: ${code ?? `HTTP ${answer.status}`} ${text}`.trim(), transientRobotCodes.has(numeric));
+    throw new NotificationSendError(scrub(`${kind}: ${code ?? `HTTP ${answer.status}`} ${text}`.trim()), transientRobotCodes.has(numeric));
   }
 }
 
@@ -69,7 +72,7 @@ function markdown(message: NotificationMessage): string {
 }
 
 async function sendWecom(channel: OpenChannel, message: NotificationMessage): Promise<void> {
-  await postRobot('wecom-robot', channel.secrets.webhookUrl, { msgtype: 'markdown', markdown: { content: markdown(message) } }, robotHosts['wecom-robot']);
+  await postRobot('wecom-robot', channel.secrets.webhookUrl, { msgtype: 'markdown', markdown: { content: markdown(message) } }, robotHosts['wecom-robot'], channel.secrets);
 }
 
 async function sendFeishu(channel: OpenChannel, message: NotificationMessage, now: () => number): Promise<void> {
@@ -78,7 +81,7 @@ async function sendFeishu(channel: OpenChannel, message: NotificationMessage, no
     const timestamp = String(Math.floor(now() / 1000));
     Object.assign(body, { timestamp, sign: feishuSign(timestamp, channel.secrets.signingSecret) });
   }
-  await postRobot('feishu-bot', channel.secrets.webhookUrl, body, robotHosts['feishu-bot']);
+  await postRobot('feishu-bot', channel.secrets.webhookUrl, body, robotHosts['feishu-bot'], channel.secrets);
 }
 
 async function sendDingtalk(channel: OpenChannel, message: NotificationMessage, now: () => number): Promise<void> {
@@ -88,7 +91,7 @@ async function sendDingtalk(channel: OpenChannel, message: NotificationMessage, 
     url.searchParams.set('timestamp', timestamp);
     url.searchParams.set('sign', dingtalkSign(timestamp, channel.secrets.signingSecret));
   }
-  await postRobot('dingtalk-robot', url.toString(), { msgtype: 'markdown', markdown: { title: message.title, text: markdown(message) } }, robotHosts['dingtalk-robot']);
+  await postRobot('dingtalk-robot', url.toString(), { msgtype: 'markdown', markdown: { title: message.title, text: markdown(message) } }, robotHosts['dingtalk-robot'], channel.secrets);
 }
 
 async function sendWebhook(channel: OpenChannel, message: NotificationMessage, now: () => number): Promise<void> {

@@ -165,3 +165,24 @@ test('staged deletions raise deletions_pending with their count and link; the gu
     await Promise.all([wecomA.close(), wecomB.close()]);
   }
 });
+
+test('a channel that refuses (a wrong signing secret) is not retried, leaves the run as it was and the others delivered', async () => {
+  const channels = createNotificationChannels(database.db, { secretBox: stack.secretBox });
+  const body = stack.wecomTask(wecom);
+  const previous = taskId;
+  taskId = await stack.insertTask({ ...body, connector: { ...body.connector, secrets: { corpSecret: 'also-not-the-secret' } } });
+  try {
+    await channels.create({ name: 'misconfigured Feishu', taskId, kind: 'feishu-bot', secrets: { webhookUrl: receivers.urls.feishu, signingSecret: 'a-wrong-signing-secret' } }, 'token:admin:test');
+    await channels.create({ name: 'SIEM 2', taskId, kind: 'webhook', secrets: { url: receivers.urls.webhook, signingSecret: creds.webhookSecret } }, 'token:admin:test');
+    const refusedBefore = receivers.refused.length;
+    const { runId, history } = await failingRun();
+    expect(await stack.runRow(runId)).toMatchObject({ status: 'failed' });
+    expect(receivers.refused.slice(refusedBefore)).toEqual([{ kind: 'feishu-bot', code: 19021, msg: expect.stringContaining('sign match fail') }]); // once: not retried
+    expect(receivers.received.filter((m) => m.kind === 'webhook' && m.body.runId === runId).map((m) => m.body.event)).toEqual(['run_failed']);
+    expect(history).toContain('NotificationFailed');
+    expect(history).toContain('19021');
+    for (const secret of ['a-wrong-signing-secret', creds.feishuToken, creds.webhookSecret, creds.wecomKey]) expect(history).not.toContain(secret);
+  } finally {
+    taskId = previous;
+  }
+});
