@@ -32,8 +32,14 @@ test('messages carry the counts and absolute links under SYNC_CENTER_PUBLIC_URL'
 test('refused credentials are told from outages and record errors', () => {
   expect(isCredentialFailure('WeCom /gettoken failed: 40001 invalid credential')).toBe(true);
   expect(isCredentialFailure('WeCom /gettoken failed: 40013 invalid corpid')).toBe(true);
-  expect(isCredentialFailure('POST /auth/v3/tenant_access_token/internal: 10014 app secret invalid')).toBe(true);
+  expect(isCredentialFailure('Feishu POST /auth/v3/tenant_access_token/internal failed: 10014 app secret invalid')).toBe(true);
+  expect(isCredentialFailure('DingTalk /gettoken failed: 40089 invalid appkey')).toBe(true);
+  expect(isCredentialFailure('DingTalk /gettoken failed: 40001 invalid appsecret')).toBe(true);
+  expect(isCredentialFailure('DingTalk /v1.0/oauth2/accessToken failed: invalidClientId invalid appKey or appSecret')).toBe(true);
   expect(isCredentialFailure('GET https://api.github.com/scim/v2/enterprises/acme/Users: HTTP 401')).toBe(true);
+  expect(isCredentialFailure('SCIM GET /Users failed: 401 Invalid token')).toBe(true);
+  expect(isCredentialFailure('SCIM OAuth token refused: 400 Invalid client')).toBe(true);
+  expect(isCredentialFailure('SCIM POST /Users failed: 409:uniqueness userName exists')).toBe(false);
   expect(isCredentialFailure('InvalidCredentialsError: 80090308: LdapErr')).toBe(true);
   expect(isCredentialFailure('WeCom /user/create failed: 45009 api freq out of limit')).toBe(false);
   expect(isCredentialFailure('HTTP 503 (text/html, 120 bytes)')).toBe(false);
