@@ -2,6 +2,7 @@
 // concurrently (bounded) where they cannot affect each other, in plan order otherwise. Safe to retry
 // at any point: recorded items are never sent again, and a create that may have reached the vendor
 // before a crash is looked up before it is re-sent.
+import { itemsApplied } from '../telemetry/metrics';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { VendorError } from '../connectors/errors';
 import type { ConnectorOperation } from '../connectors/types';
@@ -126,6 +127,7 @@ class BatchAttempt {
     const item = this.todo[index];
     item.status = outcome.status;
     this.recorder.add({ itemId: item.id, outcome, ...extra }, () => {
+      itemsApplied.inc({ action: item.action, outcome: outcome.status });
       this.committed[index] = true;
       while (this.lowest < this.todo.length && this.committed[this.lowest]) this.lowest += 1;
     });

@@ -13,6 +13,8 @@ export interface ActivityDeps {
   applyConcurrency?: number;
   /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS (default 7): finished runs' snapshots are deleted after this */
   snapshotRetentionDays?: number;
+  /** SYNC_CENTER_PUBLIC_URL: notification links are absolute when set */
+  publicUrl?: string;
   /** tests may wrap or replace connectors */
   connectorFactory?: typeof createConnector;
 }

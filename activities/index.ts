@@ -10,12 +10,14 @@ import {
 } from './deletions';
 import type { ActivityDeps } from './deps';
 import { withHeartbeats } from './heartbeat';
+import { createNotifyRunActivity } from './notify-run';
 import { createPlanActivity } from './plan';
 import { createReconcileRunsActivity } from './reconcile-runs';
 import { createPruneRunSnapshotsActivity } from './retention';
 import { createRunActivities } from './runs';
 import { createSnapshotActivity } from './snapshot';
 import type { SyncActivities } from './types';
+import { withActivityLogs } from '../telemetry/activity-log';
 
 export type { ActivityDeps } from './deps';
 
@@ -32,7 +34,8 @@ function ticking<A extends unknown[], R>(step: (...args: A) => Promise<R>): (...
 export function createActivities(deps: ActivityDeps): SyncActivities {
   const runs = createRunActivities(deps);
   const approvals = createApprovalActivities(deps);
-  return {
+  // Structured logs (pino) with the run and task ids on every line an activity writes.
+  return withActivityLogs<SyncActivities>({
     loadTaskForRun: ticking(runs.loadTaskForRun),
     startRun: ticking(runs.startRun),
     snapshot: createSnapshotActivity(deps),
@@ -49,5 +52,6 @@ export function createActivities(deps: ActivityDeps): SyncActivities {
     reconcileApprovals: ticking(approvals.reconcileApprovals),
     reconcileRuns: ticking(createReconcileRunsActivity(deps)),
     pruneRunSnapshots: ticking(createPruneRunSnapshotsActivity(deps)),
-  };
+    notifyRun: createNotifyRunActivity(deps),
+  });
 }

@@ -1,7 +1,10 @@
 // Run bookkeeping: the task's run settings, the run row, and the final status with its counters.
 import { advanceReadWatermark } from '../db/repos/read-watermarks';
+import { and, eq, gt, lte, lt, max, min } from 'drizzle-orm';
 import { finishRun as storeFinish, getRun, itemStatusCounts, startRun as insertRun } from '../db/repos/sync-runs';
-import { itemStatuses } from '../engine/statuses';
+import { syncRuns, webhookInbox } from '../db/schema';
+import { activeRunStatuses, itemStatuses } from '../engine/statuses';
+import { realtimeLatencySeconds, runsFinished } from '../telemetry/metrics';
 import type { ActivityDeps } from './deps';
 import { loadTaskRecord } from './task';
 import type { FinishedRunStatus, FinishRunInput, StartRunInput, TaskRunSettings } from './types';
@@ -45,6 +48,19 @@ export function runStatus(counters: Record<string, number>, dryRun: boolean): Fi
 
 export function createRunActivities(deps: ActivityDeps) {
   const db = () => deps.database.db;
+
+  async function countFinishedRun(runId: string, status: FinishedRunStatus): Promise<void> {
+    const [run] = await db().select({ taskId: syncRuns.taskId, trigger: syncRuns.trigger, startedAt: syncRuns.startedAt, finishedAt: syncRuns.finishedAt }).from(syncRuns).where(eq(syncRuns.id, runId));
+    if (!run) return;
+    runsFinished.inc({ task: run.taskId, status, trigger: run.trigger });
+    if (run.trigger !== 'realtime' || !run.finishedAt) return;
+    // The changes this run carried arrived after the task's previous run started and before this one did.
+    const [previous] = await db().select({ at: max(syncRuns.startedAt) }).from(syncRuns).where(and(eq(syncRuns.taskId, run.taskId), lt(syncRuns.startedAt, run.startedAt)));
+    const window = [eq(webhookInbox.taskId, run.taskId), lte(webhookInbox.receivedAt, run.startedAt)];
+    if (previous?.at) window.push(gt(webhookInbox.receivedAt, new Date(previous.at)));
+    const [oldest] = await db().select({ at: min(webhookInbox.receivedAt) }).from(webhookInbox).where(and(...window));
+    if (oldest?.at) realtimeLatencySeconds.observe({ task: run.taskId }, (run.finishedAt.getTime() - new Date(oldest.at).getTime()) / 1000);
+  }
   return {
     async loadTaskForRun({ taskId }: { taskId: string }): Promise<TaskRunSettings> {
       const task = await loadTaskRecord(db(), taskId);
@@ -79,6 +95,8 @@ export function createRunActivities(deps: ActivityDeps) {
           fullRead: read.kind === 'full',
         });
       }
+      // Counted once, by the attempt that closed the run (a retried finishRun finds it closed).
+      if ((activeRunStatuses as readonly string[]).includes(run.status)) await countFinishedRun(runId, stored);
       return { status: stored };
     },
   };

@@ -223,6 +223,11 @@ export interface SyncActivities {
   reconcileRuns(input: { graceMs?: number }): Promise<ReconcileRunsResult>;
   /** Deletes stored snapshots of runs finished before the retention (a bounded slice); `more` when some are left. */
   pruneRunSnapshots(input: Record<string, never>): Promise<PruneRunSnapshotsResult>;
+  /**
+   * Announces what a finished run raised on the task's and the global notification channels; each
+   * (run, event, channel) once. Fails retryably while a channel's failure is transient.
+   */
+  notifyRun(input: { runId: string }): Promise<{ sent: number; alreadySent: number }>;
 }
 
 export interface PruneRunSnapshotsResult {

@@ -27,6 +27,8 @@ const expected: Record<string, Access> = {
   'GET /docs/yaml': 'public',
   'GET /docs/static/*': 'public',
   'GET /healthz': 'public',
+  // Prometheus: public unless SYNC_CENTER_METRICS_TOKEN is set (api/metrics.ts)
+  'GET /metrics': 'public',
   'GET /api/v1/healthz': 'public',
   'GET /api/v1/readiness': 'readers',
   'GET /api/v1/departments': 'readers',
@@ -63,6 +65,10 @@ const expected: Record<string, Access> = {
   'GET /api/v1/pending-deletions': 'readers',
   'POST /api/v1/pending-deletions/execute': 'approvers',
   'POST /api/v1/pending-deletions/cancel': 'approvers',
+  'POST /api/v1/notification-channels': 'admin',
+  'GET /api/v1/notification-channels': 'admin',
+  'DELETE /api/v1/notification-channels/:id': 'admin',
+  'GET /api/v1/audit': 'admin',
   // Vendor webhooks: the vendor's signature is the credential.
   'GET /api/v1/webhooks/:taskId': 'public',
   'POST /api/v1/webhooks/:taskId': 'public',

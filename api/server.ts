@@ -14,10 +14,14 @@ import { createHubDirectory, type ChangeListener, type HubDirectory } from '../d
 import { installAuthentication, roleCheckOf, type Role } from './auth';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
+import { installMetricsRoute } from './metrics';
+import { installRequestTracing } from './tracing';
 import { scimPrefix, scimRoutes } from './scim/routes';
 import { departmentRoutes } from './routes/departments';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
 import { healthRoutes, readinessRoutes } from './routes/health';
+import { auditRoutes } from './routes/audit';
+import { notificationChannelRoutes } from './routes/notification-channels';
 import { pendingDeletionRoutes } from './routes/pending-deletions';
 import { runRoutes } from './routes/runs';
 import { syncTaskRoutes } from './routes/sync-tasks';
@@ -51,6 +55,8 @@ export interface ApiDeps {
   exportsAtOnce?: number;
   /** request rate limits (api/rate-limit.ts); default `defaultRateLimits`, on */
   rateLimits?: RateLimitSettings;
+  /** SYNC_CENTER_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token */
+  metricsToken?: string;
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */
@@ -71,7 +77,7 @@ export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes, notificationChannelRoutes, auditRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];
@@ -123,6 +129,8 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
       routes.push({ method, url: route.url, public: route.config?.public === true, roles: roleCheckOf(route.onRequest) ?? roleCheckOf(route.preHandler) });
     }
   });
+  // First hook of all: the request's span is the context every later hook and handler runs in.
+  installRequestTracing(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
@@ -155,5 +163,7 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
   await app.register(async (scope) => scimRoutes(scope, { deps, services, authFailures }), { prefix: scimPrefix });
   // Probes (docker, k8s) look for /healthz at the root; it is the same public liveness answer as /api/v1/healthz.
   await app.register(healthRoutes, { deps, services });
+  // Prometheus scrapes /metrics at the root (outside /api/v1 and its tokens).
+  installMetricsRoute(app, { database: deps.database, token: deps.metricsToken });
   return app;
 }

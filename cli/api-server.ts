@@ -1,5 +1,6 @@
 // Wires the REST API to this process's database and Temporal, and listens. The one place where
 // ApiDeps are assembled, for both `start` and `api`.
+import { startTracing, tracingClientInterceptors } from '../telemetry/otel';
 import { Client, Connection } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
@@ -45,7 +46,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   }
   // Lazy: the API comes up even while Temporal is down, and /healthz says so.
   const temporal = Connection.lazy({ address: options.temporalAddress });
-  const client = new Client({ connection: temporal, namespace: options.namespace });
+  startTracing();
+  const client = new Client({ connection: temporal, namespace: options.namespace, interceptors: tracingClientInterceptors() });
   // Real time: webhooks and hub API writes signal task workflows (api/webhooks, api/hub-fanout).
   const realtime = createRealtimeSignaller(client, { taskQueue: options.taskQueue });
   const onHubChange = createHubFanout({ database: options.database, signaller: realtime, onError: (err) => app.log.warn({ err }, 'hub change fan-out failed') });
@@ -61,6 +63,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     publicUrl: publicUrl || undefined,
     rateLimits: options.rateLimits,
     connectorSettingsIssues,
+    metricsToken: process.env.SYNC_CENTER_METRICS_TOKEN || undefined,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

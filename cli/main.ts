@@ -20,6 +20,7 @@ export const commands: CommandEntry[] = [
   { name: 'tasks', summary: 'list, show, create, enable, disable, delete and run sync tasks', load: async () => (await import('./commands/tasks')).tasksCommand },
   { name: 'runs', summary: 'runs of a task, one run, its items, or a CSV/XLSX export', load: async () => (await import('./commands/runs')).runsCommand },
   { name: 'approvals', summary: 'list, execute or cancel staged deletions', load: async () => (await import('./commands/approvals')).approvalsCommand },
+  { name: 'audit', summary: 'who did what: the audit log (admin)', load: async () => (await import('./commands/audit')).auditCommand },
   { name: 'fake', summary: 'run a vendor fake, e.g. `fake wecom --port 18081`', load: async () => (await import('./commands/fake')).fakeCommand },
 ];
 

@@ -310,6 +310,32 @@ describe('connection test', () => {
   });
 });
 
+describe('audit', () => {
+  it('lists who did what, newest first, filtered by entity, actor and time, and pages', async () => {
+    const all = JSON.parse((await cli('audit', '--entity', 'sync_task', '--json')).stdout);
+    expect(all.total).toBeGreaterThan(0);
+    expect(all.items[0]).toMatchObject({ actor: 'bootstrap-admin', entityType: 'sync_task' });
+    const newest = all.items[0];
+    const table = await cli('audit', '--entity', `sync_task:${newest.entityId}`);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^AT\s+ACTOR\s+ACTION\s+ENTITY\s+CHANGED/);
+    expect(table.stdout).toContain(`sync_task:${newest.entityId}`);
+    expect(table.stdout).not.toContain(corpSecret);
+    const later = await cli('audit', '--from', new Date(Date.now() + 60_000).toISOString());
+    expect(later.stdout).toContain('no audit entries match');
+    const nobody = JSON.parse((await cli('audit', '--actor', 'token:nobody:0', '--json')).stdout);
+    expect(nobody).toMatchObject({ items: [], total: 0 });
+    const paged = await cli('audit', '--limit', '1');
+    expect(paged.stdout).toMatch(/1-1 of \d+; more with --offset 1/);
+  });
+
+  it('names the flag in argument errors', async () => {
+    expect(await cli('audit', '--from', 'yesterday')).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be an ISO 8601 instant') });
+    expect(await cli('audit', '--limit', 'ten')).toMatchObject({ code: 2, stderr: expect.stringContaining('--limit must be a whole number') });
+    expect(await cli('audit', '--limit', '9999')).toMatchObject({ code: 1, stderr: expect.stringContaining('limit') });
+  });
+});
+
 describe('without a running API', () => {
   it('says where it looked', async () => {
     const url = process.env.SYNC_CENTER_API_URL;

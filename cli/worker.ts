@@ -10,6 +10,7 @@ import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
 import { createSecretBox } from '../db/secret-box';
 import { createActivities } from '../activities';
+import { startTracing, tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules } from '../telemetry/otel';
 import { workerDeploymentOptions, workerVersioningEnabled } from './worker-versioning';
 
 export interface SyncWorkerOptions {
@@ -32,25 +33,32 @@ export interface RunningSyncWorker {
 
 let runtimeInstalled = false;
 
-/** The SDK logs every state change at INFO; warnings are what an operator needs on the console. */
-function installQuietRuntime(): void {
+/**
+ * The SDK logs every state change at INFO; warnings are what an operator needs on the console.
+ * SYNC_CENTER_TEMPORAL_METRICS_ADDRESS (host:port) makes the SDK's core serve its own runtime metrics
+ * (task slots, poll and schedule-to-start latencies, sticky cache) for Prometheus there.
+ */
+export function installWorkerRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const bindAddress = process.env.SYNC_CENTER_TEMPORAL_METRICS_ADDRESS?.trim();
+  Runtime.install({ logger: new DefaultLogger('WARN'), ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true } } } } : {}) });
 }
 
 export async function startSyncWorker(options: SyncWorkerOptions): Promise<RunningSyncWorker> {
-  installQuietRuntime();
+  installWorkerRuntime();
   const connection = await NativeConnection.connect({ address: options.address });
   // Hub writes of upstream runs and approvals signal downstream real-time tasks (api/hub-fanout.ts).
-  const client = new Client({ connection, namespace: options.namespace });
+  startTracing();
+  const client = new Client({ connection, namespace: options.namespace, interceptors: tracingClientInterceptors() });
+  const tracing = tracingWorkerOptions();
   const signaller = createRealtimeSignaller(client, { taskQueue: options.taskQueue });
   const onHubChange = createHubFanout({ database: options.database, signaller, onError: (err) => console.warn(`hub change fan-out failed: ${(err as Error).message}`) });
   let worker: Worker;
   try {
     const workflowsPath = require.resolve('../workflows');
     // Versioned without SYNC_CENTER_BUILD_ID: the build id hashes the bundle, so bundle here (the worker would anyway).
-    const workflowBundle = workerVersioningEnabled() && !process.env.SYNC_CENTER_BUILD_ID?.trim() ? await bundleWorkflowCode({ workflowsPath }) : undefined;
+    const workflowBundle = workerVersioningEnabled() && !process.env.SYNC_CENTER_BUILD_ID?.trim() ? await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: tracingWorkflowModules() }) : undefined;
     const deployment = workerDeploymentOptions(process.env, () => workflowBundle!.code);
     worker = await Worker.create({
       connection,
@@ -61,8 +69,10 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       // Let in-flight activities finish on Ctrl-C; an apply batch cut short resumes from its heartbeat anyway.
       shutdownGraceTime: '10s',
       // An activity's hub writes reach downstream tasks in one signal, without a second debounce window.
-      interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange)] },
-      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays }),
+      // Traced (OTEL_* set): workflow and activity spans, continuing the trace of whoever started or signalled the workflow.
+      interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange), ...(tracing?.activity ?? [])], workflowModules: workflowBundle ? [] : tracingWorkflowModules() },
+      ...(tracing ? { sinks: tracing.sinks } : {}),
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays, publicUrl: process.env.SYNC_CENTER_PUBLIC_URL || undefined }),
     });
   } catch (err) {
     await connection.close();

@@ -13,6 +13,8 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   command?: string | string[];
   entrypoint?: string | string[];
+  environment?: Record<string, string | number>;
+  volumes?: string[];
 }
 
 const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
@@ -38,7 +40,7 @@ function upstreamOf(name: string, seen = new Set<string>()): Set<string> {
 const commandText = (service: Service) => [service.entrypoint, service.command].flat().filter(Boolean).join('\n');
 
 test('the services of the production shape, and no deprecated auto-setup image', () => {
-  expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
+  expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'prometheus', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
   for (const service of Object.values(services)) expect(service.image ?? '').not.toMatch(/auto-setup/);
   expect(services.temporal.image).toMatch(/^temporalio\/server:/);
   expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:/);
@@ -49,7 +51,7 @@ test('the services of the production shape, and no deprecated auto-setup image',
 test('every image from a registry is pinned to an exact version', () => {
   for (const [name, service] of Object.entries(services)) {
     if (service.build) continue; // the app, built from this repo
-    expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[\w./-]+:\d+(\.\d+)+$/) });
+    expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[\w./-]+:v?\d+(\.\d+)+$/) });
   }
   // Temporal's server and its admin tools move together: the schema tool must match the server.
   expect(services['temporal-schema'].image!.split(':')[1]).toBe(services.temporal.image!.split(':')[1]);
@@ -85,4 +87,22 @@ test('Temporal (7233) and its Web UI (8233) are bound to 127.0.0.1 only; the set
     if (!name.startsWith('temporal')) continue;
     for (const port of service.ports ?? []) expect(typeof port === 'string' ? port : port.host_ip).toMatch(/^127\.0\.0\.1(:|$)/);
   }
+});
+
+test('Prometheus scrapes the API, every worker and their Temporal SDK metrics, and is published on loopback only', () => {
+  const prometheus = services.prometheus;
+  expect(prometheus.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+  expect(prometheus.ports).toEqual(['127.0.0.1:9090:9090']);
+  expect(prometheus.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  const worker = services.worker.environment ?? {};
+  expect(String(worker.SYNC_CENTER_WORKER_METRICS_PORT)).toBe('9465');
+  expect(worker.SYNC_CENTER_TEMPORAL_METRICS_ADDRESS).toBe('0.0.0.0:9464');
+  expect(services.worker.ports).toBeUndefined();
+  const config = parse(readFileSync(join(__dirname, '..', 'deploy', 'prometheus.yml'), 'utf8')) as {
+    scrape_configs: { job_name: string; metrics_path?: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type: string; port: number }[] }[];
+  };
+  const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j]));
+  expect(jobs['sync-center-api']).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['api:3000'] }] });
+  expect(jobs['sync-center-worker'].dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: 9465 }]);
+  expect(jobs['temporal-sdk'].dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: 9464 }]);
 });

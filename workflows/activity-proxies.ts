@@ -23,7 +23,7 @@ const boundedRetry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2
 /** Vendor writes resume from their heartbeated cursor, so they get longer: about 25 minutes of back-off. */
 const writeRetry: RetryPolicy = { ...boundedRetry, maximumAttempts: 30 };
 
-export const activityOptions: Record<'bookkeeping' | 'reading' | 'planning' | 'singleWrite' | 'writing', ActivityOptions> = {
+export const activityOptions: Record<'bookkeeping' | 'reading' | 'planning' | 'singleWrite' | 'writing' | 'notifying', ActivityOptions> = {
   /** Database-only steps: quick, so a hung attempt is abandoned soon; they heartbeat on a ticker, so a dead worker is noticed within 30 s. */
   bookkeeping: { startToCloseTimeout: '2m', heartbeatTimeout: '30s', scheduleToCloseTimeout: '1h', retry: boundedRetry },
   /** Reading whole directories from vendors; the activity heartbeats while it pages. */
@@ -34,6 +34,8 @@ export const activityOptions: Record<'bookkeeping' | 'reading' | 'planning' | 's
   singleWrite: { startToCloseTimeout: '5m', heartbeatTimeout: '30s', scheduleToCloseTimeout: '2h', retry: boundedRetry },
   /** Steps that write to vendors: heartbeats detect a dead worker within 30 s, and the retry resumes from the cursor. */
   writing: { startToCloseTimeout: '1h', heartbeatTimeout: '30s', scheduleToCloseTimeout: '24h', retry: writeRetry },
+  /** Run notifications: a robot's rate limit (20/min) or a mail server's 4xx passes within the half hour. */
+  notifying: { startToCloseTimeout: '2m', scheduleToCloseTimeout: '30m', retry: { ...boundedRetry, initialInterval: '2s', maximumAttempts: 12 } },
 };
 
 export const bookkeeping = proxyActivities<SyncActivities>(activityOptions.bookkeeping);
@@ -41,3 +43,4 @@ export const reading = proxyActivities<SyncActivities>(activityOptions.reading);
 export const planning = proxyActivities<SyncActivities>(activityOptions.planning);
 export const singleWrite = proxyActivities<SyncActivities>(activityOptions.singleWrite);
 export const writing = proxyActivities<SyncActivities>(activityOptions.writing);
+export const notifying = proxyActivities<SyncActivities>(activityOptions.notifying);

@@ -58,7 +58,7 @@ test('a dry run stores a plan and applies nothing', async () => {
     env.client.workflow.execute(syncRunWorkflow, { taskQueue, workflowId: `run-${taskId}`, args: [{ taskId, dryRun: true }] }),
   );
   expect(result).toMatchObject({ dryRun: true, status: 'succeeded', plan: { actions: 5, stagedDeletes: 2, batches: 1 }, pendingDeletions: 0 });
-  expect(memory.calls.map((call) => call.name)).toEqual(['loadTaskForRun', 'startRun', 'snapshot', 'plan', 'finishRun']);
+  expect(memory.calls.map((call) => call.name)).toEqual(['loadTaskForRun', 'startRun', 'snapshot', 'plan', 'finishRun', 'notifyRun']);
 });
 
 test('a run whose items partly failed ends partially_failed', async () => {

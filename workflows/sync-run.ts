@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
-import { bookkeeping, planning, reading, writing } from './activity-proxies';
+import { bookkeeping, notifying, planning, reading, writing } from './activity-proxies';
 import { pendingDeletionApprovalWorkflow } from './deletion-approval';
 import { deletionApprovalWorkflow } from './deletion-approval-v1';
 import { capRequesters, defaultRequester } from './pending-runs';
@@ -71,6 +71,21 @@ const addCounters = (a: ItemCounters, b: ItemCounters): ItemCounters => ({
   failed: a.failed + b.failed,
   skipped: a.skipped + b.skipped,
 });
+
+/**
+ * Announces the finished run (activities/notify-run.ts). A notification that cannot be sent is the
+ * channel's problem, never the run's: its failure is swallowed here (the activity logged it).
+ */
+async function announce(runId: string): Promise<void> {
+  if (!patched('run-notifications')) return;
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await notifying.notifyRun({ runId });
+    } catch {
+      // retries exhausted or the channel refused: the run's outcome stands
+    }
+  });
+}
 
 const errorMessage = (err: unknown): string => (rootCause(err) ?? (err instanceof Error ? err.message : String(err))) || 'unknown error';
 
@@ -160,6 +175,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     progress.phase = 'finishing';
     const { status } = await bookkeeping.finishRun({ runId });
     if (notify) await notifyTask(taskId, { runId, status });
+    await announce(runId);
     progress.phase = 'done';
     return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions, ...(progress.read ? { read: progress.read } : {}), approvalWorkflowId: approvalId };
   } catch (err) {
@@ -169,6 +185,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     // Non-cancellable: the run's row must record the outcome even when the run itself was cancelled.
     await CancellationScope.nonCancellable(() => bookkeeping.finishRun({ runId, status, error: errorMessage(err) }));
     if (notify) await notifyTask(taskId, { runId, status, error: errorMessage(err) });
+    if (!canceled) await announce(runId);
     throw err;
   }
 }

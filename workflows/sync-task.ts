@@ -64,6 +64,7 @@ import {
 } from './definitions';
 import { debounceDeadline, mergeTrigger, nextPendingRun, validateTrigger, withoutRun } from './pending-runs';
 import { syncRunWorkflow } from './sync-run';
+import { currentTraceContext, withTraceContext, type TraceContext } from './trace-context';
 import { declareVersioningBehavior } from './versioning';
 
 const DEFAULT_RUNS_PER_EXECUTION = 100;
@@ -126,9 +127,12 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
   let settingsStale = true;
   let triggersReceived = 0;
 
+  // The first trigger's trace per pending run (workflows/trace-context.ts); memory only.
+  const triggerTraces = new Map<string, TraceContext>();
   const enqueue = (request: TriggerRequest) => {
     const merged = mergeTrigger(pending, validateTrigger(request), uuid4(), Date.now());
     pending = merged.pending;
+    if (!triggerTraces.has(merged.runId)) triggerTraces.set(merged.runId, currentTraceContext());
     triggersReceived++;
     return { runId: merged.runId, coalesced: merged.coalesced };
   };
@@ -241,7 +245,9 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
       pending = withoutRun(pending, next.runId);
       const run: CurrentRun = { run: next, detached: patched('runs-outlive-executions'), inherited: false, started: false };
       current = run;
-      const result = run.detached ? startDetachedRun(taskId, next, () => void (run.started = true)) : executeRun(taskId, next, ParentClosePolicy.REQUEST_CANCEL);
+      const trace = triggerTraces.get(next.runId);
+      triggerTraces.delete(next.runId);
+      const result = withTraceContext(trace, () => (run.detached ? startDetachedRun(taskId, next, () => void (run.started = true)) : executeRun(taskId, next, ParentClosePolicy.REQUEST_CANCEL)));
       void result.then(runEnded);
     }
   } catch (err) {

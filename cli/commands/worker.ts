@@ -4,6 +4,7 @@ import { parseFlags } from '../args';
 import { ConfigError, exportImportDir, loadConfig } from '../config';
 import { resolveSecrets } from '../data-dir-secrets';
 import { Lifecycle } from '../lifecycle';
+import { startMetricsServer } from '../../telemetry/metrics-server';
 import { startSyncWorker } from '../worker';
 import type { Command } from './command';
 import { connectToCluster, requireServers, watchWorker } from './shared';
@@ -17,7 +18,9 @@ export const workerCommand: Command = {
 
   Polls the task queue (TEMPORAL_TASK_QUEUE, default sync-center) on the cluster at
   TEMPORAL_ADDRESS, with activities on the Postgres at DATABASE_URL. Needs SYNC_CENTER_SECRET_KEY
-  (the same key as every other worker and the API). Run as many as you like.`,
+  (the same key as every other worker and the API). Run as many as you like.
+  SYNC_CENTER_WORKER_METRICS_PORT serves its Prometheus metrics at /metrics (on HOST, default
+  0.0.0.0); SYNC_CENTER_TEMPORAL_METRICS_ADDRESS (host:port) the Temporal SDK's runtime metrics.`,
   async run(argv) {
     parseFlags('worker', argv, {});
     const config = loadConfig();
@@ -35,6 +38,13 @@ export const workerCommand: Command = {
       const worker = await startSyncWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, database, secretKey, snapshotRetentionDays: config.snapshotRetentionDays });
       await lifecycle.add('worker', () => worker.stop());
       watchWorker(worker, lifecycle);
+      const metricsPort = process.env.SYNC_CENTER_WORKER_METRICS_PORT?.trim();
+      if (metricsPort) {
+        if (!/^\d+$/.test(metricsPort) || Number(metricsPort) > 65535) throw new ConfigError(`SYNC_CENTER_WORKER_METRICS_PORT must be a port number (got "${metricsPort}")`);
+        const metrics = await startMetricsServer({ host: process.env.HOST?.trim() || '0.0.0.0', port: Number(metricsPort) });
+        await lifecycle.add('metrics', () => metrics.close());
+        log(`[sync-center] worker metrics at ${metrics.url}`);
+      }
       log(`[sync-center] worker polling task queue ${config.temporal.taskQueue} on ${address} (namespace ${config.temporal.namespace}); Ctrl-C stops it`);
     } catch (err) {
       return lifecycle.abortStartup(err);

@@ -69,8 +69,8 @@ export class DingtalkClient {
     this.oapiBaseUrl = options.oapiBaseUrl.replace(/\/+$/, '');
     this.apiBaseUrl = (options.apiBaseUrl ?? 'https://api.dingtalk.com').replace(/\/+$/, '');
     // DingTalk counts arrivals, not departures: a longer window absorbs network jitter between batches.
-    this.perSecond = new SlidingWindowRateLimiter({ limit: options.ratePerSecond ?? 35, windowMs: 1_000 + perSecondJitterMs });
-    this.perMinute = new SlidingWindowRateLimiter({ limit: options.ratePerMinute ?? 1_400, windowMs: 60_000 });
+    this.perSecond = new SlidingWindowRateLimiter({ name: 'dingtalk', limit: options.ratePerSecond ?? 35, windowMs: 1_000 + perSecondJitterMs });
+    this.perMinute = new SlidingWindowRateLimiter({ name: 'dingtalk', limit: options.ratePerMinute ?? 1_400, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
     this.apiTokens = new AccessTokenCache({ fetchToken: () => this.fetchApiToken() });
   }
@@ -140,6 +140,7 @@ export class DingtalkClient {
     await this.acquire(path);
     const response = await this.request(() =>
       requestJson<{ accessToken?: unknown; expireIn?: unknown; code?: unknown; message?: unknown }>({
+        vendor: 'dingtalk',
         method: 'POST',
         url: `${this.apiBaseUrl}${path}`,
         body: { appKey: this.options.appKey, appSecret: this.options.appSecret },
@@ -186,6 +187,7 @@ export class DingtalkClient {
     const response = await this.request(
       () =>
         requestJson<DingtalkEnvelope>({
+        vendor: 'dingtalk',
           method,
           url: `${this.oapiBaseUrl}${path}`,
           query,

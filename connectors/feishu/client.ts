@@ -59,8 +59,8 @@ export class FeishuClient {
     if (!options.appSecret) throw new VendorError('permanent', 'invalid_input', 'appSecret: required');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     // Both of Feishu's windows, below its numbers so a clock skew or a second caller does not tip it over.
-    this.perSecond = new SlidingWindowRateLimiter({ limit: options.ratePerSecond ?? defaultRatePerSecond, windowMs: 1_000 });
-    this.perMinute = new SlidingWindowRateLimiter({ limit: options.ratePerMinute ?? defaultRatePerMinute, windowMs: 60_000 });
+    this.perSecond = new SlidingWindowRateLimiter({ name: 'feishu', limit: options.ratePerSecond ?? defaultRatePerSecond, windowMs: 1_000 });
+    this.perMinute = new SlidingWindowRateLimiter({ name: 'feishu', limit: options.ratePerMinute ?? defaultRatePerMinute, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
   }
 
@@ -122,6 +122,7 @@ export class FeishuClient {
     let response;
     try {
       response = await requestJson<Partial<FeishuEnvelope<unknown>> & T>({
+        vendor: 'feishu',
         method,
         url: `${this.baseUrl}${path}`,
         query,

@@ -62,7 +62,7 @@ export class ScimClient {
     if (options.profile.auth === 'oauth-client-credentials' && !options.oauth) throw new VendorError('permanent', 'invalid_input', 'clientId and clientSecret: required');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     const rate = options.rateLimit ?? options.profile.rateLimit;
-    this.limiter = new SlidingWindowRateLimiter({ limit: rate.limit, windowMs: rate.windowMs });
+    this.limiter = new SlidingWindowRateLimiter({ name: 'scim', limit: rate.limit, windowMs: rate.windowMs });
     if (options.oauth) this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchOauthToken() });
   }
 
@@ -199,7 +199,7 @@ export class ScimClient {
     if (version) headers['if-match'] = version;
     let response;
     try {
-      response = await requestJson<unknown>({ method, url: `${this.baseUrl}${path}`, query, body, headers, timeoutMs: this.options.timeoutMs, allowedHosts: scimDocumentedHosts });
+      response = await requestJson<unknown>({ vendor: 'scim', method, url: `${this.baseUrl}${path}`, query, body, headers, timeoutMs: this.options.timeoutMs, allowedHosts: scimDocumentedHosts });
     } catch (err) {
       if (err instanceof VendorError) throw scrub(err, this.secrets(token));
       throw err;
@@ -239,6 +239,7 @@ export class ScimClient {
     let response;
     try {
       response = await requestJson<{ access_token?: unknown; expires_in?: unknown; reason?: unknown; error?: unknown }>({
+        vendor: 'scim',
         method: 'POST',
         url: oauth.tokenUrl,
         query: { grant_type: 'account_credentials', account_id: oauth.accountId },

@@ -2,6 +2,8 @@
 // everything else is returned so each vendor client can read its own envelope. A task author picks
 // the URL, so: only allowed hosts are called, redirects are never followed, and a raw body never
 // reaches an error (it could be an internal page the URL was aimed at) - only status, type and size.
+import { apiLabel, vendorRequests, vendorRequestSeconds } from '../../telemetry/metrics';
+import { vendorCallSpan } from '../../telemetry/tracing';
 import { VendorError } from '../errors';
 import { hostRefusal } from './host-policy';
 
@@ -24,6 +26,8 @@ export interface JsonRequest {
   secretParams?: string[];
   /** the vendor's documented hosts (the connector's hosts.ts); see host-policy.ts for the operator's additions */
   allowedHosts: readonly string[];
+  /** the connector kind, for metrics and traces (default: the host) */
+  vendor?: string;
 }
 
 export interface JsonResponse<T = unknown> {
@@ -63,8 +67,30 @@ export function scrubSecrets(text: string, secrets: Array<string | undefined>): 
   return out;
 }
 
+/** Every vendor call, counted and timed by connector, API and result, inside a trace span of its own. */
 export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonResponse<T>> {
   const url = buildUrl(req.url, req.query);
+  const labels = { connector: req.vendor ?? url.hostname, api: apiLabel(url.pathname) };
+  const started = performance.now();
+  return vendorCallSpan({ ...labels, method: req.method }, async (span) => {
+    let result = 'ok';
+    try {
+      const response = await sendJson<T>(req, url);
+      if (response.status >= 400) result = `http_${response.status}`;
+      span.setStatus(response.status);
+      return response;
+    } catch (err) {
+      result = err instanceof VendorError ? (err.vendorCode === 'host_not_allowed' ? 'refused' : err.vendorCode) : 'error';
+      span.fail(result);
+      throw err;
+    } finally {
+      vendorRequests.inc({ ...labels, result });
+      vendorRequestSeconds.observe(labels, (performance.now() - started) / 1000);
+    }
+  });
+}
+
+async function sendJson<T>(req: JsonRequest, url: URL): Promise<JsonResponse<T>> {
   const where = `${req.method} ${redactUrl(url, req.secretParams)}`;
   // Checked before anything is sent: the credentials in the query or body never leave.
   const refused = hostRefusal(url, req.allowedHosts);

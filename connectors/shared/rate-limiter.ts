@@ -2,7 +2,11 @@
 // One vendor rate-limit answer pauses every key, because the vendor's quota is the tenant's.
 // It holds within one process; across workers Temporal's task-queue rate limit is the guard.
 
+import { rateLimitWaits, rateLimitWaitSeconds } from '../../telemetry/metrics';
+
 export interface RateLimiterOptions {
+  /** the connector kind, for the rate-limit wait metrics */
+  name?: string;
   limit: number;
   windowMs: number;
   now?: () => number;
@@ -26,11 +30,14 @@ export class SlidingWindowRateLimiter {
 
   /** Waits until a call on `key` fits in the window, then records it. */
   async acquire(key: string): Promise<void> {
+    let waited = 0;
     for (;;) {
       const wait = this.tryAcquire(key);
-      if (wait === 0) return;
+      if (wait === 0) break;
+      waited += wait;
       await this.sleep(wait);
     }
+    if (waited > 0) this.count('window', waited);
   }
 
   /** Records the call and returns 0 when it fits, else how long to wait before trying again. */
@@ -51,6 +58,14 @@ export class SlidingWindowRateLimiter {
   /** After a vendor rate-limit answer: every key waits `ms` (the longest pause wins). */
   pauseAll(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    this.count('vendor', ms);
+  }
+
+  /** window: a call waited for room in the window; vendor: a rate-limit answer paused every call (and the retry) this long. */
+  private count(cause: 'window' | 'vendor', ms: number): void {
+    const labels = { connector: this.options.name ?? 'unknown', cause };
+    rateLimitWaits.inc(labels);
+    rateLimitWaitSeconds.inc(labels, ms / 1000);
   }
 
   /** Remaining pause in ms (0 when not paused). */

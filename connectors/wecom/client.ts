@@ -41,7 +41,7 @@ export class WecomClient {
     if (!options.corpSecret) throw new VendorError('permanent', 'invalid_input', 'corpSecret: required');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     // Default sits under WeCom's 10,000/min so a second process or a clock skew does not tip it over.
-    this.limiter = new SlidingWindowRateLimiter({ limit: options.rateLimitPerMinute ?? defaultRateLimitPerMinute, windowMs: 60_000 });
+    this.limiter = new SlidingWindowRateLimiter({ name: 'wecom', limit: options.rateLimitPerMinute ?? defaultRateLimitPerMinute, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
   }
 
@@ -106,6 +106,7 @@ export class WecomClient {
     let response;
     try {
       response = await requestJson<T & Partial<WecomEnvelope>>({
+        vendor: 'wecom',
         method,
         url: `${this.baseUrl}${path}`,
         query,

@@ -1,5 +1,5 @@
 // The audit trail: every hub and token write records who did what, with before and after.
-import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { auditLog } from '../schema';
 
@@ -39,6 +39,10 @@ export interface AuditQuery {
   entityId?: string;
   actor?: string;
   action?: string;
+  /** from this instant, inclusive */
+  from?: Date;
+  /** before this instant, exclusive */
+  to?: Date;
   limit?: number;
   offset?: number;
 }
@@ -56,6 +60,8 @@ export function createAuditLog(db: Db): AuditLog {
       if (query.entityId) conditions.push(eq(auditLog.entityId, query.entityId));
       if (query.actor) conditions.push(eq(auditLog.actor, query.actor));
       if (query.action) conditions.push(eq(auditLog.action, query.action));
+      if (query.from) conditions.push(gte(auditLog.at, query.from));
+      if (query.to) conditions.push(lt(auditLog.at, query.to));
       const where = conditions.length ? and(...conditions) : undefined;
       const [items, [{ total }]] = await Promise.all([
         db

@@ -5,3 +5,4 @@ export * from './sync';
 export * from './inbox';
 export * from './outbox';
 export * from './scim';
+export * from './notifications';

@@ -24,6 +24,8 @@ export interface RealtimeStackOptions {
   database: Database;
   /** realtimeDebounceMs of every task (default 300) */
   debounceMs?: number;
+  /** see SyncRuntimeOptions.tracing */
+  tracing?: boolean;
 }
 
 export class RealtimeStack {
@@ -80,7 +82,7 @@ export class RealtimeStack {
       realtimeDebounceMs: debounceMs,
     });
 
-    this.runtime = await new SyncRuntime({ env, bundle, database, secretBox: this.secretBox, taskQueue: this.taskQueue }).start();
+    this.runtime = await new SyncRuntime({ env, bundle, database, secretBox: this.secretBox, taskQueue: this.taskQueue, tracing: this.options.tracing }).start();
     return this;
   }
 

@@ -3,6 +3,7 @@
 // task workflows and hub changes fanned out to downstream tasks, wired the way cli/worker.ts and
 // cli/api-server.ts wire them.
 import type { AddressInfo } from 'node:net';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { and, count, desc, eq } from 'drizzle-orm';
@@ -18,6 +19,7 @@ import { runItems, syncRuns, webhookInbox } from '../../db/schema';
 import type { SecretBox } from '../../db/secret-box';
 import { stateQuery, taskWorkflowId, triggerSignal, type SyncTaskInput, type TriggerRequest } from '../../workflows/definitions';
 import { activeRunStatuses } from '../../engine/statuses';
+import { tracingClientInterceptors, tracingWorkerOptions } from '../../telemetry/otel';
 import { eventually } from '../../workflows/testing/in-memory-activities';
 
 export interface SyncRuntimeOptions {
@@ -28,6 +30,8 @@ export interface SyncRuntimeOptions {
   taskQueue: string;
   /** accepted as an admin token by the API (SYNC_CENTER_ADMIN_TOKEN) */
   adminToken?: string;
+  /** traced as cli/worker.ts and cli/api-server.ts trace with OTEL_* set (telemetry/otel.ts started first; the bundle has tracingWorkflowModules()) */
+  tracing?: boolean;
 }
 
 export class SyncRuntime {
@@ -43,14 +47,18 @@ export class SyncRuntime {
   /** Starts the worker and the API; tasks must be stored before (the inbox drain looks them up). */
   async start(): Promise<this> {
     const { env, bundle, database, secretBox, taskQueue } = this.options;
-    this.signaller = createRealtimeSignaller(env.client, { taskQueue });
+    const tracing = this.options.tracing ? tracingWorkerOptions() : undefined;
+    if (this.options.tracing && !tracing) throw new Error('SyncRuntime tracing: call startTracing() first');
+    const client = tracing ? new Client({ connection: env.connection, namespace: env.namespace, interceptors: tracingClientInterceptors() }) : env.client;
+    this.signaller = createRealtimeSignaller(client, { taskQueue });
     this.fanout = createHubFanout({ database, signaller: this.signaller, onError: (error) => console.error('hub fan-out failed', error) });
     this.worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
       activities: createActivities({ database, secretBox, onHubChange: this.fanout }),
-      interceptors: { activity: [hubFanoutActivityInterceptor(this.fanout)] }, // as cli/worker.ts wires it
+      interceptors: { activity: [hubFanoutActivityInterceptor(this.fanout), ...(tracing?.activity ?? [])] }, // as cli/worker.ts wires it
+      ...(tracing ? { sinks: tracing.sinks } : {}),
       shutdownGraceTime: 1000,
     });
     this.workerDone = this.worker.run();
@@ -59,7 +67,7 @@ export class SyncRuntime {
       secretBox,
       adminToken: this.options.adminToken,
       checkTemporal: async () => undefined,
-      temporal: createTemporalControl(env.client, { taskQueue }),
+      temporal: createTemporalControl(client, { taskQueue }),
       realtime: this.signaller,
       onHubChange: this.fanout,
     });

@@ -15,3 +15,6 @@ process.env.SYNC_CENTER_IMPORT_DIR = realpathSync(tmpdir());
 // Suites talk to vendor fakes on 127.0.0.1 (connectors/shared/host-policy.ts); the suites that test
 // the allow-list clear this themselves. CLI processes the suites start inherit it.
 process.env.SYNC_CENTER_ALLOW_ANY_HOST = '1';
+
+// Activity log lines (activities/log.ts) would drown the test output; suites that check them capture their own.
+process.env.SYNC_CENTER_LOG_LEVEL ??= 'silent';

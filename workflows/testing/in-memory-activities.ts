@@ -195,6 +195,10 @@ export function createInMemoryActivities(options: {
       record('pruneRunSnapshots', {});
       return { runs: 0, more: false };
     },
+    async notifyRun(input) {
+      record('notifyRun', input);
+      return { sent: 0, alreadySent: 0 };
+    },
     ...options.overrides,
   };
 

@@ -11,8 +11,8 @@ const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
 /** Bundle once per test file: bundling takes seconds, and every worker of the file shares it. */
-export function bundleSyncWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../index'), logger: quietLogger });
+export function bundleSyncWorkflows(options: { workflowInterceptorModules?: string[] } = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../index'), logger: quietLogger, workflowInterceptorModules: options.workflowInterceptorModules });
 }
 
 export async function withWorker<T>(
