@@ -12,10 +12,13 @@ import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
 import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
 import { createHubDirectory, type ChangeListener, type HubDirectory } from '../db/repos/hub-directory';
 import { installAuthentication, roleCheckOf, type Role } from './auth';
+import { installConsole } from './console';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
 import { scimPrefix, scimRoutes } from './scim/routes';
+import { connectorKindRoutes } from './routes/connector-kinds';
 import { departmentRoutes } from './routes/departments';
+import { meRoutes } from './routes/me';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
 import { healthRoutes, readinessRoutes } from './routes/health';
 import { pendingDeletionRoutes } from './routes/pending-deletions';
@@ -51,6 +54,8 @@ export interface ApiDeps {
   exportsAtOnce?: number;
   /** request rate limits (api/rate-limit.ts); default `defaultRateLimits`, on */
   rateLimits?: RateLimitSettings;
+  /** the web console's built bundle, served at /console (api/console.ts); default console/dist */
+  consoleDir?: string;
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */
@@ -71,7 +76,7 @@ export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, meRoutes, connectorKindRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];
@@ -155,5 +160,6 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
   await app.register(async (scope) => scimRoutes(scope, { deps, services, authFailures }), { prefix: scimPrefix });
   // Probes (docker, k8s) look for /healthz at the root; it is the same public liveness answer as /api/v1/healthz.
   await app.register(healthRoutes, { deps, services });
+  await installConsole(app, deps.consoleDir);
   return app;
 }
