@@ -1,10 +1,11 @@
 // The task form's values ⇄ the API's task body. Form fields are named by the body's own paths
 // (connector.settings.corpId, fieldMapping.1.expression), so a 400's `field` finds its input.
-import type { ConnectorKind, JsonSchema, Task } from './api';
+import type { ConnectorKind, JsonSchema, Task } from './types';
 
 export const hubFields = ['username', 'name', 'email', 'mobile', 'employeeNumber', 'title'] as const;
 export const matchKeys = ['employeeNumber', 'email', 'mobile', 'username'] as const;
-export const everyOptions = ['none', 'monthly', 'weekly', 'daily', '6h', '2h'] as const;
+export const everyOptions = ['none', 'monthly', 'weekly', 'daily', '6h', '2h', 'cron'] as const;
+export const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 
 export interface MappingRow {
   target?: string;
@@ -20,8 +21,12 @@ export interface TaskFormValues {
   fieldMapping: MappingRow[];
   matchRules: string[];
   offboarding: 'disable' | 'delete';
-  triggers: { schedule: { every: (typeof everyOptions)[number]; at?: string; timezone?: string }; realtime: boolean };
-  deletionProtection: { mode: 'always' | 'threshold'; minCount?: number | null; minPercent?: number | null };
+  triggers: {
+    /** `cron` stands for a `{ cron, timezone }` schedule */
+    schedule: { every: (typeof everyOptions)[number]; at?: string; timezone?: string; dayOfWeek?: string; dayOfMonth?: number | null; cron?: string };
+    realtime: boolean;
+  };
+  deletionProtection: { mode: 'always' | 'threshold'; minCount?: number | null; minPercent?: number | null; expireAfterDays?: number | null };
   massOffboardingGuard: { maxDisablePercent: number };
 }
 
@@ -51,7 +56,8 @@ export function valuesOfTask(task: Task, kind: ConnectorKind | undefined): TaskF
   const connector = (config.connector ?? {}) as { kind: string; settings?: Record<string, unknown> };
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(connector.settings ?? {})) settings[key] = kind && isStructured(kind.settings.properties?.[key] ?? {}) ? JSON.stringify(value, null, 2) : value;
-  const triggers = (config.triggers ?? {}) as { schedule?: { every?: string; at?: string; timezone?: string; cron?: string }; realtime?: boolean };
+  const triggers = (config.triggers ?? {}) as { schedule?: { every?: string; at?: string; timezone?: string; cron?: string; dayOfWeek?: string; dayOfMonth?: number }; realtime?: boolean };
+  const stored = triggers.schedule;
   const scope = (config.scope ?? { departmentIds: [], userIds: [], includeNewUsers: true }) as TaskFormValues['scope'];
   const protection = (config.deletionProtection ?? { mode: 'always' }) as TaskFormValues['deletionProtection'];
   return {
@@ -63,7 +69,11 @@ export function valuesOfTask(task: Task, kind: ConnectorKind | undefined): TaskF
     matchRules: (config.matchRules ?? ['employeeNumber', 'email', 'mobile']) as string[],
     offboarding: (config.offboarding ?? 'disable') as 'disable' | 'delete',
     triggers: {
-      schedule: triggers.schedule && 'every' in triggers.schedule ? { every: triggers.schedule.every as TaskFormValues['triggers']['schedule']['every'], at: triggers.schedule.at, timezone: triggers.schedule.timezone } : { every: 'none', at: '02:00', timezone: 'Asia/Shanghai' },
+      schedule: !stored
+        ? { every: 'none', at: '02:00', timezone: 'Asia/Shanghai' }
+        : stored.cron !== undefined
+          ? { every: 'cron', cron: stored.cron, timezone: stored.timezone }
+          : { every: stored.every as TaskFormValues['triggers']['schedule']['every'], at: stored.at, timezone: stored.timezone, dayOfWeek: stored.dayOfWeek, dayOfMonth: stored.dayOfMonth },
       realtime: triggers.realtime === true,
     },
     deletionProtection: protection,
@@ -108,17 +118,31 @@ export function bodyOf(values: TaskFormValues, kind: ConnectorKind, options: { a
     triggers: {
       manual: true,
       realtime: values.triggers.realtime,
-      ...(schedule.every === 'none' ? (options.previous ? { schedule: null } : {}) : { schedule: { every: schedule.every, at: schedule.at || '00:00', timezone: schedule.timezone || 'UTC' } }),
+      ...(schedule.every === 'none' ? (options.previous ? { schedule: null } : {}) : { schedule: scheduleOf(schedule) }),
     },
   };
   if (values.direction === 'downstream') body.scope = values.scope;
   if (options.admin) {
     body.offboarding = values.offboarding;
     const p = values.deletionProtection;
-    body.deletionProtection = p.mode === 'always' ? { mode: 'always' } : { mode: 'threshold', ...(p.minCount ? { minCount: p.minCount } : {}), ...(p.minPercent ? { minPercent: p.minPercent } : {}) };
+    const expiry = p.expireAfterDays ? { expireAfterDays: p.expireAfterDays } : {};
+    body.deletionProtection = p.mode === 'always' ? { mode: 'always', ...expiry } : { mode: 'threshold', ...expiry, ...(p.minCount ? { minCount: p.minCount } : {}), ...(p.minPercent ? { minPercent: p.minPercent } : {}) };
     body.massOffboardingGuard = values.massOffboardingGuard;
   }
   return body;
+}
+
+/** The schedule as the API reads it (a PATCH replaces the whole schedule, so every part is sent). */
+function scheduleOf(s: TaskFormValues['triggers']['schedule']): Record<string, unknown> {
+  const timezone = s.timezone || 'UTC';
+  if (s.every === 'cron') return { cron: s.cron ?? '', timezone };
+  return {
+    every: s.every,
+    at: s.at || '00:00',
+    timezone,
+    ...(s.every === 'weekly' && s.dayOfWeek ? { dayOfWeek: s.dayOfWeek } : {}),
+    ...(s.every === 'monthly' && s.dayOfMonth ? { dayOfMonth: s.dayOfMonth } : {}),
+  };
 }
 
 /** `connector.settings.corpId` → ['connector', 'settings', 'corpId']; numeric parts become list indexes. */

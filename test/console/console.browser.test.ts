@@ -181,4 +181,41 @@ describe('web console in Chromium', () => {
     expect(statuses).toEqual({ executed: 'SUCCEEDED', canceled: 'CANCELED' });
     await page.context().close();
   });
+
+  it('as admin (English): creates a WeCom task through the form — a 400 beside its field, a failing then a passing connection test', async () => {
+    const [, baseUrl, corpId] = demo.output.match(/API base (\S+), corp id (\S+)\)/)!;
+    const page = await signIn('en-US', adminToken);
+    await page.getByTestId('new-task').click();
+    await page.getByTestId('task-form').waitFor();
+    const name = `Console: hub to WeCom ${Date.now()}`;
+    await page.locator('#name').fill(name);
+    await page.getByText('Downstream', { exact: true }).click();
+    await page.locator('#connector_settings_baseUrl').fill(baseUrl);
+    await page.locator('#connector_secrets_corpSecret').fill('demo-corp-secret');
+    // No corp id: the API's 400 names connector.settings.corpId, and the form shows it under that input.
+    await page.getByTestId('save-task').click();
+    const corpIdItem = page.locator('.ant-form-item').filter({ has: page.locator('label', { hasText: /^corpId$/ }) });
+    await corpIdItem.locator('.ant-form-item-explain-error').waitFor();
+    await shot(page, 'task-form-400-en');
+
+    await page.locator('#connector_settings_corpId').fill(corpId);
+    await page.locator('#connector_secrets_corpSecret').fill('not-the-secret');
+    await page.getByTestId('test-connection').click();
+    await page.getByTestId('check-credentials').and(page.locator('[data-ok="false"]')).waitFor();
+    expect(await page.getByTestId('connection-result').textContent()).toMatch(/A check failed/);
+    await shot(page, 'task-form-test-failed-en');
+
+    await page.locator('#connector_secrets_corpSecret').fill('demo-corp-secret');
+    await page.getByTestId('test-connection').click();
+    await page.getByTestId('connection-result').getByText('Every check passed').waitFor();
+    expect(await page.locator('[data-testid^="check-"][data-ok="false"]').count()).toBe(0);
+    await shot(page, 'task-form-test-passed-en');
+
+    await page.getByTestId('save-task').click();
+    await page.getByTestId('run-history').waitFor();
+    const { items } = await api<{ items: (Task & { hasSecrets: string[]; config: { connector: { settings: Record<string, unknown> } } })[] }>('GET', '/sync-tasks');
+    const created = items.find((t) => t.name === name)!;
+    expect({ direction: created.direction, hasSecrets: created.hasSecrets, settings: created.config.connector.settings }).toEqual({ direction: 'downstream', hasSecrets: ['corpSecret'], settings: { baseUrl, corpId } });
+    await page.context().close();
+  });
 });

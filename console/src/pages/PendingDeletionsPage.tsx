@@ -60,7 +60,7 @@ export function PendingDeletionsPage() {
   };
   const answered = Object.values(answers);
   return (
-    <Space direction="vertical" style={{ width: '100%' }} size="middle">
+    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
       <Space wrap>
         <Select
           allowClear
@@ -102,7 +102,7 @@ export function PendingDeletionsPage() {
           message={t('deletions.results')}
           data-testid="decision-results"
           description={
-            <Space direction="vertical" size={0}>
+            <Space orientation="vertical" size={0}>
               {answered.map((a) => (
                 <Typography.Text key={a.id} data-testid={`decision-${a.id}`}>
                   <Typography.Text code>{a.id}</Typography.Text> {t(`decision.${a.result}`)}
@@ -133,7 +133,7 @@ export function PendingDeletionsPage() {
             dataIndex: 'status',
             width: 220,
             render: (s: string, row) => (
-              <Space direction="vertical" size={0}>
+              <Space orientation="vertical" size={0}>
                 <Tag color={statusTagColor[s]}>{s}</Tag>
                 {row.supersededBy && <Typography.Text type="secondary">{t('deletions.supersededBy', { id: row.supersededBy })}</Typography.Text>}
                 {row.status === 'FAILED' && <Typography.Text type="danger">{[row.errorCode, row.errorMessage].filter(Boolean).join(': ')}</Typography.Text>}

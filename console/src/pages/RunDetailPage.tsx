@@ -19,7 +19,7 @@ function ItemChanges({ item }: { item: RunItem }) {
   const after = isRecord(item.after) ? item.after : {};
   const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((f) => show(before[f]) !== show(after[f]));
   return (
-    <Space direction="vertical" style={{ width: '100%' }} data-testid="item-changes">
+    <Space orientation="vertical" style={{ width: '100%' }} data-testid="item-changes">
       {(item.errorCode || item.errorMessage) && <Alert type="error" showIcon message={t('run.vendorError')} description={[item.errorCode, item.errorMessage].filter(Boolean).join(': ')} />}
       {fields.length === 0 ? (
         <Typography.Text type="secondary">{t('run.noChange')}</Typography.Text>
@@ -80,7 +80,7 @@ export function RunDetailPage() {
   if (error) return <Alert type="error" message={t('common.failedToLoad', { message: error })} />;
   const failed = run?.summary.byStatus.failed ?? 0;
   return (
-    <Space direction="vertical" style={{ width: '100%' }} size="middle">
+    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
       <Space align="center">
         {run && <Link to={`/tasks/${run.taskId}/runs`}>← {t('tasks.history')}</Link>}
         <Typography.Title level={4} style={{ margin: 0 }}>

@@ -70,7 +70,7 @@ export function RunHistoryPage() {
             render: (status: string, run) => {
               const progress = details[run.id]?.progress;
               return (
-                <Space direction="vertical" size={0}>
+                <Space orientation="vertical" size={0}>
                   <Tag color={statusTagColor[status]} data-testid="run-status">
                     {t(`status.${status}` as 'status.failed')}
                   </Tag>

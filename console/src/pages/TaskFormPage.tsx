@@ -8,16 +8,17 @@ import { useNavigate, useParams } from 'react-router-dom';
 import { api, ApiFailure, type ConnectionCheck, type ConnectorKind, type FieldIssue, type JsonSchema, type Task } from '../api';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
-import { bodyOf, defaultsFor, everyOptions, fieldPath, FormFieldError, hubFields, isStructured, matchKeys, valuesOfTask, type TaskFormValues } from '../taskBody';
+import { bodyOf, defaultsFor, everyOptions, fieldPath, FormFieldError, hubFields, isStructured, matchKeys, valuesOfTask, weekdays, type TaskFormValues } from '../taskBody';
 
 const requiredOf = (schema: JsonSchema) => new Set(schema.required ?? []);
 
-function SettingInput({ schema }: { schema: JsonSchema }) {
+/** One setting's input, chosen by its JSON Schema; Form.Item's id, value and onChange go through to it. */
+function SettingInput({ schema, ...field }: { schema: JsonSchema; id?: string; value?: unknown; onChange?: (value: unknown) => void }) {
   const options = schema.enum ?? schema.anyOf?.flatMap((s) => s.enum ?? []);
-  if (options && options.length > 0) return <Select allowClear options={options.map((v) => ({ value: v as string, label: String(v) }))} />;
-  if (isStructured(schema)) return <Input.TextArea autoSize={{ minRows: 2, maxRows: 8 }} placeholder="JSON" />;
-  if (schema.type === 'integer' || schema.type === 'number') return <InputNumber style={{ width: '100%' }} min={schema.minimum} max={schema.maximum} />;
-  return <Input placeholder={schema.default !== undefined ? String(schema.default) : undefined} />;
+  if (options && options.length > 0) return <Select {...field} allowClear options={options.map((v) => ({ value: v as string, label: String(v) }))} />;
+  if (isStructured(schema)) return <Input.TextArea id={field.id} value={field.value as string | undefined} onChange={(e) => field.onChange?.(e.target.value)} autoSize={{ minRows: 2, maxRows: 8 }} placeholder="JSON" />;
+  if (schema.type === 'integer' || schema.type === 'number') return <InputNumber id={field.id} value={field.value as number | undefined} onChange={(v) => field.onChange?.(v)} style={{ width: '100%' }} min={schema.minimum} max={schema.maximum} />;
+  return <Input id={field.id} value={field.value as string | undefined} onChange={(e) => field.onChange?.(e.target.value)} placeholder={schema.default !== undefined ? String(schema.default) : undefined} />;
 }
 
 interface TreeNode {
@@ -221,7 +222,7 @@ export function TaskFormPage() {
           ))}
         </Row>
         {kind?.connectionTest && can.editTasks && (
-          <Space direction="vertical" style={{ width: '100%' }}>
+          <Space orientation="vertical" style={{ width: '100%' }}>
             <Button onClick={() => void handle('test')} loading={busy === 'test'} data-testid="test-connection">
               {t('form.test')}
             </Button>
@@ -271,7 +272,7 @@ export function TaskFormPage() {
                 </Row>
               ))}
               <datalist id="mapping-targets">
-                {[...hubFields, ...(kind?.defaultMapping ?? []).map((row) => row.vendorField ?? row.target)].map((f) => (
+                {[...new Set([...hubFields, ...(kind?.defaultMapping ?? []).map((row) => row.vendorField ?? row.target)])].map((f) => (
                   <option key={f} value={f} />
                 ))}
               </datalist>
@@ -292,19 +293,42 @@ export function TaskFormPage() {
               <Select options={everyOptions.map((e) => ({ value: e, label: t(`form.every.${e}`) }))} data-testid="field-every" />
             </Form.Item>
           </Col>
-          {every && every !== 'none' && (
+          {every === 'cron' && (
+            <Col span={8}>
+              <Form.Item name={['triggers', 'schedule', 'cron']} label="cron">
+                <Input placeholder="0 2 * * 1-5" />
+              </Form.Item>
+            </Col>
+          )}
+          {every === 'weekly' && (
+            <Col span={8}>
+              <Form.Item name={['triggers', 'schedule', 'dayOfWeek']} label={t('form.dayOfWeek')}>
+                <Select allowClear placeholder="monday" options={weekdays.map((d) => ({ value: d, label: d }))} />
+              </Form.Item>
+            </Col>
+          )}
+          {every === 'monthly' && (
+            <Col span={8}>
+              <Form.Item name={['triggers', 'schedule', 'dayOfMonth']} label={t('form.dayOfMonth')}>
+                <InputNumber min={1} max={31} placeholder="1" style={{ width: '100%' }} />
+              </Form.Item>
+            </Col>
+          )}
+          {every && every !== 'none' && every !== 'cron' && (
             <>
               <Col span={8}>
                 <Form.Item name={['triggers', 'schedule', 'at']} label={t('form.at')}>
                   <Input placeholder="02:00" />
                 </Form.Item>
               </Col>
-              <Col span={8}>
-                <Form.Item name={['triggers', 'schedule', 'timezone']} label={t('form.timezone')}>
-                  <Input placeholder="Asia/Shanghai" />
-                </Form.Item>
-              </Col>
             </>
+          )}
+          {every && every !== 'none' && (
+            <Col span={8}>
+              <Form.Item name={['triggers', 'schedule', 'timezone']} label={t('form.timezone')}>
+                <Input placeholder="Asia/Shanghai" />
+              </Form.Item>
+            </Col>
           )}
         </Row>
         <Form.Item name={['triggers', 'realtime']} label={t('form.realtime')} valuePropName="checked">
@@ -340,6 +364,9 @@ export function TaskFormPage() {
               </Col>
             </Row>
           )}
+          <Form.Item name={['deletionProtection', 'expireAfterDays']} label={t('form.expireAfterDays')}>
+            <InputNumber min={1} max={3650} disabled={!can.admin} />
+          </Form.Item>
           <Form.Item name={['massOffboardingGuard', 'maxDisablePercent']} label={t('form.guard')}>
             <InputNumber min={0} max={100} disabled={!can.admin} />
           </Form.Item>

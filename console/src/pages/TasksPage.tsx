@@ -79,7 +79,7 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged(): void }) {
           : []),
       ]}
     >
-      <Space direction="vertical" size={2} style={{ width: '100%' }}>
+      <Space orientation="vertical" size={2} style={{ width: '100%' }}>
         <Typography.Text type="secondary">
           {t('tasks.lastRun')}: {task.lastRun ? `${formatTime(task.lastRun.startedAt, lang)} · ${t(`status.${task.lastRun.status}` as 'status.failed')}${task.lastRun.dryRun ? ` (${t('runs.dryRun')})` : ''}` : t('tasks.neverRun')}
         </Typography.Text>
