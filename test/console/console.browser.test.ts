@@ -182,7 +182,7 @@ describe('web console in Chromium', () => {
     await page.context().close();
   });
 
-  it('as admin (English): creates a WeCom task through the form — a 400 beside its field, a failing then a passing connection test', async () => {
+  it('as admin (English): creates a WeCom task through the form (a 400 beside its field, a failing then a passing connection test); a refused task turns red, is disabled and deleted', async () => {
     const [, baseUrl, corpId] = demo.output.match(/API base (\S+), corp id (\S+)\)/)!;
     const page = await signIn('en-US', adminToken);
     await page.getByTestId('new-task').click();
@@ -216,6 +216,28 @@ describe('web console in Chromium', () => {
     const { items } = await api<{ items: (Task & { hasSecrets: string[]; config: { connector: { settings: Record<string, unknown> } } })[] }>('GET', '/sync-tasks');
     const created = items.find((t) => t.name === name)!;
     expect({ direction: created.direction, hasSecrets: created.hasSecrets, settings: created.config.connector.settings }).toEqual({ direction: 'downstream', hasSecrets: ['corpSecret'], settings: { baseUrl, corpId } });
+
+    // A task whose secret the app refuses: run from its card, it turns red with the vendor's error.
+    const broken = await api<Task>('POST', '/sync-tasks', { name: 'Console: refused secret', direction: 'downstream', connector: { kind: 'wecom', settings: { baseUrl, corpId }, secrets: { corpSecret: 'revoked-secret' } } });
+    await page.getByRole('menuitem', { name: 'Sync tasks' }).click();
+    const card = page.getByTestId(`task-card-${broken.id}`);
+    expect(await card.getAttribute('data-status')).toBe('never_run');
+    await card.getByTestId('run-now').click();
+    await until('the card to turn red', async () => {
+      await page.getByTestId('refresh').click();
+      await page.waitForTimeout(300);
+      return (await card.getAttribute('data-status')) === 'failed' ? true : undefined;
+    });
+    expect(await card.getByTestId('task-error').textContent()).toContain('40001');
+    await shot(page, 'tasks-failed-en');
+    // Disabled: dimmed, and it cannot be run; deleted after the confirmation, its card gone.
+    await card.getByTestId('enable-switch').click();
+    await until('the card to be disabled', async () => ((await card.getAttribute('data-status')) === 'disabled' ? true : undefined));
+    expect(await card.getByTestId('run-now').isDisabled()).toBe(true);
+    await card.getByTestId('delete-task').click();
+    await page.locator('.ant-modal-confirm-title', { hasText: 'Delete the task "Console: refused secret"?' }).waitFor();
+    await page.getByTestId('confirm-delete').click();
+    await card.waitFor({ state: 'detached' });
     await page.context().close();
   });
 });
