@@ -24,11 +24,19 @@ export function PendingDeletionsPage() {
   const [selected, setSelected] = useState<string[]>([]);
   const [answers, setAnswers] = useState<Record<string, Decision>>({});
   const list = usePaged((q) => api.pendingDeletions({ ...q, taskId, status }), [taskId, status], 100);
+  // The task filter's choices load when it first opens; the table's task names only for the tasks on the page.
+  const [namesOf, setNamesOf] = useState<Record<string, string>>({});
+  const loadTaskChoices = () => {
+    if (tasks.length === 0) void api.tasks({ limit: 500, offset: 0 }).then((page) => setTasks(page.items), () => setTasks([]));
+  };
+  const shownTaskIds = useMemo(() => [...new Set([...(list.page?.items ?? []).map((row) => row.taskId), ...(taskId ? [taskId] : [])])], [list.page, taskId]);
   useEffect(() => {
-    void api.tasks({ limit: 500, offset: 0 }).then((page) => setTasks(page.items), () => setTasks([]));
-  }, []);
+    const missing = shownTaskIds.filter((id) => !(id in namesOf));
+    if (missing.length === 0) return;
+    void Promise.all(missing.map((id) => api.task(id).then((task) => [id, task.name] as const, () => [id, id] as const))).then((found) => setNamesOf((prev) => ({ ...prev, ...Object.fromEntries(found) })));
+  }, [shownTaskIds, namesOf]);
   useEffect(() => setSelected([]), [taskId, status]);
-  const taskNames = useMemo(() => new Map(tasks.map((task) => [task.id, task.name])), [tasks]);
+  const taskNames = useMemo(() => new Map([...Object.entries(namesOf), ...tasks.map((task) => [task.id, task.name] as const)]), [tasks, namesOf]);
   const setFilter = (name: 'taskId' | 'status', value: string | undefined) => {
     const next = new URLSearchParams(params);
     if (name === 'status') next.set('status', value ?? '');
@@ -70,7 +78,8 @@ export function PendingDeletionsPage() {
           placeholder={t('deletions.allTasks')}
           value={taskId}
           onChange={(v?: string) => setFilter('taskId', v)}
-          options={tasks.map((task) => ({ value: task.id, label: task.name }))}
+          onOpenChange={(open) => open && loadTaskChoices()}
+          options={tasks.length > 0 ? tasks.map((task) => ({ value: task.id, label: task.name })) : taskId ? [{ value: taskId, label: taskNames.get(taskId) ?? taskId }] : []}
           data-testid="filter-task"
         />
         <Select

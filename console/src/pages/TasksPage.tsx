@@ -121,7 +121,7 @@ export function TasksPage() {
   const { t } = useI18n();
   const { can } = useSession();
   const navigate = useNavigate();
-  const tasks = usePaged((q) => api.tasks(q), [], 50);
+  const tasks = usePaged((q) => api.tasks(q), [], 24);
   const items = tasks.page?.items ?? [];
   const anyRunning = items.some((task) => task.status === 'running');
   // While a run is in flight the canvas follows it.
