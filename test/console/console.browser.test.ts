@@ -110,8 +110,13 @@ describe('web console in Chromium', () => {
     expect(await page.getByTestId('new-task').count()).toBe(1);
     await shot(page, 'tasks-admin-zh');
 
+    // A dry run of the upstream task: requested from its card (it stores a plan and applies nothing).
+    const upstreamCard = page.locator('[data-testid^="task-card-"]').filter({ hasText: demoTaskNames.upstream });
+    await upstreamCard.getByTestId('dry-run').click();
+    await page.getByText('已请求运行').first().waitFor();
+
     await card.getByTestId('run-now').click();
-    await page.getByText('已请求运行').waitFor();
+    await page.getByText('已请求运行').first().waitFor();
     // The card follows the run to its end: orange, two deletions waiting.
     await until('the card to show pending deletions', async () => {
       await page.getByTestId('refresh').click();
@@ -216,6 +221,17 @@ describe('web console in Chromium', () => {
     const { items } = await api<{ items: (Task & { hasSecrets: string[]; config: { connector: { settings: Record<string, unknown> } } })[] }>('GET', '/sync-tasks');
     const created = items.find((t) => t.name === name)!;
     expect({ direction: created.direction, hasSecrets: created.hasSecrets, settings: created.config.connector.settings }).toEqual({ direction: 'downstream', hasSecrets: ['corpSecret'], settings: { baseUrl, corpId } });
+
+    // Edited through the same form: a new name is PATCHed, the stored secret kept (never shown).
+    await page.getByRole('menuitem', { name: 'Sync tasks' }).click();
+    await page.getByTestId(`task-card-${created.id}`).getByTestId('edit-task').click();
+    await page.locator('#connector_secrets_corpSecret').waitFor();
+    expect(await page.locator('#connector_secrets_corpSecret').inputValue()).toBe('');
+    expect(await page.locator('#connector_secrets_corpSecret').getAttribute('placeholder')).toBe('stored (leave empty to keep)');
+    await page.locator('#name').fill(`${name} (edited)`);
+    await page.getByTestId('save-task').click();
+    await page.getByTestId('run-history').waitFor();
+    expect(await api<{ name: string; hasSecrets: string[] }>('GET', `/sync-tasks/${created.id}`)).toMatchObject({ name: `${name} (edited)`, hasSecrets: ['corpSecret'] });
 
     // A task whose secret the app refuses: run from its card, it turns red with the vendor's error.
     const broken = await api<Task>('POST', '/sync-tasks', { name: 'Console: refused secret', direction: 'downstream', connector: { kind: 'wecom', settings: { baseUrl, corpId }, secrets: { corpSecret: 'revoked-secret' } } });
