@@ -16,7 +16,7 @@ import { installConsole } from './console';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
 import { scimPrefix, scimRoutes } from './scim/routes';
-import { connectorKindRoutes } from './routes/connector-kinds';
+import { connectorKindRoutes } from './routes/connector-catalog';
 import { departmentRoutes } from './routes/departments';
 import { meRoutes } from './routes/me';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
