@@ -142,6 +142,13 @@ describe('web console in Chromium', () => {
     await staged.first().locator('.ant-table-row-expand-icon').click();
     await page.getByTestId('item-changes').first().waitFor();
     await shot(page, 'run-detail-zh');
+    // Export CSV: fetched with the token, handed to the browser as a file download.
+    await page.getByTestId('export').hover();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.ant-dropdown-menu-item').filter({ hasText: 'CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^run-.+\.csv$/);
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    expect(csv.startsWith('\uFEFF')).toBe(true);
+    expect(csv.split('\n').filter((line) => line.includes('DeleteUser'))).toHaveLength(2);
     await page.context().close();
   });
 
