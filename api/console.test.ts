@@ -80,6 +80,29 @@ describeOnBothDatabases('web console support', (ctx) => {
     expect(wecom.defaultMapping).toContainEqual({ target: 'title', source: 'title', vendorField: 'position' });
   });
 
+  it('previews field mapping rows on real hub users (vendor names read as canonical), and names a bad row', async () => {
+    for (const [id, name, email, title] of [['pv-1', '预览一', 'One@Example.com', 'engineer'], ['pv-2', 'Preview Two', 'TWO@example.com', 'manager']]) {
+      expect((await api.as('admin', { method: 'POST', url: '/api/v1/users', payload: { id, username: id, name, email, title } })).statusCode).toBe(201);
+    }
+    const fieldMapping = [
+      { target: 'position', expression: '$uppercase(title)' },
+      { target: 'email', expression: '$lowercase(email)' },
+      { target: 'attributes.badge', expression: '"B-" & username' },
+    ];
+    const res = await api.as('operator', { method: 'POST', url: '/api/v1/sync-tasks/preview-mapping', payload: { kind: 'wecom', fieldMapping, limit: 20 } });
+    expect(res.statusCode).toBe(200);
+    const preview = (res.json().items as { id: string; values: Record<string, unknown>; error: string | null }[]).filter((i) => i.id.startsWith('pv-'));
+    expect(preview).toEqual([
+      { id: 'pv-1', name: '预览一', error: null, values: expect.objectContaining({ title: 'ENGINEER', email: 'one@example.com', username: 'pv-1', 'attributes.badge': 'B-pv-1' }) },
+      { id: 'pv-2', name: 'Preview Two', error: null, values: expect.objectContaining({ title: 'MANAGER', email: 'two@example.com', 'attributes.badge': 'B-pv-2' }) },
+    ]);
+    const bad = await api.as('operator', { method: 'POST', url: '/api/v1/sync-tasks/preview-mapping', payload: { kind: 'wecom', fieldMapping: [{ target: 'title', source: 'title' }, { target: 'email', expression: '$lowercase(' }] } });
+    expect([bad.statusCode, bad.json().field]).toEqual([400, 'fieldMapping.1.expression']);
+    const unknown = await api.as('operator', { method: 'POST', url: '/api/v1/sync-tasks/preview-mapping', payload: { kind: 'nope', fieldMapping: [] } });
+    expect([unknown.statusCode, unknown.json().field]).toEqual([400, 'kind']);
+    expect((await api.as('approver', { method: 'POST', url: '/api/v1/sync-tasks/preview-mapping', payload: { kind: 'wecom', fieldMapping: [] } })).statusCode).toBe(403);
+  });
+
   it("says when an enabled task's schedule fires next, and null when disabled or unscheduled", async () => {
     const body = (schedule?: object) => ({
       name: `console-${randomBytes(4).toString('hex')}`,

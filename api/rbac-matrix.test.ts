@@ -60,6 +60,7 @@ const expected: Record<string, Access> = {
   // The connection test (连接测试) sends the task's credentials to the vendor: who may edit tasks.
   'POST /api/v1/sync-tasks/test-connection': 'writers',
   'POST /api/v1/sync-tasks/:id/test-connection': 'writers',
+  'POST /api/v1/sync-tasks/preview-mapping': 'writers',
   'GET /api/v1/sync-tasks/:id/runs': 'readers',
   'GET /api/v1/runs/:id': 'readers',
   'GET /api/v1/runs/:id/items': 'readers',

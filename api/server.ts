@@ -18,6 +18,7 @@ import { installInputGuards } from './input-guards';
 import { scimPrefix, scimRoutes } from './scim/routes';
 import { connectorKindRoutes } from './routes/connector-catalog';
 import { departmentRoutes } from './routes/departments';
+import { mappingPreviewRoutes } from './routes/mapping-preview';
 import { meRoutes } from './routes/me';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
 import { healthRoutes, readinessRoutes } from './routes/health';
@@ -76,7 +77,7 @@ export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, meRoutes, connectorKindRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, meRoutes, connectorKindRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, mappingPreviewRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];

@@ -1,6 +1,6 @@
 // The console's client of /api/v1: the signed-in token on every call, errors as ApiFailure
 // (status, code, the field a 400 names, and every issue of a refused task body).
-import type { ConnectionCheck, ConnectorKind, Decision, Department, FieldIssue, HubUser, Page, PendingDeletion, Role, Run, RunDetail, RunItem, Task } from './types';
+import type { ConnectionCheck, ConnectorKind, Decision, Department, FieldIssue, HubUser, MappingPreview, Page, PendingDeletion, Role, Run, RunDetail, RunItem, Task } from './types';
 
 export * from './types';
 
@@ -81,6 +81,7 @@ export const api = {
   setEnabled: (id: string, enabled: boolean) => call<Task>('POST', `/sync-tasks/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`),
   runTask: (id: string, dryRun: boolean) => call<{ runId: string; coalesced: boolean }>('POST', `/sync-tasks/${encodeURIComponent(id)}/runs`, { body: { dryRun } }),
   testConnection: (body: unknown) => call<{ ok: boolean; checks: ConnectionCheck[] }>('POST', '/sync-tasks/test-connection', { body }),
+  previewMapping: (body: { kind: string; fieldMapping: unknown; limit?: number }) => call<{ items: MappingPreview[] }>('POST', '/sync-tasks/preview-mapping', { body }),
   testStoredConnection: (id: string) => call<{ ok: boolean; checks: ConnectionCheck[] }>('POST', `/sync-tasks/${encodeURIComponent(id)}/test-connection`),
   runs: (taskId: string, query: { limit: number; offset: number; status?: string }) => call<Page<Run>>('GET', `/sync-tasks/${encodeURIComponent(taskId)}/runs`, { query }),
   run: (id: string) => call<RunDetail>('GET', `/runs/${encodeURIComponent(id)}`),

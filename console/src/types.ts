@@ -155,3 +155,11 @@ export interface FieldIssue {
   field: string;
   message: string;
 }
+
+/** One hub user as a task's field mapping would write them (POST /sync-tasks/preview-mapping). */
+export interface MappingPreview {
+  id: string;
+  name: string;
+  values: Record<string, unknown>;
+  error: string | null;
+}

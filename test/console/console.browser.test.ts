@@ -223,6 +223,18 @@ describe('web console in Chromium', () => {
     expect(await page.locator('[data-testid^="check-"][data-ok="false"]').count()).toBe(0);
     await shot(page, 'task-form-test-passed-en');
 
+    // The mapping's preview on real hub users: an expression row's values as the run would write them.
+    await page.locator('#fieldMapping_2_target').inputValue().then((target) => expect(target).toBe('email'));
+    await page.locator('#fieldMapping_2_expression').fill('$uppercase(email)');
+    await page.getByTestId('preview-mapping').click();
+    const previewRows = page.getByTestId('mapping-preview').locator('.ant-table-row');
+    await previewRows.first().waitFor();
+    expect(await previewRows.count()).toBe(5);
+    const emailColumn = (await page.getByTestId('mapping-preview').locator('th').allTextContents()).indexOf('email');
+    const emails = await previewRows.evaluateAll((rows, column) => rows.map((row) => row.children[column]?.textContent ?? ''), emailColumn);
+    expect(emails.every((email) => email === '—' || (email.includes('@') && email === email.toUpperCase()))).toBe(true);
+    await shot(page, 'task-form-preview-en');
+
     await page.getByTestId('save-task').click();
     await page.getByTestId('run-history').waitFor();
     const { items } = await api<{ items: (Task & { hasSecrets: string[]; config: { connector: { settings: Record<string, unknown> } } })[] }>('GET', '/sync-tasks');

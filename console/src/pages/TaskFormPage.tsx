@@ -2,10 +2,10 @@
 // (GET /connector-kinds): settings from each kind's schema, write-only credentials, the connection
 // test with each check's result, scope, field mapping rows, match rules, offboarding, timing and
 // deletion protection. Every 400 from the API is shown beside the field it names.
-import { App, Alert, Button, Card, Col, Form, Input, InputNumber, List, Radio, Row, Select, Space, Spin, Switch, TreeSelect, Typography } from 'antd';
+import { App, Alert, Button, Card, Col, Form, Input, InputNumber, List, Radio, Row, Select, Space, Spin, Switch, Table, TreeSelect, Typography } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
-import { api, ApiFailure, type ConnectionCheck, type ConnectorKind, type FieldIssue, type JsonSchema, type Task } from '../api';
+import { api, ApiFailure, type ConnectionCheck, type ConnectorKind, type FieldIssue, type JsonSchema, type MappingPreview, type Task } from '../api';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
 import { bodyOf, defaultsFor, everyOptions, fieldPath, FormFieldError, hubFields, isStructured, matchKeys, valuesOfTask, weekdays, type TaskFormValues } from '../taskBody';
@@ -87,6 +87,29 @@ function CheckResults({ result }: { result: { ok: boolean; checks: ConnectionChe
   );
 }
 
+/** The mapped values of a few real hub users, one column per field the mapping writes. */
+function MappingPreviewTable({ rows }: { rows: MappingPreview[] }) {
+  const { t } = useI18n();
+  const fields = [...new Set(rows.flatMap((row) => Object.keys(row.values)))];
+  return (
+    <Table<MappingPreview>
+      size="small"
+      rowKey="id"
+      style={{ marginTop: 12 }}
+      pagination={false}
+      scroll={{ x: true }}
+      dataSource={rows}
+      data-testid="mapping-preview"
+      title={() => t('form.previewTitle')}
+      columns={[
+        { title: t('dir.name'), dataIndex: 'name', fixed: 'left' },
+        ...fields.map((field) => ({ title: field, key: field, render: (_: unknown, row: MappingPreview) => (row.values[field] === null || row.values[field] === undefined ? '—' : typeof row.values[field] === 'string' ? (row.values[field] as string) : JSON.stringify(row.values[field])) })),
+        { title: t('run.error'), dataIndex: 'error', render: (error: string | null) => (error ? <Typography.Text type="danger">{error}</Typography.Text> : null) },
+      ]}
+    />
+  );
+}
+
 export function TaskFormPage() {
   const { id } = useParams();
   const { t } = useI18n();
@@ -99,7 +122,8 @@ export function TaskFormPage() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [unplaced, setUnplaced] = useState<FieldIssue[]>([]);
   const [testResult, setTestResult] = useState<{ ok: boolean; checks: ConnectionCheck[] } | null>(null);
-  const [busy, setBusy] = useState<'save' | 'test' | null>(null);
+  const [busy, setBusy] = useState<'save' | 'test' | 'preview' | null>(null);
+  const [preview, setPreview] = useState<MappingPreview[] | null>(null);
   const kindName = Form.useWatch(['connector', 'kind'], form);
   const direction = Form.useWatch('direction', form);
   const every = Form.useWatch(['triggers', 'schedule', 'every'], form);
@@ -144,14 +168,16 @@ export function TaskFormPage() {
     return bodyOf(values, kind, { admin: can.admin, previous: task ?? undefined });
   };
 
-  const handle = async (what: 'save' | 'test') => {
+  const handle = async (what: 'save' | 'test' | 'preview') => {
     setUnplaced([]);
     form.setFields(form.getFieldsError().filter((f) => f.errors.length > 0).map((f) => ({ name: f.name, errors: [] })));
     setBusy(what);
     try {
       const values = form.getFieldsValue(true) as TaskFormValues;
       const body = buildBody(values);
-      if (what === 'test') {
+      if (what === 'preview') {
+        setPreview((await api.previewMapping({ kind: (body.connector as { kind: string }).kind, fieldMapping: body.fieldMapping, limit: 5 })).items);
+      } else if (what === 'test') {
         const typedSecrets = Object.keys((body.connector as { secrets: Record<string, string> }).secrets).length > 0;
         // An edit without new credentials tests the stored task with its stored secrets (never sent back to the browser).
         setTestResult(task && !typedSecrets ? await api.testStoredConnection(task.id) : await api.testConnection(body));
@@ -276,9 +302,17 @@ export function TaskFormPage() {
                   <option key={f} value={f} />
                 ))}
               </datalist>
-              <Button type="dashed" onClick={() => add({ target: '', source: undefined })}>
-                {t('form.mappingAdd')}
-              </Button>
+              <Space>
+                <Button type="dashed" onClick={() => add({ target: '', source: undefined })}>
+                  {t('form.mappingAdd')}
+                </Button>
+                {can.editTasks && (
+                  <Button onClick={() => void handle('preview')} loading={busy === 'preview'} data-testid="preview-mapping">
+                    {t('form.preview')}
+                  </Button>
+                )}
+              </Space>
+              {preview && <MappingPreviewTable rows={preview} />}
             </>
           )}
         </Form.List>
