@@ -7,6 +7,8 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 RUN npm ci --omit=dev && npm cache clean --force
 COPY . .
+# The web console's bundle (postinstall above ran before the sources were copied in).
+RUN node scripts/build-console.js
 USER node
 ENTRYPOINT ["node", "cli/bin.js"]
 CMD ["api"]

@@ -31,6 +31,11 @@ const expected: Record<string, Access> = {
   'GET /metrics': 'public',
   'GET /api/v1/healthz': 'public',
   'GET /api/v1/readiness': 'readers',
+  'GET /api/v1/me': 'readers',
+  'GET /api/v1/connector-kinds': 'readers',
+  // The web console's files (api/console.ts): the app signs in with a token to call /api/v1.
+  'GET /console': 'public',
+  'GET /console/*': 'public',
   'GET /api/v1/departments': 'readers',
   'POST /api/v1/departments': 'writers',
   'GET /api/v1/departments/:id': 'readers',
@@ -57,6 +62,7 @@ const expected: Record<string, Access> = {
   // The connection test (连接测试) sends the task's credentials to the vendor: who may edit tasks.
   'POST /api/v1/sync-tasks/test-connection': 'writers',
   'POST /api/v1/sync-tasks/:id/test-connection': 'writers',
+  'POST /api/v1/sync-tasks/preview-mapping': 'writers',
   'GET /api/v1/sync-tasks/:id/runs': 'readers',
   'GET /api/v1/runs/:id': 'readers',
   'GET /api/v1/runs/:id/items': 'readers',

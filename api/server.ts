@@ -12,12 +12,16 @@ import { createApiTokens, type ApiTokens } from '../db/repos/api-tokens';
 import { createAuditLog, type AuditLog } from '../db/repos/audit-log';
 import { createHubDirectory, type ChangeListener, type HubDirectory } from '../db/repos/hub-directory';
 import { installAuthentication, roleCheckOf, type Role } from './auth';
+import { installConsole } from './console';
 import { installErrorHandling } from './errors';
 import { installInputGuards } from './input-guards';
 import { installMetricsRoute } from './metrics';
 import { installRequestTracing } from './tracing';
 import { scimPrefix, scimRoutes } from './scim/routes';
+import { connectorKindRoutes } from './routes/connector-catalog';
 import { departmentRoutes } from './routes/departments';
+import { mappingPreviewRoutes } from './routes/mapping-preview';
+import { meRoutes } from './routes/me';
 import { defaultRateLimits, installRateLimits, type AuthFailureLimiter, type RateLimitSettings } from './rate-limit';
 import { healthRoutes, readinessRoutes } from './routes/health';
 import { auditRoutes } from './routes/audit';
@@ -57,6 +61,8 @@ export interface ApiDeps {
   rateLimits?: RateLimitSettings;
   /** SYNC_CENTER_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token */
   metricsToken?: string;
+  /** the web console's built bundle, served at /console (api/console.ts); default console/dist */
+  consoleDir?: string;
 }
 
 /** What route plugins get: the deps as given and the repositories built from them once. */
@@ -77,7 +83,7 @@ export type ApiRoutePlugin = FastifyPluginAsyncZod<ApiRouteOptions>;
 
 export const apiPrefix = '/api/v1';
 
-export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes, notificationChannelRoutes, auditRoutes];
+export const apiRoutePlugins: ApiRoutePlugin[] = [healthRoutes, readinessRoutes, meRoutes, connectorKindRoutes, departmentRoutes, userRoutes, tokenRoutes, syncTaskRoutes, mappingPreviewRoutes, runRoutes, pendingDeletionRoutes, webhookRoutes, notificationChannelRoutes, auditRoutes];
 
 // Authorization headers (and cookies) never reach a log line, whatever the caller's logger options.
 const redactedPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'];
@@ -165,5 +171,6 @@ export async function buildApi(deps: ApiDeps, plugins: ApiRoutePlugin[] = apiRou
   await app.register(healthRoutes, { deps, services });
   // Prometheus scrapes /metrics at the root (outside /api/v1 and its tokens).
   installMetricsRoute(app, { database: deps.database, token: deps.metricsToken });
+  await installConsole(app, deps.consoleDir);
   return app;
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { itemStatuses, pendingDeletionStatuses, runStatuses, type PendingDeletionRow, type RunRow } from '../db/repos/run-queries';
 import { taskStatuses, type SyncTaskView } from '../db/repos/sync-tasks';
+import { nextFireTimes } from '../engine/schedule';
 import { webhookUrlOf } from './connection-test';
 import { ErrorBody } from './errors';
 import { PageQuery } from './schemas';
@@ -39,15 +40,24 @@ export const TaskResponse = z.object({
   lastError: z.string().nullable(),
   lastRun: LastRun.nullable(),
   pendingDeletions: z.number().int(),
+  nextRunAt: z.string().nullable().describe("the schedule's next fire time while the task is enabled; null without a schedule"),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+/** The next fire time of an enabled task's schedule, as Temporal's Schedule computes it (engine/schedule.ts). */
+function nextRunOf(task: SyncTaskView): string | null {
+  const schedule = task.config.triggers?.schedule;
+  if (!task.enabled || !schedule) return null;
+  return nextFireTimes(schedule, new Date(), 1)[0]?.toISOString() ?? null;
+}
 
 export function toTaskResponse(task: SyncTaskView, publicUrl?: string): z.infer<typeof TaskResponse> {
   return {
     ...task,
     webhookUrl: webhookUrlOf({ ...task, realtime: task.config.triggers?.realtime === true }, publicUrl),
     config: task.config as unknown as Record<string, unknown>,
+    nextRunAt: nextRunOf(task),
     lastRun: task.lastRun && { ...task.lastRun, startedAt: task.lastRun.startedAt.toISOString(), finishedAt: iso(task.lastRun.finishedAt) },
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),

@@ -35,6 +35,8 @@ export interface ApiServerOptions {
 export interface RunningApiServer {
   url: string;
   docsUrl: string;
+  /** the web console (api/console.ts) */
+  consoleUrl: string;
   healthUrl: string;
   close(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   return {
     url,
     docsUrl: `${url}/docs`,
+    consoleUrl: `${url}/console`,
     healthUrl: `${url}${healthPath}`,
     async close() {
       await app.close();

@@ -209,7 +209,7 @@ export function parseTaskConfig(body: unknown, options: TaskConfigOptions): Task
 }
 
 /** A target given by its vendor name (WeCom `position`) becomes the canonical field it lands in (`title`). */
-function withCanonicalTarget(entry: FieldMappingEntry, facts: ConnectorKindFacts): FieldMappingEntry {
+export function withCanonicalTarget(entry: FieldMappingEntry, facts: ConnectorKindFacts): FieldMappingEntry {
   if ((canonicalUserFields as readonly string[]).includes(entry.target) || entry.target.startsWith('attributes.')) return entry;
   const known = facts.defaultMapping.find((row) => row.vendorField === entry.target);
   return known ? { ...entry, target: known.target } : entry;

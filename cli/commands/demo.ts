@@ -134,6 +134,7 @@ export function demoGuide(s: DemoState): string {
     'Where to look',
     `  Temporal UI      ${stack.uiUrl ? temporalUiLink(stack.uiUrl, namespace, downstream.id) : "your cluster's Web UI"}`,
     `                   every workflow of a task: filter with SyncTaskId="${downstream.id}" (or "${upstream.id}")`,
+    `  Web console      ${stack.api.consoleUrl} (sign in with the admin token, ${tokenSource})`,
     `  API docs         ${stack.api.docsUrl}`,
     `  The REST API     TOKEN=${tokenSource}`,
     `    runs           curl ${auth} ${api}/sync-tasks/${downstream.id}/runs`,

@@ -22,6 +22,7 @@ function banner(config: SyncCenterConfig, api: RunningApiServer, temporalAddress
   const lines = [
     '',
     'Sync Center is running',
+    `  Console      ${api.consoleUrl} (sign in with the admin token)`,
     `  API          ${api.url}/api/v1`,
     `  API docs     ${api.docsUrl}`,
     `  Health       ${api.healthUrl}`,
