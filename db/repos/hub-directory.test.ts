@@ -154,6 +154,14 @@ describeOnBothDatabases('hub directory repository', (ctx) => {
     }
   });
 
+  it('a duplicate names the field and the user who holds it', async () => {
+    await hub.createUser({ username: 'holder', name: 'H', email: 'held@example.com', employeeNumber: 'HELD-1' }, actor);
+    const email = await expectError(hub.createUser({ username: 'other', name: 'O', email: 'HELD@example.com' }, actor), ConflictError, 'email');
+    expect(email.message).toBe('email is already used by user holder');
+    const number = await expectError(hub.createUser({ username: 'other', name: 'O', employeeNumber: 'HELD-1' }, actor), ConflictError, 'employeeNumber');
+    expect(number.message).toBe('employeeNumber is already used by user holder');
+  });
+
   it('concurrent creates of one username: one wins, the rest are refused naming username', async () => {
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => hub.createUser({ username: 'Same.Person', name: 'S' }, actor)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);

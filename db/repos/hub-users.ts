@@ -68,13 +68,13 @@ export function userRepository(db: Db, write: HubWriter) {
     if (!wanted.length) return;
     // One indexed read for every field: each holder row says which of the values it holds.
     const holders = await tx
-      .select({ username: hubUsers.username, ...Object.fromEntries(wanted.map(([field, , condition]) => [field, sql<boolean>`${condition}`])) })
+      .select({ holder: hubUsers.username, ...Object.fromEntries(wanted.map(([field, , condition]) => [`holds_${field}`, sql<boolean>`${condition}`])) })
       .from(hubUsers)
       .where(and(or(...wanted.map(([, , condition]) => condition)), ne(hubUsers.id, next.id)))
       .limit(wanted.length);
     for (const [field] of wanted) {
-      const holder = holders.find((row) => (row as Record<string, unknown>)[field] === true);
-      if (holder) throw new ConflictError(`${field} is already used by user ${holder.username}`, field);
+      const holder = holders.find((row) => (row as Record<string, unknown>)[`holds_${field}`] === true);
+      if (holder) throw new ConflictError(`${field} is already used by user ${holder.holder}`, field);
     }
   }
 
