@@ -32,11 +32,12 @@ export function createCoalescer<T>(send: (items: T[]) => Promise<void>, options:
       const batch = { items: [...items], done: Promise.resolve() };
       batch.done = tail.then(async () => {
         // Pushes during this wait still join the batch.
-        const wait = lastStart + minIntervalMs - Date.now();
+        // A monotonic clock, and never more than one interval: a wall clock stepped back must not hold triggers.
+        const wait = Math.min(minIntervalMs, lastStart + minIntervalMs - performance.now());
         if (wait > 0) await sleep(wait);
         // From here on, new pushes form the next batch behind this one.
         if (waiting === batch) waiting = undefined;
-        lastStart = Date.now();
+        lastStart = performance.now();
         return send(batch.items);
       });
       waiting = batch;
