@@ -250,3 +250,25 @@ test('people created at once into one department all join its Group: concurrent 
   const group = (await raw('GET', `/Groups/${team}`)).body as { members?: { value: string }[] };
   expect(group.members?.length).toBe(16);
 });
+
+test('a server that ignores the or-filter (answers other users) makes correlation ask one condition at a time, not create a duplicate', async () => {
+  // More users than the look-up's page of 3, all created before the one it must find.
+  for (const n of [1, 2, 3, 4]) await raw('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `someone-else-${n}` });
+  const existing = await raw('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'Hana' });
+  const scim = connect();
+  const realFetch = global.fetch;
+  const spy = jest.spyOn(global, 'fetch').mockImplementation(async (input, init) => {
+    const url = String(input);
+    // Drop an `or` filter as a careless server would: the first page of every user comes back.
+    if (decodeURIComponent(url.replace(/\+/g, ' ')).includes(' or ')) return realFetch(url.replace(/filter=[^&]*&?/, ''), init);
+    return realFetch(input, init);
+  });
+  let result;
+  try {
+    result = await scim.apply({ action: 'CreateUser', user: person('hana') });
+  } finally {
+    spy.mockRestore();
+  }
+  expect(result.externalId).toBe(existing.body.id);
+  expect((await raw('GET', `/Users?filter=${encodeURIComponent('userName eq "hana"')}`)).body.totalResults).toBe(1);
+});

@@ -161,6 +161,10 @@ export function createScimConnector(settings: ScimSettings, secrets: ScimSecrets
     // userName is caseExact=false (RFC 7643); externalId is caseExact.
     const byUserName = found.filter((u) => typeof u.userName === 'string' && u.userName.toLowerCase() === username.toLowerCase());
     const byExternalId = found.filter((u) => u.externalId === username);
+    // A server that ignored the filter answers other users: ask one condition at a time instead of creating a duplicate.
+    if (found.some((u) => !byUserName.includes(u) && !byExternalId.includes(u))) {
+      return (await client.findOne<ScimUser>('/Users', 'userName', username)) ?? (await client.findOne<ScimUser>('/Users', 'externalId', username));
+    }
     const candidates = byUserName.length ? byUserName : byExternalId;
     if (candidates.length > 1) throw new VendorError('permanent', 'ambiguous', `${candidates.length} resources have ${byUserName.length ? 'userName' : 'externalId'} "${username}"`);
     return candidates[0];
