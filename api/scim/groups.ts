@@ -5,7 +5,7 @@ import type { Db } from '../../db/client';
 import type { HubDirectory } from '../../db/repos/hub-directory';
 import { hubUsers, scimGroupExternalIds } from '../../db/schema';
 import { jsonbArray } from '../../db/repos/sql';
-import type { Department } from '../../engine/model';
+import type { Department, User } from '../../engine/model';
 import { ScimError } from './errors';
 import type { PushTask } from './push-task';
 import { assertVersion } from './users';
@@ -74,22 +74,30 @@ export function scimGroups(context: ScimGroupsContext) {
     return { displayName: entries.displayname.trim(), memberIds, externalId: (entries.externalid as string | null | undefined) ?? undefined };
   }
 
-  /** Puts exactly `wanted` in the department: joins the new, takes out the others (their main department too). */
-  async function setMembers(id: string, wanted: string[]): Promise<void> {
-    const current = await members(id);
-    const target = new Set(wanted.filter(Boolean));
-    const have = new Set(current.map((m) => m.id));
-    for (const person of current) {
-      if (target.has(person.id)) continue;
-      await hub.updateUser(person.id, { departmentIds: person.departmentIds.filter((d) => d !== id), ...(person.mainDepartmentId === id ? { mainDepartmentId: null } : {}) }, push.actor);
-    }
-    const joining = [...target].filter((m) => !have.has(m));
+  // Each join and leave is computed inside the write from the row-locked person, so concurrent
+  // membership changes (two groups adding one person, two PATCHes adding two people) all land.
+  const leave = (id: string) => (before: User) => ({
+    departmentIds: before.departmentIds.filter((d) => d !== id),
+    ...(before.mainDepartmentId === id ? { mainDepartmentId: null } : {}),
+  });
+  const join = (id: string) => (before: User) => ({ departmentIds: before.departmentIds.includes(id) ? before.departmentIds : [...before.departmentIds, id] });
+
+  /** Joins `joining` to the department and takes `leaving` out (their main department too). */
+  async function changeMembers(id: string, joining: string[], leaving: string[]): Promise<void> {
+    for (const userId of leaving) await hub.updateUser(userId, leave(id), push.actor);
     if (!joining.length) return;
-    const rows = await db.select({ id: hubUsers.id, departmentIds: hubUsers.departmentIds }).from(hubUsers).where(and(inArray(hubUsers.id, joining), visibleUser));
-    const found = new Map(rows.map((r) => [r.id, r.departmentIds]));
+    const rows = await db.select({ id: hubUsers.id }).from(hubUsers).where(and(inArray(hubUsers.id, joining), visibleUser));
+    const found = new Set(rows.map((r) => r.id));
     const unknown = joining.find((m) => !found.has(m));
     if (unknown) throw new ScimError(400, `member ${unknown} is no User here`, 'invalidValue');
-    for (const [userId, departmentIds] of found) await hub.updateUser(userId, { departmentIds: [...departmentIds, id] }, push.actor);
+    for (const userId of joining) await hub.updateUser(userId, join(id), push.actor);
+  }
+
+  /** Puts exactly `wanted` in the department (PUT): joins the new, takes out the others. */
+  async function setMembers(id: string, wanted: string[]): Promise<void> {
+    const have = new Set((await members(id)).map((m) => m.id));
+    const target = new Set(wanted.filter(Boolean));
+    await changeMembers(id, [...target].filter((m) => !have.has(m)), [...have].filter((m) => !target.has(m)));
   }
 
   return {
@@ -102,7 +110,12 @@ export function scimGroups(context: ScimGroupsContext) {
       if (memberIds?.length) await setMembers(department.id, memberIds);
       return render(department);
     },
-    async replace(id: string, body: unknown, ifMatch?: string): Promise<Json> {
+    /**
+     * PUT (the whole group as the client wants it) and, with `patchedFrom` (the members the PATCH
+     * was applied to), PATCH: only the members its operations added or removed change, so two
+     * PATCHes adding two people at once both land.
+     */
+    async replace(id: string, body: unknown, ifMatch?: string, patchedFrom?: string[]): Promise<Json> {
       const department = await find(id);
       assertVersion(await render(department), ifMatch);
       const given = (body as Json)?.id;
@@ -110,7 +123,12 @@ export function scimGroups(context: ScimGroupsContext) {
       const { displayName, memberIds, externalId } = readBody(body);
       if (displayName !== department.name) await hub.updateDepartment(id, { name: displayName }, push.actor);
       await setExternalId(id, externalId);
-      await setMembers(id, memberIds ?? []);
+      if (patchedFrom === undefined) await setMembers(id, memberIds ?? []);
+      else {
+        const before = new Set(patchedFrom);
+        const after = new Set((memberIds ?? []).filter(Boolean));
+        await changeMembers(id, [...after].filter((m) => !before.has(m)), [...before].filter((m) => !after.has(m)));
+      }
       return render(await find(id));
     },
     /** Members leave first (a SCIM group delete takes nobody out of the hub); sub-departments still refuse it (409). */

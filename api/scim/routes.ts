@@ -192,7 +192,8 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
     const { groups } = await contextOf(request);
     const operations = operationsOf(request.body);
     const current = await groups.get(request.params.id);
-    return send(reply, 200, await groups.replace(request.params.id, applyPatch(current, operations), ifMatchOf(request)));
+    const members = ((current.members as { value: string }[] | undefined) ?? []).map((m) => m.value);
+    return send(reply, 200, await groups.replace(request.params.id, applyPatch(current, operations), ifMatchOf(request), members));
   });
   app.delete<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) => {
     await (await contextOf(request)).groups.remove(request.params.id, ifMatchOf(request));

@@ -301,5 +301,21 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
       expect((await get(`/Groups/${group.id}`)).statusCode).toBe(404);
       expect((await hubRow(a)).departmentIds).toEqual([]);
     });
+
+    it('concurrent membership PATCHes all land: one person added to two groups at once, and two people added to one group at once', async () => {
+      const groupOf = async (name: string) => (await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name })).json().id as string;
+      for (let round = 0; round < 5; round++) {
+        const [g1, g2] = [await groupOf(`Para-${round}-1`), await groupOf(`Para-${round}-2`)];
+        const [u, v, w] = [(await post('/Users', user(`para-u${round}`))).json().id, (await post('/Users', user(`para-v${round}`))).json().id, (await post('/Users', user(`para-w${round}`))).json().id];
+        await Promise.all([
+          patch(`/Groups/${g1}`, [{ op: 'add', path: 'members', value: [{ value: u }] }]),
+          patch(`/Groups/${g2}`, [{ op: 'add', path: 'members', value: [{ value: u }] }]),
+          patch(`/Groups/${g1}`, [{ op: 'add', path: 'members', value: [{ value: v }] }]),
+          patch(`/Groups/${g1}`, [{ op: 'add', path: 'members', value: [{ value: w }] }]),
+        ]);
+        expect([...(await hubRow(u)).departmentIds].sort()).toEqual([g1, g2].sort());
+        expect(((await get(`/Groups/${g1}`)).json().members as { value: string }[]).map((m) => m.value).sort()).toEqual([u, v, w].sort());
+      }
+    });
   });
 });

@@ -118,7 +118,12 @@ export function userRepository(db: Db, write: HubWriter) {
      * to refuse the write (e.g. SCIM's If-Match): a check before the transaction could pass for two
      * concurrent writers at once.
      */
-    async updateUser(id: string, patch: UserPatch, actor: string, options: { precondition?: (before: User, tx: Db) => Promise<void> } = {}): Promise<User> {
+    async updateUser(
+      id: string,
+      patch: UserPatch | ((before: User) => UserPatch),
+      actor: string,
+      options: { precondition?: (before: User, tx: Db) => Promise<void> } = {},
+    ): Promise<User> {
       const update = (lock: 'shared' | 'exclusive') =>
         write(
           actor,
@@ -126,7 +131,9 @@ export function userRepository(db: Db, write: HubWriter) {
             const before = await findUserForUpdate(tx, id);
             if (!before) throw new NotFoundError('user', id);
             await options.precondition?.(before, tx);
-            const next = normalizeUser({ ...before, ...definedOnly(patch) }, id);
+            // A patch given as a function is computed from the row-locked user: a change relative to
+            // what is stored (join a department) cannot undo a concurrent one (join another).
+            const next = normalizeUser({ ...before, ...definedOnly(typeof patch === 'function' ? patch(before) : patch) }, id);
             if (JSON.stringify(next) === JSON.stringify(before)) return { result: before };
             // Two manager changes side by side could each pass the cycle check and close a cycle together.
             if (lock === 'shared' && next.managerId !== before.managerId) throw new NeedsExclusiveLock();
