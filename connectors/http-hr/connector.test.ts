@@ -133,6 +133,17 @@ describe('mapping', () => {
     expect(err.message).not.toContain('not-an-email');
   });
 
+  test('an expression that fails on a record (or echoes it through $error) reports where and the JSONata code, never the record', async () => {
+    // Found in review: `$error($string($))` put a person's whole record into the connection test's answer.
+    await fakeControl(fake, 'seed', { employees, departments });
+    for (const mapping of ['$error($string($))', '{"id": emp_no, "username": login, "name": $substring(work_email, "x")}']) {
+      const err = await vendorFailure(snapshot(createHttpHrConnector(settingsFor({ userMapping: mapping, departmentsUrl: undefined, departmentMapping: undefined }), bearer)));
+      expect(err).toMatchObject({ kind: 'permanent', vendorCode: 'mapping_failed' });
+      expect(err.vendorMessage).toMatch(/^connector\.settings\.userMapping: record 1: the expression failed \(JSONata [DTS]\d{4}\)$/);
+      expect(err.message).not.toContain(employees[0].work_email);
+    }
+  });
+
   test('an expression past its time budget fails in the sandbox, not on this thread', async () => {
     const spin = '($f := function($n) { $n > 0 ? $f($n - 1) + $f($n - 1) : 0 }; {"id": emp_no, "username": login, "name": $string($f(40))})';
     const started = Date.now();

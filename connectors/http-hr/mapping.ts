@@ -52,7 +52,12 @@ function describeIssue(error: z.ZodError): string {
 async function evaluate(sandbox: ExpressionSandbox, text: string, label: string, records: readonly unknown[], first: number): Promise<unknown[]> {
   const rows = await sandbox.evaluate([{ text, label }], records);
   return rows.map((row, index) => {
-    if (!row.ok) throw new VendorError('permanent', 'mapping_failed', `${label}: record ${first + index + 1}: ${row.message}`);
+    if (!row.ok) {
+      // Only where it failed and JSONata's code: an evaluation message may quote the record (a
+      // person's data), and `$error()` lets a task author echo any of it into a connection test.
+      const code = row.code && /^[A-Z]\d{4}$/.test(row.code) ? `JSONata ${row.code}` : row.code ? `sandbox ${row.code}` : 'no code';
+      throw new VendorError('permanent', 'mapping_failed', `${label}: record ${first + index + 1}: the expression failed (${/budget/.test(row.message) ? `${row.message.replace(/^.*?(exceeded|ran past)/, '$1')}, ` : ''}${code})`);
+    }
     return row.values[0];
   });
 }

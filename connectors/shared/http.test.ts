@@ -19,6 +19,20 @@ beforeAll(async () => {
       res.writeHead(503, { 'retry-after': '7' }).end('down');
     } else if (url.pathname === '/slow') {
       setTimeout(() => res.end('{}'), 500);
+    } else if (url.pathname === '/huge') {
+      // Chunked, no content-length: the cap must hold while streaming.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = 'x'.repeat(64 * 1024);
+      let sent = 0;
+      const push = () => {
+        while (sent < 200 && res.write(chunk)) sent++;
+        if (sent < 200) res.once('drain', push);
+        else res.end();
+      };
+      res.write('"');
+      push();
+    } else if (url.pathname === '/declared') {
+      res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) }).end();
     } else if (url.pathname === '/html') {
       res.writeHead(200).end('<html>');
     } else {
@@ -76,6 +90,16 @@ describe('requestJson', () => {
   it('times out as a transient error', async () => {
     const err = await caught(requestJson({ allowedHosts, method: 'GET', url: `${base}/slow`, timeoutMs: 50 }));
     expect(err).toMatchObject({ kind: 'transient', vendorCode: 'timeout' });
+  });
+
+  it('refuses an answer past the size cap without reading it all, streamed or declared', async () => {
+    const streamed = await caught(requestJson({ allowedHosts, method: 'GET', url: `${base}/huge`, maxResponseBytes: 1024 * 1024 }));
+    expect(streamed).toMatchObject({ kind: 'permanent', vendorCode: 'response_too_large' });
+    const declared = await caught(requestJson({ allowedHosts, method: 'GET', url: `${base}/declared`, maxResponseBytes: 1024 * 1024 }));
+    expect(declared).toMatchObject({ kind: 'permanent', vendorCode: 'response_too_large' });
+    // Under the cap, the same answer is read whole.
+    const whole = await requestJson({ allowedHosts, method: 'GET', url: `${base}/ok` });
+    expect(whole.status).toBe(200);
   });
 
   it('refuses a 2xx that is not JSON as permanent', async () => {

@@ -28,6 +28,41 @@ export interface JsonRequest {
   allowedHosts: readonly string[];
   /** the connector kind, for metrics and traces (default: the host) */
   vendor?: string;
+  /** the largest answer read, in bytes (default MAX_RESPONSE_BYTES) */
+  maxResponseBytes?: number;
+}
+
+/**
+ * 64 MiB: far above any vendor page (a WeCom user/list of 10k members is a few MB), far below what
+ * would take a worker down. A task author chooses http-hr's endpoints, so an answer is untrusted.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+class ResponseTooLarge extends Error {}
+
+/** The body as text, refusing past `limit` bytes without reading the rest. */
+async function readCapped(response: Response, limit: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new ResponseTooLarge();
+  }
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  const reader = response.body.getReader();
+  let size = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new ResponseTooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 export interface JsonResponse<T = unknown> {
@@ -119,9 +154,13 @@ async function sendJson<T>(req: JsonRequest, url: URL): Promise<JsonResponse<T>>
       const detail = `answered HTTP ${response.status} (a redirect); redirects are not followed`;
       throw new VendorError('permanent', `http_${response.status}`, detail, undefined, `${where}: ${detail}`);
     }
-    text = await response.text();
+    text = await readCapped(response, req.maxResponseBytes ?? MAX_RESPONSE_BYTES);
   } catch (err) {
     if (err instanceof VendorError) throw err;
+    if (err instanceof ResponseTooLarge) {
+      const detail = `answered more than ${req.maxResponseBytes ?? MAX_RESPONSE_BYTES} bytes; the answer was not read`;
+      throw new VendorError('permanent', 'response_too_large', detail, undefined, `${where}: ${detail}`);
+    }
     // Duck-typed: an abort may be a DOMException from another realm (e.g. under jest).
     const name = (err as { name?: unknown } | null)?.name;
     const timedOut = name === 'TimeoutError' || name === 'AbortError';

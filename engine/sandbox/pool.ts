@@ -20,7 +20,7 @@ export interface SandboxExpression {
 }
 
 /** One input's answer: a value per expression (undefined = none), or why the first failing one failed. */
-export type SandboxRow = { ok: true; values: unknown[] } | { ok: false; expression: number; message: string };
+export type SandboxRow = { ok: true; values: unknown[] } | { ok: false; expression: number; message: string; /** JSONata's error code, or the sandbox's (TIME, MEMORY, SIZE) */ code?: string };
 
 export interface EvaluateOptions {
   /** inputs done so far: after each slice of work, and about once a second while the mapping waits */
@@ -164,7 +164,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
     if (call.done || call.rows[index] !== undefined) return;
     call.rows[index] = row.ok
       ? { ok: true, values: row.values.map((json) => (json === undefined ? undefined : JSON.parse(json))) }
-      : { ok: false, expression: row.expression, message: describe(call, row) };
+      : { ok: false, expression: row.expression, message: describe(call, row), code: row.code };
     if (!row.ok && budgetCodes.has(row.code)) call.strikesLeft[row.expression]--;
     call.left--;
   }

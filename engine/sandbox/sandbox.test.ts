@@ -69,7 +69,7 @@ describe('expression sandbox', () => {
     const small = createExpressionSandbox({ workers: 1, budget: { memoryMb: 32, timeMs: 10_000 } });
     try {
       const rows = await small.evaluate([{ text: '$count($split($pad("", 10000000, "ab"), ""))', label }], [{ n: 1 }, { n: 2 }]);
-      expect(rows[0]).toEqual({ ok: false, expression: 0, message: 'fieldMapping.0.expression exceeded its 32 MB memory budget' });
+      expect(rows[0]).toMatchObject({ ok: false, expression: 0, message: 'fieldMapping.0.expression exceeded its 32 MB memory budget' });
       const after = await small.evaluate([{ text: 'n * 2', label }], [{ n: 21 }]);
       expect(after).toEqual([{ ok: true, values: [42] }]);
     } finally {
@@ -79,7 +79,7 @@ describe('expression sandbox', () => {
 
   it('a value larger than the output limit fails its item', async () => {
     const rows = await sandbox.evaluate([{ text: '$pad("", 20000, "x")', label }], [{}]);
-    expect(rows[0]).toEqual({ ok: false, expression: 0, message: 'fieldMapping.0.expression gave a value of 20002 characters; the limit is 16384' });
+    expect(rows[0]).toMatchObject({ ok: false, expression: 0, message: 'fieldMapping.0.expression gave a value of 20002 characters; the limit is 16384' });
   });
 
   // What crosses back is parsed on the main thread: bounded per user across all expressions, in
@@ -92,11 +92,11 @@ describe('expression sandbox', () => {
       ],
       [{}],
     );
-    expect(rows[0]).toEqual({ ok: false, expression: 1, message: "fieldMapping.1.expression brought this user's values to 18004 characters; the limit is 16384" });
+    expect(rows[0]).toMatchObject({ ok: false, expression: 1, message: "fieldMapping.1.expression brought this user's values to 18004 characters; the limit is 16384" });
     const many = await sandbox.evaluate([{ text: '$map([1..5400], function($v){{}})', label }], [{}]);
-    expect(many[0]).toEqual({ ok: false, expression: 0, message: "fieldMapping.0.expression brought this user's values to 5401 items; the limit is 500" });
+    expect(many[0]).toMatchObject({ ok: false, expression: 0, message: "fieldMapping.0.expression brought this user's values to 5401 items; the limit is 500" });
     const deep = await sandbox.evaluate([{ text: '($f := function($n) { $n = 0 ? 1 : {"a": $f($n - 1)} }; $f(40))', label }], [{}]);
-    expect(deep[0]).toEqual({ ok: false, expression: 0, message: 'fieldMapping.0.expression gave a value nested 40 deep; the limit is 32' });
+    expect(deep[0]).toMatchObject({ ok: false, expression: 0, message: 'fieldMapping.0.expression gave a value nested 40 deep; the limit is 32' });
     const fine = await sandbox.evaluate([{ text: '{"groups": $map([1..300], function($v){ "g" & $v }), "level": {"a": {"b": 1}}}', label }], [{}]);
     expect(fine[0]).toMatchObject({ ok: true });
   });
