@@ -76,7 +76,7 @@ describeOnBothDatabases('web console support', (ctx) => {
     const wecom = kinds.find((k) => k.kind === 'wecom')!;
     expect(wecom).toMatchObject({ directions: ['upstream', 'downstream'], realtime: true, connectionTest: true, settings: { required: ['corpId'] }, secrets: { required: ['corpSecret'] } });
     expect(Object.keys(wecom.settings.properties)).toEqual(expect.arrayContaining(['baseUrl', 'corpId', 'timeoutMs']));
-    expect(Object.keys(wecom.secrets.properties)).toEqual(['corpSecret', 'callbackToken', 'callbackEncodingAesKey']);
+    expect(Object.keys(wecom.secrets.properties)).toEqual(['corpSecret', 'callbackToken', 'callbackEncodingAesKey', 'onboardingWebhookUrl']);
     expect(wecom.defaultMapping).toContainEqual({ target: 'title', source: 'title', vendorField: 'position' });
   });
 
