@@ -8,7 +8,8 @@ const tracer = () => trace.getTracer(tracerName);
 
 export interface VendorSpan {
   setStatus(httpStatus: number): void;
-  fail(code: string): void;
+  /** the call's result class (metrics' result label) and the vendor's own code; anything but ok marks the span an error */
+  outcome(result: string, vendorCode?: string): void;
 }
 
 /** A client span around one vendor call. Only the API label goes in (never the URL: keys and tokens travel in queries). */
@@ -19,10 +20,11 @@ export function vendorCallSpan<T>(call: { connector: string; api: string; method
       return await fn({
         setStatus(status) {
           span.setAttribute('http.response.status_code', status);
-          if (status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
         },
-        fail(code) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+        outcome(result, vendorCode) {
+          span.setAttribute('sync_center.vendor_result', result);
+          if (vendorCode !== undefined) span.setAttribute('sync_center.vendor_code', vendorCode);
+          if (result !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: vendorCode ? `${result} ${vendorCode}` : result });
         },
       });
     } finally {
