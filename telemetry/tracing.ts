@@ -12,10 +12,13 @@ export interface VendorSpan {
   outcome(result: string, vendorCode?: string): void;
 }
 
-/** A client span around one vendor call. Only the API label goes in (never the URL: keys and tokens travel in queries). */
-export function vendorCallSpan<T>(call: { connector: string; api: string; method: string }, fn: (span: VendorSpan) => Promise<T>): Promise<T> {
-  const attributes: Attributes = { 'sync_center.connector': call.connector, 'sync_center.vendor_api': call.api, 'http.request.method': call.method };
-  return tracer().startActiveSpan(`${call.connector} ${call.method} ${call.api}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+/**
+ * A client span around one vendor call. Only the API label goes in (never the URL: keys and tokens
+ * travel in queries; never an LDAP DN: it names a person). method: the HTTP method, absent for LDAP.
+ */
+export function vendorCallSpan<T>(call: { connector: string; api: string; method?: string }, fn: (span: VendorSpan) => Promise<T>): Promise<T> {
+  const attributes: Attributes = { 'sync_center.connector': call.connector, 'sync_center.vendor_api': call.api, ...(call.method ? { 'http.request.method': call.method } : {}) };
+  return tracer().startActiveSpan(call.method ? `${call.connector} ${call.method} ${call.api}` : `${call.connector} ${call.api}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     try {
       return await fn({
         setStatus(status) {
