@@ -3,13 +3,19 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startTracing } from '../../telemetry/otel';
-import { vendorRequests } from '../../telemetry/metrics';
+import { apiLabel, vendorRequests } from '../../telemetry/metrics';
 import { DingtalkClient } from '../dingtalk/client';
 import { startDingtalkFake, type RunningDingtalkFake } from '../dingtalk/fake';
 import { FeishuClient } from '../feishu/client';
 import { startFeishuFake, type RunningFeishuFake } from '../feishu/fake';
 import { WecomClient } from '../wecom/client';
 import { startWecomFake, type RunningWecomFake } from '../wecom/fake';
+import { BeisenClient, employeeWindowPath } from '../beisen/client';
+import { beisenFakeDefaults, startBeisenFake } from '../beisen/fake';
+import { EcologyClient } from '../ecology/client';
+import { ecologyFakeDefaults, startEcologyFake } from '../ecology/fake';
+import { MokaClient, departmentsPath } from '../moka/client';
+import { mokaFakeDefaults, startMokaFake } from '../moka/fake';
 import { classifyVendorCode, vendorResultOfStatus } from './http';
 
 const exporter = new InMemorySpanExporter();
@@ -40,8 +46,9 @@ async function resultsOf(connector: string, api: string, call: () => Promise<unk
   return Object.fromEntries(classes.map((c, i) => [c, after[i] - before[i]]).filter(([, d]) => d !== 0));
 }
 
+/** the latest span of that API */
 function spanOf(api: string) {
-  const span = exporter.getFinishedSpans().find((s) => s.name.endsWith(` ${api}`));
+  const span = [...exporter.getFinishedSpans()].reverse().find((s) => s.name.endsWith(` ${api}`));
   if (!span) throw new Error(`no span for ${api}: ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
   return span;
 }
@@ -73,6 +80,32 @@ test('DingTalk: an errcode other than 0 is refused, a wrong appsecret is auth_fa
   const wrong = new DingtalkClient({ oapiBaseUrl: dingtalk.oapiBaseUrl, apiBaseUrl: dingtalk.apiBaseUrl, appKey: 'dingfakeappkey0001', appSecret: 'wrong' });
   expect(await resultsOf('dingtalk', '/gettoken', () => wrong.post('/topapi/v2/user/get', { userid: 'nobody' }))).toEqual({ auth_failed: 1 });
   expect(await resultsOf('dingtalk', '/v1.0/oauth2/accessToken', () => wrong.apiAccessToken())).toEqual({ auth_failed: 1 });
+});
+
+test('Beisen, Moka and e-cology: a refused credential in their envelope (or OAuth error) is auth_failed, a good call ok', async () => {
+  const [beisen, moka, ecology] = await Promise.all([startBeisenFake({ port: 0 }), startMokaFake({ port: 0 }), startEcologyFake({ port: 0 })]);
+  try {
+    const window = { startTime: '2026-01-01T00:00:00', stopTime: '2026-01-02T00:00:00' };
+    const goodBeisen = new BeisenClient({ baseUrl: beisen.baseUrl, ...beisenFakeDefaults });
+    expect(await resultsOf('beisen', employeeWindowPath, () => goodBeisen.scrollWindow(employeeWindowPath, window))).toMatchObject({ ok: expect.any(Number) });
+    const wrongBeisen = new BeisenClient({ baseUrl: beisen.baseUrl, ...beisenFakeDefaults, secret: 'wrong' });
+    expect(await resultsOf('beisen', '/OAuth/Token', () => wrongBeisen.scrollWindow(employeeWindowPath, window))).toEqual({ auth_failed: 1 });
+
+    const mokaApi = apiLabel(new URL(`${moka.baseUrl}${departmentsPath}`).pathname);
+    const mokaOptions = { baseUrl: moka.baseUrl, entCode: mokaFakeDefaults.entCode, apiKey: mokaFakeDefaults.apiKey, privateKey: mokaFakeDefaults.privateKey };
+    expect(await resultsOf('moka', mokaApi, () => new MokaClient(mokaOptions).post(departmentsPath, mokaFakeDefaults.departmentsApiCode, { pageNum: 1, pageSize: 10 }))).toEqual({ ok: 1 });
+    // a wrong tenant code: HTTP 200 with code 403
+    expect(await resultsOf('moka', mokaApi, () => new MokaClient({ ...mokaOptions, entCode: 'other-ent' }).post(departmentsPath, mokaFakeDefaults.departmentsApiCode, {}))).toEqual({ auth_failed: 1 });
+    expect(spanOf(mokaApi).attributes).toMatchObject({ 'sync_center.vendor_result': 'auth_failed', 'sync_center.vendor_code': '403', 'http.response.status_code': 200 });
+
+    const api = apiLabel(new URL(`${ecology.baseUrl}/api/hrm/resful/getHrmdepartmentWithPage`).pathname);
+    const good = new EcologyClient({ baseUrl: ecology.baseUrl, auth: 'token', tokenKey: ecologyFakeDefaults.tokenKey });
+    expect(await resultsOf('ecology', api, () => good.readAll('getHrmdepartmentWithPage', 10).next())).toEqual({ ok: 1 });
+    const wrong = new EcologyClient({ baseUrl: ecology.baseUrl, auth: 'token', tokenKey: 'not-the-key' });
+    expect(await resultsOf('ecology', api, () => wrong.readAll('getHrmdepartmentWithPage', 10).next())).toEqual({ auth_failed: 1 });
+  } finally {
+    await Promise.all([beisen.close(), moka.close(), ecology.close()]);
+  }
 });
 
 test('result classes are a fixed set, whatever the code', () => {
