@@ -21,6 +21,11 @@ export const commands: CommandEntry[] = [
   { name: 'runs', summary: 'runs of a task, one run, its items, or a CSV/XLSX export', load: async () => (await import('./commands/runs')).runsCommand },
   { name: 'approvals', summary: 'list, execute or cancel staged deletions', load: async () => (await import('./commands/approvals')).approvalsCommand },
   { name: 'audit', summary: 'who did what: the audit log (admin)', load: async () => (await import('./commands/audit')).auditCommand },
+  {
+    name: 'notification-channels',
+    summary: 'list, add or remove notification channels (admin)',
+    load: async () => (await import('./commands/notification-channels')).notificationChannelsCommand,
+  },
   { name: 'fake', summary: 'run a vendor fake, e.g. `fake wecom --port 18081`', load: async () => (await import('./commands/fake')).fakeCommand },
 ];
 

@@ -336,6 +336,90 @@ describe('audit', () => {
   });
 });
 
+describe('notification-channels', () => {
+  const signingSecret = `SEC${randomBytes(12).toString('hex')}`;
+  const webhookUrl = `https://oapi.dingtalk.com/robot/send?access_token=${randomBytes(12).toString('hex')}`;
+
+  it('adds a channel with secrets from an environment variable, lists it without them, and removes it', async () => {
+    process.env.SC_TEST_CHANNEL_SECRETS = JSON.stringify({ webhookUrl, signingSecret });
+    try {
+      const added = await cli('notification-channels', 'add', '--name', 'Ops DingTalk', '--kind', 'dingtalk-robot', '--events', 'run_failed,credentials_failing', '--secrets-env', 'SC_TEST_CHANNEL_SECRETS');
+      expect(added).toMatchObject({ code: 0, stderr: '' });
+      const id = added.stdout.trim();
+      expect(id).not.toBe('');
+      const table = await cli('notification-channels', 'list');
+      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+KIND\s+TASK\s+EVENTS\s+SECRETS\s+ENABLED/);
+      const row = table.stdout.split('\n').find((line) => line.startsWith(id));
+      expect(row?.split(/\s{2,}/)).toEqual([id, 'Ops DingTalk', 'dingtalk-robot', '(every task)', 'run_failed,credentials_failing', expect.stringMatching(/^(signingSecret,webhookUrl|webhookUrl,signingSecret)$/), 'yes']);
+      const listed = JSON.parse((await cli('notification-channels', 'list', '--json')).stdout);
+      expect(listed.items).toEqual([expect.objectContaining({ id, kind: 'dingtalk-robot', taskId: null, enabled: true })]);
+      for (const out of [table.stdout, JSON.stringify(listed)]) {
+        expect(out).not.toContain(signingSecret);
+        expect(out).not.toContain(webhookUrl);
+      }
+      const audit = JSON.parse((await cli('audit', '--entity', `notification_channel:${id}`, '--json')).stdout);
+      expect(audit.total).toBeGreaterThanOrEqual(1);
+      expect(JSON.stringify(audit)).not.toContain(signingSecret);
+      expect(await cli('notification-channels', 'remove', id)).toMatchObject({ code: 0, stdout: `removed ${id}\n` });
+      expect(JSON.parse((await cli('notification-channels', 'list', '--json')).stdout).items).toEqual([]);
+      expect(await cli('notification-channels', 'remove', id)).toMatchObject({ code: 1 });
+    } finally {
+      delete process.env.SC_TEST_CHANNEL_SECRETS;
+    }
+  });
+
+  it('reads the secrets from stdin with --secrets-stdin, and binds a channel to one task', async () => {
+    const file = path.join(tmp, 'channel-task.json');
+    fs.writeFileSync(file, JSON.stringify({ ...wecomTask, name: 'Announced task' }));
+    const taskId: string = JSON.parse((await cli('tasks', 'create', '--file', file, '--json')).stdout).id;
+    // fd 0 answers the secrets a pipe would give; every other file is read as usual.
+    const readFileSync = fs.readFileSync.bind(fs);
+    const stdin = jest.spyOn(fs, 'readFileSync').mockImplementation(((file: unknown, ...rest: unknown[]) => {
+      if (file === 0) return JSON.stringify({ url: 'https://hooks.example.test/sync', signingSecret });
+      return readFileSync(file as string, ...(rest as [BufferEncoding]));
+    }) as typeof fs.readFileSync);
+    let added;
+    try {
+      added = await cli('notification-channels', 'add', '--name', 'Hook', '--kind', 'webhook', '--task', taskId, '--settings', '{"credentialFailureThreshold":2}', '--secrets-stdin', '--disabled', '--json');
+    } finally {
+      stdin.mockRestore();
+    }
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    const created = JSON.parse(added.stdout);
+    expect(created).toMatchObject({ kind: 'webhook', taskId, enabled: false, settings: { credentialFailureThreshold: 2 } });
+    expect(added.stdout).not.toContain(signingSecret);
+    const forTask = JSON.parse((await cli('notification-channels', 'list', '--task', taskId, '--json')).stdout);
+    expect(forTask.items.map((c: { id: string }) => c.id)).toContain(created.id);
+    expect(await cli('notification-channels', 'remove', created.id)).toMatchObject({ code: 0 });
+  });
+
+  it('names the flag in argument errors, and never takes a secret from argv', async () => {
+    const add = (...args: string[]) => cli('notification-channels', 'add', ...args);
+    expect(await add('--kind', 'webhook')).toMatchObject({ code: 2, stderr: expect.stringContaining('--name is required') });
+    expect(await add('--name', 'x', '--kind', 'pager')).toMatchObject({ code: 2, stderr: expect.stringContaining('--kind must be one of wecom-robot, feishu-bot, dingtalk-robot, webhook, email') });
+    expect(await add('--name', 'x', '--kind', 'webhook')).toMatchObject({ code: 2, stderr: expect.stringContaining('--secrets-env VAR or --secrets-stdin') });
+    expect(await add('--name', 'x', '--kind', 'webhook', '--secrets', signingSecret)).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown flag --secrets') });
+    expect(await add('--name', 'x', '--kind', 'webhook', '--secrets-env', 'SC_TEST_UNSET_VAR')).toMatchObject({ code: 2, stderr: expect.stringContaining('--secrets-env SC_TEST_UNSET_VAR: the variable is not set') });
+    expect(await add('--name', 'x', '--kind', 'webhook', '--secrets-env', 'SC_TEST_UNSET_VAR', '--events', 'run_failed,run_exploded')).toMatchObject({ code: 2, stderr: expect.stringContaining('--events must list events of') });
+    expect(await add('--name', 'x', '--kind', 'webhook', '--settings', '[1]', '--secrets-env', 'X')).toMatchObject({ code: 2, stderr: expect.stringContaining('--settings must be a JSON object') });
+    process.env.SC_TEST_BAD_SECRETS = `not json ${signingSecret}`;
+    try {
+      const bad = await add('--name', 'x', '--kind', 'webhook', '--secrets-env', 'SC_TEST_BAD_SECRETS');
+      expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--secrets-env SC_TEST_BAD_SECRETS is not valid JSON') });
+      expect(bad.stderr).not.toContain(signingSecret);
+      process.env.SC_TEST_BAD_SECRETS = JSON.stringify({ url: 'not a url', signingSecret });
+      const refused = await add('--name', 'x', '--kind', 'webhook', '--secrets-env', 'SC_TEST_BAD_SECRETS');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/url/);
+      expect(refused.stderr).not.toContain(signingSecret);
+    } finally {
+      delete process.env.SC_TEST_BAD_SECRETS;
+    }
+    expect(await cli('notification-channels', 'remove')).toMatchObject({ code: 2, stderr: expect.stringContaining('expected the channel id') });
+    expect(await cli('notification-channels', 'mute')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown subcommand "mute"') });
+  });
+});
+
 describe('without a running API', () => {
   it('says where it looked', async () => {
     const url = process.env.SYNC_CENTER_API_URL;

@@ -20,4 +20,6 @@ test('vendor API labels keep the path and drop the ids', () => {
   expect(apiLabel('/open-apis/contact/v3/departments/od-4e6ac4d14bcd5071a37a39de902c7141/children')).toBe('/open-apis/contact/v3/departments/:id/children');
   expect(apiLabel('/scim/v2/Users/2819c223-7f76-453a-919d-413861904646')).toBe('/scim/v2/Users/:id');
   expect(apiLabel('/topapi/v2/user/get')).toBe('/topapi/v2/user/get');
+  expect(apiLabel('/v1.0/oauth2/accessToken')).toBe('/v1.0/oauth2/accessToken');
+  expect(apiLabel('/scim2/Users/u1')).toBe('/scim2/Users/:id');
 });

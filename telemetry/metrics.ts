@@ -23,7 +23,7 @@ export const itemsApplied = new Counter({
 
 export const vendorRequests = new Counter({
   name: 'sync_center_vendor_requests_total',
-  help: 'HTTP calls to vendor APIs, by connector, API (the path, ids replaced by :id) and result (ok, http_<status>, timeout, network, refused)',
+  help: 'Vendor API calls, by connector, API (the path, ids replaced by :id) and result: the vendor\'s verdict, envelope code included (ok, refused, rate_limited, auth_failed, transport_error, blocked)',
   labelNames: ['connector', 'api', 'result'] as const,
   registers: [metricsRegistry],
 });
@@ -62,7 +62,8 @@ export const realtimeLatencySeconds = new Histogram({
 export function apiLabel(pathname: string): string {
   const segments = pathname.split('/').map((s) => {
     if (s === '') return s;
-    if (/\d/.test(s) && !/^v\d+$/.test(s)) return ':id';
+    // v2, v1.0 (versions) and a word ending in one digit (oauth2, scim2) are names, not ids
+    if (/\d/.test(s) && !/^v\d+(\.\d+)?$/.test(s) && !/^[a-z]{3,}\d$/i.test(s)) return ':id';
     if (/^(od|ou|on|oc)[-_]/.test(s) || s.includes('@') || s.length > 32) return ':id';
     return s;
   });

@@ -4,7 +4,7 @@
 // page is asked more than 10 s after the last, so a window's pages are fetched back to back and
 // handed over whole. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { requestJson, scrubSecrets } from '../shared/http';
+import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { beisenDocumentedHosts } from './hosts';
@@ -41,6 +41,13 @@ export interface BeisenScrollAnswer<T> {
 /** Codes Beisen answers in its envelope: 417 = parameter or business rule refused, 500 = its own failure. */
 const transientCodes = new Set(['500', '429']);
 const quota = 'openapi';
+
+/** The vendor's verdict for metrics and traces: code "200" is the only ok; the token endpoint's OAuth `error` is a credential refusal. */
+export function beisenOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
+  const body = response.body as { code?: unknown; error?: unknown } | undefined;
+  if (typeof body?.error === 'string' && body.error !== '') return { result: /client|grant|unauthorized/i.test(body.error) ? 'auth_failed' : 'refused', code: body.error };
+  return classifyVendorCode(body?.code, { ok: '200', rateLimited: new Set(['429']), authFailed: new Set(['401']) });
+}
 const maxScrollRestarts = 2;
 
 /** A later page refused: the scroll expired between pages. */
@@ -163,7 +170,7 @@ export class BeisenClient {
 
   private async exchange<T>(path: string, init: { body?: unknown; form?: Record<string, string>; headers?: Record<string, string> }, token?: string) {
     try {
-      return await requestJson<T>({ method: 'POST', url: `${this.baseUrl}${path}`, ...init, timeoutMs: this.options.timeoutMs, allowedHosts: beisenDocumentedHosts });
+      return await requestJson<T>({ vendor: 'beisen', method: 'POST', url: `${this.baseUrl}${path}`, ...init, timeoutMs: this.options.timeoutMs, allowedHosts: beisenDocumentedHosts, outcome: beisenOutcome });
     } catch (err) {
       if (err instanceof VendorError) {
         const secrets = [this.options.secret, token];

@@ -2,7 +2,7 @@
 // errcode envelope with sub_code unwrapped from 88, rate-limit codes as transient with back-off, a
 // limiter under 40 calls/s and 1,500/min per API, and cursor paging. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
+import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { AccessTokenCache, type IssuedToken } from '../shared/token-cache';
 import { dingtalkDocumentedHosts } from './hosts';
@@ -43,6 +43,23 @@ export const rateLimitCodes = new Set(['90002', '90018', '90006']);
 export const tokenCodes = new Set(['40001', '40014', '42001']);
 /** -1 system busy */
 const transientCodes = new Set(['-1']);
+
+/** 40089 wrong appkey, 40001 wrong appsecret or token, and the token codes: the credentials are refused. */
+const authCodes = new Set(['40089', ...tokenCodes]);
+
+/** The oapi verdict for metrics and traces: errcode 0 is the only ok (88 is classed by its sub_code). */
+export function dingtalkOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
+  const envelope = response.body as DingtalkEnvelope | undefined;
+  if (typeof envelope?.errcode !== 'number') return undefined;
+  return classifyVendorCode(envelopeCode(envelope), { ok: '0', rateLimited: rateLimitCodes, authFailed: authCodes });
+}
+
+/** The new API's token answer: a refusal names its code (e.g. invalidClientId) in an HTTP 400. */
+function dingtalkTokenOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
+  const code = (response.body as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || code === '') return undefined;
+  return { result: /^invalidClient|^invalidAuthentication|^Forbidden/i.test(code) ? 'auth_failed' : 'refused', code };
+}
 
 const perSecondJitterMs = 150;
 
@@ -146,6 +163,7 @@ export class DingtalkClient {
         body: { appKey: this.options.appKey, appSecret: this.options.appSecret },
         timeoutMs: this.options.timeoutMs,
         allowedHosts: dingtalkDocumentedHosts,
+        outcome: dingtalkTokenOutcome,
       }),
     );
     const body = response.body ?? {};
@@ -187,13 +205,14 @@ export class DingtalkClient {
     const response = await this.request(
       () =>
         requestJson<DingtalkEnvelope>({
-        vendor: 'dingtalk',
+          vendor: 'dingtalk',
           method,
           url: `${this.oapiBaseUrl}${path}`,
           query,
           body,
           timeoutMs: this.options.timeoutMs,
           allowedHosts: dingtalkDocumentedHosts,
+          outcome: dingtalkOutcome,
         }),
       token,
     );

@@ -5,7 +5,7 @@
 // and the host must be allow-listed (SYNC_CENTER_ALLOWED_HOSTS). The token key never reaches an error.
 import { createHash } from 'node:crypto';
 import { VendorError } from '../errors';
-import { requestJson, scrubSecrets } from '../shared/http';
+import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
 import { ecologyDocumentedHosts } from './hosts';
 
 export type EcologyAuth = 'token' | 'ip-allowlist';
@@ -42,6 +42,15 @@ const apiPath = '/api/hrm/resful';
 export function ecologyToken(tokenKey: string, ts: number): string {
   const key = createHash('md5').update(tokenKey + String(ts)).digest('hex').toUpperCase();
   return JSON.stringify({ key, ts: String(ts) });
+}
+
+/**
+ * The call's verdict for metrics and traces: code "1" is the only ok, "-1" refuses the caller (token,
+ * IP allow list). A batch's per-record refusals stay in its result, not in the call's class.
+ */
+export function ecologyOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
+  const code = (response.body as { code?: unknown } | undefined)?.code;
+  return classifyVendorCode(code, { ok: '1', authFailed: new Set(['-1']) });
 }
 
 export class EcologyClient {
@@ -90,6 +99,8 @@ export class EcologyClient {
     let response;
     try {
       response = await requestJson<Envelope>({
+        vendor: 'ecology',
+        outcome: ecologyOutcome,
         method: 'POST',
         url: `${this.baseUrl}${apiPath}/${api}`,
         form,

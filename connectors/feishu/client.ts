@@ -2,7 +2,7 @@
 // codes), the {code,msg,data} envelope, rate limits (two windows; 429/99991400 with the reset
 // hint) and page_token paging. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
+import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { feishuDocumentedHosts } from './hosts';
@@ -41,6 +41,15 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** the tenant token is no longer valid: fetch a new one and repeat the call once */
 export const tokenCodes = new Set([99991663, 99991668, 99991671]);
 export const rateLimitCode = 99991400;
+
+/** 99991661 no token, 10003 wrong app_id, 10014 wrong app_secret, and the token codes: the credentials are refused. */
+const authCodes = new Set([99991661, 10003, 10014, ...tokenCodes]);
+
+/** The vendor's verdict for metrics and traces: code 0 is the only ok, even inside an HTTP 200. */
+export function feishuOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
+  const code = (response.body as Partial<FeishuEnvelope<unknown>> | undefined)?.code;
+  return classifyVendorCode(code, { ok: 0, rateLimited: new Set([rateLimitCode]), authFailed: authCodes });
+}
 
 export const defaultRatePerSecond = 40;
 export const defaultRatePerMinute = 900;
@@ -130,6 +139,7 @@ export class FeishuClient {
         headers: token ? { authorization: `Bearer ${token}` } : undefined,
         timeoutMs: this.options.timeoutMs,
         allowedHosts: feishuDocumentedHosts,
+        outcome: feishuOutcome,
       });
     } catch (err) {
       if (err instanceof VendorError) throw scrub(err, secrets);

@@ -105,7 +105,8 @@ export class HttpHrClient {
 
   private async send(req: { method: 'GET' | 'POST'; url: string; query?: Record<string, QueryValue>; body?: unknown; form?: Record<string, string>; headers: Record<string, string> }) {
     try {
-      return await requestJson({ ...req, timeoutMs: this.settings.timeoutMs, allowedHosts: httpHrDocumentedHosts });
+      // A generic REST API has no envelope code: its verdict is the HTTP status (vendorResultOfStatus).
+      return await requestJson({ ...req, vendor: 'http-hr', timeoutMs: this.settings.timeoutMs, allowedHosts: httpHrDocumentedHosts });
     } catch (err) {
       if (err instanceof VendorError) {
         const secrets = [...this.secretValues, req.headers.authorization];

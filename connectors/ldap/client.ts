@@ -2,7 +2,10 @@
 // bind, paged search, and every refusal as a VendorError carrying the LDAP result code and message.
 import { isIP } from 'node:net';
 import { Client, ResultCodeError, type Attribute, type Change, type Entry, type SearchOptions } from 'ldapts';
+import { vendorRequests, vendorRequestSeconds } from '../../telemetry/metrics';
+import { vendorCallSpan } from '../../telemetry/tracing';
 import { VendorError } from '../errors';
+import type { VendorResult } from '../shared/http';
 
 export interface LdapClientOptions {
   url: string;
@@ -27,6 +30,47 @@ const transientCodes = new Set([3, 51, 52, 80]);
 const networkCodes = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|socket|Connection closed|timeout/i;
 
 export const ldapResult = { noSuchObject: 32, noSuchAttribute: 16, entryAlreadyExists: 68, notAllowedOnNonLeaf: 66, invalidCredentials: 49, insufficientAccess: 50 } as const;
+
+/** The LDAP operations counted and traced (the vendor-call metrics' api label for connector="ldap"). */
+export type LdapOperation = 'startTLS' | 'bind' | 'search' | 'add' | 'modify' | 'modifyDN' | 'delete';
+
+/** A failed operation's result class: the same fixed set as HTTP vendor calls. */
+export function ldapResultClass(error: VendorError): VendorResult {
+  if (error.vendorCode === String(ldapResult.invalidCredentials) || error.vendorCode === '8' || error.vendorCode === '48') return 'auth_failed';
+  if (error.vendorCode === 'connection' || error.vendorCode === 'ldap_client' || error.vendorCode === '51' || error.vendorCode === '52') return 'transport_error';
+  return 'refused';
+}
+
+/**
+ * One LDAP operation counted (sync_center_vendor_requests_total{connector="ldap", api=operation}),
+ * timed and inside a client span; the DN stays out of both (it names a person).
+ */
+async function observed<T>(operation: LdapOperation, describe: string, call: () => Promise<T>, exchanged: (value: T) => boolean = () => true): Promise<T> {
+  const labels = { connector: 'ldap', api: operation };
+  const started = performance.now();
+  let counted = true;
+  return vendorCallSpan(labels, async (span) => {
+    let result: VendorResult = 'transport_error';
+    let code: string | undefined;
+    try {
+      const value = await call();
+      result = 'ok';
+      counted = exchanged(value);
+      return value;
+    } catch (error) {
+      const failure = toVendorError(error, describe);
+      result = ldapResultClass(failure);
+      code = failure.vendorCode;
+      throw failure;
+    } finally {
+      span.outcome(result, code);
+      if (counted) {
+        vendorRequests.inc({ ...labels, result });
+        vendorRequestSeconds.observe(labels, (performance.now() - started) / 1000);
+      }
+    }
+  });
+}
 
 /** The VendorError for anything ldapts throws; the bind password never appears in ldapts's messages. */
 export function toVendorError(error: unknown, operation: string): VendorError {
@@ -72,10 +116,10 @@ export class LdapClient {
         this.calls++;
         // ldapts upgrades the socket without the URL's host, so Node would check the certificate against "localhost".
         const host = new URL(this.options.url).hostname.replace(/^\[|\]$/g, '');
-        await client.startTLS({ ...this.tlsOptions(), host, ...(isIP(host) ? {} : { servername: host }) });
+        await observed('startTLS', 'StartTLS', () => client.startTLS({ ...this.tlsOptions(), host, ...(isIP(host) ? {} : { servername: host }) }));
       }
       this.calls++;
-      await client.bind(this.options.bindDn, this.options.bindPassword);
+      await observed('bind', 'bind', () => client.bind(this.options.bindDn, this.options.bindPassword));
     } catch (error) {
       await client.unbind().catch(() => undefined);
       throw toVendorError(error, this.options.startTls ? 'StartTLS/bind' : 'bind');
@@ -89,14 +133,10 @@ export class LdapClient {
     await this.session();
   }
 
-  private async run<T>(operation: string, call: (client: Client) => Promise<T>): Promise<T> {
+  private async run<T>(operation: LdapOperation, dn: string, call: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.session();
     this.calls++;
-    try {
-      return await call(client);
-    } catch (error) {
-      throw toVendorError(error, operation);
-    }
+    return observed(operation, `${operation} ${dn}`, () => call(client));
   }
 
   /** A paged search: each page of entries as the server sends it (one call per page). */
@@ -107,10 +147,12 @@ export class LdapClient {
     for (;;) {
       let next: IteratorResult<{ searchEntries: Entry[] }>;
       try {
-        next = await pages.next();
+        // Each page is one exchange with the server: one search call in the metrics.
+        // (the generator's end after the last page sends nothing and is not counted).
+        next = await observed('search', `search ${base}`, () => pages.next(), (page) => !page.done);
       } catch (error) {
         this.calls++;
-        throw toVendorError(error, `search ${base}`);
+        throw error;
       }
       if (next.done) return;
       this.calls++;
@@ -120,24 +162,24 @@ export class LdapClient {
 
   /** A search answered in one response (small result sets: lookups by id or DN). */
   async search(base: string, options: SearchOptions): Promise<Entry[]> {
-    return (await this.run(`search ${base}`, (c) => c.search(base, options))).searchEntries;
+    return (await this.run('search', base, (c) => c.search(base, options))).searchEntries;
   }
 
   add(dn: string, attributes: Record<string, string | string[]>): Promise<void> {
-    return this.run(`add ${dn}`, (c) => c.add(dn, attributes));
+    return this.run('add', dn, (c) => c.add(dn, attributes));
   }
 
   modify(dn: string, changes: Change[]): Promise<void> {
-    return this.run(`modify ${dn}`, (c) => c.modify(dn, changes));
+    return this.run('modify', dn, (c) => c.modify(dn, changes));
   }
 
   /** newDn: the new RDN, or the new RDN and its new parent (values escaped by ./dn.ts) */
   modifyDn(dn: string, newDn: string): Promise<void> {
-    return this.run(`modifyDN ${dn}`, (c) => c.modifyDN(dn, newDn));
+    return this.run('modifyDN', dn, (c) => c.modifyDN(dn, newDn));
   }
 
   del(dn: string): Promise<void> {
-    return this.run(`delete ${dn}`, (c) => c.del(dn));
+    return this.run('delete', dn, (c) => c.del(dn));
   }
 
   async close(): Promise<void> {

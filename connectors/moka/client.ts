@@ -4,7 +4,7 @@
 // per enterprise; ours stay below. Secrets (API key, private key, the Basic header) never reach errors.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { VendorError, invalidInput } from '../errors';
-import { requestJson, scrubSecrets } from '../shared/http';
+import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { mokaDocumentedHosts } from './hosts';
 import { parsePrivateKey, signQuery } from './signing';
@@ -44,6 +44,12 @@ export interface MokaPage<T> {
 }
 
 const rateLimitCode = 429;
+
+/** The vendor's verdict for metrics and traces: code 0 is the only ok; 401 (API key) and 403 (tenant, api code, signature) refuse the credentials. */
+export function mokaOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
+  const code = (response.body as { code?: unknown } | undefined)?.code;
+  return classifyVendorCode(code, { ok: 0, rateLimited: new Set([rateLimitCode]), authFailed: new Set([401, 403]) });
+}
 const tenantLimiters = new Map<string, { perSecond: SlidingWindowRateLimiter; perMinute: SlidingWindowRateLimiter }>();
 const quota = 'enterprise';
 
@@ -118,6 +124,8 @@ export class MokaClient {
     let response;
     try {
       response = await requestJson<MokaEnvelope<T>>({
+        vendor: 'moka',
+        outcome: mokaOutcome,
         method: 'POST',
         url: `${this.baseUrl}${path}`,
         query,

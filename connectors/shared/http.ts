@@ -30,6 +30,11 @@ export interface JsonRequest {
   vendor?: string;
   /** the largest answer read, in bytes (default MAX_RESPONSE_BYTES) */
   maxResponseBytes?: number;
+  /**
+   * Reads the vendor's verdict from an answer (its envelope's error code), so a refusal inside an
+   * HTTP 200 counts as one. Undefined falls back to the HTTP status (vendorResultOfStatus).
+   */
+  outcome?: (response: JsonResponse<unknown>) => VendorOutcome | undefined;
 }
 
 /**
@@ -63,6 +68,49 @@ async function readCapped(response: Response, limit: number): Promise<string> {
     text += decoder.decode(value, { stream: true });
   }
   return text + decoder.decode();
+}
+
+/**
+ * The result label of a vendor call: a fixed, small set (the vendor's own code goes on the span only).
+ * ok; refused (the vendor said no: an error code in its envelope, or HTTP 4xx); rate_limited;
+ * auth_failed (credentials or token refused); transport_error (no usable answer: network, timeout,
+ * 5xx, redirect, not JSON); blocked (never sent: the host is not allowed).
+ */
+export type VendorResult = 'ok' | 'refused' | 'rate_limited' | 'auth_failed' | 'transport_error' | 'blocked';
+
+export interface VendorOutcome {
+  result: VendorResult;
+  /** the vendor's code (errcode, code, HTTP status), recorded on the trace span */
+  code?: string;
+}
+
+/** An answer's class from its HTTP status alone: for vendors without an envelope code, or an answer without one. */
+export function vendorResultOfStatus(status: number): VendorResult {
+  if (status === 429) return 'rate_limited';
+  if (status === 401 || status === 403) return 'auth_failed';
+  return status >= 400 ? 'refused' : 'ok';
+}
+
+/** An envelope code's class, given the vendor's success code and its rate-limit and credential codes. */
+export function classifyVendorCode(
+  code: unknown,
+  known: { ok: string | number; rateLimited?: ReadonlySet<string | number>; authFailed?: ReadonlySet<string | number> },
+): VendorOutcome | undefined {
+  if (code === undefined || code === null || code === '') return undefined;
+  const text = String(code);
+  if (text === String(known.ok)) return { result: 'ok', code: text };
+  const has = (set?: ReadonlySet<string | number>) => !!set && (set.has(text) || set.has(Number(text)));
+  if (has(known.rateLimited)) return { result: 'rate_limited', code: text };
+  if (has(known.authFailed)) return { result: 'auth_failed', code: text };
+  return { result: 'refused', code: text };
+}
+
+/** A thrown VendorError's class (transport failures come from sendJson; an outcome reader's codes never throw here). */
+function vendorResultOfError(err: unknown): VendorOutcome {
+  if (!(err instanceof VendorError)) return { result: 'transport_error', code: 'error' };
+  if (err.vendorCode === 'host_not_allowed') return { result: 'blocked', code: err.vendorCode };
+  if (err.vendorCode === 'http_429') return { result: 'rate_limited', code: err.vendorCode };
+  return { result: 'transport_error', code: err.vendorCode };
 }
 
 export interface JsonResponse<T = unknown> {
@@ -102,27 +150,43 @@ export function scrubSecrets(text: string, secrets: Array<string | undefined>): 
   return out;
 }
 
-/** Every vendor call, counted and timed by connector, API and result, inside a trace span of its own. */
+/**
+ * Every vendor call, counted and timed by connector, API and result, inside a trace span of its own.
+ * The result is the vendor's verdict (req.outcome reads its envelope), not only the HTTP status.
+ */
 export async function requestJson<T = unknown>(req: JsonRequest): Promise<JsonResponse<T>> {
   const url = buildUrl(req.url, req.query);
   const labels = { connector: req.vendor ?? url.hostname, api: apiLabel(url.pathname) };
   const started = performance.now();
   return vendorCallSpan({ ...labels, method: req.method }, async (span) => {
-    let result = 'ok';
+    let outcome: VendorOutcome = { result: 'transport_error' };
     try {
       const response = await sendJson<T>(req, url);
-      if (response.status >= 400) result = `http_${response.status}`;
       span.setStatus(response.status);
+      outcome = readOutcome(req, response);
       return response;
     } catch (err) {
-      result = err instanceof VendorError ? (err.vendorCode === 'host_not_allowed' ? 'refused' : err.vendorCode) : 'error';
-      span.fail(result);
+      outcome = vendorResultOfError(err);
       throw err;
     } finally {
-      vendorRequests.inc({ ...labels, result });
+      span.outcome(outcome.result, outcome.code);
+      vendorRequests.inc({ ...labels, result: outcome.result });
       vendorRequestSeconds.observe(labels, (performance.now() - started) / 1000);
     }
   });
+}
+
+function readOutcome(req: JsonRequest, response: JsonResponse<unknown>): VendorOutcome {
+  const fromStatus: VendorOutcome = { result: vendorResultOfStatus(response.status), code: response.status >= 400 ? `http_${response.status}` : undefined };
+  // A 429 or credential refusal by HTTP status holds whatever the body says.
+  if (fromStatus.result === 'rate_limited' || fromStatus.result === 'auth_failed') return fromStatus;
+  let read: VendorOutcome | undefined;
+  try {
+    read = req.outcome?.(response);
+  } catch {
+    read = undefined; // a reader never breaks the call it observes
+  }
+  return read ?? fromStatus;
 }
 
 async function sendJson<T>(req: JsonRequest, url: URL): Promise<JsonResponse<T>> {

@@ -1,7 +1,7 @@
 // WeCom HTTP client: access token (cached, refreshed, retried once on 40014/42001/41001), errcode
 // envelope checks, error classification and a per-API rate limiter. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
+import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
 import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { wecomDocumentedHosts } from './hosts';
@@ -27,6 +27,15 @@ const transientCodes = new Set([-1, 45009, 45033]);
 const rateLimitCodes = new Set([45009, 45033]);
 /** the token is gone: fetch a new one and repeat the call once */
 const tokenCodes = new Set([40014, 42001, 41001]);
+
+/** 40001 wrong secret, 40013 wrong corpid, and the token codes: the credentials are refused. */
+const authCodes = new Set([40001, 40013, ...tokenCodes]);
+
+/** The vendor's verdict for metrics and traces: errcode 0 is the only ok, even inside an HTTP 200. */
+export function wecomOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
+  const errcode = (response.body as Partial<WecomEnvelope> | undefined)?.errcode;
+  return classifyVendorCode(errcode, { ok: 0, rateLimited: rateLimitCodes, authFailed: authCodes });
+}
 
 export const defaultRateLimitPerMinute = 9_000;
 
@@ -113,6 +122,7 @@ export class WecomClient {
         body,
         timeoutMs: this.options.timeoutMs,
         allowedHosts: wecomDocumentedHosts,
+        outcome: wecomOutcome,
       });
     } catch (err) {
       if (err instanceof VendorError) throw this.scrub(err, secrets);
