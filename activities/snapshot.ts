@@ -114,7 +114,7 @@ async function chooseSourceRead(deps: ActivityDeps, run: RunHeader, task: TaskRe
     const changes = await reader.readChangesSince(decision.since);
     heartbeat({ side: 'source', changed: changes.changedIds.length });
     const read: RunRead = { kind: 'incremental', reason: decision.reason, since: decision.since, watermark: changes.watermark, changed: changes.changedIds.length, readConfig };
-    await setRunRead(db, run.id, read, changes.changedIds);
+    await setRunRead(db, run.id, read, changes.byEntity ?? changes.changedIds);
     return { changed: changes.changedIds, read };
   }
   let watermark: string | undefined;

@@ -78,6 +78,7 @@ describe('Beisen incremental reads', () => {
     const later = connector(new Date(fixtureNow.getTime() + 3 * hourMs));
     const changes = await later.readChangesSince(watermark);
     expect(changes.changedIds.sort()).toEqual(['1002', '1003', '1011', '14']);
+    expect(changes.byEntity).toEqual({ departmentIds: ['14'], userIds: expect.arrayContaining(['1002', '1003', '1011']) });
     expect(JSON.parse(changes.watermark)).toEqual({ since: '2026-06-15T13:00:00', starts: [{ id: '1009', day: '2026-06-16', changed: '2026-05-01T09:00:00' }] });
     // Employees: one window, from the watermark to a second past now. Organisations: the whole tree, split at the watermark.
     expect(employeeCalls().map((b) => [b.body.startTime, b.body.stopTime])).toEqual([['2026-06-15T10:00:00', '2026-06-15T13:00:01']]);

@@ -197,7 +197,7 @@ export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenS
     await readOrganizations(Math.max(historyStart, since), until, changedOrgs);
     for (const org of changedOrgs.values()) raw.organizations.set(org.oId, later(raw.organizations.get(org.oId), org));
     await readEmployees(since, until, raw.employees);
-    const changed = new Set([...changedOrgs.keys(), ...raw.employees.keys()].map(String));
+    const people = new Set([...raw.employees.keys()].map(String));
     const due = mark.starts.filter((s) => s.day <= today && !raw.employees.has(Number(s.id)));
     for (const second of new Set(due.map((s) => s.changed))) {
       const begins = parseChinaDateTime(second);
@@ -208,10 +208,16 @@ export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenS
         if (record) raw.employees.set(record.employeeInfo.userID, record);
       }
     }
-    for (const s of due) changed.add(s.id);
+    for (const s of due) people.add(s.id);
     changes = { raw, today };
     const starts = [...carriedStarts(mark.starts, today, (id) => raw.employees.has(Number(id))), ...pendingStarts(raw.employees.values(), today)];
-    return { changedIds: [...changed], watermark: encodeHrWatermark({ since: chinaDateTime(new Date(Math.max(at.getTime(), since))), starts }) };
+    // oIds and userIDs are both numbers: kept apart, so organisation 11 is not person 11.
+    const byEntity = { departmentIds: [...changedOrgs.keys()].map(String), userIds: [...people] };
+    return {
+      changedIds: [...new Set([...byEntity.departmentIds, ...byEntity.userIds])],
+      byEntity,
+      watermark: encodeHrWatermark({ since: chinaDateTime(new Date(Math.max(at.getTime(), since))), starts }),
+    };
   }
 
   return {

@@ -71,6 +71,8 @@ describe('Moka incremental reads', () => {
     const later = connector(new Date(fixtureNow.getTime() + 3 * hourMs));
     const changes = await later.readChangesSince(watermark);
     expect(changes.changedIds.sort()).toEqual(['1', '10', '11', '2', '20', '4']);
+    // Department 1 and 2 are not Boss (1) and Trial (2), who did not change: the engine is told which is which.
+    expect({ departmentIds: changes.byEntity!.departmentIds.sort(), userIds: changes.byEntity!.userIds.sort() }).toEqual({ departmentIds: ['1', '2', '4'], userIds: ['10', '11', '20'] });
     expect(JSON.parse(changes.watermark)).toEqual({ since: '2026-06-15', starts: [{ id: '5', day: '2026-06-16', changed: '2026-05-01' }] });
     expect(employeeCalls().map((b) => b.body)).toEqual([{ startDate: '2026-06-15', endDate: '2026-06-15', pageNum: 1, pageSize: 200 }]);
 

@@ -178,21 +178,24 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
     const since = mark.since > today ? today : mark.since;
     const raw: Raw = { departments: await readDepartments(), employees: new Map() };
     for await (const list of readEmployees({ startDate: since, endDate: today })) for (const e of list) raw.employees.set(e.employee_id, e);
-    const changed = new Set([...raw.employees.keys()].map(String));
+    const people = new Set([...raw.employees.keys()].map(String));
     const due = mark.starts.filter((s) => s.day <= today && !raw.employees.has(Number(s.id)));
     for (const day of new Set(due.map((s) => s.changed))) {
       const wanted = new Set(due.filter((s) => s.changed === day).map((s) => Number(s.id)));
       for await (const list of readEmployees({ startDate: day, endDate: day })) for (const e of list) if (wanted.has(e.employee_id)) raw.employees.set(e.employee_id, e);
     }
-    for (const s of due) changed.add(s.id);
+    for (const s of due) people.add(s.id);
+    const departments = new Set<string>();
     const parents = new Map(raw.departments.map((d) => [d.nodeUid, d.parentNodeUid ?? null]));
     for (const e of raw.employees.values()) {
       // Bounded: a parent cycle in Moka must not loop for ever.
-      for (let at = e.department_id ?? null, depth = 0; at !== null && depth < 100 && parents.has(at); at = parents.get(at) ?? null, depth++) changed.add(String(at));
+      for (let at = e.department_id ?? null, depth = 0; at !== null && depth < 100 && parents.has(at); at = parents.get(at) ?? null, depth++) departments.add(String(at));
     }
     changes = { raw, today };
     const starts = [...carriedStarts(mark.starts, today, (id) => raw.employees.has(Number(id))), ...pendingStarts(raw.employees.values(), today)];
-    return { changedIds: [...changed], watermark: encodeHrWatermark({ since: today, starts }) };
+    // nodeUids and employee_ids are both small numbers: kept apart, so department 11 is not person 11.
+    const byEntity = { departmentIds: [...departments], userIds: [...people] };
+    return { changedIds: [...new Set([...byEntity.departmentIds, ...byEntity.userIds])], byEntity, watermark: encodeHrWatermark({ since: today, starts }) };
   }
 
   const connector: Connector & { readChangedEmployees: typeof readEmployees } = {
