@@ -445,7 +445,7 @@ describe('Beisen → hub, incremental reads on scheduled runs', () => {
     expect(mark.starts).toEqual([{ id: '2005', day: tomorrow(), changed: longAgo }]);
   });
 
-  test('hire, transfer and leave arrive through a scheduled run that reads only the changed people; an unchanged manager is found by its link', async () => {
+  test('hire, transfer and leave arrive through a scheduled run that reads only the changed people', async () => {
     edit(2002, { department: 3 }); // transfer
     edit(2004, { status: '8' }); // leave
     rows = [...rows, { id: 2006, username: 'zoe', department: 3, manager: 2003, status: '2', start: today(), modified: chinaDateTime(new Date()) }]; // hire
@@ -461,6 +461,16 @@ describe('Beisen → hub, incremental reads on scheduled runs', () => {
     expect(await hubUser('zoe')).toMatchObject({ status: 'active', managerId: wes.id, departmentIds: [await hubDepartment('Sales')] });
     expect(await hubUser('vic')).toMatchObject({ departmentIds: [await hubDepartment('Sales')] });
     expect(await hubUser('xia')).toMatchObject({ status: 'disabled' });
+  });
+
+  test('manager change: Vic reports to Wes, who did not change; the incremental run reads only Vic and sets the manager through Wes’s link', async () => {
+    edit(2002, { manager: 2003 });
+    await seed();
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental', changed: 1 } });
+    expect((await loadSnapshot(database.db, run.runId, 'source')).users.map((u) => u.username)).toEqual(['vic']);
+    await noFailedItems(run.runId);
+    expect(await hubUser('vic')).toMatchObject({ managerId: (await hubUser('wes'))!.id });
   });
 
   test('a start date that comes with no change to the record is provisioned by the scheduled run on its day, not before', async () => {
