@@ -413,6 +413,8 @@ describe('Beisen → hub, incremental reads on scheduled runs', () => {
     rows = rows.map((r) => (r.id === id ? { ...r, ...changes, modified: chinaDateTime(new Date()) } : r));
   };
   const scheduled = () => stack.run(taskId, { trigger: 'schedule' });
+  /** Past the second of the edits: a run's watermark in that same second would list them again next time (≥, harmless, but not countable). */
+  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
   const hubUser = async (username: string) => (await createHubDirectory(database.db).listUsersPage(null, 100)).find((u) => u.username === username);
   const hubDepartment = async (name: string) => (await createHubDirectory(database.db).listAllDepartments()).find((d) => d.name === name)!.id;
   const noFailedItems = async (runId: string) => expect((await stack.items(runId)).filter((i) => i.status !== 'succeeded')).toEqual([]);
@@ -450,6 +452,7 @@ describe('Beisen → hub, incremental reads on scheduled runs', () => {
     edit(2004, { status: '8' }); // leave
     rows = [...rows, { id: 2006, username: 'zoe', department: 3, manager: 2003, status: '2', start: today(), modified: chinaDateTime(new Date()) }]; // hire
     await seed();
+    await nextSecond();
     const before = await fakeCalls(beisen, employeeRoute);
     const run = await scheduled();
     expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental', changed: 3 } });
@@ -466,6 +469,7 @@ describe('Beisen → hub, incremental reads on scheduled runs', () => {
   test('manager change: Vic reports to Wes, who did not change; the incremental run reads only Vic and sets the manager through Wes’s link', async () => {
     edit(2002, { manager: 2003 });
     await seed();
+    await nextSecond();
     const run = await scheduled();
     expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental', changed: 1 } });
     expect((await loadSnapshot(database.db, run.runId, 'source')).users.map((u) => u.username)).toEqual(['vic']);
