@@ -36,17 +36,22 @@ const nameOf = (action: PlanAction, lookup: NameLookup): string | null => {
   return pick(action.after) ?? pick(action.before) ?? lookup(action.entity, action.sourceId, action.targetId) ?? username(action.after) ?? username(action.before);
 };
 
-/** A real-time or incremental run plans only what its changed ids touch; the rest of the read was context. */
-function limitToChanged(plan: Plan, changed: readonly string[], links: readonly Link[]): Plan {
-  const ids = new Set(changed);
-  const targets = new Set(links.filter((l) => ids.has(l.sourceId)).map((l) => l.targetId));
-  const touched = (sourceId: string | null, targetId: string | null) => (sourceId !== null && ids.has(sourceId)) || (targetId !== null && targets.has(targetId));
+/**
+ * A real-time or incremental run plans only what its changed ids touch; the rest of the read was
+ * context. Departments and people are apart: an HR source's department 11 is not its person 11.
+ */
+function limitToChanged(plan: Plan, changed: { departmentIds: readonly string[]; userIds: readonly string[] }, links: readonly Link[]): Plan {
+  const ids = { department: new Set(changed.departmentIds), user: new Set(changed.userIds) };
+  const targets = { department: new Set<string>(), user: new Set<string>() };
+  for (const l of links) if (ids[l.entity].has(l.sourceId)) targets[l.entity].add(l.targetId);
+  const touched = (entity: 'department' | 'user', sourceId: string | null, targetId: string | null) =>
+    (sourceId !== null && ids[entity].has(sourceId)) || (targetId !== null && targets[entity].has(targetId));
   return {
     ...plan,
-    actions: plan.actions.filter((a) => touched(a.sourceId, a.targetId)),
-    failed: plan.failed.filter((f) => touched(f.sourceId, f.targetId)),
-    deferred: plan.deferred.filter((d) => touched(d.sourceId, null)),
-    newLinks: plan.newLinks.filter((l) => ids.has(l.sourceId)),
+    actions: plan.actions.filter((a) => touched(a.entity, a.sourceId, a.targetId)),
+    failed: plan.failed.filter((f) => touched(f.entity, f.sourceId, f.targetId)),
+    deferred: plan.deferred.filter((d) => touched(d.entity, d.sourceId, null)),
+    newLinks: plan.newLinks.filter((l) => ids[l.entity].has(l.sourceId)),
   };
 }
 
@@ -144,9 +149,9 @@ export function createPlanActivity(deps: ActivityDeps) {
     } catch (error) {
       throw ApplicationFailure.create({ type: 'PlanRefused', message: (error as Error).message, nonRetryable: true });
     }
-    const changed = run.changedIds?.userIds ?? [];
+    const changed = run.changedIds ?? { departmentIds: [], userIds: [] };
     // An incremental read that listed no change is partial too: it read nothing, so it plans nothing.
-    const partial = changed.length > 0 || run.read?.kind === 'incremental';
+    const partial = changed.userIds.length + changed.departmentIds.length > 0 || run.read?.kind === 'incremental';
     if (partial) computed = limitToChanged(computed, changed, links);
     const takenOut = takenOutAccounts(computed.actions);
     // A partial run read only what changed: it is judged against the task's links, not what it read.

@@ -69,7 +69,7 @@ export async function readMissingAncestors(source: Pick<Connector, 'readByIds'>,
   return found;
 }
 
-/** The targets linked to the source entities read; the whole target when one of the changed is new (it may match an existing account). */
+/** The targets linked to the source entities read and the people they point at; the whole target when one of the changed is new (it may match an existing account). */
 async function readChangedTarget(deps: ActivityDeps, taskId: string, target: Connector, source: DirectorySnapshot, changed: string[]): Promise<DirectorySnapshot> {
   const links = await listTaskLinks(deps.database.db, taskId);
   const linked = { department: new Map<string, string>(), user: new Map<string, string>() };
@@ -79,7 +79,9 @@ async function readChangedTarget(deps: ActivityDeps, taskId: string, target: Con
     source.users.some((u) => changedSet.has(u.id) && !linked.user.has(u.id)) || source.departments.some((d) => changedSet.has(d.id) && !linked.department.has(d.id));
   if (unlinkedNew) return readWhole(target, 'target');
   const departmentIds = unique([...source.departments.map((d) => d.id), ...changed].flatMap((id) => linked.department.get(id) ?? []));
-  const userIds = unique([...source.users.map((u) => u.id), ...changed].flatMap((id) => linked.user.get(id) ?? []));
+  // A manager or leader the source did not read (an HR source reads no one by id) is found through its link.
+  const referenced = [...source.users.flatMap((u) => (u.managerId ? [u.managerId] : [])), ...source.departments.flatMap((d) => d.leaderIds)];
+  const userIds = unique([...source.users.map((u) => u.id), ...changed, ...referenced].flatMap((id) => linked.user.get(id) ?? []));
   const read = await target.readByIds({ departmentIds, userIds });
   heartbeat({ side: 'target', departments: read.departments.length, users: read.users.length });
   return { departments: read.departments, users: read.users };
@@ -112,7 +114,7 @@ async function chooseSourceRead(deps: ActivityDeps, run: RunHeader, task: TaskRe
     const changes = await reader.readChangesSince(decision.since);
     heartbeat({ side: 'source', changed: changes.changedIds.length });
     const read: RunRead = { kind: 'incremental', reason: decision.reason, since: decision.since, watermark: changes.watermark, changed: changes.changedIds.length, readConfig };
-    await setRunRead(db, run.id, read, changes.changedIds);
+    await setRunRead(db, run.id, read, changes.byEntity ?? changes.changedIds);
     return { changed: changes.changedIds, read };
   }
   let watermark: string | undefined;

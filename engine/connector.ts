@@ -70,6 +70,17 @@ export interface ChangesSince {
   changedIds: string[];
   /** the watermark to store for the next read, taken before the changes were listed: a change made meanwhile is listed again */
   watermark: string;
+  /**
+   * Which of changedIds are departments and which are people, for a source whose department and
+   * person ids can collide (HR systems number both): a department listed must not make the person
+   * with its id look changed, and, not read, gone. Absent: every id is both (LDAP's entryUUIDs).
+   */
+  byEntity?: ChangedIds;
+}
+
+export interface ChangedIds {
+  departmentIds: string[];
+  userIds: string[];
 }
 
 export interface Connector {

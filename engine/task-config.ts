@@ -57,10 +57,10 @@ export const TaskTriggers = z.strictObject({
 });
 
 /**
- * Upstream, a source with `capabilities.incrementalReads` (LDAP): scheduled runs read only what changed
+ * Upstream, a source with `capabilities.incrementalReads` (LDAP, Beisen, Moka): scheduled runs read only what changed
  * since the last successful run's watermark and plan as partial runs (nobody absent is offboarded);
  * manual runs, the first run and one run every `fullRunEveryHours` read everything, which is what
- * catches deletions (docs/design.md, "Incremental reads").
+ * catches deletions (README.md, "Incremental reads").
  */
 export const IncrementalReads = z.strictObject({
   enabled: z.boolean().default(false),

@@ -1,4 +1,5 @@
-import { fakeControl } from '../shared/test-helpers';
+import { fakeControl, fakeState } from '../shared/test-helpers';
+import type { BeisenEmployee } from './mapping';
 import { employeeWindowPath, tokenPath } from './client';
 import { startBeisenFake, type RunningBeisenFake } from './fake';
 import { fixtureCredentials, fixtureEmployees, fixtureOrganizations } from './fake/test-fixtures';
@@ -63,5 +64,19 @@ describe('Beisen fake', () => {
       body: new URLSearchParams({ ...fixtureCredentials, secret: 'x', grant_type: 'client_credentials' }).toString(),
     });
     expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('stamps modifiedTime only on what a seed changed, as an edit in Beisen would', async () => {
+    const bare = (e: BeisenEmployee): BeisenEmployee => ({ employeeInfo: { ...e.employeeInfo, modifiedTime: undefined }, recordInfo: { ...e.recordInfo, modifiedTime: undefined } });
+    const people = fixtureEmployees.slice(0, 2).map(bare);
+    const stamps = async () => (await fakeState<{ employees: BeisenEmployee[] }>(fake)).employees.map((e) => [e.employeeInfo.modifiedTime, e.recordInfo.modifiedTime]);
+    await fakeControl(fake, 'seed', { organizations: [], employees: people });
+    const first = await stamps();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await fakeControl(fake, 'seed', { organizations: [], employees: [people[0], { ...people[1], recordInfo: { ...people[1].recordInfo, jobNumber: 'NEW' } }] });
+    const second = await stamps();
+    expect(second[0]).toEqual(first[0]);
+    expect(second[1][0]).toBe(first[1][0]);
+    expect(second[1][1]! > first[1][1]!).toBe(true);
   });
 });

@@ -68,6 +68,15 @@ export function presenceOf(employee: BeisenEmployee, today: string): Presence {
   return presence;
 }
 
+/** The start day of a person kept out only because it is still to come (active, not deleted), else undefined. */
+export function laterStartDay(employee: BeisenEmployee, today: string): string | undefined {
+  const start = employee.recordInfo.entryDate?.slice(0, 10);
+  if (!start || start <= today) return undefined;
+  const raw = employee.recordInfo.employeeStatus ?? employee.recordInfo.empStatus;
+  if (raw === null || raw === undefined || empStatusPresence[String(raw)] !== 'active') return undefined;
+  return employee.employeeInfo.stdIsDeleted || employee.recordInfo.stdIsDeleted ? undefined : start;
+}
+
 export function toCanonicalDepartment(org: BeisenOrganization, known: Set<string>): Department {
   const parent = org.pOIdOrgAdmin === null || org.pOIdOrgAdmin === undefined ? null : String(org.pOIdOrgAdmin);
   return {
@@ -87,8 +96,11 @@ function usernameOf(employee: BeisenEmployee, source: UsernameSource): string {
   return id;
 }
 
-/** A present employee; the department and manager only when they are in the directory read. */
-export function toCanonicalUser(employee: BeisenEmployee, source: UsernameSource, departments: Set<string>, people: Set<string>): User {
+/**
+ * A present employee; the department only when it is in the directory read, the manager when
+ * `isPerson` says so (a full read: present in it; an incremental one: present or not read).
+ */
+export function toCanonicalUser(employee: BeisenEmployee, source: UsernameSource, departments: Set<string>, isPerson: (id: string) => boolean): User {
   const { employeeInfo, recordInfo } = employee;
   const department = recordInfo.oIdDepartment === null || recordInfo.oIdDepartment === undefined ? null : String(recordInfo.oIdDepartment);
   const inDepartment = department !== null && departments.has(department) ? department : null;
@@ -104,7 +116,7 @@ export function toCanonicalUser(employee: BeisenEmployee, source: UsernameSource
     title: typeof title === 'string' && title.trim() ? title.trim() : null,
     departmentIds: inDepartment ? [inDepartment] : [],
     mainDepartmentId: inDepartment,
-    managerId: manager !== null && manager !== String(employeeInfo.userID) && people.has(manager) ? manager : null,
+    managerId: manager !== null && manager !== String(employeeInfo.userID) && isPerson(manager) ? manager : null,
     status: 'active',
     attributes: {},
   };

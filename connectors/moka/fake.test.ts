@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { fakeControl, fakeState } from '../shared/test-helpers';
 import { departmentsPath } from './client';
+import type { MokaEmployee } from './mapping';
+import { fixtureEmployees } from './fake/test-fixtures';
 import { mokaFakeDefaults, startMokaFake, type RunningMokaFake } from './fake';
 import { parsePrivateKey, signQuery } from './signing';
 
@@ -42,5 +45,17 @@ describe('Moka fake', () => {
     expect((await call(signed(), { pageNum: 1, pageSize: 201 })).body.code).toBe(400);
     const answers = await Promise.all(Array.from({ length: 5 }, () => call(signed())));
     expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stamps update_time only on what a seed changed, as an edit in Moka would', async () => {
+    const people = fixtureEmployees.slice(0, 2).map((e) => ({ ...e, update_time: undefined }));
+    const stamps = async () => (await fakeState<{ employees: MokaEmployee[] }>(fake)).employees.map((e) => e.update_time);
+    await fakeControl(fake, 'seed', { departments: [], employees: people });
+    const first = await stamps();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await fakeControl(fake, 'seed', { departments: [], employees: [people[0], { ...people[1], name: 'Renamed' }] });
+    const second = await stamps();
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]! > first[1]!).toBe(true);
   });
 });

@@ -1,11 +1,13 @@
-// The Moka People connector: a read-only HR source. A run reads every department and employee
-// (pageNum/pageSize lists); employee_status and the start date decide who is in the directory.
+// The Moka People connector: a read-only HR source. A full read lists every department and employee
+// (pageNum/pageSize lists); an incremental one (`readChangesSince`) the employees changed in a date
+// range. employee_status and the start date decide who is in the directory.
 import type { DirectoryPage, User } from '../../engine/model';
 import { chinaDay } from '../shared/china-time';
 import { invalidInput } from '../errors';
-import type { Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
+import { carriedStarts, encodeHrWatermark, parseHrWatermark, type PendingStart } from '../shared/hr-watermark';
+import type { ChangesSince, Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
 import { MokaClient, departmentsPath, employeesPath, maxPageSize } from './client';
-import { presenceOf, toCanonicalDepartment, toCanonicalUser, type MokaDepartment, type MokaEmployee, type UsernameSource } from './mapping';
+import { laterStartDay, presenceOf, toCanonicalDepartment, toCanonicalUser, type MokaDepartment, type MokaEmployee, type UsernameSource } from './mapping';
 
 export { mokaBaseUrl } from './client';
 
@@ -43,10 +45,16 @@ export const mokaCapabilities: ConnectorCapabilities = {
   manager: true,
   departmentLeader: false,
   realtimeEvents: false,
+  incrementalReads: true,
 };
 
 /** `yyyy-MM-dd`: the form Moka's startDate / endDate take. */
 export type MokaDate = string;
+
+const mokaDay = /^\d{4}-\d{2}-\d{2}$/;
+const watermarkTime = { pattern: mokaDay, valid: (day: string) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day), example: '2026-06-15' };
+/** A full read taken with a watermark serves the readSnapshot that follows it within this long (the same run's snapshot step). */
+const preparedForMs = 10 * 60_000;
 
 export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets, options: MokaConnectorOptions = {}): Connector {
   const pageSize = settings.pageSize ?? maxPageSize;
@@ -66,18 +74,34 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
     timeoutMs: settings.timeoutMs,
   });
 
-  async function readDirectory() {
-    const rawDepartments: MokaDepartment[] = [];
-    for await (const list of client.pages<MokaDepartment>(departmentsPath, settings.departmentsApiCode, {}, pageSize)) rawDepartments.push(...list);
-    const live = rawDepartments.filter((d) => d.haveUsed !== 0);
+  type Raw = { departments: MokaDepartment[]; employees: Map<number, MokaEmployee> };
+
+  async function readDepartments(): Promise<MokaDepartment[]> {
+    const departments: MokaDepartment[] = [];
+    for await (const list of client.pages<MokaDepartment>(departmentsPath, settings.departmentsApiCode, {}, pageSize)) departments.push(...list);
+    return departments;
+  }
+
+  async function readEverything(): Promise<Raw> {
+    const departments = await readDepartments();
+    const employees = new Map<number, MokaEmployee>();
+    for await (const list of readEmployees()) for (const e of list) employees.set(e.employee_id, e);
+    return { departments, employees };
+  }
+
+  /**
+   * The canonical directory of what was read. `complete`: every employee was read, so a manager not
+   * among the present is gone; otherwise (an incremental read) a manager not read is left to the
+   * engine, which finds their account through the task's links.
+   */
+  function directoryOf(raw: Raw, today: string, complete: boolean) {
+    const live = raw.departments.filter((d) => d.haveUsed !== 0);
     const departmentIds = new Set(live.map((d) => String(d.nodeUid)));
     const departments = live.map((d) => toCanonicalDepartment(d, departmentIds));
-    const employees: MokaEmployee[] = [];
-    for await (const list of readEmployees()) employees.push(...list);
-    const today = chinaDay(now());
-    const present = employees.filter((e) => presenceOf(e, today) === 'active');
+    const present = [...raw.employees.values()].filter((e) => presenceOf(e, today) === 'active');
     const people = new Set(present.map((e) => String(e.employee_id)));
-    const users: User[] = present.map((e) => toCanonicalUser(e, usernameFrom, departmentIds, people));
+    const isPerson = (id: string) => people.has(id) || (!complete && !raw.employees.has(Number(id)));
+    const users: User[] = present.map((e) => toCanonicalUser(e, usernameFrom, departmentIds, isPerson));
     return { departments, users };
   }
 
@@ -86,15 +110,40 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
     return client.pages<MokaEmployee>(employeesPath, settings.employeesApiCode, range ?? {}, pageSize);
   }
 
+  /** People kept out only by a start date still to come: the next watermark carries them to their day. */
+  function pendingStarts(employees: Iterable<MokaEmployee>, today: string): PendingStart[] {
+    const starts: PendingStart[] = [];
+    for (const e of employees) {
+      const day = laterStartDay(e, today);
+      const changed = e.update_time?.slice(0, 10);
+      if (day && changed && mokaDay.test(changed)) starts.push({ id: String(e.employee_id), day, changed });
+    }
+    return starts;
+  }
+
+  // What this instance read for the engine's next call: the full read a watermark was taken with
+  // (served once, to the readSnapshot of the same run), and the records of the last changed-since read.
+  let prepared: { raw: Raw; today: string; readAt: number } | undefined;
+  let changes: { raw: Raw; today: string } | undefined;
+
+  async function readDirectory() {
+    const fresh = prepared && Date.now() - prepared.readAt < preparedForMs ? prepared : undefined;
+    prepared = undefined;
+    if (fresh) return directoryOf(fresh.raw, fresh.today, true);
+    const today = chinaDay(now());
+    return directoryOf(await readEverything(), today, true);
+  }
+
   async function* readSnapshot(): AsyncIterable<DirectoryPage> {
     const { departments, users } = await readDirectory();
     if (departments.length > 0) yield { departments, users: [] };
     for (let i = 0; i < users.length; i += 500) yield { departments: [], users: users.slice(i, i + 500) };
   }
 
-  // Moka's events are not wired to this kind: a run naming ids reads the directory and filters it.
+  // Moka's events are not wired to this kind: after a changed-since read, the ids it listed (and the
+  // departments, read whole) are answered from it; otherwise a run naming ids reads the directory and filters it.
   async function readByIds(ids: { departmentIds: string[]; userIds: string[] }): Promise<ReadByIdsResult> {
-    const { departments, users } = await readDirectory();
+    const { departments, users } = changes ? directoryOf(changes.raw, changes.today, false) : await readDirectory();
     const foundDepartments = departments.filter((d) => ids.departmentIds.includes(d.id));
     const foundUsers = users.filter((u) => ids.userIds.includes(u.id));
     return {
@@ -107,11 +156,55 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
     };
   }
 
+  /** Before a full read: the mark (the day, taken first), and the full read itself, kept for the readSnapshot that follows. */
+  async function changeWatermark(): Promise<string> {
+    const today = chinaDay(now());
+    const raw = await readEverything();
+    prepared = { raw, today, readAt: Date.now() };
+    return encodeHrWatermark({ since: today, starts: pendingStarts(raw.employees.values(), today) });
+  }
+
+  /**
+   * The employees changed from the watermark's day to today (Moka's startDate / endDate are whole
+   * days, both included: the watermark's day is read again, harmless), the people whose start day has
+   * come, and the departments the changed people are in with their ancestors (a new department must
+   * be created with its first member). Moka's department list takes no date: it is read whole, to
+   * place people, and other department changes wait for the full run.
+   */
+  async function readChangesSince(text: string): Promise<ChangesSince> {
+    const mark = parseHrWatermark(text, 'Moka', watermarkTime);
+    const today = chinaDay(now());
+    // A mark ahead of this clock (another worker's) would be refused by Moka as a reversed range.
+    const since = mark.since > today ? today : mark.since;
+    const raw: Raw = { departments: await readDepartments(), employees: new Map() };
+    for await (const list of readEmployees({ startDate: since, endDate: today })) for (const e of list) raw.employees.set(e.employee_id, e);
+    const people = new Set([...raw.employees.keys()].map(String));
+    const due = mark.starts.filter((s) => s.day <= today && !raw.employees.has(Number(s.id)));
+    for (const day of new Set(due.map((s) => s.changed))) {
+      const wanted = new Set(due.filter((s) => s.changed === day).map((s) => Number(s.id)));
+      for await (const list of readEmployees({ startDate: day, endDate: day })) for (const e of list) if (wanted.has(e.employee_id)) raw.employees.set(e.employee_id, e);
+    }
+    for (const s of due) people.add(s.id);
+    const departments = new Set<string>();
+    const parents = new Map(raw.departments.map((d) => [d.nodeUid, d.parentNodeUid ?? null]));
+    for (const e of raw.employees.values()) {
+      // Bounded: a parent cycle in Moka must not loop for ever.
+      for (let at = e.department_id ?? null, depth = 0; at !== null && depth < 100 && parents.has(at); at = parents.get(at) ?? null, depth++) departments.add(String(at));
+    }
+    changes = { raw, today };
+    const starts = [...carriedStarts(mark.starts, today, (id) => raw.employees.has(Number(id))), ...pendingStarts(raw.employees.values(), today)];
+    // nodeUids and employee_ids are both small numbers: kept apart, so department 11 is not person 11.
+    const byEntity = { departmentIds: [...departments], userIds: [...people] };
+    return { changedIds: [...new Set([...byEntity.departmentIds, ...byEntity.userIds])], byEntity, watermark: encodeHrWatermark({ since: today, starts }) };
+  }
+
   const connector: Connector & { readChangedEmployees: typeof readEmployees } = {
     kind: 'moka',
     capabilities: mokaCapabilities,
     readSnapshot,
     readByIds,
+    changeWatermark,
+    readChangesSince,
     apply: async (op) => {
       throw invalidInput('action', `Moka is a read-only source: ${op.action} is not supported`);
     },

@@ -44,6 +44,12 @@ export function presenceOf(employee: MokaEmployee, today: string): Presence {
   return presence === 'active' && start && start > today ? 'not_yet' : presence;
 }
 
+/** The start day of a person kept out only because it is still to come (在职 / 试用), else undefined. */
+export function laterStartDay(employee: MokaEmployee, today: string): string | undefined {
+  const start = employee.entry_date?.slice(0, 10);
+  return start && start > today && employeeStatusPresence[employee.employee_status] === 'active' ? start : undefined;
+}
+
 export function toCanonicalDepartment(d: MokaDepartment, known: Set<string>): Department {
   const parent = d.parentNodeUid === null || d.parentNodeUid === undefined ? null : String(d.parentNodeUid);
   return { id: String(d.nodeUid), name: d.nodeName, parentId: parent !== null && known.has(parent) ? parent : null, order: d.sortNum ?? 0, leaderIds: [] };
@@ -56,7 +62,8 @@ function usernameOf(e: MokaEmployee, source: UsernameSource): string {
   return id;
 }
 
-export function toCanonicalUser(e: MokaEmployee, source: UsernameSource, departments: Set<string>, people: Set<string>): User {
+/** The manager when `isPerson` says so (a full read: present in it; an incremental one: present or not read). */
+export function toCanonicalUser(e: MokaEmployee, source: UsernameSource, departments: Set<string>, isPerson: (id: string) => boolean): User {
   const department = e.department_id === null || e.department_id === undefined ? null : String(e.department_id);
   const inDepartment = department !== null && departments.has(department) ? department : null;
   const manager = e.report_leader_id === null || e.report_leader_id === undefined ? null : String(e.report_leader_id);
@@ -70,7 +77,7 @@ export function toCanonicalUser(e: MokaEmployee, source: UsernameSource, departm
     title: e.position_name?.trim() || null,
     departmentIds: inDepartment ? [inDepartment] : [],
     mainDepartmentId: inDepartment,
-    managerId: manager !== null && manager !== String(e.employee_id) && people.has(manager) ? manager : null,
+    managerId: manager !== null && manager !== String(e.employee_id) && isPerson(manager) ? manager : null,
     status: 'active',
     attributes: {},
   };

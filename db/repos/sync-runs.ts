@@ -80,9 +80,11 @@ export async function getRun(db: Db, runId: string): Promise<RunHeader | undefin
  * Records how the snapshot step read the source. An incremental read also stores the ids it listed
  * as the run's changed ids, so the plan and the staging step treat the run as partial (as a real-time one).
  */
-export async function setRunRead(db: Db, runId: string, read: RunRead, changedIds: string[] | null | undefined): Promise<void> {
+export async function setRunRead(db: Db, runId: string, read: RunRead, changedIds: string[] | { departmentIds: string[]; userIds: string[] } | null | undefined): Promise<void> {
   // null: a full read (after a retried attempt that read incrementally); undefined: the trigger's ids stay.
-  const changed = changedIds === undefined ? {} : { changedIds: changedIds && { departmentIds: changedIds, userIds: changedIds } };
+  // A plain list names each id as both a department and a person; a split one keeps them apart.
+  const split = Array.isArray(changedIds) ? { departmentIds: changedIds, userIds: changedIds } : changedIds;
+  const changed = changedIds === undefined ? {} : { changedIds: split ?? null };
   await db
     .update(syncRuns)
     .set({ read, ...changed })

@@ -62,6 +62,8 @@ export interface VendorHooks {
   onError?: (error: unknown) => void;
   /** before each read by ids (a partial run's read): throw to fail it */
   beforeReadByIds?: () => void;
+  /** builds a vendor connector instead of the registry (undefined: the registry's), e.g. an HR source on a test clock */
+  createVendor?: (kind: string, settings: Record<string, unknown>, secrets: Record<string, string>) => Connector | undefined;
 }
 
 /** Worker state changes and expected activity failures (retried faults) would drown the test output: only errors are printed, all is kept for the secret scan. */
@@ -85,8 +87,8 @@ export class E2eStack {
 
   /** Wraps vendor connectors with the test's hooks. */
   private readonly connectorFactory: typeof createConnector = (kind, settings, secrets, deps) => {
-    const inner = createConnector(kind, settings, secrets, deps);
-    if (kind === 'hub') return inner;
+    if (kind === 'hub') return createConnector(kind, settings, secrets, deps);
+    const inner = this.hooks.createVendor?.(kind, settings as Record<string, unknown>, secrets as Record<string, string>) ?? createConnector(kind, settings, secrets, deps);
     const wrapped: Connector = {
       ...inner,
       readByIds: async (ids) => {

@@ -4,21 +4,29 @@
  * that comes, a transfer, a manager change, a leave and a rehire, each second run a no-op; Moka People
  * (PGlite) feeds the hub through the same lifecycle. Each HR system changes by its own fake's seed, in
  * its own shape, as its admin would in the HR console. Tests of one describe share a story, in order.
+ * Then each with `incremental` on: scheduled runs read only what changed since the last one (and the
+ * people whose start day came), and the periodic full run still happens.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
+import { createBeisenConnector, type BeisenSecrets, type BeisenSettings } from '../../connectors/beisen';
 import { startBeisenFake, type RunningBeisenFake } from '../../connectors/beisen/fake';
 import type { BeisenEmployee } from '../../connectors/beisen/mapping';
 import type { RunningFeishuFake } from '../../connectors/feishu/fake';
+import { createMokaConnector, type MokaSecrets, type MokaSettings } from '../../connectors/moka';
 import { mokaFakeDefaults, startMokaFake, type RunningMokaFake } from '../../connectors/moka/fake';
 import type { MokaEmployee } from '../../connectors/moka/mapping';
-import { chinaDay } from '../../connectors/shared/china-time';
+import { chinaDateTime, chinaDay } from '../../connectors/shared/china-time';
 import { fakeControl, fakeState } from '../../connectors/shared/test-helpers';
 import type { RunningWecomFake } from '../../connectors/wecom/fake';
 import type { Database } from '../../db/client';
 import { createHubDirectory } from '../../db/repos/hub-directory';
+import { getReadWatermark } from '../../db/repos/read-watermarks';
+import { loadSnapshot } from '../../db/repos/sync-runs';
+import { taskReadWatermarks } from '../../db/schema';
 import { bundleSyncWorkflows } from '../../workflows/testing/workers';
 import { openTestDatabase } from '../support/databases';
 import { startLocalTemporal } from '../support/temporal';
@@ -345,5 +353,244 @@ describe('Moka → hub', () => {
     const { leaks, searched } = await scanForSecrets({ env, database, secretBox: stack.secretBox, secrets: [mokaFakeDefaults.apiKey, mokaFakeDefaults.privateKey.split('\n')[5]] });
     expect(leaks).toEqual([]);
     expect(searched.histories).toBeGreaterThan(0);
+  });
+});
+
+/** Scheduled runs of an upstream HR task with `incremental` on, on a clock the test moves (the connector's; Temporal's is real). */
+function incrementalTask(connector: { kind: string; settings: Record<string, unknown>; secrets: Record<string, string> }) {
+  return {
+    name: `${connector.kind} to hub, incremental`,
+    direction: 'upstream' as const,
+    connector,
+    triggers: { manual: true as const, realtime: false, schedule: { every: '2h' as const } },
+    incremental: { enabled: true },
+  };
+}
+
+const fakeCalls = async (fake: { url: string }, route: string) => ((await (await fetch(`${fake.url}/__fake/calls`)).json()) as { calls: Record<string, number> }).calls[route] ?? 0;
+
+describe('Beisen → hub, incremental reads on scheduled runs', () => {
+  const employeeRoute = 'POST /TenantBaseExternal/api/v5/Employee/GetByTimeWindow';
+  let database: Database;
+  let beisen: RunningBeisenFake;
+  let stack: E2eStack;
+  let taskId: string;
+  let clockShiftMs = 0;
+  interface Row {
+    id: number;
+    username: string;
+    department: 2 | 3;
+    manager: number | null;
+    status: string;
+    start: string;
+    modified: string;
+  }
+  const longAgo = chinaDateTime(new Date(Date.now() - 10 * dayMs));
+  let rows: Row[] = [
+    { id: 2001, username: 'una', department: 2, manager: null, status: '3', start: '2022-01-01', modified: longAgo },
+    { id: 2002, username: 'vic', department: 2, manager: 2001, status: '3', start: '2022-01-01', modified: longAgo },
+    { id: 2003, username: 'wes', department: 3, manager: 2001, status: '3', start: '2022-01-01', modified: longAgo },
+    { id: 2004, username: 'xia', department: 3, manager: 2003, status: '2', start: '2022-01-01', modified: longAgo },
+    // Active (试用) but starting tomorrow; her record will not change on the day.
+    { id: 2005, username: 'yan', department: 3, manager: 2003, status: '2', start: tomorrow(), modified: longAgo },
+    // Enough people that one leaver stays under the mass-offboarding guard (20%).
+    ...['ada', 'ben', 'cy', 'dot', 'ed'].map((username, i): Row => ({ id: 2011 + i, username, department: 2, manager: 2001, status: '3', start: '2022-01-01', modified: longAgo })),
+  ];
+  const seed = async () => {
+    const employees: BeisenEmployee[] = rows.map((r) => ({
+      employeeInfo: { userID: r.id, name: r.username.toUpperCase(), email: `${r.username}@acme.test`, mobilePhone: mobileOf(r.id), modifiedTime: r.modified },
+      recordInfo: { userID: r.id, oIdDepartment: r.department, pOIdEmpAdmin: r.manager, jobNumber: `E${r.id}`, entryDate: `${r.start}T00:00:00`, employeeStatus: r.status, modifiedTime: r.modified },
+    }));
+    const organizations = [
+      { oId: 1, name: 'Acme', pOIdOrgAdmin: null, status: 1, orderAdmin: 1, modifiedTime: longAgo },
+      { oId: 2, name: 'Engineering', pOIdOrgAdmin: 1, status: 1, orderAdmin: 1, modifiedTime: longAgo },
+      { oId: 3, name: 'Sales', pOIdOrgAdmin: 1, status: 1, orderAdmin: 2, modifiedTime: longAgo },
+    ];
+    expect((await fakeControl(beisen, 'seed', { organizations, employees })).status).toBe(200);
+  };
+  /** An HR edit now: the record's modifiedTime moves. */
+  const edit = (id: number, changes: Partial<Row>) => {
+    rows = rows.map((r) => (r.id === id ? { ...r, ...changes, modified: chinaDateTime(new Date()) } : r));
+  };
+  const scheduled = () => stack.run(taskId, { trigger: 'schedule' });
+  /** Past the second of the edits: a run's watermark in that same second would list them again next time (≥, harmless, but not countable). */
+  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
+  const hubUser = async (username: string) => (await createHubDirectory(database.db).listUsersPage(null, 100)).find((u) => u.username === username);
+  const hubDepartment = async (name: string) => (await createHubDirectory(database.db).listAllDepartments()).find((d) => d.name === name)!.id;
+  const noFailedItems = async (runId: string) => expect((await stack.items(runId)).filter((i) => i.status !== 'succeeded')).toEqual([]);
+
+  beforeAll(async () => {
+    [database, beisen] = await Promise.all([openTestDatabase('postgres'), startBeisenFake()]);
+    stack = new E2eStack(env, bundle, database);
+    stack.hooks.createVendor = (kind, settings, secrets) =>
+      kind === 'beisen' ? createBeisenConnector(settings as unknown as BeisenSettings, secrets as unknown as BeisenSecrets, { now: () => new Date(Date.now() + clockShiftMs) }) : undefined;
+    await seed();
+    const historyStart = chinaDay(new Date(Date.now() - 200 * dayMs)); // three windows of 90 days
+    taskId = await stack.insertTask(
+      incrementalTask({ kind: 'beisen', settings: { baseUrl: beisen.baseUrl, tenantId: '100001', appId: 'fake-beisen-app', historyStart, usernameFrom: 'emailLocalPart' }, secrets: { secret: 'fake-beisen-secret' } }),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await beisen?.close();
+    await database?.close();
+  });
+
+  test('the first scheduled run reads in full and stores a watermark that carries the person still to start', async () => {
+    const before = await fakeCalls(beisen, employeeRoute);
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'full', reason: expect.stringContaining('no watermark yet') } });
+    // The watermark's full read is the run's read: three windows, not six.
+    expect((await fakeCalls(beisen, employeeRoute)) - before).toBe(3);
+    expect((await createHubDirectory(database.db).listUsersPage(null, 100)).map((u) => u.username).sort()).toEqual(['ada', 'ben', 'cy', 'dot', 'ed', 'una', 'vic', 'wes', 'xia']);
+    const mark = JSON.parse((await getReadWatermark(database.db, taskId))!.watermark) as { since: string; starts: unknown[] };
+    expect(mark.starts).toEqual([{ id: '2005', day: tomorrow(), changed: longAgo }]);
+  });
+
+  test('hire, transfer and leave arrive through a scheduled run that reads only the changed people', async () => {
+    edit(2002, { department: 3 }); // transfer
+    edit(2004, { status: '8' }); // leave
+    rows = [...rows, { id: 2006, username: 'zoe', department: 3, manager: 2003, status: '2', start: today(), modified: chinaDateTime(new Date()) }]; // hire
+    await seed();
+    await nextSecond();
+    const before = await fakeCalls(beisen, employeeRoute);
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental', changed: 3 } });
+    expect((await fakeCalls(beisen, employeeRoute)) - before).toBe(1); // one window, since the watermark
+    const source = await loadSnapshot(database.db, run.runId, 'source');
+    expect(source.users.map((u) => u.username).sort()).toEqual(['vic', 'zoe']);
+    await noFailedItems(run.runId);
+    const wes = (await hubUser('wes'))!;
+    expect(await hubUser('zoe')).toMatchObject({ status: 'active', managerId: wes.id, departmentIds: [await hubDepartment('Sales')] });
+    expect(await hubUser('vic')).toMatchObject({ departmentIds: [await hubDepartment('Sales')] });
+    expect(await hubUser('xia')).toMatchObject({ status: 'disabled' });
+  });
+
+  test('manager change: Vic reports to Wes, who did not change; the incremental run reads only Vic and sets the manager through Wes’s link', async () => {
+    edit(2002, { manager: 2003 });
+    await seed();
+    await nextSecond();
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental', changed: 1 } });
+    expect((await loadSnapshot(database.db, run.runId, 'source')).users.map((u) => u.username)).toEqual(['vic']);
+    await noFailedItems(run.runId);
+    expect(await hubUser('vic')).toMatchObject({ managerId: (await hubUser('wes'))!.id });
+  });
+
+  test('a start date that comes with no change to the record is provisioned by the scheduled run on its day, not before', async () => {
+    const sameDay = await scheduled();
+    expect(sameDay).toMatchObject({ status: 'succeeded', read: { kind: 'incremental' } });
+    expect(await hubUser('yan')).toBeUndefined();
+
+    clockShiftMs = dayMs; // the next day
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental' } });
+    await noFailedItems(run.runId);
+    expect(await hubUser('yan')).toMatchObject({ status: 'active', managerId: (await hubUser('wes'))!.id, departmentIds: [await hubDepartment('Sales')] });
+    expect(JSON.parse((await getReadWatermark(database.db, taskId))!.watermark).starts).toEqual([]);
+  });
+
+  test('the periodic full run still happens (fullRunEveryHours after the last full read), and finds nothing the incremental runs missed', async () => {
+    await database.db.update(taskReadWatermarks).set({ fullReadAt: new Date(Date.now() - 25 * 3_600_000) }).where(eq(taskReadWatermarks.taskId, taskId));
+    const before = await fakeCalls(beisen, employeeRoute);
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'full', reason: 'full run due (every 24 h)' }, plan: { actions: 0 } });
+    expect((await fakeCalls(beisen, employeeRoute)) - before).toBe(3);
+    expect((await getReadWatermark(database.db, taskId))!.fullReadAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
+
+describe('Moka → hub, incremental reads on scheduled runs', () => {
+  const employeeRoute = 'POST /v1/batch/data';
+  let database: Database;
+  let moka: RunningMokaFake;
+  let stack: E2eStack;
+  let taskId: string;
+  let clockShiftMs = 0;
+  const mokaTime = (at: Date) => chinaDateTime(at).replace('T', ' ');
+  const longAgo = mokaTime(new Date(Date.now() - 10 * dayMs));
+  const person = (employee_id: number, username: string, employee_status: number, over: Partial<MokaEmployee> = {}): MokaEmployee => ({
+    employee_id, name: username.toUpperCase(), email: `${username}@acme.test`, mobile: `1391100${String(employee_id).padStart(4, '0')}`, employee_no: `M${employee_id}`,
+    department_id: 11, position_name: 'Engineer', employee_status, report_leader_id: 1, entry_date: '2023-01-01', update_time: longAgo, ...over,
+  });
+  let staff: MokaEmployee[] = [
+    person(1, 'abe', 1, { report_leader_id: null, department_id: 10 }),
+    person(2, 'bea', 1),
+    person(3, 'cal', 3),
+    person(4, 'dee', 1),
+    person(5, 'eli', 3, { entry_date: tomorrow(), report_leader_id: 2 }),
+    // Enough people that one leaver stays under the mass-offboarding guard (20%).
+    ...['gil', 'hal', 'ivo', 'jo', 'kit'].map((username, i) => person(11 + i, username, 1)),
+  ];
+  const seed = async () => {
+    const departments = [
+      { nodeUid: 10, nodeName: 'Acme', parentNodeUid: null, sortNum: 1 },
+      { nodeUid: 11, nodeName: 'Product', parentNodeUid: 10, sortNum: 1 },
+      { nodeUid: 12, nodeName: 'Ops', parentNodeUid: 10, sortNum: 2 },
+    ];
+    expect((await fakeControl(moka, 'seed', { departments, employees: staff })).status).toBe(200);
+  };
+  const edit = (id: number, changes: Partial<MokaEmployee>) => {
+    staff = staff.map((e) => (e.employee_id === id ? { ...e, ...changes, update_time: mokaTime(new Date()) } : e));
+  };
+  const scheduled = () => stack.run(taskId, { trigger: 'schedule' });
+  const hubUser = async (username: string) => (await createHubDirectory(database.db).listUsersPage(null, 100)).find((u) => u.username === username);
+  const hubDepartment = async (name: string) => (await createHubDirectory(database.db).listAllDepartments()).find((d) => d.name === name)!.id;
+  const noFailedItems = async (runId: string) => expect((await stack.items(runId)).filter((i) => i.status !== 'succeeded')).toEqual([]);
+
+  beforeAll(async () => {
+    [database, moka] = await Promise.all([openTestDatabase('pglite'), startMokaFake()]);
+    stack = new E2eStack(env, bundle, database);
+    stack.hooks.createVendor = (kind, settings, secrets) =>
+      kind === 'moka' ? createMokaConnector(settings as unknown as MokaSettings, secrets as unknown as MokaSecrets, { now: () => new Date(Date.now() + clockShiftMs) }) : undefined;
+    await seed();
+    const { entCode, apiKey, privateKey, departmentsApiCode, employeesApiCode } = mokaFakeDefaults;
+    taskId = await stack.insertTask(incrementalTask({ kind: 'moka', settings: { baseUrl: moka.baseUrl, entCode, departmentsApiCode, employeesApiCode, usernameFrom: 'emailLocalPart' }, secrets: { apiKey, privateKey } }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await moka?.close();
+    await database?.close();
+  });
+
+  test('the first scheduled run reads in full and stores a watermark that carries the person still to start', async () => {
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'full', reason: expect.stringContaining('no watermark yet') } });
+    expect((await createHubDirectory(database.db).listUsersPage(null, 100)).map((u) => u.username).sort()).toEqual(['abe', 'bea', 'cal', 'dee', 'gil', 'hal', 'ivo', 'jo', 'kit']);
+    expect(JSON.parse((await getReadWatermark(database.db, taskId))!.watermark)).toEqual({ since: today(), starts: [{ id: '5', day: tomorrow(), changed: longAgo.slice(0, 10) }] });
+  });
+
+  test('hire, transfer and leave arrive through a scheduled run that reads only the employees changed since the watermark day', async () => {
+    edit(3, { department_id: 12 }); // transfer
+    edit(4, { employee_status: 2 }); // leave
+    staff = [...staff, person(6, 'fox', 3, { entry_date: today(), report_leader_id: 2, update_time: mokaTime(new Date()) })]; // hire
+    await seed();
+    const before = await fakeCalls(moka, employeeRoute);
+    const run = await scheduled();
+    // The three people, and the departments they are in with their parent.
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental', changed: 6 } });
+    expect((await fakeCalls(moka, employeeRoute)) - before).toBe(1);
+    const source = await loadSnapshot(database.db, run.runId, 'source');
+    expect(source.users.map((u) => u.username).sort()).toEqual(['cal', 'fox']);
+    await noFailedItems(run.runId);
+    expect(await hubUser('fox')).toMatchObject({ status: 'active', managerId: (await hubUser('bea'))!.id, departmentIds: [await hubDepartment('Product')] });
+    expect(await hubUser('cal')).toMatchObject({ departmentIds: [await hubDepartment('Ops')] });
+    expect(await hubUser('dee')).toMatchObject({ status: 'disabled' });
+  });
+
+  test('a start date that comes with no change to the record is provisioned by the scheduled run on its day, not before', async () => {
+    expect(await scheduled()).toMatchObject({ status: 'succeeded', read: { kind: 'incremental' } });
+    expect(await hubUser('eli')).toBeUndefined();
+    clockShiftMs = dayMs;
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'incremental' } });
+    await noFailedItems(run.runId);
+    expect(await hubUser('eli')).toMatchObject({ status: 'active', managerId: (await hubUser('bea'))!.id });
+  });
+
+  test('the periodic full run still happens, and finds nothing the incremental runs missed', async () => {
+    await database.db.update(taskReadWatermarks).set({ fullReadAt: new Date(Date.now() - 25 * 3_600_000) }).where(eq(taskReadWatermarks.taskId, taskId));
+    const run = await scheduled();
+    expect(run).toMatchObject({ status: 'succeeded', read: { kind: 'full', reason: 'full run due (every 24 h)' }, plan: { actions: 0 } });
   });
 });

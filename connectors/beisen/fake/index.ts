@@ -172,16 +172,22 @@ export async function startBeisenFake(options: BeisenFakeOptions = {}): Promise<
       ),
   };
 
-  /** `{organizations: [...], employees: [{employeeInfo, recordInfo}]}` in Beisen's shape; modifiedTime defaults to now. */
+  /** `{organizations: [...], employees: [{employeeInfo, recordInfo}]}` in Beisen's shape; modifiedTime defaults to now, or to the one before when the record is seeded again unchanged. */
   function seed(input: unknown): void {
     if (typeof input !== 'object' || input === null) throw new FakeInputError('seed body must be an object');
     const { organizations: orgs = [], employees: people = [] } = input as { organizations?: unknown; employees?: unknown };
     if (!Array.isArray(orgs) || !Array.isArray(people)) throw new FakeInputError('seed: organizations and employees must be arrays');
     const stamp = chinaDateTime(new Date());
+    // As Beisen stamps only what an edit changed: a record seeded again unchanged keeps its modifiedTime.
+    const stamped = <T extends { modifiedTime?: string }>(next: T, before: T | undefined): T => {
+      if (next.modifiedTime !== undefined) return next;
+      const same = before !== undefined && JSON.stringify({ ...before, modifiedTime: undefined }) === JSON.stringify({ ...next, modifiedTime: undefined });
+      return { ...next, modifiedTime: same ? before.modifiedTime : stamp };
+    };
     const nextOrgs = new Map<number, BeisenOrganization>();
     orgs.forEach((o: BeisenOrganization, i) => {
       if (!Number.isInteger(o?.oId) || typeof o.name !== 'string' || o.name === '') throw new FakeInputError(`seed: organizations[${i}] needs an integer oId and a name`);
-      nextOrgs.set(o.oId, { status: 1, ...o, modifiedTime: o.modifiedTime ?? stamp });
+      nextOrgs.set(o.oId, stamped({ status: 1, ...o }, organizations.get(o.oId)));
     });
     const nextPeople = new Map<number, BeisenEmployee>();
     people.forEach((e: BeisenEmployee, i) => {
@@ -189,9 +195,10 @@ export async function startBeisenFake(options: BeisenFakeOptions = {}): Promise<
       if (!Number.isInteger(userID) || typeof e.employeeInfo.name !== 'string') throw new FakeInputError(`seed: employees[${i}].employeeInfo needs an integer userID and a name`);
       const status = String(e.recordInfo?.employeeStatus ?? '');
       if (!['1', '2', '3', '4', '5', '6', '8'].includes(status)) throw new FakeInputError(`seed: employees[${i}].recordInfo.employeeStatus must be 1, 2, 3, 4, 5, 6 or 8`);
+      const before = employees.get(userID);
       nextPeople.set(userID, {
-        employeeInfo: { ...e.employeeInfo, modifiedTime: e.employeeInfo.modifiedTime ?? stamp },
-        recordInfo: { ...e.recordInfo, userID, employeeStatus: status, modifiedTime: e.recordInfo.modifiedTime ?? stamp },
+        employeeInfo: stamped({ ...e.employeeInfo }, before?.employeeInfo),
+        recordInfo: stamped({ ...e.recordInfo, userID, employeeStatus: status }, before?.recordInfo),
       });
     });
     organizations = nextOrgs;

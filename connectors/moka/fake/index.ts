@@ -133,7 +133,7 @@ export async function startMokaFake(options: MokaFakeOptions = {}): Promise<Runn
     }),
   };
 
-  /** `{departments: [...], employees: [...]}` in Moka's shape; update_time defaults to now. */
+  /** `{departments: [...], employees: [...]}` in Moka's shape; update_time defaults to now, or to the one before when the record is seeded again unchanged. */
   function seed(input: unknown): void {
     if (typeof input !== 'object' || input === null) throw new FakeInputError('seed body must be an object');
     const { departments: ds = [], employees: es = [] } = input as { departments?: unknown; employees?: unknown };
@@ -147,7 +147,14 @@ export async function startMokaFake(options: MokaFakeOptions = {}): Promise<Runn
     });
     const stamp = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
     departments = ds.map((d: MokaDepartment) => ({ haveUsed: 1, ...d }));
-    employees = es.map((e: MokaEmployee) => ({ ...e, update_time: e.update_time ?? stamp }));
+    // As Moka stamps only what an edit changed: a record seeded again unchanged keeps its update_time.
+    const before = new Map(employees.map((e) => [e.employee_id, e]));
+    employees = es.map((e: MokaEmployee) => {
+      if (e.update_time !== undefined && e.update_time !== null) return e;
+      const old = before.get(e.employee_id);
+      const same = old !== undefined && JSON.stringify({ ...old, update_time: undefined }) === JSON.stringify({ ...e, update_time: undefined });
+      return { ...e, update_time: same ? old.update_time : stamp };
+    });
   }
   seed(demoSeed());
 
