@@ -3,6 +3,7 @@
 // `historyStart` to now and keeps each record's latest version. Who is in the directory is decided
 // by empStatus and the start date (mapping.ts).
 import type { DirectoryPage, User } from '../../engine/model';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { invalidInput } from '../errors';
 import type { Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
 import { BeisenClient, employeeWindowPath, maxCapacity, organizationWindowPath } from './client';
@@ -35,6 +36,8 @@ export interface BeisenSecrets {
 export interface BeisenConnectorOptions {
   /** the clock (tests): which windows exist and whether a start date has come */
   now?: () => Date;
+  /** the tenant's shared limiters (a run's context) */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export const beisenCapabilities: ConnectorCapabilities = {
@@ -68,6 +71,7 @@ export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenS
     ratePerSecond: settings.ratePerSecond,
     ratePerMinute: settings.ratePerMinute,
     timeoutMs: settings.timeoutMs,
+    rateLimiters: options.rateLimiters,
   });
 
   async function readDirectory() {

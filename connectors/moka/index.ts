@@ -1,6 +1,7 @@
 // The Moka People connector: a read-only HR source. A run reads every department and employee
 // (pageNum/pageSize lists); employee_status and the start date decide who is in the directory.
 import type { DirectoryPage, User } from '../../engine/model';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { chinaDay } from '../shared/china-time';
 import { invalidInput } from '../errors';
 import type { Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
@@ -32,6 +33,8 @@ export interface MokaSecrets {
 
 export interface MokaConnectorOptions {
   now?: () => Date;
+  /** the tenant's shared limiters (a run's context) */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export const mokaCapabilities: ConnectorCapabilities = {
@@ -64,6 +67,7 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
     ratePerSecond: settings.ratePerSecond,
     ratePerMinute: settings.ratePerMinute,
     timeoutMs: settings.timeoutMs,
+    rateLimiters: options.rateLimiters,
   });
 
   async function readDirectory() {
