@@ -43,7 +43,7 @@ const EnvSchema = z.object({
       .max(3650, { message: 'must be at most 3650 (days)' })
       .default(DEFAULT_SNAPSHOT_RETENTION_DAYS),
   ),
-  SYNC_CENTER_VENDOR_RATE_LIMITS: z.enum(['shared', 'process'], { message: 'must be shared or process' }).default('shared'),
+  SYNC_CENTER_VENDOR_RATE_LIMITS: optionalText.pipe(z.enum(['shared', 'process'], { message: 'must be shared or process' }).default('shared')),
   // Read where mobiles are normalised (engine/mobile.ts); checked here so a bad value stops `start` at once.
   SYNC_CENTER_DEFAULT_COUNTRY_CODE: optionalText.refine((value) => value === undefined || parseCountryCode(value) !== null, {
     message: 'must be a country calling code such as 86 or +1',

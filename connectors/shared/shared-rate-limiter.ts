@@ -7,7 +7,7 @@
 // calls in any window were granted within windowMs + leaseMs. With capacity = one slice and
 // rate = (limit − capacity) / (windowMs + leaseMs + margin), that is at most `limit`. The price is
 // throughput: about (limit − slice)/limit · windowMs/(windowMs + leaseMs + margin) of the vendor's
-// rate (99% for 600/min or 9,000/min, ~95% for 50/s), and a slice another process holds idle is
+// rate (99% for 600/min or 9,000/min, ~94% for 50/s), and a slice another process holds idle is
 // unused for up to leaseMs. Bigger slices cost fewer statements and more of both.
 import type { BucketShape, RateBudgetStore } from '../../db/repos/rate-budgets';
 import { countRateLimitWait, realSleep, type RateLimiter, type RateLimiterFactory, type RateLimiterOptions } from './rate-limiter';
