@@ -2,8 +2,11 @@
 // PGlite and on the Postgres server. Several limiter instances stand for several worker processes.
 import { createRateBudgetStore, type RateBudgetStore } from '../../db/repos/rate-budgets';
 import { describeOnBothDatabases } from '../../test/support/databases';
+import { VendorError } from '../errors';
+import { WecomClient } from '../wecom/client';
+import { startWecomFake } from '../wecom/fake';
 import { SlidingWindowRateLimiter } from './rate-limiter';
-import { SharedRateLimiter, sharedBudgetShape } from './shared-rate-limiter';
+import { SharedRateLimiter, sharedBudgetShape, sharedRateLimiters } from './shared-rate-limiter';
 
 let tenantSeq = 0;
 const newTenant = () => `wecom:"http://127.0.0.1:1/cgi-bin":"ww-test-${process.pid}-${++tenantSeq}"`;
@@ -102,6 +105,33 @@ describeOnBothDatabases('shared vendor rate limit', (ctx) => {
     ]);
     for (const waited of [mine, first, second]) expect(waited).toBeGreaterThanOrEqual(980);
     expect(elsewhere).toBeLessThan(800);
+  });
+
+  test("WeCom's 45009 to one worker's client pauses another worker's client of the same corp, not another corp's", async () => {
+    const fake = await startWecomFake({ corpId: 'ww-shared', corpSecret: 'secret', rateLimitPerMinute: 10_000 });
+    try {
+      const tenant = newTenant();
+      const client = (forTenant: string) =>
+        new WecomClient({ baseUrl: fake.baseUrl, corpId: 'ww-shared', corpSecret: 'secret', rateLimitBackoffMs: 1_000, rateLimiters: sharedRateLimiters(store, forTenant) });
+      const [refused, sibling, otherCorp] = [client(tenant), client(tenant), client(newTenant())];
+      await Promise.all([refused, sibling, otherCorp].map((c) => c.get('/department/list')));
+      await fetch(`${fake.url}/__fake/faults`, { method: 'POST', body: JSON.stringify({ rateLimitBurst: 1 }) });
+      const refusedAt = Date.now();
+      const error = await refused.get('/department/list').catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(VendorError);
+      expect(error).toMatchObject({ kind: 'transient', vendorCode: '45009', retryAfterMs: 1_000 });
+      // The sibling's slice lapses within its lease; its next call waits out the block.
+      await new Promise((resolve) => setTimeout(resolve, sharedBudgetShape(10_000, 60_000).leaseMs + 20));
+      const elapsed = async (c: WecomClient) => {
+        await c.get('/department/list');
+        return Date.now() - refusedAt;
+      };
+      const [siblingWaited, otherWaited] = await Promise.all([elapsed(sibling), elapsed(otherCorp)]);
+      expect(siblingWaited).toBeGreaterThanOrEqual(980);
+      expect(otherWaited).toBeLessThan(800);
+    } finally {
+      await fake.close();
+    }
   });
 
   test('blocks never shorten: the longest one wins', async () => {
