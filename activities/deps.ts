@@ -3,12 +3,15 @@ import type { createConnector } from '../connectors/registry';
 import type { Database } from '../db/client';
 import type { SecretBox } from '../db/secret-box';
 import type { ChangeListener } from '../db/repos/hub-writer';
+import type { RateBudgetStore } from '../db/repos/rate-budgets';
 
 export interface ActivityDeps {
   database: Database;
   secretBox: SecretBox;
   /** hub writes of upstream runs and approvals, for real-time downstream triggers */
   onHubChange?: ChangeListener;
+  /** vendor budgets shared by every worker on this database (the worker's default); absent: each connector limits itself in-process */
+  rateBudgets?: RateBudgetStore;
   /** vendor calls in flight per apply batch (default 16); the connector's own limiter still caps the rate */
   applyConcurrency?: number;
   /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS (default 7): finished runs' snapshots are deleted after this */

@@ -30,7 +30,7 @@ export function openEndpoints(deps: ActivityDeps, task: TaskRecord, actor: strin
     return openTaskEndpoints(
       { id: task.id, direction: task.direction, connector: { kind: task.connectorKind, settings: task.config.connector?.settings ?? {} } },
       secrets,
-      { database: deps.database, actor, onHubChange: deps.onHubChange },
+      { database: deps.database, actor, onHubChange: deps.onHubChange, rateBudgets: deps.rateBudgets },
       deps.connectorFactory,
     );
   } catch (error) {

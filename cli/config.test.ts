@@ -46,6 +46,8 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', TEMPORAL_ADDRESS: ' ' }).database.url).toBeUndefined();
     expect(loadConfig({ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: '' }).snapshotRetentionDays).toBe(7);
+    expect(loadConfig({ SYNC_CENTER_VENDOR_RATE_LIMITS: '' }).vendorRateLimits).toBe('shared');
+    expect(loadConfig({ SYNC_CENTER_VENDOR_RATE_LIMITS: 'process' }).vendorRateLimits).toBe('process');
   });
 
   it.each([
@@ -61,6 +63,7 @@ describe('loadConfig', () => {
     [{ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: 'a week' }, 'SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: must be a whole number of days'],
     [{ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: '1.5' }, 'SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: must be a whole number of days'],
     [{ SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: '0' }, 'SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: must be at least 1'],
+    [{ SYNC_CENTER_VENDOR_RATE_LIMITS: 'per-worker' }, 'SYNC_CENTER_VENDOR_RATE_LIMITS: must be shared or process'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

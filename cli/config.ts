@@ -43,6 +43,7 @@ const EnvSchema = z.object({
       .max(3650, { message: 'must be at most 3650 (days)' })
       .default(DEFAULT_SNAPSHOT_RETENTION_DAYS),
   ),
+  SYNC_CENTER_VENDOR_RATE_LIMITS: optionalText.pipe(z.enum(['shared', 'process'], { message: 'must be shared or process' }).default('shared')),
   // Read where mobiles are normalised (engine/mobile.ts); checked here so a bad value stops `start` at once.
   SYNC_CENTER_DEFAULT_COUNTRY_CODE: optionalText.refine((value) => value === undefined || parseCountryCode(value) !== null, {
     message: 'must be a country calling code such as 86 or +1',
@@ -70,6 +71,8 @@ export interface SyncCenterConfig {
   secretKeyBase64?: string;
   /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS: finished runs' stored snapshots are deleted after this many days */
   snapshotRetentionDays: number;
+  /** SYNC_CENTER_VENDOR_RATE_LIMITS: one vendor budget per tenant for every worker (in Postgres), or per process */
+  vendorRateLimits: 'shared' | 'process';
 }
 
 export class ConfigError extends Error {
@@ -109,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SyncCenterConf
     adminToken: e.SYNC_CENTER_ADMIN_TOKEN,
     secretKeyBase64: e.SYNC_CENTER_SECRET_KEY,
     snapshotRetentionDays: e.SYNC_CENTER_SNAPSHOT_RETENTION_DAYS,
+    vendorRateLimits: e.SYNC_CENTER_VENDOR_RATE_LIMITS,
   };
 }
 

@@ -8,6 +8,7 @@ import { createHubFanout, hubFanoutActivityInterceptor } from '../api/hub-fanout
 import { startHubOutboxDrainer } from '../api/hub-outbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import type { Database } from '../db/client';
+import { createRateBudgetStore } from '../db/repos/rate-budgets';
 import { createSecretBox } from '../db/secret-box';
 import { createActivities } from '../activities';
 import { startTracing, tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules } from '../telemetry/otel';
@@ -22,6 +23,8 @@ export interface SyncWorkerOptions {
   secretKey: Buffer;
   /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS (default 7) */
   snapshotRetentionDays?: number;
+  /** SYNC_CENTER_VENDOR_RATE_LIMITS (default shared): vendor budgets in Postgres, shared by every worker */
+  vendorRateLimits?: 'shared' | 'process';
 }
 
 export interface RunningSyncWorker {
@@ -54,6 +57,8 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
   const tracing = tracingWorkerOptions();
   const signaller = createRealtimeSignaller(client, { taskQueue: options.taskQueue });
   const onHubChange = createHubFanout({ database: options.database, signaller, onError: (err) => console.warn(`hub change fan-out failed: ${(err as Error).message}`) });
+  // One budget per vendor tenant for every worker on the database; `process`: each worker its own.
+  const rateBudgets = options.vendorRateLimits === 'process' ? undefined : createRateBudgetStore(options.database.db);
   let worker: Worker;
   try {
     const workflowsPath = require.resolve('../workflows');
@@ -72,7 +77,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       // Traced (OTEL_* set): workflow and activity spans, continuing the trace of whoever started or signalled the workflow.
       interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange), ...(tracing?.activity ?? [])], workflowModules: workflowBundle ? [] : tracingWorkflowModules() },
       ...(tracing ? { sinks: tracing.sinks } : {}),
-      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays, publicUrl: process.env.SYNC_CENTER_PUBLIC_URL || undefined }),
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays, rateBudgets, publicUrl: process.env.SYNC_CENTER_PUBLIC_URL || undefined }),
     });
   } catch (err) {
     await connection.close();

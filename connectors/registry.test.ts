@@ -78,3 +78,24 @@ describe('with the allow-list in force', () => {
     );
   });
 });
+
+test('a run context with shared budgets gives the connector limiters bound to its tenant: kind and tenant settings', async () => {
+  const reserved: string[] = [];
+  const rateBudgets = {
+    reserve: async (tenant: string, bucket: string) => {
+      reserved.push(bucket);
+      expect(bucket.startsWith(`${tenant}|`)).toBe(true);
+      return { granted: 1, waitMs: 0, blockedMs: 0 };
+    },
+    giveBack: async () => undefined,
+    block: async () => undefined,
+  };
+  const open = (corpId: string) => createConnector('wecom', { baseUrl: 'http://127.0.0.1:1/cgi-bin', corpId }, { corpSecret: 's3cr3t' }, { ...deps(), rateBudgets });
+  // Nothing listens on port 1: the token call fails after its permit was reserved.
+  for (const corpId of ['ww1', 'ww1', 'ww2']) await expect(open(corpId).readByIds({ departmentIds: [], userIds: ['u1'] })).rejects.toThrow();
+  expect(reserved).toEqual([
+    'wecom:"http://127.0.0.1:1/cgi-bin":"ww1"|60000|/gettoken',
+    'wecom:"http://127.0.0.1:1/cgi-bin":"ww1"|60000|/gettoken',
+    'wecom:"http://127.0.0.1:1/cgi-bin":"ww2"|60000|/gettoken',
+  ]);
+});

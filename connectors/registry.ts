@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { User } from '../engine/model';
 import { connectorKinds, definitionOf } from './definitions';
 import { hostRefusal } from './shared/host-policy';
+import { sharedRateLimiters } from './shared/shared-rate-limiter';
 import { onboardingWebhookRefusal, onboardingWebhookSecretName, withOnboardingWebhook } from './shared/onboarding-webhook';
 import type { AnyConnectorDefinition, ConnectionCheck, ConnectionTestContext, Connector, ConnectorCapabilities, ConnectorDeps } from './types';
 
@@ -77,10 +78,19 @@ function checkedParts(kind: string, settings: Settings, secrets: Secrets) {
   return parts;
 }
 
+/**
+ * Whose vendor budget a connector spends: its kind and the settings that say where its calls go and
+ * for whom (the definition's tenantSettings, e.g. WeCom's base URL and corp id). Tasks of one tenant share it.
+ */
+export function rateLimitTenant(definition: AnyConnectorDefinition, settings: Settings): string {
+  return [definition.kind, ...definition.tenantSettings.map((name) => JSON.stringify(settings[name] ?? null))].join(':');
+}
+
 /** Builds one connector; throws ConnectorSettingsError naming the field for bad settings or missing secrets. */
 export function createConnector(kind: string, settings: Settings, secrets: Secrets, deps: ConnectorDeps): Connector {
   const parts = checkedParts(kind, settings, secrets);
-  return parts.definition.create(parts.settings, parts.secrets, deps);
+  const rateLimiters = deps.rateLimiters ?? (deps.rateBudgets ? sharedRateLimiters(deps.rateBudgets, rateLimitTenant(parts.definition, parts.settings)) : undefined);
+  return parts.definition.create(parts.settings, parts.secrets, { ...deps, rateLimiters });
 }
 
 /** The kind's connection test (credentials, permissions); a kind without one has nothing to check. */

@@ -6,6 +6,8 @@ import type { ConnectorKindFacts, SecretsSchema, SettingsSchema, TaskDirection }
 import type { User } from '../engine/model';
 import type { Database } from '../db/client';
 import type { ChangeListener } from '../db/repos/hub-writer';
+import type { RateBudgetStore } from '../db/repos/rate-budgets';
+import type { RateLimiterFactory } from './shared/rate-limiter';
 import type { WebhookReceiver } from './shared/webhook-receiver';
 
 export type { ApplyResult, ChangesSince, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../engine/connector';
@@ -17,6 +19,10 @@ export interface ConnectorDeps {
   onHubChange?: ChangeListener;
   /** an upstream task's id: the hub people its runs create belong to it */
   hubOwnerTaskId?: string;
+  /** the vendor budgets every worker shares; absent: each client limits itself in-process */
+  rateBudgets?: RateBudgetStore;
+  /** the tenant's limiters, bound by the registry (kind + tenantSettings) from `rateBudgets`; clients fall back to in-process ones */
+  rateLimiters?: RateLimiterFactory;
 }
 
 /** What a connection test checks, each spelled once (the API's answer schema derives from it). */

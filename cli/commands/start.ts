@@ -82,6 +82,7 @@ export async function startStack(config: SyncCenterConfig, lifecycle: Lifecycle)
     database,
     secretKey: secrets.secretKey!, // generate: true always yields one
     snapshotRetentionDays: config.snapshotRetentionDays,
+    vendorRateLimits: config.vendorRateLimits,
   });
   await lifecycle.add('worker', () => worker.stop());
   watchWorker(worker, lifecycle);

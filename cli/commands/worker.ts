@@ -35,7 +35,7 @@ export const workerCommand: Command = {
       await connectToCluster(address, config.temporal.namespace, log);
       const database = await openDatabase({ url: config.database.url });
       await lifecycle.add('database', () => database.close());
-      const worker = await startSyncWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, database, secretKey, snapshotRetentionDays: config.snapshotRetentionDays });
+      const worker = await startSyncWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, database, secretKey, snapshotRetentionDays: config.snapshotRetentionDays, vendorRateLimits: config.vendorRateLimits });
       await lifecycle.add('worker', () => worker.stop());
       watchWorker(worker, lifecycle);
       const metricsPort = process.env.SYNC_CENTER_WORKER_METRICS_PORT?.trim();

@@ -5,7 +5,7 @@
 // handed over whole. Secrets never reach errors.
 import { VendorError } from '../errors';
 import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
-import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
+import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { beisenDocumentedHosts } from './hosts';
 
@@ -27,6 +27,8 @@ export interface BeisenClientOptions {
   /** wait after a rate-limit answer (default 1 s) */
   rateLimitBackoffMs?: number;
   timeoutMs?: number;
+  /** the tenant's shared limiters (a run's context); default: this client limits itself in-process */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export interface BeisenScrollAnswer<T> {
@@ -60,16 +62,16 @@ class ScrollLost extends Error {
 export class BeisenClient {
   private readonly baseUrl: string;
   private readonly tokens: AccessTokenCache;
-  private readonly perSecond: SlidingWindowRateLimiter;
-  private readonly perMinute: SlidingWindowRateLimiter;
+  private readonly perSecond: RateLimiter;
+  private readonly perMinute: RateLimiter;
 
   constructor(private readonly options: BeisenClientOptions) {
     for (const field of ['baseUrl', 'tenantId', 'appId', 'secret'] as const) {
       if (!options[field]) throw new VendorError('permanent', 'invalid_input', `${field}: required`);
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.perSecond = new SlidingWindowRateLimiter({ limit: options.ratePerSecond ?? defaultRatePerSecond, windowMs: 1_000 });
-    this.perMinute = new SlidingWindowRateLimiter({ limit: options.ratePerMinute ?? defaultRatePerMinute, windowMs: 60_000 });
+    this.perSecond = (options.rateLimiters ?? inProcessRateLimiters)({ limit: options.ratePerSecond ?? defaultRatePerSecond, windowMs: 1_000 });
+    this.perMinute = (options.rateLimiters ?? inProcessRateLimiters)({ limit: options.ratePerMinute ?? defaultRatePerMinute, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
   }
 

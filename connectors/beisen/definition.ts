@@ -39,7 +39,7 @@ export const beisenDefinition = defineConnector({
   tenantSettings: ['baseUrl', 'tenantId', 'appId'],
   allowedHosts: beisenDocumentedHosts,
   defaultMapping: sameFieldMapping({ username: 'recordInfo.jobNumber', name: 'employeeInfo.name', email: 'employeeInfo.email', mobile: 'employeeInfo.mobilePhone', employeeNumber: 'recordInfo.jobNumber' }),
-  create: (settings, secrets) => createBeisenConnector(settings, secrets),
+  create: (settings, secrets, deps) => createBeisenConnector(settings, secrets, { rateLimiters: deps.rateLimiters }),
   testConnection: testBeisenConnection,
   fake: {
     description: 'Beisen iTalent open API (token, employee and organisation time windows)',

@@ -3,6 +3,7 @@
 // latest version; an incremental read (`readChangesSince`) walks only the windows since the
 // watermark for employees. Who is in the directory is decided by empStatus and the start date (mapping.ts).
 import type { DirectoryPage, User } from '../../engine/model';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { invalidInput } from '../errors';
 import { carriedStarts, encodeHrWatermark, parseHrWatermark, type PendingStart } from '../shared/hr-watermark';
 import type { ChangesSince, Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
@@ -36,6 +37,8 @@ export interface BeisenSecrets {
 export interface BeisenConnectorOptions {
   /** the clock (tests): which windows exist and whether a start date has come */
   now?: () => Date;
+  /** the tenant's shared limiters (a run's context) */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export const beisenCapabilities: ConnectorCapabilities = {
@@ -73,6 +76,7 @@ export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenS
     ratePerSecond: settings.ratePerSecond,
     ratePerMinute: settings.ratePerMinute,
     timeoutMs: settings.timeoutMs,
+    rateLimiters: options.rateLimiters,
   });
 
   type Raw = { organizations: Map<number, BeisenOrganization>; employees: Map<number, BeisenEmployee> };

@@ -3,7 +3,7 @@
 // limiter under 40 calls/s and 1,500/min per API, and cursor paging. Secrets never reach errors.
 import { VendorError } from '../errors';
 import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
-import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
+import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache, type IssuedToken } from '../shared/token-cache';
 import { dingtalkDocumentedHosts } from './hosts';
 import type { DingtalkUser } from './mapping';
@@ -26,6 +26,8 @@ export interface DingtalkClientOptions {
   /** longer waits are left to the caller (Temporal's retry), default 2 s */
   maxInClientWaitMs?: number;
   timeoutMs?: number;
+  /** the tenant's shared limiters (a run's context); default: this client limits itself in-process */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export interface DingtalkEnvelope {
@@ -76,8 +78,8 @@ export class DingtalkClient {
   private readonly apiBaseUrl: string;
   private readonly tokens: AccessTokenCache;
   private readonly apiTokens: AccessTokenCache;
-  private readonly perSecond: SlidingWindowRateLimiter;
-  private readonly perMinute: SlidingWindowRateLimiter;
+  private readonly perSecond: RateLimiter;
+  private readonly perMinute: RateLimiter;
 
   constructor(private readonly options: DingtalkClientOptions) {
     for (const field of ['oapiBaseUrl', 'appKey', 'appSecret'] as const) {
@@ -86,8 +88,8 @@ export class DingtalkClient {
     this.oapiBaseUrl = options.oapiBaseUrl.replace(/\/+$/, '');
     this.apiBaseUrl = (options.apiBaseUrl ?? 'https://api.dingtalk.com').replace(/\/+$/, '');
     // DingTalk counts arrivals, not departures: a longer window absorbs network jitter between batches.
-    this.perSecond = new SlidingWindowRateLimiter({ name: 'dingtalk', limit: options.ratePerSecond ?? 35, windowMs: 1_000 + perSecondJitterMs });
-    this.perMinute = new SlidingWindowRateLimiter({ name: 'dingtalk', limit: options.ratePerMinute ?? 1_400, windowMs: 60_000 });
+    this.perSecond = (options.rateLimiters ?? inProcessRateLimiters)({ name: 'dingtalk', limit: options.ratePerSecond ?? 35, windowMs: 1_000 + perSecondJitterMs });
+    this.perMinute = (options.rateLimiters ?? inProcessRateLimiters)({ name: 'dingtalk', limit: options.ratePerMinute ?? 1_400, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
     this.apiTokens = new AccessTokenCache({ fetchToken: () => this.fetchApiToken() });
   }

@@ -44,7 +44,7 @@ export const dingtalkDefinition = defineConnector({
   defaultMapping: sameFieldMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'title', employeeNumber: 'job_number' }),
   // A created member's userid is the one we send (the connector sends id or username).
   createdUserId: (user) => user.id || user.username,
-  create: (settings, secrets) => createDingtalkConnector(settings, secrets),
+  create: (settings, secrets, deps) => createDingtalkConnector(settings, secrets, deps.rateLimiters),
   testConnection: testDingtalkConnection,
   webhook: { secretNames: ['callbackToken', 'callbackAesKey'], createReceiver: createDingtalkReceiver },
   fake: {

@@ -1,6 +1,7 @@
 // The DingTalk connector: reads the contact book one level at a time (bounded concurrency) and applies
 // canonical operations. DingTalk cannot freeze an account, so offboarding is a staged delete.
 import type { Department, DirectoryPage, User } from '../../engine/model';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
 import { DingtalkClient } from './client';
@@ -65,7 +66,7 @@ function noFreeze(action: string): VendorError {
   return new VendorError('permanent', 'unsupported', `${action}: DingTalk cannot freeze or unfreeze an account; offboarding to DingTalk is a staged delete`);
 }
 
-export function createDingtalkConnector(settings: DingtalkSettings, secrets: DingtalkSecrets): Connector {
+export function createDingtalkConnector(settings: DingtalkSettings, secrets: DingtalkSecrets, rateLimiters?: RateLimiterFactory): Connector {
   const pageSize = settings.listPageSize ?? 100;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw invalidInput('listPageSize', 'must be an integer from 1 to 100');
   const concurrency = settings.readConcurrency ?? 8;
@@ -79,6 +80,7 @@ export function createDingtalkConnector(settings: DingtalkSettings, secrets: Din
     ratePerMinute: settings.ratePerMinute,
     rateLimitBackoffMs: settings.rateLimitBackoffMs,
     timeoutMs: settings.timeoutMs,
+    rateLimiters,
   });
 
   const getDepartment = (deptId: number) => client.post<DingtalkDepartment>('/topapi/v2/department/get', { dept_id: deptId });

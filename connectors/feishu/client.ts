@@ -3,7 +3,7 @@
 // hint) and page_token paging. Secrets never reach errors.
 import { VendorError } from '../errors';
 import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
-import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
+import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { feishuDocumentedHosts } from './hosts';
 
@@ -22,6 +22,8 @@ export interface FeishuClientOptions {
   /** wait after a rate-limit answer that carries no reset header (default 1 s) */
   rateLimitFallbackMs?: number;
   timeoutMs?: number;
+  /** the tenant's shared limiters (a run's context); default: this client limits itself in-process */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export interface FeishuEnvelope<T> {
@@ -59,8 +61,8 @@ const contactQuota = 'contact';
 export class FeishuClient {
   private readonly baseUrl: string;
   private readonly tokens: AccessTokenCache;
-  private readonly perSecond: SlidingWindowRateLimiter;
-  private readonly perMinute: SlidingWindowRateLimiter;
+  private readonly perSecond: RateLimiter;
+  private readonly perMinute: RateLimiter;
 
   constructor(private readonly options: FeishuClientOptions) {
     if (!options.baseUrl) throw new VendorError('permanent', 'invalid_input', 'baseUrl: required');
@@ -68,8 +70,8 @@ export class FeishuClient {
     if (!options.appSecret) throw new VendorError('permanent', 'invalid_input', 'appSecret: required');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     // Both of Feishu's windows, below its numbers so a clock skew or a second caller does not tip it over.
-    this.perSecond = new SlidingWindowRateLimiter({ name: 'feishu', limit: options.ratePerSecond ?? defaultRatePerSecond, windowMs: 1_000 });
-    this.perMinute = new SlidingWindowRateLimiter({ name: 'feishu', limit: options.ratePerMinute ?? defaultRatePerMinute, windowMs: 60_000 });
+    this.perSecond = (options.rateLimiters ?? inProcessRateLimiters)({ name: 'feishu', limit: options.ratePerSecond ?? defaultRatePerSecond, windowMs: 1_000 });
+    this.perMinute = (options.rateLimiters ?? inProcessRateLimiters)({ name: 'feishu', limit: options.ratePerMinute ?? defaultRatePerMinute, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
   }
 

@@ -45,7 +45,7 @@ export const feishuDefinition = defineConnector({
   defaultMapping: sameFieldMapping({ username: 'user_id', name: 'name', email: 'email', mobile: 'mobile', title: 'job_title', employeeNumber: 'employee_no' }),
   // A created user's user_id is the one we send (the connector sends id or username).
   createdUserId: (user) => user.id || user.username,
-  create: (settings, secrets) => createFeishuConnector(settings, secrets),
+  create: (settings, secrets, deps) => createFeishuConnector(settings, secrets, deps.rateLimiters),
   testConnection: testFeishuConnection,
   webhook: { secretNames: ['eventEncryptKey', 'eventVerificationToken'], createReceiver: createFeishuReceiver },
   fake: {

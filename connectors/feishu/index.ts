@@ -1,6 +1,7 @@
 // The Feishu / Lark connector: reads the contact book (contact v3) and applies canonical operations.
 // Lark is the same API under https://open.larksuite.com/open-apis.
 import { chinaCountryCode, parseCountryCode } from '../../engine/mobile';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import type { Department, DirectoryPage, User } from '../../engine/model';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
@@ -66,7 +67,7 @@ const departmentMissingCodes = new Set(['40004']);
 const userMissingCodes = new Set(['41050']);
 const userIdExists = '41011';
 
-export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuSecrets): Connector {
+export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuSecrets, rateLimiters?: RateLimiterFactory): Connector {
   const pageSize = settings.pageSize ?? maxPageSize;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) throw invalidInput('pageSize', `must be an integer from 1 to ${maxPageSize}`);
   const defaultEmployeeType = settings.defaultEmployeeType ?? 1;
@@ -81,6 +82,7 @@ export function createFeishuConnector(settings: FeishuSettings, secrets: FeishuS
     ratePerSecond: settings.ratePerSecond,
     ratePerMinute: settings.ratePerMinute,
     timeoutMs: settings.timeoutMs,
+    rateLimiters,
   });
   const toUser = (u: FeishuUser) => toCanonicalUser(u, countryCode);
   const enc = encodeURIComponent;

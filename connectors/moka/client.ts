@@ -5,7 +5,7 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { VendorError, invalidInput } from '../errors';
 import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
-import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
+import { SlidingWindowRateLimiter, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { mokaDocumentedHosts } from './hosts';
 import { parsePrivateKey, signQuery } from './signing';
 
@@ -28,6 +28,8 @@ export interface MokaClientOptions {
   rateLimitBackoffMs?: number;
   timeoutMs?: number;
   now?: () => number;
+  /** the tenant's shared limiters (a run's context); default: this client limits itself in-process */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export interface MokaEnvelope<T> {
@@ -50,15 +52,15 @@ export function mokaOutcome(response: JsonResponse<unknown>): VendorOutcome | un
   const code = (response.body as { code?: unknown } | undefined)?.code;
   return classifyVendorCode(code, { ok: 0, rateLimited: new Set([rateLimitCode]), authFailed: new Set([401, 403]) });
 }
-const tenantLimiters = new Map<string, { perSecond: SlidingWindowRateLimiter; perMinute: SlidingWindowRateLimiter }>();
+const tenantLimiters = new Map<string, { perSecond: RateLimiter; perMinute: RateLimiter }>();
 const quota = 'enterprise';
 
 export class MokaClient {
   private readonly baseUrl: string;
   private readonly key: KeyObject;
   private readonly basic: string;
-  private readonly perSecond: SlidingWindowRateLimiter;
-  private readonly perMinute: SlidingWindowRateLimiter;
+  private readonly perSecond: RateLimiter;
+  private readonly perMinute: RateLimiter;
 
   constructor(private readonly options: MokaClientOptions) {
     for (const field of ['baseUrl', 'entCode', 'apiKey', 'privateKey'] as const) {
@@ -69,11 +71,14 @@ export class MokaClient {
     this.key = key;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.basic = `Basic ${Buffer.from(`${options.apiKey}:`).toString('base64')}`;
-    // Moka counts per enterprise, not per client: every client of one tenant in this process shares the windows.
+    // Moka counts per enterprise, not per client: the shared limiters are the tenant's already; in-process,
+    // every client of one tenant in this process shares the windows.
     const perSecond = options.ratePerSecond ?? defaultRatePerSecond;
     const perMinute = options.ratePerMinute ?? defaultRatePerMinute;
     const tenant = `${this.baseUrl}|${options.entCode}|${perSecond}|${perMinute}`;
-    let shared = tenantLimiters.get(tenant);
+    let shared = options.rateLimiters
+      ? { perSecond: options.rateLimiters({ limit: perSecond, windowMs: 1_000 }), perMinute: options.rateLimiters({ limit: perMinute, windowMs: 60_000 }) }
+      : tenantLimiters.get(tenant);
     if (!shared) {
       shared = {
         perSecond: new SlidingWindowRateLimiter({ limit: perSecond, windowMs: 1_000 }),

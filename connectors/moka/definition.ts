@@ -38,7 +38,7 @@ export const mokaDefinition = defineConnector({
   tenantSettings: ['baseUrl', 'entCode'],
   allowedHosts: mokaDocumentedHosts,
   defaultMapping: sameFieldMapping({ username: 'employee_no', name: 'name', email: 'email', mobile: 'mobile', employeeNumber: 'employee_no', title: 'position_name' }),
-  create: (settings, secrets) => createMokaConnector(settings, secrets),
+  create: (settings, secrets, deps) => createMokaConnector(settings, secrets, { rateLimiters: deps.rateLimiters }),
   testConnection: testMokaConnection,
   fake: {
     description: 'Moka People open API under /api-platform/hcm/oapi (signed department and employee lists)',

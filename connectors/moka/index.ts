@@ -2,6 +2,7 @@
 // (pageNum/pageSize lists); an incremental one (`readChangesSince`) the employees changed in a date
 // range. employee_status and the start date decide who is in the directory.
 import type { DirectoryPage, User } from '../../engine/model';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { chinaDay } from '../shared/china-time';
 import { invalidInput } from '../errors';
 import { carriedStarts, encodeHrWatermark, parseHrWatermark, type PendingStart } from '../shared/hr-watermark';
@@ -34,6 +35,8 @@ export interface MokaSecrets {
 
 export interface MokaConnectorOptions {
   now?: () => Date;
+  /** the tenant's shared limiters (a run's context) */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export const mokaCapabilities: ConnectorCapabilities = {
@@ -72,6 +75,7 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
     ratePerSecond: settings.ratePerSecond,
     ratePerMinute: settings.ratePerMinute,
     timeoutMs: settings.timeoutMs,
+    rateLimiters: options.rateLimiters,
   });
 
   type Raw = { departments: MokaDepartment[]; employees: Map<number, MokaEmployee> };

@@ -4,7 +4,7 @@
 // one re-read and retry on 412. Secrets never reach an error.
 import { VendorError } from '../errors';
 import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
-import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
+import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { scimDocumentedHosts } from './hosts';
 import type { ScimProfile } from './profiles';
@@ -18,6 +18,8 @@ export interface ScimClientOptions {
   oauth?: { tokenUrl: string; accountId: string; clientId: string; clientSecret: string };
   rateLimit?: { limit: number; windowMs: number };
   timeoutMs?: number;
+  /** the tenant's shared limiters (a run's context); default: this client limits itself in-process */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export interface ScimResource {
@@ -49,7 +51,7 @@ export const filterValue = (value: string) => JSON.stringify(value);
 
 export class ScimClient {
   readonly baseUrl: string;
-  private readonly limiter: SlidingWindowRateLimiter;
+  private readonly limiter: RateLimiter;
   private readonly tokens?: AccessTokenCache;
   /** resource path → the last write to it in flight (see inTurn) */
   private readonly writesInFlight = new Map<string, Promise<void>>();
@@ -62,7 +64,7 @@ export class ScimClient {
     if (options.profile.auth === 'oauth-client-credentials' && !options.oauth) throw new VendorError('permanent', 'invalid_input', 'clientId and clientSecret: required');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     const rate = options.rateLimit ?? options.profile.rateLimit;
-    this.limiter = new SlidingWindowRateLimiter({ name: 'scim', limit: rate.limit, windowMs: rate.windowMs });
+    this.limiter = (options.rateLimiters ?? inProcessRateLimiters)({ name: 'scim', limit: rate.limit, windowMs: rate.windowMs });
     if (options.oauth) this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchOauthToken() });
   }
 

@@ -50,7 +50,7 @@ export const scimDefinition = defineConnector({
     employeeNumber: 'enterprise:employeeNumber',
   }),
   // No createdUserId: SCIM ids are the server's; a lost create is found by the connector's findCreatedUser.
-  create: (settings, secrets) => createScimConnector(settings, secrets),
+  create: (settings, secrets, deps) => createScimConnector(settings, secrets, deps.rateLimiters),
   testConnection: testScimConnection,
   fake: {
     description: 'a SCIM 2.0 app with one profile\'s quirks (generic, github-emu, atlassian, zoom, aliyun-cloudsso)',

@@ -2,6 +2,7 @@
 // hub departments become (flat) SCIM Groups whose members are the users. What differs per app is
 // data in ./profiles.ts.
 import type { DirectoryPage, User } from '../../engine/model';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
 import { ScimClient, filterValue, type ListResponse, type PatchOperation } from './client';
@@ -56,7 +57,7 @@ export function resolveProfile(settings: Pick<ScimSettings, 'profile' | 'patch'>
   return settings.patch === undefined ? base : { ...base, patch: settings.patch };
 }
 
-export function createScimClient(settings: ScimSettings, secrets: ScimSecrets): ScimClient {
+export function createScimClient(settings: ScimSettings, secrets: ScimSecrets, rateLimiters?: RateLimiterFactory): ScimClient {
   const profile = resolveProfile(settings);
   const oauth =
     profile.auth === 'oauth-client-credentials'
@@ -65,12 +66,12 @@ export function createScimClient(settings: ScimSettings, secrets: ScimSecrets): 
   if (oauth && (!oauth.clientId || !oauth.clientSecret)) throw invalidInput('secrets', `the ${settings.profile} profile needs clientId and clientSecret`);
   if (oauth && !oauth.accountId) throw invalidInput('accountId', `the ${settings.profile} profile needs the account id`);
   if (!oauth && !secrets?.token) throw invalidInput('secrets.token', `the ${settings.profile} profile needs a bearer token`);
-  return new ScimClient({ baseUrl: settings.baseUrl, profile, token: secrets?.token, oauth, rateLimit: settings.rateLimit, timeoutMs: settings.timeoutMs });
+  return new ScimClient({ baseUrl: settings.baseUrl, profile, token: secrets?.token, oauth, rateLimit: settings.rateLimit, timeoutMs: settings.timeoutMs, rateLimiters });
 }
 
-export function createScimConnector(settings: ScimSettings, secrets: ScimSecrets): Connector {
+export function createScimConnector(settings: ScimSettings, secrets: ScimSecrets, rateLimiters?: RateLimiterFactory): Connector {
   const profile = resolveProfile(settings);
-  const client = createScimClient(settings, secrets);
+  const client = createScimClient(settings, secrets, rateLimiters);
   const pageSize = Math.min(settings.pageSize ?? profile.maxPageSize, profile.maxPageSize);
   /** group id → displayName, from every group this connector has seen */
   const groupNames = new Map<string, string>();

@@ -93,13 +93,16 @@ describe('fake kit', () => {
     expect(await res.text()).toBe('plain answer');
   });
 
-  it('rate-limits per declared route with the vendor reply', async () => {
+  it('rate-limits per declared route with the vendor reply, and counts those refusals', async () => {
+    const limited = async () => ((await get('/__fake/calls')).body.rateLimited as Record<string, number>)['GET /users/:id'] ?? 0;
+    expect(await limited()).toBe(0);
     await get('/api/users/a');
     await get('/api/users/b');
     const third = await get('/api/users/c');
     expect(third.status).toBe(429);
     expect(third.headers.get('x-ogw-ratelimit-reset')).toBe('3');
     expect((await get('/api/users/find_by_department')).status).toBe(200);
+    expect(await limited()).toBe(1);
   });
 
   it('injects server errors and rate-limit bursts, then recovers; revokes tokens', async () => {

@@ -204,6 +204,8 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
   const faults: FakeFaults = { rateLimitBurst: 0, serverErrors: 0, dropResponses: 0, dropRoute: null };
   /** API calls answered (or dropped) per route key, for tests that count what a recovery costs */
   const calls: Record<string, number> = {};
+  /** calls the kit's per-API limit refused (the vendor's rate-limit answer), per route key; injected bursts are not counted */
+  const rateLimited: Record<string, number> = {};
   const limiter = options.rateLimit && new FakeRateLimiter(options.rateLimit.limit, options.rateLimit.windowMs);
   const app = fakeApp();
   const pathOf = (request: FastifyRequest) => new URL(request.url, 'http://fake.local').pathname;
@@ -247,7 +249,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
     if (input.revokeTokens === true) vendor.revokeTokens();
     return send(reply, json(200, { ok: true, faults }));
   });
-  app.get('/__fake/calls', (_request, reply) => send(reply, json(200, { calls })));
+  app.get('/__fake/calls', (_request, reply) => send(reply, json(200, { calls, rateLimited })));
   app.post('/__fake/emit', async (request, reply) => send(reply, json(200, { ok: true, response: await vendor.emit(controlBody(request)) })));
 
   for (const [key, handler] of Object.entries(vendor.routes)) {
@@ -270,7 +272,10 @@ export async function startFakeServer(options: FakeServerOptions): Promise<Runni
           return send(reply, vendor.rateLimitReply(apiReq));
         }
         // Counted per declared route, so /users/:id is one API whatever the id.
-        if (limiter && !limiter.hit(key)) return send(reply, vendor.rateLimitReply(apiReq));
+        if (limiter && !limiter.hit(key)) {
+          rateLimited[key] = (rateLimited[key] ?? 0) + 1;
+          return send(reply, vendor.rateLimitReply(apiReq));
+        }
         calls[key] = (calls[key] ?? 0) + 1;
         const answer = await handler(apiReq);
         if (faults.dropResponses > 0 && (faults.dropRoute === null || faults.dropRoute === key)) {

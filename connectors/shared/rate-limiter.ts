@@ -1,6 +1,7 @@
 // Sliding-window limiter per API key (e.g. per path): at most `limit` calls in any `windowMs`.
 // One vendor rate-limit answer pauses every key, because the vendor's quota is the tenant's.
-// It holds within one process; across workers Temporal's task-queue rate limit is the guard.
+// It holds within one process: the fallback when no database is given (unit tests, the CLI's
+// connection test); runs share one budget across workers (./shared-rate-limiter.ts).
 
 import { rateLimitWaits, rateLimitWaitSeconds } from '../../telemetry/metrics';
 
@@ -13,9 +14,24 @@ export interface RateLimiterOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** What a client needs of a limiter: the in-process one below or the shared one. */
+export interface RateLimiter {
+  /** Waits until a call on `key` fits the budget, then counts it. */
+  acquire(key: string): Promise<void>;
+  /** After a vendor rate-limit answer: every key of the tenant waits `ms`. */
+  pauseAll(ms: number): void;
+  /** Remaining pause in ms (0 when not paused). */
+  pausedFor(): number;
+}
 
-export class SlidingWindowRateLimiter {
+/** Builds a client's limiters; a connector gets one bound to its tenant from its definition's create() context. */
+export type RateLimiterFactory = (options: RateLimiterOptions) => RateLimiter;
+
+export const inProcessRateLimiters: RateLimiterFactory = (options) => new SlidingWindowRateLimiter(options);
+
+export const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SlidingWindowRateLimiter implements RateLimiter {
   private readonly calls = new Map<string, number[]>();
   private pausedUntil = 0;
   private readonly now: () => number;
@@ -61,15 +77,19 @@ export class SlidingWindowRateLimiter {
     this.count('vendor', ms);
   }
 
-  /** window: a call waited for room in the window; vendor: a rate-limit answer paused every call (and the retry) this long. */
   private count(cause: 'window' | 'vendor', ms: number): void {
-    const labels = { connector: this.options.name ?? 'unknown', cause };
-    rateLimitWaits.inc(labels);
-    rateLimitWaitSeconds.inc(labels, ms / 1000);
+    countRateLimitWait(this.options.name, cause, ms);
   }
 
   /** Remaining pause in ms (0 when not paused). */
   pausedFor(): number {
     return Math.max(0, this.pausedUntil - this.now());
   }
+}
+
+/** window: a call waited for room in the budget; vendor: a rate-limit answer paused every call (and the retry) this long. */
+export function countRateLimitWait(name: string | undefined, cause: 'window' | 'vendor', ms: number): void {
+  const labels = { connector: name ?? 'unknown', cause };
+  rateLimitWaits.inc(labels);
+  rateLimitWaitSeconds.inc(labels, ms / 1000);
 }

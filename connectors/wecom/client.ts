@@ -2,7 +2,7 @@
 // envelope checks, error classification and a per-API rate limiter. Secrets never reach errors.
 import { VendorError } from '../errors';
 import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
-import { SlidingWindowRateLimiter } from '../shared/rate-limiter';
+import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { wecomDocumentedHosts } from './hosts';
 
@@ -15,6 +15,8 @@ export interface WecomClientOptions {
   /** wait hint after 45009/45033 before calls resume (WeCom blocks a minute) */
   rateLimitBackoffMs?: number;
   timeoutMs?: number;
+  /** the tenant's shared limiters (a run's context); default: this client limits itself in-process */
+  rateLimiters?: RateLimiterFactory;
 }
 
 export interface WecomEnvelope {
@@ -42,7 +44,7 @@ export const defaultRateLimitPerMinute = 9_000;
 export class WecomClient {
   private readonly baseUrl: string;
   private readonly tokens: AccessTokenCache;
-  private readonly limiter: SlidingWindowRateLimiter;
+  private readonly limiter: RateLimiter;
 
   constructor(private readonly options: WecomClientOptions) {
     if (!options.baseUrl) throw new VendorError('permanent', 'invalid_input', 'baseUrl: required');
@@ -50,7 +52,7 @@ export class WecomClient {
     if (!options.corpSecret) throw new VendorError('permanent', 'invalid_input', 'corpSecret: required');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     // Default sits under WeCom's 10,000/min so a second process or a clock skew does not tip it over.
-    this.limiter = new SlidingWindowRateLimiter({ name: 'wecom', limit: options.rateLimitPerMinute ?? defaultRateLimitPerMinute, windowMs: 60_000 });
+    this.limiter = (options.rateLimiters ?? inProcessRateLimiters)({ name: 'wecom', limit: options.rateLimitPerMinute ?? defaultRateLimitPerMinute, windowMs: 60_000 });
     this.tokens = new AccessTokenCache({ fetchToken: () => this.fetchToken() });
   }
 

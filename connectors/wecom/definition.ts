@@ -43,7 +43,7 @@ export const wecomDefinition = defineConnector({
   defaultMapping: sameFieldMapping({ username: 'userid', name: 'name', email: 'email', mobile: 'mobile', title: 'position', employeeNumber: 'extattr.employeeNumber' }),
   // A created member's userid is the one we send: the hub id or, for a new one, the username.
   createdUserId: (user) => user.id || user.username,
-  create: (settings, secrets) => createWecomConnector(settings, secrets),
+  create: (settings, secrets, deps) => createWecomConnector(settings, secrets, deps.rateLimiters),
   testConnection: testWecomConnection,
   webhook: { secretNames: ['callbackToken', 'callbackEncodingAesKey'], createReceiver: createWecomReceiver },
   fake: {

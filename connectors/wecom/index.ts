@@ -2,6 +2,7 @@
 import type { Department, DirectoryPage, User } from '../../engine/model';
 import { VendorError, invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
+import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { WecomClient } from './client';
 import {
   defaultEmployeeNumberAttribute,
@@ -52,7 +53,7 @@ export const wecomCapabilities: ConnectorCapabilities = {
 const departmentMissingCodes = new Set(['60003', '60123']);
 const userMissingCodes = new Set(['60111']);
 
-export function createWecomConnector(settings: WecomSettings, secrets: WecomSecrets): Connector {
+export function createWecomConnector(settings: WecomSettings, secrets: WecomSecrets, rateLimiters?: RateLimiterFactory): Connector {
   const pageSize = settings.listPageSize ?? 10_000;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) throw invalidInput('listPageSize', 'must be an integer from 1 to 10000');
   const client = new WecomClient({
@@ -62,6 +63,7 @@ export function createWecomConnector(settings: WecomSettings, secrets: WecomSecr
     rateLimitPerMinute: settings.rateLimitPerMinute,
     rateLimitBackoffMs: settings.rateLimitBackoffMs,
     timeoutMs: settings.timeoutMs,
+    rateLimiters,
   });
   const extAttr = settings.employeeNumberAttribute ?? defaultEmployeeNumberAttribute;
   const toUser = (u: WecomUser) => toCanonicalUser(u, extAttr);

@@ -6,3 +6,4 @@ export * from './inbox';
 export * from './outbox';
 export * from './scim';
 export * from './notifications';
+export * from './rate-limits';

@@ -72,7 +72,7 @@ export function quietTemporalLogs(): void {
 }
 
 export class E2eStack {
-  readonly secretBox: SecretBox = createSecretBox(randomBytes(32));
+  readonly secretBox: SecretBox;
   readonly hooks: VendorHooks = {};
   /** vendor calls in flight per apply batch for workers started from now on (undefined: the default) */
   applyConcurrency?: number;
@@ -83,7 +83,11 @@ export class E2eStack {
     readonly env: TestWorkflowEnvironment,
     readonly bundle: WorkflowBundleWithSourceMap,
     readonly database: Database,
-  ) {}
+    /** the key worker processes of the test are given (SYNC_CENTER_SECRET_KEY) */
+    secretKey: Buffer = randomBytes(32),
+  ) {
+    this.secretBox = createSecretBox(secretKey);
+  }
 
   /** Wraps vendor connectors with the test's hooks. */
   private readonly connectorFactory: typeof createConnector = (kind, settings, secrets, deps) => {

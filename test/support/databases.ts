@@ -20,7 +20,11 @@ function withDatabase(url: string, database: string): string {
 
 /** A fresh, migrated database. Call close() on what it returns; for Postgres that also drops it. */
 export async function openTestDatabase(kind: 'pglite' | 'postgres'): Promise<Database> {
-  if (kind === 'pglite') return openDatabase({});
+  return kind === 'pglite' ? openDatabase({}) : openTestPostgres();
+}
+
+/** A fresh, migrated database on the Postgres server, with its URL for other processes; close() drops it. */
+export async function openTestPostgres(): Promise<Database & { url: string }> {
   const name = `sc_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(postgresAdminUrl, { max: 1, onnotice: () => undefined });
   try {
@@ -28,9 +32,11 @@ export async function openTestDatabase(kind: 'pglite' | 'postgres'): Promise<Dat
   } finally {
     await admin.end();
   }
-  const database = await openDatabase({ url: withDatabase(postgresAdminUrl, name) });
+  const url = withDatabase(postgresAdminUrl, name);
+  const database = await openDatabase({ url });
   return {
     ...database,
+    url,
     async close() {
       await database.close();
       const dropper = postgres(postgresAdminUrl, { max: 1, onnotice: () => undefined });

@@ -1,0 +1,145 @@
+// The vendor budget every worker shares (db/repos/rate-budgets.ts + ./shared-rate-limiter.ts), on
+// PGlite and on the Postgres server. Several limiter instances stand for several worker processes.
+import { createRateBudgetStore, type RateBudgetStore } from '../../db/repos/rate-budgets';
+import { describeOnBothDatabases } from '../../test/support/databases';
+import { VendorError } from '../errors';
+import { WecomClient } from '../wecom/client';
+import { startWecomFake } from '../wecom/fake';
+import { SlidingWindowRateLimiter } from './rate-limiter';
+import { SharedRateLimiter, sharedBudgetShape, sharedRateLimiters } from './shared-rate-limiter';
+
+let tenantSeq = 0;
+const newTenant = () => `wecom:"http://127.0.0.1:1/cgi-bin":"ww-test-${process.pid}-${++tenantSeq}"`;
+
+/** The most calls of `times` in any window of `windowMs` (the vendor's sliding count). */
+function busiestWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end] - sorted[start] >= windowMs) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+const limit = 60;
+const windowMs = 1_500;
+
+/** Every worker keeps 8 calls in flight for `forMs`; answers when each call was let through. */
+async function hammer(workers: Array<{ acquire(key: string): Promise<void> }>, forMs: number): Promise<number[]> {
+  const calls: number[] = [];
+  const until = Date.now() + forMs;
+  await Promise.all(
+    workers.flatMap((worker) =>
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() < until) {
+          await worker.acquire('/user/create');
+          calls.push(Date.now());
+        }
+      }),
+    ),
+  );
+  return calls;
+}
+
+test('without the shared store, each worker allows the whole budget: six in-process limiters go over it', async () => {
+  const workers = Array.from({ length: 6 }, () => new SlidingWindowRateLimiter({ name: 'test', limit, windowMs }));
+  const calls = await hammer(workers, windowMs / 2);
+  expect(busiestWindow(calls, windowMs)).toBe(6 * limit);
+});
+
+describeOnBothDatabases('shared vendor rate limit', (ctx) => {
+  let store: RateBudgetStore;
+  beforeAll(() => {
+    store = createRateBudgetStore(ctx.database.db);
+  });
+
+  test('the store grants at most the capacity, refills at its rate, and takes unused permits back', async () => {
+    const tenant = newTenant();
+    const shape = { capacity: 5, ratePerMs: 1 / 3_600_000 };
+    expect(await store.reserve(tenant, `${tenant}|k`, 3, shape)).toMatchObject({ granted: 3, blockedMs: 0 });
+    expect(await store.reserve(tenant, `${tenant}|k`, 3, shape)).toMatchObject({ granted: 2 });
+    const empty = await store.reserve(tenant, `${tenant}|k`, 3, shape);
+    expect(empty.granted).toBe(0);
+    // Three permits at one an hour: about three hours away.
+    expect(empty.waitMs).toBeGreaterThan(2.9 * 3_600_000);
+    await store.giveBack(`${tenant}|k`, 4, shape);
+    expect(await store.reserve(tenant, `${tenant}|k`, 5, shape)).toMatchObject({ granted: 4 });
+    // Another API of the same tenant has a bucket of its own.
+    expect(await store.reserve(tenant, `${tenant}|other`, 5, shape)).toMatchObject({ granted: 5 });
+  });
+
+  test('the budget holds under concurrent reservers: six "workers", 8 calls in flight each, never over the limit in any window', async () => {
+    const tenant = newTenant();
+    const workers = Array.from({ length: 6 }, () => new SharedRateLimiter({ name: 'test', store, tenant, limit, windowMs }));
+    const calls = await hammer(workers, 3.2 * windowMs);
+    // Calls granted just before `until` run past it; the window count is what the vendor sees.
+    expect(busiestWindow(calls, windowMs)).toBeLessThanOrEqual(limit);
+    // And the budget is used, not starved: over 3.2 windows at close to the limit (the bucket's rate is ~93% of it here).
+    const { ratePerMs, capacity } = sharedBudgetShape(limit, windowMs);
+    expect(calls.length).toBeGreaterThanOrEqual(Math.floor(0.85 * (capacity + ratePerMs * 3.2 * windowMs)));
+  });
+
+  test('a vendor block recorded by one worker stops every worker of the tenant until it ends; other tenants go on', async () => {
+    const tenant = newTenant();
+    const options = { name: 'test', store, tenant, limit: 1_000, windowMs: 60_000 };
+    const [refused, other1, other2] = [new SharedRateLimiter(options), new SharedRateLimiter(options), new SharedRateLimiter(options)];
+    // Both others hold a slice already: the block must stop them too, not only the next reservation.
+    await other1.acquire('/user/create');
+    await other2.acquire('/user/update');
+    const unrelated = new SharedRateLimiter({ ...options, tenant: newTenant() });
+    const blockedAt = Date.now();
+    refused.pauseAll(1_000);
+    // The others' slices are good for the lease only: then they ask the database, and see the block.
+    await new Promise((resolve) => setTimeout(resolve, sharedBudgetShape(1_000, 60_000).leaseMs + 20));
+    const endedAfter = async (worker: SharedRateLimiter, key: string) => {
+      await worker.acquire(key);
+      return Date.now() - blockedAt;
+    };
+    const [mine, first, second, elsewhere] = await Promise.all([
+      endedAfter(refused, '/user/get'),
+      endedAfter(other1, '/user/create'),
+      endedAfter(other2, '/department/create'),
+      endedAfter(unrelated, '/user/create'),
+    ]);
+    for (const waited of [mine, first, second]) expect(waited).toBeGreaterThanOrEqual(980);
+    expect(elsewhere).toBeLessThan(800);
+  });
+
+  test("WeCom's 45009 to one worker's client pauses another worker's client of the same corp, not another corp's", async () => {
+    const fake = await startWecomFake({ corpId: 'ww-shared', corpSecret: 'secret', rateLimitPerMinute: 10_000 });
+    try {
+      const tenant = newTenant();
+      const client = (forTenant: string) =>
+        new WecomClient({ baseUrl: fake.baseUrl, corpId: 'ww-shared', corpSecret: 'secret', rateLimitBackoffMs: 1_000, rateLimiters: sharedRateLimiters(store, forTenant) });
+      const [refused, sibling, otherCorp] = [client(tenant), client(tenant), client(newTenant())];
+      await Promise.all([refused, sibling, otherCorp].map((c) => c.get('/department/list')));
+      await fetch(`${fake.url}/__fake/faults`, { method: 'POST', body: JSON.stringify({ rateLimitBurst: 1 }) });
+      const refusedAt = Date.now();
+      const error = await refused.get('/department/list').catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(VendorError);
+      expect(error).toMatchObject({ kind: 'transient', vendorCode: '45009', retryAfterMs: 1_000 });
+      // The sibling's slice lapses within its lease; its next call waits out the block.
+      await new Promise((resolve) => setTimeout(resolve, sharedBudgetShape(10_000, 60_000).leaseMs + 20));
+      const elapsed = async (c: WecomClient) => {
+        await c.get('/department/list');
+        return Date.now() - refusedAt;
+      };
+      const [siblingWaited, otherWaited] = await Promise.all([elapsed(sibling), elapsed(otherCorp)]);
+      expect(siblingWaited).toBeGreaterThanOrEqual(980);
+      expect(otherWaited).toBeLessThan(800);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('blocks never shorten: the longest one wins', async () => {
+    const tenant = newTenant();
+    await store.block(tenant, 5_000);
+    await store.block(tenant, 10);
+    const answer = await store.reserve(tenant, `${tenant}|k`, 1, { capacity: 1, ratePerMs: 1 });
+    expect(answer.granted).toBe(0);
+    expect(answer.blockedMs).toBeGreaterThan(4_000);
+  });
+});
