@@ -46,7 +46,10 @@ async function hammer(workers: Array<{ acquire(key: string): Promise<void> }>, f
 test('without the shared store, each worker allows the whole budget: six in-process limiters go over it', async () => {
   const workers = Array.from({ length: 6 }, () => new SlidingWindowRateLimiter({ name: 'test', limit, windowMs }));
   const calls = await hammer(workers, windowMs / 2);
-  expect(busiestWindow(calls, windowMs)).toBe(6 * limit);
+  // Far over the limit (each process allows all of it). Not an exact 6× count: a call is timed when
+  // its await resumes, after the limiter let it through, so a busy event loop bunches the times
+  // (404 of 360 seen in CI).
+  expect(busiestWindow(calls, windowMs)).toBeGreaterThanOrEqual(4 * limit);
 });
 
 describeOnBothDatabases('shared vendor rate limit', (ctx) => {
