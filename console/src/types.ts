@@ -42,6 +42,8 @@ export interface Run {
   phase: string;
   counters: Record<string, unknown>;
   error: string | null;
+  /** why a failed run failed (auth, rate_limit, network, vendor, config, internal); null otherwise */
+  failureClass: 'auth' | 'rate_limit' | 'network' | 'vendor' | 'config' | 'internal' | null;
   requestedBy: string[] | null;
   startedAt: string;
   finishedAt: string | null;
