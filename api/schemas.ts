@@ -75,6 +75,9 @@ export const CreateUserBody = z.strictObject({
 
 export const UpdateUserBody = CreateUserBody.omit({ id: true }).partial();
 
+/** GET /users/:id/links: a page of tasks (every downstream task, and the person's upstream sources). */
+export const UserLinksQuery = z.strictObject({ ...PageQuery });
+
 /** GET /users/:id/links: the person's link in one app (a downstream task) or source (an upstream task); no secret in it. */
 export const UserLinkBody = z.object({
   taskId: z.string(),

@@ -80,6 +80,9 @@ describeOnBothDatabases('API: a person\'s links in every app', (ctx) => {
     expect(res.statusCode).toBe(200);
     expect(res.body).not.toContain('sealed-secret-never-shown');
     expect(res.json()).toEqual({
+      total: 5,
+      limit: 50,
+      offset: 0,
       items: [
         {
           taskId: 't-ldap', taskName: 'Hub to AD', direction: 'downstream', connectorKind: 'ldap', enabled: false,
@@ -123,6 +126,15 @@ describeOnBothDatabases('API: a person\'s links in every app', (ctx) => {
       ['t-feishu', 'not_linked', null, null],
       ['t-wecom', 'linked', 'wx-bob', 'r-wecom-1'],
     ]);
+  });
+
+  it('pages the tasks: a hub with many apps answers a page at a time, the total beside it', async () => {
+    const first = (await get('/users/alice/links?limit=2')).json() as { items: { taskId: string; status: string }[]; total: number; limit: number; offset: number };
+    expect({ ids: first.items.map((l) => l.taskId), total: first.total, limit: first.limit }).toEqual({ ids: ['t-ldap', 't-dingtalk'], total: 5, limit: 2 });
+    const last = (await get('/users/alice/links?limit=2&offset=4')).json() as typeof first;
+    expect(last.items.map((l) => [l.taskId, l.status])).toEqual([['t-hr', 'linked']]);
+    const bad = await get('/users/alice/links?limit=501');
+    expect({ status: bad.statusCode, field: bad.json().field }).toEqual({ status: 400, field: 'limit' });
   });
 
   it('404 for a person the hub does not hold', async () => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditActor, hubWriters, readers, requireRole } from '../auth';
 import { ErrorBody, errorResponses } from '../errors';
 import { listUserLinks } from '../../db/repos/user-links';
-import { CreateUserBody, IdParams, UpdateUserBody, UserBody, UserLinkBody, UserListQuery, UserSourceAnswer, UserSourceBody, pageOf } from '../schemas';
+import { CreateUserBody, IdParams, UpdateUserBody, UserBody, UserLinkBody, UserLinksQuery, UserListQuery, UserSourceAnswer, UserSourceBody, pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 
 export const userRoutes: ApiRoutePlugin = async (app, { deps, services: { hub } }) => {
@@ -38,14 +38,16 @@ export const userRoutes: ApiRoutePlugin = async (app, { deps, services: { hub } 
         tags,
         summary: "The person's link in every app: per task the remote id, the link's status, the last write about them and the task's last run",
         params: IdParams,
-        response: { 200: z.object({ items: z.array(UserLinkBody) }), 404: ErrorBody, ...errorResponses },
+        querystring: UserLinksQuery,
+        response: { 200: pageOf(UserLinkBody), 404: ErrorBody, ...errorResponses },
       },
     },
     async (request) => {
       const iso = (d: Date | null) => d?.toISOString() ?? null;
-      const links = await listUserLinks(deps.database.db, request.params.id);
+      const links = await listUserLinks(deps.database.db, request.params.id, request.query);
       return {
-        items: links.map((l) => ({
+        ...links,
+        items: links.items.map((l) => ({
           ...l,
           linkedAt: iso(l.linkedAt),
           lastSyncedAt: iso(l.lastSyncedAt),

@@ -92,5 +92,5 @@ export const api = {
   decide: (action: 'execute' | 'cancel', ids: string[]) => call<{ results: Decision[] }>('POST', `/pending-deletions/${action}`, { body: { ids } }),
   departments: (query: { limit: number; offset: number; parentId?: string; topLevel?: boolean }) => call<Page<Department>>('GET', '/departments', { query }),
   users: (query: { limit: number; offset: number; departmentId?: string; q?: string }) => call<Page<HubUser>>('GET', '/users', { query }),
-  userLinks: (id: string) => call<{ items: UserLink[] }>('GET', `/users/${encodeURIComponent(id)}/links`),
+  userLinks: (id: string, query: { limit: number; offset: number }) => call<Page<UserLink>>('GET', `/users/${encodeURIComponent(id)}/links`, { query }),
 };

@@ -37,8 +37,8 @@ async function chunked<T>(ids: readonly string[], query: (chunk: string[]) => Pr
   return rows;
 }
 
-/** The person's links; NotFoundError when the hub holds no such person. */
-export async function listUserLinks(db: Db, userId: string): Promise<UserLinkView[]> {
+/** A page of the person's links (one row per task, so a hub with 1,000 tasks pages them); NotFoundError when the hub holds no such person. */
+export async function listUserLinks(db: Db, userId: string, page: { limit: number; offset: number }): Promise<{ items: UserLinkView[]; total: number; limit: number; offset: number }> {
   const [person] = await db.select({ sourceTaskId: hubUsers.sourceTaskId }).from(hubUsers).where(eq(hubUsers.id, userId));
   if (!person) throw new NotFoundError('user', userId);
   const { sourceTaskId } = person;
@@ -60,11 +60,13 @@ export async function listUserLinks(db: Db, userId: string): Promise<UserLinkVie
   const listed = tasks.filter((t) => t.direction === 'downstream' || links.has(t.id) || t.id === sourceTaskId);
   // Downstream first (the apps), then the sources; by name within each.
   listed.sort((a, b) => (a.direction === b.direction ? 0 : a.direction === 'downstream' ? -1 : 1));
-  const listedIds = listed.map((t) => t.id);
-  if (listedIds.length === 0) return [];
+  const total = listed.length;
+  const shown = listed.slice(page.offset, page.offset + page.limit);
+  const listedIds = shown.map((t) => t.id);
+  if (listedIds.length === 0) return { items: [], total, limit: page.limit, offset: page.offset };
 
   // An item is about the person when its source id is theirs in that task: the hub id downstream, the source's id upstream.
-  const sourceIdIn = new Map(listed.map((t) => [t.id, t.direction === 'downstream' ? userId : links.get(t.id)?.remoteId]));
+  const sourceIdIn = new Map(shown.map((t) => [t.id, t.direction === 'downstream' ? userId : links.get(t.id)?.remoteId]));
   const sourceIds = [...new Set([...sourceIdIn.values()].filter((id): id is string => id !== undefined))];
   const itemColumns = {
     taskId: syncRuns.taskId,
@@ -103,7 +105,7 @@ export async function listUserLinks(db: Db, userId: string): Promise<UserLinkVie
 
   const staged = new Set(
     (
-      await chunked(downIds, (ids) =>
+      await chunked(shown.filter((t) => t.direction === 'downstream').map((t) => t.id), (ids) =>
         db
           .select({ taskId: pendingDeletions.taskId, sourceId: pendingDeletions.sourceId, targetId: pendingDeletions.targetId })
           .from(pendingDeletions)
@@ -114,7 +116,7 @@ export async function listUserLinks(db: Db, userId: string): Promise<UserLinkVie
       .map((p) => p.taskId),
   );
 
-  return listed.map((task) => {
+  const items = shown.map((task): UserLinkView => {
     const link = links.get(task.id);
     const item = lastItems.get(task.id);
     const run = lastRuns.get(task.id);
@@ -133,4 +135,5 @@ export async function listUserLinks(db: Db, userId: string): Promise<UserLinkVie
       lastRun: run ? { id: run.id, trigger: run.trigger, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt } : null,
     };
   });
+  return { items, total, limit: page.limit, offset: page.offset };
 }

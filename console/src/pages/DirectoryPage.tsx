@@ -23,21 +23,9 @@ const linkColor: Record<UserLink['status'], string> = { linked: 'green', not_lin
 /** One person and their link in every app. */
 function PersonDrawer({ person, onClose }: { person: HubUser | null; onClose: () => void }) {
   const { t, lang } = useI18n();
-  const [links, setLinks] = useState<UserLink[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    setLinks(null);
-    setError(null);
-    if (!person) return;
-    let live = true;
-    api.userLinks(person.id).then(
-      (answer) => live && setLinks(answer.items),
-      (err: unknown) => live && setError(err instanceof Error ? err.message : String(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [person]);
+  // One row per task: paged by the API, as a hub may hold a thousand apps.
+  const links = usePaged((query) => (person ? api.userLinks(person.id, query) : Promise.resolve({ items: [], total: 0, limit: query.limit, offset: 0 })), [person?.id], 20);
+  const error = links.error;
   return (
     <Drawer open={person !== null} onClose={onClose} size={1000} title={person ? t('dir.linksOf', { name: person.name }) : ''} data-testid="person-view">
       {person && (
@@ -52,9 +40,9 @@ function PersonDrawer({ person, onClose }: { person: HubUser | null; onClose: ()
       <Table<UserLink>
         rowKey="taskId"
         size="small"
-        loading={!links && !error}
-        dataSource={links ?? []}
-        pagination={false}
+        loading={links.loading}
+        dataSource={links.page?.items ?? []}
+        pagination={{ current: links.pageNo, pageSize: links.pageSize, total: links.page?.total ?? 0, onChange: links.setPage, showSizeChanger: true, showTotal: (n) => t('common.total', { n }) }}
         scroll={{ x: 900 }}
         data-testid="person-links"
         title={() => t('dir.links')}
