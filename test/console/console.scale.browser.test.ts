@@ -144,7 +144,7 @@ describe('web console with large lists: paged and virtualised', () => {
     expect(await rows.count()).toBeLessThan(100);
     // Page 2: asked of the API with offset 100.
     const answers = await listAnswersOf(page, async () => {
-      await page.locator('[data-testid="run-items"] .ant-pagination-item-2').click();
+      await page.locator('.ant-pagination-item-2').click();
       await rows.filter({ hasText: 'Person 100' }).first().waitFor();
     });
     expect(answers.map((a) => [new URL(`${url}${a.path}`).searchParams.get('offset'), a.items])).toEqual([['100', 100]]);
