@@ -1,7 +1,7 @@
 // `npm run bench -- console [--loads N] [--pglite]`: the web console's time to content with large lists.
 // Seeds what test/console/console.scale.browser.test.ts seeds (test/support/console-scale.ts: 1,000
 // tasks, 1,000 runs of one task, a run of 10,000 items, 10,000 staged deletions, 10,000 hub people,
-// a person linked in ~667 apps) into a fresh database on TEST_DATABASE_URL's server (or PGlite), serves
+// a person linked in 666 apps) into a fresh database on TEST_DATABASE_URL's server (or PGlite), serves
 // the API and the built bundle, and loads each page in Debian's Chromium N times:
 //   cold: a full page load in a fresh browser context (the bundle fetched and parsed anew), from
 //         navigation to the page's first row shown;

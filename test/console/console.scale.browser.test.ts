@@ -1,5 +1,5 @@
 // The console with large lists: 1,000 tasks, 1,000 runs of one task, a run of 10,000 items, 10,000
-// staged deletions, 10,000 hub people and one person linked in ~667 apps (test/support/console-scale.ts,
+// staged deletions, 10,000 hub people and one person linked in 666 apps (test/support/console-scale.ts,
 // seeded straight into Postgres). Each page asks the API for a page, never the whole list (every list
 // answer holds at most the limit it asked for, while the totals are the thousands), and holds far
 // fewer rows in its DOM than the data: a page's worth, and in the virtualised tables fewer than that
