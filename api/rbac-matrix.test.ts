@@ -45,6 +45,7 @@ const expected: Record<string, Access> = {
   'GET /api/v1/users': 'readers',
   'POST /api/v1/users': 'writers',
   'GET /api/v1/users/:id': 'readers',
+  'GET /api/v1/users/:id/links': 'readers',
   'PATCH /api/v1/users/:id': 'writers',
   'DELETE /api/v1/users/:id': 'writers',
   'POST /api/v1/users/:id/offboard': 'writers',

@@ -1,6 +1,7 @@
-// `npm run bench [-- plan|downstream|realtime|export|approvals|ldap|scim-push|scim-downstream] [options]`: every benchmark by default, or the one named.
+// `npm run bench [-- plan|downstream|realtime|export|approvals|ldap|scim-push|scim-downstream|console] [options]`: every benchmark by default, or the one named.
 // Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
 import { runApprovalsBenchmark } from './approvals';
+import { runConsoleBenchmark } from './console';
 import { runDownstreamBenchmark } from './downstream';
 import { runExportBenchmark } from './export';
 import { runLdapBenchmark } from './ldap';
@@ -21,6 +22,7 @@ const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   ldap: runLdapBenchmark,
   'scim-push': runScimPushBenchmark,
   'scim-downstream': runScimDownstreamBenchmark,
+  console: runConsoleBenchmark,
 };
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -34,7 +36,8 @@ async function main(argv: readonly string[]): Promise<void> {
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes
   ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)
   scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server
-  scim-downstream: --users N (10000) --departments N (users/10) --rate N calls/s (100) --postgres: initial sync into scim2-server`);
+  scim-downstream: --users N (10000) --departments N (users/10) --rate N calls/s (100) --postgres: initial sync into scim2-server
+  console:     --loads N (10) --pglite (default: a fresh database on TEST_DATABASE_URL's server): p50/p95 time to content of each console page in Chromium, with 1,000 tasks and runs and 10k items`);
     return;
   }
   if (first !== undefined && !first.startsWith('--')) {

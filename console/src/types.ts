@@ -153,6 +153,21 @@ export interface HubUser {
   status: string;
 }
 
+/** GET /users/:id/links: the person's link in one app (downstream task) or source (upstream task). */
+export interface UserLink {
+  taskId: string;
+  taskName: string;
+  direction: 'upstream' | 'downstream';
+  connectorKind: string;
+  enabled: boolean;
+  remoteId: string | null;
+  linkedAt: string | null;
+  status: 'linked' | 'not_linked' | 'failed' | 'pending_deletion';
+  lastSyncedAt: string | null;
+  lastItem: { runId: string; action: string; status: string; errorCode: string | null; errorMessage: string | null; finishedAt: string | null } | null;
+  lastRun: { id: string; trigger: string; status: string; startedAt: string; finishedAt: string | null } | null;
+}
+
 export interface FieldIssue {
   field: string;
   message: string;

@@ -141,6 +141,8 @@ export const runItems = pgTable(
     uniqueIndex('run_items_run_seq_uq').on(t.runId, t.seq),
     index('run_items_run_batch_idx').on(t.runId, t.batch),
     index('run_items_run_status_idx').on(t.runId, t.status),
+    // a person's (or department's) items across runs: their last write in each app (GET /users/:id/links)
+    index('run_items_entity_source_idx').on(t.entity, t.sourceId),
   ],
 );
 
