@@ -9,9 +9,10 @@ function context(): Context | undefined {
   }
 }
 
-/** Records progress (the SDK throttles the calls); a no-op outside an activity. */
+/** Records progress (the SDK throttles the calls); a no-op outside an activity and in a local one, which cannot heartbeat. */
 export function heartbeat(details?: unknown): void {
-  context()?.heartbeat(details);
+  const current = context();
+  if (current && !current.info.isLocal) current.heartbeat(details);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Connector } from '../connectors/types';
 import { getReadWatermark } from '../db/repos/read-watermarks';
 import { getRun, setRunPhase, setRunRead, storeMappingFailures, storeSnapshot, type RunHeader } from '../db/repos/sync-runs';
 import type { RunRead } from '../db/schema';
-import { listTaskLinks } from '../db/repos/task-links';
+import { listTaskLinksFor } from '../db/repos/task-links';
 import type { SnapshotInput, SnapshotResult } from './types';
 import type { ActivityDeps } from './deps';
 import { cancellationSignal, heartbeat } from './heartbeat';
@@ -69,19 +69,32 @@ export async function readMissingAncestors(source: Pick<Connector, 'readByIds'>,
   return found;
 }
 
+/**
+ * The source ids whose links a partial target read can use: the departments and people read, the
+ * changed ids (a deleted one is read as nothing but may still be linked), and the managers and
+ * leaders they point at. A real-time run loads only these links, not every link of the task.
+ */
+export function linkIdsForChangedRead(source: DirectorySnapshot, changed: readonly string[]): Record<'department' | 'user', string[]> {
+  const referenced = [...source.users.flatMap((u) => (u.managerId ? [u.managerId] : [])), ...source.departments.flatMap((d) => d.leaderIds)];
+  return {
+    department: unique([...source.departments.map((d) => d.id), ...changed]),
+    user: unique([...source.users.map((u) => u.id), ...changed, ...referenced]),
+  };
+}
+
 /** The targets linked to the source entities read and the people they point at; the whole target when one of the changed is new (it may match an existing account). */
 async function readChangedTarget(deps: ActivityDeps, taskId: string, target: Connector, source: DirectorySnapshot, changed: string[]): Promise<DirectorySnapshot> {
-  const links = await listTaskLinks(deps.database.db, taskId);
+  const wanted = linkIdsForChangedRead(source, changed);
+  const links = await listTaskLinksFor(deps.database.db, taskId, wanted);
   const linked = { department: new Map<string, string>(), user: new Map<string, string>() };
   for (const link of links) linked[link.entity].set(link.sourceId, link.targetId);
   const changedSet = new Set(changed);
   const unlinkedNew =
     source.users.some((u) => changedSet.has(u.id) && !linked.user.has(u.id)) || source.departments.some((d) => changedSet.has(d.id) && !linked.department.has(d.id));
   if (unlinkedNew) return readWhole(target, 'target');
-  const departmentIds = unique([...source.departments.map((d) => d.id), ...changed].flatMap((id) => linked.department.get(id) ?? []));
+  const departmentIds = unique(wanted.department.flatMap((id) => linked.department.get(id) ?? []));
   // A manager or leader the source did not read (an HR source reads no one by id) is found through its link.
-  const referenced = [...source.users.flatMap((u) => (u.managerId ? [u.managerId] : [])), ...source.departments.flatMap((d) => d.leaderIds)];
-  const userIds = unique([...source.users.map((u) => u.id), ...changed, ...referenced].flatMap((id) => linked.user.get(id) ?? []));
+  const userIds = unique(wanted.user.flatMap((id) => linked.user.get(id) ?? []));
   const read = await target.readByIds({ departmentIds, userIds });
   heartbeat({ side: 'target', departments: read.departments.length, users: read.users.length });
   return { departments: read.departments, users: read.users };

@@ -100,7 +100,7 @@ export const TaskConfigSchema = z.strictObject({
   massOffboardingGuard: z.strictObject({ maxDisablePercent: z.number().min(0).max(100) }).default({ maxDisablePercent: 20 }),
   /** the principal who requested a run may not also execute its staged deletions (separation of duties) */
   requireSecondApprover: z.boolean().default(false),
-  /** real-time events for the same task arriving within this window make one run */
+  /** real-time runs of the task start at most once per this window; the first event after a quiet window runs at once */
   realtimeDebounceMs: z.number().int().min(0).max(600_000).default(1000),
   incremental: IncrementalReads.optional(),
   enabled: z.boolean().default(true),

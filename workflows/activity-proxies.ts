@@ -6,8 +6,8 @@
  * way each time (a bug, a worker starved by what it reads) must fail the run, whose row then says
  * why, not move from worker to worker forever. Every workflow takes its activities from here.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/types';
 
 /**
@@ -44,3 +44,24 @@ export const planning = proxyActivities<SyncActivities>(activityOptions.planning
 export const singleWrite = proxyActivities<SyncActivities>(activityOptions.singleWrite);
 export const writing = proxyActivities<SyncActivities>(activityOptions.writing);
 export const notifying = proxyActivities<SyncActivities>(activityOptions.notifying);
+
+/**
+ * Local activities: run by the worker that runs the workflow task, inside that task, so they cost
+ * no round trip through the server (a real-time run's path had about 7 of them). Only short,
+ * idempotent database bookkeeping belongs here: a local activity may run again after a worker died
+ * between its end and the workflow task's, it cannot heartbeat, and while it runs the workflow task
+ * stays open. Steps that heartbeat a cursor or may take long (snapshot, plan, applyBatch, staging
+ * deletions, notifications) stay normal activities. A worker that dies mid-attempt is noticed by
+ * the workflow task's timeout (10 s), and the next worker runs the attempt again.
+ */
+export type LocalBookkeepingActivities = Pick<SyncActivities, 'loadTaskForRun' | 'startRun' | 'finishRun'>;
+
+export const localActivityOptions: Record<'bookkeeping', LocalActivityOptions> = {
+  /** As `bookkeeping` above, without the heartbeat (local activities have none). */
+  bookkeeping: { startToCloseTimeout: '2m', scheduleToCloseTimeout: '1h', retry: boundedRetry },
+};
+
+export const localBookkeeping = proxyLocalActivities<LocalBookkeepingActivities>(localActivityOptions.bookkeeping);
+
+/** Patch id of the switch to local bookkeeping activities: histories from before it replay with normal ones. */
+export const LOCAL_BOOKKEEPING_PATCH = 'bookkeeping-local-activities';

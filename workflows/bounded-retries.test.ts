@@ -10,7 +10,7 @@ import { ConnectorSettingsError } from '../connectors/registry';
 import { VendorError } from '../connectors/errors';
 import type { SyncActivities } from '../activities/types';
 import { transientFailure } from '../activities/vendor-failure';
-import { activityOptions } from './activity-proxies';
+import { activityOptions, localActivityOptions } from './activity-proxies';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -120,7 +120,7 @@ test('an apply step whose vendor never recovers gives up within the bound: the r
 }, 120000);
 
 test('every activity proxy has bounded retries and refuses to retry programming errors', () => {
-  for (const [name, options] of Object.entries(activityOptions)) {
+  for (const [name, options] of [...Object.entries(activityOptions), ...Object.entries(localActivityOptions).map(([n, o]) => [`local ${n}`, o] as const)]) {
     expect([name, options.retry?.maximumAttempts]).toEqual([name, expect.any(Number)]);
     expect(options.retry!.maximumAttempts!).toBeLessThanOrEqual(50);
     expect(options.scheduleToCloseTimeout).toBeDefined();

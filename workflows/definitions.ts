@@ -140,6 +140,8 @@ export interface SyncTaskInput {
   running?: PendingRun;
   /** Continue-as-new once this execution's history passes this many bytes beyond its start (default 1 MB; tests lower it). */
   historyBytesLimit?: number;
+  /** Carried across continue-as-new: when the task's last run started (workflow time, ms), for the real-time window. */
+  lastRunStartedAt?: number;
 }
 
 export interface SyncTaskState {

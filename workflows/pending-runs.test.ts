@@ -1,5 +1,5 @@
 /** Trigger coalescing rules, as pure functions. */
-import { capRequesters, debounceDeadline, MAX_CHANGED_IDS, MAX_REQUESTERS, mergeTrigger, nextPendingRun, REQUESTERS_OVERFLOW, validateTrigger, withoutRun } from './pending-runs';
+import { capRequesters, debounceDeadline, MAX_CHANGED_IDS, MAX_REQUESTERS, mergeTrigger, nextPendingRun, REQUESTERS_OVERFLOW, throttleDeadline, validateTrigger, withoutRun } from './pending-runs';
 
 test('real-time triggers union their ids; a manual one makes the run full and labels it', () => {
   let state = mergeTrigger({}, { trigger: 'realtime', changedIds: ['a', 'b'] }, 'r1', 100);
@@ -31,6 +31,19 @@ test('real-time runs slide their deadline but never past ten windows; others sta
   expect(debounceDeadline({ ...realtime, lastTriggerAt: 9800 }, 1000)).toBe(10000);
   const manual = mergeTrigger({}, { trigger: 'manual' }, 'm', 50).pending.real!;
   expect(debounceDeadline(manual, 1000)).toBe(50);
+});
+
+test('leading edge: a real-time run starts at once, or when the window of the last run start ends; it never slides', () => {
+  let realtime = mergeTrigger({}, { trigger: 'realtime', changedIds: ['a'] }, 'r', 5000).pending.real!;
+  expect(throttleDeadline(realtime, 1000, undefined)).toBe(5000); // no run yet
+  expect(throttleDeadline(realtime, 1000, 3000)).toBe(5000); // the last run started more than a window ago
+  expect(throttleDeadline(realtime, 1000, 4600)).toBe(5600); // within the window: when it ends
+  realtime = mergeTrigger({ real: realtime }, { trigger: 'realtime', changedIds: ['b'] }, 'r2', 5500).pending.real!;
+  expect(throttleDeadline(realtime, 1000, 4600)).toBe(5600); // a later event does not move it
+  const coalesced = mergeTrigger({}, { trigger: 'realtime', changedIds: ['a'], coalesced: true }, 'c', 5000).pending.real!;
+  expect(throttleDeadline(coalesced, 1000, 4600)).toBe(5000);
+  const manual = mergeTrigger({ real: realtime }, { trigger: 'manual' }, 'm', 5200).pending.real!;
+  expect(throttleDeadline(manual, 1000, 4600)).toBe(5000);
 });
 
 test('a malformed trigger is refused naming the field', () => {

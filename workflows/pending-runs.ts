@@ -9,6 +9,10 @@
  * - The label shown in run results is the strongest trigger merged in: manual > schedule > realtime.
  * - A `coalesced` trigger (hub writes of an upstream run, already debounced upstream) neither opens
  *   nor slides a debounce window: a run made only of such triggers starts at once.
+ * - Real-time runs are throttled on their leading edge (throttleDeadline): the first event starts
+ *   its run at once, and the events arriving while it runs make one next run, which starts when
+ *   that run ends but never sooner than `realtimeDebounceMs` after it started. debounceDeadline (a
+ *   sliding window) is the form histories from before that change replay with.
  */
 import type { RunTrigger } from '../activities/types';
 import type { PendingRun, PendingRuns, TriggerRequest } from './definitions';
@@ -116,4 +120,16 @@ export function debounceDeadline(run: PendingRun, debounceMs: number, maxDelayFa
   if (run.trigger !== 'realtime' || run.coalesced === true) return run.firstTriggerAt;
   const slidFrom = run.debouncedTriggerAt ?? run.lastTriggerAt;
   return Math.min(slidFrom + debounceMs, run.firstTriggerAt + debounceMs * maxDelayFactor);
+}
+
+/**
+ * When a pending run may start, leading-edge form: at once, unless it is a real-time run (of plain,
+ * not only coalesced, triggers) and a run of the task started less than `debounceMs` ago; then
+ * when that window ends. The window is fixed by the previous start, so a steady stream of events
+ * cannot slide it: under any event rate a task starts at most one real-time run per window, and
+ * every event waits at most one window (plus the running run) for its run.
+ */
+export function throttleDeadline(run: PendingRun, debounceMs: number, lastRunStartedAt: number | undefined): number {
+  if (run.trigger !== 'realtime' || run.coalesced === true || lastRunStartedAt === undefined) return run.firstTriggerAt;
+  return Math.max(run.firstTriggerAt, lastRunStartedAt + debounceMs);
 }

@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
-import { bookkeeping, notifying, planning, reading, writing } from './activity-proxies';
+import { bookkeeping, LOCAL_BOOKKEEPING_PATCH, localBookkeeping, notifying, planning, reading, writing } from './activity-proxies';
 import { pendingDeletionApprovalWorkflow } from './deletion-approval';
 import { deletionApprovalWorkflow } from './deletion-approval-v1';
 import { capRequesters, defaultRequester } from './pending-runs';
@@ -124,13 +124,20 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
   const progress: RunProgress = { runId, phase: 'starting', batchesDone: 0, batchesTotal: 0, counters: { succeeded: 0, failed: 0, skipped: 0 } };
   setHandler(progressQuery, () => progress);
 
-  const task = await bookkeeping.loadTaskForRun({ taskId });
+  // Decided once per run: a run begun with normal activities keeps them to its end. With local ones,
+  // the patches asked for later are decided now: one first asked for right after a local activity
+  // (run-notifications follows finishRun) can replay out of step, the activity's result recorded in
+  // one workflow task and the commands after it in the next.
+  const local = patched(LOCAL_BOOKKEEPING_PATCH);
+  if (local) for (const id of ['approvals-in-postgres', 'run-notifications']) patched(id);
+  const runBookkeeping = local ? localBookkeeping : bookkeeping;
+  const task = await runBookkeeping.loadTaskForRun({ taskId });
   upsertSearchAttributes([
     { key: SyncTaskIdKey, value: taskId },
     { key: SyncDirectionKey, value: task.direction },
     { key: ConnectorKindKey, value: task.connectorKind },
   ]);
-  await bookkeeping.startRun({ taskId, runId, workflowId: workflowInfo().workflowId, trigger, dryRun, changedIds, requestedBy });
+  await runBookkeeping.startRun({ taskId, runId, workflowId: workflowInfo().workflowId, trigger, dryRun, changedIds, requestedBy });
 
   try {
     progress.phase = 'snapshot';
@@ -174,7 +181,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     }
 
     progress.phase = 'finishing';
-    const { status } = await bookkeeping.finishRun({ runId });
+    const { status } = await runBookkeeping.finishRun({ runId });
     if (notify) await notifyTask(taskId, { runId, status });
     await announce(runId);
     progress.phase = 'done';
@@ -187,7 +194,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     // The failure's class (auth, rate_limit, …) is read from the typed failure, not its text; only
     // the activity's input changes (no new command), so replay needs no patch.
     const failure = canceled ? {} : { failureClass: failureClassOf(err) };
-    await CancellationScope.nonCancellable(() => bookkeeping.finishRun({ runId, status, error: errorMessage(err), ...failure }));
+    await CancellationScope.nonCancellable(() => runBookkeeping.finishRun({ runId, status, error: errorMessage(err), ...failure }));
     if (notify) await notifyTask(taskId, { runId, status, error: errorMessage(err) });
     if (!canceled) await announce(runId);
     throw err;

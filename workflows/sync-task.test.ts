@@ -1,9 +1,9 @@
 /** syncTaskWorkflow on the real Temporal dev server, with in-memory activities. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startLocalTemporal } from '../test/support/temporal';
-import { configChangedSignal, type TriggerRequest, pauseSignal, requestRunUpdate, resumeSignal, stateQuery, taskWorkflowId, triggerSignal } from './definitions';
+import { configChangedSignal, type TriggerRequest, pauseSignal, requestRunUpdate, resumeSignal, runWorkflowId, stateQuery, taskWorkflowId, triggerSignal } from './definitions';
 import { syncTaskWorkflow } from './sync-task';
 import { createInMemoryActivities, eventually, type InMemoryActivities } from './testing/in-memory-activities';
 import { bundleSyncWorkflows, withWorker as runWithWorker } from './testing/workers';
@@ -84,6 +84,72 @@ test('a burst of 50 real-time triggers becomes at most 3 runs covering the union
     await stop(handle);
   });
 }, 60000);
+
+type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
+const eventMs = (event: HistoryEvents[number]) => Number(event.eventTime!.seconds ?? 0) * 1000 + Math.floor((event.eventTime!.nanos ?? 0) / 1e6);
+
+test('a first real-time event starts its run at once, not after the debounce window; the history replays', async () => {
+  const taskId = newTaskId('leading');
+  const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 60_000 } } });
+  await withWorker(memory, async (taskQueue) => {
+    const handle = await signalWithStart(taskQueue, taskId, { trigger: 'realtime', changedIds: ['u1'] });
+    // Well inside the 60 s window: only a leading-edge run can have started.
+    await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 1, 'the first real-time run');
+    expect(memory.runsOf(taskId).map((run) => [run.trigger, run.changedIds, run.status])).toEqual([['realtime', ['u1'], 'succeeded']]);
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const childAt = events.findIndex((event) => event.startChildWorkflowExecutionInitiatedEventAttributes);
+    expect(childAt).toBeGreaterThan(0);
+    // No debounce timer was started before the run.
+    expect(events.slice(0, childAt).filter((event) => event.timerStartedEventAttributes)).toEqual([]);
+    await stop(handle);
+    const h = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle }, h, handle.workflowId);
+  });
+});
+
+test('real-time events during a run make exactly one follow-up run with all their ids, a debounce window after the first run started', async () => {
+  const taskId = newTaskId('trailing');
+  const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 300 } }, plans: { [taskId]: { batches: [ok(1)] } } });
+  const release = memory.holdSnapshots();
+  await withWorker(memory, async (taskQueue) => {
+    try {
+      const handle = await signalWithStart(taskQueue, taskId, { trigger: 'realtime', changedIds: ['a'] });
+      await eventually(() => memory.runsOf(taskId).length === 1, 'the leading run');
+      const during = Array.from({ length: 20 }, (_, i) => [`u${i}`, `u${(i + 1) % 20}`]);
+      for (const ids of during) await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ids });
+      await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 20, 'the events during the run');
+      release();
+      await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 2, 'the follow-up run');
+      await new Promise((resolve) => setTimeout(resolve, 700)); // a third run would have started by now
+      const runs = memory.runsOf(taskId);
+      expect(runs.map((run) => [run.trigger, run.status])).toEqual([
+        ['realtime', 'succeeded'],
+        ['realtime', 'succeeded'],
+      ]);
+      expect(runs[0].changedIds).toEqual(['a']);
+      expect(new Set(runs[1].changedIds)).toEqual(new Set(during.flat()));
+      // In the workflow's clock: the start of the workflow task that initiated each run's child.
+      let taskStartedAt = 0;
+      const starts: number[] = [];
+      for (const event of (await handle.fetchHistory()).events ?? []) {
+        if (event.workflowTaskStartedEventAttributes) taskStartedAt = eventMs(event);
+        if (event.startChildWorkflowExecutionInitiatedEventAttributes) starts.push(taskStartedAt);
+      }
+      expect(starts).toHaveLength(2);
+      expect(starts[1] - starts[0]).toBeGreaterThanOrEqual(300);
+      await stop(handle);
+      await Worker.runReplayHistory({ workflowBundle }, await handle.fetchHistory(), handle.workflowId);
+      // The runs' own histories, with their local bookkeeping activities, replay too.
+      for (const run of runs) {
+        const child = env.client.workflow.getHandle(runWorkflowId(taskId, run.runId));
+        await Worker.runReplayHistory({ workflowBundle }, await child.fetchHistory(), child.workflowId);
+      }
+    } finally {
+      release();
+    }
+  });
+});
 
 test('paused, triggers are kept; resuming runs them once', async () => {
   const taskId = newTaskId('pause');

@@ -1,7 +1,9 @@
 /**
  * The durable entity of one sync task (workflow id `sync-task:<taskId>`, started with
  * signal-with-start). It turns triggers into runs: one run at a time as a child workflow, triggers
- * arriving meanwhile coalesced into the next run and never dropped, real-time bursts debounced.
+ * arriving meanwhile coalesced into the next run and never dropped, real-time bursts throttled:
+ * the first event starts its run at once, the events during that run make one next run, and runs
+ * start at most once per `realtimeDebounceMs` (workflows/pending-runs.ts, throttleDeadline).
  *
  * History stays bounded under any signal rate: triggers coalesce into one pending run per kind
  * (ids past MAX_CHANGED_IDS make it full), and the workflow continues-as-new when its history
@@ -62,7 +64,7 @@ import {
   type SyncTaskState,
   type TriggerRequest,
 } from './definitions';
-import { debounceDeadline, mergeTrigger, nextPendingRun, validateTrigger, withoutRun } from './pending-runs';
+import { debounceDeadline, mergeTrigger, nextPendingRun, throttleDeadline, validateTrigger, withoutRun } from './pending-runs';
 import { syncRunWorkflow } from './sync-run';
 import { currentTraceContext, withTraceContext, type TraceContext } from './trace-context';
 import { declareVersioningBehavior } from './versioning';
@@ -126,6 +128,7 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
   let settings: TaskRunSettings | undefined;
   let settingsStale = true;
   let triggersReceived = 0;
+  let lastRunStartedAt = input.lastRunStartedAt;
 
   // The first trigger's trace per pending run (workflows/trace-context.ts); memory only.
   const triggerTraces = new Map<string, TraceContext>();
@@ -207,6 +210,9 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
       if (settingsStale) {
         settingsStale = false;
         try {
+          // A normal activity, not a local one: what follows it reads the workflow clock and asks for
+          // patches, and a local activity's result can be recorded in one workflow task and the commands
+          // after it in the next (seen in test), which then replays out of step.
           settings = await bookkeeping.loadTaskForRun({ taskId });
         } catch (err) {
           // Its retries are bounded: the database away that long must not end the entity and its
@@ -228,11 +234,24 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
         await condition(() => settingsStale || runnable() !== undefined || shouldContinueAsNew());
         continue;
       }
-      const wait = debounceDeadline(next, settings!.realtimeDebounceMs) - Date.now();
+      const debounceMs = settings!.realtimeDebounceMs;
+      // Only a run of plain real-time triggers can wait; histories from before the leading edge replay the sliding window.
+      const leadingEdge = next.trigger === 'realtime' && next.coalesced !== true && patched('realtime-leading-edge');
+      const deadline = leadingEdge ? throttleDeadline(next, debounceMs, lastRunStartedAt) : debounceDeadline(next, debounceMs);
+      const wait = deadline - Date.now();
       if (wait > 0) {
-        // Any new trigger moves the deadline (or makes the run full): wake up and recompute it.
-        const seen = triggersReceived;
-        await condition(() => settingsStale || paused || triggersReceived !== seen || shouldContinueAsNew(), wait);
+        if (leadingEdge) {
+          // The window is fixed by the last run's start: only a trigger that lets the run start sooner (a
+          // manual or scheduled one) wakes the loop, so a storm of events costs no timer per signal.
+          await condition(() => {
+            const now = runnable();
+            return settingsStale || paused || shouldContinueAsNew() || now?.runId !== next.runId || throttleDeadline(now, debounceMs, lastRunStartedAt) < deadline;
+          }, wait);
+        } else {
+          // Any new trigger moves the deadline (or makes the run full): wake up and recompute it.
+          const seen = triggersReceived;
+          await condition(() => settingsStale || paused || triggersReceived !== seen || shouldContinueAsNew(), wait);
+        }
         continue;
       }
 
@@ -245,6 +264,7 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
       pending = withoutRun(pending, next.runId);
       const run: CurrentRun = { run: next, detached: patched('runs-outlive-executions'), inherited: false, started: false };
       current = run;
+      lastRunStartedAt = Date.now();
       const trace = triggerTraces.get(next.runId);
       triggerTraces.delete(next.runId);
       const result = withTraceContext(trace, () => (run.detached ? startDetachedRun(taskId, next, () => void (run.started = true)) : executeRun(taskId, next, ParentClosePolicy.REQUEST_CANCEL)));
@@ -271,6 +291,7 @@ export async function syncTaskWorkflow(input: SyncTaskInput): Promise<void> {
     runsPerExecution: input.runsPerExecution,
     historyBytesLimit: input.historyBytesLimit,
     running: current?.run,
+    lastRunStartedAt,
   });
 }
 

@@ -21,29 +21,60 @@ afterAll(async () => {
 
 const withWorker = <T>(memory: InMemoryActivities, body: (taskQueue: string) => Promise<T>) => runWithWorker(env, workflowBundle, memory, body);
 
-test('real-time triggers wait a sliding debounce window, then run once with the union of ids', async () => {
-  const taskId = `task-debounce-${Date.now()}`;
+/**
+ * When the task workflow started each run, in its own clock: the start of the workflow task that
+ * initiated the run's child (workflow time is that task's start, from the history).
+ */
+async function childStarts(workflowId: string): Promise<number[]> {
+  const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const at = (event: (typeof events)[number]) => Number(event.eventTime!.seconds ?? 0) * 1000 + Math.floor((event.eventTime!.nanos ?? 0) / 1e6);
+  let taskStartedAt = 0;
+  const starts: number[] = [];
+  for (const event of events) {
+    if (event.workflowTaskStartedEventAttributes) taskStartedAt = at(event);
+    if (event.startChildWorkflowExecutionInitiatedEventAttributes) starts.push(taskStartedAt);
+  }
+  return starts;
+}
+
+test('a first real-time trigger runs at once; triggers during that run make ONE next run, a whole window after the first started', async () => {
+  const taskId = `task-leading-${Date.now()}`;
   const memory = createInMemoryActivities({ tasks: { [taskId]: { realtimeDebounceMs: 60_000 } } });
+  const release = memory.holdSnapshots();
   await withWorker(memory, async (taskQueue) => {
-    const handle = await env.client.workflow.signalWithStart(syncTaskWorkflow, {
-      taskQueue,
-      workflowId: taskWorkflowId(taskId),
-      args: [{ taskId }],
-      signal: triggerSignal,
-      signalArgs: [{ trigger: 'realtime', changedIds: ['a'] }],
-    });
-    await eventually(async () => (await handle.query(stateQuery)).enabled, 'the task settings');
-    await env.sleep('30s');
-    await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['b'] });
-    await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 2, 'the second trigger');
-    await env.sleep('50s'); // 80 s after the first trigger, 50 s after the last: still waiting
-    expect(memory.runsOf(taskId)).toHaveLength(0);
-    await env.sleep('15s');
-    await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 1, 'the debounced run');
-    expect(memory.runsOf(taskId).map((run) => [run.trigger, run.changedIds])).toEqual([['realtime', ['a', 'b']]]);
-    await handle.terminate('test done');
+    try {
+      const handle = await env.client.workflow.signalWithStart(syncTaskWorkflow, {
+        taskQueue,
+        workflowId: taskWorkflowId(taskId),
+        args: [{ taskId }],
+        signal: triggerSignal,
+        signalArgs: [{ trigger: 'realtime', changedIds: ['a'] }],
+      });
+      // No env.sleep: the test server's clock stands still, so only a run that waits no window starts.
+      await eventually(() => memory.runsOf(taskId).length === 1, 'the first real-time run, started at once');
+      for (const ids of [['b'], ['c', 'b'], ['d']]) await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ids });
+      await eventually(async () => (await handle.query(stateQuery)).pending.real?.changedIds === 3, 'the triggers during the run');
+      release();
+      await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 1, 'the first run to end');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(memory.runsOf(taskId)).toHaveLength(1); // the window of the first run is still open
+      await env.sleep('30s');
+      await handle.signal(triggerSignal, { trigger: 'realtime', changedIds: ['e'] }); // does not slide the window
+      await env.sleep('35s');
+      await eventually(async () => (await handle.query(stateQuery)).runsCompleted === 2, 'the one follow-up run');
+      expect(memory.runsOf(taskId).map((run) => [run.trigger, run.changedIds])).toEqual([
+        ['realtime', ['a']],
+        ['realtime', ['b', 'c', 'd', 'e']],
+      ]);
+      const [first, second] = await childStarts(handle.workflowId);
+      expect(second - first).toBeGreaterThanOrEqual(60_000);
+      expect(second - first).toBeLessThan(80_000); // not 60 s after the last trigger: the window did not slide
+      await handle.terminate('test done');
+    } finally {
+      release();
+    }
   });
-});
+}, 120000);
 
 test('continue-as-new carries pending triggers into the next execution', async () => {
   const taskId = `task-can-${Date.now()}`;
