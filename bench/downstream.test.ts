@@ -4,6 +4,8 @@
 // unhandled, in process (PGlite) and with worker processes on Postgres.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { RunPhase } from '../workflows/definitions';
+import { watchPhases } from './downstream';
 
 jest.setTimeout(600_000);
 
@@ -43,4 +45,28 @@ test('--workers above 1 without --postgres is refused, naming the option', async
   const { code, stderr } = await runBench(['downstream', '--users', '10', '--workers', '2']);
   expect(stderr).toMatch(/--workers: .*--postgres/);
   expect(code).toBe(1);
+});
+
+// The cause, deterministically: the old stop() only set a flag, so a query sent just before the run
+// ended was still waiting when the worker stopped and the connection closed; it then failed,
+// went into the client's retry back-off, and the retry threw on the closed channel.
+test('watchPhases: stop() settles only once the query in flight has answered, and no query starts after it', async () => {
+  let calls = 0;
+  let answer: ((value: { phase: RunPhase }) => void) | undefined;
+  const query = () => {
+    calls += 1;
+    return new Promise<{ phase: RunPhase }>((resolve) => (answer = resolve));
+  };
+  const clock = watchPhases(query, 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(calls).toBe(1);
+  let stopped = false;
+  const stopping = Promise.resolve(clock.stop()).then(() => (stopped = true));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(stopped).toBe(false);
+  answer?.({ phase: 'done' });
+  await stopping;
+  expect(clock.seen.done).toBeDefined();
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  expect(calls).toBe(1);
 });
