@@ -188,13 +188,15 @@ export async function downstreamBenchmark(argv: readonly string[]): Promise<Down
   // --postgres: a fresh database on the Postgres server (TEST_DATABASE_URL), dropped afterwards.
   const kind = argv.includes('--postgres') ? 'postgres' : 'pglite';
   const workers = positiveInt(argv, 'workers', 1);
+  // --dry-run: snapshot and plan only (no vendor writes), to measure the memory of those steps at size.
+  const dryRun = argv.includes('--dry-run');
   if (workers > 1 && kind !== 'postgres') throw new Error('--workers: several worker processes need --postgres (PGlite in memory lives in one process)');
   // Separate worker processes share the tenant's budget in Postgres, which keeps its own margin
   // under the limit (connectors/shared/shared-rate-limiter.ts): the client is set to the vendor's
   // limit. In process (PGlite) the client keeps its default (9,000/min, a margin under 10,000).
   const clientRateOption = option(argv, 'client-rate');
   const clientPerMinute: number | 'default' = clientRateOption !== undefined ? positiveInt(argv, 'client-rate', 1) : kind === 'postgres' ? fakePerMinute : 'default';
-  const sharing = kind === 'postgres' ? `${workers} worker process${workers > 1 ? 'es' : ''}, shared vendor budget in Postgres` : 'worker in this process, in-process limiter';
+  const sharing = (dryRun ? 'DRY RUN (snapshot and plan only); ' : '') + (kind === 'postgres' ? `${workers} worker process${workers > 1 ? 'es' : ''}, shared vendor budget in Postgres` : 'worker in this process, in-process limiter');
   console.log(
     `# downstream benchmark: ${users} users, ${departments} departments into the WeCom fake at ${fakePerMinute}/min per API (client ${clientPerMinute === 'default' ? 'default 9000' : clientPerMinute}/min); ${sharing}\n${describeMachine(machineInfo())}\n`,
   );
@@ -243,7 +245,7 @@ export async function downstreamBenchmark(argv: readonly string[]): Promise<Down
     let phases: PhaseClock | undefined;
     const startRun = async () => {
       started = performance.now();
-      const handle = await env.client.workflow.start<typeof syncRunWorkflow>('syncRunWorkflow', { taskQueue, workflowId, args: [{ taskId: task.id }] });
+      const handle = await env.client.workflow.start<typeof syncRunWorkflow>('syncRunWorkflow', { taskQueue, workflowId, args: [{ taskId: task.id, ...(dryRun ? { dryRun: true } : {}) }] });
       phases = watchPhases(() => handle.query(progressQuery), started);
       return handle;
     };
@@ -287,7 +289,12 @@ export async function downstreamBenchmark(argv: readonly string[]): Promise<Down
       handle = await startRun();
       result = await finish(handle);
       runMs = performance.now() - started;
-      peakRssMb = (await Promise.all(processes.map((p) => p.stop()))).map((s) => s.peakRssMb);
+      const stopped = await Promise.all(processes.map((p) => p.stop()));
+      peakRssMb = stopped.map((s) => s.peakRssMb);
+      for (const s of stopped) {
+        const steps = Object.entries(s.byActivity).sort((a, b) => b[1].peakRssMb - a[1].peakRssMb);
+        console.log(`worker ${s.pid}: peak RSS ${s.peakRssMb} MB; by activity (peak MB × runs): ${steps.map(([type, e]) => `${type} ${e.peakRssMb} × ${e.runs}`).join(', ') || 'none ran here'}`);
+      }
     }
     const history = await handle.fetchHistory();
     const events = history.events?.length ?? 0;

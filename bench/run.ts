@@ -33,6 +33,7 @@ async function main(argv: readonly string[]): Promise<void> {
   downstream:  --users N (2000) --departments N (users/10) --timeout S (1800) --rate N (the fake's calls/min per API, 10000)
                --postgres (a fresh database on TEST_DATABASE_URL's server, worker processes sharing the vendor budget in it; default PGlite in memory, worker in process)
                --workers N (1; above 1 needs --postgres) --client-rate N (the client's calls/min; default the fake's with --postgres, the client's 9000 without)
+               --dry-run (snapshot and plan only: the memory of those steps; with --postgres, peak RSS per activity)
   realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes

@@ -2,7 +2,7 @@
 // the real activities on the Postgres server with the vendor budgets shared in it (the production
 // worker's default, cli/worker.ts), polling the benchmark's task queue with the workflows the parent
 // bundled once. It reports its peak RSS over IPC when told to stop, after the worker has shut down.
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { openDatabase } from '../db/client';
 import { createRateBudgetStore } from '../db/repos/rate-budgets';
@@ -18,6 +18,41 @@ export interface WorkerProcessStopped {
   pid: number;
   /** process.resourceUsage().maxRSS, in MB */
   peakRssMb: number;
+  /** per activity type: the highest RSS (MB) sampled while one ran, and how many ran here */
+  byActivity: Record<string, { peakRssMb: number; runs: number }>;
+}
+
+/** Samples RSS every 100 ms while activities run, so the report can say which step holds the memory. */
+function memoryByActivity(): { interceptor: ActivityInterceptorsFactory; report: () => WorkerProcessStopped['byActivity'] } {
+  const byActivity: WorkerProcessStopped['byActivity'] = {};
+  const running = new Map<number, string>();
+  let next = 0;
+  const sample = () => {
+    const rss = Math.round(process.memoryUsage.rss() / 1048576);
+    for (const type of new Set(running.values())) {
+      const entry = (byActivity[type] ??= { peakRssMb: 0, runs: 0 });
+      entry.peakRssMb = Math.max(entry.peakRssMb, rss);
+    }
+  };
+  const timer = setInterval(sample, 100);
+  timer.unref();
+  const interceptor: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      execute: async (input, nextCall) => {
+        const id = next++;
+        const type = ctx.info.activityType;
+        running.set(id, type);
+        (byActivity[type] ??= { peakRssMb: 0, runs: 0 }).runs += 1;
+        try {
+          return await nextCall(input);
+        } finally {
+          sample();
+          running.delete(id);
+        }
+      },
+    },
+  });
+  return { interceptor, report: () => byActivity };
 }
 
 function required(name: string): string {
@@ -32,7 +67,9 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const database = await openDatabase({ url: required('BENCH_DATABASE_URL'), migrate: false });
   const connection = await NativeConnection.connect({ address: required('BENCH_TEMPORAL_ADDRESS') });
+  const memory = memoryByActivity();
   const worker = await Worker.create({
+    interceptors: { activity: [memory.interceptor] },
     connection,
     taskQueue: required('BENCH_TASK_QUEUE'),
     workflowBundle: { codePath: required('BENCH_WORKFLOW_BUNDLE') },
@@ -49,7 +86,7 @@ async function main(): Promise<void> {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     void done.then(
       () => {
-        const stopped: WorkerProcessStopped = { type: 'stopped', pid: process.pid, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+        const stopped: WorkerProcessStopped = { type: 'stopped', pid: process.pid, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), byActivity: memory.report() };
         process.send?.(stopped, undefined, undefined, () => process.disconnect());
       },
       (error: unknown) => {
