@@ -9,4 +9,6 @@ module.exports = {
   testTimeout: 60000,
   // A Temporal native connection left open by a failed teardown must not keep CI waiting forever.
   forceExit: true,
+  // Jest's summary, then one plain closing line with the totals (test/support/closing-line-reporter.js).
+  reporters: ['default', '<rootDir>/test/support/closing-line-reporter.js'],
 };

@@ -12,7 +12,7 @@ import {
 import { recordPendingDeletionOutcome } from '../db/repos/pending-deletions';
 import { createExecutePendingDeletionActivity } from './deletions';
 import type { ActivityDeps } from './deps';
-import { heartbeat } from './heartbeat';
+import { withHeartbeats } from './heartbeat';
 import type {
   ApprovalCounts,
   DecidePendingDeletionsInput,
@@ -26,9 +26,16 @@ const EXECUTE_PER_ATTEMPT = 200;
 /** Runs looked at per reconciler pass; the next pass takes the rest. */
 const RECONCILE_RUNS_PER_PASS = 200;
 
-export function createApprovalActivities(deps: ActivityDeps) {
+export interface ApprovalActivityOptions {
+  /** tests: stands in for executing one item */
+  executeOne?: ReturnType<typeof createExecutePendingDeletionActivity>;
+  /** how often an attempt heartbeats while one item runs (default 5 s; the heartbeat timeout is 30 s) */
+  heartbeatEveryMs?: number;
+}
+
+export function createApprovalActivities(deps: ActivityDeps, options: ApprovalActivityOptions = {}) {
   const db = () => deps.database.db;
-  const executeOne = createExecutePendingDeletionActivity(deps);
+  const executeOne = options.executeOne ?? createExecutePendingDeletionActivity(deps);
 
   return {
     async decidePendingDeletions(input: DecidePendingDeletionsInput): Promise<DecidePendingDeletionsResult> {
@@ -50,10 +57,12 @@ export function createApprovalActivities(deps: ActivityDeps) {
       // Plan order (users before their departments) holds whatever order the approvers clicked in.
       const items = await executingItemsOfRun(db(), runId, EXECUTE_PER_ATTEMPT);
       for (const item of items) {
-        heartbeat(result);
         // A retried attempt finds the items already done closed, and skips them without a vendor call.
+        // One item may wait out a vendor's rate-limit block (WeCom: 60 s), longer than the heartbeat
+        // timeout: the ticker keeps the attempt alive meanwhile.
         const actor = item.decidedBy ?? 'unknown';
-        const outcome = await executeOne({ pendingDeletionId: item.id, actor }).catch(async (error: unknown) => {
+        const execute = () => executeOne({ pendingDeletionId: item.id, actor });
+        const outcome = await withHeartbeats(execute, options.heartbeatEveryMs, () => ({ ...result })).catch(async (error: unknown) => {
           // A permanent failure of this one item (task gone, bad settings) fails the item, not the others.
           if (!(error instanceof ApplicationFailure) || !error.nonRetryable) throw error;
           await recordPendingDeletionOutcome(db(), { id: item.id, status: 'FAILED', actor, errorCode: error.type ?? 'error', errorMessage: error.message });

@@ -17,11 +17,11 @@ export function heartbeat(details?: unknown): void {
 /**
  * Heartbeats every `everyMs` while `work` runs, for CPU-and-database steps with no natural progress
  * points (planning): a worker killed mid-step is then noticed within the heartbeat timeout, not
- * only when the step's whole start-to-close timeout runs out.
+ * only when the step's whole start-to-close timeout runs out. `details` (a resume cursor) goes with each beat.
  */
-export async function withHeartbeats<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
-  heartbeat();
-  const ticker = setInterval(() => heartbeat(), everyMs);
+export async function withHeartbeats<T>(work: () => Promise<T>, everyMs = 5_000, details?: () => unknown): Promise<T> {
+  heartbeat(details?.());
+  const ticker = setInterval(() => heartbeat(details?.()), everyMs);
   try {
     return await work();
   } finally {

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, count, desc, eq, inArray } from 'drizzle-orm';
 import { createNotificationChannels, recordDelivery, wasDelivered } from '../db/repos/notification-channels';
 import { pendingDeletions, syncRuns, syncTasks } from '../db/schema';
-import { composeMessage, isCredentialFailure, runEvents, type NotificationEvent, type RunFacts } from '../engine/notifications';
+import { composeMessage, runEvents, type NotificationEvent, type RunFacts } from '../engine/notifications';
 import type { ActivityDeps } from './deps';
 import { activityLog } from '../telemetry/log';
 import { NotificationSendError, sendNotification } from './notifications/senders';
@@ -25,7 +25,7 @@ export function createNotifyRunActivity(deps: ActivityDeps) {
 
   async function runFacts(runId: string): Promise<RunFacts | undefined> {
     const [run] = await db()
-      .select({ id: syncRuns.id, taskId: syncRuns.taskId, trigger: syncRuns.trigger, status: syncRuns.status, error: syncRuns.error, counters: syncRuns.counters, dryRun: syncRuns.dryRun, taskName: syncTasks.name })
+      .select({ id: syncRuns.id, taskId: syncRuns.taskId, trigger: syncRuns.trigger, status: syncRuns.status, error: syncRuns.error, failureClass: syncRuns.failureClass, counters: syncRuns.counters, dryRun: syncRuns.dryRun, taskName: syncTasks.name })
       .from(syncRuns)
       .innerJoin(syncTasks, eq(syncTasks.id, syncRuns.taskId))
       .where(eq(syncRuns.id, runId));
@@ -37,17 +37,19 @@ export function createNotifyRunActivity(deps: ActivityDeps) {
       .groupBy(pendingDeletions.action);
     const pendingDeletes = staged.filter((s) => deleteActions.includes(s.action)).reduce((n, s) => n + s.n, 0);
     const guardHeld = staged.filter((s) => !deleteActions.includes(s.action)).reduce((n, s) => n + s.n, 0);
-    // Runs in a row, newest first, that failed to authenticate; dry runs authenticate too.
+    // Runs in a row, newest first, that failed to authenticate (their recorded failure class, from the
+    // connector's typed error, never the error's text); dry runs authenticate too. Runs recorded
+    // before the class existed have none: they end a streak like any other failure.
     let credentialFailures = 0;
-    if (isCredentialFailure(run.error)) {
+    if (run.status === 'failed' && run.failureClass === 'auth') {
       const recent = await db()
-        .select({ id: syncRuns.id, status: syncRuns.status, error: syncRuns.error })
+        .select({ id: syncRuns.id, status: syncRuns.status, failureClass: syncRuns.failureClass })
         .from(syncRuns)
         .where(and(eq(syncRuns.taskId, run.taskId), inArray(syncRuns.status, ['succeeded', 'partially_failed', 'failed'])))
         .orderBy(desc(syncRuns.startedAt), desc(syncRuns.id))
         .limit(streakWindow);
       for (const r of recent) {
-        if (r.status === 'failed' && isCredentialFailure(r.error)) credentialFailures++;
+        if (r.status === 'failed' && r.failureClass === 'auth') credentialFailures++;
         else if (r.id !== run.id) break;
       }
     }

@@ -75,7 +75,8 @@ export function createReconcileRunsActivity(deps: ActivityDeps) {
       if (!outcome) continue;
       const counters = runCounters(await itemStatusCounts(db(), row.id));
       // finishRun keeps an outcome recorded meanwhile (the row is only updated while still open).
-      await finishRun(db(), { runId: row.id, status: outcome.status, counters, error: outcome.reason });
+      // The workflow closed without recording why (timed out, terminated): nothing typed says more.
+      await finishRun(db(), { runId: row.id, status: outcome.status, counters, error: outcome.reason, failureClass: outcome.status === 'failed' ? 'internal' : null });
       await notifyTask(client, row.taskId, { runId: row.id, status: outcome.status, error: outcome.reason });
       closed.push({ runId: row.id, ...outcome });
     }

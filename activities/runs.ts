@@ -77,12 +77,12 @@ export function createRunActivities(deps: ActivityDeps) {
       await insertRun(db(), input);
     },
 
-    async finishRun({ runId, status, error }: FinishRunInput): Promise<{ status: FinishedRunStatus }> {
+    async finishRun({ runId, status, error, failureClass }: FinishRunInput): Promise<{ status: FinishedRunStatus }> {
       const run = await getRun(db(), runId);
       if (!run) throw new Error(`runId: no run ${runId}`);
       const counters = runCounters(await itemStatusCounts(db(), runId));
       const final = status ?? runStatus(counters, run.dryRun);
-      const stored = (await storeFinish(db(), { runId, status: final, counters, error })) as FinishedRunStatus;
+      const stored = (await storeFinish(db(), { runId, status: final, counters, error, failureClass: final === 'failed' ? (failureClass ?? null) : null })) as FinishedRunStatus;
       // Only a run that wrote everything it read moves the watermark: a failed one re-reads the same window.
       const read = run.read;
       if (stored === 'succeeded' && !run.dryRun && read?.watermark !== undefined && read.readConfig !== undefined && read.kind !== 'changed-ids') {

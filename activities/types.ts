@@ -22,6 +22,7 @@ import type { OpenCounts } from '../db/repos/pending-deletion-decisions';
 export type RunTrigger = 'manual' | 'schedule' | 'realtime';
 export type SyncDirection = 'upstream' | 'downstream';
 /** Final status of a run, as stored in sync_runs (see docs/design.md "Statuses"). */
+import type { RunFailureClass } from '../engine/failure-class';
 import type { FinishedRunStatus, PendingDeletionStatus } from '../engine/statuses';
 export type { FinishedRunStatus, PendingDeletionStatus } from '../engine/statuses';
 
@@ -157,6 +158,8 @@ export interface FinishRunInput {
   status?: 'failed' | 'canceled';
   /** Why it failed: a message without secrets. */
   error?: string;
+  /** What kind of failure (engine/failure-class.ts), read from the typed failure; with status failed. */
+  failureClass?: RunFailureClass;
 }
 
 export interface ExecutePendingDeletionInput {

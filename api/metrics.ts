@@ -1,14 +1,15 @@
 // GET /metrics (Prometheus text format): this process's metrics (telemetry/metrics.ts) plus gauges
 // read from the database at scrape time, which hold for the whole deployment whichever process does
 // the work: runs by task, status and trigger; pending deletions by task; the webhook inbox backlog.
-// Public unless SYNC_CENTER_METRICS_TOKEN is set, then it needs `Authorization: Bearer <that token>`.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Who may scrape: telemetry/metrics-access.ts (the bearer SYNC_CENTER_METRICS_TOKEN when set, else
+// this host only), the same rule as a worker's own metrics port.
 import { count, isNull, min, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import type { Database } from '../db/client';
 import { pendingDeletions, syncRuns, webhookInbox } from '../db/schema';
 import { metricsRegistry } from '../telemetry/metrics';
+import { metricsAccess } from '../telemetry/metrics-access';
 import { ApiError } from './errors';
 
 function databaseGauges(database: Database): Registry {
@@ -51,16 +52,16 @@ function databaseGauges(database: Database): Registry {
   return registry;
 }
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
 export function installMetricsRoute(app: FastifyInstance, options: { database: Database; token?: string }): void {
   const gauges = databaseGauges(options.database);
-  const expected = options.token ? digest(options.token) : undefined;
+  const access = metricsAccess(options.token);
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
-    if (expected) {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-      if (!match || !timingSafeEqual(digest(match[1]), expected)) throw new ApiError(401, 'unauthorized', 'the metrics token (SYNC_CENTER_METRICS_TOKEN) is required');
-    }
+    const refused = access({
+      authorization: request.headers.authorization,
+      remoteAddress: request.socket.remoteAddress,
+      forwarded: request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined,
+    });
+    if (refused) throw new ApiError(refused.status, refused.code, refused.message);
     const merged = Registry.merge([metricsRegistry, gauges]);
     return reply.type(merged.contentType).send(await merged.metrics());
   });

@@ -27,7 +27,8 @@ const expected: Record<string, Access> = {
   'GET /docs/yaml': 'public',
   'GET /docs/static/*': 'public',
   'GET /healthz': 'public',
-  // Prometheus: public unless SYNC_CENTER_METRICS_TOKEN is set (api/metrics.ts)
+  // Prometheus: no API token; its own rule instead (telemetry/metrics-access.ts: the metrics token when
+  // set, else the same host only; inject's peer is 127.0.0.1)
   'GET /metrics': 'public',
   'GET /api/v1/healthz': 'public',
   'GET /api/v1/readiness': 'readers',
@@ -44,6 +45,7 @@ const expected: Record<string, Access> = {
   'GET /api/v1/users': 'readers',
   'POST /api/v1/users': 'writers',
   'GET /api/v1/users/:id': 'readers',
+  'GET /api/v1/users/:id/links': 'readers',
   'PATCH /api/v1/users/:id': 'writers',
   'DELETE /api/v1/users/:id': 'writers',
   'POST /api/v1/users/:id/offboard': 'writers',

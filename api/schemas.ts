@@ -2,6 +2,7 @@
 // (trimming, formats, references, duplicates) live in the repository so every writer gets them.
 import { z } from 'zod';
 import { userStatuses } from '../engine/model';
+import { itemStatuses, runStatuses } from '../engine/statuses';
 
 const id = z.string().min(1).max(128);
 
@@ -73,6 +74,30 @@ export const CreateUserBody = z.strictObject({
 });
 
 export const UpdateUserBody = CreateUserBody.omit({ id: true }).partial();
+
+/** GET /users/:id/links: a page of tasks (every downstream task, and the person's upstream sources). */
+export const UserLinksQuery = z.strictObject({ ...PageQuery });
+
+/** GET /users/:id/links: the person's link in one app (a downstream task) or source (an upstream task); no secret in it. */
+export const UserLinkBody = z.object({
+  taskId: z.string(),
+  taskName: z.string(),
+  direction: z.enum(['upstream', 'downstream']),
+  connectorKind: z.string(),
+  enabled: z.boolean(),
+  remoteId: z.string().nullable().describe("the person's id in the app (downstream) or in the source (upstream); null when not linked"),
+  linkedAt: z.string().nullable().describe('when the link was recorded'),
+  status: z.enum(['linked', 'not_linked', 'failed', 'pending_deletion']).describe('pending_deletion: a staged delete waits for an approver; failed: the last write about them failed'),
+  lastSyncedAt: z.string().nullable().describe('when a write about the person last succeeded in this task'),
+  lastItem: z
+    .object({ runId: z.string(), action: z.string(), status: z.enum(itemStatuses), errorCode: z.string().nullable(), errorMessage: z.string().nullable(), finishedAt: z.string().nullable() })
+    .nullable()
+    .describe('the last run item about the person (dry runs left out)'),
+  lastRun: z
+    .object({ id: z.string(), trigger: z.enum(['manual', 'schedule', 'realtime']), status: z.enum(runStatuses), startedAt: z.string(), finishedAt: z.string().nullable() })
+    .nullable()
+    .describe("the task's last run (dry runs left out)"),
+});
 
 /** Who offboards a hub person: the upstream task that owns them, or null for no source. */
 export const UserSourceBody = z.strictObject({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { itemStatuses, pendingDeletionStatuses, runStatuses, type PendingDeletionRow, type RunRow } from '../db/repos/run-queries';
 import { taskStatuses, type SyncTaskView } from '../db/repos/sync-tasks';
+import { runFailureClasses } from '../engine/failure-class';
 import { nextFireTimes } from '../engine/schedule';
 import { webhookUrlOf } from './connection-test';
 import { ErrorBody } from './errors';
@@ -74,6 +75,12 @@ export const RunResponse = z.object({
   phase: z.string(),
   counters: z.record(z.string(), z.unknown()),
   error: z.string().nullable(),
+  failureClass: z
+    .enum(runFailureClasses)
+    .nullable()
+    .describe(
+      "why a failed run failed, read from the connector's typed error (not the text): auth (credentials or token refused), rate_limit, network (no usable answer: timeout, 5xx), vendor (refused otherwise), config (the task's settings), internal; null for other runs and for runs recorded before it existed",
+    ),
   workflowId: z.string().nullable(),
   requestedBy: z.array(z.string()).nullable().describe('who asked for the run: API principals, `schedule`, `realtime`, `temporal-ui`; null for runs from before it was recorded'),
   read: z
@@ -92,7 +99,7 @@ export const RunResponse = z.object({
 
 export function toRunResponse(run: RunRow): z.infer<typeof RunResponse> {
   const read = run.read ? { kind: run.read.kind, reason: run.read.reason, since: run.read.since, watermark: run.read.watermark, changed: run.read.changed } : null;
-  return { ...run, changedIds: run.changedIds ?? null, requestedBy: run.requestedBy ?? null, read, startedAt: run.startedAt.toISOString(), finishedAt: iso(run.finishedAt) };
+  return { ...run, failureClass: run.failureClass ?? null, changedIds: run.changedIds ?? null, requestedBy: run.requestedBy ?? null, read, startedAt: run.startedAt.toISOString(), finishedAt: iso(run.finishedAt) };
 }
 
 const SuccessOfTotal = z.object({ succeeded: z.number().int(), failed: z.number().int(), total: z.number().int() });

@@ -1,6 +1,7 @@
-// `npm run bench [-- plan|downstream|realtime|export|approvals|ldap|scim-push|scim-downstream|scale] [options]`: every benchmark by default, or the one named.
+// `npm run bench [-- plan|downstream|realtime|export|approvals|ldap|scim-push|scim-downstream|console|scale] [options]`: every benchmark by default, or the one named.
 // Figures go to the terminal as markdown tables; BENCHMARKS.md records a run of them.
 import { runApprovalsBenchmark } from './approvals';
+import { runConsoleBenchmark } from './console';
 import { runDownstreamBenchmark } from './downstream';
 import { runExportBenchmark } from './export';
 import { runLdapBenchmark } from './ldap';
@@ -22,6 +23,7 @@ const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   ldap: runLdapBenchmark,
   'scim-push': runScimPushBenchmark,
   'scim-downstream': runScimDownstreamBenchmark,
+  console: runConsoleBenchmark,
   scale: runScaleBenchmark,
 };
 
@@ -40,6 +42,7 @@ async function main(argv: readonly string[]): Promise<void> {
   ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)
   scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server
   scim-downstream: --users N (10000) --departments N (users/10) --rate N calls/s (100) --postgres: initial sync into scim2-server
+  console:     --loads N (10) --pglite (default: a fresh database on TEST_DATABASE_URL's server): p50/p95 time to content of each console page in Chromium, with 1,000 tasks and runs and 10k items
   scale:       --users N (2000) [--workers N] (1 and 3) and the downstream options: downstream on Postgres with worker processes, then a one-screen summary against issue 17's goals`);
     return;
   }

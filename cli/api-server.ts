@@ -13,6 +13,7 @@ import { startWebhookInboxDrainer } from '../api/webhooks/inbox-drain';
 import { createRealtimeSignaller } from '../api/webhooks/realtime-signal';
 import { connectorSettingsIssues } from '../connectors/registry';
 import { checkTemporal } from './temporal-health';
+import { metricsTokenFromEnv } from '../telemetry/metrics-access';
 
 export interface ApiServerOptions {
   database: Database;
@@ -65,7 +66,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     publicUrl: publicUrl || undefined,
     rateLimits: options.rateLimits,
     connectorSettingsIssues,
-    metricsToken: process.env.SYNC_CENTER_METRICS_TOKEN || undefined,
+    metricsToken: metricsTokenFromEnv(),
   });
   try {
     await app.listen({ host: options.host, port: options.port });

@@ -80,7 +80,7 @@ describe('on the dev server', () => {
       await eventually(async () => {
         const { workerDeploymentInfo } = await env.client.workflowService.describeWorkerDeployment({ namespace: env.namespace ?? 'default', deploymentName });
         return workerDeploymentInfo?.routingConfigUpdateState === temporal.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_COMPLETED;
-      }, `${buildId}'s routing to reach the task queue`);
+      }, `${buildId}'s routing to reach the task queue`, 90_000); // asynchronous in the server: over 20 s seen at load 10+
     };
 
     const v1 = await workerOn('v1');
@@ -112,5 +112,5 @@ describe('on the dev server', () => {
         release();
       }
     });
-  }, 120000);
+  }, 240000);
 });

@@ -11,6 +11,7 @@ import type { RateLimiterFactory } from './shared/rate-limiter';
 import type { WebhookReceiver } from './shared/webhook-receiver';
 
 export type { ApplyResult, ChangesSince, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../engine/connector';
+export { readOnlySourceCapabilities } from '../engine/connector';
 
 export interface ConnectorDeps {
   database: Database;

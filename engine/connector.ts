@@ -38,6 +38,18 @@ export interface ConnectorCapabilities {
   attributes?: 'any' | readonly string[];
 }
 
+/** What an upstream-only source (an HR system, a push endpoint) can do: read people with their managers, nothing else. */
+export const readOnlySourceCapabilities = {
+  read: true,
+  write: false,
+  disableUser: false,
+  deleteUser: false,
+  deleteDepartment: false,
+  manager: true,
+  departmentLeader: false,
+  realtimeEvents: false,
+} as const satisfies ConnectorCapabilities;
+
 export type ConnectorOperation =
   /** department.id is the wished-for external id, or '' to let the app choose */
   | { action: 'CreateDepartment'; department: Department }

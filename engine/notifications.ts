@@ -105,24 +105,6 @@ export function messageText(message: NotificationMessage): string {
   return [message.title, ...message.lines, ...(message.link ? [message.link] : [])].join('\n');
 }
 
-// Vendor answers that mean "these credentials are refused" (not a rate limit, not an outage): WeCom
-// 40001/40013 and DingTalk 40089 on gettoken, Feishu 10003/10014 on tenant_access_token, HTTP
-// 401/403 (SCIM, HR APIs), DingTalk's new-API invalidClientId, LDAP invalidCredentials (49). Matched on
-// the run's stored error text (the connectors' VendorError messages).
-const credentialFailurePatterns = [
-  /\b(40001|40013|40089)\b.*(invalid credential|invalid corpid|appkey|appsecret|corpsecret)/i,
-  /tenant_access_token.*\b(10003|10014)\b/i,
-  /\binvalidClientId\b|invalid appKey or appSecret/i,
-  /\bSCIM \w+ \S+ failed: 40[13]\b|SCIM OAuth token refused/,
-  /\binvalid credential/i,
-  /\bHTTP 40[13]\b|\b40[13] (unauthorized|forbidden)\b|\bbad credentials\b/i,
-  /InvalidCredentials|\binvalid bind credentials\b|\bcode 49\b/i,
-];
-
-export function isCredentialFailure(error: string | null | undefined): boolean {
-  return !!error && credentialFailurePatterns.some((pattern) => pattern.test(error));
-}
-
 /** Events a finished run raises, before each channel's own threshold for credentials_failing. */
 export function runEvents(facts: RunFacts): NotificationEvent[] {
   const events: NotificationEvent[] = [];

@@ -15,9 +15,10 @@ interface Service {
   entrypoint?: string | string[];
   environment?: Record<string, string | number>;
   volumes?: string[];
+  secrets?: (string | { source: string; target?: string })[];
 }
 
-const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; secrets?: Record<string, { environment?: string; file?: string }> };
 const services = compose.services;
 
 /** service → { dependency: condition }; the short list form means service_started. */
@@ -105,4 +106,16 @@ test('Prometheus scrapes the API, every worker and their Temporal SDK metrics, a
   expect(jobs['sync-center-api']).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['api:3000'] }] });
   expect(jobs['sync-center-worker'].dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: 9465 }]);
   expect(jobs['temporal-sdk'].dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: 9464 }]);
+});
+
+test('the API and workers require the metrics token, and Prometheus sends it from the compose secret', () => {
+  // Required (compose refuses to start without it), given to both app services.
+  const raw = readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8');
+  expect(raw).toMatch(/SYNC_CENTER_METRICS_TOKEN: \$\{SYNC_CENTER_METRICS_TOKEN:\?/);
+  for (const app of ['api', 'worker']) expect(String(services[app].environment?.SYNC_CENTER_METRICS_TOKEN)).toMatch(/^\$\{SYNC_CENTER_METRICS_TOKEN:\?/);
+  expect(compose.secrets?.['metrics-token']).toEqual({ environment: 'SYNC_CENTER_METRICS_TOKEN' });
+  expect(services.prometheus.secrets).toEqual(['metrics-token']);
+  const config = parse(readFileSync(join(__dirname, '..', 'deploy', 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; authorization?: { type?: string; credentials_file?: string } }[] };
+  const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j]));
+  for (const job of ['sync-center-api', 'sync-center-worker']) expect(jobs[job].authorization).toEqual({ type: 'Bearer', credentials_file: '/run/secrets/metrics-token' });
 });

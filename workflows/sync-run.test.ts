@@ -3,6 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
+import { VendorError } from '../connectors/errors';
+import { toStepFailure, transientFailure } from '../activities/vendor-failure';
 import { startLocalTemporal } from '../test/support/temporal';
 import { approvalWorkflowId, progressQuery, runWorkflowId } from './definitions';
 import { syncRunWorkflow } from './sync-run';
@@ -86,6 +88,37 @@ test('a step failing for good records the run as failed with the error, then fai
   await expect(outcome).rejects.toBeInstanceOf(WorkflowFailedError);
   expect(memory.runs.get(`r-${taskId}`)).toMatchObject({ status: 'failed', error: 'wecom 40001: invalid credential' });
 });
+
+const lastAttempt = (f: ApplicationFailure) => ApplicationFailure.create({ type: f.type ?? undefined, message: f.message, details: [...(f.details ?? [])], nonRetryable: true });
+
+test('a failed run records its failure class from the typed failure, never from the text', async () => {
+  const cases: Array<{ name: string; fail: () => unknown; want: string }> = [
+    // A credential refusal whose message names no credential, token or code a text match would know.
+    { name: 'auth', fail: () => toStepFailure(new VendorError('permanent', 'E1234', 'computer says no', undefined, 'Acme /session failed: E1234 computer says no', 'auth_failed')), want: 'auth' },
+    // A refusal whose text talks of tokens and credentials, but is not one.
+    { name: 'vendor', fail: () => toStepFailure(new VendorError('permanent', '60111', 'userid not found (token and credential fine)', undefined, 'WeCom /user/get failed: 60111 invalid credential token?')), want: 'vendor' },
+    // (permanent: a transient one would retry for minutes) an answer that is not JSON
+    { name: 'network', fail: () => toStepFailure(new VendorError('permanent', 'invalid_response', 'response is not JSON', undefined, undefined, 'transport_error')), want: 'network' },
+    // the last attempt of a rate-limited step (made final here so the test does not wait the retries out)
+    { name: 'rate_limit', fail: () => lastAttempt(transientFailure(new VendorError('transient', '45009', 'api freq out of limit', 1000, undefined, 'rate_limited'))), want: 'rate_limit' },
+    { name: 'config', fail: () => ApplicationFailure.create({ type: 'InvalidConfig', message: 'connector.secrets: cannot be opened', nonRetryable: true }), want: 'config' },
+    { name: 'internal', fail: () => ApplicationFailure.create({ type: 'Bug', message: 'invalid token in the plan', nonRetryable: true }), want: 'internal' },
+  ];
+  for (const c of cases) {
+    const taskId = `task-class-${c.name}-${Date.now()}`;
+    const memory = createInMemoryActivities({
+      tasks: { [taskId]: {} },
+      overrides: {
+        async snapshot() {
+          throw c.fail();
+        },
+      },
+    });
+    const outcome = withWorker(memory, (taskQueue) => env.client.workflow.execute(syncRunWorkflow, { taskQueue, workflowId: `run-${taskId}`, args: [{ taskId, runId: `r-${taskId}` }] }));
+    await expect(outcome).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect({ case: c.name, ...memory.runs.get(`r-${taskId}`) }).toMatchObject({ case: c.name, status: 'failed', failureClass: c.want });
+  }
+}, 60_000);
 
 test('bad input fails at once, naming the field', async () => {
   const memory = createInMemoryActivities({ tasks: {} });

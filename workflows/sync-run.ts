@@ -36,6 +36,7 @@ import {
   type SyncRunResult,
 } from './definitions';
 import { declareVersioningBehavior } from './versioning';
+import { failureClassOf } from '../engine/failure-class';
 
 const TRIGGERS: readonly RunTrigger[] = ['manual', 'schedule', 'realtime'];
 
@@ -183,7 +184,10 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     const status: FinishedRunStatus = canceled ? 'canceled' : 'failed';
     progress.phase = canceled ? 'canceled' : 'failed';
     // Non-cancellable: the run's row must record the outcome even when the run itself was cancelled.
-    await CancellationScope.nonCancellable(() => bookkeeping.finishRun({ runId, status, error: errorMessage(err) }));
+    // The failure's class (auth, rate_limit, …) is read from the typed failure, not its text; only
+    // the activity's input changes (no new command), so replay needs no patch.
+    const failure = canceled ? {} : { failureClass: failureClassOf(err) };
+    await CancellationScope.nonCancellable(() => bookkeeping.finishRun({ runId, status, error: errorMessage(err), ...failure }));
     if (notify) await notifyTask(taskId, { runId, status, error: errorMessage(err) });
     if (!canceled) await announce(runId);
     throw err;

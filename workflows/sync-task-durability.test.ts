@@ -89,8 +89,10 @@ test('a storm of 1,000 signals of 1,000 ids during a long run keeps every histor
       expect(new Set(runs[1].changedIds)).toEqual(new Set(pool));
       expect((await handle.query(stateQuery)).lastRun).toEqual({ runId: runs[1].runId, status: 'succeeded' });
 
+      // How many executions the storm spans depends on how many signals each workflow task took in
+      // (fewer, larger ones on a loaded machine: 4 seen in CI, 6+ on a quiet one); the bound is per execution.
       const chain = await executions(handle.workflowId);
-      expect(chain.length).toBeGreaterThan(5);
+      expect(chain.length).toBeGreaterThan(1);
       for (const execution of chain) {
         expect(execution.bytes).toBeLessThan(8_000_000); // the server's cap is 50 MB
         expect(execution.events).toBeLessThan(5_000);

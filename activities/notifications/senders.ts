@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { VendorError } from '../../connectors/errors';
-import { hostRefusal } from '../../connectors/shared/host-policy';
+import { hostRefusal, smtpHostRefusal } from '../../connectors/shared/host-policy';
 import { requestJson, scrubSecrets } from '../../connectors/shared/http';
 import { messageText, type ChannelKind, type NotificationMessage } from '../../engine/notifications';
 import type { OpenChannel } from '../../db/repos/notification-channels';
@@ -20,7 +20,7 @@ export class NotificationSendError extends Error {
   }
 }
 
-/** Documented hosts per robot (anything else needs SYNC_CENTER_ALLOWED_HOSTS); the generic webhook and SMTP have none. */
+/** Documented hosts per robot (anything else needs SYNC_CENTER_ALLOWED_HOSTS); the generic webhook and SMTP have none (only the operator's). */
 export const robotHosts: Record<'wecom-robot' | 'feishu-bot' | 'dingtalk-robot', readonly string[]> = {
   'wecom-robot': ['qyapi.weixin.qq.com'],
   'feishu-bot': ['open.feishu.cn', 'open.larksuite.com'],
@@ -119,6 +119,9 @@ async function sendWebhook(channel: OpenChannel, message: NotificationMessage, n
 
 async function sendEmail(channel: OpenChannel, message: NotificationMessage): Promise<void> {
   const settings = channel.settings;
+  // Checked at every send, as for webhooks: the allow-list may have changed since the channel was saved.
+  const refused = smtpHostRefusal(settings.host ?? '', settings.port ?? 587);
+  if (refused) throw new NotificationSendError(`email: SMTP ${refused}`, false);
   const transport = nodemailer.createTransport({
     host: settings.host,
     port: settings.port,

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSecretBox } from '../../db/secret-box';
 import { notificationChannels } from '../../db/schema';
+import { allowAnyHostVariable, allowedHostsVariable } from '../../connectors/shared/host-policy';
 import { describeOnBothDatabases } from '../../test/support/databases';
 import { startTestApi, type TestApi } from '../testing';
 
@@ -40,5 +41,29 @@ describeOnBothDatabases('notification channels API', (ctx) => {
     expect(mail.json()).toMatchObject({ field: 'settings.to' });
     const task = await api.as('admin', { method: 'POST', url: '/api/v1/notification-channels', payload: { name: 'x', kind: 'wecom-robot', taskId: 'no-such-task', secrets: { webhookUrl: robotUrl } } });
     expect(task.json()).toMatchObject({ field: 'taskId' });
+  });
+
+  it('refuses an SMTP host outside the outbound allow-list, as webhook hosts are, naming settings.host', async () => {
+    const saved = { any: process.env[allowAnyHostVariable], allowed: process.env[allowedHostsVariable] };
+    delete process.env[allowAnyHostVariable];
+    delete process.env[allowedHostsVariable];
+    const mail = (host: string, port?: number) =>
+      api.as('admin', { method: 'POST', url: '/api/v1/notification-channels', payload: { name: 'mail', kind: 'email', settings: { host, ...(port ? { port } : {}), from: 'sync@example.test', to: ['ops@example.test'] }, secrets: {} } });
+    try {
+      const refused = await mail('smtp.internal.example.test');
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ field: 'settings.host', message: expect.stringContaining('SYNC_CENTER_ALLOWED_HOSTS') });
+      expect((await mail('169.254.169.254', 25)).json()).toMatchObject({ field: 'settings.host' });
+      expect((await mail('smtp.internal.example.test;rm', 25)).json()).toMatchObject({ field: 'settings.host' });
+      // Allowed by name (any port), or by name and port (that port only).
+      process.env[allowedHostsVariable] = 'smtp.internal.example.test, relay.example.test:2525';
+      expect((await mail('smtp.internal.example.test')).statusCode).toBe(201);
+      expect((await mail('relay.example.test', 2525)).statusCode).toBe(201);
+      expect((await mail('relay.example.test', 587)).json()).toMatchObject({ field: 'settings.host' });
+    } finally {
+      process.env[allowAnyHostVariable] = saved.any;
+      if (saved.allowed === undefined) delete process.env[allowedHostsVariable];
+      else process.env[allowedHostsVariable] = saved.allowed;
+    }
   });
 });

@@ -191,6 +191,20 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
     expect((await status()).status).toBe('running');
   });
 
+  it("shows a failed run's failure class in the run and the task's run list; runs from before it show null", async () => {
+    const task = await createTask(wecomTask('ww-failure-class'));
+    const started = (s: number) => new Date(Date.UTC(2025, 0, 2, 0, 0, s));
+    await db().insert(syncRuns).values({ id: `${task.id}-old`, taskId: task.id, trigger: 'schedule', status: 'failed', error: '40001 invalid credential', startedAt: started(1) });
+    await db().insert(syncRuns).values({ id: `${task.id}-auth`, taskId: task.id, trigger: 'schedule', status: 'failed', error: 'E1234 computer says no', failureClass: 'auth', startedAt: started(2) });
+    const run = (await api.as('approver', { method: 'GET', url: `/api/v1/runs/${task.id}-auth` })).json();
+    expect(run).toMatchObject({ status: 'failed', failureClass: 'auth' });
+    const listed = (await api.as('approver', { method: 'GET', url: `/api/v1/sync-tasks/${task.id}/runs` })).json();
+    expect(listed.items.map((r: { id: string; failureClass: unknown }) => [r.id, r.failureClass])).toEqual([
+      [`${task.id}-auth`, 'auth'],
+      [`${task.id}-old`, null],
+    ]);
+  });
+
   describe('runs', () => {
     let taskId: string;
     const runId = `run-${randomBytes(4).toString('hex')}`;
@@ -229,6 +243,8 @@ describeOnBothDatabases('sync task, run and pending-deletion routes', (ctx) => {
         summary: { departments: { succeeded: 1, failed: 0, total: 1 }, users: { succeeded: 1, total: 1 }, userUpdates: { succeeded: 1, failed: 1, total: 3 }, byStatus: { succeeded: 3, failed: 1, staged: 1 } },
       });
       expect(detail.progress).toBeUndefined();
+      // Not a failed run: no failure class.
+      expect(detail.failureClass).toBeNull();
 
       const users = (await api.as('operator', { method: 'GET', url: `/api/v1/runs/${runId}/items?entity=user&action=UpdateUser` })).json();
       expect(users.items.map((i: { seq: number }) => i.seq)).toEqual([2, 3]);

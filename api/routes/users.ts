@@ -1,12 +1,13 @@
-// Hub users: read for every role, write and offboard for admin and operator; handing a person to
+// Hub users: read for every role (a person's links in every app too), write and offboard for admin and operator; handing a person to
 // another source (who may offboard them) for admin only.
 import { z } from 'zod';
 import { auditActor, hubWriters, readers, requireRole } from '../auth';
 import { ErrorBody, errorResponses } from '../errors';
-import { CreateUserBody, IdParams, UpdateUserBody, UserBody, UserListQuery, UserSourceAnswer, UserSourceBody, pageOf } from '../schemas';
+import { listUserLinks } from '../../db/repos/user-links';
+import { CreateUserBody, IdParams, UpdateUserBody, UserBody, UserLinkBody, UserLinksQuery, UserListQuery, UserSourceAnswer, UserSourceBody, pageOf } from '../schemas';
 import type { ApiRoutePlugin } from '../server';
 
-export const userRoutes: ApiRoutePlugin = async (app, { services: { hub } }) => {
+export const userRoutes: ApiRoutePlugin = async (app, { deps, services: { hub } }) => {
   const tags = ['hub users'];
   const read = requireRole(...readers);
   const write = requireRole(...hubWriters);
@@ -27,6 +28,34 @@ export const userRoutes: ApiRoutePlugin = async (app, { services: { hub } }) => 
     '/users/:id',
     { onRequest: read, schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: UserBody, 404: ErrorBody, ...errorResponses } } },
     async (request) => hub.getUser(request.params.id),
+  );
+
+  app.get(
+    '/users/:id/links',
+    {
+      onRequest: read,
+      schema: {
+        tags,
+        summary: "The person's link in every app: per task the remote id, the link's status, the last write about them and the task's last run",
+        params: IdParams,
+        querystring: UserLinksQuery,
+        response: { 200: pageOf(UserLinkBody), 404: ErrorBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const iso = (d: Date | null) => d?.toISOString() ?? null;
+      const links = await listUserLinks(deps.database.db, request.params.id, request.query);
+      return {
+        ...links,
+        items: links.items.map((l) => ({
+          ...l,
+          linkedAt: iso(l.linkedAt),
+          lastSyncedAt: iso(l.lastSyncedAt),
+          lastItem: l.lastItem && { ...l.lastItem, finishedAt: iso(l.lastItem.finishedAt) },
+          lastRun: l.lastRun && { ...l.lastRun, startedAt: l.lastRun.startedAt.toISOString(), finishedAt: iso(l.lastRun.finishedAt) },
+        })),
+      };
+    },
   );
 
   app.patch(

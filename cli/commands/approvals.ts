@@ -3,7 +3,7 @@
 import { pendingDeletionStatuses } from '../../db/repos/run-queries';
 import { apiClientOptionsFromEnv } from '../api-client';
 import { UsageError } from '../args';
-import type { Command } from './command';
+import { apiClientUsage, runSubcommand, type Command } from './command';
 import { cell, oneOf, parseCommandLine, printJson, printTable } from './output';
 import { createSyncApi } from './sync-api';
 
@@ -72,12 +72,6 @@ ${Object.entries(listFlags).map(([name, f]) => `    --${name.padEnd(10)} ${f.des
                   execute and cancel exit 1 when any id was not accepted
   --json          machine-readable output
 
-  Uses SYNC_CENTER_API_URL (default http://127.0.0.1:3000) and the admin token from
-  SYNC_CENTER_ADMIN_TOKEN or <data dir>/admin-token.`,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === 'list') return list(rest);
-    if (sub === 'execute' || sub === 'cancel') return decide(sub, rest);
-    throw new UsageError(sub ? `approvals: unknown subcommand "${sub}" (expected list, execute or cancel)` : 'approvals: expected a subcommand: list, execute or cancel');
-  },
+${apiClientUsage}`,
+  run: (argv) => runSubcommand('approvals', argv, { list, execute: (rest) => decide('execute', rest), cancel: (rest) => decide('cancel', rest) }),
 };

@@ -1,7 +1,7 @@
 // `sync-center audit`: the audit log through the running API (admin), newest first.
 import { apiClientOptionsFromEnv, apiRequest } from '../api-client';
 import { UsageError } from '../args';
-import type { Command } from './command';
+import { apiClientUsage, type Command } from './command';
 import { cell, parseCommandLine, printJson, printTable, query, type Page } from './output';
 
 interface AuditEntryView {
@@ -56,8 +56,7 @@ export const auditCommand: Command = {
 ${Object.entries(flags).map(([name, f]) => `  --${name.padEnd(8)} ${f.description}`).join('\n')}
   --json     machine-readable output (the page, with before and after in full)
 
-  Uses SYNC_CENTER_API_URL (default http://127.0.0.1:3000) and the admin token from
-  SYNC_CENTER_ADMIN_TOKEN or <data dir>/admin-token.`,
+${apiClientUsage}`,
   async run(argv) {
     const parsed = parseCommandLine('audit', argv, { flags });
     if (parsed.positionals.length > 0) throw new UsageError(`audit: unexpected argument "${parsed.positionals[0]}"`);

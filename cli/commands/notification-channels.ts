@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { apiClientOptionsFromEnv, apiRequest } from '../api-client';
 import { describeFlags, UsageError } from '../args';
 import { channelKinds, notificationEvents } from '../../engine/notifications';
-import type { Command } from './command';
+import { apiClientUsage, runSubcommand, type Command } from './command';
 import { cell, oneOf, parseCommandLine, printJson, printTable, query, singleId } from './output';
 
 interface ChannelView {
@@ -126,19 +126,6 @@ export const notificationChannelsCommand: Command = {
 ${describeFlags(addFlags)}
   remove   removes the channel
 
-  Uses SYNC_CENTER_API_URL (default http://127.0.0.1:3000) and the admin token from
-  SYNC_CENTER_ADMIN_TOKEN or <data dir>/admin-token.`,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    switch (sub) {
-      case 'list':
-        return list(rest);
-      case 'add':
-        return add(rest, readStdin);
-      case 'remove':
-        return remove(rest);
-      default:
-        throw new UsageError(sub ? `notification-channels: unknown subcommand "${sub}" (expected list, add or remove)` : 'notification-channels: expected a subcommand: list, add or remove');
-    }
-  },
+${apiClientUsage}`,
+  run: (argv) => runSubcommand('notification-channels', argv, { list, add: (rest) => add(rest, readStdin), remove }),
 };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { itemStatuses, runStatuses } from '../../db/repos/run-queries';
 import { apiClientOptionsFromEnv } from '../api-client';
 import { UsageError } from '../args';
-import type { Command } from './command';
+import { apiClientUsage, runSubcommand, type Command } from './command';
 import { cell, oneOf, parseCommandLine, printFields, printJson, printTable, singleId } from './output';
 import { createSyncApi, downloadRunExport, type RunView, type SuccessOfTotal } from './sync-api';
 
@@ -155,21 +155,6 @@ ${Object.entries(itemFlags).map(([name, f]) => `    --${name.padEnd(10)} ${f.des
   export <runId>     download the items as a spreadsheet: --format csv|xlsx --out FILE
   --json             machine-readable output (list, show, items)
 
-  Uses SYNC_CENTER_API_URL (default http://127.0.0.1:3000) and the admin token from
-  SYNC_CENTER_ADMIN_TOKEN or <data dir>/admin-token.`,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    switch (sub) {
-      case 'list':
-        return list(rest);
-      case 'show':
-        return show(rest);
-      case 'items':
-        return items(rest);
-      case 'export':
-        return exportItems(rest);
-      default:
-        throw new UsageError(sub ? `runs: unknown subcommand "${sub}" (expected list, show, items or export)` : 'runs: expected a subcommand: list, show, items or export');
-    }
-  },
+${apiClientUsage}`,
+  run: (argv) => runSubcommand('runs', argv, { list, show, items, export: exportItems }),
 };

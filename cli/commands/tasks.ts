@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { apiClientOptionsFromEnv } from '../api-client';
 import { UsageError } from '../args';
-import type { Command } from './command';
+import { apiClientUsage, runSubcommand, type Command } from './command';
 import { cell, parseCommandLine, printFields, printJson, printTable, singleId } from './output';
 import { createSyncApi, waitForRun, type ConnectionTestView, type RunView, type SyncApi, type TaskView } from './sync-api';
 
@@ -170,31 +170,6 @@ export const tasksCommand: Command = {
                     --wait waits for it and exits 0 only if it succeeded
   --json            machine-readable output (any subcommand)
 
-  Uses SYNC_CENTER_API_URL (default http://127.0.0.1:3000) and the admin token from
-  SYNC_CENTER_ADMIN_TOKEN or <data dir>/admin-token.`,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    switch (sub) {
-      case 'list':
-        return list(rest);
-      case 'show':
-        return show(rest);
-      case 'create':
-        return create(rest);
-      case 'test':
-        return test(rest);
-      case 'enable':
-        return setEnabled(rest, true);
-      case 'disable':
-        return setEnabled(rest, false);
-      case 'delete':
-        return remove(rest);
-      case 'run':
-        return run(rest);
-      default:
-        throw new UsageError(
-          sub ? `tasks: unknown subcommand "${sub}" (expected list, show, create, test, enable, disable, delete or run)` : 'tasks: expected a subcommand: list, show, create, test, enable, disable, delete or run',
-        );
-    }
-  },
+${apiClientUsage}`,
+  run: (argv) => runSubcommand('tasks', argv, { list, show, create, test, enable: (rest) => setEnabled(rest, true), disable: (rest) => setEnabled(rest, false), delete: remove, run }),
 };

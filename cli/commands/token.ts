@@ -1,7 +1,7 @@
 // `sync-center token create|list`: manages API tokens through the running API.
 import { apiClientOptionsFromEnv, apiRequest } from '../api-client';
 import { describeFlags, parseFlags, UsageError } from '../args';
-import type { Command } from './command';
+import { apiClientUsage, runSubcommand, type Command } from './command';
 
 const roles = ['admin', 'operator', 'approver'] as const;
 const createFlags = {
@@ -68,12 +68,6 @@ sync-center token list
 ${describeFlags(createFlags)}
   list    lists tokens (never their secret)
 
-  Uses SYNC_CENTER_API_URL (default http://127.0.0.1:3000) and the admin token from
-  SYNC_CENTER_ADMIN_TOKEN or <data dir>/admin-token.`,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === 'create') return createToken(rest);
-    if (sub === 'list') return listTokens(rest);
-    throw new UsageError(sub ? `token: unknown subcommand "${sub}" (expected create or list)` : 'token: expected a subcommand, create or list');
-  },
+${apiClientUsage}`,
+  run: (argv) => runSubcommand('token', argv, { create: createToken, list: listTokens }),
 };

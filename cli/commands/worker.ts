@@ -5,6 +5,7 @@ import { ConfigError, exportImportDir, loadConfig } from '../config';
 import { resolveSecrets } from '../data-dir-secrets';
 import { Lifecycle } from '../lifecycle';
 import { startMetricsServer } from '../../telemetry/metrics-server';
+import { metricsTokenFromEnv } from '../../telemetry/metrics-access';
 import { startSyncWorker } from '../worker';
 import type { Command } from './command';
 import { connectToCluster, requireServers, watchWorker } from './shared';
@@ -20,7 +21,8 @@ export const workerCommand: Command = {
   TEMPORAL_ADDRESS, with activities on the Postgres at DATABASE_URL. Needs SYNC_CENTER_SECRET_KEY
   (the same key as every other worker and the API). Run as many as you like.
   SYNC_CENTER_WORKER_METRICS_PORT serves its Prometheus metrics at /metrics (on HOST, default
-  0.0.0.0); SYNC_CENTER_TEMPORAL_METRICS_ADDRESS (host:port) the Temporal SDK's runtime metrics.`,
+  0.0.0.0): with SYNC_CENTER_METRICS_TOKEN as a bearer token, or to this host only without one.
+  SYNC_CENTER_TEMPORAL_METRICS_ADDRESS (host:port) serves the Temporal SDK's runtime metrics.`,
   async run(argv) {
     parseFlags('worker', argv, {});
     const config = loadConfig();
@@ -41,7 +43,7 @@ export const workerCommand: Command = {
       const metricsPort = process.env.SYNC_CENTER_WORKER_METRICS_PORT?.trim();
       if (metricsPort) {
         if (!/^\d+$/.test(metricsPort) || Number(metricsPort) > 65535) throw new ConfigError(`SYNC_CENTER_WORKER_METRICS_PORT must be a port number (got "${metricsPort}")`);
-        const metrics = await startMetricsServer({ host: process.env.HOST?.trim() || '0.0.0.0', port: Number(metricsPort) });
+        const metrics = await startMetricsServer({ host: process.env.HOST?.trim() || '0.0.0.0', port: Number(metricsPort), token: metricsTokenFromEnv() });
         await lifecycle.add('metrics', () => metrics.close());
         log(`[sync-center] worker metrics at ${metrics.url}`);
       }

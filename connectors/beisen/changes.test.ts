@@ -1,5 +1,5 @@
 // Beisen incremental reads: what changed since a watermark, by the same time windows as a full read.
-import { fakeControl, vendorFailure as failure } from '../shared/test-helpers';
+import { fakeControl, spyVendorCalls, vendorFailure as failure, type VendorCallSpy } from '../shared/test-helpers';
 import type { Connector } from '../types';
 import { startBeisenFake, type RunningBeisenFake } from './fake';
 import { fixtureCredentials, fixtureEmployees, fixtureNow, fixtureOrganizations } from './fake/test-fixtures';
@@ -10,40 +10,25 @@ const { tenantId, appId, secret } = fixtureCredentials;
 const hourMs = 3_600_000;
 const employeePath = '/TenantBaseExternal/api/v5/Employee/GetByTimeWindow';
 let fake: RunningBeisenFake;
-let bodies: Array<{ path: string; body: Record<string, unknown> }>;
-let fetchSpy: jest.SpyInstance;
-let afterEmployeePage: (() => Promise<void>) | undefined;
+let vendor: VendorCallSpy;
 
 function connector(now: Date, extra: Partial<BeisenSettings> = {}): Required<Pick<Connector, 'changeWatermark' | 'readChangesSince'>> & Connector {
   return createBeisenConnector({ baseUrl: fake.baseUrl, tenantId, appId, historyStart: '2025-06-01', ...extra }, { secret }, { now: () => now }) as never;
 }
 
 const seed = (organizations: BeisenOrganization[], employees: BeisenEmployee[]) => fakeControl(fake, 'seed', { organizations, employees });
-const employeeCalls = () => bodies.filter((b) => b.path === employeePath);
+const employeeCalls = () => vendor.bodies.filter((b) => b.path === employeePath);
 const edited = (id: number, changes: Partial<BeisenEmployee['recordInfo']>, modifiedTime: string) =>
   fixtureEmployees.map((e) => (e.employeeInfo.userID === id ? { employeeInfo: { ...e.employeeInfo, modifiedTime }, recordInfo: { ...e.recordInfo, ...changes, modifiedTime } } : e));
 
 beforeEach(async () => {
   fake = await startBeisenFake({ ...fixtureCredentials, port: 0 });
   expect((await seed(fixtureOrganizations, fixtureEmployees)).status).toBe(200);
-  bodies = [];
-  afterEmployeePage = undefined;
-  const realFetch = globalThis.fetch;
-  fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const url = new URL(String(input));
-    if (url.pathname.includes('GetByTimeWindow')) bodies.push({ path: url.pathname, body: JSON.parse(String(init?.body)) });
-    const response = await realFetch(input, init);
-    if (url.pathname === employeePath && afterEmployeePage) {
-      const hook = afterEmployeePage;
-      afterEmployeePage = undefined;
-      await hook();
-    }
-    return response;
-  });
+  vendor = spyVendorCalls((path) => path.includes('GetByTimeWindow'), (path) => path === employeePath);
 });
 
 afterEach(async () => {
-  fetchSpy.mockRestore();
+  vendor.restore();
   await fake.close();
 });
 
@@ -52,14 +37,14 @@ describe('Beisen incremental reads', () => {
     const c = connector(fixtureNow);
     const watermark = await c.changeWatermark();
     expect(JSON.parse(watermark)).toEqual({ since: '2026-06-15T10:00:00', starts: [{ id: '1009', day: '2026-06-16', changed: '2026-05-01T09:00:00' }] });
-    const calls = bodies.length;
+    const calls = vendor.bodies.length;
     const users = [];
     for await (const page of c.readSnapshot()) users.push(...page.users);
     expect(users.map((u) => u.name).sort()).toEqual(['Ceo', 'Probation', 'Regular', 'Today']);
-    expect(bodies.length).toBe(calls);
+    expect(vendor.bodies.length).toBe(calls);
     // A second readSnapshot of the same connector reads again.
     for await (const page of c.readSnapshot()) void page;
-    expect(bodies.length).toBeGreaterThan(calls);
+    expect(vendor.bodies.length).toBeGreaterThan(calls);
   });
 
   it('lists the employees and organisations changed since the watermark, reading employees only in the windows since it', async () => {
@@ -73,7 +58,7 @@ describe('Beisen incremental reads', () => {
     let employees = edited(1003, { oIdDepartment: 14 }, '2026-06-15T11:00:00');
     employees = [...employees.map((e) => (e.employeeInfo.userID === 1002 ? edited(1002, { employeeStatus: '8' }, '2026-06-15T11:15:00').find((x) => x.employeeInfo.userID === 1002)! : e)), hire];
     await seed(organizations, employees);
-    bodies = [];
+    vendor.bodies = [];
 
     const later = connector(new Date(fixtureNow.getTime() + 3 * hourMs));
     const changes = await later.readChangesSince(watermark);
@@ -82,12 +67,12 @@ describe('Beisen incremental reads', () => {
     expect(JSON.parse(changes.watermark)).toEqual({ since: '2026-06-15T13:00:00', starts: [{ id: '1009', day: '2026-06-16', changed: '2026-05-01T09:00:00' }] });
     // Employees: one window, from the watermark to a second past now. Organisations: the whole tree, split at the watermark.
     expect(employeeCalls().map((b) => [b.body.startTime, b.body.stopTime])).toEqual([['2026-06-15T10:00:00', '2026-06-15T13:00:01']]);
-    expect(bodies.filter((b) => b.path.includes('Organization')).at(-1)!.body).toMatchObject({ startTime: '2026-06-15T10:00:00', timeWindowQueryType: '1' });
+    expect(vendor.bodies.filter((b) => b.path.includes('Organization')).at(-1)!.body).toMatchObject({ startTime: '2026-06-15T10:00:00', timeWindowQueryType: '1' });
 
     // The engine then reads the listed ids: answered from this read, no further call.
-    const calls = bodies.length;
+    const calls = vendor.bodies.length;
     const read = await later.readByIds({ departmentIds: [...changes.changedIds, '11'], userIds: changes.changedIds });
-    expect(bodies.length).toBe(calls);
+    expect(vendor.bodies.length).toBe(calls);
     expect(read.departments.map((d) => [d.id, d.parentId]).sort()).toEqual([['11', '10'], ['14', '11']]);
     expect(read.users.map((u) => [u.name, u.departmentIds, u.managerId]).sort()).toEqual([
       ['Newbie', ['14'], '1001'], // the CEO was not read: the engine finds him by his link
@@ -104,7 +89,7 @@ describe('Beisen incremental reads', () => {
       employees = edited(id, {}, at).map((e, i) => (e.employeeInfo.userID === id ? e : employees[i]));
     }
     await seed(fixtureOrganizations, employees);
-    bodies = [];
+    vendor.bodies = [];
     const changes = await connector(fixtureNow, { windowDays: 2, capacity: 1, historyStart: '2026-06-01' }).readChangesSince(watermark);
     expect(changes.changedIds.sort()).toEqual(['1001', '1002', '1003', '1010']);
     const firsts = employeeCalls().filter((b) => b.body.scrollId === '');
@@ -124,14 +109,14 @@ describe('Beisen incremental reads', () => {
       expect(err.vendorMessage).toMatch(/^watermark: not a Beisen watermark/);
       expect(err.message).not.toContain('x1');
     }
-    expect(bodies).toEqual([]);
+    expect(vendor.bodies).toEqual([]);
   });
 
   it('a record changed while the changes are listed is listed by the next read', async () => {
     const watermark = await connector(fixtureNow).changeWatermark();
     const at = new Date(fixtureNow.getTime() + hourMs);
     // Right after the employee window was answered, Probation changes (this second).
-    afterEmployeePage = async () => {
+    vendor.afterNextHooked = async () => {
       await seed(fixtureOrganizations, edited(1002, { jobNumber: 'E1002B' }, '2026-06-15T11:00:00'));
     };
     const first = await connector(at).readChangesSince(watermark);
@@ -146,7 +131,7 @@ describe('Beisen incremental reads', () => {
     expect(sameDay.changedIds).toEqual([]);
     expect(JSON.parse(sameDay.watermark).starts).toEqual([{ id: '1009', day: '2026-06-16', changed: '2026-05-01T09:00:00' }]);
 
-    bodies = [];
+    vendor.bodies = [];
     const nextDay = connector(new Date(fixtureNow.getTime() + 24 * hourMs));
     const changes = await nextDay.readChangesSince(sameDay.watermark);
     expect(changes.changedIds).toEqual(['1009']);

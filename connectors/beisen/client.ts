@@ -4,7 +4,7 @@
 // page is asked more than 10 s after the last, so a window's pages are fetched back to back and
 // handed over whole. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
+import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
 import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { beisenDocumentedHosts } from './hosts';
@@ -142,7 +142,7 @@ export class BeisenClient {
       const message = scrubSecrets(String(body.error_description ?? body.message ?? 'no access_token in the answer'), [secret]);
       // A rate-limited token call is worth a retry; a refused credential is not.
       const kind = response.status === 429 || body.code === '429' ? 'transient' : 'permanent';
-      throw new VendorError(kind, String(code), message, undefined, `Beisen ${tokenPath} refused: ${code} ${message}`);
+      throw new VendorError(kind, String(code), message, undefined, `Beisen ${tokenPath} refused: ${code} ${message}`, failedResult(beisenOutcome(response)));
     }
     return { token: body.access_token, expiresInSeconds: typeof body.expires_in === 'number' ? body.expires_in : 7200 };
   }
@@ -156,7 +156,7 @@ export class BeisenClient {
       const waitMs = this.options.rateLimitBackoffMs ?? 1_000;
       this.perSecond.pauseAll(waitMs);
       this.perMinute.pauseAll(waitMs);
-      throw new VendorError('transient', '429', String(envelope?.message ?? 'rate limited'), waitMs, `Beisen ${path} rate limited: retry in ${waitMs} ms`);
+      throw new VendorError('transient', '429', String(envelope?.message ?? 'rate limited'), waitMs, `Beisen ${path} rate limited: retry in ${waitMs} ms`, 'rate_limited');
     }
     if (response.status === 401) throw new VendorError('permanent', 'http_401', 'access token refused', undefined, `Beisen ${path}: HTTP 401`);
     if (typeof envelope !== 'object' || envelope === null || typeof envelope.code !== 'string') {
@@ -165,7 +165,7 @@ export class BeisenClient {
     if (envelope.code !== '200') {
       const message = scrubSecrets(String(envelope.message ?? ''), [this.options.secret, token]);
       const kind = transientCodes.has(envelope.code) ? 'transient' : 'permanent';
-      throw new VendorError(kind, envelope.code, message, undefined, `Beisen ${path} failed: ${envelope.code} ${message}`);
+      throw new VendorError(kind, envelope.code, message, undefined, `Beisen ${path} failed: ${envelope.code} ${message}`, failedResult(beisenOutcome(response)));
     }
     return envelope;
   }
@@ -176,7 +176,7 @@ export class BeisenClient {
     } catch (err) {
       if (err instanceof VendorError) {
         const secrets = [this.options.secret, token];
-        throw new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+        throw err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
       }
       throw err;
     }

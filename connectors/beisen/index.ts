@@ -7,6 +7,7 @@ import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { invalidInput } from '../errors';
 import { carriedStarts, encodeHrWatermark, parseHrWatermark, type PendingStart } from '../shared/hr-watermark';
 import type { ChangesSince, Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
+import { readOnlySourceCapabilities } from '../types';
 import { BeisenClient, employeeWindowPath, maxCapacity, organizationWindowPath } from './client';
 import { laterStartDay, later, presenceOf, toCanonicalDepartment, toCanonicalUser, type BeisenEmployee, type BeisenOrganization, type UsernameSource } from './mapping';
 import { chinaDateTime, chinaDay, maxWindowDays, parseChinaDateTime, timeWindows } from './time-window';
@@ -41,17 +42,7 @@ export interface BeisenConnectorOptions {
   rateLimiters?: RateLimiterFactory;
 }
 
-export const beisenCapabilities: ConnectorCapabilities = {
-  read: true,
-  write: false,
-  disableUser: false,
-  deleteUser: false,
-  deleteDepartment: false,
-  manager: true,
-  departmentLeader: false,
-  realtimeEvents: false,
-  incrementalReads: true,
-};
+export const beisenCapabilities: ConnectorCapabilities = { ...readOnlySourceCapabilities, incrementalReads: true };
 
 export const defaultHistoryStart = '2000-01-01';
 const pageSize = 500;

@@ -2,7 +2,7 @@
 // errcode envelope with sub_code unwrapped from 88, rate-limit codes as transient with back-off, a
 // limiter under 40 calls/s and 1,500/min per API, and cursor paging. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
+import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
 import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache, type IssuedToken } from '../shared/token-cache';
 import { dingtalkDocumentedHosts } from './hosts';
@@ -177,7 +177,7 @@ export class DingtalkClient {
     if (response.status >= 400 || typeof body.accessToken !== 'string' || body.accessToken === '') {
       const code = typeof body.code === 'string' ? body.code : `http_${response.status}`;
       const message = scrubSecrets(String(body.message ?? 'no accessToken in the answer'), this.secrets());
-      throw new VendorError('permanent', code, message, undefined, `DingTalk ${path} failed: ${code} ${message}`);
+      throw new VendorError('permanent', code, message, undefined, `DingTalk ${path} failed: ${code} ${message}`, failedResult(dingtalkTokenOutcome(response)));
     }
     return { token: body.accessToken, expiresInSeconds: typeof body.expireIn === 'number' ? body.expireIn : 7200 };
   }
@@ -198,7 +198,7 @@ export class DingtalkClient {
     } catch (err) {
       if (!(err instanceof VendorError)) throw err;
       const secrets = this.secrets(token);
-      throw new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+      throw err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
     }
   }
 
@@ -223,10 +223,10 @@ export class DingtalkClient {
       throw new VendorError('permanent', 'invalid_response', `${path}: answer has no errcode (HTTP ${response.status})`);
     }
     if (envelope.errcode === 0) return envelope;
-    throw this.vendorError(path, envelope, token);
+    throw this.vendorError(path, envelope, token, failedResult(dingtalkOutcome(response)));
   }
 
-  private vendorError(path: string, envelope: DingtalkEnvelope, token?: string): VendorError {
+  private vendorError(path: string, envelope: DingtalkEnvelope, token: string | undefined, result: VendorError['result']): VendorError {
     const code = envelopeCode(envelope);
     const raw = envelope.errcode === 88 && envelope.sub_msg ? envelope.sub_msg : (envelope.errmsg ?? '');
     const message = scrubSecrets(String(raw), this.secrets(token));
@@ -235,8 +235,8 @@ export class DingtalkClient {
       const waitMs = this.options.rateLimitBackoffMs ?? defaultWaitMs[code];
       // The quota is the app's: one refusal slows every API of this client.
       this.perSecond.pauseAll(waitMs);
-      return new VendorError('transient', code, message, waitMs, where);
+      return new VendorError('transient', code, message, waitMs, where, 'rate_limited');
     }
-    return new VendorError(transientCodes.has(code) ? 'transient' : 'permanent', code, message, undefined, where);
+    return new VendorError(transientCodes.has(code) ? 'transient' : 'permanent', code, message, undefined, where, result);
   }
 }

@@ -5,7 +5,7 @@
 // and the host must be allow-listed (SYNC_CENTER_ALLOWED_HOSTS). The token key never reaches an error.
 import { createHash } from 'node:crypto';
 import { VendorError } from '../errors';
-import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
+import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
 import { ecologyDocumentedHosts } from './hosts';
 
 export type EcologyAuth = 'token' | 'ip-allowlist';
@@ -108,7 +108,7 @@ export class EcologyClient {
         allowedHosts: ecologyDocumentedHosts,
       });
     } catch (err) {
-      if (err instanceof VendorError) throw new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+      if (err instanceof VendorError) throw err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
       throw err;
     }
     const envelope = response.body;
@@ -119,7 +119,7 @@ export class EcologyClient {
     const code = String(envelope.code);
     if (code !== '1') {
       const message = scrubSecrets(String(envelope.msg ?? ''), secrets);
-      throw new VendorError('permanent', code, message, undefined, `e-cology ${api} failed: ${code} ${message}`);
+      throw new VendorError('permanent', code, message, undefined, `e-cology ${api} failed: ${code} ${message}`, failedResult(ecologyOutcome(response)));
     }
     return envelope;
   }

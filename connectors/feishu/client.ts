@@ -2,7 +2,7 @@
 // codes), the {code,msg,data} envelope, rate limits (two windows; 429/99991400 with the reset
 // hint) and page_token paging. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
+import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
 import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { feishuDocumentedHosts } from './hosts';
@@ -157,7 +157,7 @@ export class FeishuClient {
     if (envelope.code !== 0) {
       const message = scrubSecrets(String(envelope.msg ?? ''), secrets);
       // Other codes are the record's fault (or a permission): retrying cannot help. 5xx is transient in requestJson.
-      throw new VendorError('permanent', String(envelope.code), message, undefined, `Feishu ${method} ${path} failed: ${envelope.code} ${message}`);
+      throw new VendorError('permanent', String(envelope.code), message, undefined, `Feishu ${method} ${path} failed: ${envelope.code} ${message}`, failedResult(feishuOutcome(response)));
     }
     return envelope;
   }
@@ -168,10 +168,10 @@ export class FeishuClient {
     // The quota is the app's per tenant: one refusal holds back every call of this client.
     this.perSecond.pauseAll(waitMs);
     this.perMinute.pauseAll(waitMs);
-    return new VendorError('transient', String(rateLimitCode), message, waitMs, `Feishu ${path} rate limited: retry in ${waitMs} ms`);
+    return new VendorError('transient', String(rateLimitCode), message, waitMs, `Feishu ${path} rate limited: retry in ${waitMs} ms`, 'rate_limited');
   }
 }
 
 function scrub(err: VendorError, secrets: Array<string | undefined>): VendorError {
-  return new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+  return err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
 }

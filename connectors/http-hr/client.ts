@@ -98,7 +98,9 @@ export class HttpHrClient {
     const body = response.body as { access_token?: unknown; expires_in?: unknown; error?: unknown } | undefined;
     if (response.status >= 400 || typeof body?.access_token !== 'string' || body.access_token === '') {
       const code = typeof body?.error === 'string' ? body.error.slice(0, 64) : `http_${response.status}`;
-      throw new VendorError('permanent', code, 'the token endpoint issued no access_token', undefined, `OAuth2 token request failed: ${code}`);
+      // A 4xx from the token endpoint (RFC 6749: 400 invalid_client, 401) refuses the client credentials.
+      const result = response.status === 429 ? 'rate_limited' : response.status >= 400 ? 'auth_failed' : 'refused';
+      throw new VendorError('permanent', code, 'the token endpoint issued no access_token', undefined, `OAuth2 token request failed: ${code}`, result);
     }
     return { token: body.access_token, expiresInSeconds: typeof body.expires_in === 'number' ? body.expires_in : 3600 };
   }
@@ -110,7 +112,7 @@ export class HttpHrClient {
     } catch (err) {
       if (err instanceof VendorError) {
         const secrets = [...this.secretValues, req.headers.authorization];
-        throw new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+        throw err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
       }
       throw err;
     }

@@ -5,22 +5,14 @@
 import type { Department, DirectoryPage, User } from '../../engine/model';
 import { invalidInput } from '../errors';
 import type { ApplyResult, Connector, ConnectorCapabilities, ConnectorOperation, ReadByIdsResult } from '../types';
+import { readOnlySourceCapabilities } from '../types';
 import { HttpHrClient } from './client';
 import { mapDepartments, mapUsers, mappingProblem } from './mapping';
 import type { HttpHrSecrets, HttpHrSettings } from './settings';
 
 export type { HttpHrSecrets, HttpHrSettings } from './settings';
 
-export const httpHrCapabilities: ConnectorCapabilities = {
-  read: true,
-  write: false,
-  disableUser: false,
-  deleteUser: false,
-  deleteDepartment: false,
-  manager: true,
-  departmentLeader: false,
-  realtimeEvents: false,
-};
+export const httpHrCapabilities: ConnectorCapabilities = readOnlySourceCapabilities;
 
 /** What the settings schema cannot say: expressions that compile and pass the sandbox rules, and settings that go together. */
 export function httpHrSettingsIssues(settings: HttpHrSettings): { field: string; message: string }[] {

@@ -78,11 +78,17 @@ export function toVendorError(error: unknown, operation: string): VendorError {
   if (error instanceof ResultCodeError) {
     const name = resultNames[error.code] ?? 'resultCode';
     const message = `${operation}: ${name}${error.message ? ` (${error.message.replace(/\s*Code: 0x[0-9a-f]+$/i, '')})` : ''}`;
-    return new VendorError(transientCodes.has(error.code) ? 'transient' : 'permanent', String(error.code), message);
+    return classified(new VendorError(transientCodes.has(error.code) ? 'transient' : 'permanent', String(error.code), message));
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (networkCodes.test(message)) return new VendorError('transient', 'connection', `${operation}: ${message}`);
-  return new VendorError('permanent', 'ldap_client', `${operation}: ${message}`);
+  if (networkCodes.test(message)) return classified(new VendorError('transient', 'connection', `${operation}: ${message}`));
+  return classified(new VendorError('permanent', 'ldap_client', `${operation}: ${message}`));
+}
+
+/** The error carrying its LDAP result class (a run's failure class reads it; vendorErrorResult knows no LDAP codes). */
+function classified(error: VendorError): VendorError {
+  const result = ldapResultClass(error);
+  return new VendorError(error.kind, error.vendorCode, error.vendorMessage, error.retryAfterMs, error.message, result === 'ok' ? undefined : result);
 }
 
 export class LdapClient {

@@ -1,5 +1,5 @@
 // Moka incremental reads: the employees changed in a date range (startDate / endDate) since a watermark.
-import { fakeControl, vendorFailure as failure } from '../shared/test-helpers';
+import { fakeControl, spyVendorCalls, vendorFailure as failure, type VendorCallSpy } from '../shared/test-helpers';
 import type { Connector } from '../types';
 import { employeesPath } from './client';
 import { mokaFakeDefaults, startMokaFake, type RunningMokaFake } from './fake';
@@ -10,39 +10,24 @@ import { createMokaConnector, type MokaSettings } from './index';
 const { entCode, apiKey, privateKey, departmentsApiCode, employeesApiCode } = mokaFakeDefaults;
 const hourMs = 3_600_000;
 let fake: RunningMokaFake;
-let bodies: Array<{ path: string; body: Record<string, unknown> }>;
-let fetchSpy: jest.SpyInstance;
-let afterEmployeePage: (() => Promise<void>) | undefined;
+let vendor: VendorCallSpy;
 
 function connector(now: Date, extra: Partial<MokaSettings> = {}): Required<Pick<Connector, 'changeWatermark' | 'readChangesSince'>> & Connector {
   return createMokaConnector({ baseUrl: fake.baseUrl, entCode, departmentsApiCode, employeesApiCode, ratePerSecond: 100, ratePerMinute: 1_000, ...extra }, { apiKey, privateKey }, { now: () => now }) as never;
 }
 
 const seed = (departments: MokaDepartment[], employees: MokaEmployee[]) => fakeControl(fake, 'seed', { departments, employees });
-const employeeCalls = () => bodies.filter((b) => b.path.endsWith(employeesPath));
+const employeeCalls = () => vendor.bodies.filter((b) => b.path.endsWith(employeesPath));
 const edited = (id: number, changes: Partial<MokaEmployee>, employees = fixtureEmployees) => employees.map((e) => (e.employee_id === id ? { ...e, ...changes } : e));
 
 beforeEach(async () => {
   fake = await startMokaFake({ port: 0, ratePerSecond: 1_000, ratePerMinute: 10_000 });
   expect((await seed(fixtureDepartments, fixtureEmployees)).status).toBe(200);
-  bodies = [];
-  afterEmployeePage = undefined;
-  const realFetch = globalThis.fetch;
-  fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const url = new URL(String(input));
-    if (url.pathname.startsWith('/api-platform/')) bodies.push({ path: url.pathname, body: JSON.parse(String(init?.body)) });
-    const response = await realFetch(input, init);
-    if (url.pathname.endsWith(employeesPath) && afterEmployeePage) {
-      const hook = afterEmployeePage;
-      afterEmployeePage = undefined;
-      await hook();
-    }
-    return response;
-  });
+  vendor = spyVendorCalls((path) => path.startsWith('/api-platform/'), (path) => path.endsWith(employeesPath));
 });
 
 afterEach(async () => {
-  fetchSpy.mockRestore();
+  vendor.restore();
   await fake.close();
 });
 
@@ -51,11 +36,11 @@ describe('Moka incremental reads', () => {
     const c = connector(fixtureNow);
     const watermark = await c.changeWatermark();
     expect(JSON.parse(watermark)).toEqual({ since: '2026-06-15', starts: [{ id: '5', day: '2026-06-16', changed: '2026-05-01' }] });
-    const calls = bodies.length;
+    const calls = vendor.bodies.length;
     const users = [];
     for await (const page of c.readSnapshot()) users.push(...page.users);
     expect(users).toHaveLength(7);
-    expect(bodies.length).toBe(calls);
+    expect(vendor.bodies.length).toBe(calls);
   });
 
   it('lists the employees changed from the watermark day to today, with the departments they are in and their ancestors', async () => {
@@ -66,7 +51,7 @@ describe('Moka incremental reads', () => {
     employees = edited(11, { employee_status: 2, update_time: '2026-06-15 11:30:00' }, employees);
     employees = [...employees, { employee_id: 20, name: 'Hire', email: 'hire@acme.test', employee_no: 'M20', department_id: 2, employee_status: 3, report_leader_id: 2, entry_date: '2026-06-15', update_time: '2026-06-15 12:00:00' }];
     await seed(departments, employees);
-    bodies = [];
+    vendor.bodies = [];
 
     const later = connector(new Date(fixtureNow.getTime() + 3 * hourMs));
     const changes = await later.readChangesSince(watermark);
@@ -76,9 +61,9 @@ describe('Moka incremental reads', () => {
     expect(JSON.parse(changes.watermark)).toEqual({ since: '2026-06-15', starts: [{ id: '5', day: '2026-06-16', changed: '2026-05-01' }] });
     expect(employeeCalls().map((b) => b.body)).toEqual([{ startDate: '2026-06-15', endDate: '2026-06-15', pageNum: 1, pageSize: 200 }]);
 
-    const calls = bodies.length;
+    const calls = vendor.bodies.length;
     const read = await later.readByIds({ departmentIds: changes.changedIds, userIds: changes.changedIds });
-    expect(bodies.length).toBe(calls);
+    expect(vendor.bodies.length).toBe(calls);
     expect(read.departments.map((d) => [d.id, d.parentId]).sort()).toEqual([['1', null], ['2', '1'], ['4', '2']]);
     expect(read.users.map((u) => [u.name, u.departmentIds, u.managerId]).sort()).toEqual([
       ['Hire', ['2'], '2'], // Trial was not read: the engine finds her by her link
@@ -91,7 +76,7 @@ describe('Moka incremental reads', () => {
     let employees = fixtureEmployees;
     for (const [id, day] of [[10, '2026-06-11'], [11, '2026-06-12'], [12, '2026-06-13'], [13, '2026-06-14'], [14, '2026-06-15']] as const) employees = edited(id, { update_time: `${day} 09:00:00` }, employees);
     await seed(fixtureDepartments, employees);
-    bodies = [];
+    vendor.bodies = [];
     const changes = await connector(fixtureNow, { pageSize: 2 }).readChangesSince(JSON.stringify({ since: '2026-06-11', starts: [] }));
     expect(changes.changedIds.filter((id) => Number(id) >= 10).sort()).toEqual(['10', '11', '12', '13', '14']);
     expect(employeeCalls().map((b) => b.body)).toEqual([1, 2, 3].map((pageNum) => ({ startDate: '2026-06-11', endDate: '2026-06-15', pageNum, pageSize: 2 })));
@@ -104,12 +89,12 @@ describe('Moka incremental reads', () => {
       expect(err).toMatchObject({ kind: 'permanent', vendorCode: 'invalid_input' });
       expect(err.vendorMessage).toMatch(/^watermark: not a Moka watermark/);
     }
-    expect(bodies).toEqual([]);
+    expect(vendor.bodies).toEqual([]);
   });
 
   it('a record changed while the changes are listed is listed by the next read', async () => {
     const watermark = await connector(fixtureNow).changeWatermark();
-    afterEmployeePage = async () => {
+    vendor.afterNextHooked = async () => {
       await seed(fixtureDepartments, edited(12, { position_name: 'Lead', update_time: '2026-06-15 11:00:00' }));
     };
     const at = new Date(fixtureNow.getTime() + hourMs);
@@ -124,7 +109,7 @@ describe('Moka incremental reads', () => {
     const sameDay = await connector(new Date(fixtureNow.getTime() + 2 * hourMs)).readChangesSince(watermark);
     expect(sameDay.changedIds).toEqual([]);
 
-    bodies = [];
+    vendor.bodies = [];
     const nextDay = connector(new Date(fixtureNow.getTime() + 24 * hourMs));
     const changes = await nextDay.readChangesSince(sameDay.watermark);
     expect(changes.changedIds.sort()).toEqual(['1', '2', '5']); // with Monday's department and its parent

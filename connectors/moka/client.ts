@@ -4,7 +4,7 @@
 // per enterprise; ours stay below. Secrets (API key, private key, the Basic header) never reach errors.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { VendorError, invalidInput } from '../errors';
-import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
+import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
 import { SlidingWindowRateLimiter, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { mokaDocumentedHosts } from './hosts';
 import { parsePrivateKey, signQuery } from './signing';
@@ -141,7 +141,7 @@ export class MokaClient {
         allowedHosts: mokaDocumentedHosts,
       });
     } catch (err) {
-      if (err instanceof VendorError) throw new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+      if (err instanceof VendorError) throw err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
       throw err;
     }
     const envelope = response.body;
@@ -149,14 +149,14 @@ export class MokaClient {
       const waitMs = this.options.rateLimitBackoffMs ?? 1_000;
       this.perSecond.pauseAll(waitMs);
       this.perMinute.pauseAll(waitMs);
-      throw new VendorError('transient', String(rateLimitCode), String(envelope?.msg ?? 'rate limited'), waitMs, `Moka ${path} rate limited: retry in ${waitMs} ms`);
+      throw new VendorError('transient', String(rateLimitCode), String(envelope?.msg ?? 'rate limited'), waitMs, `Moka ${path} rate limited: retry in ${waitMs} ms`, 'rate_limited');
     }
     if (typeof envelope !== 'object' || envelope === null || typeof envelope.code !== 'number') {
       throw new VendorError('permanent', response.status < 400 ? 'invalid_response' : `http_${response.status}`, `${path}: answer has no code (HTTP ${response.status})`);
     }
     if (envelope.code !== 0) {
       const message = scrubSecrets(String(envelope.msg ?? ''), secrets);
-      throw new VendorError('permanent', String(envelope.code), message, undefined, `Moka ${path} failed: ${envelope.code} ${message}`);
+      throw new VendorError('permanent', String(envelope.code), message, undefined, `Moka ${path} failed: ${envelope.code} ${message}`, failedResult(mokaOutcome(response)));
     }
     return (envelope.data ?? {}) as T;
   }

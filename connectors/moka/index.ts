@@ -7,6 +7,7 @@ import { chinaDay } from '../shared/china-time';
 import { invalidInput } from '../errors';
 import { carriedStarts, encodeHrWatermark, parseHrWatermark, type PendingStart } from '../shared/hr-watermark';
 import type { ChangesSince, Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
+import { readOnlySourceCapabilities } from '../types';
 import { MokaClient, departmentsPath, employeesPath, maxPageSize } from './client';
 import { laterStartDay, presenceOf, toCanonicalDepartment, toCanonicalUser, type MokaDepartment, type MokaEmployee, type UsernameSource } from './mapping';
 
@@ -39,17 +40,7 @@ export interface MokaConnectorOptions {
   rateLimiters?: RateLimiterFactory;
 }
 
-export const mokaCapabilities: ConnectorCapabilities = {
-  read: true,
-  write: false,
-  disableUser: false,
-  deleteUser: false,
-  deleteDepartment: false,
-  manager: true,
-  departmentLeader: false,
-  realtimeEvents: false,
-  incrementalReads: true,
-};
+export const mokaCapabilities: ConnectorCapabilities = { ...readOnlySourceCapabilities, incrementalReads: true };
 
 /** `yyyy-MM-dd`: the form Moka's startDate / endDate take. */
 export type MokaDate = string;

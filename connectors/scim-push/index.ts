@@ -9,18 +9,9 @@ import type { DirectoryPage } from '../../engine/model';
 import { VendorError } from '../errors';
 import { toVendorError } from '../hub';
 import type { Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
+import { readOnlySourceCapabilities } from '../types';
 
-export const scimPushCapabilities: ConnectorCapabilities = {
-  read: true,
-  write: false,
-  disableUser: false,
-  deleteUser: false,
-  deleteDepartment: false,
-  manager: true,
-  departmentLeader: false,
-  realtimeEvents: false,
-  attributes: 'any',
-};
+export const scimPushCapabilities: ConnectorCapabilities = { ...readOnlySourceCapabilities, attributes: 'any' };
 
 export function createScimPushConnector(options: { database: Database; taskId?: string }): Connector {
   const db = options.database.db;

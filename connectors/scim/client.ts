@@ -3,7 +3,7 @@
 // Retry-After as the wait hint, stable paging, and ETags: If-Match when the server gave a version,
 // one re-read and retry on 412. Secrets never reach an error.
 import { VendorError } from '../errors';
-import { requestJson, scrubSecrets, type QueryValue } from '../shared/http';
+import { failedResult, requestJson, scrubSecrets, vendorResultOfStatus, type QueryValue } from '../shared/http';
 import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { scimDocumentedHosts } from './hosts';
@@ -228,11 +228,11 @@ export class ScimClient {
       const retryAfterMs = retryAfterMsOf(headers) ?? 60_000;
       // The app's quota is the tenant's: every call of this client waits.
       this.limiter.pauseAll(retryAfterMs);
-      return new VendorError('transient', '429', detail, retryAfterMs, where);
+      return new VendorError('transient', '429', detail, retryAfterMs, where, 'rate_limited');
     }
     // e.g. "409:uniqueness", "400:invalidFilter", "404"
     const code = scimType ? `${status}:${scimType}` : String(status);
-    return new VendorError(status === 408 ? 'transient' : 'permanent', code, detail, undefined, where);
+    return new VendorError(status === 408 ? 'transient' : 'permanent', code, detail, undefined, where, failedResult({ result: vendorResultOfStatus(status) }));
   }
 
   private async fetchOauthToken(): Promise<{ token: string; expiresInSeconds: number }> {
@@ -256,7 +256,9 @@ export class ScimClient {
     const answer = response.body ?? {};
     if (response.status !== 200 || typeof answer.access_token !== 'string' || !answer.access_token) {
       const reason = scrubSecrets(String(answer.reason ?? answer.error ?? `HTTP ${response.status}`), [...this.secrets(), basic]);
-      throw new VendorError('permanent', `oauth_${response.status}`, reason, undefined, `SCIM OAuth token refused: ${response.status} ${reason}`);
+      // The token endpoint refusing the client (any 4xx but a rate limit) is a credential refusal.
+      const result = response.status === 429 ? 'rate_limited' : response.status >= 400 ? 'auth_failed' : 'transport_error';
+      throw new VendorError('permanent', `oauth_${response.status}`, reason, undefined, `SCIM OAuth token refused: ${response.status} ${reason}`, result);
     }
     return { token: answer.access_token, expiresInSeconds: typeof answer.expires_in === 'number' ? answer.expires_in : 3600 };
   }
@@ -273,5 +275,5 @@ function retryAfterMsOf(headers: Headers): number | undefined {
 }
 
 function scrub(err: VendorError, secrets: Array<string | undefined>): VendorError {
-  return new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+  return err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
 }

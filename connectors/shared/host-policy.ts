@@ -39,3 +39,15 @@ export function hostRefusal(url: string | URL, documentedHosts: readonly string[
   if (allowed.includes(hostname) || allowed.includes(hostWithPort)) return undefined;
   return `host "${hostWithPort}" is not allowed (allowed: ${allowed.join(', ') || 'none'}); add it to ${allowedHostsVariable}, or set ${allowAnyHostVariable}=1 for local fakes`;
 }
+
+/**
+ * The same rule for an SMTP server (a notification channel's settings.host and port): no documented
+ * hosts, so only what the operator allows (the host, or host:port) unless any host is allowed.
+ */
+export function smtpHostRefusal(host: string, port: number, env: Env = process.env): string | undefined {
+  const trimmed = host.trim();
+  // An IPv6 address goes in brackets; anything else must be a plain host name or address.
+  const authority = trimmed.includes(':') && !trimmed.startsWith('[') ? `[${trimmed}]` : trimmed;
+  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(authority)) return 'is not a valid host name';
+  return hostRefusal(`smtp://${authority}:${port}`, [], env);
+}

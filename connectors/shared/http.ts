@@ -4,7 +4,7 @@
 // reaches an error (it could be an internal page the URL was aimed at) - only status, type and size.
 import { apiLabel, vendorRequests, vendorRequestSeconds } from '../../telemetry/metrics';
 import { vendorCallSpan } from '../../telemetry/tracing';
-import { VendorError } from '../errors';
+import { VendorError, vendorErrorResult, type VendorResult } from '../errors';
 import { hostRefusal } from './host-policy';
 
 /** Query parameters whose values must never reach an error message or log. */
@@ -70,13 +70,8 @@ async function readCapped(response: Response, limit: number): Promise<string> {
   return text + decoder.decode();
 }
 
-/**
- * The result label of a vendor call: a fixed, small set (the vendor's own code goes on the span only).
- * ok; refused (the vendor said no: an error code in its envelope, or HTTP 4xx); rate_limited;
- * auth_failed (credentials or token refused); transport_error (no usable answer: network, timeout,
- * 5xx, redirect, not JSON); blocked (never sent: the host is not allowed).
- */
-export type VendorResult = 'ok' | 'refused' | 'rate_limited' | 'auth_failed' | 'transport_error' | 'blocked';
+/** The result label of a vendor call (connectors/errors.ts): the vendor's own code goes on the span only. */
+export type { VendorResult };
 
 export interface VendorOutcome {
   result: VendorResult;
@@ -105,12 +100,15 @@ export function classifyVendorCode(
   return { result: 'refused', code: text };
 }
 
+/** An outcome reader's verdict as a VendorError's class (undefined when it read ok or nothing). */
+export function failedResult(outcome: VendorOutcome | undefined): Exclude<VendorResult, 'ok'> | undefined {
+  return outcome && outcome.result !== 'ok' ? outcome.result : undefined;
+}
+
 /** A thrown VendorError's class (transport failures come from sendJson; an outcome reader's codes never throw here). */
 function vendorResultOfError(err: unknown): VendorOutcome {
   if (!(err instanceof VendorError)) return { result: 'transport_error', code: 'error' };
-  if (err.vendorCode === 'host_not_allowed') return { result: 'blocked', code: err.vendorCode };
-  if (err.vendorCode === 'http_429') return { result: 'rate_limited', code: err.vendorCode };
-  return { result: 'transport_error', code: err.vendorCode };
+  return { result: vendorErrorResult(err), code: err.vendorCode };
 }
 
 export interface JsonResponse<T = unknown> {
@@ -216,14 +214,14 @@ async function sendJson<T>(req: JsonRequest, url: URL): Promise<JsonResponse<T>>
     if (isRedirect(response.status)) {
       await response.body?.cancel().catch(() => undefined);
       const detail = `answered HTTP ${response.status} (a redirect); redirects are not followed`;
-      throw new VendorError('permanent', `http_${response.status}`, detail, undefined, `${where}: ${detail}`);
+      throw new VendorError('permanent', `http_${response.status}`, detail, undefined, `${where}: ${detail}`, 'transport_error');
     }
     text = await readCapped(response, req.maxResponseBytes ?? MAX_RESPONSE_BYTES);
   } catch (err) {
     if (err instanceof VendorError) throw err;
     if (err instanceof ResponseTooLarge) {
       const detail = `answered more than ${req.maxResponseBytes ?? MAX_RESPONSE_BYTES} bytes; the answer was not read`;
-      throw new VendorError('permanent', 'response_too_large', detail, undefined, `${where}: ${detail}`);
+      throw new VendorError('permanent', 'response_too_large', detail, undefined, `${where}: ${detail}`, 'transport_error');
     }
     // Duck-typed: an abort may be a DOMException from another realm (e.g. under jest).
     const name = (err as { name?: unknown } | null)?.name;
@@ -243,7 +241,7 @@ async function sendJson<T>(req: JsonRequest, url: URL): Promise<JsonResponse<T>>
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
     const detail = `response is not JSON (HTTP ${response.status}, ${describeBody(response.headers, text)})`;
-    throw new VendorError('permanent', response.ok ? 'invalid_response' : `http_${response.status}`, detail, undefined, `${where}: ${detail}`);
+    throw new VendorError('permanent', response.ok ? 'invalid_response' : `http_${response.status}`, detail, undefined, `${where}: ${detail}`, 'transport_error');
   }
   return { status: response.status, headers: response.headers, body: body as T };
 }

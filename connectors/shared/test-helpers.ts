@@ -21,3 +21,29 @@ export async function vendorFailure(p: Promise<unknown>): Promise<VendorError> {
   }
   throw new Error('expected a VendorError');
 }
+
+export interface VendorCallSpy {
+  /** the JSON bodies of the calls recorded, in order (assign [] to start afresh) */
+  bodies: Array<{ path: string; body: Record<string, unknown> }>;
+  /** runs once, right after the next answer to a hooked path arrives (a change "while the read is under way") */
+  afterNextHooked?: () => Promise<void>;
+  restore(): void;
+}
+
+/** Spies on fetch: records the bodies of the calls whose path `record` picks, and runs `afterNextHooked` after a path `hook` picks. */
+export function spyVendorCalls(record: (path: string) => boolean, hook: (path: string) => boolean): VendorCallSpy {
+  const realFetch = globalThis.fetch;
+  const spy: VendorCallSpy = { bodies: [], restore: () => fetchSpy.mockRestore() };
+  const fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    const { pathname } = new URL(String(input));
+    if (record(pathname)) spy.bodies.push({ path: pathname, body: JSON.parse(String(init?.body)) });
+    const response = await realFetch(input, init);
+    const after = spy.afterNextHooked;
+    if (after && hook(pathname)) {
+      spy.afterNextHooked = undefined;
+      await after();
+    }
+    return response;
+  });
+  return spy;
+}

@@ -1,7 +1,7 @@
 // WeCom HTTP client: access token (cached, refreshed, retried once on 40014/42001/41001), errcode
 // envelope checks, error classification and a per-API rate limiter. Secrets never reach errors.
 import { VendorError } from '../errors';
-import { classifyVendorCode, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
+import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
 import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { wecomDocumentedHosts } from './hosts';
@@ -35,7 +35,10 @@ const authCodes = new Set([40001, 40013, ...tokenCodes]);
 
 /** The vendor's verdict for metrics and traces: errcode 0 is the only ok, even inside an HTTP 200. */
 export function wecomOutcome(response: JsonResponse<unknown>): VendorOutcome | undefined {
-  const errcode = (response.body as Partial<WecomEnvelope> | undefined)?.errcode;
+  return wecomCodeOutcome((response.body as Partial<WecomEnvelope> | undefined)?.errcode);
+}
+
+function wecomCodeOutcome(errcode: unknown): VendorOutcome | undefined {
   return classifyVendorCode(errcode, { ok: 0, rateLimited: rateLimitCodes, authFailed: authCodes });
 }
 
@@ -144,13 +147,13 @@ export class WecomClient {
       const waitMs = this.options.rateLimitBackoffMs ?? 60_000;
       // The quota is the corp's: one refusal slows every API of this client.
       this.limiter.pauseAll(waitMs);
-      return new VendorError('transient', String(errcode), message, waitMs, `WeCom ${path} failed: ${errcode} ${message}`);
+      return new VendorError('transient', String(errcode), message, waitMs, `WeCom ${path} failed: ${errcode} ${message}`, 'rate_limited');
     }
     const kind = transientCodes.has(errcode) ? 'transient' : 'permanent';
-    return new VendorError(kind, String(errcode), message, undefined, `WeCom ${path} failed: ${errcode} ${message}`);
+    return new VendorError(kind, String(errcode), message, undefined, `WeCom ${path} failed: ${errcode} ${message}`, failedResult(wecomCodeOutcome(errcode)));
   }
 
   private scrub(err: VendorError, secrets: Array<string | undefined>): VendorError {
-    return new VendorError(err.kind, err.vendorCode, scrubSecrets(err.vendorMessage, secrets), err.retryAfterMs, scrubSecrets(err.message, secrets));
+    return err.withText(scrubSecrets(err.vendorMessage, secrets), scrubSecrets(err.message, secrets));
   }
 }

@@ -1,6 +1,6 @@
 // The console's client of /api/v1: the signed-in token on every call, errors as ApiFailure
 // (status, code, the field a 400 names, and every issue of a refused task body).
-import type { ConnectionCheck, ConnectorKind, Decision, Department, FieldIssue, HubUser, MappingPreview, Page, PendingDeletion, Role, Run, RunDetail, RunItem, Task } from './types';
+import type { ConnectionCheck, ConnectorKind, Decision, Department, FieldIssue, HubUser, MappingPreview, Page, PendingDeletion, Role, Run, RunDetail, RunItem, Task, UserLink } from './types';
 
 export * from './types';
 
@@ -92,4 +92,5 @@ export const api = {
   decide: (action: 'execute' | 'cancel', ids: string[]) => call<{ results: Decision[] }>('POST', `/pending-deletions/${action}`, { body: { ids } }),
   departments: (query: { limit: number; offset: number; parentId?: string; topLevel?: boolean }) => call<Page<Department>>('GET', '/departments', { query }),
   users: (query: { limit: number; offset: number; departmentId?: string; q?: string }) => call<Page<HubUser>>('GET', '/users', { query }),
+  userLinks: (id: string, query: { limit: number; offset: number }) => call<Page<UserLink>>('GET', `/users/${encodeURIComponent(id)}/links`, { query }),
 };

@@ -191,6 +191,20 @@ const en = {
   'dir.mobile': 'Mobile',
   'dir.title': 'Title',
   'dir.status': 'Status',
+  'form.realtimeDebounce': 'Real-time debounce (ms): events within this window make one run',
+  'form.requireSecondApprover': 'Require a second approver: who asked for a run may not execute its deletions',
+  'dir.links': 'Links in every app',
+  'dir.linksOf': '{name}: links in every app',
+  'dir.app': 'App (task)',
+  'dir.remoteId': 'Remote id',
+  'dir.linkStatus': 'Link',
+  'dir.lastSynced': 'Last synced',
+  'dir.lastItem': 'Last write',
+  'dir.lastRun': 'Last run',
+  'link.linked': 'Linked',
+  'link.not_linked': 'Not linked',
+  'link.failed': 'Last write failed',
+  'link.pending_deletion': 'Deletion pending',
 };
 
 export type MessageKey = keyof typeof en;
@@ -384,6 +398,20 @@ const zh: Record<MessageKey, string> = {
   'dir.mobile': '手机号',
   'dir.title': '职位',
   'dir.status': '状态',
+  'form.realtimeDebounce': '实时合并窗口（毫秒）：窗口内的事件合并为一次运行',
+  'form.requireSecondApprover': '需要第二审批人：发起运行的人不能执行该运行的删除',
+  'dir.links': '在各应用中的关联',
+  'dir.linksOf': '{name}：在各应用中的关联',
+  'dir.app': '应用（任务）',
+  'dir.remoteId': '应用中的 ID',
+  'dir.linkStatus': '关联',
+  'dir.lastSynced': '上次同步',
+  'dir.lastItem': '上次写入',
+  'dir.lastRun': '上次运行',
+  'link.linked': '已关联',
+  'link.not_linked': '未关联',
+  'link.failed': '上次写入失败',
+  'link.pending_deletion': '删除待审批',
 };
 
 export type Lang = 'zh' | 'en';

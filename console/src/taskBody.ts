@@ -26,9 +26,15 @@ export interface TaskFormValues {
     schedule: { every: (typeof everyOptions)[number]; at?: string; timezone?: string; dayOfWeek?: string; dayOfMonth?: number | null; cron?: string };
     realtime: boolean;
   };
+  /** real-time events arriving within this window make one run (ms); empty: the API's default */
+  realtimeDebounceMs?: number | null;
   deletionProtection: { mode: 'always' | 'threshold'; minCount?: number | null; minPercent?: number | null; expireAfterDays?: number | null };
   massOffboardingGuard: { maxDisablePercent: number };
+  /** who asked for a run may not also execute its staged deletions (admin only, like the rest of deletion protection) */
+  requireSecondApprover: boolean;
 }
+
+export const defaultRealtimeDebounceMs = 1000;
 
 /** A settings value as the form shows it: objects and arrays as JSON text. */
 export const isStructured = (schema: JsonSchema): boolean => {
@@ -46,8 +52,10 @@ export function defaultsFor(kind: ConnectorKind | undefined, direction: 'upstrea
     matchRules: ['employeeNumber', 'email', 'mobile'],
     offboarding: 'disable',
     triggers: { schedule: { every: 'none', at: '02:00', timezone: 'Asia/Shanghai' }, realtime: false },
+    realtimeDebounceMs: defaultRealtimeDebounceMs,
     deletionProtection: { mode: 'always' },
     massOffboardingGuard: { maxDisablePercent: 20 },
+    requireSecondApprover: false,
   };
 }
 
@@ -76,8 +84,10 @@ export function valuesOfTask(task: Task, kind: ConnectorKind | undefined): TaskF
           : { every: stored.every as TaskFormValues['triggers']['schedule']['every'], at: stored.at, timezone: stored.timezone, dayOfWeek: stored.dayOfWeek, dayOfMonth: stored.dayOfMonth },
       realtime: triggers.realtime === true,
     },
+    realtimeDebounceMs: (config.realtimeDebounceMs as number | undefined) ?? defaultRealtimeDebounceMs,
     deletionProtection: protection,
     massOffboardingGuard: (config.massOffboardingGuard ?? { maxDisablePercent: 20 }) as { maxDisablePercent: number },
+    requireSecondApprover: (config.requireSecondApprover as boolean | undefined) === true,
   };
 }
 
@@ -121,6 +131,7 @@ export function bodyOf(values: TaskFormValues, kind: ConnectorKind, options: { a
       ...(schedule.every === 'none' ? (options.previous ? { schedule: null } : {}) : { schedule: scheduleOf(schedule) }),
     },
   };
+  if (values.realtimeDebounceMs !== undefined && values.realtimeDebounceMs !== null) body.realtimeDebounceMs = values.realtimeDebounceMs;
   if (values.direction === 'downstream') body.scope = values.scope;
   if (options.admin) {
     body.offboarding = values.offboarding;
@@ -128,6 +139,7 @@ export function bodyOf(values: TaskFormValues, kind: ConnectorKind, options: { a
     const expiry = p.expireAfterDays ? { expireAfterDays: p.expireAfterDays } : {};
     body.deletionProtection = p.mode === 'always' ? { mode: 'always', ...expiry } : { mode: 'threshold', ...expiry, ...(p.minCount ? { minCount: p.minCount } : {}), ...(p.minPercent ? { minPercent: p.minPercent } : {}) };
     body.massOffboardingGuard = values.massOffboardingGuard;
+    body.requireSecondApprover = values.requireSecondApprover === true;
   }
   return body;
 }

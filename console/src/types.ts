@@ -42,6 +42,8 @@ export interface Run {
   phase: string;
   counters: Record<string, unknown>;
   error: string | null;
+  /** why a failed run failed (auth, rate_limit, network, vendor, config, internal); null otherwise */
+  failureClass: 'auth' | 'rate_limit' | 'network' | 'vendor' | 'config' | 'internal' | null;
   requestedBy: string[] | null;
   startedAt: string;
   finishedAt: string | null;
@@ -149,6 +151,21 @@ export interface HubUser {
   title: string | null;
   departmentIds: string[];
   status: string;
+}
+
+/** GET /users/:id/links: the person's link in one app (downstream task) or source (upstream task). */
+export interface UserLink {
+  taskId: string;
+  taskName: string;
+  direction: 'upstream' | 'downstream';
+  connectorKind: string;
+  enabled: boolean;
+  remoteId: string | null;
+  linkedAt: string | null;
+  status: 'linked' | 'not_linked' | 'failed' | 'pending_deletion';
+  lastSyncedAt: string | null;
+  lastItem: { runId: string; action: string; status: string; errorCode: string | null; errorMessage: string | null; finishedAt: string | null } | null;
+  lastRun: { id: string; trigger: string; status: string; startedAt: string; finishedAt: string | null } | null;
 }
 
 export interface FieldIssue {

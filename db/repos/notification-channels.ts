@@ -8,6 +8,7 @@ import type { SecretBox } from '../secret-box';
 import { notificationChannels, notificationDeliveries, syncTasks } from '../schema';
 import { recordAudit } from './audit-log';
 import { NotFoundError, ValidationError } from './errors';
+import { smtpHostRefusal } from '../../connectors/shared/host-policy';
 
 export interface ChannelInput {
   name: string;
@@ -63,6 +64,12 @@ export function createNotificationChannels(db: Db, options: { secretBox: SecretB
       if (!channelKinds.includes(input.kind)) throw new ValidationError('kind', `kind: expected one of ${channelKinds.join(', ')}`);
       const settings = channelSettingsSchemas[input.kind].safeParse(input.settings ?? {});
       if (!settings.success) throw issuesOf('settings', settings.error);
+      if (input.kind === 'email') {
+        // The SMTP server is an outbound host like a webhook's: the same allow-list (host-policy.ts).
+        const { host, port } = settings.data as unknown as { host: string; port: number };
+        const refused = smtpHostRefusal(host, port);
+        if (refused) throw new ValidationError('settings.host', `settings.host: ${refused}`);
+      }
       const secrets = channelSecretsSchemas[input.kind].safeParse(input.secrets);
       if (!secrets.success) throw issuesOf('secrets', secrets.error);
       const events = input.events ?? [...notificationEvents];

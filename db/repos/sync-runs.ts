@@ -3,6 +3,7 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { DirectorySnapshot, EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
+import type { RunFailureClass } from '../../engine/failure-class';
 import type { Db } from '../client';
 import type { RunRow } from './run-queries';
 import { runItems, runSnapshotChunks, syncRuns, syncTasks, type RunRead } from '../schema';
@@ -378,11 +379,11 @@ export async function listOpenRunsStartedBefore(db: Db, before: Date, limit: num
 /** Stores the final status, counters and error; a run already finished keeps its first outcome. */
 export async function finishRun(
   db: Db,
-  input: { runId: string; status: FinishedRunStatus; counters: RunCounters; error?: string | null },
+  input: { runId: string; status: FinishedRunStatus; counters: RunCounters; error?: string | null; failureClass?: RunFailureClass | null },
 ): Promise<string> {
   const [row] = await db
     .update(syncRuns)
-    .set({ status: input.status, counters: input.counters, error: input.error ?? null, phase: 'done', finishedAt: new Date() })
+    .set({ status: input.status, counters: input.counters, error: input.error ?? null, failureClass: input.failureClass ?? null, phase: 'done', finishedAt: new Date() })
     .where(and(eq(syncRuns.id, input.runId), inArray(syncRuns.status, [...activeRunStatuses])))
     .returning({ status: syncRuns.status });
   if (row) return row.status;

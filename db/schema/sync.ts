@@ -1,6 +1,7 @@
 // Sync tasks, their links, runs, run items (the stored plan) and staged deletions.
 import { sql } from 'drizzle-orm';
 import { itemStatuses, pendingDeletionStatuses, runStatuses } from '../../engine/statuses';
+import { runFailureClasses } from '../../engine/failure-class';
 import type { PublicTaskConfig } from '../../engine/task-config';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
@@ -49,6 +50,8 @@ export const syncRuns = pgTable(
     phase: text('phase').notNull().default('pending'),
     counters: jsonb('counters').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
+    /** why a failed run failed (engine/failure-class.ts: auth, rate_limit, network, vendor, config, internal); null otherwise and for runs recorded before it existed */
+    failureClass: text('failure_class', { enum: runFailureClasses }),
     workflowId: text('workflow_id'),
     /** who asked for the run: principals (`token:<name>:<id>`, `bootstrap-admin`), `schedule`, `realtime`, `temporal-ui`; null before it was recorded */
     requestedBy: text('requested_by').array(),
@@ -138,6 +141,8 @@ export const runItems = pgTable(
     uniqueIndex('run_items_run_seq_uq').on(t.runId, t.seq),
     index('run_items_run_batch_idx').on(t.runId, t.batch),
     index('run_items_run_status_idx').on(t.runId, t.status),
+    // a person's (or department's) items across runs: their last write in each app (GET /users/:id/links)
+    index('run_items_entity_source_idx').on(t.entity, t.sourceId),
   ],
 );
 

@@ -2,11 +2,15 @@
 // `sync-center demo`: API, worker, Temporal dev server and the WeCom fake. As admin (in Chinese):
 // the tasks canvas, a run started from its card, the run history and a run's detail. As approver
 // (in English): no edit controls anywhere, one staged delete executed and another cancelled, each
-// answer shown. Screenshots of every page go to test-artifacts/console/ (gitignored).
+// answer shown. As admin (in English): a task created through the form, a failed item retried from
+// its run's detail and the person's links in every app, and an upstream task in real time (the
+// debounce's 400 beside its field, the webhook URL to copy). Screenshots of every page go to
+// test-artifacts/console/ (gitignored).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import ExcelJS from 'exceljs';
 import type { Browser, Page } from 'playwright-core';
 import { demoTaskNames } from '../../cli/commands/demo';
 import { launchChromium } from '../support/chromium';
@@ -56,6 +60,15 @@ describe('web console in Chromium', () => {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** The run once it has finished; undefined while it runs, or before its workflow has recorded it (404). */
+  async function finishedRun(id: string): Promise<{ status: string } | undefined> {
+    const res = await fetch(`${apiUrl}/api/v1/runs/${id}`, { headers: { authorization: `Bearer ${adminToken}` } });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`GET /runs/${id} answered ${res.status}: ${await res.text()}`);
+    const run = (await res.json()) as { status: string };
+    return ['pending', 'running'].includes(run.status) ? undefined : run;
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
@@ -149,6 +162,21 @@ describe('web console in Chromium', () => {
     const csv = fs.readFileSync(await download.path(), 'utf8');
     expect(csv.startsWith('\uFEFF')).toBe(true);
     expect(csv.split('\n').filter((line) => line.includes('DeleteUser'))).toHaveLength(2);
+    // Export XLSX: read back with the library the API writes it with (exceljs), a staged delete's row checked.
+    await page.getByTestId('export').hover();
+    const [xlsxDownload] = await Promise.all([page.waitForEvent('download'), page.locator('.ant-dropdown-menu-item').filter({ hasText: 'XLSX' }).click()]);
+    expect(xlsxDownload.suggestedFilename()).toMatch(/^run-.+\.xlsx$/);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(await xlsxDownload.path());
+    const sheet = workbook.getWorksheet('Items')!;
+    const rows = sheet.getSheetValues().filter((row): row is ExcelJS.CellValue[] => Array.isArray(row)).map((row) => row.slice(1).map((cell) => (cell === null || cell === undefined ? '' : String(cell))));
+    const [header, ...body] = rows;
+    expect(header.slice(0, 7)).toEqual(['seq', 'entity', 'action', 'status', 'sourceId', 'targetId', 'displayName']);
+    const deletes = body.filter((row) => row[header.indexOf('action')] === 'DeleteUser');
+    expect(deletes.map((row) => [row[header.indexOf('entity')], row[header.indexOf('status')], row[header.indexOf('sourceId')]]).sort()).toEqual([
+      ['user', 'staged', 'E1024'],
+      ['user', 'staged', 'E1025'],
+    ]);
     await page.context().close();
   });
 
@@ -273,6 +301,104 @@ describe('web console in Chromium', () => {
     await page.locator('.ant-modal-confirm-title', { hasText: 'Delete the task "Console: refused secret"?' }).waitFor();
     await page.getByTestId('confirm-delete').click();
     await card.waitFor({ state: 'detached' });
+    await page.context().close();
+  });
+
+  it("as admin (English): a failed item retried from its run's detail; the person's links in every app", async () => {
+    // A person the app refuses (WeCom wants a mobile or an email): the run's item for them fails.
+    const [someone] = (await api<{ items: { departmentIds: string[] }[] }>('GET', '/users?limit=1')).items;
+    await api('POST', '/users', { id: 'E9001', username: 'no-contact', name: 'No Contact', departmentIds: someone.departmentIds });
+    const { runId } = await api<{ runId: string }>('POST', `/sync-tasks/${downstream.id}/runs`, { dryRun: false });
+    const finished = await until('the run to finish', async () => (await finishedRun(runId))?.status, 120_000);
+    // Nothing else to write but the staged deletes: the run is failed (no item succeeded) or partially failed.
+    expect(['failed', 'partially_failed']).toContain(finished);
+    const { items: failedItems } = await api<{ items: { sourceId: string | null; action: string; errorCode: string | null; errorMessage: string | null }[] }>('GET', `/runs/${runId}/items?status=failed`);
+    expect(failedItems.map((i) => [i.sourceId, i.action, i.errorCode])).toEqual([['E9001', 'CreateUser', 'invalid_input']]);
+    const vendorError = failedItems[0].errorMessage!;
+
+    const page = await signIn('en-US', adminToken);
+    await page.goto(`${apiUrl}/console/runs/${runId}`);
+    await page.getByTestId('run-detail-status').getByText(finished === 'failed' ? 'Failed' : 'Partially failed', { exact: true }).waitFor();
+    await page.getByTestId('filter-status').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: 'Failed' }).click();
+    const failedRows = page.getByTestId('run-items').locator('.ant-table-row');
+    await until('the failed item alone', async () => ((await failedRows.count()) === 1 && (await failedRows.filter({ hasText: 'No Contact' }).count()) === 1 ? true : undefined));
+    await failedRows.first().locator('.ant-table-row-expand-icon').click();
+    await page.getByTestId('item-changes').getByText(`invalid_input: ${vendorError}`).waitFor();
+    await shot(page, 'run-detail-failed-en');
+
+    // The person fixed in the hub, the failed item retried from the run's detail: a run over their id alone.
+    await api('PATCH', '/users/E9001', { email: 'no-contact@example.com' });
+    await page.getByTestId('retry-failed').click();
+    const notice = await page.locator('.ant-message-notice').filter({ hasText: /Retry run .+ requested \(1 source ids\)/ }).textContent();
+    const retryRunId = /Retry run (\S+) requested/.exec(notice ?? '')![1];
+    const retried = await until('the retry run to finish', () => finishedRun(retryRunId), 120_000);
+    expect(retried.status).toBe('succeeded');
+    const { items: retriedItems } = await api<{ items: { sourceId: string | null; action: string; status: string }[] }>('GET', `/runs/${retryRunId}/items?entity=user`);
+    expect(retriedItems.map((i) => [i.sourceId, i.action, i.status])).toEqual([['E9001', 'CreateUser', 'succeeded']]);
+
+    // The person's view in the directory: linked in WeCom now, with the app's id and the last write.
+    const { items: links } = await api<{ items: { taskId: string; status: string; remoteId: string | null }[] }>('GET', '/users/E9001/links');
+    const wecomLink = links.find((l) => l.taskId === downstream.id)!;
+    expect({ status: wecomLink.status, linked: typeof wecomLink.remoteId }).toEqual({ status: 'linked', linked: 'string' });
+    await page.getByRole('menuitem', { name: 'Hub directory' }).click();
+    await page.getByTestId('people-search').locator('input').fill('no-contact');
+    await page.getByTestId('people-search').locator('input').press('Enter');
+    await page.getByTestId('people').locator('.ant-table-row').filter({ hasText: 'no-contact' }).click();
+    const row = page.getByTestId('person-links').locator('.ant-table-row').filter({ has: page.getByTestId(`link-${downstream.id}`) });
+    await row.getByTestId('link-status').and(page.locator('[data-status="linked"]')).waitFor();
+    await row.getByText(wecomLink.remoteId!, { exact: true }).waitFor();
+    await row.getByText('CreateUser').waitFor();
+    // An upstream task is listed only where it is the person's source: E9001 came from the API.
+    expect(await page.getByTestId('person-links').getByText(demoTaskNames.upstream).count()).toBe(0);
+    await shot(page, 'person-links-en');
+    await page.context().close();
+  });
+
+  it('as admin (English): an upstream WeCom task in real time: the debounce refused beside its field, then the webhook URL to copy', async () => {
+    const [, baseUrl, corpId] = demo.output.match(/API base (\S+), corp id (\S+)\)/)!;
+    const page = await signIn('en-US', adminToken);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: apiUrl });
+    await page.getByTestId('new-task').click();
+    await page.getByTestId('task-form').waitFor();
+    const name = `Console: WeCom to hub in real time ${Date.now()}`;
+    await page.locator('#name').fill(name);
+    await page.getByText('Upstream', { exact: true }).click();
+    await page.locator('#connector_settings_baseUrl').fill(baseUrl);
+    // Another corp than the demo's downstream one: one app is never both upstream and downstream of the hub.
+    await page.locator('#connector_settings_corpId').fill(`${corpId}-hr`);
+    await page.locator('#connector_secrets_corpSecret').fill('demo-corp-secret');
+    await page.locator('#connector_secrets_callbackToken').fill('console-callback-token');
+    await page.locator('#connector_secrets_callbackEncodingAesKey').fill('a'.repeat(43));
+    await page.locator('#triggers_realtime').click();
+    // Ten minutes is the most the API takes: 700000 ms is its 400, shown under the debounce input.
+    await page.locator('#realtimeDebounceMs').fill('700000');
+    await page.locator('#requireSecondApprover').click();
+    await page.getByTestId('save-task').click();
+    const debounceItem = page.locator('.ant-form-item').filter({ has: page.locator('#realtimeDebounceMs') });
+    await debounceItem.locator('.ant-form-item-explain-error').waitFor();
+    await shot(page, 'task-form-realtime-400-en');
+    await page.locator('#realtimeDebounceMs').fill('3000');
+    await page.getByTestId('save-task').click();
+    await page.getByTestId('run-history').waitFor();
+    const { items } = await api<{ items: (Task & { webhookUrl: string | null; config: { triggers: { realtime: boolean }; realtimeDebounceMs: number; requireSecondApprover: boolean } })[] }>('GET', '/sync-tasks?limit=500');
+    const created = items.find((t) => t.name === name)!;
+    expect({ direction: created.direction, realtime: created.config.triggers.realtime, debounce: created.config.realtimeDebounceMs, second: created.config.requireSecondApprover }).toEqual({ direction: 'upstream', realtime: true, debounce: 3000, second: true });
+    expect(created.webhookUrl).toMatch(new RegExp(`/api/v1/webhooks/${created.id}$`));
+    const webhookUrl = created.webhookUrl!.startsWith('/') ? `${apiUrl}${created.webhookUrl}` : created.webhookUrl!;
+
+    // The edit form shows the stored timing and the webhook URL, copied with one click.
+    await page.getByRole('menuitem', { name: 'Sync tasks' }).click();
+    await page.getByTestId(`task-card-${created.id}`).getByTestId('edit-task').click();
+    const shown = page.getByTestId('webhook-url');
+    await shown.waitFor();
+    expect(await page.locator('#realtimeDebounceMs').inputValue()).toBe('3000');
+    expect(await page.locator('#requireSecondApprover').getAttribute('aria-checked')).toBe('true');
+    expect((await shown.textContent())?.trim()).toBe(webhookUrl);
+    await shown.locator('.ant-typography-copy').click();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(webhookUrl);
+    await shot(page, 'task-form-realtime-en');
+    await api('DELETE', `/sync-tasks/${created.id}`);
     await page.context().close();
   });
 });

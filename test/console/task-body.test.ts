@@ -50,10 +50,27 @@ describe('console task form body', () => {
       fieldMapping: [{ target: 'title', source: 'title' }],
       matchRules: ['employeeNumber', 'email', 'mobile'],
       triggers: { manual: true, realtime: false },
+      realtimeDebounceMs: 1000,
       offboarding: 'disable',
       deletionProtection: { mode: 'always' },
       massOffboardingGuard: { maxDisablePercent: 20 },
+      requireSecondApprover: false,
     });
+  });
+
+  it('real-time timing and the second approver: read from the stored task, sent back; an empty debounce is left to the default; the second approver is admin-only', () => {
+    const task = storedTask({ triggers: { manual: true, realtime: true }, realtimeDebounceMs: 5000, requireSecondApprover: true });
+    const values = valuesOfTask(task, wecom);
+    expect({ realtime: values.triggers.realtime, debounce: values.realtimeDebounceMs, second: values.requireSecondApprover }).toEqual({ realtime: true, debounce: 5000, second: true });
+    const body = bodyOf(values, wecom, { admin: true, previous: task });
+    expect({ triggers: body.triggers, realtimeDebounceMs: body.realtimeDebounceMs, requireSecondApprover: body.requireSecondApprover }).toEqual({ triggers: { manual: true, realtime: true, schedule: null }, realtimeDebounceMs: 5000, requireSecondApprover: true });
+    const byOperator = bodyOf(values, wecom, { admin: false, previous: task });
+    expect(byOperator.realtimeDebounceMs).toBe(5000);
+    expect(byOperator).not.toHaveProperty('requireSecondApprover');
+    values.realtimeDebounceMs = null;
+    expect(bodyOf(values, wecom, { admin: true })).not.toHaveProperty('realtimeDebounceMs');
+    // A task stored before the settings existed shows their defaults.
+    expect({ debounce: valuesOfTask(storedTask({}), wecom).realtimeDebounceMs, second: valuesOfTask(storedTask({}), wecom).requireSecondApprover }).toEqual({ debounce: 1000, second: false });
   });
 
   it('an edit keeps a cron schedule, expiry days and the stored secrets, and names a cleared setting null', () => {

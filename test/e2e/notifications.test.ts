@@ -94,7 +94,8 @@ const counts = () => {
 test('a failed run sends exactly one message per configured channel, a rate-limited robot is retried alone', async () => {
   receivers.failNext('dingtalk-robot', 1);
   const { runId, history } = await failingRun();
-  expect(await stack.runRow(runId)).toMatchObject({ status: 'failed', error: expect.stringContaining('40001') });
+  // WeCom's 40001 is a credential refusal: the run records it as such (credentials_failing counts these).
+  expect(await stack.runRow(runId)).toMatchObject({ status: 'failed', error: expect.stringContaining('40001'), failureClass: 'auth' });
   expect(counts()).toEqual({ 'wecom-robot': 1, 'feishu-bot': 1, 'dingtalk-robot': 1, webhook: 1, email: 1 });
   expect(receivers.refused).toEqual([]);
   for (const m of receivers.received) expect(JSON.stringify(m.body)).toContain('Sync run failed');

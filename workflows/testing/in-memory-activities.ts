@@ -6,6 +6,7 @@
 import type {
   DecidePendingDeletionsResult,
   FinishedRunStatus,
+  FinishRunInput,
   ItemCounters,
   PendingDeletionStatus,
   PlanResult,
@@ -26,6 +27,7 @@ export interface RecordedRun extends StartRunInput {
   counters: ItemCounters;
   status?: FinishedRunStatus;
   error?: string;
+  failureClass?: FinishRunInput['failureClass'];
 }
 
 export interface RecordedPendingDeletion {
@@ -113,13 +115,14 @@ export function createInMemoryActivities(options: {
       for (const id of ids) if (!pendingDeletions.has(id)) pendingDeletions.set(id, { runId, status: 'PENDING', executions: 0 });
       return { pendingDeletionIds: ids };
     },
-    async finishRun({ runId, status, error }) {
-      record('finishRun', { runId, status, error });
+    async finishRun({ runId, status, error, failureClass }) {
+      record('finishRun', { runId, status, error, ...(failureClass ? { failureClass } : {}) });
       const run = runOf(runId);
       run.phases.push('finish');
       const { succeeded, failed } = run.counters;
       run.status = status ?? (failed === 0 ? 'succeeded' : succeeded > 0 ? 'partially_failed' : 'failed');
       run.error = error;
+      run.failureClass = failureClass;
       return { status: run.status };
     },
     async executePendingDeletion({ pendingDeletionId, actor }) {

@@ -1,7 +1,8 @@
 // Create or edit a sync task as a guided form generated from the connector definitions
 // (GET /connector-kinds): settings from each kind's schema, write-only credentials, the connection
-// test with each check's result, scope, field mapping rows, match rules, offboarding, timing and
-// deletion protection. Every 400 from the API is shown beside the field it names.
+// test with each check's result, scope, field mapping rows, match rules, offboarding, timing (real
+// time with its debounce and the webhook URL to copy) and deletion protection (a second approver
+// too). Every 400 from the API is shown beside the field it names.
 import { App, Alert, Button, Card, Col, Form, Input, InputNumber, List, Radio, Row, Select, Space, Spin, Switch, Table, TreeSelect, Typography } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
@@ -128,6 +129,7 @@ export function TaskFormPage() {
   const direction = Form.useWatch('direction', form);
   const every = Form.useWatch(['triggers', 'schedule', 'every'], form);
   const protectionMode = Form.useWatch(['deletionProtection', 'mode'], form);
+  const realtime = Form.useWatch(['triggers', 'realtime'], form);
   const kind = useMemo(() => kinds?.find((k) => k.kind === kindName), [kinds, kindName]);
 
   useEffect(() => {
@@ -365,12 +367,24 @@ export function TaskFormPage() {
             </Col>
           )}
         </Row>
-        <Form.Item name={['triggers', 'realtime']} label={t('form.realtime')} valuePropName="checked">
-          <Switch />
-        </Form.Item>
+        <Row gutter={16}>
+          <Col span={8}>
+            <Form.Item name={['triggers', 'realtime']} label={t('form.realtime')} valuePropName="checked">
+              <Switch data-testid="field-realtime" />
+            </Form.Item>
+          </Col>
+          {realtime && (
+            <Col span={16}>
+              {/* No min/max here: a value out of range is the API's 400, shown under this input. */}
+              <Form.Item name="realtimeDebounceMs" label={t('form.realtimeDebounce')}>
+                <InputNumber precision={0} placeholder="1000" style={{ width: 200 }} data-testid="field-realtime-debounce" />
+              </Form.Item>
+            </Col>
+          )}
+        </Row>
         {task?.webhookUrl && (
           <Form.Item label={t('form.webhookUrl')}>
-            <Typography.Paragraph copyable code style={{ margin: 0 }}>
+            <Typography.Paragraph copyable code style={{ margin: 0 }} data-testid="webhook-url">
               {task.webhookUrl.startsWith('/') ? `${location.origin}${task.webhookUrl}` : task.webhookUrl}
             </Typography.Paragraph>
           </Form.Item>
@@ -403,6 +417,9 @@ export function TaskFormPage() {
           </Form.Item>
           <Form.Item name={['massOffboardingGuard', 'maxDisablePercent']} label={t('form.guard')}>
             <InputNumber min={0} max={100} disabled={!can.admin} />
+          </Form.Item>
+          <Form.Item name="requireSecondApprover" label={t('form.requireSecondApprover')} valuePropName="checked">
+            <Switch disabled={!can.admin} data-testid="field-second-approver" />
           </Form.Item>
         </fieldset>
       </Card>

@@ -1,0 +1,1 @@
+CREATE INDEX "run_items_entity_source_idx" ON "run_items" USING btree ("entity","source_id");
