@@ -178,6 +178,9 @@ export function createSnapshotActivity(deps: ActivityDeps) {
       // attempt (heartbeat timed out, worker shutting down) drops its mapping rather than finish it.
       const mapped = await mapUsers(compiled, rawSource.users, { mobileCountryCode, onProgress: (done) => heartbeat({ side: 'source', mapped: done }), signal: cancellationSignal() });
       const source = { departments: rawSource.departments, users: mapped.users };
+      // A full read needs the unmapped people no more: a second copy of the source (100k people) while
+      // the target is read and both are stored. A partial read still looks up their links below.
+      if (!partial) rawSource.users.length = 0;
       const target = !partial
         ? await readWhole(endpoints.target, 'target')
         : changed.length === 0

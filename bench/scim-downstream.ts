@@ -83,9 +83,10 @@ export async function runScimDownstreamBenchmark(argv: readonly string[]): Promi
     const handle = await env.client.workflow.start<typeof syncRunWorkflow>('syncRunWorkflow', { taskQueue, workflowId: `bench-scim-downstream-${Date.now()}`, args: [{ taskId: task.id }] });
     const phases = watchPhases(() => handle.query(progressQuery), started);
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the run did not finish in ${timeoutS} s`)), timeoutS * 1000).unref());
-    const result = await worker.runUntil(Promise.race([handle.result(), timeout]));
+    // The progress watcher stops (no query in flight) while the worker still answers queries: a query
+    // left waiting went into the client's retry back-off and threw "Channel has been shut down" at teardown.
+    const result = await worker.runUntil(Promise.race([handle.result(), timeout]).finally(() => phases.stop()));
     const runMs = performance.now() - started;
-    phases.stop();
     counter.restore();
     const totalCalls = [...counter.calls.values()].reduce((a, b) => a + b, 0);
     const limitMs = (totalCalls / perSecond) * 1_000;

@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   const corpId = process.env.BENCH_WECOM_CORP_ID;
   const corpSecret = process.env.BENCH_WECOM_CORP_SECRET;
   if (!corpId || !corpSecret || !process.send) throw new Error('wecom-fake-process: start it from bench/downstream.ts (needs IPC and the corp credentials)');
-  const fake = await startWecomFake({ port: 0, host: '127.0.0.1', corpId, corpSecret });
+  const rateLimitPerMinute = Number(process.env.BENCH_WECOM_RATE_PER_MINUTE ?? 10_000);
+  const fake = await startWecomFake({ port: 0, host: '127.0.0.1', corpId, corpSecret, rateLimitPerMinute });
   process.on('message', (message: unknown) => {
     if (message === 'counts') process.send?.({ type: 'counts', calls, rateLimited } satisfies FakeProcessCounts);
     if (message === 'stop') void fake.close().then(() => process.exit(0));

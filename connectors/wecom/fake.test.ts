@@ -1,4 +1,4 @@
-import { startWecomFake, type RunningWecomFake } from './fake';
+import { startWecomFake, WecomDirectory, WecomFakeError, type RunningWecomFake } from './fake';
 import { fakeControl, fakeState, rawCall } from './fake/test-helpers';
 
 const creds = { corpId: 'wwfake01', corpSecret: 'fake-secret-value' };
@@ -177,5 +177,79 @@ describe('WeCom fake: what the secret may see and do', () => {
   it('refuses a bad scope or write flag in the seed', async () => {
     expect((await scopedSeed({ visible_department_ids: [99] })).status).toBe(400);
     expect((await scopedSeed({ contact_write: 'no' })).status).toBe(400);
+  });
+});
+
+// The directory keeps mobile, email, child and member indexes instead of scanning (issue 17): these
+// are the rules the indexes answer, after the writes that must move or free an index entry.
+describe('WeCom fake directory: uniqueness and department rules stay right after updates and deletes', () => {
+  const seeded = () => {
+    const dir = new WecomDirectory();
+    dir.createDepartment({ id: 2, name: 'R&D', parentid: 1 });
+    dir.createDepartment({ id: 3, name: 'Sales', parentid: 1 });
+    dir.createUser({ userid: 'alice', name: 'Alice', department: [2], mobile: '13800000001', email: 'Alice@acme.test' });
+    dir.createUser({ userid: 'bob', name: 'Bob', department: [2, 3], mobile: '13800000002', email: 'bob@acme.test' });
+    return dir;
+  };
+  const errcode = (run: () => void): number | undefined => {
+    try {
+      run();
+      return undefined;
+    } catch (err) {
+      if (err instanceof WecomFakeError) return err.errcode;
+      throw err;
+    }
+  };
+
+  it('refuses a taken mobile or email (email without case) on create and update, not the member\'s own', () => {
+    const dir = seeded();
+    expect(errcode(() => dir.createUser({ userid: 'carol', name: 'Carol', department: [2], mobile: '13800000001' }))).toBe(60104);
+    expect(errcode(() => dir.createUser({ userid: 'carol', name: 'Carol', department: [2], email: 'ALICE@acme.test' }))).toBe(60106);
+    expect(errcode(() => dir.updateUser({ userid: 'bob', email: 'alice@ACME.test' }))).toBe(60106);
+    expect(errcode(() => dir.updateUser({ userid: 'alice', mobile: '13800000001', email: 'alice@acme.test' }))).toBeUndefined();
+    expect(errcode(() => dir.createUser({ userid: 'CAROL', name: 'Carol', department: [2], email: 'carol@acme.test' }))).toBeUndefined();
+    expect(errcode(() => dir.createUser({ userid: 'carol', name: 'Carol', department: [2], email: 'carol2@acme.test' }))).toBe(60102);
+  });
+
+  it('frees the old values of an update and a delete, and holds the new ones', () => {
+    const dir = seeded();
+    dir.updateUser({ userid: 'alice', mobile: '13900000001', email: 'alice.new@acme.test' });
+    expect(errcode(() => dir.createUser({ userid: 'carol', name: 'Carol', department: [2], mobile: '13800000001', email: 'Alice@acme.test' }))).toBeUndefined();
+    expect(errcode(() => dir.createUser({ userid: 'dave', name: 'Dave', department: [2], mobile: '13900000001' }))).toBe(60104);
+    expect(errcode(() => dir.createUser({ userid: 'dave', name: 'Dave', department: [2], email: 'ALICE.NEW@acme.test' }))).toBe(60106);
+    // A refused update changes nothing: alice keeps her values, bob keeps his.
+    expect(errcode(() => dir.updateUser({ userid: 'bob', mobile: '13900000001', email: 'bob.new@acme.test' }))).toBe(60104);
+    expect(errcode(() => dir.createUser({ userid: 'erin', name: 'Erin', department: [2], email: 'bob.new@acme.test' }))).toBeUndefined();
+    expect(errcode(() => dir.createUser({ userid: 'frank', name: 'Frank', department: [2], email: 'bob@acme.test' }))).toBe(60106);
+
+    dir.deleteUsers(['BOB']);
+    expect(errcode(() => dir.createUser({ userid: 'gina', name: 'Gina', department: [2], mobile: '13800000002', email: 'bob@acme.test' }))).toBeUndefined();
+    expect(errcode(() => dir.createUser({ userid: 'bob', name: 'Bob', department: [2], email: 'bob2@acme.test' }))).toBeUndefined();
+  });
+
+  it('moves the values with a renamed userid: the old key frees nothing, the new one holds them', () => {
+    const dir = seeded();
+    dir.updateUser({ userid: 'alice', new_userid: 'alice2' });
+    expect(errcode(() => dir.createUser({ userid: 'carol', name: 'Carol', department: [2], mobile: '13800000001' }))).toBe(60104);
+    expect(errcode(() => dir.updateUser({ userid: 'alice2', email: 'alice@acme.test' }))).toBeUndefined();
+    dir.deleteUsers(['alice2']);
+    expect(errcode(() => dir.createUser({ userid: 'carol', name: 'Carol', department: [2], mobile: '13800000001', email: 'alice@acme.test' }))).toBeUndefined();
+  });
+
+  it('counts members and sub-departments through moves and deletes', () => {
+    const dir = seeded();
+    expect(errcode(() => dir.deleteDepartment(3))).toBe(60005);
+    dir.updateUser({ userid: 'bob', department: [2] });
+    expect(errcode(() => dir.deleteDepartment(3))).toBeUndefined();
+    dir.createDepartment({ id: 4, name: 'Backend', parentid: 2 });
+    expect(errcode(() => dir.createDepartment({ name: 'Backend', parentid: 2 }))).toBe(60008);
+    dir.updateDepartment({ id: 4, parentid: 1 });
+    expect(errcode(() => dir.createDepartment({ id: 5, name: 'Backend', parentid: 2 }))).toBeUndefined();
+    expect(errcode(() => dir.createDepartment({ name: 'Backend', parentid: 1 }))).toBe(60008);
+    dir.deleteUsers(['alice', 'bob']);
+    dir.deleteDepartment(5);
+    expect(errcode(() => dir.deleteDepartment(2))).toBeUndefined();
+    expect(dir.createDepartment({ name: 'Next', parentid: 1 })).toBe(6);
+    expect(dir.subtree(1).map((d) => d.id)).toEqual([1, 4, 6]);
   });
 });

@@ -154,7 +154,8 @@ export async function storePlan(
     if (stored > 0) return { batches, alreadyStored: true };
     await upsertTaskLinks(tx, input.taskId, input.newLinks);
     const finishedAt = new Date().toISOString();
-    const rows = input.items.map((item, seq) => ({
+    // Rows are built a chunk at a time: a 110k-item plan as one array of rows is another copy of it in memory.
+    const row = (item: NewRunItem, seq: number) => ({
       seq,
       batch: Math.floor(seq / RUN_ITEM_BATCH_SIZE),
       key: item.key,
@@ -169,8 +170,8 @@ export async function storePlan(
       after: item.after ?? null,
       reason: item.reason ?? null,
       finished_at: item.status === 'planned' || item.status === 'staged' ? null : finishedAt,
-    }));
-    for (let i = 0; i < rows.length; i += PLAN_CHUNK) await insertPlanRows(tx, input.runId, rows.slice(i, i + PLAN_CHUNK));
+    });
+    for (let i = 0; i < input.items.length; i += PLAN_CHUNK) await insertPlanRows(tx, input.runId, input.items.slice(i, i + PLAN_CHUNK).map((item, j) => row(item, i + j)));
     await tx.update(syncRuns).set({ phase: 'planned' }).where(eq(syncRuns.id, input.runId));
     return { batches, alreadyStored: false };
   });

@@ -44,16 +44,70 @@ function stringList(value: unknown, field: string): string[] | undefined {
 }
 
 export class WecomDirectory {
-  readonly departments = new Map<number, Required<WecomDepartment>>();
+  private readonly departmentMap = new Map<number, Required<WecomDepartment>>();
   /** keyed by lower-case userid: WeCom userids are unique regardless of case */
-  readonly users = new Map<string, StoredUser>();
+  private readonly userMap = new Map<string, StoredUser>();
+  // Indexes kept in step by every write below, so no rule scans the directory (100k members in the
+  // benchmark): the writes go through setUser/removeUser and setDepartment/removeDepartment only.
+  /** mobile → lower-case userid */
+  private readonly byMobile = new Map<string, string>();
+  /** lower-case email → lower-case userid (WeCom compares emails without case) */
+  private readonly byEmail = new Map<string, string>();
+  /** parentid → child department ids (the root is nobody's child) */
+  private readonly childIds = new Map<number, Set<number>>();
+  /** department id → how many members list it */
+  private readonly memberCount = new Map<number, number>();
+  private maxDepartmentId = rootId;
+  readonly departments: ReadonlyMap<number, Required<WecomDepartment>> = this.departmentMap;
+  readonly users: ReadonlyMap<string, StoredUser> = this.userMap;
   /** members who have activated WeCom: their mobile no longer changes through the API */
   readonly activated = new Set<string>();
   /** members WeCom sent its invitation to on create (to_invite, true unless sent false) */
   readonly invited = new Set<string>();
 
   constructor(rootName = 'Company') {
-    this.departments.set(rootId, { id: rootId, name: rootName, name_en: '', parentid: 0, order: 100000000, department_leader: [] });
+    this.setDepartment({ id: rootId, name: rootName, name_en: '', parentid: 0, order: 100000000, department_leader: [] });
+  }
+
+  private setDepartment(next: Required<WecomDepartment>): void {
+    const current = this.departmentMap.get(next.id);
+    if (current && current.id !== rootId) this.childIds.get(current.parentid)?.delete(current.id);
+    this.departmentMap.set(next.id, next);
+    if (next.id !== rootId) {
+      let siblings = this.childIds.get(next.parentid);
+      if (!siblings) this.childIds.set(next.parentid, (siblings = new Set()));
+      siblings.add(next.id);
+    }
+    this.maxDepartmentId = Math.max(this.maxDepartmentId, next.id);
+  }
+
+  private removeDepartment(id: number): void {
+    const current = this.departmentMap.get(id);
+    if (!current) return;
+    this.childIds.get(current.parentid)?.delete(id);
+    this.departmentMap.delete(id);
+  }
+
+  /** Stores `next` under `key` (its lower-case userid), replacing what `key` held, indexes included. */
+  private setUser(key: string, next: StoredUser): void {
+    this.removeUser(key);
+    this.userMap.set(key, next);
+    if (next.mobile) this.byMobile.set(next.mobile, key);
+    if (next.email) this.byEmail.set(next.email.toLowerCase(), key);
+    for (const id of next.department) this.memberCount.set(id, (this.memberCount.get(id) ?? 0) + 1);
+  }
+
+  private removeUser(key: string): void {
+    const current = this.userMap.get(key);
+    if (!current) return;
+    if (current.mobile && this.byMobile.get(current.mobile) === key) this.byMobile.delete(current.mobile);
+    if (current.email && this.byEmail.get(current.email.toLowerCase()) === key) this.byEmail.delete(current.email.toLowerCase());
+    for (const id of current.department) {
+      const left = (this.memberCount.get(id) ?? 0) - 1;
+      if (left > 0) this.memberCount.set(id, left);
+      else this.memberCount.delete(id);
+    }
+    this.userMap.delete(key);
   }
 
   department(id: unknown, code = 60003): Required<WecomDepartment> {
@@ -72,7 +126,7 @@ export class WecomDirectory {
   }
 
   private children(id: number): Array<Required<WecomDepartment>> {
-    return [...this.departments.values()].filter((d) => d.parentid === id && d.id !== rootId);
+    return [...(this.childIds.get(id) ?? [])].map((child) => this.departmentMap.get(child)!);
   }
 
   /** the department and everything below it, parents first */
@@ -107,12 +161,12 @@ export class WecomDirectory {
       if (id <= rootId || id > 0xffffffff) fail(40058, `invalid department id ${id}`);
       if (this.departments.has(id)) fail(60008, `department id exists: ${id}`);
     } else {
-      id = Math.max(...this.departments.keys()) + 1;
+      id = this.maxDepartmentId + 1;
     }
     if (this.depth(parentid) + 1 > maxDepth) fail(60002, `department level exceeds ${maxDepth}`);
     const leaders = this.checkLeaders(body.department_leader, 'department_leader') ?? [];
     const order = int(body.order, 'order') ?? 0;
-    this.departments.set(id, { id, name, name_en: str(body, 'name_en') ?? '', parentid, order, department_leader: leaders });
+    this.setDepartment({ id, name, name_en: str(body, 'name_en') ?? '', parentid, order, department_leader: leaders });
     return id;
   }
 
@@ -128,21 +182,21 @@ export class WecomDirectory {
     const name = body.name !== undefined || parentid !== current.parentid ? this.checkName(str(body, 'name') ?? current.name, parentid, current.id) : current.name;
     const leaders = this.checkLeaders(body.department_leader, 'department_leader') ?? current.department_leader;
     const order = int(body.order, 'order') ?? current.order;
-    this.departments.set(current.id, { ...current, name, parentid, order, department_leader: leaders, name_en: str(body, 'name_en') ?? current.name_en });
+    this.setDepartment({ ...current, name, parentid, order, department_leader: leaders, name_en: str(body, 'name_en') ?? current.name_en });
   }
 
   deleteDepartment(id: unknown): void {
     const dep = this.department(id);
     if (dep.id === rootId) fail(60007, 'the root department cannot be deleted');
-    if (this.children(dep.id).length > 0) fail(60006, 'department has sub-departments');
-    if ([...this.users.values()].some((u) => u.department.includes(dep.id))) fail(60005, 'department has members');
-    this.departments.delete(dep.id);
+    if ((this.childIds.get(dep.id)?.size ?? 0) > 0) fail(60006, 'department has sub-departments');
+    if ((this.memberCount.get(dep.id) ?? 0) > 0) fail(60005, 'department has members');
+    this.removeDepartment(dep.id);
   }
 
   private checkUnique(field: 'mobile' | 'email', value: string, selfKey?: string): void {
     if (!value) return;
-    const same = (a: string) => (field === 'email' ? a.toLowerCase() === value.toLowerCase() : a === value);
-    for (const [key, u] of this.users) if (key !== selfKey && same(u[field])) fail(field === 'mobile' ? 60104 : 60106, `${field} exists: ${value}`);
+    const owner = field === 'email' ? this.byEmail.get(value.toLowerCase()) : this.byMobile.get(value);
+    if (owner !== undefined && owner !== selfKey) fail(field === 'mobile' ? 60104 : 60106, `${field} exists: ${value}`);
   }
 
   private checkDepartments(value: unknown): number[] | undefined {
@@ -192,7 +246,7 @@ export class WecomDirectory {
     const userid = this.checkNewUserid(str(body, 'userid'));
     const next = { ...this.nextUser(body), userid };
     if (options.activated && next.status === 4) next.status = 1;
-    this.users.set(userid.toLowerCase(), next);
+    this.setUser(userid.toLowerCase(), next);
     if (options.activated) this.activated.add(userid.toLowerCase());
   }
 
@@ -202,11 +256,11 @@ export class WecomDirectory {
     const newUserid = body.new_userid === undefined ? undefined : this.checkNewUserid(str(body, 'new_userid'), key);
     const next = this.nextUser(body, current);
     if (newUserid === undefined || newUserid === current.userid) {
-      this.users.set(key, next);
+      this.setUser(key, next);
       return;
     }
-    this.users.delete(key);
-    this.users.set(newUserid.toLowerCase(), { ...next, userid: newUserid });
+    this.removeUser(key);
+    this.setUser(newUserid.toLowerCase(), { ...next, userid: newUserid });
     if (this.activated.delete(key)) this.activated.add(newUserid.toLowerCase());
     this.replaceReferences(current.userid, newUserid);
   }
@@ -214,7 +268,7 @@ export class WecomDirectory {
   deleteUsers(userids: unknown[]): void {
     const found = userids.map((id) => this.user(id));
     for (const u of found) {
-      this.users.delete(u.userid.toLowerCase());
+      this.removeUser(u.userid.toLowerCase());
       this.activated.delete(u.userid.toLowerCase());
       this.replaceReferences(u.userid, undefined);
     }
