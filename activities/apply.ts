@@ -23,7 +23,7 @@ import { EarlierCreates } from './recover-create';
 import { closeEndpoints, loadTaskRecord, openEndpoints, runActor, type TaskRecord } from './task';
 import type { TaskEndpoints } from '../connectors/registry';
 import type { ApplyBatchInput, ItemCounters } from './types';
-import { transientFailure } from './vendor-failure';
+import { transientFailure, vendorFailureDetails } from './vendor-failure';
 
 /** Vendor calls in flight per batch unless ActivityDeps.applyConcurrency says otherwise. */
 export const DEFAULT_APPLY_CONCURRENCY = 16;
@@ -188,7 +188,9 @@ class BatchAttempt {
         // A retried delete whose first attempt succeeded (answer lost) gets the vendor's "not found": the goal is reached.
         alreadyGone = await this.isGone(op);
         if (!alreadyGone) {
-          this.record(index, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, after: sentFields(op) });
+          // The class goes with the item: a run that fails by its items, not a step, takes its class from them.
+          const { failureClass } = vendorFailureDetails(error);
+          this.record(index, { status: 'failed', errorCode: error.vendorCode, errorMessage: error.vendorMessage, failureClass, after: sentFields(op) });
           return;
         }
         result = {};

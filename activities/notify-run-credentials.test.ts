@@ -36,7 +36,7 @@ describeOnBothDatabases('credentials_failing from the failure class', (ctx) => {
   });
 
   /** A finished run of the task, one minute after the previous one, then notifyRun for it. */
-  async function run(status: 'failed' | 'succeeded', error: string | null, failureClass: RunFailureClass | null): Promise<{ runId: string; streak: number | undefined }> {
+  async function run(status: 'failed' | 'partially_failed' | 'succeeded', error: string | null, failureClass: RunFailureClass | null): Promise<{ runId: string; streak: number | undefined }> {
     const runId = randomUUID();
     clock += 60_000;
     await ctx.database.db.insert(syncRuns).values({ id: runId, taskId, trigger: 'schedule', status, error, failureClass, startedAt: new Date(clock), finishedAt: new Date(clock + 1000) });
@@ -58,5 +58,14 @@ describeOnBothDatabases('credentials_failing from the failure class', (ctx) => {
     // A success ends it too; the null-class run before it never counted.
     await run('succeeded', null, null);
     expect((await run('failed', 'E1234', 'auth')).streak).toBe(1);
+  });
+
+  test('a partially failed run whose failed writes were refused for the credentials counts; one failed otherwise ends the streak', async () => {
+    await run('succeeded', null, null);
+    expect((await run('partially_failed', null, 'auth')).streak).toBe(1);
+    expect((await run('failed', 'E1234', 'auth')).streak).toBe(2);
+    expect((await run('partially_failed', null, 'auth')).streak).toBe(3);
+    expect((await run('partially_failed', null, 'vendor')).streak).toBeUndefined();
+    expect((await run('partially_failed', null, 'auth')).streak).toBe(1);
   });
 });

@@ -38,10 +38,12 @@ export function createNotifyRunActivity(deps: ActivityDeps) {
     const pendingDeletes = staged.filter((s) => deleteActions.includes(s.action)).reduce((n, s) => n + s.n, 0);
     const guardHeld = staged.filter((s) => !deleteActions.includes(s.action)).reduce((n, s) => n + s.n, 0);
     // Runs in a row, newest first, that failed to authenticate (their recorded failure class, from the
-    // connector's typed error, never the error's text); dry runs authenticate too. Runs recorded
+    // connector's typed error, never the error's text): a step refused, or the writes refused (a
+    // partially failed run whose failed items were auth); dry runs authenticate too. Runs recorded
     // before the class existed have none: they end a streak like any other failure.
+    const authFailed = (r: { status: string; failureClass: string | null }) => (r.status === 'failed' || r.status === 'partially_failed') && r.failureClass === 'auth';
     let credentialFailures = 0;
-    if (run.status === 'failed' && run.failureClass === 'auth') {
+    if (authFailed(run)) {
       const recent = await db()
         .select({ id: syncRuns.id, status: syncRuns.status, failureClass: syncRuns.failureClass })
         .from(syncRuns)
@@ -49,7 +51,7 @@ export function createNotifyRunActivity(deps: ActivityDeps) {
         .orderBy(desc(syncRuns.startedAt), desc(syncRuns.id))
         .limit(streakWindow);
       for (const r of recent) {
-        if (r.status === 'failed' && r.failureClass === 'auth') credentialFailures++;
+        if (authFailed(r)) credentialFailures++;
         else if (r.id !== run.id) break;
       }
     }

@@ -1,7 +1,8 @@
 // Run bookkeeping: the task's run settings, the run row, and the final status with its counters.
 import { advanceReadWatermark } from '../db/repos/read-watermarks';
 import { and, eq, gt, lte, lt, max, min } from 'drizzle-orm';
-import { finishRun as storeFinish, getRun, itemStatusCounts, startRun as insertRun } from '../db/repos/sync-runs';
+import { failedItemClassCounts, finishRun as storeFinish, getRun, itemStatusCounts, startRun as insertRun } from '../db/repos/sync-runs';
+import { failureClassOfFailedItems } from '../engine/failure-class';
 import { syncRuns, webhookInbox } from '../db/schema';
 import { activeRunStatuses, itemStatuses } from '../engine/statuses';
 import { realtimeLatencySeconds, runsFinished } from '../telemetry/metrics';
@@ -82,7 +83,13 @@ export function createRunActivities(deps: ActivityDeps) {
       if (!run) throw new Error(`runId: no run ${runId}`);
       const counters = runCounters(await itemStatusCounts(db(), runId));
       const final = status ?? runStatus(counters, run.dryRun);
-      const stored = (await storeFinish(db(), { runId, status: final, counters, error, failureClass: final === 'failed' ? (failureClass ?? null) : null })) as FinishedRunStatus;
+      // A step's failure gives the class; a run that failed by its items (none by a step) takes the
+      // class its failed items share (engine/failure-class.ts), counted in one aggregate query.
+      let recordedClass = final === 'failed' ? (failureClass ?? null) : null;
+      if (recordedClass === null && (final === 'failed' || final === 'partially_failed') && counters.failed > 0) {
+        recordedClass = failureClassOfFailedItems(await failedItemClassCounts(db(), runId));
+      }
+      const stored = (await storeFinish(db(), { runId, status: final, counters, error, failureClass: recordedClass })) as FinishedRunStatus;
       // Only a run that wrote everything it read moves the watermark: a failed one re-reads the same window.
       const read = run.read;
       if (stored === 'succeeded' && !run.dryRun && read?.watermark !== undefined && read.readConfig !== undefined && read.kind !== 'changed-ids') {

@@ -158,7 +158,7 @@ export interface FinishRunInput {
   status?: 'failed' | 'canceled';
   /** Why it failed: a message without secrets. */
   error?: string;
-  /** What kind of failure (engine/failure-class.ts), read from the typed failure; with status failed. */
+  /** What kind of failure (engine/failure-class.ts), read from the step's typed failure; with status failed. Absent: finishRun reads it from the failed items. */
   failureClass?: RunFailureClass;
 }
 

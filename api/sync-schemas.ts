@@ -79,7 +79,7 @@ export const RunResponse = z.object({
     .enum(runFailureClasses)
     .nullable()
     .describe(
-      "why a failed run failed, read from the connector's typed error (not the text): auth (credentials or token refused), rate_limit, network (no usable answer: timeout, 5xx), vendor (refused otherwise), config (the task's settings), internal; null for other runs and for runs recorded before it existed",
+      "why a failed or partially failed run failed, read from the connector's typed error (not the text) of its failed step, else the class most of its failed items share: auth (credentials or token refused), rate_limit, network (no usable answer: timeout, 5xx), vendor (refused otherwise), config (the task's settings), internal; null for other runs, when unknown, and for runs recorded before it existed",
     ),
   workflowId: z.string().nullable(),
   requestedBy: z.array(z.string()).nullable().describe('who asked for the run: API principals, `schedule`, `realtime`, `temporal-ui`; null for runs from before it was recorded'),

@@ -30,6 +30,32 @@ export function failureClassOfVendorResult(result: Exclude<VendorResult, 'ok'>, 
   }
 }
 
+/** How many of a run's failed items carry each class (null: none, e.g. failed by the plan or recorded before items had one). */
+export interface FailedItemClassCount {
+  failureClass: RunFailureClass | null;
+  count: number;
+}
+
+/**
+ * A run that failed (or partially failed) by its items, not by a step: the class most of its failed
+ * items share, so a run whose every write was refused for its credentials is 'auth' (and counts
+ * towards credentials_failing) whatever else it wrote. Items without a class count as unknown, and
+ * unknown wins a tie: null unless some class is carried by more failed items than carry none (an
+ * alert such as credentials_failing is raised on evidence, not on half of it). Classes tied for the
+ * most: the first in runFailureClasses (auth, rate_limit, network, vendor, config, internal).
+ */
+export function failureClassOfFailedItems(counts: readonly FailedItemClassCount[]): RunFailureClass | null {
+  const by = new Map<RunFailureClass | null, number>();
+  for (const { failureClass, count } of counts) by.set(failureClass, (by.get(failureClass) ?? 0) + count);
+  let best: RunFailureClass | null = null;
+  let most = by.get(null) ?? 0;
+  for (const failureClass of runFailureClasses) {
+    const n = by.get(failureClass) ?? 0;
+    if (n > most) [best, most] = [failureClass, n];
+  }
+  return best;
+}
+
 export function isRunFailureClass(value: unknown): value is RunFailureClass {
   return typeof value === 'string' && (runFailureClasses as readonly string[]).includes(value);
 }

@@ -42,7 +42,7 @@ export interface Run {
   phase: string;
   counters: Record<string, unknown>;
   error: string | null;
-  /** why a failed run failed (auth, rate_limit, network, vendor, config, internal); null otherwise */
+  /** why a failed or partially failed run failed (its failed step, else most of its failed items): auth, rate_limit, network, vendor, config, internal; null otherwise or unknown */
   failureClass: 'auth' | 'rate_limit' | 'network' | 'vendor' | 'config' | 'internal' | null;
   requestedBy: string[] | null;
   startedAt: string;

@@ -3,7 +3,7 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { DirectorySnapshot, EntityKind } from '../../engine/model';
 import type { Link } from '../../engine/plan-types';
-import type { RunFailureClass } from '../../engine/failure-class';
+import type { FailedItemClassCount, RunFailureClass } from '../../engine/failure-class';
 import type { Db } from '../client';
 import type { RunRow } from './run-queries';
 import { runItems, runSnapshotChunks, syncRuns, syncTasks, type RunRead } from '../schema';
@@ -270,6 +270,8 @@ export interface ItemOutcome {
   after?: unknown;
   errorCode?: string | null;
   errorMessage?: string | null;
+  /** a failed item's class, from the vendor's typed error (engine/failure-class.ts) */
+  failureClass?: RunFailureClass | null;
   reason?: string | null;
 }
 
@@ -332,7 +334,7 @@ async function updateOutcomes(tx: Db, records: readonly ItemOutcomeRecord[]): Pr
       ${o.targetId !== undefined}::boolean, ${o.targetId ?? null}::text,
       ${o.before !== undefined}::boolean, ${jsonText(o.before)}::jsonb,
       ${o.after !== undefined}::boolean, ${jsonText(o.after)}::jsonb,
-      ${o.errorCode ?? null}::text, ${o.errorMessage ?? null}::text,
+      ${o.errorCode ?? null}::text, ${o.errorMessage ?? null}::text, ${o.failureClass ?? null}::text,
       ${o.reason !== undefined}::boolean, ${o.reason ?? null}::text)`),
     sql`, `,
   );
@@ -345,9 +347,10 @@ async function updateOutcomes(tx: Db, records: readonly ItemOutcomeRecord[]): Pr
         after = case when v.has_after then v.after else r.after end,
         error_code = v.error_code,
         error_message = v.error_message,
+        failure_class = v.failure_class,
         reason = case when v.has_reason then v.reason else r.reason end,
         finished_at = ${finishedAt}::timestamptz
-      from (values ${values}) as v(id, status, has_target, target_id, has_before, before, has_after, after, error_code, error_message, has_reason, reason)
+      from (values ${values}) as v(id, status, has_target, target_id, has_before, before, has_after, after, error_code, error_message, failure_class, has_reason, reason)
       where r.id = v.id and r.status = 'planned'
       returning r.id`),
   );
@@ -361,6 +364,15 @@ export async function itemStatusCounts(db: Db, runId: string): Promise<{ action:
     .from(runItems)
     .where(eq(runItems.runId, runId))
     .groupBy(runItems.action, runItems.entity, runItems.status);
+}
+
+/** A run's failed items counted by their failure class: one aggregate over the (run, status) index, no item loaded. */
+export async function failedItemClassCounts(db: Db, runId: string): Promise<FailedItemClassCount[]> {
+  return db
+    .select({ failureClass: runItems.failureClass, count: sql<number>`count(*)::int` })
+    .from(runItems)
+    .where(and(eq(runItems.runId, runId), eq(runItems.status, 'failed')))
+    .groupBy(runItems.failureClass);
 }
 
 /** The counters stored with a finished run (activities/runs.ts names them); the API's summary is RunSummary. */

@@ -50,7 +50,7 @@ export const syncRuns = pgTable(
     phase: text('phase').notNull().default('pending'),
     counters: jsonb('counters').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
-    /** why a failed run failed (engine/failure-class.ts: auth, rate_limit, network, vendor, config, internal); null otherwise and for runs recorded before it existed */
+    /** why a failed or partially failed run failed (engine/failure-class.ts: auth, rate_limit, network, vendor, config, internal): its failed step's, else the class its failed items share; null otherwise, when unknown, and for runs recorded before it existed */
     failureClass: text('failure_class', { enum: runFailureClasses }),
     workflowId: text('workflow_id'),
     /** who asked for the run: principals (`token:<name>:<id>`, `bootstrap-admin`), `schedule`, `realtime`, `temporal-ui`; null before it was recorded */
@@ -131,6 +131,8 @@ export const runItems = pgTable(
     after: jsonb('after'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /** a failed item's class (engine/failure-class.ts), read from the vendor's typed error; null for other outcomes, plan failures and items recorded before it existed */
+    failureClass: text('failure_class', { enum: runFailureClasses }),
     /** why the item is staged, held, skipped or failed by the plan (not a vendor error) */
     reason: text('reason'),
     /** set just before the vendor call: an item still planned with this set may have reached the vendor before a crash */

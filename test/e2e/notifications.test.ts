@@ -3,9 +3,11 @@
  * secret is wrong fails its run, and every channel configured for it (global and per task: the WeCom
  * robot, the signed Feishu bot, the signed DingTalk robot, the HMAC webhook, email through a real
  * SMTP server) receives exactly one message; a robot's rate-limit answer is retried without sending
- * the others twice; the third failing run in a row also raises credentials_failing.
+ * the others twice; the third failing run in a row also raises credentials_failing, and so does the
+ * third run whose every write was refused for its token (revoked after the run read WeCom).
  */
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Context } from '@temporalio/activity';
+import type { WorkerInterceptors, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import type { RunningWecomFake } from '../../connectors/wecom/fake';
@@ -20,7 +22,7 @@ import { startNotificationReceivers, type RobotCredentials, type RunningReceiver
 import { startSmtpServer, type RunningSmtpServer } from '../support/smtp-server';
 import { startLocalTemporal } from '../support/temporal';
 import { createHubDirectory } from '../../db/repos/hub-directory';
-import { E2eStack, quietTemporalLogs, seedHubCompany } from './harness';
+import { E2eStack, corpSecret, quietTemporalLogs, seedHubCompany } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -69,17 +71,21 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function failingRun(): Promise<{ runId: string; history: string }> {
+/** A run of the task (the one with the wrong secret unless told) that does not succeed. */
+async function failingRun(
+  options: { task?: string; interceptors?: WorkerInterceptors; status?: 'failed' | 'partially_failed' } = {},
+): Promise<{ runId: string; history: string }> {
+  const task = options.task ?? taskId;
   const taskQueue = stack.newTaskQueue();
-  const worker = await stack.startWorker(taskQueue);
+  const worker = await stack.startWorker(taskQueue, { interceptors: options.interceptors });
   const runId = randomUUID();
-  const workflowId = runWorkflowId(taskId, runId);
+  const workflowId = runWorkflowId(task, runId);
   await worker.runUntil(async () => {
-    const outcome = await env.client.workflow.execute(syncRunWorkflow, { taskQueue, workflowId, args: [{ taskId, runId }] }).then(
+    const outcome = await env.client.workflow.execute(syncRunWorkflow, { taskQueue, workflowId, args: [{ taskId: task, runId }] }).then(
       (r: SyncRunResult) => r.status,
       () => 'failed',
     );
-    expect(outcome).toBe('failed');
+    expect(outcome).toBe(options.status ?? 'failed');
   });
   const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
   return { runId, history };
@@ -185,5 +191,51 @@ test('a channel that refuses (a wrong signing secret) is not retried, leaves the
     for (const secret of ['a-wrong-signing-secret', creds.feishuToken, creds.webhookSecret, creds.wecomKey]) expect(history).not.toContain(secret);
   } finally {
     taskId = previous;
+  }
+});
+
+test('a token revoked mid-run fails every write as auth: the run records auth from its items, the third such run raises credentials_failing', async () => {
+  const revoking = await E2eStack.startWecom();
+  try {
+    const hub = createHubDirectory(database.db);
+    const department = await hub.createDepartment({ name: `Revoked ${randomUUID().slice(0, 8)}` }, 'test');
+    await hub.createUser({ username: `rev-${randomUUID().slice(0, 8)}`, name: 'Revo Ked', email: `${department.id}@revoked.test`, departmentIds: [department.id], mainDepartmentId: department.id }, 'test');
+    const task = await stack.insertTask(stack.wecomTask(revoking));
+    await createNotificationChannels(database.db, { secretBox: stack.secretBox }).create(
+      { name: 'SIEM (revoked)', taskId: task, kind: 'webhook', secrets: { url: receivers.urls.webhook, signingSecret: creds.webhookSecret } },
+      'token:admin:test',
+    );
+    // The run reads WeCom with a good token; as its writes begin, the admin resets the secret: the
+    // token is refused (40014), a new one cannot be had (40001), so every write fails.
+    const interceptors: WorkerInterceptors = {
+      activity: [
+        (ctx: Context) => ({
+          inbound: {
+            execute: async (input, next) => {
+              if (ctx.info.activityType === 'applyBatch') revoking.setSecret(`reset-${randomUUID()}`);
+              return next(input);
+            },
+          },
+        }),
+      ],
+    };
+    const events = (runId: string) => receivers.received.filter((m) => m.kind === 'webhook' && m.body.runId === runId).map((m) => m.body.event);
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      revoking.setSecret(corpSecret);
+      // The department's create fails; its member, whose department never came to be, waits (skipped).
+      const { runId } = await failingRun({ task, interceptors, status: 'partially_failed' });
+      runIds.push(runId);
+      expect(await stack.runRow(runId)).toMatchObject({ status: 'partially_failed', failureClass: 'auth' });
+      const failed = (await stack.items(runId)).filter((item) => item.status === 'failed');
+      expect(failed.length).toBeGreaterThan(0);
+      for (const item of failed) expect({ code: item.errorCode, failureClass: item.failureClass }).toEqual({ code: '40001', failureClass: 'auth' });
+    }
+    expect(runIds.map(events)).toEqual([['run_partially_failed'], ['run_partially_failed'], ['run_partially_failed', 'credentials_failing']]);
+    expect(receivers.received.find((m) => m.kind === 'webhook' && m.body.runId === runIds[2] && m.body.event === 'credentials_failing')!.body).toMatchObject({
+      details: { consecutiveFailures: 3 },
+    });
+  } finally {
+    await revoking.close();
   }
 });

@@ -23,6 +23,11 @@ export interface RunningWecomFake {
   url: string;
   /** …/cgi-bin, what the connector's baseUrl is set to */
   baseUrl: string;
+  /**
+   * The admin resets the app's secret (重置 Secret) or restores one: from now on gettoken takes only
+   * `secret` (40001 for any other) and every token issued so far is refused (40014).
+   */
+  setSecret(secret: string): void;
   close(): Promise<void>;
 }
 
@@ -48,7 +53,7 @@ function cdata(value: string): string {
 
 export async function startWecomFake(options: WecomFakeOptions = {}): Promise<RunningWecomFake> {
   const corpId = options.corpId ?? 'ww0000000000000001';
-  const corpSecret = options.corpSecret ?? 'fake-corp-secret';
+  let corpSecret = options.corpSecret ?? 'fake-corp-secret';
   const tokens = new FakeTokenStore(options.tokenTtlSeconds ?? 7200);
   const cipher = options.callback
     ? new CallbackCipher({ token: options.callback.token, encodingAesKey: options.callback.encodingAesKey, receiveId: corpId })
@@ -286,5 +291,10 @@ export async function startWecomFake(options: WecomFakeOptions = {}): Promise<Ru
       revokeTokens: () => tokens.revokeAll(),
     },
   });
-  return { url: server.url, baseUrl: server.baseUrl, close: server.close };
+  const setSecret = (secret: string): void => {
+    if (!secret) throw new FakeInputError('setSecret: secret is required');
+    corpSecret = secret;
+    tokens.revokeAll();
+  };
+  return { url: server.url, baseUrl: server.baseUrl, setSecret, close: server.close };
 }
