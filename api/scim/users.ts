@@ -4,6 +4,7 @@ import { and, asc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { ConflictError } from '../../db/repos/errors';
 import type { HubDirectory } from '../../db/repos/hub-directory';
+import type { UserRow } from '../../db/repos/hub-users';
 import { adoptHubUsers } from '../../db/repos/hub-ownership';
 import { toUser } from '../../db/repos/hub-rows';
 import { hubDepartments, hubUsers } from '../../db/schema';
@@ -12,7 +13,6 @@ import { ScimError } from './errors';
 import type { PushTask } from './push-task';
 import { deletedKey, externalIdKey, fromScimUser, toScimUser, type ScimUserInput } from './user-resource';
 
-type UserRow = typeof hubUsers.$inferSelect;
 type Json = Record<string, unknown>;
 
 export interface ScimUsersContext {
@@ -32,17 +32,25 @@ const stableOrder = [sql`lower(${hubUsers.username})`, asc(hubUsers.id)];
 export function scimUsers(context: ScimUsersContext) {
   const { db, hub, push, baseUrl } = context;
   const taskId = push.task.id;
+  /** department names this request has read (placement and rendering share them) */
+  const names = new Map<string, string>();
 
-  async function departmentNames(ids: (string | null)[]): Promise<Map<string, string>> {
-    const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
-    if (!wanted.length) return new Map();
-    const rows = await db.select({ id: hubDepartments.id, name: hubDepartments.name }).from(hubDepartments).where(inArray(hubDepartments.id, wanted));
-    return new Map(rows.map((r) => [r.id, r.name]));
+  /** Names of these departments, read through `via` (a write's transaction); `fresh` reads even those already known. */
+  async function departmentNames(ids: (string | null)[], via: Db = db, fresh = false): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((id): id is string => id !== null && (fresh || !names.has(id))))];
+    if (wanted.length) {
+      const rows = await via.select({ id: hubDepartments.id, name: hubDepartments.name }).from(hubDepartments).where(inArray(hubDepartments.id, wanted));
+      for (const row of rows) names.set(row.id, row.name);
+    }
+    return names;
   }
 
+  const resourceOf = (user: User, meta: Pick<UserRow, 'createdAt' | 'updatedAt'>) =>
+    toScimUser(user, meta, { baseUrl, departmentName: user.mainDepartmentId ? names.get(user.mainDepartmentId) : undefined });
+
   async function render(rows: UserRow[]): Promise<Json[]> {
-    const names = await departmentNames(rows.map((r) => r.mainDepartmentId));
-    return rows.map((row) => toScimUser(toUser(row), row, { baseUrl, departmentName: row.mainDepartmentId ? names.get(row.mainDepartmentId) : undefined }));
+    await departmentNames(rows.map((r) => r.mainDepartmentId));
+    return rows.map((row) => resourceOf(toUser(row), row));
   }
 
   async function findRow(id: string): Promise<UserRow | undefined> {
@@ -63,6 +71,7 @@ export function scimUsers(context: ScimUsersContext) {
     const matches = await db.select({ id: hubDepartments.id }).from(hubDepartments).where(eq(hubDepartments.name, department)).limit(2);
     if (matches.length !== 1) return kept;
     const id = matches[0].id;
+    names.set(id, department);
     return { departmentIds: kept.departmentIds.includes(id) ? kept.departmentIds : [...kept.departmentIds, id], mainDepartmentId: id };
   }
 
@@ -99,23 +108,39 @@ export function scimUsers(context: ScimUsersContext) {
     return row;
   }
 
-  /** If-Match checked again on the row-locked user inside the write: of concurrent writers with one version, one wins. */
+  /**
+   * Every SCIM write's check, inside the write on the row-locked user (of concurrent writers with one
+   * version, one wins): the person is still in SCIM (a DELETE may have taken them out meanwhile;
+   * not for the POST that brings them back) and, with If-Match, still at that version.
+   */
   const versionCheck =
-    (ifMatch: string | undefined) =>
+    (ifMatch: string | undefined, { reviving = false } = {}) =>
     async (stored: User, tx: Db): Promise<void> => {
+      if (!reviving && stored.attributes[deletedKey] !== undefined) throw new ScimError(404, `User ${stored.id} not found`);
       if (ifMatch === undefined) return;
-      const [department] = stored.mainDepartmentId ? await tx.select({ name: hubDepartments.name }).from(hubDepartments).where(eq(hubDepartments.id, stored.mainDepartmentId)) : [];
+      // the department's name as it is now: a rename changes the version
+      await departmentNames([stored.mainDepartmentId], tx, true);
       const epoch = new Date(0); // the version covers the content, not meta
-      assertVersion(toScimUser(stored, { createdAt: epoch, updatedAt: epoch }, { baseUrl, departmentName: department?.name }), ifMatch);
+      assertVersion(resourceOf(stored, { createdAt: epoch, updatedAt: epoch }), ifMatch);
     };
 
-  async function write(before: User, next: User, ifMatch?: string): Promise<void> {
-    const { id: _id, status, ...fields } = next;
-    const precondition = versionCheck(ifMatch);
-    if (status === 'active' && before.status === 'disabled') await hub.updateUser(before.id, { ...fields, status }, push.actor, { precondition });
-    else await hub.updateUser(before.id, fields, push.actor, { precondition });
-    // active:false is an offboarding, audited as one.
-    if (status === 'disabled' && before.status === 'active') await hub.offboard(before.id, push.actor);
+  /** One hub write: the fields, the status (active:false is an offboarding, audited as one) and the checks above. */
+  async function write(before: User, next: User, ifMatch?: string, options: { reviving?: boolean } = {}): Promise<UserRow> {
+    const { id: _id, ...fields } = next;
+    return hub.updateUserRow(before.id, fields, push.actor, { precondition: versionCheck(ifMatch, options), offboarding: true, guard: push.guard });
+  }
+
+  /** The resource after the client's change: `current` is what it was read as (its version checked first, then again in the write). */
+  async function replaceRow(row: UserRow, current: Json, resource: unknown, ifMatch?: string): Promise<Json> {
+    assertVersion(current, ifMatch);
+    const id = row.id;
+    const given = (resource as Json)?.id;
+    if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
+    const before = toUser(row);
+    const from = fromScimUser(resource, before);
+    const written = await write(before, { ...(await mapped(from, before)), id }, ifMatch);
+    if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
+    return (await render([written]))[0];
   }
 
   return {
@@ -141,52 +166,54 @@ export function scimUsers(context: ScimUsersContext) {
       return render(rows);
     },
 
-    /** 201 with the resource; a duplicate userName (or email, …) is 409 uniqueness, decided by the unique indexes. */
+    /**
+     * 201 with the resource, answered from the written row; a duplicate userName (or email, …) is
+     * 409 uniqueness, decided by the unique indexes.
+     */
     async create(body: unknown): Promise<Json> {
       const from = fromScimUser(body);
       const user = await mapped(from);
       try {
         const { id: _id, ...fields } = user;
-        const created = await hub.createUser(fields, push.actor, { sourceTaskId: taskId });
-        return this.get(created.id);
+        const created = await hub.createUserRow(fields, push.actor, { sourceTaskId: taskId, uniqueByIndex: true, guard: push.guard });
+        return (await render([created]))[0];
       } catch (error) {
         if (!(error instanceof ConflictError && error.field === 'username')) throw error;
         const namesake = await deletedNamesake(user.username);
         if (!namesake) throw new ScimError(409, `userName ${user.username} is already taken`, 'uniqueness');
-        await write(toUser(namesake), { ...(await mapped(from, toUser(namesake))), id: namesake.id });
-        return this.get(namesake.id);
+        const revived = await write(toUser(namesake), { ...(await mapped(from, toUser(namesake))), id: namesake.id }, undefined, { reviving: true });
+        return (await render([revived]))[0];
       }
     },
 
-    /** PUT and, after applying its operations, PATCH: the whole resource as the client wants it. */
+    /** PUT: the whole resource as the client wants it. */
     async replace(id: string, resource: unknown, ifMatch?: string): Promise<Json> {
       const row = await rowOrThrow(id);
+      return replaceRow(row, (await render([row]))[0], resource, ifMatch);
+    },
+
+    /** PATCH: `apply` turns the current resource into the wanted one, which is then written as a PUT. */
+    async patch(id: string, apply: (current: Json) => unknown, ifMatch?: string): Promise<Json> {
+      const row = await rowOrThrow(id);
       const current = (await render([row]))[0];
-      assertVersion(current, ifMatch);
-      const given = (resource as Json)?.id;
-      if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
-      const before = toUser(row);
-      const from = fromScimUser(resource, before);
-      await write(before, { ...(await mapped(from, before)), id }, ifMatch);
-      if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
-      return this.get(id);
+      return replaceRow(row, current, apply(current), ifMatch);
     },
 
     /**
      * The task's offboarding decides: "delete" removes the person (refused 409 while they manage
      * someone or lead a department, as every hub delete is); "disable" (the default) offboards them
      * and takes them out of SCIM (404 from now on; a POST of the same userName brings them back).
+     * Either way one write, with If-Match checked inside it.
      */
     async remove(id: string, ifMatch?: string): Promise<void> {
       const row = await rowOrThrow(id);
       assertVersion((await render([row]))[0], ifMatch);
+      const precondition = versionCheck(ifMatch);
       if (push.task.config.offboarding === 'delete') {
-        await hub.deleteUser(id, push.actor);
+        await hub.deleteUser(id, push.actor, { precondition, guard: push.guard });
         return;
       }
-      const before = toUser(row);
-      await hub.updateUser(id, { attributes: { ...before.attributes, [deletedKey]: true } }, push.actor, { precondition: versionCheck(ifMatch) });
-      await hub.offboard(id, push.actor);
+      await hub.updateUserRow(id, (before) => ({ attributes: { ...before.attributes, [deletedKey]: true }, status: 'disabled' }), push.actor, { precondition, offboarding: true, guard: push.guard });
       if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
     },
   };
