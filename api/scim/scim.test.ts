@@ -194,6 +194,19 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
     }
   });
 
+  it('concurrent PATCHes of different attributes without If-Match all land (each is applied to the person as locked in its write)', async () => {
+    const id = (await post('/Users', user('many-patches'))).json().id;
+    for (let round = 0; round < 4; round++) {
+      await Promise.all([
+        patch(`/Users/${id}`, [{ op: 'replace', path: 'title', value: `T${round}` }]),
+        patch(`/Users/${id}`, [{ op: 'replace', path: 'displayName', value: `D${round}` }]),
+        patch(`/Users/${id}`, [{ op: 'replace', path: 'nickName', value: `N${round}` }]),
+        patch(`/Users/${id}`, [{ op: 'add', path: `${enterprise}:employeeNumber`, value: `E-many-${round}` }]),
+      ]);
+      expect((await get(`/Users/${id}`)).json()).toMatchObject({ title: `T${round}`, displayName: `D${round}`, nickName: `N${round}`, [enterprise]: { employeeNumber: `E-many-${round}` } });
+    }
+  });
+
   describe('If-Match on offboardings and deletes (a stale version is 412 with a SCIM error body and changes nothing)', () => {
     const stale = 'W/"stale"';
     const error412 = { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '412' };

@@ -53,8 +53,8 @@ export function scimUsers(context: ScimUsersContext) {
     return rows.map((row) => resourceOf(toUser(row), row));
   }
 
-  async function findRow(id: string): Promise<UserRow | undefined> {
-    const [row] = await db.select().from(hubUsers).where(and(eq(hubUsers.id, id), visible(taskId)));
+  async function findRow(id: string, via: Db = db): Promise<UserRow | undefined> {
+    const [row] = await via.select().from(hubUsers).where(and(eq(hubUsers.id, id), visible(taskId)));
     return row;
   }
 
@@ -65,24 +65,25 @@ export function scimUsers(context: ScimUsersContext) {
   }
 
   /** The EnterpriseUser department: the one hub department of that name joins the person to it. */
-  async function placement(department: string | null, before?: User): Promise<Pick<User, 'departmentIds' | 'mainDepartmentId'>> {
+  async function placement(department: string | null, before: User | undefined, via: Db): Promise<Pick<User, 'departmentIds' | 'mainDepartmentId'>> {
     const kept = { departmentIds: before?.departmentIds ?? [], mainDepartmentId: before?.mainDepartmentId ?? null };
     if (!department) return kept;
-    const matches = await db.select({ id: hubDepartments.id }).from(hubDepartments).where(eq(hubDepartments.name, department)).limit(2);
+    const matches = await via.select({ id: hubDepartments.id }).from(hubDepartments).where(eq(hubDepartments.name, department)).limit(2);
     if (matches.length !== 1) return kept;
     const id = matches[0].id;
     names.set(id, department);
     return { departmentIds: kept.departmentIds.includes(id) ? kept.departmentIds : [...kept.departmentIds, id], mainDepartmentId: id };
   }
 
-  async function checkManager(managerId: string | null | undefined, before?: User): Promise<void> {
+  async function checkManager(managerId: string | null | undefined, before: User | undefined, via: Db): Promise<void> {
     if (!managerId || managerId === before?.managerId) return;
-    if (!(await findRow(managerId))) throw new ScimError(400, `manager ${managerId} is no User here`, 'invalidValue');
+    if (!(await findRow(managerId, via))) throw new ScimError(400, `manager ${managerId} is no User here`, 'invalidValue');
   }
 
-  async function mapped(from: ScimUserInput, before?: User): Promise<User> {
-    await checkManager(from.input.managerId, before);
-    const place = await placement(from.department, before);
+  /** `via`: inside a write, its transaction (never a second connection while it holds one). */
+  async function mapped(from: ScimUserInput, before?: User, via: Db = db): Promise<User> {
+    await checkManager(from.input.managerId, before, via);
+    const place = await placement(from.department, before, via);
     const user: User = {
       id: before?.id ?? '',
       username: from.input.username,
@@ -108,38 +109,46 @@ export function scimUsers(context: ScimUsersContext) {
     return row;
   }
 
+  const epochMeta = { createdAt: new Date(0), updatedAt: new Date(0) }; // a version covers the content, not meta
+
+  /** The stored user as a resource, read inside the write (`tx`): the department's name as it is now (a rename changes the version). */
+  async function lockedResource(stored: User, tx: Db): Promise<Json> {
+    await departmentNames([stored.mainDepartmentId], tx, true);
+    return resourceOf(stored, epochMeta);
+  }
+
   /**
    * Every SCIM write's check, inside the write on the row-locked user (of concurrent writers with one
-   * version, one wins): the person is still in SCIM (a DELETE may have taken them out meanwhile;
-   * not for the POST that brings them back) and, with If-Match, still at that version.
+   * version, one wins): the person is still this task's to see (a DELETE may have taken them out of
+   * SCIM meanwhile; not for the POST that brings them back) and, with If-Match, still at that version.
    */
   const versionCheck =
     (ifMatch: string | undefined, { reviving = false } = {}) =>
-    async (stored: User, tx: Db): Promise<void> => {
-      if (!reviving && stored.attributes[deletedKey] !== undefined) throw new ScimError(404, `User ${stored.id} not found`);
-      if (ifMatch === undefined) return;
-      // the department's name as it is now: a rename changes the version
-      await departmentNames([stored.mainDepartmentId], tx, true);
-      const epoch = new Date(0); // the version covers the content, not meta
-      assertVersion(resourceOf(stored, { createdAt: epoch, updatedAt: epoch }), ifMatch);
+    async (stored: User, tx: Db, row: UserRow): Promise<void> => {
+      const theirs = row.sourceTaskId !== null && row.sourceTaskId !== taskId;
+      if (theirs || (!reviving && stored.attributes[deletedKey] !== undefined)) throw new ScimError(404, `User ${stored.id} not found`);
+      if (ifMatch !== undefined) assertVersion(await lockedResource(stored, tx), ifMatch);
     };
 
-  /** One hub write: the fields, the status (active:false is an offboarding, audited as one) and the checks above. */
-  async function write(before: User, next: User, ifMatch?: string, options: { reviving?: boolean } = {}): Promise<UserRow> {
-    const { id: _id, ...fields } = next;
-    return hub.updateUserRow(before.id, fields, push.actor, { precondition: versionCheck(ifMatch, options), offboarding: true, guard: push.guard });
-  }
-
-  /** The resource after the client's change: `current` is what it was read as (its version checked first, then again in the write). */
-  async function replaceRow(row: UserRow, current: Json, resource: unknown, ifMatch?: string): Promise<Json> {
-    assertVersion(current, ifMatch);
-    const id = row.id;
-    const given = (resource as Json)?.id;
-    if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
-    const before = toUser(row);
-    const from = fromScimUser(resource, before);
-    const written = await write(before, { ...(await mapped(from, before)), id }, ifMatch);
-    if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
+  /**
+   * PUT and PATCH as one hub write: `wanted` turns the person as locked in the write (as a resource)
+   * into the resource the client wants, so concurrent changes of different attributes all land;
+   * active:false is an offboarding, audited as one.
+   */
+  async function writeResource(id: string, wanted: (current: Json) => unknown, ifMatch: string | undefined): Promise<Json> {
+    const written = await hub.updateUserRow(
+      id,
+      async (before, tx) => {
+        const resource = wanted(await lockedResource(before, tx));
+        const given = (resource as Json)?.id;
+        if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
+        const { id: _id, ...fields } = await mapped(fromScimUser(resource, before), before, tx);
+        return fields;
+      },
+      push.actor,
+      { precondition: versionCheck(ifMatch), offboarding: true, guard: push.guard },
+    );
+    if (written.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
     return (await render([written]))[0];
   }
 
@@ -181,23 +190,17 @@ export function scimUsers(context: ScimUsersContext) {
         if (!(error instanceof ConflictError && error.field === 'username')) throw error;
         const namesake = await deletedNamesake(user.username);
         if (!namesake) throw new ScimError(409, `userName ${user.username} is already taken`, 'uniqueness');
-        const revived = await write(toUser(namesake), { ...(await mapped(from, toUser(namesake))), id: namesake.id }, undefined, { reviving: true });
+        const { id: _id, ...fields } = await mapped(from, toUser(namesake));
+        const revived = await hub.updateUserRow(namesake.id, fields, push.actor, { precondition: versionCheck(undefined, { reviving: true }), offboarding: true, guard: push.guard });
         return (await render([revived]))[0];
       }
     },
 
     /** PUT: the whole resource as the client wants it. */
-    async replace(id: string, resource: unknown, ifMatch?: string): Promise<Json> {
-      const row = await rowOrThrow(id);
-      return replaceRow(row, (await render([row]))[0], resource, ifMatch);
-    },
+    replace: (id: string, resource: unknown, ifMatch?: string) => writeResource(id, () => resource, ifMatch),
 
-    /** PATCH: `apply` turns the current resource into the wanted one, which is then written as a PUT. */
-    async patch(id: string, apply: (current: Json) => unknown, ifMatch?: string): Promise<Json> {
-      const row = await rowOrThrow(id);
-      const current = (await render([row]))[0];
-      return replaceRow(row, current, apply(current), ifMatch);
-    },
+    /** PATCH: `apply` turns the current resource into the wanted one. */
+    patch: (id: string, apply: (current: Json) => unknown, ifMatch?: string) => writeResource(id, apply, ifMatch),
 
     /**
      * The task's offboarding decides: "delete" removes the person (refused 409 while they manage
@@ -206,15 +209,13 @@ export function scimUsers(context: ScimUsersContext) {
      * Either way one write, with If-Match checked inside it.
      */
     async remove(id: string, ifMatch?: string): Promise<void> {
-      const row = await rowOrThrow(id);
-      assertVersion((await render([row]))[0], ifMatch);
       const precondition = versionCheck(ifMatch);
       if (push.task.config.offboarding === 'delete') {
         await hub.deleteUser(id, push.actor, { precondition, guard: push.guard });
         return;
       }
-      await hub.updateUserRow(id, (before) => ({ attributes: { ...before.attributes, [deletedKey]: true }, status: 'disabled' }), push.actor, { precondition, offboarding: true, guard: push.guard });
-      if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
+      const written = await hub.updateUserRow(id, (before) => ({ attributes: { ...before.attributes, [deletedKey]: true }, status: 'disabled' }), push.actor, { precondition, offboarding: true, guard: push.guard });
+      if (written.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
     },
   };
 }

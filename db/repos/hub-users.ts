@@ -38,7 +38,7 @@ export interface UserWriteOptions {
    * write (e.g. SCIM's If-Match): a check before the transaction could pass for two concurrent
    * writers at once.
    */
-  precondition?: (before: User, tx: Db) => Promise<void>;
+  precondition?: (before: User, tx: Db, row: UserRow) => Promise<void>;
   guard?: HubWriteOptions['guard'];
 }
 
@@ -131,7 +131,7 @@ export function userRepository(db: Db, write: HubWriter) {
   }
 
   /** `offboarding`: a change to disabled is audited as an offboarding (after the update of any other field). */
-  async function update(id: string, patch: UserPatch | ((before: User) => UserPatch), actor: string, options: UserWriteOptions & { offboarding?: boolean }): Promise<UserRow> {
+  async function update(id: string, patch: UserPatch | ((before: User, tx: Db) => UserPatch | Promise<UserPatch>), actor: string, options: UserWriteOptions & { offboarding?: boolean }): Promise<UserRow> {
     const attempt = (lock: 'shared' | 'exclusive') =>
       write(
         actor,
@@ -139,10 +139,10 @@ export function userRepository(db: Db, write: HubWriter) {
           const [locked] = await tx.select().from(hubUsers).where(eq(hubUsers.id, id)).for('update');
           if (!locked) throw new NotFoundError('user', id);
           const before = toUser(locked);
-          await options.precondition?.(before, tx);
+          await options.precondition?.(before, tx, locked);
           // A patch given as a function is computed from the row-locked user: a change relative to
           // what is stored (join a department) cannot undo a concurrent one (join another).
-          const next = normalizeUser({ ...before, ...definedOnly(typeof patch === 'function' ? patch(before) : patch) }, id);
+          const next = normalizeUser({ ...before, ...definedOnly(typeof patch === 'function' ? await patch(before, tx) : patch) }, id);
           if (JSON.stringify(next) === JSON.stringify(before)) return { result: locked };
           // Two manager changes side by side could each pass the cycle check and close a cycle together.
           if (lock === 'shared' && next.managerId !== before.managerId) throw new NeedsExclusiveLock();
@@ -168,7 +168,7 @@ export function userRepository(db: Db, write: HubWriter) {
     /** createUser answering with the stored row (a caller that shows its times reads nothing more). */
     createUserRow: create,
 
-    async updateUser(id: string, patch: UserPatch | ((before: User) => UserPatch), actor: string, options: UserWriteOptions = {}): Promise<User> {
+    async updateUser(id: string, patch: UserPatch | ((before: User, tx: Db) => UserPatch | Promise<UserPatch>), actor: string, options: UserWriteOptions = {}): Promise<User> {
       return toUser(await update(id, patch, actor, options));
     },
 
@@ -193,10 +193,11 @@ export function userRepository(db: Db, write: HubWriter) {
     /** Refuses (ConflictError, naming them) while the user manages someone or leads a department. */
     async deleteUser(id: string, actor: string, options: UserWriteOptions = {}): Promise<User> {
       return write(actor, async (tx) => {
-        const before = await findUser(tx, id);
-        if (!before) throw new NotFoundError('user', id);
+        const [row] = await tx.select().from(hubUsers).where(eq(hubUsers.id, id));
+        if (!row) throw new NotFoundError('user', id);
+        const before = toUser(row);
         // The lock is exclusive: no other hub write runs until this one ends.
-        await options.precondition?.(before, tx);
+        await options.precondition?.(before, tx, row);
         const [reports, led] = await Promise.all([
           tx.select({ username: hubUsers.username }).from(hubUsers).where(eq(hubUsers.managerId, id)).orderBy(asc(hubUsers.username)).limit(5),
           tx.select({ name: hubDepartments.name }).from(hubDepartments).where(sql`${hubDepartments.leaderIds} @> ${jsonbArray([id])}`).orderBy(asc(hubDepartments.name)).limit(5),
