@@ -26,21 +26,23 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** default true */
   migrate?: boolean;
+  /** Postgres server only: called with each statement's text as it is sent (benchmarks count round trips with it) */
+  onQuery?: (text: string) => void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  const database = options.url ? await openPostgres(options.url) : await openPglite(options.dataDir);
+  const database = options.url ? await openPostgres(options.url, options.onQuery) : await openPglite(options.dataDir);
   if (options.migrate !== false) await database.migrate();
   return { db: database.db, kind: database.kind, close: database.close, ping: () => database.db.execute(sql`select 1`).then(() => undefined) };
 }
 
-async function openPostgres(url: string) {
+async function openPostgres(url: string, onQuery?: (text: string) => void) {
   const { default: postgres } = await import('postgres');
   const { drizzle, PostgresJsPreparedQuery } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   // Failed queries never carry their parameter values (PII) into logs, API answers or Temporal.
   installQueryErrorScrubbing(PostgresJsPreparedQuery);
-  const client = postgres(url, { max: 10, onnotice: () => undefined });
+  const client = postgres(url, { max: 10, onnotice: () => undefined, ...(onQuery ? { debug: (_connection: number, text: string) => onQuery(text) } : {}) });
   const db = drizzle(client, { schema });
   return {
     kind: 'postgres' as const,

@@ -20,8 +20,15 @@ export class ScimError extends Error {
   }
 }
 
+/** The push task changed (disabled, deleted, reconfigured) since this process read it: the write wrote nothing (push-task.ts). */
+export class PushTaskChanged extends Error {
+  override readonly name = 'PushTaskChanged';
+}
+
 export function scimErrorOf(error: unknown): ScimError | undefined {
   if (error instanceof ScimError) return error;
+  // only if it changed again during the write run once more on a fresh read
+  if (error instanceof PushTaskChanged) return new ScimError(409, 'the sync task changed during the write: nothing was written, try again');
   if (error instanceof ValidationError) return new ScimError(400, `${error.field}: ${error.message}`, 'invalidValue');
   if (error instanceof ConflictError) return new ScimError(409, error.message, error.field ? 'uniqueness' : undefined);
   if (error instanceof NotFoundError) return new ScimError(404, `${error.entity === 'department' ? 'Group' : 'User'} ${error.id} not found`);

@@ -2,8 +2,9 @@
 // changes are writes of those people's departments (the task may change only people it sees).
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import type { HubDirectory } from '../../db/repos/hub-directory';
-import { hubUsers, scimGroupExternalIds } from '../../db/schema';
+import type { HubDirectory, HubRepositories } from '../../db/repos/hub-directory';
+import { toDepartment } from '../../db/repos/hub-rows';
+import { hubDepartments, hubUsers, scimGroupExternalIds } from '../../db/schema';
 import { jsonbArray } from '../../db/repos/sql';
 import type { Department, User } from '../../engine/model';
 import { ScimError } from './errors';
@@ -24,27 +25,28 @@ export function scimGroups(context: ScimGroupsContext) {
   const { db, hub, push, baseUrl } = context;
   const visibleUser = and(or(eq(hubUsers.sourceTaskId, push.task.id), isNull(hubUsers.sourceTaskId)), sql`(${hubUsers.attributes} ->> ${deletedKey}) is null`);
 
-  async function members(id: string) {
-    return db
+  // Reads take `via`: the write's transaction inside one, the database otherwise.
+  async function members(id: string, via: Db) {
+    return via
       .select({ id: hubUsers.id, name: hubUsers.name, departmentIds: hubUsers.departmentIds, mainDepartmentId: hubUsers.mainDepartmentId })
       .from(hubUsers)
       .where(and(sql`${hubUsers.departmentIds} @> ${jsonbArray([id])}`, visibleUser))
       .orderBy(hubUsers.id);
   }
 
-  async function externalIdOf(id: string): Promise<string | undefined> {
-    const [row] = await db.select({ externalId: scimGroupExternalIds.externalId }).from(scimGroupExternalIds).where(and(eq(scimGroupExternalIds.taskId, push.task.id), eq(scimGroupExternalIds.departmentId, id)));
+  async function externalIdOf(id: string, via: Db): Promise<string | undefined> {
+    const [row] = await via.select({ externalId: scimGroupExternalIds.externalId }).from(scimGroupExternalIds).where(and(eq(scimGroupExternalIds.taskId, push.task.id), eq(scimGroupExternalIds.departmentId, id)));
     return row?.externalId;
   }
 
-  async function setExternalId(id: string, externalId: string | undefined): Promise<void> {
+  async function setExternalId(id: string, externalId: string | undefined, tx: Db): Promise<void> {
     const where = and(eq(scimGroupExternalIds.taskId, push.task.id), eq(scimGroupExternalIds.departmentId, id));
-    if (externalId === undefined) await db.delete(scimGroupExternalIds).where(where);
-    else await db.insert(scimGroupExternalIds).values({ taskId: push.task.id, departmentId: id, externalId }).onConflictDoUpdate({ target: [scimGroupExternalIds.taskId, scimGroupExternalIds.departmentId], set: { externalId } });
+    if (externalId === undefined) await tx.delete(scimGroupExternalIds).where(where);
+    else await tx.insert(scimGroupExternalIds).values({ taskId: push.task.id, departmentId: id, externalId }).onConflictDoUpdate({ target: [scimGroupExternalIds.taskId, scimGroupExternalIds.departmentId], set: { externalId } });
   }
 
-  async function render(department: Department): Promise<Json> {
-    const [people, externalId] = await Promise.all([members(department.id), externalIdOf(department.id)]);
+  async function render(department: Department, via: Db): Promise<Json> {
+    const [people, externalId] = await Promise.all([members(department.id, via), externalIdOf(department.id, via)]);
     // members carry no display: it is readOnly and a client compares what it sent
     const resource: Json = {
       schemas: [groupSchema],
@@ -57,10 +59,11 @@ export function scimGroups(context: ScimGroupsContext) {
     return resource;
   }
 
-  async function find(id: string): Promise<Department> {
-    const [department] = await hub.getDepartmentsByIds([id]);
-    if (!department) throw new ScimError(404, `Group ${id} not found`);
-    return department;
+  async function find(id: string, via: Db, options: { lock?: boolean } = {}): Promise<Department> {
+    const query = via.select().from(hubDepartments).where(eq(hubDepartments.id, id));
+    const [row] = await (options.lock ? query.for('update') : query);
+    if (!row) throw new ScimError(404, `Group ${id} not found`);
+    return toDepartment(row);
   }
 
   function readBody(body: unknown): { displayName: string; memberIds: string[] | undefined; externalId: string | undefined } {
@@ -83,32 +86,53 @@ export function scimGroups(context: ScimGroupsContext) {
   const join = (id: string) => (before: User) => ({ departmentIds: before.departmentIds.includes(id) ? before.departmentIds : [...before.departmentIds, id] });
 
   /** Joins `joining` to the department and takes `leaving` out (their main department too). */
-  async function changeMembers(id: string, joining: string[], leaving: string[]): Promise<void> {
-    for (const userId of leaving) await hub.updateUser(userId, leave(id), push.actor);
+  async function changeMembers(writes: HubRepositories, tx: Db, id: string, joining: string[], leaving: string[]): Promise<void> {
+    for (const userId of leaving) await writes.updateUser(userId, leave(id), push.actor);
     if (!joining.length) return;
-    const rows = await db.select({ id: hubUsers.id }).from(hubUsers).where(and(inArray(hubUsers.id, joining), visibleUser));
+    const rows = await tx.select({ id: hubUsers.id }).from(hubUsers).where(and(inArray(hubUsers.id, joining), visibleUser));
     const found = new Set(rows.map((r) => r.id));
     const unknown = joining.find((m) => !found.has(m));
     if (unknown) throw new ScimError(400, `member ${unknown} is no User here`, 'invalidValue');
-    for (const userId of joining) await hub.updateUser(userId, join(id), push.actor);
+    for (const userId of joining) await writes.updateUser(userId, join(id), push.actor);
   }
 
   /** Puts exactly `wanted` in the department (PUT): joins the new, takes out the others. */
-  async function setMembers(id: string, wanted: string[]): Promise<void> {
-    const have = new Set((await members(id)).map((m) => m.id));
+  async function setMembers(writes: HubRepositories, tx: Db, id: string, wanted: string[]): Promise<void> {
+    const have = new Set((await members(id, tx)).map((m) => m.id));
     const target = new Set(wanted.filter(Boolean));
-    await changeMembers(id, [...target].filter((m) => !have.has(m)), [...have].filter((m) => !target.has(m)));
+    await changeMembers(writes, tx, id, [...target].filter((m) => !have.has(m)), [...have].filter((m) => !target.has(m)));
+  }
+
+  /**
+   * A Group write is one transaction holding the hub write lock exclusively (membership is other
+   * people's rows: no hub write runs beside it), so If-Match is checked on the group as it is inside
+   * the write and of concurrent writers with one version exactly one lands.
+   */
+  function writeGroup<T>(id: string, ifMatch: string | undefined, work: (writes: HubRepositories, tx: Db, department: Department) => Promise<T>): Promise<T> {
+    return hub.transaction(
+      async (writes, tx) => {
+        const department = await find(id, tx, { lock: true });
+        assertVersion(await render(department, tx), ifMatch);
+        return work(writes, tx, department);
+      },
+      { guard: push.guard },
+    );
   }
 
   return {
-    get: async (id: string) => render(await find(id)),
-    list: async () => Promise.all((await hub.listAllDepartments()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(render)),
+    get: async (id: string) => render(await find(id, db), db),
+    list: async () => Promise.all((await hub.listAllDepartments()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((d) => render(d, db))),
     async create(body: unknown): Promise<Json> {
       const { displayName, memberIds, externalId } = readBody(body);
-      const department = await hub.createDepartment({ name: displayName, parentId: null }, push.actor);
-      if (externalId !== undefined) await setExternalId(department.id, externalId);
-      if (memberIds?.length) await setMembers(department.id, memberIds);
-      return render(department);
+      return hub.transaction(
+        async (writes, tx) => {
+          const department = await writes.createDepartment({ name: displayName, parentId: null }, push.actor);
+          if (externalId !== undefined) await setExternalId(department.id, externalId, tx);
+          if (memberIds?.length) await setMembers(writes, tx, department.id, memberIds);
+          return render(department, tx);
+        },
+        { guard: push.guard },
+      );
     },
     /**
      * PUT (the whole group as the client wants it) and, with `patchedFrom` (the members the PATCH
@@ -116,28 +140,28 @@ export function scimGroups(context: ScimGroupsContext) {
      * PATCHes adding two people at once both land.
      */
     async replace(id: string, body: unknown, ifMatch?: string, patchedFrom?: string[]): Promise<Json> {
-      const department = await find(id);
-      assertVersion(await render(department), ifMatch);
       const given = (body as Json)?.id;
       if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
       const { displayName, memberIds, externalId } = readBody(body);
-      if (displayName !== department.name) await hub.updateDepartment(id, { name: displayName }, push.actor);
-      await setExternalId(id, externalId);
-      if (patchedFrom === undefined) await setMembers(id, memberIds ?? []);
-      else {
-        const before = new Set(patchedFrom);
-        const after = new Set((memberIds ?? []).filter(Boolean));
-        await changeMembers(id, [...after].filter((m) => !before.has(m)), [...before].filter((m) => !after.has(m)));
-      }
-      return render(await find(id));
+      return writeGroup(id, ifMatch, async (writes, tx, department) => {
+        if (displayName !== department.name) await writes.updateDepartment(id, { name: displayName }, push.actor);
+        await setExternalId(id, externalId, tx);
+        if (patchedFrom === undefined) await setMembers(writes, tx, id, memberIds ?? []);
+        else {
+          const before = new Set(patchedFrom);
+          const after = new Set((memberIds ?? []).filter(Boolean));
+          await changeMembers(writes, tx, id, [...after].filter((m) => !before.has(m)), [...before].filter((m) => !after.has(m)));
+        }
+        return render(await find(id, tx), tx);
+      });
     },
     /** Members leave first (a SCIM group delete takes nobody out of the hub); sub-departments still refuse it (409). */
     async remove(id: string, ifMatch?: string): Promise<void> {
-      const department = await find(id);
-      assertVersion(await render(department), ifMatch);
-      await setMembers(id, []);
-      await hub.deleteDepartment(id, push.actor);
-      await setExternalId(id, undefined);
+      await writeGroup(id, ifMatch, async (writes, tx) => {
+        await setMembers(writes, tx, id, []);
+        await writes.deleteDepartment(id, push.actor);
+        await setExternalId(id, undefined, tx);
+      });
     },
   };
 }

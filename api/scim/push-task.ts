@@ -1,12 +1,22 @@
 // The task a scim token pushes as: a live, enabled upstream task of kind scim-push. Every write is
 // that task's (audit actor `sync:<taskId>`, the people it creates belong to it) and goes through
 // its field mapping.
+//
+// Writes use the task as this process last read it (no read per request): each write's first
+// statement, the hub lock's, also checks that the task is still live, enabled and unchanged
+// (`guard`), so a disabled task is refused at once. A write refused so (PushTaskChanged) wrote
+// nothing: the route drops the cached task and runs again on a fresh read, which answers 403 if the
+// task is disabled. Reads always read the task.
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import type { HubWriteOptions } from '../../db/repos/hub-directory';
 import { findLiveTask, type StoredTask } from '../../db/repos/task-rows';
 import { compileFieldMapping, mapUsers, type CompiledFieldMapping } from '../../engine/field-mapping';
 import type { User } from '../../engine/model';
 import type { Actor } from '../auth';
-import { ScimError } from './errors';
+import { PushTaskChanged, ScimError } from './errors';
+
+export { PushTaskChanged };
 
 export interface PushTask {
   task: StoredTask;
@@ -14,15 +24,16 @@ export interface PushTask {
   actor: string;
   /** the task's mapping applied to a user about to be written */
   map(user: User): Promise<User>;
+  /** for every hub write of the push: refused (PushTaskChanged) unless the task is as read */
+  guard: NonNullable<HubWriteOptions['guard']>;
 }
 
 const compiledByConfig = new WeakMap<object, CompiledFieldMapping>();
 
-export async function pushTaskOf(db: Db, actor: Actor): Promise<PushTask> {
-  const task = actor.taskId ? await findLiveTask(db, actor.taskId) : undefined;
-  if (!task || task.connectorKind !== 'scim-push') throw new ScimError(403, 'the token is bound to no live scim-push task');
-  if (!task.enabled) throw new ScimError(403, `sync task ${task.id} is disabled: it accepts no push`);
+function pushTask(task: StoredTask): PushTask {
   const entries = task.config.fieldMapping ?? [];
+  // updated_at in whole milliseconds, as the Date read holds it; every task write moves it
+  const readAt = task.updatedAt.getTime();
   return {
     task,
     actor: `sync:${task.id}`, // activities/task.ts runActor: the same actor as the task's runs
@@ -34,6 +45,43 @@ export async function pushTaskOf(db: Db, actor: Actor): Promise<PushTask> {
       if (failures[0] || !users[0]) throw new ScimError(400, `the task's field mapping failed: ${failures[0]?.reason ?? 'no user'}`, 'invalidValue');
       // The mapper builds attributes without a prototype; drizzle wants a plain object.
       return { ...users[0], attributes: { ...users[0].attributes } };
+    },
+    guard: {
+      holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt})`,
+      refuse: () => new PushTaskChanged(`sync task ${task.id} changed since it was read`),
+    },
+  };
+}
+
+function liveOrRefuse(task: StoredTask | undefined): StoredTask {
+  if (!task || task.connectorKind !== 'scim-push') throw new ScimError(403, 'the token is bound to no live scim-push task');
+  if (!task.enabled) throw new ScimError(403, `sync task ${task.id} is disabled: it accepts no push`);
+  return task;
+}
+
+export async function pushTaskOf(db: Db, actor: Actor): Promise<PushTask> {
+  return pushTask(liveOrRefuse(actor.taskId ? await findLiveTask(db, actor.taskId) : undefined));
+}
+
+/** Push tasks by id as last read, for writes (their guard checks them); reads go to the database. */
+export function pushTaskCache(db: Db) {
+  const byId = new Map<string, PushTask>();
+  return {
+    async forWrite(actor: Actor): Promise<PushTask> {
+      const cached = actor.taskId ? byId.get(actor.taskId) : undefined;
+      if (cached) return cached;
+      const push = await pushTaskOf(db, actor);
+      if (byId.size > 1000) byId.clear(); // a handful of push tasks in practice; bounded all the same
+      byId.set(push.task.id, push);
+      return push;
+    },
+    async forRead(actor: Actor): Promise<PushTask> {
+      const push = await pushTaskOf(db, actor);
+      byId.set(push.task.id, push);
+      return push;
+    },
+    forget(actor: Actor): void {
+      if (actor.taskId) byId.delete(actor.taskId);
     },
   };
 }

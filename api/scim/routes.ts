@@ -11,7 +11,7 @@ import { installScimErrors, scimContentType, ScimError } from './errors';
 import { compileFilter, equalityLookup, parseFilter, valueAt } from './filter';
 import { scimGroups } from './groups';
 import { applyPatch, operationsOf } from './patch';
-import { pushTaskOf } from './push-task';
+import { pushTaskCache, PushTaskChanged, type PushTask } from './push-task';
 import { enterpriseSchema } from './user-resource';
 import { scimUsers } from './users';
 
@@ -103,10 +103,24 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
   const scimOnly = requireRole('scim');
   const baseUrlOf = (request: FastifyRequest) => `${deps.publicUrl ?? `${request.protocol}://${request.host}`}${scimPrefix}`;
 
-  async function contextOf(request: FastifyRequest) {
-    const push = await pushTaskOf(db, request.actor);
+  const pushTasks = pushTaskCache(db);
+  const resourcesOf = (request: FastifyRequest, push: PushTask) => {
     const context = { db, hub: services.hub, push, baseUrl: baseUrlOf(request) };
     return { users: scimUsers(context), groups: scimGroups(context) };
+  };
+  /** Reads: the task read afresh (403 if disabled). */
+  async function contextOf(request: FastifyRequest) {
+    return resourcesOf(request, await pushTasks.forRead(request.actor));
+  }
+  /** Writes: the task as last read, its guard checked in each hub write; a changed task runs once more on a fresh read. */
+  async function writing<T>(request: FastifyRequest, work: (resources: ReturnType<typeof resourcesOf>) => Promise<T>): Promise<T> {
+    try {
+      return await work(resourcesOf(request, await pushTasks.forWrite(request.actor)));
+    } catch (error) {
+      if (!(error instanceof PushTaskChanged)) throw error;
+      pushTasks.forget(request.actor);
+      return work(resourcesOf(request, await pushTasks.forRead(request.actor)));
+    }
   }
 
   const route = { preHandler: scimOnly };
@@ -138,22 +152,20 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
     const all = await users.list(filter ? equalityLookup(filter) : undefined);
     return send(reply, 200, listResponse(all, request.query, filter));
   });
-  app.post('/Users', route, async (request, reply) => send(reply, 201, await (await contextOf(request)).users.create(request.body)));
+  app.post('/Users', route, async (request, reply) => send(reply, 201, await writing(request, ({ users }) => users.create(request.body))));
   app.get<{ Params: { id: string }; Querystring: ListQuery }>('/Users/:id', route, async (request, reply) =>
     send(reply, 200, project(await (await contextOf(request)).users.get(request.params.id), request.query)),
   );
   app.put<{ Params: { id: string } }>('/Users/:id', route, async (request, reply) =>
-    send(reply, 200, await (await contextOf(request)).users.replace(request.params.id, request.body, ifMatchOf(request))),
+    send(reply, 200, await writing(request, ({ users }) => users.replace(request.params.id, request.body, ifMatchOf(request)))),
   );
   // PATCH answers 200 with the resource: RFC 7644 allows 204, but Okta and Entra expect the body.
   app.patch<{ Params: { id: string } }>('/Users/:id', route, async (request, reply) => {
-    const { users } = await contextOf(request);
     const operations = operationsOf(request.body);
-    const current = await users.get(request.params.id);
-    return send(reply, 200, await users.replace(request.params.id, applyPatch(current, operations, [enterpriseSchema]), ifMatchOf(request)));
+    return send(reply, 200, await writing(request, ({ users }) => users.patch(request.params.id, (current) => applyPatch(current, operations, [enterpriseSchema]), ifMatchOf(request))));
   });
   app.delete<{ Params: { id: string } }>('/Users/:id', route, async (request, reply) => {
-    await (await contextOf(request)).users.remove(request.params.id, ifMatchOf(request));
+    await writing(request, ({ users }) => users.remove(request.params.id, ifMatchOf(request)));
     return reply.code(204).send();
   });
 
@@ -181,22 +193,24 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
     const filter = request.query.filter ? parseFilter(request.query.filter) : undefined;
     return send(reply, 200, listResponse(await groups.list(), request.query, filter));
   });
-  app.post('/Groups', route, async (request, reply) => send(reply, 201, await (await contextOf(request)).groups.create(request.body)));
+  app.post('/Groups', route, async (request, reply) => send(reply, 201, await writing(request, ({ groups }) => groups.create(request.body))));
   app.get<{ Params: { id: string }; Querystring: ListQuery }>('/Groups/:id', route, async (request, reply) =>
     send(reply, 200, project(await (await contextOf(request)).groups.get(request.params.id), request.query)),
   );
   app.put<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) =>
-    send(reply, 200, await (await contextOf(request)).groups.replace(request.params.id, request.body, ifMatchOf(request))),
+    send(reply, 200, await writing(request, ({ groups }) => groups.replace(request.params.id, request.body, ifMatchOf(request)))),
   );
   app.patch<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) => {
-    const { groups } = await contextOf(request);
     const operations = operationsOf(request.body);
-    const current = await groups.get(request.params.id);
-    const members = ((current.members as { value: string }[] | undefined) ?? []).map((m) => m.value);
-    return send(reply, 200, await groups.replace(request.params.id, applyPatch(current, operations), ifMatchOf(request), members));
+    const answer = await writing(request, async ({ groups }) => {
+      const current = await groups.get(request.params.id);
+      const members = ((current.members as { value: string }[] | undefined) ?? []).map((m) => m.value);
+      return groups.replace(request.params.id, applyPatch(current, operations), ifMatchOf(request), members);
+    });
+    return send(reply, 200, answer);
   });
   app.delete<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) => {
-    await (await contextOf(request)).groups.remove(request.params.id, ifMatchOf(request));
+    await writing(request, ({ groups }) => groups.remove(request.params.id, ifMatchOf(request)));
     return reply.code(204).send();
   });
 }

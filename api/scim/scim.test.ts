@@ -194,6 +194,107 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
     }
   });
 
+  it('concurrent PATCHes of different attributes without If-Match all land (each is applied to the person as locked in its write)', async () => {
+    const id = (await post('/Users', user('many-patches'))).json().id;
+    for (let round = 0; round < 4; round++) {
+      await Promise.all([
+        patch(`/Users/${id}`, [{ op: 'replace', path: 'title', value: `T${round}` }]),
+        patch(`/Users/${id}`, [{ op: 'replace', path: 'displayName', value: `D${round}` }]),
+        patch(`/Users/${id}`, [{ op: 'replace', path: 'nickName', value: `N${round}` }]),
+        patch(`/Users/${id}`, [{ op: 'add', path: `${enterprise}:employeeNumber`, value: `E-many-${round}` }]),
+      ]);
+      expect((await get(`/Users/${id}`)).json()).toMatchObject({ title: `T${round}`, displayName: `D${round}`, nickName: `N${round}`, [enterprise]: { employeeNumber: `E-many-${round}` } });
+    }
+  });
+
+  describe('If-Match on offboardings and deletes (a stale version is 412 with a SCIM error body and changes nothing)', () => {
+    const stale = 'W/"stale"';
+    const error412 = { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '412' };
+
+    it('refuses PATCH active:false, DELETE of a User (both offboardings) and DELETE of a Group with a stale version', async () => {
+      const deleting = await createScimPushTask(ctx.database, 'stale-delete', { offboarding: 'delete' });
+      const id = (await post('/Users', user('stale-off'))).json().id;
+      const off = await patch(`/Users/${id}`, [{ op: 'replace', path: 'active', value: false }], { 'if-match': stale });
+      expect(off.statusCode).toBe(412);
+      expect(off.json()).toMatchObject(error412);
+      expect((await scim({ method: 'DELETE', url: `/Users/${id}`, headers: { 'if-match': stale } })).json()).toMatchObject(error412);
+      expect(await hubRow(id)).toMatchObject({ status: 'active' });
+      expect((await get(`/Users/${id}`)).statusCode).toBe(200);
+      const theirs = (await scim({ method: 'POST', url: '/Users', payload: JSON.stringify(user('stale-del')) }, deleting.token)).json().id;
+      const removed = await scim({ method: 'DELETE', url: `/Users/${theirs}`, headers: { 'if-match': stale } }, deleting.token);
+      expect(removed.statusCode).toBe(412);
+      expect(await hubRow(theirs)).toBeDefined();
+      const group = (await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Stale Group', members: [{ value: id }] })).json();
+      expect((await scim({ method: 'DELETE', url: `/Groups/${group.id}`, headers: { 'if-match': stale } })).json()).toMatchObject(error412);
+      expect((await get(`/Groups/${group.id}`)).json().members).toEqual([expect.objectContaining({ value: id })]);
+      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id))).map((a) => a.action);
+      expect(actions).toEqual(['user.create', 'user.update']); // the create, and joining the group
+    });
+
+    // Two writers racing with one version: exactly one lands, the other is 412 (the check is on the locked row).
+    it('of concurrent offboardings (PATCH active:false) and title PATCHes carrying one version, exactly one lands', async () => {
+      const id = (await post('/Users', user('race-off'))).json().id;
+      let offboarded = 0;
+      for (let round = 0; round < 4; round++) {
+        if (round) await patch(`/Users/${id}`, [{ op: 'replace', path: 'active', value: true }]);
+        const version = (await get(`/Users/${id}`)).json().meta.version;
+        const headers = { 'if-match': version };
+        const answers = await Promise.all([
+          patch(`/Users/${id}`, [{ op: 'replace', path: 'active', value: false }], headers),
+          patch(`/Users/${id}`, [{ op: 'replace', path: 'active', value: false }], headers),
+          patch(`/Users/${id}`, [{ op: 'replace', path: 'title', value: `R${round}` }], headers),
+          patch(`/Users/${id}`, [{ op: 'replace', path: 'active', value: false }], headers),
+        ]);
+        expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 412, 412, 412]);
+        const offboards = (await ctx.database.db.select().from(auditLog).where(and(eq(auditLog.entityId, id), eq(auditLog.action, 'user.offboard')))).length;
+        const row = await hubRow(id);
+        // the winner alone changed the person: either offboarded with the old title, or retitled and still active
+        if (row.status === 'disabled') expect(row.title).not.toBe(`R${round}`);
+        else expect(row.title).toBe(`R${round}`);
+        if (row.status === 'disabled') offboarded++;
+        expect(offboards).toBe(offboarded); // one offboarding audited per winning offboard, none for the losers
+      }
+    });
+
+    it('of a DELETE (offboarding "delete") and a PATCH carrying one version, exactly one lands', async () => {
+      const deleting = await createScimPushTask(ctx.database, 'race-delete', { offboarding: 'delete' });
+      const as = (options: InjectOptions) => scim(options, deleting.token);
+      for (let round = 0; round < 4; round++) {
+        const id = (await as({ method: 'POST', url: '/Users', payload: JSON.stringify(user(`race-del-${round}`)) })).json().id;
+        const version = (await as({ method: 'GET', url: `/Users/${id}` })).json().meta.version;
+        const answers = await Promise.all([
+          as({ method: 'PATCH', url: `/Users/${id}`, headers: { 'if-match': version }, payload: JSON.stringify({ schemas: [patchOp], Operations: [{ op: 'replace', path: 'title', value: 'Kept' }] }) }),
+          as({ method: 'DELETE', url: `/Users/${id}`, headers: { 'if-match': version } }),
+        ]);
+        const [patched, deleted] = answers.map((a) => a.statusCode);
+        expect([patched, deleted].filter((code) => code === 200 || code === 204)).toHaveLength(1);
+        expect(deleted === 204 ? await hubRow(id) : (await hubRow(id)).title).toBe(deleted === 204 ? undefined : 'Kept');
+      }
+    });
+
+    it('Group If-Match holds under concurrency: of concurrent PATCHes or a DELETE carrying one version, exactly one lands', async () => {
+      const member = (await post('/Users', user('race-member'))).json().id;
+      for (let round = 0; round < 4; round++) {
+        const group = (await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Race ${round}`, members: [{ value: member }] })).json();
+        const headers = { 'if-match': group.meta.version };
+        const answers = await Promise.all([
+          patch(`/Groups/${group.id}`, [{ op: 'replace', path: 'displayName', value: `Race ${round} A` }], headers),
+          patch(`/Groups/${group.id}`, [{ op: 'replace', path: 'displayName', value: `Race ${round} B` }], headers),
+          patch(`/Groups/${group.id}`, [{ op: 'remove', path: `members[value eq "${member}"]` }], headers),
+          scim({ method: 'DELETE', url: `/Groups/${group.id}`, headers }),
+        ]);
+        const codes = answers.map((a) => a.statusCode);
+        expect(codes.filter((c) => c === 200 || c === 204)).toHaveLength(1);
+        // the losers: 412, or 404 once the DELETE won
+        expect(codes.filter((c) => c === 412 || (c === 404 && codes[3] === 204))).toHaveLength(3);
+        const now = await get(`/Groups/${group.id}`);
+        if (codes[3] === 204) expect(now.statusCode).toBe(404);
+        else if (codes[2] === 200) expect(now.json()).toMatchObject({ displayName: `Race ${round}`, members: [] });
+        else expect(now.json()).toMatchObject({ displayName: codes[0] === 200 ? `Race ${round} A` : `Race ${round} B`, members: [{ value: member }] });
+      }
+    });
+  });
+
   it('DELETE offboards (the default offboarding) and answers 404 afterwards; a new POST brings the person back', async () => {
     const id = (await post('/Users', user('leaver'))).json().id;
     expect((await scim({ method: 'DELETE', url: `/Users/${id}` })).statusCode).toBe(204);
@@ -241,6 +342,21 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
     const refused = await scim({ method: 'POST', url: '/Users', payload: JSON.stringify(user('nope')) }, paused.token);
     expect(refused.statusCode).toBe(403);
     expect(await filter('userName eq "nope"')).toEqual([]);
+  });
+
+  it('refuses a write at once (403, nothing written) when the task is disabled after it pushed, and takes it again once re-enabled', async () => {
+    const later = await createScimPushTask(ctx.database, 'later');
+    const as = (options: InjectOptions) => scim(options, later.token);
+    const id = (await as({ method: 'POST', url: '/Users', payload: JSON.stringify(user('later-1')) })).json().id;
+    await setTaskEnabled(ctx.database, 'later', false);
+    expect((await as({ method: 'POST', url: '/Users', payload: JSON.stringify(user('later-2')) })).statusCode).toBe(403);
+    expect((await as({ method: 'PATCH', url: `/Users/${id}`, payload: JSON.stringify({ schemas: [patchOp], Operations: [{ op: 'replace', path: 'title', value: 'No' }] }) })).statusCode).toBe(403);
+    expect((await as({ method: 'DELETE', url: `/Users/${id}` })).statusCode).toBe(403);
+    expect((await as({ method: 'POST', url: '/Groups', payload: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Later' }) })).statusCode).toBe(403);
+    expect(await hubRow(id)).toMatchObject({ status: 'active', title: null });
+    expect((await ctx.database.db.select().from(hubUsers).where(eq(hubUsers.username, 'later-2'))).length).toBe(0);
+    await setTaskEnabled(ctx.database, 'later', true);
+    expect((await as({ method: 'POST', url: '/Users', payload: JSON.stringify(user('later-2')) })).statusCode).toBe(201);
   });
 
   it('creates a scim token only for a scim-push task', async () => {

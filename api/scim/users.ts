@@ -4,6 +4,7 @@ import { and, asc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { ConflictError } from '../../db/repos/errors';
 import type { HubDirectory } from '../../db/repos/hub-directory';
+import type { UserRow } from '../../db/repos/hub-users';
 import { adoptHubUsers } from '../../db/repos/hub-ownership';
 import { toUser } from '../../db/repos/hub-rows';
 import { hubDepartments, hubUsers } from '../../db/schema';
@@ -12,7 +13,6 @@ import { ScimError } from './errors';
 import type { PushTask } from './push-task';
 import { deletedKey, externalIdKey, fromScimUser, toScimUser, type ScimUserInput } from './user-resource';
 
-type UserRow = typeof hubUsers.$inferSelect;
 type Json = Record<string, unknown>;
 
 export interface ScimUsersContext {
@@ -32,21 +32,29 @@ const stableOrder = [sql`lower(${hubUsers.username})`, asc(hubUsers.id)];
 export function scimUsers(context: ScimUsersContext) {
   const { db, hub, push, baseUrl } = context;
   const taskId = push.task.id;
+  /** department names this request has read (placement and rendering share them) */
+  const names = new Map<string, string>();
 
-  async function departmentNames(ids: (string | null)[]): Promise<Map<string, string>> {
-    const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
-    if (!wanted.length) return new Map();
-    const rows = await db.select({ id: hubDepartments.id, name: hubDepartments.name }).from(hubDepartments).where(inArray(hubDepartments.id, wanted));
-    return new Map(rows.map((r) => [r.id, r.name]));
+  /** Names of these departments, read through `via` (a write's transaction); `fresh` reads even those already known. */
+  async function departmentNames(ids: (string | null)[], via: Db = db, fresh = false): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((id): id is string => id !== null && (fresh || !names.has(id))))];
+    if (wanted.length) {
+      const rows = await via.select({ id: hubDepartments.id, name: hubDepartments.name }).from(hubDepartments).where(inArray(hubDepartments.id, wanted));
+      for (const row of rows) names.set(row.id, row.name);
+    }
+    return names;
   }
+
+  const resourceOf = (user: User, meta: Pick<UserRow, 'createdAt' | 'updatedAt'>) =>
+    toScimUser(user, meta, { baseUrl, departmentName: user.mainDepartmentId ? names.get(user.mainDepartmentId) : undefined });
 
   async function render(rows: UserRow[]): Promise<Json[]> {
-    const names = await departmentNames(rows.map((r) => r.mainDepartmentId));
-    return rows.map((row) => toScimUser(toUser(row), row, { baseUrl, departmentName: row.mainDepartmentId ? names.get(row.mainDepartmentId) : undefined }));
+    await departmentNames(rows.map((r) => r.mainDepartmentId));
+    return rows.map((row) => resourceOf(toUser(row), row));
   }
 
-  async function findRow(id: string): Promise<UserRow | undefined> {
-    const [row] = await db.select().from(hubUsers).where(and(eq(hubUsers.id, id), visible(taskId)));
+  async function findRow(id: string, via: Db = db): Promise<UserRow | undefined> {
+    const [row] = await via.select().from(hubUsers).where(and(eq(hubUsers.id, id), visible(taskId)));
     return row;
   }
 
@@ -57,23 +65,25 @@ export function scimUsers(context: ScimUsersContext) {
   }
 
   /** The EnterpriseUser department: the one hub department of that name joins the person to it. */
-  async function placement(department: string | null, before?: User): Promise<Pick<User, 'departmentIds' | 'mainDepartmentId'>> {
+  async function placement(department: string | null, before: User | undefined, via: Db): Promise<Pick<User, 'departmentIds' | 'mainDepartmentId'>> {
     const kept = { departmentIds: before?.departmentIds ?? [], mainDepartmentId: before?.mainDepartmentId ?? null };
     if (!department) return kept;
-    const matches = await db.select({ id: hubDepartments.id }).from(hubDepartments).where(eq(hubDepartments.name, department)).limit(2);
+    const matches = await via.select({ id: hubDepartments.id }).from(hubDepartments).where(eq(hubDepartments.name, department)).limit(2);
     if (matches.length !== 1) return kept;
     const id = matches[0].id;
+    names.set(id, department);
     return { departmentIds: kept.departmentIds.includes(id) ? kept.departmentIds : [...kept.departmentIds, id], mainDepartmentId: id };
   }
 
-  async function checkManager(managerId: string | null | undefined, before?: User): Promise<void> {
+  async function checkManager(managerId: string | null | undefined, before: User | undefined, via: Db): Promise<void> {
     if (!managerId || managerId === before?.managerId) return;
-    if (!(await findRow(managerId))) throw new ScimError(400, `manager ${managerId} is no User here`, 'invalidValue');
+    if (!(await findRow(managerId, via))) throw new ScimError(400, `manager ${managerId} is no User here`, 'invalidValue');
   }
 
-  async function mapped(from: ScimUserInput, before?: User): Promise<User> {
-    await checkManager(from.input.managerId, before);
-    const place = await placement(from.department, before);
+  /** `via`: inside a write, its transaction (never a second connection while it holds one). */
+  async function mapped(from: ScimUserInput, before?: User, via: Db = db): Promise<User> {
+    await checkManager(from.input.managerId, before, via);
+    const place = await placement(from.department, before, via);
     const user: User = {
       id: before?.id ?? '',
       username: from.input.username,
@@ -99,23 +109,47 @@ export function scimUsers(context: ScimUsersContext) {
     return row;
   }
 
-  /** If-Match checked again on the row-locked user inside the write: of concurrent writers with one version, one wins. */
+  const epochMeta = { createdAt: new Date(0), updatedAt: new Date(0) }; // a version covers the content, not meta
+
+  /** The stored user as a resource, read inside the write (`tx`): the department's name as it is now (a rename changes the version). */
+  async function lockedResource(stored: User, tx: Db): Promise<Json> {
+    await departmentNames([stored.mainDepartmentId], tx, true);
+    return resourceOf(stored, epochMeta);
+  }
+
+  /**
+   * Every SCIM write's check, inside the write on the row-locked user (of concurrent writers with one
+   * version, one wins): the person is still this task's to see (a DELETE may have taken them out of
+   * SCIM meanwhile; not for the POST that brings them back) and, with If-Match, still at that version.
+   */
   const versionCheck =
-    (ifMatch: string | undefined) =>
-    async (stored: User, tx: Db): Promise<void> => {
-      if (ifMatch === undefined) return;
-      const [department] = stored.mainDepartmentId ? await tx.select({ name: hubDepartments.name }).from(hubDepartments).where(eq(hubDepartments.id, stored.mainDepartmentId)) : [];
-      const epoch = new Date(0); // the version covers the content, not meta
-      assertVersion(toScimUser(stored, { createdAt: epoch, updatedAt: epoch }, { baseUrl, departmentName: department?.name }), ifMatch);
+    (ifMatch: string | undefined, { reviving = false } = {}) =>
+    async (stored: User, tx: Db, row: UserRow): Promise<void> => {
+      const theirs = row.sourceTaskId !== null && row.sourceTaskId !== taskId;
+      if (theirs || (!reviving && stored.attributes[deletedKey] !== undefined)) throw new ScimError(404, `User ${stored.id} not found`);
+      if (ifMatch !== undefined) assertVersion(await lockedResource(stored, tx), ifMatch);
     };
 
-  async function write(before: User, next: User, ifMatch?: string): Promise<void> {
-    const { id: _id, status, ...fields } = next;
-    const precondition = versionCheck(ifMatch);
-    if (status === 'active' && before.status === 'disabled') await hub.updateUser(before.id, { ...fields, status }, push.actor, { precondition });
-    else await hub.updateUser(before.id, fields, push.actor, { precondition });
-    // active:false is an offboarding, audited as one.
-    if (status === 'disabled' && before.status === 'active') await hub.offboard(before.id, push.actor);
+  /**
+   * PUT and PATCH as one hub write: `wanted` turns the person as locked in the write (as a resource)
+   * into the resource the client wants, so concurrent changes of different attributes all land;
+   * active:false is an offboarding, audited as one.
+   */
+  async function writeResource(id: string, wanted: (current: Json) => unknown, ifMatch: string | undefined): Promise<Json> {
+    const written = await hub.updateUserRow(
+      id,
+      async (before, tx) => {
+        const resource = wanted(await lockedResource(before, tx));
+        const given = (resource as Json)?.id;
+        if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
+        const { id: _id, ...fields } = await mapped(fromScimUser(resource, before), before, tx);
+        return fields;
+      },
+      push.actor,
+      { precondition: versionCheck(ifMatch), offboarding: true, guard: push.guard },
+    );
+    if (written.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
+    return (await render([written]))[0];
   }
 
   return {
@@ -141,53 +175,47 @@ export function scimUsers(context: ScimUsersContext) {
       return render(rows);
     },
 
-    /** 201 with the resource; a duplicate userName (or email, …) is 409 uniqueness, decided by the unique indexes. */
+    /**
+     * 201 with the resource, answered from the written row; a duplicate userName (or email, …) is
+     * 409 uniqueness, decided by the unique indexes.
+     */
     async create(body: unknown): Promise<Json> {
       const from = fromScimUser(body);
       const user = await mapped(from);
       try {
         const { id: _id, ...fields } = user;
-        const created = await hub.createUser(fields, push.actor, { sourceTaskId: taskId });
-        return this.get(created.id);
+        const created = await hub.createUserRow(fields, push.actor, { sourceTaskId: taskId, uniqueByIndex: true, guard: push.guard });
+        return (await render([created]))[0];
       } catch (error) {
         if (!(error instanceof ConflictError && error.field === 'username')) throw error;
         const namesake = await deletedNamesake(user.username);
         if (!namesake) throw new ScimError(409, `userName ${user.username} is already taken`, 'uniqueness');
-        await write(toUser(namesake), { ...(await mapped(from, toUser(namesake))), id: namesake.id });
-        return this.get(namesake.id);
+        const { id: _id, ...fields } = await mapped(from, toUser(namesake));
+        const revived = await hub.updateUserRow(namesake.id, fields, push.actor, { precondition: versionCheck(undefined, { reviving: true }), offboarding: true, guard: push.guard });
+        return (await render([revived]))[0];
       }
     },
 
-    /** PUT and, after applying its operations, PATCH: the whole resource as the client wants it. */
-    async replace(id: string, resource: unknown, ifMatch?: string): Promise<Json> {
-      const row = await rowOrThrow(id);
-      const current = (await render([row]))[0];
-      assertVersion(current, ifMatch);
-      const given = (resource as Json)?.id;
-      if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
-      const before = toUser(row);
-      const from = fromScimUser(resource, before);
-      await write(before, { ...(await mapped(from, before)), id }, ifMatch);
-      if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
-      return this.get(id);
-    },
+    /** PUT: the whole resource as the client wants it. */
+    replace: (id: string, resource: unknown, ifMatch?: string) => writeResource(id, () => resource, ifMatch),
+
+    /** PATCH: `apply` turns the current resource into the wanted one. */
+    patch: (id: string, apply: (current: Json) => unknown, ifMatch?: string) => writeResource(id, apply, ifMatch),
 
     /**
      * The task's offboarding decides: "delete" removes the person (refused 409 while they manage
      * someone or lead a department, as every hub delete is); "disable" (the default) offboards them
      * and takes them out of SCIM (404 from now on; a POST of the same userName brings them back).
+     * Either way one write, with If-Match checked inside it.
      */
     async remove(id: string, ifMatch?: string): Promise<void> {
-      const row = await rowOrThrow(id);
-      assertVersion((await render([row]))[0], ifMatch);
+      const precondition = versionCheck(ifMatch);
       if (push.task.config.offboarding === 'delete') {
-        await hub.deleteUser(id, push.actor);
+        await hub.deleteUser(id, push.actor, { precondition, guard: push.guard });
         return;
       }
-      const before = toUser(row);
-      await hub.updateUser(id, { attributes: { ...before.attributes, [deletedKey]: true } }, push.actor, { precondition: versionCheck(ifMatch) });
-      await hub.offboard(id, push.actor);
-      if (row.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
+      const written = await hub.updateUserRow(id, (before) => ({ attributes: { ...before.attributes, [deletedKey]: true }, status: 'disabled' }), push.actor, { precondition, offboarding: true, guard: push.guard });
+      if (written.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
     },
   };
 }

@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { defaultPageSize, type Page } from './hub-departments';
 import { definedOnly, entityId, normalizeUser } from './hub-fields';
 import { assertAllExist, departmentSubtree, findUser, findUserForUpdate, managerChain, toUser } from './hub-rows';
-import type { HubWriter } from './hub-writer';
+import type { HubWriteOptions, HubWriter } from './hub-writer';
 import { jsonbArray, likePattern } from './sql';
 
 export interface UserInput {
@@ -29,6 +29,19 @@ export interface UserInput {
 
 export type UserPatch = Partial<Omit<UserInput, 'id'>>;
 
+/** A stored user with what only the row has (its source task, its times). */
+export type UserRow = typeof hubUsers.$inferSelect;
+
+export interface UserWriteOptions {
+  /**
+   * Runs inside the write's transaction on the row-locked stored user and may throw to refuse the
+   * write (e.g. SCIM's If-Match): a check before the transaction could pass for two concurrent
+   * writers at once.
+   */
+  precondition?: (before: User, tx: Db, row: UserRow) => Promise<void>;
+  guard?: HubWriteOptions['guard'];
+}
+
 export interface UserListQuery {
   departmentId?: string;
   /** with departmentId: also members of every department below it */
@@ -42,7 +55,7 @@ export interface UserListQuery {
 
 export function userRepository(db: Db, write: HubWriter) {
   /** Everything about `next` that depends on other rows; `before` is the stored user on update. */
-  async function checkReferences(tx: Db, next: User, before?: User): Promise<void> {
+  async function checkReferences(tx: Db, next: User, before?: User, { unique = true }: { unique?: boolean } = {}): Promise<void> {
     await assertAllExist(tx, 'department', 'departmentIds', next.departmentIds);
     if (next.mainDepartmentId !== null && !next.departmentIds.includes(next.mainDepartmentId)) {
       throw new ValidationError('mainDepartmentId', `mainDepartmentId ${next.mainDepartmentId} must be one of departmentIds`);
@@ -53,7 +66,7 @@ export function userRepository(db: Db, write: HubWriter) {
       if (!chain.length) throw new ValidationError('managerId', `unknown manager ${next.managerId}`);
       if (chain.includes(next.id)) throw new ValidationError('managerId', `manager ${next.managerId} reports to this user: that would be a cycle`);
     }
-    await assertUnique(tx, next, before);
+    if (unique) await assertUnique(tx, next, before);
   }
 
   /** Names the first field another user already holds (username and email case-insensitively). */
@@ -81,74 +94,86 @@ export function userRepository(db: Db, write: HubWriter) {
   /** An update that turned out to change a manager: its cycle check needs the lock exclusively. */
   class NeedsExclusiveLock extends Error {}
 
-  async function saveUpdate(tx: Db, before: User, next: User, action: string) {
+  async function saveUpdate(tx: Db, before: User, next: User, action: string | 'update-or-offboard') {
     const { id, ...changes } = next;
-    await tx.update(hubUsers).set({ ...changes, updatedAt: sql`now()` }).where(eq(hubUsers.id, id));
-    return {
-      result: next,
-      audit: { action, entityType: 'user', entityId: id, before, after: next },
-      events: [{ entity: 'user' as const, id, kind: 'updated' as const }],
-    };
+    const [row] = await tx.update(hubUsers).set({ ...changes, updatedAt: sql`now()` }).where(eq(hubUsers.id, id)).returning();
+    const entry = (name: string, from: User, to: User) => ({ action: name, entityType: 'user', entityId: id, before: from, after: to });
+    let audit = [entry(action, before, next)];
+    if (action === 'update-or-offboard') {
+      // An offboarding with other changes is two audited steps in one write: the update, then the offboarding.
+      const offboards = before.status === 'active' && next.status === 'disabled';
+      const updated = { ...next, status: before.status };
+      if (!offboards) audit = [entry('user.update', before, next)];
+      else audit = JSON.stringify(updated) === JSON.stringify(before) ? [entry('user.offboard', before, next)] : [entry('user.update', before, updated), entry('user.offboard', updated, next)];
+    }
+    return { result: row, audit, events: [{ entity: 'user' as const, id, kind: 'updated' as const }] };
+  }
+
+  /** `sourceTaskId`: the upstream task creating this person; `uniqueByIndex`: no duplicate read first, the unique indexes decide (ConflictError naming the field all the same). */
+  async function create(input: UserInput, actor: string, options: { sourceTaskId?: string; uniqueByIndex?: boolean; guard?: HubWriteOptions['guard'] }): Promise<UserRow> {
+    const user = normalizeUser({ ...input }, entityId(input.id));
+    // A new person is referenced by nobody yet, so no concurrent shared write can make a check of theirs wrong.
+    return write(
+      actor,
+      async (tx) => {
+        // A generated UUID cannot be taken; a given id may be.
+        if (input.id && (await findUser(tx, user.id))) throw new ConflictError(`user ${user.id} already exists`, 'id');
+        await checkReferences(tx, user, undefined, { unique: !options.uniqueByIndex });
+        const [row] = await tx.insert(hubUsers).values({ ...user, sourceTaskId: options.sourceTaskId ?? null }).returning();
+        return {
+          result: row,
+          audit: { action: 'user.create', entityType: 'user', entityId: user.id, before: null, after: user },
+          events: [{ entity: 'user', id: user.id, kind: 'created' }],
+        };
+      },
+      { lock: 'shared', guard: options.guard },
+    );
+  }
+
+  /** `offboarding`: a change to disabled is audited as an offboarding (after the update of any other field). */
+  async function update(id: string, patch: UserPatch | ((before: User, tx: Db) => UserPatch | Promise<UserPatch>), actor: string, options: UserWriteOptions & { offboarding?: boolean }): Promise<UserRow> {
+    const attempt = (lock: 'shared' | 'exclusive') =>
+      write(
+        actor,
+        async (tx) => {
+          const [locked] = await tx.select().from(hubUsers).where(eq(hubUsers.id, id)).for('update');
+          if (!locked) throw new NotFoundError('user', id);
+          const before = toUser(locked);
+          await options.precondition?.(before, tx, locked);
+          // A patch given as a function is computed from the row-locked user: a change relative to
+          // what is stored (join a department) cannot undo a concurrent one (join another).
+          const next = normalizeUser({ ...before, ...definedOnly(typeof patch === 'function' ? await patch(before, tx) : patch) }, id);
+          if (JSON.stringify(next) === JSON.stringify(before)) return { result: locked };
+          // Two manager changes side by side could each pass the cycle check and close a cycle together.
+          if (lock === 'shared' && next.managerId !== before.managerId) throw new NeedsExclusiveLock();
+          await checkReferences(tx, next, before);
+          return saveUpdate(tx, before, next, options.offboarding ? 'update-or-offboard' : 'user.update');
+        },
+        { lock, guard: options.guard },
+      );
+    try {
+      return await attempt('shared');
+    } catch (error) {
+      if (!(error instanceof NeedsExclusiveLock)) throw error;
+      return attempt('exclusive');
+    }
   }
 
   return {
     /** `sourceTaskId`: the upstream task creating this person, who then belongs to it (absent: no source, e.g. the API). */
     async createUser(input: UserInput, actor: string, options: { sourceTaskId?: string } = {}): Promise<User> {
-      const user = normalizeUser({ ...input }, entityId(input.id));
-      // A new person is referenced by nobody yet, so no concurrent shared write can make a check of theirs wrong.
-      return write(
-        actor,
-        async (tx) => {
-          // A generated UUID cannot be taken; a given id may be.
-          if (input.id && (await findUser(tx, user.id))) throw new ConflictError(`user ${user.id} already exists`, 'id');
-          await checkReferences(tx, user);
-          await tx.insert(hubUsers).values({ ...user, sourceTaskId: options.sourceTaskId ?? null });
-          return {
-            result: user,
-            audit: { action: 'user.create', entityType: 'user', entityId: user.id, before: null, after: user },
-            events: [{ entity: 'user', id: user.id, kind: 'created' }],
-          };
-        },
-        { lock: 'shared' },
-      );
+      return toUser(await create(input, actor, options));
     },
 
-    /**
-     * `precondition` runs inside the write's transaction on the row-locked stored user and may throw
-     * to refuse the write (e.g. SCIM's If-Match): a check before the transaction could pass for two
-     * concurrent writers at once.
-     */
-    async updateUser(
-      id: string,
-      patch: UserPatch | ((before: User) => UserPatch),
-      actor: string,
-      options: { precondition?: (before: User, tx: Db) => Promise<void> } = {},
-    ): Promise<User> {
-      const update = (lock: 'shared' | 'exclusive') =>
-        write(
-          actor,
-          async (tx) => {
-            const before = await findUserForUpdate(tx, id);
-            if (!before) throw new NotFoundError('user', id);
-            await options.precondition?.(before, tx);
-            // A patch given as a function is computed from the row-locked user: a change relative to
-            // what is stored (join a department) cannot undo a concurrent one (join another).
-            const next = normalizeUser({ ...before, ...definedOnly(typeof patch === 'function' ? patch(before) : patch) }, id);
-            if (JSON.stringify(next) === JSON.stringify(before)) return { result: before };
-            // Two manager changes side by side could each pass the cycle check and close a cycle together.
-            if (lock === 'shared' && next.managerId !== before.managerId) throw new NeedsExclusiveLock();
-            await checkReferences(tx, next, before);
-            return saveUpdate(tx, before, next, 'user.update');
-          },
-          { lock },
-        );
-      try {
-        return await update('shared');
-      } catch (error) {
-        if (!(error instanceof NeedsExclusiveLock)) throw error;
-        return update('exclusive');
-      }
+    /** createUser answering with the stored row (a caller that shows its times reads nothing more). */
+    createUserRow: create,
+
+    async updateUser(id: string, patch: UserPatch | ((before: User, tx: Db) => UserPatch | Promise<UserPatch>), actor: string, options: UserWriteOptions = {}): Promise<User> {
+      return toUser(await update(id, patch, actor, options));
     },
+
+    /** updateUser answering with the stored row; `offboarding` audits a change to disabled as an offboarding, in the same write. */
+    updateUserRow: update,
 
     /** Disables the account; offboarding a disabled user changes nothing and writes no audit row. */
     async offboard(id: string, actor: string): Promise<User> {
@@ -158,17 +183,21 @@ export function userRepository(db: Db, write: HubWriter) {
           const before = await findUserForUpdate(tx, id);
           if (!before) throw new NotFoundError('user', id);
           if (before.status === 'disabled') return { result: before };
-          return saveUpdate(tx, before, { ...before, status: 'disabled' }, 'user.offboard');
+          const saved = await saveUpdate(tx, before, { ...before, status: 'disabled' }, 'user.offboard');
+          return { ...saved, result: toUser(saved.result) };
         },
         { lock: 'shared' },
       );
     },
 
     /** Refuses (ConflictError, naming them) while the user manages someone or leads a department. */
-    async deleteUser(id: string, actor: string): Promise<User> {
+    async deleteUser(id: string, actor: string, options: UserWriteOptions = {}): Promise<User> {
       return write(actor, async (tx) => {
-        const before = await findUser(tx, id);
-        if (!before) throw new NotFoundError('user', id);
+        const [row] = await tx.select().from(hubUsers).where(eq(hubUsers.id, id));
+        if (!row) throw new NotFoundError('user', id);
+        const before = toUser(row);
+        // The lock is exclusive: no other hub write runs until this one ends.
+        await options.precondition?.(before, tx, row);
         const [reports, led] = await Promise.all([
           tx.select({ username: hubUsers.username }).from(hubUsers).where(eq(hubUsers.managerId, id)).orderBy(asc(hubUsers.username)).limit(5),
           tx.select({ name: hubDepartments.name }).from(hubDepartments).where(sql`${hubDepartments.leaderIds} @> ${jsonbArray([id])}`).orderBy(asc(hubDepartments.name)).limit(5),
@@ -184,7 +213,7 @@ export function userRepository(db: Db, write: HubWriter) {
           audit: { action: 'user.delete', entityType: 'user', entityId: id, before, after: null },
           events: [{ entity: 'user', id, kind: 'deleted' }],
         };
-      });
+      }, { guard: options.guard });
     },
 
     /**

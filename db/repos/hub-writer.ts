@@ -1,11 +1,11 @@
 // One hub write = one transaction holding the change, its audit row and its outbox rows (the durable
 // record that downstream tasks must hear of it); change events fire after commit.
+import { sql, type SQL } from 'drizzle-orm';
 import type { ChangeEvent } from '../../engine/model';
 import type { Db } from '../client';
-import { recordAudit, type AuditEntry } from './audit-log';
+import type { AuditEntry } from './audit-log';
 import { ConflictError, postgresErrorOf } from './errors';
-import { recordHubChanges } from './hub-change-outbox';
-import { lockHubWrites, type HubLockMode } from './sql';
+import { hubWriteLockKey, lockHubWrites, selectRows, type HubLockMode } from './sql';
 
 /** Who made a hub write: the audit actor (an API principal, `sync:<taskId>` for a run). */
 export interface ChangeOrigin {
@@ -18,18 +18,60 @@ export type ChangeListener = (events: ChangeEvent[], origin?: ChangeOrigin) => v
 
 export interface HubWrite<T> {
   result: T;
-  /** absent when the write changed nothing (e.g. offboarding a disabled user) */
-  audit?: Omit<AuditEntry, 'actor'>;
+  /** absent when the write changed nothing (e.g. offboarding a disabled user); several when one write is several audited steps (an update that also offboards) */
+  audit?: Omit<AuditEntry, 'actor'> | Omit<AuditEntry, 'actor'>[];
   events?: Omit<ChangeEvent, 'eventId'>[];
 }
 
-/** `lock: 'shared'` only for writes whose checks no concurrent shared write can invalidate (sql.ts). */
-export type HubWriter = <T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, options?: { lock?: HubLockMode }) => Promise<T>;
+export interface HubWriteOptions {
+  /** `'shared'` only for writes whose checks no concurrent shared write can invalidate (sql.ts) */
+  lock?: HubLockMode;
+  /**
+   * A boolean SQL expression evaluated in the lock's own statement (no extra round trip); false
+   * refuses the write with `refuse()`'s error before anything is written (e.g. SCIM: the pushing
+   * task is still live and unchanged).
+   */
+  guard?: { holds: SQL; refuse: () => Error };
+}
+
+export type HubWriter = <T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, options?: HubWriteOptions) => Promise<T>;
 
 export interface HubWriterOptions {
   onChange?: ChangeListener;
   /** a failing listener cannot undo a committed write, so its error is reported here instead */
   onChangeError?: (error: unknown, events: ChangeEvent[]) => void;
+  /**
+   * `db` is a transaction some caller holds (HubDirectory.transaction): writes run in it directly
+   * (no nested transaction), and `onChange` is the caller's, which reports them after its commit.
+   */
+  joined?: boolean;
+}
+
+/** The hub write lock and, in the same statement, the write's guard. */
+export async function lockAndGuard(tx: Db, options: HubWriteOptions): Promise<void> {
+  if (!options.guard) return lockHubWrites(tx, options.lock);
+  const lock = options.lock === 'shared' ? sql`pg_advisory_xact_lock_shared(${hubWriteLockKey})` : sql`pg_advisory_xact_lock(${hubWriteLockKey})`;
+  const [row] = await selectRows<{ holds: boolean | null }>(tx, sql`select ${lock} as locked, coalesce((${options.guard.holds}), false) as holds`);
+  if (!row?.holds) throw options.guard.refuse();
+}
+
+/** The write's audit rows and outbox rows in one statement: their ids in order. */
+async function recordWrite(tx: Db, audits: Omit<AuditEntry, 'actor'>[], events: readonly Omit<ChangeEvent, 'eventId'>[], actor: string): Promise<{ auditIds: number[]; outboxIds: number[] }> {
+  if (!audits.length && !events.length) return { auditIds: [], outboxIds: [] };
+  const json = (value: unknown) => (value === undefined || value === null ? sql`null` : sql`${JSON.stringify(value)}::jsonb`);
+  const parts: SQL[] = [];
+  if (audits.length) {
+    const values = sql.join(audits.map((a) => sql`(${actor}, ${a.action}, ${a.entityType}, ${a.entityId}, ${json(a.before)}, ${json(a.after)})`), sql`, `);
+    parts.push(sql`a as (insert into audit_log (actor, action, entity_type, entity_id, before, after) values ${values} returning id)`);
+  }
+  if (events.length) {
+    const values = sql.join(events.map((e) => sql`(${e.entity}, ${e.id}, ${e.kind}, ${actor})`), sql`, `);
+    parts.push(sql`o as (insert into hub_change_outbox (entity, hub_id, kind, actor) values ${values} returning id)`);
+  }
+  const ids = (name: string, present: boolean) => (present ? sql.raw(`(select coalesce(json_agg(id order by id), '[]'::json) from ${name})`) : sql.raw(`'[]'::json`));
+  const [row] = await selectRows<{ audit_ids: unknown; outbox_ids: unknown }>(tx, sql`with ${sql.join(parts, sql`, `)} select ${ids('a', audits.length > 0)} as audit_ids, ${ids('o', events.length > 0)} as outbox_ids`);
+  const list = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as unknown[]) : (v as unknown[])).map(Number);
+  return { auditIds: list(row.audit_ids), outboxIds: list(row.outbox_ids) };
 }
 
 // Unique indexes back the up-front duplicate checks; a race that slips past them still names the field.
@@ -43,17 +85,19 @@ const uniqueConstraintFields: Record<string, string> = {
 };
 
 export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWriter {
-  return async function writeHub<T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, writeOptions: { lock?: HubLockMode } = {}): Promise<T> {
+  const inTransaction = <R>(work: (tx: Db) => Promise<R>): Promise<R> => (options.joined ? work(db) : db.transaction(work));
+  return async function writeHub<T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, writeOptions: HubWriteOptions = {}): Promise<T> {
     if (!actor.trim()) throw new Error('a hub write needs an actor for the audit log');
     let write: HubWrite<T>;
     let auditId: number | undefined;
     let outboxIds: number[];
     try {
-      ({ write, auditId, outboxIds } = await db.transaction(async (tx) => {
-        await lockHubWrites(tx, writeOptions.lock);
+      ({ write, auditId, outboxIds } = await inTransaction(async (tx) => {
+        await lockAndGuard(tx, writeOptions);
         const written = await body(tx);
-        const id = written.audit ? await recordAudit(tx, { ...written.audit, actor }) : undefined;
-        return { write: written, auditId: id, outboxIds: await recordHubChanges(tx, written.events ?? [], actor) };
+        const audits = written.audit === undefined ? [] : [written.audit].flat();
+        const { auditIds, outboxIds } = await recordWrite(tx, audits, written.events ?? [], actor);
+        return { write: written, auditId: auditIds[0], outboxIds };
       }));
     } catch (error) {
       const pg = postgresErrorOf(error);

@@ -25,7 +25,7 @@ export function likePattern(q: string): string {
 // can never race each other. Writes that only add or change one person without touching what others
 // check (a create, a field update, an offboarding) take it shared and run side by side: unique
 // indexes decide their races. Department writes, deletes and manager changes take it exclusively.
-const hubWriteLockKey = 0x5c_4b_01;
+export const hubWriteLockKey = 0x5c_4b_01;
 
 export type HubLockMode = 'shared' | 'exclusive';
 

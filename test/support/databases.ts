@@ -24,7 +24,7 @@ export async function openTestDatabase(kind: 'pglite' | 'postgres'): Promise<Dat
 }
 
 /** A fresh, migrated database on the Postgres server, with its URL for other processes; close() drops it. */
-export async function openTestPostgres(): Promise<Database & { url: string }> {
+export async function openTestPostgres(options: { onQuery?: (text: string) => void } = {}): Promise<Database & { url: string }> {
   const name = `sc_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(postgresAdminUrl, { max: 1, onnotice: () => undefined });
   try {
@@ -33,7 +33,7 @@ export async function openTestPostgres(): Promise<Database & { url: string }> {
     await admin.end();
   }
   const url = withDatabase(postgresAdminUrl, name);
-  const database = await openDatabase({ url });
+  const database = await openDatabase({ url, onQuery: options.onQuery });
   return {
     ...database,
     url,
