@@ -1,10 +1,9 @@
 // Debian's Chromium for the console's browser tests, driven by playwright-core (which ships no
 // browser). Where chromium or the CJK font is missing, scripts/provision-chromium.sh installs them
 // (apt-get, as root) first, as test/support/slapd.ts does for slapd.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { provision } from './system-binaries';
 
 const candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const cjkFont = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
@@ -12,7 +11,7 @@ const cjkFont = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
 export function chromiumPath(): string {
   let found = candidates.find((p) => existsSync(p));
   if (!found || !existsSync(cjkFont)) {
-    execFileSync('sh', [path.join(__dirname, '../../scripts/provision-chromium.sh')], { stdio: 'inherit' });
+    provision('chromium');
     found = candidates.find((p) => existsSync(p));
   }
   if (!found) throw new Error('chromium is not installed and could not be installed: apt-get install chromium fonts-wqy-zenhei');

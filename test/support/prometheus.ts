@@ -2,25 +2,18 @@
 // (installed by scripts/provision-prometheus.sh when missing), started on a free loopback port with a
 // temporary config and data directory, stopped and deleted after.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './cli-process';
-
-function findBinary(name: string): string | undefined {
-  for (const dir of ['/usr/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(':')]) {
-    const candidate = path.join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
+import { findBinary, provision } from './system-binaries';
 
 /** prometheus and promtool, installing them first (apt, as root) when missing. */
 export function ensurePrometheus(): { prometheus: string; promtool: string } {
   let prometheus = findBinary('prometheus');
   let promtool = findBinary('promtool');
   if (!prometheus || !promtool) {
-    execFileSync('sh', [path.join(__dirname, '../../scripts/provision-prometheus.sh')], { stdio: 'inherit' });
+    provision('prometheus');
     prometheus = findBinary('prometheus');
     promtool = findBinary('promtool');
   }

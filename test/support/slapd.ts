@@ -2,11 +2,12 @@
 // scripts/provision-slapd.sh when missing), started unprivileged on a free loopback port from a
 // temporary cn=config built with `slapadd -n0`, seeded per suite, stopped and deleted after.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { adTestSchemaLdif } from './slapd-ad-schema';
+import { findBinary, provision } from './system-binaries';
 
 export const slapdSuffix = 'dc=acme,dc=test';
 /** the database's rootdn: tests seed and inspect with it, never the connector */
@@ -20,22 +21,14 @@ const sbin = ['/usr/sbin', '/usr/local/sbin'];
 const schemaDir = '/etc/ldap/schema';
 const moduleDir = '/usr/lib/ldap';
 
-function findBinary(name: string): string | undefined {
-  for (const dir of [...sbin, ...(process.env.PATH ?? '').split(':')]) {
-    const candidate = path.join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 /** slapd and slapadd, installing them first (apt, as root) when missing. */
 export function ensureSlapd(): { slapd: string; slapadd: string } {
-  let slapd = findBinary('slapd');
-  let slapadd = findBinary('slapadd');
-  if (!slapd || !slapadd || !findBinary('ldapsearch')) {
-    execFileSync('sh', [path.join(__dirname, '../../scripts/provision-slapd.sh')], { stdio: 'inherit' });
-    slapd = findBinary('slapd');
-    slapadd = findBinary('slapadd');
+  let slapd = findBinary('slapd', sbin);
+  let slapadd = findBinary('slapadd', sbin);
+  if (!slapd || !slapadd || !findBinary('ldapsearch', sbin)) {
+    provision('slapd');
+    slapd = findBinary('slapd', sbin);
+    slapadd = findBinary('slapadd', sbin);
   }
   if (!slapd || !slapadd) throw new Error('slapd is not installed and could not be installed: apt-get install slapd ldap-utils');
   return { slapd, slapadd };
