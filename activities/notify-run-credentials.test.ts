@@ -36,10 +36,10 @@ describeOnBothDatabases('credentials_failing from the failure class', (ctx) => {
   });
 
   /** A finished run of the task, one minute after the previous one, then notifyRun for it. */
-  async function run(status: 'failed' | 'partially_failed' | 'succeeded', error: string | null, failureClass: RunFailureClass | null): Promise<{ runId: string; streak: number | undefined }> {
+  async function run(status: 'failed' | 'partially_failed' | 'succeeded', error: string | null, failureClass: RunFailureClass | null, counters: Record<string, number> = {}): Promise<{ runId: string; streak: number | undefined }> {
     const runId = randomUUID();
     clock += 60_000;
-    await ctx.database.db.insert(syncRuns).values({ id: runId, taskId, trigger: 'schedule', status, error, failureClass, startedAt: new Date(clock), finishedAt: new Date(clock + 1000) });
+    await ctx.database.db.insert(syncRuns).values({ id: runId, taskId, trigger: 'schedule', status, error, failureClass, counters, startedAt: new Date(clock), finishedAt: new Date(clock + 1000) });
     await createActivities({ database: ctx.database, secretBox }).notifyRun({ runId });
     const message = receivers.received.find((m) => m.kind === 'webhook' && (m.body as { runId?: string }).runId === runId);
     return { runId, streak: (message?.body as { details?: { consecutiveFailures?: number } } | undefined)?.details?.consecutiveFailures };
@@ -67,5 +67,15 @@ describeOnBothDatabases('credentials_failing from the failure class', (ctx) => {
     expect((await run('partially_failed', null, 'auth')).streak).toBe(3);
     expect((await run('partially_failed', null, 'vendor')).streak).toBeUndefined();
     expect((await run('partially_failed', null, 'auth')).streak).toBe(1);
+  });
+
+  test('a partially failed run that wrote something is not a credentials failure, whatever its failed items were refused for', async () => {
+    // One account the app refuses to touch (a 403 on the owner, every run) while the rest are written.
+    await run('succeeded', null, null);
+    expect((await run('partially_failed', null, 'auth', { succeeded: 40, failed: 1, skipped: 0 })).streak).toBeUndefined();
+    expect((await run('partially_failed', null, 'auth', { succeeded: 40, failed: 1, skipped: 0 })).streak).toBeUndefined();
+    expect((await run('partially_failed', null, 'auth', { succeeded: 40, failed: 1, skipped: 0 })).streak).toBeUndefined();
+    // Nothing written: the department refused, its members skipped.
+    expect((await run('partially_failed', null, 'auth', { succeeded: 0, failed: 1, skipped: 5 })).streak).toBe(1);
   });
 });

@@ -39,13 +39,16 @@ export function createNotifyRunActivity(deps: ActivityDeps) {
     const guardHeld = staged.filter((s) => !deleteActions.includes(s.action)).reduce((n, s) => n + s.n, 0);
     // Runs in a row, newest first, that failed to authenticate (their recorded failure class, from the
     // connector's typed error, never the error's text): a step refused, or the writes refused (a
-    // partially failed run whose failed items were auth); dry runs authenticate too. Runs recorded
-    // before the class existed have none: they end a streak like any other failure.
-    const authFailed = (r: { status: string; failureClass: string | null }) => (r.status === 'failed' || r.status === 'partially_failed') && r.failureClass === 'auth';
+    // partially failed run whose failed items were auth and that wrote nothing: one account the app
+    // refuses with a 403 while the rest are written is not failing credentials); dry runs
+    // authenticate too. Runs recorded before the class existed have none: they end a streak like any
+    // other failure.
+    const authFailed = (r: { status: string; failureClass: string | null; counters: Record<string, number> }) =>
+      r.failureClass === 'auth' && (r.status === 'failed' || (r.status === 'partially_failed' && !(r.counters.succeeded > 0)));
     let credentialFailures = 0;
     if (authFailed(run)) {
       const recent = await db()
-        .select({ id: syncRuns.id, status: syncRuns.status, failureClass: syncRuns.failureClass })
+        .select({ id: syncRuns.id, status: syncRuns.status, failureClass: syncRuns.failureClass, counters: syncRuns.counters })
         .from(syncRuns)
         .where(and(eq(syncRuns.taskId, run.taskId), inArray(syncRuns.status, ['succeeded', 'partially_failed', 'failed'])))
         .orderBy(desc(syncRuns.startedAt), desc(syncRuns.id))
