@@ -9,7 +9,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Database } from '../db/client';
 import { pendingDeletions, syncRuns, webhookInbox } from '../db/schema';
 import { metricsRegistry } from '../telemetry/metrics';
-import { metricsAccess } from '../telemetry/metrics-access';
+import { forwardedByProxy, metricsAccess } from '../telemetry/metrics-access';
 import { ApiError } from './errors';
 
 function databaseGauges(database: Database): Registry {
@@ -59,7 +59,7 @@ export function installMetricsRoute(app: FastifyInstance, options: { database: D
     const refused = access({
       authorization: request.headers.authorization,
       remoteAddress: request.socket.remoteAddress,
-      forwarded: request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined,
+      forwarded: forwardedByProxy(request.headers),
     });
     if (refused) throw new ApiError(refused.status, refused.code, refused.message);
     const merged = Registry.merge([metricsRegistry, gauges]);

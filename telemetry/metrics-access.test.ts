@@ -112,6 +112,9 @@ describe.each([
       // A reverse proxy on this host forwarding an outside scrape is not a local one.
       expect((await endpoint.scrape({ peer: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(403);
       expect((await endpoint.scrape({ peer: '127.0.0.1', headers: { forwarded: 'for=203.0.113.9' } })).status).toBe(403);
+      // nginx's usual proxy_set_header, and a proxy that only says it passed the request on.
+      expect((await endpoint.scrape({ peer: '127.0.0.1', headers: { 'x-real-ip': '203.0.113.9' } })).status).toBe(403);
+      expect((await endpoint.scrape({ peer: '127.0.0.1', headers: { via: '1.1 proxy' } })).status).toBe(403);
     } finally {
       await endpoint.close();
     }

@@ -2,9 +2,10 @@
 // (telemetry/metrics-server.ts). The metrics name tasks and show their activity, so:
 // - SYNC_CENTER_METRICS_TOKEN set: every scrape must send `Authorization: Bearer <that token>`
 //   (compared in constant time, as digests so the length leaks nothing either);
-// - unset: only scrapes from this host are answered (a loopback peer, and no Forwarded or
-//   X-Forwarded-For header: a reverse proxy on this host forwarding an outside request is not a
-//   local scrape). The compose shape sets a token, which its Prometheus sends (deploy/prometheus.yml).
+// - unset: only scrapes from this host are answered (a loopback peer, and none of the headers a
+//   reverse proxy adds: a proxy on this host forwarding an outside request is not a local scrape; a
+//   proxy that adds none of them cannot be told apart, so the README says to set the token behind
+//   one). The compose shape sets a token, which its Prometheus sends (deploy/prometheus.yml).
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 export const metricsTokenVariable = 'SYNC_CENTER_METRICS_TOKEN';
@@ -13,8 +14,15 @@ export interface MetricsRequest {
   authorization?: string;
   /** the TCP peer's address */
   remoteAddress?: string;
-  /** whether the request names a client it was forwarded for (Forwarded, X-Forwarded-For) */
+  /** whether a proxy passed the request on (forwardedByProxy) */
   forwarded: boolean;
+}
+
+/** Headers reverse proxies add (nginx's X-Real-IP, the RFC 7239 and de-facto forwarding ones, Via). */
+const proxyHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'] as const;
+
+export function forwardedByProxy(headers: Record<string, string | string[] | undefined>): boolean {
+  return proxyHeaders.some((name) => headers[name] !== undefined);
 }
 
 export type MetricsRefusal = { status: 401 | 403; code: 'unauthorized' | 'forbidden'; message: string };

@@ -4,7 +4,7 @@
 // (telemetry/metrics-access.ts): the bearer SYNC_CENTER_METRICS_TOKEN when set, else this host only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { metricsRegistry } from './metrics';
-import { metricsAccess } from './metrics-access';
+import { forwardedByProxy, metricsAccess } from './metrics-access';
 
 /** The server's request handler: GET /metrics for whoever metricsAccess lets through. */
 export function metricsRequestHandler(token: string | undefined): (req: IncomingMessage, res: ServerResponse) => void {
@@ -14,7 +14,7 @@ export function metricsRequestHandler(token: string | undefined): (req: Incoming
       res.writeHead(404).end();
       return;
     }
-    const refused = access({ authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress, forwarded: req.headers.forwarded !== undefined || req.headers['x-forwarded-for'] !== undefined });
+    const refused = access({ authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress, forwarded: forwardedByProxy(req.headers) });
     if (refused) {
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (refused.status === 401) headers['www-authenticate'] = 'Bearer';
