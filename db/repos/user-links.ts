@@ -84,7 +84,7 @@ export async function listUserLinks(db: Db, userId: string, page: { limit: numbe
         .selectDistinctOn([syncRuns.taskId, runItems.sourceId], itemColumns)
         .from(runItems)
         .innerJoin(syncRuns, eq(syncRuns.id, runItems.runId))
-        .where(and(eq(runItems.entity, 'user'), inArray(runItems.sourceId, ids), eq(syncRuns.dryRun, false), ...(onlySucceeded ? [eq(runItems.status, 'succeeded')] : [])))
+        .where(and(eq(runItems.entity, 'user'), inArray(runItems.sourceId, ids), inArray(syncRuns.taskId, listedIds), eq(syncRuns.dryRun, false), ...(onlySucceeded ? [eq(runItems.status, 'succeeded')] : [])))
         .orderBy(syncRuns.taskId, runItems.sourceId, desc(syncRuns.startedAt), desc(runItems.seq)),
     );
   const aboutThem = <T extends { taskId: string; sourceId: string | null }>(rows: T[]) => new Map(rows.filter((r) => sourceIdIn.get(r.taskId) === r.sourceId).map((r) => [r.taskId, r]));

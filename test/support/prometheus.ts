@@ -63,7 +63,15 @@ export async function startPrometheus(dir: string, configYaml: string): Promise<
   );
   child.stdout?.on('data', (chunk) => (log += String(chunk)));
   child.stderr?.on('data', (chunk) => (log += String(chunk)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A Jest worker that force-exits (jest.config.js forceExit) never reaches afterAll: take it down too.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      resolve();
+    }),
+  );
   let stopped = false;
   const stop = async () => {
     if (!stopped) {
