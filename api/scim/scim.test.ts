@@ -155,7 +155,7 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
       expect(off.statusCode).toBe(200);
       expect(off.json().active).toBe(false);
       expect((await hubRow(id)).status).toBe('disabled');
-      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id))).map((a) => a.action);
+      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id)).orderBy(auditLog.id)).map((a) => a.action);
       expect(actions).toContain('user.offboard');
 
       const on = await patch(`/Users/${id}`, [{ op: 'replace', value: { active: 'True', displayName: 'Pat Again' } }]);
@@ -227,7 +227,7 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
       const group = (await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Stale Group', members: [{ value: id }] })).json();
       expect((await scim({ method: 'DELETE', url: `/Groups/${group.id}`, headers: { 'if-match': stale } })).json()).toMatchObject(error412);
       expect((await get(`/Groups/${group.id}`)).json().members).toEqual([expect.objectContaining({ value: id })]);
-      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id))).map((a) => a.action);
+      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id)).orderBy(auditLog.id)).map((a) => a.action);
       expect(actions).toEqual(['user.create', 'user.update']); // the create, and joining the group
     });
 
