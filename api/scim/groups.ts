@@ -106,17 +106,45 @@ export function scimGroups(context: ScimGroupsContext) {
   /**
    * A Group write is one transaction holding the hub write lock exclusively (membership is other
    * people's rows: no hub write runs beside it), so If-Match is checked on the group as it is inside
-   * the write and of concurrent writers with one version exactly one lands.
+   * the write and of concurrent writers with one version exactly one lands. `work` gets that group
+   * as a resource (`current`), rendered inside the write.
    */
-  function writeGroup<T>(id: string, ifMatch: string | undefined, work: (writes: HubRepositories, tx: Db, department: Department) => Promise<T>): Promise<T> {
+  function writeGroup<T>(id: string, ifMatch: string | undefined, work: (writes: HubRepositories, tx: Db, department: Department, current: Json) => Promise<T>): Promise<T> {
     return hub.transaction(
       async (writes, tx) => {
         const department = await find(id, tx, { lock: true });
-        assertVersion(await render(department, tx), ifMatch);
-        return work(writes, tx, department);
+        const current = await render(department, tx);
+        assertVersion(current, ifMatch);
+        return work(writes, tx, department, current);
       },
       { guard: push.guard },
     );
+  }
+
+  function assertSameId(id: string, body: unknown): void {
+    const given = (body as Json)?.id;
+    if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
+  }
+
+  const memberIdsOf = (resource: Json) => ((resource.members as { value: string }[] | undefined) ?? []).map((m) => m.value);
+
+  /**
+   * Writes `wanted` over `current` (the group as locked in the write): only what differs is written.
+   * `patchedFrom` (PATCH: the members the operations were applied to) changes only the members the
+   * operations added or removed; without it (PUT) the members are exactly those given.
+   */
+  async function writeWanted(writes: HubRepositories, tx: Db, department: Department, current: Json, wanted: ReturnType<typeof readBody>, patchedFrom?: string[]): Promise<Json> {
+    const { id } = department;
+    const { displayName, memberIds, externalId } = wanted;
+    if (displayName !== department.name) await writes.updateDepartment(id, { name: displayName }, push.actor);
+    if (externalId !== current.externalId) await setExternalId(id, externalId, tx);
+    if (patchedFrom === undefined) await setMembers(writes, tx, id, memberIds ?? []);
+    else {
+      const before = new Set(patchedFrom);
+      const after = new Set((memberIds ?? []).filter(Boolean));
+      await changeMembers(writes, tx, id, [...after].filter((m) => !before.has(m)), [...before].filter((m) => !after.has(m)));
+    }
+    return render(await find(id, tx), tx);
   }
 
   return {
@@ -134,25 +162,22 @@ export function scimGroups(context: ScimGroupsContext) {
         { guard: push.guard },
       );
     },
+    /** PUT: the whole group as the client wants it (name, externalId and exactly these members). */
+    async replace(id: string, body: unknown, ifMatch?: string): Promise<Json> {
+      assertSameId(id, body);
+      const wanted = readBody(body);
+      return writeGroup(id, ifMatch, (writes, tx, department, current) => writeWanted(writes, tx, department, current, wanted));
+    },
     /**
-     * PUT (the whole group as the client wants it) and, with `patchedFrom` (the members the PATCH
-     * was applied to), PATCH: only the members its operations added or removed change, so two
-     * PATCHes adding two people at once both land.
+     * PATCH: `apply` turns the group as locked in the write (as a resource) into the wanted one, so
+     * concurrent PATCHes of its name, its externalId and its members all land; of the members only
+     * those the operations added or removed change.
      */
-    async replace(id: string, body: unknown, ifMatch?: string, patchedFrom?: string[]): Promise<Json> {
-      const given = (body as Json)?.id;
-      if (given !== undefined && given !== id) throw new ScimError(400, 'id is readOnly: it cannot change', 'mutability');
-      const { displayName, memberIds, externalId } = readBody(body);
-      return writeGroup(id, ifMatch, async (writes, tx, department) => {
-        if (displayName !== department.name) await writes.updateDepartment(id, { name: displayName }, push.actor);
-        await setExternalId(id, externalId, tx);
-        if (patchedFrom === undefined) await setMembers(writes, tx, id, memberIds ?? []);
-        else {
-          const before = new Set(patchedFrom);
-          const after = new Set((memberIds ?? []).filter(Boolean));
-          await changeMembers(writes, tx, id, [...after].filter((m) => !before.has(m)), [...before].filter((m) => !after.has(m)));
-        }
-        return render(await find(id, tx), tx);
+    async patch(id: string, apply: (current: Json) => unknown, ifMatch?: string): Promise<Json> {
+      return writeGroup(id, ifMatch, (writes, tx, department, current) => {
+        const body = apply(current);
+        assertSameId(id, body);
+        return writeWanted(writes, tx, department, current, readBody(body), memberIdsOf(current));
       });
     },
     /** Members leave first (a SCIM group delete takes nobody out of the hub); sub-departments still refuse it (409). */

@@ -202,12 +202,7 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
   );
   app.patch<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) => {
     const operations = operationsOf(request.body);
-    const answer = await writing(request, async ({ groups }) => {
-      const current = await groups.get(request.params.id);
-      const members = ((current.members as { value: string }[] | undefined) ?? []).map((m) => m.value);
-      return groups.replace(request.params.id, applyPatch(current, operations), ifMatchOf(request), members);
-    });
-    return send(reply, 200, answer);
+    return send(reply, 200, await writing(request, ({ groups }) => groups.patch(request.params.id, (current) => applyPatch(current, operations), ifMatchOf(request))));
   });
   app.delete<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) => {
     await writing(request, ({ groups }) => groups.remove(request.params.id, ifMatchOf(request)));

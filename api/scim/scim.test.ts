@@ -155,7 +155,7 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
       expect(off.statusCode).toBe(200);
       expect(off.json().active).toBe(false);
       expect((await hubRow(id)).status).toBe('disabled');
-      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id))).map((a) => a.action);
+      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id)).orderBy(auditLog.id)).map((a) => a.action);
       expect(actions).toContain('user.offboard');
 
       const on = await patch(`/Users/${id}`, [{ op: 'replace', value: { active: 'True', displayName: 'Pat Again' } }]);
@@ -227,7 +227,7 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
       const group = (await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Stale Group', members: [{ value: id }] })).json();
       expect((await scim({ method: 'DELETE', url: `/Groups/${group.id}`, headers: { 'if-match': stale } })).json()).toMatchObject(error412);
       expect((await get(`/Groups/${group.id}`)).json().members).toEqual([expect.objectContaining({ value: id })]);
-      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id))).map((a) => a.action);
+      const actions = (await ctx.database.db.select().from(auditLog).where(eq(auditLog.entityId, id)).orderBy(auditLog.id)).map((a) => a.action);
       expect(actions).toEqual(['user.create', 'user.update']); // the create, and joining the group
     });
 
@@ -431,6 +431,23 @@ describeOnBothDatabases('SCIM 2.0 server at /scim/v2', (ctx) => {
         ]);
         expect([...(await hubRow(u)).departmentIds].sort()).toEqual([g1, g2].sort());
         expect(((await get(`/Groups/${g1}`)).json().members as { value: string }[]).map((m) => m.value).sort()).toEqual([u, v, w].sort());
+      }
+    });
+
+    it('concurrent PATCHes without If-Match of the name, the externalId and the members all land (each is applied to the group as locked in its write)', async () => {
+      for (let round = 0; round < 5; round++) {
+        const group = (await post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], externalId: `ren-${round}`, displayName: `Ren-${round}` })).json().id as string;
+        const [u, v] = [(await post('/Users', user(`ren-u${round}`))).json().id, (await post('/Users', user(`ren-v${round}`))).json().id];
+        const answers = await Promise.all([
+          patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: u }] }]),
+          patch(`/Groups/${group}`, [{ op: 'replace', path: 'displayName', value: `Ren-${round} renamed` }]),
+          patch(`/Groups/${group}`, [{ op: 'replace', path: 'externalId', value: `ren-${round}-moved` }]),
+          patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: v }] }]),
+        ]);
+        expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200]);
+        const now = (await get(`/Groups/${group}`)).json();
+        expect({ displayName: now.displayName, externalId: now.externalId }).toEqual({ displayName: `Ren-${round} renamed`, externalId: `ren-${round}-moved` });
+        expect((now.members as { value: string }[]).map((m) => m.value).sort()).toEqual([u, v].sort());
       }
     });
   });
