@@ -33,7 +33,7 @@ const compiledByConfig = new WeakMap<object, CompiledFieldMapping>();
 
 function pushTask(task: StoredTask): PushTask {
   const entries = task.config.fieldMapping ?? [];
-  // updated_at in whole milliseconds, as the Date read holds it; every task write moves it
+  // updated_at in whole milliseconds, as the Date read holds it; every task write moves it on by at least one (sync-tasks.ts nextUpdatedAt)
   const readAt = task.updatedAt.getTime();
   return {
     task,
