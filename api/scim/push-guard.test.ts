@@ -3,10 +3,12 @@
 // Postgres only: PGlite has one connection, so no write can queue behind another's lock.
 import postgres from 'postgres';
 import { eq } from 'drizzle-orm';
-import { hubUsers } from '../../db/schema';
+import { hubDepartments, hubUsers } from '../../db/schema';
+import { createHubWriter } from '../../db/repos/hub-writer';
 import { hubWriteLockKey } from '../../db/repos/sql';
 import { openTestPostgres } from '../../test/support/databases';
 import { startTestApi, type TestApi } from '../testing';
+import { pushTaskOf } from './push-task';
 import { createScimPushTask, setTaskEnabled } from './testing';
 
 const core = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -27,15 +29,17 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
     await database?.close();
   });
 
-  /** Resolves once some backend waits for the hub write lock (polled, no timing assumed). */
-  async function someoneWaitsForTheHubLock(): Promise<void> {
+  /** Resolves once some backend of this database waits for a lock of this kind (polled, no timing assumed). */
+  async function someoneWaits(what: 'the hub lock' | 'a row lock'): Promise<void> {
+    const events = what === 'the hub lock' ? ['advisory'] : ['transactionid', 'tuple'];
     for (let i = 0; i < 2000; i++) {
-      const [row] = await blocker`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${hubWriteLockKey} and not granted`;
+      const [row] = await blocker`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event in ${blocker(events)}`;
       if (row.n > 0) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    throw new Error('no write ever queued behind the hub lock');
+    throw new Error(`nothing ever waited for ${what}`);
   }
+  const someoneWaitsForTheHubLock = () => someoneWaits('the hub lock');
 
   it('refuses (403, nothing written) a write that queued behind an exclusive hub write while the task was disabled', async () => {
     const { token } = await createScimPushTask(database, 'queued');
@@ -63,5 +67,38 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ status: '403' });
     expect(await database.db.select().from(hubUsers).where(eq(hubUsers.username, 'queued-2'))).toEqual([]);
+  });
+
+  it('makes a disable wait for a write already past its guard, so none lands after the disable committed', async () => {
+    await createScimPushTask(database, 'inflight');
+    const push = await pushTaskOf(database.db, { id: 'scim-inflight', name: 'scim', role: 'scim', taskId: 'inflight' });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const pastGuard = new Promise<void>((resolve) => (inside = resolve));
+    const write = createHubWriter(database.db)(
+      push.actor,
+      async (tx) => {
+        inside();
+        await released;
+        await tx.insert(hubDepartments).values({ id: 'inflight-d', name: 'In flight' });
+        return { result: 'written' };
+      },
+      { guard: push.guard },
+    );
+    await pastGuard;
+    let disabled = false;
+    const disable = setTaskEnabled(database, 'inflight', false).then(() => (disabled = true));
+    try {
+      await someoneWaits('a row lock');
+      expect(disabled).toBe(false);
+    } finally {
+      release();
+    }
+    await expect(write).resolves.toBe('written');
+    await disable;
+    expect(await database.db.select().from(hubDepartments).where(eq(hubDepartments.id, 'inflight-d'))).toHaveLength(1);
+    // and the next write is refused
+    await expect(createHubWriter(database.db)(push.actor, async () => ({ result: 'no' }), { guard: push.guard })).rejects.toThrow('changed since it was read');
   });
 });
