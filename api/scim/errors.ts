@@ -1,5 +1,7 @@
 // SCIM error bodies (RFC 7644 §3.12): {schemas:[…Error], status (a string), scimType, detail}, always
-// as application/scim+json. Repository errors map onto them: a duplicate is 409 uniqueness.
+// as application/scim+json. Repository errors map onto them: a duplicate is 409 uniqueness; a write
+// refused because the push task changed meanwhile is 503 with Retry-After (Entra and Okta retry a
+// 503 but take a 409 for a uniqueness conflict and give up).
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../../db/repos/errors';
 import { ApiError } from '../errors';
@@ -15,6 +17,8 @@ export class ScimError extends Error {
     readonly status: number,
     detail: string,
     readonly scimType?: ScimType,
+    /** sent as Retry-After: the failure is transient and the client should send the request again */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
   }
@@ -28,7 +32,7 @@ export class PushTaskChanged extends Error {
 export function scimErrorOf(error: unknown): ScimError | undefined {
   if (error instanceof ScimError) return error;
   // only if it changed again during the write run once more on a fresh read
-  if (error instanceof PushTaskChanged) return new ScimError(409, 'the sync task changed during the write: nothing was written, try again');
+  if (error instanceof PushTaskChanged) return new ScimError(503, 'the sync task changed during the write: nothing was written, send it again', undefined, 1);
   if (error instanceof ValidationError) return new ScimError(400, `${error.field}: ${error.message}`, 'invalidValue');
   if (error instanceof ConflictError) return new ScimError(409, error.message, error.field ? 'uniqueness' : undefined);
   if (error instanceof NotFoundError) return new ScimError(404, `${error.entity === 'department' ? 'Group' : 'User'} ${error.id} not found`);
@@ -49,6 +53,7 @@ export function installScimErrors(app: FastifyInstance): void {
     const known = scimErrorOf(error);
     if (!known) request.log.error({ err: error }, 'unhandled SCIM error');
     const scim = known ?? new ScimError(500, 'internal server error');
+    if (scim.retryAfterSeconds !== undefined) void reply.header('retry-after', String(scim.retryAfterSeconds));
     return reply.code(scim.status).type(scimContentType).send(errorBody(scim));
   });
   app.setNotFoundHandler((request, reply) => {

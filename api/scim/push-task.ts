@@ -2,9 +2,10 @@
 // that task's (audit actor `sync:<taskId>`, the people it creates belong to it) and goes through
 // its field mapping.
 //
-// Writes use the task as this process last read it (no read per request): each write's first
-// statement, the hub lock's, also checks that the task is still live, enabled and unchanged
-// (`guard`), so a disabled task is refused at once. A write refused so (PushTaskChanged) wrote
+// Writes use the task as this process last read it (no read per request): each write, once it holds
+// the hub lock, checks that the task is still live, enabled and unchanged (`guard`) and keeps the
+// task row share-locked until it commits, so a disable waits for writes already past the guard and
+// every later write is refused. A write refused so (PushTaskChanged) wrote
 // nothing: the route drops the cached task and runs again on a fresh read, which answers 403 if the
 // task is disabled. Reads always read the task.
 import { sql } from 'drizzle-orm';
@@ -32,7 +33,7 @@ const compiledByConfig = new WeakMap<object, CompiledFieldMapping>();
 
 function pushTask(task: StoredTask): PushTask {
   const entries = task.config.fieldMapping ?? [];
-  // updated_at in whole milliseconds, as the Date read holds it; every task write moves it
+  // updated_at in whole milliseconds, as the Date read holds it; every task write moves it on by at least one (sync-tasks.ts nextUpdatedAt)
   const readAt = task.updatedAt.getTime();
   return {
     task,
@@ -47,7 +48,7 @@ function pushTask(task: StoredTask): PushTask {
       return { ...users[0], attributes: { ...users[0].attributes } };
     },
     guard: {
-      holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt})`,
+      holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt} for share)`,
       refuse: () => new PushTaskChanged(`sync task ${task.id} changed since it was read`),
     },
   };

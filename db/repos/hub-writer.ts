@@ -5,7 +5,7 @@ import type { ChangeEvent } from '../../engine/model';
 import type { Db } from '../client';
 import type { AuditEntry } from './audit-log';
 import { ConflictError, postgresErrorOf } from './errors';
-import { hubWriteLockKey, lockHubWrites, selectRows, type HubLockMode } from './sql';
+import { lockHubWrites, selectRows, type HubLockMode } from './sql';
 
 /** Who made a hub write: the audit actor (an API principal, `sync:<taskId>` for a run). */
 export interface ChangeOrigin {
@@ -27,9 +27,10 @@ export interface HubWriteOptions {
   /** `'shared'` only for writes whose checks no concurrent shared write can invalidate (sql.ts) */
   lock?: HubLockMode;
   /**
-   * A boolean SQL expression evaluated in the lock's own statement (no extra round trip); false
-   * refuses the write with `refuse()`'s error before anything is written (e.g. SCIM: the pushing
-   * task is still live and unchanged).
+   * A boolean SQL expression checked in its own statement once the lock is granted (so under READ
+   * COMMITTED it sees what committed while the write waited for the lock); false refuses the write
+   * with `refuse()`'s error before anything is written (e.g. SCIM: the pushing task is still live
+   * and unchanged).
    */
   guard?: { holds: SQL; refuse: () => Error };
 }
@@ -47,11 +48,14 @@ export interface HubWriterOptions {
   joined?: boolean;
 }
 
-/** The hub write lock and, in the same statement, the write's guard. */
+/**
+ * The hub write lock, then the write's guard as a statement of its own: a guard evaluated in the
+ * lock's statement would read that statement's snapshot, taken before it waited for the lock.
+ */
 export async function lockAndGuard(tx: Db, options: HubWriteOptions): Promise<void> {
-  if (!options.guard) return lockHubWrites(tx, options.lock);
-  const lock = options.lock === 'shared' ? sql`pg_advisory_xact_lock_shared(${hubWriteLockKey})` : sql`pg_advisory_xact_lock(${hubWriteLockKey})`;
-  const [row] = await selectRows<{ holds: boolean | null }>(tx, sql`select ${lock} as locked, coalesce((${options.guard.holds}), false) as holds`);
+  await lockHubWrites(tx, options.lock);
+  if (!options.guard) return;
+  const [row] = await selectRows<{ holds: boolean | null }>(tx, sql`select coalesce((${options.guard.holds}), false) as holds`);
   if (!row?.holds) throw options.guard.refuse();
 }
 

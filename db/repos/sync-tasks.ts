@@ -1,7 +1,7 @@
 // Sync tasks: validated configuration in Postgres, connector secrets sealed apart from it, a status
 // derived from runs and staged deletions, and an audit row (never with a secret) for every write.
 import { randomUUID } from 'node:crypto';
-import { and, asc, count, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import {
   checkNoUpDownConflict,
   parseTaskConfig,
@@ -71,6 +71,15 @@ export interface TaskWriteRules {
 }
 
 /** No default: a write whose caller forgot the rules would skip the protection check. */
+/**
+ * Every task write's updated_at: the database's clock, and always at least a millisecond past the
+ * stored value, so two writes in one millisecond or from processes whose clocks disagree still move
+ * it forward (a SCIM push task cached by its updated_at must not look current; api/scim/push-task.ts).
+ */
+function nextUpdatedAt() {
+  return sql`greatest(now(), ${syncTasks.updatedAt} + interval '1 millisecond')`;
+}
+
 function requireRules(rules: TaskWriteRules | undefined): TaskWriteRules {
   if (typeof rules?.authorizeProtectionChange !== 'function') throw new TypeError('a sync task write needs TaskWriteRules with authorizeProtectionChange (who may change deletion protection)');
   return rules;
@@ -253,7 +262,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
           canceledRunIds = (await clearTiesForRepointing(tx, { taskId: id, actor, reset: rules.resetLinks === true, repointed: retargeted })).canceledRunIds;
         }
         const { publicConfig, secrets, values } = columnsOf(config);
-        const [updated] = await tx.update(syncTasks).set({ ...values, updatedAt: new Date() }).where(eq(syncTasks.id, id)).returning();
+        const [updated] = await tx.update(syncTasks).set({ ...values, updatedAt: nextUpdatedAt() }).where(eq(syncTasks.id, id)).returning();
         const rotated = Object.keys(secrets).filter((k) => currentSecrets[k] !== undefined && currentSecrets[k] !== secrets[k]);
         await recordAudit(tx, {
           actor,
@@ -274,7 +283,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
         const config = { ...(current.config), enabled };
         const [updated] = await tx
           .update(syncTasks)
-          .set({ enabled, config, updatedAt: new Date() })
+          .set({ enabled, config, updatedAt: nextUpdatedAt() })
           .where(eq(syncTasks.id, id))
           .returning();
         await recordAudit(tx, {
@@ -294,7 +303,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     async remove(id: string, actor: string): Promise<void> {
       await db.transaction(async (tx) => {
         const current = await liveRow(id, tx);
-        await tx.update(syncTasks).set({ deletedAt: new Date(), updatedAt: new Date() }).where(eq(syncTasks.id, id));
+        await tx.update(syncTasks).set({ deletedAt: new Date(), updatedAt: nextUpdatedAt() }).where(eq(syncTasks.id, id));
         await recordAudit(tx, {
           actor,
           action: 'sync_task.delete',

@@ -1,0 +1,104 @@
+// The push task's guard is read after the hub write lock is granted (review of hub-writer.ts): a
+// SCIM write queued behind a long exclusive hub write must see a disable committed meanwhile.
+// Postgres only: PGlite has one connection, so no write can queue behind another's lock.
+import postgres from 'postgres';
+import { eq } from 'drizzle-orm';
+import { hubDepartments, hubUsers } from '../../db/schema';
+import { createHubWriter } from '../../db/repos/hub-writer';
+import { hubWriteLockKey } from '../../db/repos/sql';
+import { openTestPostgres } from '../../test/support/databases';
+import { startTestApi, type TestApi } from '../testing';
+import { pushTaskOf } from './push-task';
+import { createScimPushTask, setTaskEnabled } from './testing';
+
+const core = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+describe('SCIM push guard behind the hub write lock [postgres]', () => {
+  let database: Awaited<ReturnType<typeof openTestPostgres>>;
+  let api: TestApi;
+  let blocker: postgres.Sql;
+
+  beforeAll(async () => {
+    database = await openTestPostgres();
+    api = await startTestApi(database);
+    blocker = postgres(database.url, { max: 2, onnotice: () => undefined });
+  });
+  afterAll(async () => {
+    await blocker?.end();
+    await api?.app.close();
+    await database?.close();
+  });
+
+  /** Resolves once some backend of this database waits for a lock of this kind (polled, no timing assumed). */
+  async function someoneWaits(what: 'the hub lock' | 'a row lock'): Promise<void> {
+    const events = what === 'the hub lock' ? ['advisory'] : ['transactionid', 'tuple'];
+    for (let i = 0; i < 2000; i++) {
+      const [row] = await blocker`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event in ${blocker(events)}`;
+      if (row.n > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`nothing ever waited for ${what}`);
+  }
+  const someoneWaitsForTheHubLock = () => someoneWaits('the hub lock');
+
+  it('refuses (403, nothing written) a write that queued behind an exclusive hub write while the task was disabled', async () => {
+    const { token } = await createScimPushTask(database, 'queued');
+    const post = (userName: string) =>
+      api.app.inject({ method: 'POST', url: '/scim/v2/Users', headers: { 'content-type': 'application/scim+json', authorization: `Bearer ${token}` }, payload: JSON.stringify({ schemas: [core], userName, active: true }) });
+    expect((await post('queued-1')).statusCode).toBe(201); // the task is now cached as enabled
+
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+    const holder = blocker.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${hubWriteLockKey})`;
+      locked();
+      await released;
+    });
+    await lockHeld;
+    const queued = post('queued-2');
+    await someoneWaitsForTheHubLock();
+    await setTaskEnabled(database, 'queued', false);
+    release();
+    await holder;
+
+    const res = await queued;
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ status: '403' });
+    expect(await database.db.select().from(hubUsers).where(eq(hubUsers.username, 'queued-2'))).toEqual([]);
+  });
+
+  it('makes a disable wait for a write already past its guard, so none lands after the disable committed', async () => {
+    await createScimPushTask(database, 'inflight');
+    const push = await pushTaskOf(database.db, { id: 'scim-inflight', name: 'scim', role: 'scim', taskId: 'inflight' });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const pastGuard = new Promise<void>((resolve) => (inside = resolve));
+    const write = createHubWriter(database.db)(
+      push.actor,
+      async (tx) => {
+        inside();
+        await released;
+        await tx.insert(hubDepartments).values({ id: 'inflight-d', name: 'In flight' });
+        return { result: 'written' };
+      },
+      { guard: push.guard },
+    );
+    await pastGuard;
+    let disabled = false;
+    const disable = setTaskEnabled(database, 'inflight', false).then(() => (disabled = true));
+    try {
+      await someoneWaits('a row lock');
+      expect(disabled).toBe(false);
+    } finally {
+      release();
+    }
+    await expect(write).resolves.toBe('written');
+    await disable;
+    expect(await database.db.select().from(hubDepartments).where(eq(hubDepartments.id, 'inflight-d'))).toHaveLength(1);
+    // and the next write is refused
+    await expect(createHubWriter(database.db)(push.actor, async () => ({ result: 'no' }), { guard: push.guard })).rejects.toThrow('changed since it was read');
+  });
+});
