@@ -188,6 +188,7 @@ test('offboard: a person deleted in WeCom is frozen in Feishu and staged for del
 test('a burst of 500 events becomes a handful of runs, not 500', async () => {
   const before = await stack.runsOf(stack.upstreamId);
   const inboxBefore = await stack.inboxRows();
+  const began = Date.now();
   // 500 distinct deliveries (each its own event in the inbox) about alice and bob, 25 at a time.
   for (let i = 0; i < 500; i += 25) {
     const answers = await Promise.all(
@@ -200,9 +201,15 @@ test('a burst of 500 events becomes a handful of runs, not 500', async () => {
     const state = await env.client.workflow.getHandle(taskWorkflowId(stack.upstreamId)).query(stateQuery);
     return !state.running && !state.pending.real;
   }, 'the upstream task to go idle', 60_000);
+  const elapsedMs = Date.now() - began;
   const runs = (await stack.runsOf(stack.upstreamId)) - before;
   expect(runs).toBeGreaterThanOrEqual(1);
-  expect(runs).toBeLessThanOrEqual(10);
+  // The throttle starts at most one run per window (the default 1 s) while signals keep coming, so
+  // the count follows how long the burst took to reach the task and be worked off (14 runs in a CI run
+  // at load 6, where a fixed bound of 10 failed), and is nowhere near one run per event.
+  process.stdout.write(`burst: 500 events, ${runs} runs in ${elapsedMs} ms\n`);
+  expect(runs).toBeLessThanOrEqual(Math.ceil(elapsedMs / 1000) + 1);
+  expect(runs).toBeLessThan(50);
 });
 
 test('forged and replayed webhooks are refused and change nothing', async () => {
