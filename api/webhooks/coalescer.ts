@@ -33,8 +33,9 @@ export function createCoalescer<T>(send: (items: T[]) => Promise<void>, options:
       batch.done = tail.then(async () => {
         // Pushes during this wait still join the batch.
         // A monotonic clock, and never more than one interval: a wall clock stepped back must not hold triggers.
-        const wait = Math.min(minIntervalMs, lastStart + minIntervalMs - performance.now());
-        if (wait > 0) await sleep(wait);
+        // setTimeout truncates fractional ms and may fire up to a millisecond early: sleep until due.
+        const due = Math.min(lastStart + minIntervalMs, performance.now() + minIntervalMs);
+        while (performance.now() < due) await sleep(Math.ceil(due - performance.now()));
         // From here on, new pushes form the next batch behind this one.
         if (waiting === batch) waiting = undefined;
         lastStart = performance.now();
