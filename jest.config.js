@@ -1,4 +1,9 @@
-/** Temporal suites start real servers, so the whole run is in band (see package.json). */
+/**
+ * Temporal suites start real servers, so suites run one at a time (see package.json): in one Jest
+ * worker process, not in band, which is replaced once a suite leaves it above 1.5 GB. An in-band
+ * run of every suite grew past Node's 4 GB heap; a bigger heap flag is not a cure, since V8 heap
+ * flags override the expression sandbox's per-thread limit (engine/sandbox/pool.ts refuses then).
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { defaultExpressionBudget, mappingBudgetMs, type ExpressionBudget } from './limits';
-import { budgetCodes, progressSlots, skippedCode, type BatchRequest, type BatchResponse, type RowResult, type WorkerSetup } from './protocol';
+import { budgetCodes, progressSlots, skippedCode, type BatchRequest, type BatchResponse, type RowResult, type WorkerHello, type WorkerSetup } from './protocol';
 
 export interface SandboxExpression {
   text: string;
@@ -111,6 +111,8 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
   let nextId = 1;
   let watchdog: NodeJS.Timeout | undefined;
   let closed = false;
+  /** set when a thread found its heap limit overridden: the pool then evaluates nothing */
+  let unenforceable: Error | undefined;
   const counters = { workersStarted: 0, batchesResent: 0 };
   // The cooperative JSONata timeout fires at the budget; the hard kill comes shortly after.
   const grace = Math.min(250, budget.timeMs / 2);
@@ -176,18 +178,24 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
   }
 
   function spawn(slot: Slot): Worker {
-    const setup: WorkerSetup = { budget, progress: slot.progress.buffer as SharedArrayBuffer };
+    const youngMb = Math.max(4, Math.round(budget.memoryMb / 8));
+    // V8 adds about 1.5 young generations to the old-generation limit; anything well past that is an override.
+    const setup: WorkerSetup = { budget, progress: slot.progress.buffer as SharedArrayBuffer, heapLimitMb: budget.memoryMb + 2 * youngMb + 8 };
     counters.workersStarted++;
     const worker = new Worker(workerBootstrap, {
       eval: true,
       workerData: setup,
       // Nothing of the process's environment (secret keys, database URLs) exists in the thread.
       env: {},
-      resourceLimits: { maxOldGenerationSizeMb: budget.memoryMb, maxYoungGenerationSizeMb: Math.max(4, Math.round(budget.memoryMb / 8)), stackSizeMb: 4 },
+      resourceLimits: { maxOldGenerationSizeMb: budget.memoryMb, maxYoungGenerationSizeMb: youngMb, stackSizeMb: 4 },
     });
-    worker.on('message', (message: BatchResponse | 'ready') => {
-      if (message === 'ready') {
-        if (slot.worker === worker) slot.readyAt = Date.now();
+    worker.on('message', (message: BatchResponse | WorkerHello) => {
+      if ('ready' in message) {
+        if (message.ready) {
+          if (slot.worker === worker) slot.readyAt = Date.now();
+        } else {
+          refuse(message.heapLimitMb);
+        }
         return;
       }
       if (slot.worker !== worker || slot.job === undefined || message.id !== slot.job.id) return;
@@ -211,6 +219,17 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
       if (slot.worker === worker) lost(slot);
     });
     return worker;
+  }
+
+  /** Fails every mapping, now and later: evaluating without the memory budget is not an option. */
+  function refuse(heapLimitMb: number): void {
+    unenforceable ??= new Error(
+      `the expression sandbox cannot enforce its ${budget.memoryMb} MB memory budget: a thread's heap limit is ${heapLimitMb} MB, ` +
+        'because the process was started with V8 heap flags (--max-old-space-size or --max-semi-space-size, e.g. in NODE_OPTIONS) that override per-thread limits; start it without them',
+    );
+    for (const call of [...active]) end(call, '', unenforceable);
+    resend.length = 0;
+    for (const slot of slots) void slot.worker?.terminate();
   }
 
   /** The slot's worker is gone: fail what it was evaluating, give the rest of its batch to a new one. */
@@ -298,7 +317,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
 
   function pump(): void {
     for (const slot of slots) {
-      if (closed) break;
+      if (closed || unenforceable) break;
       // A worker being ended gets no new batch; its slot is refilled with a fresh one on exit.
       if (slot.job || slot.killedFor) continue;
       const job = nextJob();
@@ -323,6 +342,7 @@ export function createExpressionSandbox(options: SandboxOptions = {}): Expressio
   return {
     evaluate(expressions, inputs, { onProgress, signal } = {}) {
       if (closed) return Promise.reject(new Error('the expression sandbox is closed'));
+      if (unenforceable) return Promise.reject(unenforceable);
       if (signal?.aborted) return Promise.reject(abortError(signal));
       if (inputs.length === 0 || expressions.length === 0) return Promise.resolve(inputs.map(() => ({ ok: true as const, values: expressions.map(() => undefined) })));
       return new Promise<SandboxRow[]>((resolve, reject) => {

@@ -12,7 +12,12 @@ export interface WorkerSetup {
    * evaluation a killed worker was running.
    */
   progress: SharedArrayBuffer;
+  /** the most heap (MB) the thread's resourceLimits allow; a thread that finds more evaluates nothing */
+  heapLimitMb: number;
 }
+
+/** The worker's first message: ready, or the heap limit it found above setup.heapLimitMb. */
+export type WorkerHello = { ready: true } | { ready: false; heapLimitMb: number };
 
 export interface BatchRequest {
   id: number;

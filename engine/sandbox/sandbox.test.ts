@@ -1,5 +1,6 @@
 // The sandbox itself, with the save-time checks bypassed: prototype-chain payloads of the JSONata
 // advisories reach neither the process's environment nor child_process, and the memory budget holds.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,27 @@ describe('expression sandbox', () => {
       expect(after).toEqual([{ ok: true, values: [42] }]);
     } finally {
       await small.close();
+    }
+  });
+
+  it('refuses to evaluate when process-wide heap flags override the thread heap limit', () => {
+    // V8 heap flags (--max-old-space-size, --max-semi-space-size, e.g. from NODE_OPTIONS) apply to
+    // every isolate and win over a worker's resourceLimits: the budget above would silently not hold.
+    const script = `
+      const { createExpressionSandbox } = require(${JSON.stringify(path.join(__dirname, 'pool.ts'))});
+      const sandbox = createExpressionSandbox({ workers: 1, budget: { memoryMb: 32 } });
+      sandbox.evaluate([{ text: 'n * 2', label: 'fieldMapping.0.expression' }], [{ n: 21 }])
+        .then((rows) => console.log(JSON.stringify({ rows })), (error) => console.log(JSON.stringify({ error: error.message })))
+        .finally(() => sandbox.close());`;
+    const run = (flags: string[]) => {
+      const out = execFileSync(process.execPath, [...flags, '-r', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..', '..'), env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8', timeout: 30_000 });
+      return JSON.parse(out.trim().split('\n').pop()!);
+    };
+    expect(run([])).toEqual({ rows: [{ ok: true, values: [42] }] });
+    for (const flag of ['--max-old-space-size=2048', '--max-semi-space-size=64']) {
+      const { error } = run([flag]);
+      expect(error).toMatch(/^the expression sandbox cannot enforce its 32 MB memory budget: a thread's heap limit is \d+ MB/);
+      expect(error).toMatch(/--max-old-space-size or --max-semi-space-size/);
     }
   });
 

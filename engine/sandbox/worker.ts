@@ -1,8 +1,9 @@
 // A sandbox worker thread: evaluates batches of (expressions × inputs) in its hardened realm,
 // one batch at a time, writing what it is evaluating into shared memory so the pool can kill it
 // when one evaluation runs past its budget (a ReDoS never yields, so only terminate() stops it).
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { budgetCodes, progressSlots, skippedCode, type BatchRequest, type BatchResponse, type RowResult, type WorkerSetup } from './protocol';
+import { budgetCodes, progressSlots, skippedCode, type BatchRequest, type BatchResponse, type RowResult, type WorkerHello, type WorkerSetup } from './protocol';
 import { jsonShape } from './json-shape';
 import { createExpressionRealm } from './realm';
 
@@ -50,18 +51,25 @@ async function evaluateRow(batch: BatchRequest, input: number, strikesLeft: numb
   return { ok: true, values };
 }
 
-port.on('message', (batch: BatchRequest) => {
-  progress[progressSlots.activeAt] = Date.now();
-  void (async () => {
-    const strikesLeft = [...batch.strikesLeft];
-    const rows: RowResult[] = [];
-    const started = Date.now();
-    // Time-sliced: a slow batch answers in parts, so progress is reported and other mappings get a turn.
-    for (let input = 0; input < batch.inputs.length && (input === 0 || Date.now() - started < batch.sliceMs); input++) {
-      rows.push(await evaluateRow(batch, input, strikesLeft));
-    }
-    progress[progressSlots.answered] = batch.id;
-    port.postMessage({ id: batch.id, rows } satisfies BatchResponse);
-  })();
-});
-port.postMessage('ready');
+// V8 heap flags given to the process (--max-old-space-size, e.g. in NODE_OPTIONS) apply to every
+// isolate and override this thread's resourceLimits; under them the memory budget would not hold.
+const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+if (heapLimitMb > setup.heapLimitMb) {
+  port.postMessage({ ready: false, heapLimitMb } satisfies WorkerHello);
+} else {
+  port.on('message', (batch: BatchRequest) => {
+    progress[progressSlots.activeAt] = Date.now();
+    void (async () => {
+      const strikesLeft = [...batch.strikesLeft];
+      const rows: RowResult[] = [];
+      const started = Date.now();
+      // Time-sliced: a slow batch answers in parts, so progress is reported and other mappings get a turn.
+      for (let input = 0; input < batch.inputs.length && (input === 0 || Date.now() - started < batch.sliceMs); input++) {
+        rows.push(await evaluateRow(batch, input, strikesLeft));
+      }
+      progress[progressSlots.answered] = batch.id;
+      port.postMessage({ id: batch.id, rows } satisfies BatchResponse);
+    })();
+  });
+  port.postMessage({ ready: true } satisfies WorkerHello);
+}
