@@ -5,7 +5,7 @@
 import type { DirectoryPage, User } from '../../engine/model';
 import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { invalidInput } from '../errors';
-import { carriedStarts, encodeHrWatermark, parseHrWatermark, type PendingStart } from '../shared/hr-watermark';
+import { carriedStarts, encodeHrWatermark, parseHrWatermark, pendingStartsOf, pickByIds, preparedFullRead, type PendingStart } from '../shared/hr-watermark';
 import type { ChangesSince, Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
 import { readOnlySourceCapabilities } from '../types';
 import { BeisenClient, employeeWindowPath, maxCapacity, organizationWindowPath } from './client';
@@ -46,8 +46,6 @@ export const beisenCapabilities: ConnectorCapabilities = { ...readOnlySourceCapa
 
 export const defaultHistoryStart = '2000-01-01';
 const pageSize = 500;
-/** A full read taken with a watermark serves the readSnapshot that follows it within this long (the same run's snapshot step). */
-const preparedForMs = 10 * 60_000;
 const watermarkTime = { pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, valid: (t: string) => !Number.isNaN(parseChinaDateTime(t)), example: '2026-06-15T10:00:00' };
 
 export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenSecrets, options: BeisenConnectorOptions = {}): Connector {
@@ -120,22 +118,19 @@ export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenS
 
   /** People kept out only by a start date still to come: the next watermark carries them to their day. */
   function pendingStarts(employees: Iterable<BeisenEmployee>, today: string): PendingStart[] {
-    const starts: PendingStart[] = [];
-    for (const e of employees) {
+    return pendingStartsOf(employees, (e) => {
       const day = laterStartDay(e, today);
-      if (day) starts.push({ id: String(e.employeeInfo.userID), day, changed: latestOf(e).slice(0, 19) });
-    }
-    return starts;
+      return day ? { id: String(e.employeeInfo.userID), day, changed: latestOf(e).slice(0, 19) } : undefined;
+    });
   }
 
   // What this instance read for the engine's next call: the full read a watermark was taken with
   // (served once, to the readSnapshot of the same run), and the records of the last changed-since read.
-  let prepared: { raw: Raw; today: string; readAt: number } | undefined;
+  const prepared = preparedFullRead<Raw>();
   let changes: { raw: Raw; today: string } | undefined;
 
   async function readDirectory() {
-    const fresh = prepared && Date.now() - prepared.readAt < preparedForMs ? prepared : undefined;
-    prepared = undefined;
+    const fresh = prepared.take();
     if (fresh) return directoryOf(fresh.raw, fresh.today, true);
     const at = now();
     return directoryOf(await readEverything(at), chinaDay(at), true);
@@ -150,19 +145,7 @@ export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenS
   // Beisen reads nothing by id: after a changed-since read, the ids it listed (and the organisation
   // tree, read whole) are answered from it; otherwise one full read, filtered.
   async function readByIds(ids: { departmentIds: string[]; userIds: string[] }): Promise<ReadByIdsResult> {
-    const { departments, users } = changes ? directoryOf(changes.raw, changes.today, false) : await readDirectory();
-    const wantedDepartments = new Set(ids.departmentIds);
-    const wantedUsers = new Set(ids.userIds);
-    const foundDepartments = departments.filter((d) => wantedDepartments.has(d.id));
-    const foundUsers = users.filter((u) => wantedUsers.has(u.id));
-    return {
-      departments: foundDepartments,
-      users: foundUsers,
-      missing: {
-        departmentIds: ids.departmentIds.filter((id) => !foundDepartments.some((d) => d.id === id)),
-        userIds: ids.userIds.filter((id) => !foundUsers.some((u) => u.id === id)),
-      },
-    };
+    return pickByIds(changes ? directoryOf(changes.raw, changes.today, false) : await readDirectory(), ids);
   }
 
   /** Before a full read: the mark (taken first), and the full read itself, kept for the readSnapshot that follows. */
@@ -170,7 +153,7 @@ export function createBeisenConnector(settings: BeisenSettings, secrets: BeisenS
     const at = now();
     const today = chinaDay(at);
     const raw = await readEverything(at);
-    prepared = { raw, today, readAt: Date.now() };
+    prepared.keep(raw, today);
     return encodeHrWatermark({ since: chinaDateTime(at), starts: pendingStarts(raw.employees.values(), today) });
   }
 

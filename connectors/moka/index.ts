@@ -5,7 +5,7 @@ import type { DirectoryPage, User } from '../../engine/model';
 import type { RateLimiterFactory } from '../shared/rate-limiter';
 import { chinaDay } from '../shared/china-time';
 import { invalidInput } from '../errors';
-import { carriedStarts, encodeHrWatermark, parseHrWatermark, type PendingStart } from '../shared/hr-watermark';
+import { carriedStarts, encodeHrWatermark, parseHrWatermark, pendingStartsOf, pickByIds, preparedFullRead, type PendingStart } from '../shared/hr-watermark';
 import type { ChangesSince, Connector, ConnectorCapabilities, ReadByIdsResult } from '../types';
 import { readOnlySourceCapabilities } from '../types';
 import { MokaClient, departmentsPath, employeesPath, maxPageSize } from './client';
@@ -47,8 +47,6 @@ export type MokaDate = string;
 
 const mokaDay = /^\d{4}-\d{2}-\d{2}$/;
 const watermarkTime = { pattern: mokaDay, valid: (day: string) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day), example: '2026-06-15' };
-/** A full read taken with a watermark serves the readSnapshot that follows it within this long (the same run's snapshot step). */
-const preparedForMs = 10 * 60_000;
 
 export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets, options: MokaConnectorOptions = {}): Connector {
   const pageSize = settings.pageSize ?? maxPageSize;
@@ -107,23 +105,20 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
 
   /** People kept out only by a start date still to come: the next watermark carries them to their day. */
   function pendingStarts(employees: Iterable<MokaEmployee>, today: string): PendingStart[] {
-    const starts: PendingStart[] = [];
-    for (const e of employees) {
+    return pendingStartsOf(employees, (e) => {
       const day = laterStartDay(e, today);
       const changed = e.update_time?.slice(0, 10);
-      if (day && changed && mokaDay.test(changed)) starts.push({ id: String(e.employee_id), day, changed });
-    }
-    return starts;
+      return day && changed && mokaDay.test(changed) ? { id: String(e.employee_id), day, changed } : undefined;
+    });
   }
 
   // What this instance read for the engine's next call: the full read a watermark was taken with
   // (served once, to the readSnapshot of the same run), and the records of the last changed-since read.
-  let prepared: { raw: Raw; today: string; readAt: number } | undefined;
+  const prepared = preparedFullRead<Raw>();
   let changes: { raw: Raw; today: string } | undefined;
 
   async function readDirectory() {
-    const fresh = prepared && Date.now() - prepared.readAt < preparedForMs ? prepared : undefined;
-    prepared = undefined;
+    const fresh = prepared.take();
     if (fresh) return directoryOf(fresh.raw, fresh.today, true);
     const today = chinaDay(now());
     return directoryOf(await readEverything(), today, true);
@@ -138,24 +133,14 @@ export function createMokaConnector(settings: MokaSettings, secrets: MokaSecrets
   // Moka's events are not wired to this kind: after a changed-since read, the ids it listed (and the
   // departments, read whole) are answered from it; otherwise a run naming ids reads the directory and filters it.
   async function readByIds(ids: { departmentIds: string[]; userIds: string[] }): Promise<ReadByIdsResult> {
-    const { departments, users } = changes ? directoryOf(changes.raw, changes.today, false) : await readDirectory();
-    const foundDepartments = departments.filter((d) => ids.departmentIds.includes(d.id));
-    const foundUsers = users.filter((u) => ids.userIds.includes(u.id));
-    return {
-      departments: foundDepartments,
-      users: foundUsers,
-      missing: {
-        departmentIds: ids.departmentIds.filter((id) => !foundDepartments.some((d) => d.id === id)),
-        userIds: ids.userIds.filter((id) => !foundUsers.some((u) => u.id === id)),
-      },
-    };
+    return pickByIds(changes ? directoryOf(changes.raw, changes.today, false) : await readDirectory(), ids);
   }
 
   /** Before a full read: the mark (the day, taken first), and the full read itself, kept for the readSnapshot that follows. */
   async function changeWatermark(): Promise<string> {
     const today = chinaDay(now());
     const raw = await readEverything();
-    prepared = { raw, today, readAt: Date.now() };
+    prepared.keep(raw, today);
     return encodeHrWatermark({ since: today, starts: pendingStarts(raw.employees.values(), today) });
   }
 

@@ -4,7 +4,9 @@
 // the watermark carries their id, the day and when their record last changed, and the read on that
 // day fetches the record again by its change time.
 import { z } from 'zod';
+import type { Department, User } from '../../engine/model';
 import { invalidInput } from '../errors';
+import type { ReadByIdsResult } from '../types';
 
 export interface PendingStart {
   /** the vendor's person id */
@@ -52,4 +54,47 @@ export function parseHrWatermark(text: unknown, vendor: string, time: { pattern:
 /** The pending starts still to come after `today`, minus the people read again this time (their record decides anew). */
 export function carriedStarts(starts: readonly PendingStart[], today: string, reread: (id: string) => boolean): PendingStart[] {
   return starts.filter((s) => s.day > today && !reread(s.id));
+}
+
+/** People kept out only by a start date still to come, as the vendor's `startOf` reads each record. */
+export function pendingStartsOf<Employee>(employees: Iterable<Employee>, startOf: (employee: Employee) => PendingStart | undefined): PendingStart[] {
+  const starts: PendingStart[] = [];
+  for (const employee of employees) {
+    const start = startOf(employee);
+    if (start) starts.push(start);
+  }
+  return starts;
+}
+
+/**
+ * The full read a watermark was taken with, kept for the readSnapshot of the same run: served once,
+ * and only within `forMs` (the snapshot step follows the watermark step at once).
+ */
+export function preparedFullRead<Raw>(forMs = 10 * 60_000) {
+  let kept: { raw: Raw; today: string; readAt: number } | undefined;
+  return {
+    keep(raw: Raw, today: string): void {
+      kept = { raw, today, readAt: Date.now() };
+    },
+    take(): { raw: Raw; today: string } | undefined {
+      const fresh = kept && Date.now() - kept.readAt < forMs ? kept : undefined;
+      kept = undefined;
+      return fresh;
+    },
+  };
+}
+
+/** A readByIds answer from a directory read whole (HR vendors read nothing by id). */
+export function pickByIds(directory: { departments: Department[]; users: User[] }, ids: { departmentIds: string[]; userIds: string[] }): ReadByIdsResult {
+  const wantedDepartments = new Set(ids.departmentIds);
+  const wantedUsers = new Set(ids.userIds);
+  const departments = directory.departments.filter((d) => wantedDepartments.has(d.id));
+  const users = directory.users.filter((u) => wantedUsers.has(u.id));
+  const foundDepartments = new Set(departments.map((d) => d.id));
+  const foundUsers = new Set(users.map((u) => u.id));
+  return {
+    departments,
+    users,
+    missing: { departmentIds: ids.departmentIds.filter((id) => !foundDepartments.has(id)), userIds: ids.userIds.filter((id) => !foundUsers.has(id)) },
+  };
 }
