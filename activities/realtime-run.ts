@@ -59,18 +59,22 @@ export function createRealtimeRunActivity(steps: RealtimeRunSteps) {
     // The steps heartbeat as they go; the ticker covers the database work between them.
     return withHeartbeats(async () => {
       let read: RunReadSummary | undefined;
-      if (!(await steps.planStored(runId))) read = (await steps.snapshot({ runId, changedIds })).read;
+      const resumed = await steps.planStored(runId);
+      if (!resumed) read = (await steps.snapshot({ runId, changedIds })).read;
       const plan = await steps.plan({ runId });
       const counters: ItemCounters = { succeeded: 0, failed: 0, skipped: 0 };
       if (!fitsFastPath(plan)) return { plan, ...(read ? { read } : {}), applied: false, counters, batchesDone: 0, staged: 0 };
-      for (let batch = 0; batch < plan.batches; batch++) {
+      // A stored plan counts only the batches still to do: a resumed attempt asks batch 0 anyway, which
+      // sends nothing already recorded and answers the batch's counters as the first attempt would have.
+      const batches = resumed ? Math.max(plan.batches, FAST_MAX_BATCHES) : plan.batches;
+      for (let batch = 0; batch < batches; batch++) {
         const done = await steps.applyBatch({ runId, batch });
         counters.succeeded += done.succeeded;
         counters.failed += done.failed;
         counters.skipped += done.skipped;
       }
       const { staged } = await steps.stageRunDeletions({ runId });
-      return { plan, ...(read ? { read } : {}), applied: true, counters, batchesDone: plan.batches, staged };
+      return { plan, ...(read ? { read } : {}), applied: true, counters, batchesDone: batches, staged };
     });
   };
 }

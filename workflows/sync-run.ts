@@ -1,5 +1,6 @@
 /**
  * One run of a sync task: snapshot → plan → apply in batches → stage deletions → report.
+ * A small real-time run does the middle four in one activity (realtimeRun, activities/realtime-run.ts).
  * The workflow carries only references and counters; the data lives in Postgres.
  */
 import {
@@ -169,6 +170,8 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
         applied = true;
         progress.counters = fast.counters;
         progress.batchesDone = fast.batchesDone;
+        // A resumed attempt's stored plan counts only batches left to do; it re-asked them all.
+        progress.batchesTotal = Math.max(plan.batches, fast.batchesDone);
         pendingDeletions = fast.staged;
         if (pendingDeletions > 0) approvalId = await startApproval(runId, taskId);
       }
