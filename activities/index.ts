@@ -12,6 +12,7 @@ import type { ActivityDeps } from './deps';
 import { withHeartbeats } from './heartbeat';
 import { createNotifyRunActivity } from './notify-run';
 import { createPlanActivity } from './plan';
+import { createRealtimeRunActivity, planStoredIn } from './realtime-run';
 import { createReconcileRunsActivity } from './reconcile-runs';
 import { createPruneRunSnapshotsActivity } from './retention';
 import { createRunActivities } from './runs';
@@ -34,18 +35,23 @@ function ticking<A extends unknown[], R>(step: (...args: A) => Promise<R>): (...
 export function createActivities(deps: ActivityDeps): SyncActivities {
   const runs = createRunActivities(deps);
   const approvals = createApprovalActivities(deps);
+  const snapshot = createSnapshotActivity(deps);
+  const plan = createPlanActivity(deps);
+  const applyBatch = createApplyActivity(deps);
+  const stageRunDeletions = createStageRunDeletionsActivity(deps);
   // Structured logs (pino) with the run and task ids on every line an activity writes.
   return withActivityLogs<SyncActivities>({
     loadTaskForRun: ticking(runs.loadTaskForRun),
     startRun: ticking(runs.startRun),
-    snapshot: createSnapshotActivity(deps),
-    plan: createPlanActivity(deps),
-    applyBatch: createApplyActivity(deps),
+    snapshot,
+    plan,
+    applyBatch,
+    realtimeRun: createRealtimeRunActivity({ snapshot, plan, applyBatch, stageRunDeletions, planStored: planStoredIn(deps.database) }),
     stageDeletions: ticking(createStageDeletionsActivity(deps)),
     finishRun: ticking(runs.finishRun),
     executePendingDeletion: ticking(createExecutePendingDeletionActivity(deps)),
     markPendingDeletions: ticking(createMarkPendingDeletionsActivity(deps)),
-    stageRunDeletions: ticking(createStageRunDeletionsActivity(deps)),
+    stageRunDeletions: ticking(stageRunDeletions),
     decidePendingDeletions: ticking(approvals.decidePendingDeletions),
     approvalCounts: ticking(approvals.approvalCounts),
     executeApprovedDeletions: approvals.executeApprovedDeletions,

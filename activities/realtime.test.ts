@@ -72,3 +72,36 @@ test('a full run provisions everything; a real-time run plans only its changed i
   // The next full run catches the drift nobody announced; the delete still waits for its approver.
   expect((await runOnce()).items).toEqual(['UpdateUser:p2:succeeded', 'DeleteUser:p3:staged']);
 });
+
+test('realtimeRun walks the same steps in one call; a staged delete is handed back unapplied; a second attempt re-sends nothing', async () => {
+  const hub = createHubDirectory(database.db);
+  const start = async (changedIds: string[]) => {
+    const runId = randomUUID();
+    await activities.startRun({ taskId, runId, workflowId: `wf-${runId}`, trigger: 'realtime', dryRun: false, changedIds });
+    return runId;
+  };
+  const itemsOf = async (runId: string) =>
+    (await database.db.select().from(runItems).where(eq(runItems.runId, runId)).orderBy(runItems.seq)).map((i) => `${i.action}:${i.targetId}:${i.status}`);
+
+  await hub.updateUser('p4', { title: 'Fast' }, 'test');
+  const fast = await start(['p4']);
+  const first = await activities.realtimeRun({ runId: fast, changedIds: ['p4'] });
+  expect(first).toMatchObject({ applied: true, counters: { succeeded: 1, failed: 0, skipped: 0 }, batchesDone: 1, staged: 0, read: { kind: 'changed-ids' } });
+  expect(await itemsOf(fast)).toEqual(['UpdateUser:p4:succeeded']);
+  expect((await fakeState(wecom)).userlist.find((u) => u.userid === 'p4')).toMatchObject({ position: 'Fast' });
+  // A retried attempt (the first one's answer lost) finds the plan stored: no second snapshot, nothing sent again.
+  await hub.updateUser('p4', { title: 'Changed after the plan' }, 'test');
+  const again = await activities.realtimeRun({ runId: fast, changedIds: ['p4'] });
+  expect(again).toMatchObject({ applied: true, counters: { succeeded: 1, failed: 0, skipped: 0 } });
+  expect(again.read).toBeUndefined();
+  expect(await itemsOf(fast)).toEqual(['UpdateUser:p4:succeeded']);
+  expect((await fakeState(wecom)).userlist.find((u) => u.userid === 'p4')).toMatchObject({ position: 'Fast' });
+  expect(await activities.finishRun({ runId: fast })).toEqual({ status: 'succeeded' });
+
+  // A leaver: the plan stages a delete, so nothing is applied here; the workflow's normal steps take it.
+  await hub.deleteUser('p5', 'test');
+  const staged = await start(['p5']);
+  const handedBack = await activities.realtimeRun({ runId: staged, changedIds: ['p5'] });
+  expect(handedBack).toMatchObject({ applied: false, batchesDone: 0, staged: 0, plan: { stagedDeletes: 1, batches: 1 } });
+  expect(await itemsOf(staged)).toEqual(['DisableUser:p5:planned', 'DeleteUser:p5:staged']);
+});

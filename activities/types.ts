@@ -18,6 +18,7 @@
  *   throw `ApplicationFailure.create({ type, message, nonRetryable: true })`; the run ends `failed`.
  */
 import type { OpenCounts } from '../db/repos/pending-deletion-decisions';
+import type { RealtimeRunInput, RealtimeRunResult } from './realtime-run';
 
 export type RunTrigger = 'manual' | 'schedule' | 'realtime';
 export type SyncDirection = 'upstream' | 'downstream';
@@ -201,6 +202,11 @@ export interface SyncActivities {
    * Must heartbeat at least every 10 s, also while waiting on a vendor's rate limit.
    */
   applyBatch(input: ApplyBatchInput): Promise<ItemCounters>;
+  /**
+   * A small real-time run's snapshot, plan, apply and staging in one activity (activities/realtime-run.ts);
+   * a plan that stages anything or needs several batches is handed back after planning (`applied: false`).
+   */
+  realtimeRun(input: RealtimeRunInput): Promise<RealtimeRunResult>;
   /** Records the run's staged deletes and held disables as PENDING deletions. Idempotent on runId. */
   stageDeletions(input: { runId: string }): Promise<StageDeletionsResult>;
   /** Stores final status, timing and counters; status computed from the items unless forced. */

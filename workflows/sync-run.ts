@@ -1,5 +1,6 @@
 /**
  * One run of a sync task: snapshot → plan → apply in batches → stage deletions → report.
+ * A small real-time run does the middle four in one activity (realtimeRun, activities/realtime-run.ts).
  * The workflow carries only references and counters; the data lives in Postgres.
  */
 import {
@@ -67,6 +68,16 @@ function requireRunInput(input: SyncRunInput): Required<Omit<SyncRunInput, 'chan
   };
 }
 
+/** Patch id of the one-activity form of small real-time runs: histories from before it replay the separate steps. */
+export const REALTIME_ONE_ACTIVITY_PATCH = 'realtime-run-one-activity';
+/** Real-time runs of at most this many changed ids take the one activity (activities/realtime-run.ts). */
+export const REALTIME_ONE_ACTIVITY_MAX_IDS = 100;
+
+/** A real (not dry) real-time run of a few changed ids. */
+export function isSmallRealtimeRun(trigger: RunTrigger, dryRun: boolean, changedIds: readonly string[] | undefined): boolean {
+  return trigger === 'realtime' && !dryRun && changedIds !== undefined && changedIds.length > 0 && changedIds.length <= REALTIME_ONE_ACTIVITY_MAX_IDS;
+}
+
 const addCounters = (a: ItemCounters, b: ItemCounters): ItemCounters => ({
   succeeded: a.succeeded + b.succeeded,
   failed: a.failed + b.failed,
@@ -130,6 +141,9 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
   // one workflow task and the commands after it in the next.
   const local = patched(LOCAL_BOOKKEEPING_PATCH);
   if (local) for (const id of ['approvals-in-postgres', 'run-notifications']) patched(id);
+  // A small real-time run walks snapshot, plan, apply and staging in one activity (activities/realtime-run.ts):
+  // about four workflow and activity tasks fewer on the real-time path. Decided here, with the patches above.
+  const oneActivity = local && isSmallRealtimeRun(trigger, dryRun, changedIds) && patched(REALTIME_ONE_ACTIVITY_PATCH);
   const runBookkeeping = local ? localBookkeeping : bookkeeping;
   const task = await runBookkeeping.loadTaskForRun({ taskId });
   upsertSearchAttributes([
@@ -140,18 +154,40 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
   await runBookkeeping.startRun({ taskId, runId, workflowId: workflowInfo().workflowId, trigger, dryRun, changedIds, requestedBy });
 
   try {
-    progress.phase = 'snapshot';
-    const snapshot = await reading.snapshot({ runId, changedIds });
-    if (snapshot.read) progress.read = snapshot.read;
-
-    progress.phase = 'plan';
-    const plan: PlanResult = await planning.plan({ runId });
-    progress.plan = plan;
-    progress.batchesTotal = dryRun ? 0 : plan.batches;
-
+    let plan: PlanResult;
     let pendingDeletions = 0;
     let approvalId: string | undefined;
-    if (!dryRun) {
+    // Set when the one activity applied and staged the plan itself.
+    let applied = false;
+    if (oneActivity) {
+      progress.phase = 'snapshot';
+      const fast = await writing.realtimeRun({ runId, changedIds: changedIds! });
+      if (fast.read) progress.read = fast.read;
+      plan = fast.plan;
+      progress.plan = plan;
+      progress.batchesTotal = plan.batches;
+      if (fast.applied) {
+        applied = true;
+        progress.counters = fast.counters;
+        progress.batchesDone = fast.batchesDone;
+        // A resumed attempt's stored plan counts only batches left to do; it re-asked them all.
+        progress.batchesTotal = Math.max(plan.batches, fast.batchesDone);
+        pendingDeletions = fast.staged;
+        if (pendingDeletions > 0) approvalId = await startApproval(runId, taskId);
+      }
+      // Not applied: the plan stages something (deletion protection) or is large; the normal steps below take it on.
+    } else {
+      progress.phase = 'snapshot';
+      const snapshot = await reading.snapshot({ runId, changedIds });
+      if (snapshot.read) progress.read = snapshot.read;
+
+      progress.phase = 'plan';
+      plan = await planning.plan({ runId });
+      progress.plan = plan;
+      progress.batchesTotal = dryRun ? 0 : plan.batches;
+    }
+
+    if (!dryRun && !applied) {
       progress.phase = 'apply';
       // Sequential on purpose: batches follow the plan order (departments before their users).
       for (let batch = 0; batch < plan.batches; batch++) {

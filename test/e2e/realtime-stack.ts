@@ -45,13 +45,18 @@ export class RealtimeStack {
     return this.options.database;
   }
 
+  /** realtimeDebounceMs of every task of the stack: the throttle's window between real-time run starts. */
+  get debounceMs(): number {
+    return this.options.debounceMs ?? 300;
+  }
+
   webhookUrl(taskId = this.upstreamId): string {
     return this.runtime.webhookUrl(taskId);
   }
 
   async start(): Promise<this> {
     const { env, bundle, database } = this.options;
-    const debounceMs = this.options.debounceMs ?? 300;
+    const debounceMs = this.debounceMs;
     [this.wecom, this.feishu, this.dingtalk] = await Promise.all([
       startWecomFake({ ...wecomCredentials, callback: { token: callbackKeys.token, encodingAesKey: callbackKeys.aesKey } }),
       startFeishuFake(feishuCredentials),

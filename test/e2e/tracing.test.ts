@@ -78,7 +78,7 @@ test('a trace links the webhook request to the downstream vendor call', async ()
 
   const chain = ancestry(userGet!, spans()).map((s) => s.name);
   expect(chain[chain.length - 1]).toBe('POST /api/v1/webhooks/:taskId');
-  expect(chain).toEqual(expect.arrayContaining(['SignalWithStartWorkflow:syncTaskWorkflow', 'HandleSignal:trigger', 'StartChildWorkflow:syncRunWorkflow', 'RunWorkflow:syncRunWorkflow', 'StartActivity:snapshot', 'RunActivity:snapshot']));
+  expect(chain).toEqual(expect.arrayContaining(['SignalWithStartWorkflow:syncTaskWorkflow', 'HandleSignal:trigger', 'StartChildWorkflow:syncRunWorkflow', 'RunWorkflow:syncRunWorkflow', 'StartActivity:realtimeRun', 'RunActivity:realtimeRun']));
   // No span carries a secret or a raw URL (the corp secret and access tokens travel in queries).
   const dump = JSON.stringify(spans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events })));
   expect(dump).not.toContain(wecomCredentials.corpSecret);

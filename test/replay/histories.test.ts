@@ -4,6 +4,8 @@
  * change of command order without patched(), or a removed workflow type, fails here with the
  * workflow type, id and file named. The top-level v1-*.json were recorded from the first approval
  * design (commit 8d2c432: the run hands its staged ids to a signal-based deletionApprovalWorkflow).
+ * pre-realtime-one-activity/ holds a small real-time run recorded on commit 9e919a1, before such runs
+ * took one activity (workflows/sync-run.ts, REALTIME_ONE_ACTIVITY_PATCH).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +52,13 @@ test('the committed histories cover every workflow type of the bundle', () => {
   expect(new Set(histories.map((h) => h.workflowType))).toEqual(
     new Set(['syncTaskWorkflow', 'syncRunWorkflow', 'deletionApprovalWorkflow', 'pendingDeletionApprovalWorkflow', 'approvalReconcilerWorkflow', 'scheduledTriggerWorkflow', 'runTaskNowWorkflow']),
   );
+});
+
+test('a small real-time run from before the one-activity form (separate steps) is among them', () => {
+  // Recorded on commit 9e919a1: the history patched('realtime-run-one-activity') must keep replaying.
+  const recorded = histories.find((h) => h.file === path.join('pre-realtime-one-activity', 'sync-run-realtime-small.json'));
+  const types = (recorded?.history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : []));
+  expect(types).toEqual(['snapshot', 'plan', 'applyBatch', 'stageRunDeletions', 'notifyRun']);
 });
 
 test('every committed history replays on the current workflow code', async () => {

@@ -14,6 +14,7 @@ import type {
   SyncActivities,
   TaskRunSettings,
 } from '../../activities/types';
+import { createRealtimeRunActivity } from '../../activities/realtime-run';
 
 export interface ScriptedPlan {
   /** Outcome of each batch, in order; the batch count is its length. */
@@ -152,6 +153,18 @@ export function createInMemoryActivities(options: {
         if (!pendingDeletions.has(id)) pendingDeletions.set(id, { runId, status: 'PENDING', executions: 0 });
       }
       return { staged: count, kept: 0, superseded: 0 };
+    },
+    // The real composition over the steps above (and their overrides), as the worker wires it.
+    async realtimeRun(input) {
+      record('realtimeRun', input);
+      const steps = createRealtimeRunActivity({
+        snapshot: (i) => activities.snapshot(i),
+        plan: (i) => activities.plan(i),
+        applyBatch: (i) => activities.applyBatch(i),
+        stageRunDeletions: (i) => activities.stageRunDeletions(i),
+        planStored: async (runId) => runOf(runId).phases.includes('plan'),
+      });
+      return steps(input);
     },
     async decidePendingDeletions({ runId, action, ids, actor }) {
       record('decidePendingDeletions', { runId, action, ids, actor });
