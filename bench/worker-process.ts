@@ -27,8 +27,15 @@ function memoryByActivity(): { interceptor: ActivityInterceptorsFactory; report:
   const byActivity: WorkerProcessStopped['byActivity'] = {};
   const running = new Map<number, string>();
   let next = 0;
+  // BENCH_TRACE_MEMORY=1: one line per sample on stderr (activity, RSS, heap used/total, external), to see what the RSS is made of.
+  const trace = process.env.BENCH_TRACE_MEMORY === '1';
   const sample = () => {
     const rss = Math.round(process.memoryUsage.rss() / 1048576);
+    if (trace && running.size > 0) {
+      const m = process.memoryUsage();
+      const mb = (n: number) => Math.round(n / 1048576);
+      process.stderr.write(`[memory ${process.pid}] ${[...new Set(running.values())].join('+')} rss ${rss} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`);
+    }
     for (const type of new Set(running.values())) {
       const entry = (byActivity[type] ??= { peakRssMb: 0, runs: 0 });
       entry.peakRssMb = Math.max(entry.peakRssMb, rss);
