@@ -35,7 +35,7 @@ function stored(c: Case): { plan: Plan; held: ReadonlyMap<number, string>; names
   const plan = planSync({ ...c, matchRules: ['employeeNumber', 'email', 'mobile'], capabilities: wecomCapabilities, targetRootId: '1', sourceIsHub: true });
   const takenOut = takenOutAccounts(plan.actions);
   const managed = managedAccountsInSnapshot(c.target.users, new Set(c.links.filter((l) => l.entity === 'user').map((l) => l.targetId)), takenOut);
-  const holds = decideHolds(plan.actions, {}, { targetEntities: c.target.departments.length + c.target.users.length, managedAccounts: managed });
+  const holds = decideHolds(plan.actions, {} as Parameters<typeof decideHolds>[1], { targetEntities: c.target.departments.length + c.target.users.length, managedAccounts: managed });
   return { plan, held: holds.held, names: snapshotNames(c.source, c.target) };
 }
 

@@ -139,6 +139,8 @@ export function createPlanActivity(deps: ActivityDeps) {
    */
   async function decidePlan(db: Db, run: RunHeader, task: Awaited<ReturnType<typeof loadTaskRecord>>, upstream: boolean, targetKind: string) {
     const runId = run.id;
+    // The snapshot step's garbage goes before this step's (activities/memory.ts).
+    deps.collectGarbage?.();
     const [source, target, links, owned] = await Promise.all([
       loadSnapshot(db, runId, 'source'),
       loadSnapshot(db, runId, 'target'),
@@ -184,7 +186,9 @@ export function createPlanActivity(deps: ActivityDeps) {
     const upstream = task.direction === 'upstream';
     const targetKind = upstream ? 'hub' : task.connectorKind;
     const { computed, held, names } = await decidePlan(db, run, task, upstream, targetKind);
-    // The snapshots are out of scope from here on; each action is let go once its item is taken.
+    // The snapshots are out of scope from here on (collected now, so storing starts from the plan alone);
+    // each action is let go once its item is taken.
+    deps.collectGarbage?.();
     const items = planItemsOf(computed, held, names, { release: true });
     // People an upstream task adopts by its match rules belong to it from now on (unless another source has them).
     if (upstream) await adoptHubUsers(db, task.id, computed.newLinks.filter((l) => l.entity === 'user').map((l) => l.targetId));

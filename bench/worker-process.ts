@@ -4,6 +4,7 @@
 // bundled once. It reports its peak RSS over IPC when told to stop, after the worker has shut down.
 import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { fullGarbageCollector } from '../activities/memory';
 import { openDatabase } from '../db/client';
 import { createRateBudgetStore } from '../db/repos/rate-budgets';
 import { createSecretBox } from '../db/secret-box';
@@ -82,6 +83,8 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: required('BENCH_WORKFLOW_BUNDLE') },
     activities: createActivities({
       database,
+      // as the production worker (cli/worker.ts); BENCH_NO_GC=1 leaves it out, to compare
+      collectGarbage: process.env.BENCH_NO_GC === '1' ? undefined : fullGarbageCollector(),
       secretBox: createSecretBox(Buffer.from(required('BENCH_SECRET_KEY'), 'base64')),
       rateBudgets: process.env.BENCH_VENDOR_RATE_LIMITS === 'process' ? undefined : createRateBudgetStore(database.db),
     }),
