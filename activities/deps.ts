@@ -18,6 +18,11 @@ export interface ActivityDeps {
   snapshotRetentionDays?: number;
   /** SYNC_CENTER_PUBLIC_URL: notification links are absolute when set */
   publicUrl?: string;
+  /**
+   * A full garbage collection (activities/memory.ts), asked for by the plan step before it loads the
+   * snapshots and again before it stores the plan; absent (tests): nothing is collected on purpose.
+   */
+  collectGarbage?: () => void;
   /** tests may wrap or replace connectors */
   connectorFactory?: typeof createConnector;
 }

@@ -28,6 +28,8 @@ const directory = new Map<string, { user: User; version: number }>();
 let version = 0;
 const listed: string[][] = [];
 let watermarkRefused = false;
+/** full garbage collections the plan step asked for (activities/memory.ts) */
+let collections = 0;
 const person = (id: string, title: string | null = null): User => ({
   id, username: id, name: `Person ${id}`, email: `${id}@inc.test`, mobile: null, employeeNumber: null, title,
   departmentIds: [], mainDepartmentId: null, managerId: null, status: 'active', attributes: {},
@@ -77,7 +79,7 @@ beforeAll(async () => {
   database = await openDatabase({});
   const secretBox = createSecretBox(randomBytes(32));
   const factory: typeof createConnector = (kind, settings, secrets, deps) => (kind === 'ldap' ? source : createConnector(kind, settings, secrets, deps));
-  activities = createActivities({ database, secretBox, connectorFactory: factory });
+  activities = createActivities({ database, secretBox, connectorFactory: factory, collectGarbage: () => (collections += 1) });
   const { publicConfig, secrets } = splitSecrets(
     parseTaskConfig(
       {
@@ -165,4 +167,12 @@ test('a full read whose watermark the source refuses still syncs, stores no wate
   } finally {
     watermarkRefused = false;
   }
+});
+
+test('the plan step asks for a full garbage collection before it loads the snapshots and again before it stores the plan', async () => {
+  collections = 0;
+  const dry = await run('manual', { dryRun: true });
+  expect(dry.status).toBe('succeeded');
+  // only the plan step asks, once before loading and once before storing
+  expect(collections).toBe(2);
 });

@@ -55,22 +55,33 @@ function limitToChanged(plan: Plan, changed: { departmentIds: readonly string[];
   };
 }
 
-export function planItems(plan: Plan, held: ReadonlyMap<number, string>, names: NameLookup = () => null): { items: NewRunItem[]; executable: number } {
-  const items: NewRunItem[] = plan.actions.map((action, i) => ({
-    key: action.key,
-    action: action.kind,
-    entity: action.entity,
-    sourceId: action.sourceId,
-    targetId: action.targetId,
-    displayName: nameOf(action, names),
-    status: held.has(i) ? 'staged' : 'planned',
-    payload: action as unknown as Record<string, unknown>,
-    before: action.before,
-    after: action.after,
-    reason: held.get(i) ?? action.reason ?? null,
-  }));
+/**
+ * The plan's run items in order (actions, then failures, then deferred references), one at a time:
+ * storePlan writes them a chunk at a time, so a 110k-item plan is never a second array in memory.
+ * With `release` the plan's actions are let go as their items are taken (plan.actions is spent).
+ */
+export function* planItemsOf(plan: Plan, held: ReadonlyMap<number, string>, names: NameLookup = () => null, options: { release?: boolean } = {}): Generator<NewRunItem> {
+  const actions = plan.actions;
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i];
+    // release: the caller's plan is spent as it is stored, so a stored action can be collected (its slot reads null).
+    if (options.release) (actions as (PlanAction | null)[])[i] = null;
+    yield {
+      key: action.key,
+      action: action.kind,
+      entity: action.entity,
+      sourceId: action.sourceId,
+      targetId: action.targetId,
+      displayName: nameOf(action, names),
+      status: held.has(i) ? 'staged' : 'planned',
+      payload: action as unknown as Record<string, unknown>,
+      before: action.before,
+      after: action.after,
+      reason: held.get(i) ?? action.reason ?? null,
+    };
+  }
   for (const failure of plan.failed) {
-    items.push({
+    yield {
       key: failure.key,
       action: failure.key.split(':').pop() ?? 'Plan',
       entity: failure.entity,
@@ -80,10 +91,10 @@ export function planItems(plan: Plan, held: ReadonlyMap<number, string>, names: 
       status: 'failed',
       payload: failure as unknown as Record<string, unknown>,
       reason: failure.reason,
-    });
+    };
   }
   for (const deferred of plan.deferred) {
-    items.push({
+    yield {
       key: deferred.key,
       action: deferred.field === 'managerId' ? 'SetManager' : 'UpdateDepartmentLeader',
       entity: deferred.entity,
@@ -93,9 +104,13 @@ export function planItems(plan: Plan, held: ReadonlyMap<number, string>, names: 
       status: 'skipped',
       payload: deferred as unknown as Record<string, unknown>,
       reason: `${deferred.reason} (retried by a later run)`,
-    });
+    };
   }
-  return { items, executable: plan.actions.length };
+}
+
+/** The plan's run items as one array (tests and small plans); the activity streams planItemsOf instead. */
+export function planItems(plan: Plan, held: ReadonlyMap<number, string>, names: NameLookup = () => null): { items: NewRunItem[]; executable: number } {
+  return { items: [...planItemsOf(plan, held, names)], executable: plan.actions.length };
 }
 
 /** What the workflow needs, read back from the stored plan so a retried step answers the same. */
@@ -118,13 +133,14 @@ export function createPlanActivity(deps: ActivityDeps) {
     return withHeartbeats(() => planRun(input));
   };
 
-  async function planRun({ runId }: { runId: string }): Promise<PlanResult> {
-    const db = deps.database.db;
-    const run: RunHeader | undefined = await getRun(db, runId);
-    if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
-    const task = await loadTaskRecord(db, run.taskId);
-    const upstream = task.direction === 'upstream';
-    const targetKind = upstream ? 'hub' : task.connectorKind;
+  /**
+   * Loads both snapshots, plans, and decides the holds and the items' names. The snapshots (100k
+   * people each at scale) live only in here: storing the plan needs the plan, the holds and the names.
+   */
+  async function decidePlan(db: Db, run: RunHeader, task: Awaited<ReturnType<typeof loadTaskRecord>>, upstream: boolean, targetKind: string) {
+    const runId = run.id;
+    // The snapshot step's garbage goes before this step's (activities/memory.ts).
+    deps.collectGarbage?.();
     const [source, target, links, owned] = await Promise.all([
       loadSnapshot(db, runId, 'source'),
       loadSnapshot(db, runId, 'target'),
@@ -159,10 +175,24 @@ export function createPlanActivity(deps: ActivityDeps) {
       ? (await countActiveLinkedAccounts(db, task, [...takenOut])) + takenOut.size
       : managedAccountsInSnapshot(target.users, new Set(links.filter((l) => l.entity === 'user').map((l) => l.targetId)), takenOut);
     const holds = decideHolds(computed.actions, task.config, { targetEntities: target.departments.length + target.users.length, managedAccounts });
-    const { items, executable } = planItems(computed, holds.held, snapshotNames(source, target));
+    return { computed, held: holds.held, names: snapshotNames(source, target) };
+  }
+
+  async function planRun({ runId }: { runId: string }): Promise<PlanResult> {
+    const db = deps.database.db;
+    const run: RunHeader | undefined = await getRun(db, runId);
+    if (!run) throw ApplicationFailure.create({ type: 'RunNotFound', message: `runId: no run ${runId}`, nonRetryable: true });
+    const task = await loadTaskRecord(db, run.taskId);
+    const upstream = task.direction === 'upstream';
+    const targetKind = upstream ? 'hub' : task.connectorKind;
+    const { computed, held, names } = await decidePlan(db, run, task, upstream, targetKind);
+    // The snapshots are out of scope from here on (collected now, so storing starts from the plan alone);
+    // each action is let go once its item is taken.
+    deps.collectGarbage?.();
+    const items = planItemsOf(computed, held, names, { release: true });
     // People an upstream task adopts by its match rules belong to it from now on (unless another source has them).
     if (upstream) await adoptHubUsers(db, task.id, computed.newLinks.filter((l) => l.entity === 'user').map((l) => l.targetId));
-    await storePlan(db, { runId, taskId: task.id, items, executable, newLinks: computed.newLinks });
+    await storePlan(db, { runId, taskId: task.id, items, executable: computed.actions.length, newLinks: computed.newLinks });
     await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
     return storedPlanResult(db, runId);
   }

@@ -4,6 +4,7 @@
 // bundled once. It reports its peak RSS over IPC when told to stop, after the worker has shut down.
 import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { fullGarbageCollector } from '../activities/memory';
 import { openDatabase } from '../db/client';
 import { createRateBudgetStore } from '../db/repos/rate-budgets';
 import { createSecretBox } from '../db/secret-box';
@@ -27,8 +28,15 @@ function memoryByActivity(): { interceptor: ActivityInterceptorsFactory; report:
   const byActivity: WorkerProcessStopped['byActivity'] = {};
   const running = new Map<number, string>();
   let next = 0;
+  // BENCH_TRACE_MEMORY=1: one line per sample on stderr (activity, RSS, heap used/total, external), to see what the RSS is made of.
+  const trace = process.env.BENCH_TRACE_MEMORY === '1';
   const sample = () => {
     const rss = Math.round(process.memoryUsage.rss() / 1048576);
+    if (trace && running.size > 0) {
+      const m = process.memoryUsage();
+      const mb = (n: number) => Math.round(n / 1048576);
+      process.stderr.write(`[memory ${process.pid}] ${[...new Set(running.values())].join('+')} rss ${rss} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`);
+    }
     for (const type of new Set(running.values())) {
       const entry = (byActivity[type] ??= { peakRssMb: 0, runs: 0 });
       entry.peakRssMb = Math.max(entry.peakRssMb, rss);
@@ -75,6 +83,8 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: required('BENCH_WORKFLOW_BUNDLE') },
     activities: createActivities({
       database,
+      // as the production worker (cli/worker.ts); BENCH_NO_GC=1 leaves it out, to compare
+      collectGarbage: process.env.BENCH_NO_GC === '1' ? undefined : fullGarbageCollector(),
       secretBox: createSecretBox(Buffer.from(required('BENCH_SECRET_KEY'), 'base64')),
       rateBudgets: process.env.BENCH_VENDOR_RATE_LIMITS === 'process' ? undefined : createRateBudgetStore(database.db),
     }),

@@ -11,6 +11,7 @@ import type { Database } from '../db/client';
 import { createRateBudgetStore } from '../db/repos/rate-budgets';
 import { createSecretBox } from '../db/secret-box';
 import { createActivities } from '../activities';
+import { fullGarbageCollector } from '../activities/memory';
 import { startTracing, tracingClientInterceptors, tracingWorkerOptions, tracingWorkflowModules } from '../telemetry/otel';
 import { workerDeploymentOptions, workerVersioningEnabled } from './worker-versioning';
 
@@ -77,7 +78,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       // Traced (OTEL_* set): workflow and activity spans, continuing the trace of whoever started or signalled the workflow.
       interceptors: { activity: [hubFanoutActivityInterceptor(onHubChange), ...(tracing?.activity ?? [])], workflowModules: workflowBundle ? [] : tracingWorkflowModules() },
       ...(tracing ? { sinks: tracing.sinks } : {}),
-      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, snapshotRetentionDays: options.snapshotRetentionDays, rateBudgets, publicUrl: process.env.SYNC_CENTER_PUBLIC_URL || undefined }),
+      activities: createActivities({ database: options.database, secretBox: createSecretBox(options.secretKey), onHubChange, collectGarbage: fullGarbageCollector(), snapshotRetentionDays: options.snapshotRetentionDays, rateBudgets, publicUrl: process.env.SYNC_CENTER_PUBLIC_URL || undefined }),
     });
   } catch (err) {
     await connection.close();

@@ -146,7 +146,7 @@ export interface NewRunItem {
  */
 export async function storePlan(
   db: Db,
-  input: { runId: string; taskId: string; items: readonly NewRunItem[]; executable: number; newLinks: readonly Link[] },
+  input: { runId: string; taskId: string; items: Iterable<NewRunItem>; executable: number; newLinks: readonly Link[] },
 ): Promise<{ batches: number; alreadyStored: boolean }> {
   const batches = Math.ceil(input.executable / RUN_ITEM_BATCH_SIZE);
   return db.transaction(async (tx) => {
@@ -154,7 +154,8 @@ export async function storePlan(
     if (stored > 0) return { batches, alreadyStored: true };
     await upsertTaskLinks(tx, input.taskId, input.newLinks);
     const finishedAt = new Date().toISOString();
-    // Rows are built a chunk at a time: a 110k-item plan as one array of rows is another copy of it in memory.
+    // Items are taken (a generator: computed) and rows built a chunk at a time: a 110k-item plan as
+    // one array of items or rows is another copy of it in memory.
     const row = (item: NewRunItem, seq: number) => ({
       seq,
       batch: Math.floor(seq / RUN_ITEM_BATCH_SIZE),
@@ -166,12 +167,23 @@ export async function storePlan(
       display_name: item.displayName,
       status: item.status,
       payload: item.payload,
-      before: item.before ?? null,
-      after: item.after ?? null,
+      // An action's before/after are its payload's own: sent once and taken from the payload in SQL (a third less JSON).
+      ...(item.before !== undefined && item.before === item.payload.before && item.after === item.payload.after
+        ? { from_payload: true }
+        : { before: item.before ?? null, after: item.after ?? null }),
       reason: item.reason ?? null,
       finished_at: item.status === 'planned' || item.status === 'staged' ? null : finishedAt,
     });
-    for (let i = 0; i < input.items.length; i += PLAN_CHUNK) await insertPlanRows(tx, input.runId, input.items.slice(i, i + PLAN_CHUNK).map((item, j) => row(item, i + j)));
+    let chunk: ReturnType<typeof row>[] = [];
+    let seq = 0;
+    for (const item of input.items) {
+      chunk.push(row(item, seq++));
+      if (chunk.length === PLAN_CHUNK) {
+        await insertPlanRows(tx, input.runId, chunk);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await insertPlanRows(tx, input.runId, chunk);
     await tx.update(syncRuns).set({ phase: 'planned' }).where(eq(syncRuns.id, input.runId));
     return { batches, alreadyStored: false };
   });
@@ -185,10 +197,13 @@ async function insertPlanRows(tx: Db, runId: string, rows: readonly Record<strin
   await tx.execute(sql`
     insert into run_items (run_id, seq, batch, key, action, entity, source_id, target_id, display_name, status, payload, before, after, reason, finished_at)
     select ${runId}, x.seq, x.batch, x.key, x.action, x.entity, x.source_id, x.target_id, x.display_name, x.status,
-           x.payload, nullif(x.before, 'null'::jsonb), nullif(x.after, 'null'::jsonb), x.reason, x.finished_at
+           x.payload,
+           case when x.from_payload then nullif(x.payload->'before', 'null'::jsonb) else nullif(x.before, 'null'::jsonb) end,
+           case when x.from_payload then nullif(x.payload->'after', 'null'::jsonb) else nullif(x.after, 'null'::jsonb) end,
+           x.reason, x.finished_at
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
       seq int, batch int, key text, action text, entity text, source_id text, target_id text, display_name text, status text,
-      payload jsonb, before jsonb, after jsonb, reason text, finished_at timestamptz)`);
+      payload jsonb, before jsonb, after jsonb, from_payload boolean, reason text, finished_at timestamptz)`);
 }
 
 export interface StoredRunItem {

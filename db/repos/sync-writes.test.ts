@@ -1,4 +1,6 @@
+import { asc, eq } from 'drizzle-orm';
 import { describeOnBothDatabases } from '../../test/support/databases';
+import { runItems } from '../schema';
 import { getPendingDeletion, markPendingDeletions, recordPendingDeletionOutcome, stagePendingDeletions } from './pending-deletions';
 import { loadBatchItems, loadSnapshot, recordItemOutcome, startRun, storePlan, storeSnapshot, type NewRunItem } from './sync-runs';
 import { listTaskLinks, upsertTaskLinks } from './task-links';
@@ -40,6 +42,31 @@ describeOnBothDatabases('run, link and pending-deletion writes', (ctx) => {
       { entity: 'user', sourceId: 'adopted', targetId: 'x' },
       { entity: 'user', sourceId: 's0', targetId: 'T0' },
     ]);
+  });
+
+  test('a plan is taken from a generator a chunk at a time; before/after equal the items\' whether or not they are the payload\'s own', async () => {
+    await startRun(db(), { runId: 'r6', taskId: 't6', trigger: 'manual', dryRun: false, workflowId: 'w' });
+    let pulled = 0;
+    function* items(): Generator<NewRunItem> {
+      for (let i = 0; i < 4500; i++) {
+        pulled += 1;
+        // an action: before/after are its payload's; every 7th: a failure whose before/after are not in its payload (none)
+        if (i % 7 === 6) yield { ...item(i, 'failed'), payload: { key: `user:s${i}:Match`, reason: 'ambiguous' } };
+        else {
+          const before = i % 3 === 0 ? null : { title: `old ${i}` };
+          const after = { title: `new ${i}`, departmentIds: [`d${i % 5}`] };
+          yield { ...item(i), before, after, payload: { key: `user:s${i}:UpdateUser`, before, after } };
+        }
+      }
+      // one whose before/after differ from its payload's: stored as given
+      yield { ...item(4500), before: { title: 'given' }, after: null, payload: { before: { title: 'payload' }, after: { title: 'payload' } } };
+    }
+    expect(await storePlan(db(), { runId: 'r6', taskId: 't6', items: items(), executable: 4000, newLinks: [] })).toEqual({ batches: 20, alreadyStored: false });
+    expect(pulled).toBe(4500);
+    const rows = await db().select({ seq: runItems.seq, before: runItems.before, after: runItems.after, status: runItems.status }).from(runItems).where(eq(runItems.runId, 'r6')).orderBy(asc(runItems.seq));
+    const expected = [...items()].map((it, seq) => ({ seq, before: it.before ?? null, after: it.after ?? null, status: it.status }));
+    expect(rows).toEqual(expected);
+    expect(rows[4500]).toEqual({ seq: 4500, before: { title: 'given' }, after: null, status: 'planned' });
   });
 
   test('a re-adopted target moves its link instead of breaking the unique index', async () => {
