@@ -209,7 +209,9 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
 
     progress.phase = 'plan';
     const plan: PlanResult = await planning.plan({ runId });
-    progress.plan = plan;
+    // The per-batch schedule stays out of the query and the result (550 numbers at 100k users).
+    const planSummary: PlanResult = { actions: plan.actions, stagedDeletes: plan.stagedDeletes, heldDisables: plan.heldDisables, batches: plan.batches };
+    progress.plan = planSummary;
     progress.batchesTotal = dryRun ? 0 : plan.batches;
 
     let pendingDeletions = 0;
@@ -252,7 +254,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     if (notify) await notifyTask(taskId, { runId, status });
     await announce(runId);
     progress.phase = 'done';
-    return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions, ...(progress.read ? { read: progress.read } : {}), approvalWorkflowId: approvalId };
+    return { runId, status, dryRun, plan: planSummary, counters: progress.counters, pendingDeletions, ...(progress.read ? { read: progress.read } : {}), approvalWorkflowId: approvalId };
   } catch (err) {
     const canceled = isCancellation(err);
     const status: FinishedRunStatus = canceled ? 'canceled' : 'failed';
