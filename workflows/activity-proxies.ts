@@ -50,7 +50,13 @@ export const notifying = proxyActivities<SyncActivities>(activityOptions.notifyi
  * flight finish). Used by concurrent apply batches (workflows/sync-run.ts), so a cancelled or failed
  * run records its outcome with no batch still writing. Histories from before it keep `writing`.
  */
-export const writingWaitingOnCancel = proxyActivities<SyncActivities>({ ...activityOptions.writing, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+export const writingWaitingOnCancel = proxyActivities<SyncActivities>({
+  ...activityOptions.writing,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  // Eager dispatch hands every batch back to the worker that ran the workflow task: with several
+  // worker processes, the batches in flight should go to whichever polls.
+  allowEagerDispatch: false,
+});
 
 /**
  * Local activities: run by the worker that runs the workflow task, inside that task, so they cost
