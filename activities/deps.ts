@@ -14,6 +14,8 @@ export interface ActivityDeps {
   rateBudgets?: RateBudgetStore;
   /** vendor calls in flight per apply batch (default 16); the connector's own limiter still caps the rate */
   applyConcurrency?: number;
+  /** apply batches of one run in flight at once when they do not depend on each other (default 3; 1 when applyConcurrency is 1) */
+  applyBatchesInFlight?: number;
   /** SYNC_CENTER_SNAPSHOT_RETENTION_DAYS (default 7): finished runs' snapshots are deleted after this */
   snapshotRetentionDays?: number;
   /** SYNC_CENTER_PUBLIC_URL: notification links are absolute when set */

@@ -11,6 +11,7 @@ import type { DirectorySnapshot, EntityKind } from '../engine/model';
 import type { Link, MatchKey, Plan, PlanAction } from '../engine/plan-types';
 import { planSync } from '../engine/plan';
 import type { ActivityDeps } from './deps';
+import { createBatchOrder } from './batch-order';
 import { withHeartbeats } from './heartbeat';
 import { decideHolds, managedAccountsInSnapshot, takenOutAccounts } from './protection';
 import { loadTaskRecord } from './task';
@@ -128,7 +129,18 @@ async function storedPlanResult(db: Db, runId: string): Promise<PlanResult> {
   };
 }
 
+/** Apply batches a run keeps in flight (ActivityDeps.applyBatchesInFlight; one when items go one at a time). */
+export function batchesInFlight(deps: ActivityDeps): number {
+  const n = deps.applyBatchesInFlight ?? (deps.applyConcurrency === 1 ? 1 : DEFAULT_BATCHES_IN_FLIGHT);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`applyBatchesInFlight: must be a positive integer (got ${n})`);
+  return n;
+}
+
+/** Three batches of 16 calls: the next batch is already sending while one drains and the workflow round-trips. */
+export const DEFAULT_BATCHES_IN_FLIGHT = 3;
+
 export function createPlanActivity(deps: ActivityDeps) {
+  batchesInFlight(deps);
   return function plan(input: { runId: string }): Promise<PlanResult> {
     return withHeartbeats(() => planRun(input));
   };
@@ -189,11 +201,25 @@ export function createPlanActivity(deps: ActivityDeps) {
     // The snapshots are out of scope from here on (collected now, so storing starts from the plan alone);
     // each action is let go once its item is taken.
     deps.collectGarbage?.();
-    const items = planItemsOf(computed, held, names, { release: true });
+    const executable = computed.actions.length;
+    // Which batches may overlap is worked out as the items stream to storage (their keys only).
+    const order = createBatchOrder();
+    const ordered = (function* () {
+      let seq = 0;
+      for (const item of planItemsOf(computed, held, names, { release: true })) {
+        if (seq < executable) order.add({ batch: Math.floor(seq / RUN_ITEM_BATCH_SIZE), planned: item.status === 'planned', action: item.payload as unknown as PlanAction });
+        seq++;
+        yield item;
+      }
+    })();
     // People an upstream task adopts by its match rules belong to it from now on (unless another source has them).
     if (upstream) await adoptHubUsers(db, task.id, computed.newLinks.filter((l) => l.entity === 'user').map((l) => l.targetId));
-    await storePlan(db, { runId, taskId: task.id, items, executable: computed.actions.length, newLinks: computed.newLinks });
+    const { alreadyStored } = await storePlan(db, { runId, taskId: task.id, items: ordered, executable, newLinks: computed.newLinks });
     await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
-    return storedPlanResult(db, runId);
+    const stored = await storedPlanResult(db, runId);
+    // Which batches may overlap is known only for the plan this attempt stored: a retry that found
+    // one stored (computed from links that may have moved since) leaves the batches one at a time.
+    if (alreadyStored || run.dryRun || stored.batches === 0) return stored;
+    return { ...stored, batchAfter: order.result(stored.batches), batchesInFlight: batchesInFlight(deps) };
   }
 }

@@ -82,6 +82,13 @@ export interface PlanResult {
   heldDisables: number;
   /** Number of batches applyBatch is called for, numbered 0..batches-1. */
   batches: number;
+  /**
+   * Per batch, the last earlier batch it must wait for (-1: none), from what its items read and
+   * write (activities/batch-order.ts). Absent (older plans, a retried plan step): one at a time.
+   */
+  batchAfter?: number[];
+  /** At most this many batches in flight at once (absent: one). */
+  batchesInFlight?: number;
 }
 
 export interface ApplyBatchInput {

@@ -106,8 +106,25 @@ function planExistingUser(ctx: PlanContext, u: User, targetId: string, current: 
   }
 }
 
-/** Orders users so each manager comes before their reports; a cycle is broken where it closes. */
+/**
+ * Orders users so each manager comes before their reports (a cycle is broken where it closes), level
+ * by level: everyone whose manager is not created before them first, then their reports, and so on.
+ * Which creates carry their manager is the same as in a depth-first order; what the levels add is
+ * that creates of one level do not depend on each other, so the apply batches of a level may run
+ * at the same time (activities/batch-order.ts) instead of each waiting for the batch before it.
+ */
 export function managersFirst(users: readonly User[]): User[] {
+  const ordered = managersFirstDepthFirst(users);
+  const level = new Map<string, number>();
+  for (const u of ordered) {
+    const managerLevel = u.managerId === null ? undefined : level.get(u.managerId);
+    level.set(u.id, managerLevel === undefined ? 0 : managerLevel + 1);
+  }
+  // Array.prototype.sort is stable: within a level the depth-first order stays.
+  return ordered.map((u, i) => ({ u, i, l: level.get(u.id) as number })).sort((a, b) => a.l - b.l || a.i - b.i).map(({ u }) => u);
+}
+
+function managersFirstDepthFirst(users: readonly User[]): User[] {
   const byId = new Map(users.map((u) => [u.id, u]));
   const state = new Map<string, 'visiting' | 'done'>();
   const ordered: User[] = [];

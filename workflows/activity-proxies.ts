@@ -6,7 +6,7 @@
  * way each time (a bug, a worker starved by what it reads) must fail the run, whose row then says
  * why, not move from worker to worker forever. Every workflow takes its activities from here.
  */
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/types';
 
@@ -44,6 +44,19 @@ export const planning = proxyActivities<SyncActivities>(activityOptions.planning
 export const singleWrite = proxyActivities<SyncActivities>(activityOptions.singleWrite);
 export const writing = proxyActivities<SyncActivities>(activityOptions.writing);
 export const notifying = proxyActivities<SyncActivities>(activityOptions.notifying);
+/**
+ * Vendor writes whose cancellation the workflow waits out: a cancelled batch settles only once its
+ * attempt has stopped (the activity sees the cancel at its next heartbeat and lets its calls in
+ * flight finish). Used by concurrent apply batches (workflows/sync-run.ts), so a cancelled or failed
+ * run records its outcome with no batch still writing. Histories from before it keep `writing`.
+ */
+export const writingWaitingOnCancel = proxyActivities<SyncActivities>({
+  ...activityOptions.writing,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  // Eager dispatch hands every batch back to the worker that ran the workflow task: with several
+  // worker processes, the batches in flight should go to whichever polls.
+  allowEagerDispatch: false,
+});
 
 /**
  * Local activities: run by the worker that runs the workflow task, inside that task, so they cost

@@ -6,6 +6,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  condition,
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
@@ -19,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
-import { bookkeeping, LOCAL_BOOKKEEPING_PATCH, localBookkeeping, notifying, planning, reading, writing } from './activity-proxies';
+import { bookkeeping, LOCAL_BOOKKEEPING_PATCH, localBookkeeping, notifying, planning, reading, writing, writingWaitingOnCancel } from './activity-proxies';
 import { pendingDeletionApprovalWorkflow } from './deletion-approval';
 import { deletionApprovalWorkflow } from './deletion-approval-v1';
 import { capRequesters, defaultRequester } from './pending-runs';
@@ -127,8 +128,75 @@ async function notifyTask(taskId: string, outcome: LastRunOutcome): Promise<void
   });
 }
 
+/** Patch id of apply batches run several at a time; histories from before it apply one after another. */
+export const CONCURRENT_APPLY_PATCH = 'apply-batches-concurrently';
+
+/**
+ * Applies the plan's batches, up to `plan.batchesInFlight` at once, so the vendor's budget is not
+ * left idle while a batch drains and the next is scheduled. Plan order holds where it matters:
+ * batches start in order, and batch b starts only once batches 0..plan.batchAfter[b] have all
+ * finished (the last earlier batch writing what b's items read or write: a department before its
+ * members, users before the leader pass). A plan without batchAfter goes one batch at a time.
+ *
+ * The first batch to fail stops new starts and cancels the others; the workflow waits until every
+ * started batch has settled (WAIT_CANCELLATION_COMPLETED), also when the run itself is cancelled,
+ * so no batch is still writing when the run records its outcome. Counters are those of the
+ * batches that finished, as before.
+ */
+async function applyBatchesConcurrently(runId: string, plan: PlanResult, progress: RunProgress): Promise<void> {
+  const total = plan.batches;
+  const inFlightLimit = plan.batchAfter && plan.batchesInFlight && plan.batchesInFlight > 1 ? Math.floor(plan.batchesInFlight) : 1;
+  const waitFor = (batch: number) => Math.min(batch - 1, plan.batchAfter?.[batch] ?? batch - 1);
+  const finished: boolean[] = new Array<boolean>(total).fill(false);
+  /** batches 0..prefix-1 have all finished */
+  let prefix = 0;
+  let running = 0;
+  let failure: { error: unknown } | undefined;
+  const settled: Promise<void>[] = [];
+  const batches = new CancellationScope();
+  try {
+    await batches.run(async () => {
+      for (let batch = 0; batch < total; batch++) {
+        await condition(() => failure !== undefined || (running < inFlightLimit && prefix > waitFor(batch)));
+        if (failure) break;
+        running += 1;
+        settled.push(
+          writingWaitingOnCancel.applyBatch({ runId, batch }).then(
+            (counters) => {
+              running -= 1;
+              progress.counters = addCounters(progress.counters, counters);
+              progress.batchesDone += 1;
+              finished[batch] = true;
+              while (prefix < total && finished[prefix]) prefix += 1;
+            },
+            (error: unknown) => {
+              running -= 1;
+              if (failure) return;
+              failure = { error };
+              batches.cancel();
+            },
+          ),
+        );
+      }
+      await condition(() => failure !== undefined || running === 0);
+    });
+  } catch (err) {
+    // Our own cancel of the others after a failure ends the scope too: the batch's failure is the run's.
+    if (failure === undefined) throw err;
+  } finally {
+    // Cancelled (the run) or failed (a batch): wait until every started batch has stopped.
+    await CancellationScope.nonCancellable(() => Promise.all(settled));
+  }
+  if (failure) throw failure.error;
+}
+
 // Worker Deployment Versioning: a run finishes on the build it started on, so its code may change freely between deploys.
 declareVersioningBehavior('PINNED', syncRunWorkflow);
+
+/** The plan as the progress query and the result show it: without the per-batch schedule (550 numbers at 100k users). */
+function summaryOf(plan: PlanResult): PlanResult {
+  return { actions: plan.actions, stagedDeletes: plan.stagedDeletes, heldDisables: plan.heldDisables, batches: plan.batches };
+}
 
 export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunResult> {
   const { taskId, runId, trigger, dryRun, changedIds, requestedBy, notifyTask: notify } = requireRunInput(rawInput);
@@ -140,7 +208,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
   // (run-notifications follows finishRun) can replay out of step, the activity's result recorded in
   // one workflow task and the commands after it in the next.
   const local = patched(LOCAL_BOOKKEEPING_PATCH);
-  if (local) for (const id of ['approvals-in-postgres', 'run-notifications']) patched(id);
+  if (local) for (const id of ['approvals-in-postgres', 'run-notifications', CONCURRENT_APPLY_PATCH]) patched(id);
   // A small real-time run walks snapshot, plan, apply and staging in one activity (activities/realtime-run.ts):
   // about four workflow and activity tasks fewer on the real-time path. Decided here, with the patches above.
   const oneActivity = local && isSmallRealtimeRun(trigger, dryRun, changedIds) && patched(REALTIME_ONE_ACTIVITY_PATCH);
@@ -164,7 +232,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
       const fast = await writing.realtimeRun({ runId, changedIds: changedIds! });
       if (fast.read) progress.read = fast.read;
       plan = fast.plan;
-      progress.plan = plan;
+      progress.plan = summaryOf(plan);
       progress.batchesTotal = plan.batches;
       if (fast.applied) {
         applied = true;
@@ -183,16 +251,20 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
 
       progress.phase = 'plan';
       plan = await planning.plan({ runId });
-      progress.plan = plan;
+      progress.plan = summaryOf(plan);
       progress.batchesTotal = dryRun ? 0 : plan.batches;
     }
 
     if (!dryRun && !applied) {
       progress.phase = 'apply';
-      // Sequential on purpose: batches follow the plan order (departments before their users).
-      for (let batch = 0; batch < plan.batches; batch++) {
-        progress.counters = addCounters(progress.counters, await writing.applyBatch({ runId, batch }));
-        progress.batchesDone = batch + 1;
+      if (patched(CONCURRENT_APPLY_PATCH)) {
+        await applyBatchesConcurrently(runId, plan, progress);
+      } else {
+        // Histories from before the patch: one batch after another, in plan order.
+        for (let batch = 0; batch < plan.batches; batch++) {
+          progress.counters = addCounters(progress.counters, await writing.applyBatch({ runId, batch }));
+          progress.batchesDone = batch + 1;
+        }
       }
       if (patched('approvals-in-postgres')) {
         // Every real run re-validates the task's open items, also when it stages nothing itself.
@@ -221,7 +293,7 @@ export async function syncRunWorkflow(rawInput: SyncRunInput): Promise<SyncRunRe
     if (notify) await notifyTask(taskId, { runId, status });
     await announce(runId);
     progress.phase = 'done';
-    return { runId, status, dryRun, plan, counters: progress.counters, pendingDeletions, ...(progress.read ? { read: progress.read } : {}), approvalWorkflowId: approvalId };
+    return { runId, status, dryRun, plan: summaryOf(plan), counters: progress.counters, pendingDeletions, ...(progress.read ? { read: progress.read } : {}), approvalWorkflowId: approvalId };
   } catch (err) {
     const canceled = isCancellation(err);
     const status: FinishedRunStatus = canceled ? 'canceled' : 'failed';

@@ -21,6 +21,9 @@ export interface ScriptedPlan {
   batches: ItemCounters[];
   stagedDeletes?: number;
   heldDisables?: number;
+  /** returned as the plan's batchAfter / batchesInFlight (absent: batches one at a time) */
+  batchAfter?: number[];
+  batchesInFlight?: number;
 }
 
 export interface RecordedRun extends StartRunInput {
@@ -92,6 +95,8 @@ export function createInMemoryActivities(options: {
         stagedDeletes: plan.stagedDeletes ?? 0,
         heldDisables: plan.heldDisables ?? 0,
         batches: plan.batches.length,
+        ...(plan.batchAfter ? { batchAfter: plan.batchAfter } : {}),
+        ...(plan.batchesInFlight ? { batchesInFlight: plan.batchesInFlight } : {}),
       };
       return result;
     },
