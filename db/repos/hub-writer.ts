@@ -33,6 +33,15 @@ export interface HubWriteOptions {
    * and unchanged).
    */
   guard?: { holds: SQL; refuse: () => Error };
+  /**
+   * Group commit (with `lock: 'shared'` only, outside a joined transaction): concurrent writes of the
+   * same guard that arrive while a group of theirs is being written (or in the same tick) are written
+   * together in ONE transaction (one BEGIN, one lock, one guard check, one COMMIT), each in a
+   * savepoint of its own, so an error in one (a duplicate's unique violation, any other) undoes that
+   * write alone. Each caller still gets its own result or error, and only once the group committed;
+   * a refused guard or a failed commit fails every write of the group (nothing of it is written).
+   */
+  group?: boolean;
 }
 
 export type HubWriter = <T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, options?: HubWriteOptions) => Promise<T>;
@@ -88,28 +97,110 @@ const uniqueConstraintFields: Record<string, string> = {
   hub_departments_pkey: 'id',
 };
 
+/** A unique violation as the ConflictError naming its field; any other error as it is. */
+function conflictOf(error: unknown): unknown {
+  const pg = postgresErrorOf(error);
+  if (pg?.code !== '23505') return error;
+  const field = uniqueConstraintFields[pg.constraint ?? ''];
+  return new ConflictError(field ? `${field} is already taken` : 'the write conflicts with an existing record', field);
+}
+
+/** One write's body run in `tx`, with its audit and outbox rows. */
+async function runWrite<T>(tx: Db, actor: string, body: (tx: Db) => Promise<HubWrite<T>>): Promise<Written<T>> {
+  const written = await body(tx);
+  const audits = written.audit === undefined ? [] : [written.audit].flat();
+  const { auditIds, outboxIds } = await recordWrite(tx, audits, written.events ?? [], actor);
+  return { write: written, auditId: auditIds[0], outboxIds };
+}
+
+interface Written<T> {
+  write: HubWrite<T>;
+  auditId: number | undefined;
+  outboxIds: number[];
+}
+
+interface Pending {
+  actor: string;
+  body: (tx: Db) => Promise<HubWrite<unknown>>;
+  done: (outcome: { written: Written<unknown> } | { error: unknown }) => void;
+}
+
+/** At most this many writes in one group transaction (the rest wait for the next group). */
+export const maxGroupCommit = 64;
+
+const noGuard = {};
+
 export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWriter {
   const inTransaction = <R>(work: (tx: Db) => Promise<R>): Promise<R> => (options.joined ? work(db) : db.transaction(work));
+
+  /** Writes waiting for their group, by guard; a key is present while its groups are being written. */
+  const waiting = new Map<object, Pending[]>();
+
+  async function writeGroup(batch: Pending[], guard: HubWriteOptions['guard']): Promise<void> {
+    const outcomes: ({ written: Written<unknown> } | { error: unknown })[] = [];
+    try {
+      await db.transaction(async (tx) => {
+        await lockAndGuard(tx, { lock: 'shared', guard });
+        for (const [i, pending] of batch.entries()) {
+          // A savepoint per write (the driver's nested transaction: a failed statement in it fails
+          // it alone); the writes run one after another, so its rollback undoes that write alone.
+          try {
+            outcomes[i] = { written: await tx.transaction((savepoint) => runWrite(savepoint, pending.actor, pending.body)) };
+          } catch (error) {
+            outcomes[i] = { error: conflictOf(error) };
+          }
+        }
+      });
+    } catch (error) {
+      // Nothing of the group was written (refused guard, failed commit, lost connection).
+      const failed = conflictOf(error);
+      for (const pending of batch) pending.done({ error: failed });
+      return;
+    }
+    batch.forEach((pending, i) => pending.done(outcomes[i]));
+  }
+
+  function grouped(actor: string, body: Pending['body'], guard: HubWriteOptions['guard']): Promise<Written<unknown>> {
+    const key = guard ?? noGuard;
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { actor, body, done: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.written)) };
+      const queue = waiting.get(key);
+      if (queue) {
+        queue.push(pending);
+        return;
+      }
+      const fresh = [pending];
+      waiting.set(key, fresh);
+      // The first group starts on the next turn of the event loop (writes of this tick join it); while
+      // a group is written, later writes wait for the next one.
+      setImmediate(() => {
+        void (async () => {
+          try {
+            while (fresh.length) await writeGroup(fresh.splice(0, maxGroupCommit), guard);
+          } finally {
+            waiting.delete(key);
+          }
+        })();
+      });
+    });
+  }
+
   return async function writeHub<T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, writeOptions: HubWriteOptions = {}): Promise<T> {
     if (!actor.trim()) throw new Error('a hub write needs an actor for the audit log');
     let write: HubWrite<T>;
     let auditId: number | undefined;
     let outboxIds: number[];
-    try {
-      ({ write, auditId, outboxIds } = await inTransaction(async (tx) => {
-        await lockAndGuard(tx, writeOptions);
-        const written = await body(tx);
-        const audits = written.audit === undefined ? [] : [written.audit].flat();
-        const { auditIds, outboxIds } = await recordWrite(tx, audits, written.events ?? [], actor);
-        return { write: written, auditId: auditIds[0], outboxIds };
-      }));
-    } catch (error) {
-      const pg = postgresErrorOf(error);
-      if (pg?.code === '23505') {
-        const field = uniqueConstraintFields[pg.constraint ?? ''];
-        throw new ConflictError(field ? `${field} is already taken` : 'the write conflicts with an existing record', field);
+    if (writeOptions.group && writeOptions.lock === 'shared' && !options.joined) {
+      ({ write, auditId, outboxIds } = (await grouped(actor, body, writeOptions.guard)) as Written<T>);
+    } else {
+      try {
+        ({ write, auditId, outboxIds } = await inTransaction(async (tx) => {
+          await lockAndGuard(tx, writeOptions);
+          return runWrite(tx, actor, body);
+        }));
+      } catch (error) {
+        throw conflictOf(error);
       }
-      throw error;
     }
     const events = (write.events ?? []).map((e) => ({ ...e, ...(auditId !== undefined ? { eventId: `audit:${auditId}:${e.entity}:${e.id}` } : {}) }));
     if (events.length && options.onChange) {
