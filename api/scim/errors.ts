@@ -2,7 +2,7 @@
 // as application/scim+json. Repository errors map onto them: a duplicate is 409 uniqueness; a write
 // refused because the push task changed meanwhile is 503 with Retry-After (Entra and Okta retry a
 // 503 but take a 409 for a uniqueness conflict and give up).
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../../db/repos/errors';
 import { ApiError } from '../errors';
 
@@ -48,8 +48,20 @@ export function errorBody(error: ScimError) {
 }
 
 /** SCIM answers (bodies, errors, 404s for unknown paths) inside the /scim/v2 scope. */
-export function installScimErrors(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
+/**
+ * `recheck`: for a request authenticated from the write token cache (auth.ts), reads its token
+ * again before an error is answered (throws 401 if it is gone): only a write's success proved it.
+ */
+export function installScimErrors(app: FastifyInstance, { recheck }: { recheck?: (request: FastifyRequest) => Promise<void> } = {}): void {
+  app.setErrorHandler(async (thrown, request, reply) => {
+    let error: unknown = thrown;
+    if (recheck && request.actorFromCache) {
+      try {
+        await recheck(request);
+      } catch (refused) {
+        error = refused;
+      }
+    }
     const known = scimErrorOf(error);
     if (!known) request.log.error({ err: error }, 'unhandled SCIM error');
     const scim = known ?? new ScimError(500, 'internal server error');

@@ -3,7 +3,7 @@
 // Postgres only: PGlite has one connection, so no write can queue behind another's lock.
 import postgres from 'postgres';
 import { eq } from 'drizzle-orm';
-import { hubDepartments, hubUsers } from '../../db/schema';
+import { apiTokens, hubDepartments, hubUsers } from '../../db/schema';
 import { createHubWriter } from '../../db/repos/hub-writer';
 import { hubWriteLockKey } from '../../db/repos/sql';
 import { openTestPostgres } from '../../test/support/databases';
@@ -71,7 +71,9 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
 
   it('makes a disable wait for a write already past its guard, so none lands after the disable committed', async () => {
     await createScimPushTask(database, 'inflight');
-    const push = await pushTaskOf(database.db, { id: 'scim-inflight', name: 'scim', role: 'scim', taskId: 'inflight' });
+    // the guard checks the token too: the actor is the task's stored token
+    const [token] = await database.db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.taskId, 'inflight'));
+    const push = await pushTaskOf(database.db, { id: token.id, name: 'scim', role: 'scim', taskId: 'inflight' });
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let inside!: () => void;
