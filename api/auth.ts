@@ -78,7 +78,10 @@ export const writeTokenTtlMs = 30_000;
  * whose writes check the token in their own transaction, so a deleted or expired token writes
  * nothing; any answer but such a write's success calls `recheck` first, which reads the token again.
  */
-export function createWriteTokenCache(tokens: Pick<ApiTokens, 'verify'>, { ttlMs = writeTokenTtlMs, max = 1000, now = Date.now } = {}) {
+export function createWriteTokenCache(
+  tokens: Pick<ApiTokens, 'verify'>,
+  { ttlMs = writeTokenTtlMs, max = 1000, now = Date.now, failureLimiter }: { ttlMs?: number; max?: number; now?: () => number; failureLimiter?: AuthFailureLimiter } = {},
+) {
   const byHash = new Map<string, { identity: TokenIdentity; until: number }>();
   return {
     lookup(token: string): TokenIdentity | undefined {
@@ -89,7 +92,9 @@ export function createWriteTokenCache(tokens: Pick<ApiTokens, 'verify'>, { ttlMs
       byHash.delete(hash);
       return undefined;
     },
+    /** Only a scim token is remembered (the routes that use the cache serve no other role). */
     remember(token: string, identity: TokenIdentity): void {
+      if (identity.role !== 'scim') return;
       if (byHash.size >= max) byHash.clear();
       byHash.set(hashToken(token), { identity, until: now() + ttlMs });
     },
@@ -98,8 +103,11 @@ export function createWriteTokenCache(tokens: Pick<ApiTokens, 'verify'>, { ttlMs
       const token = bearerToken(request);
       if (token) byHash.delete(hashToken(token));
       const identity = token ? await tokens.verify(token) : undefined;
-      if (!identity || identity.id !== request.actor.id) throw new ApiError(401, 'unauthorized', 'unknown or expired token');
-      byHash.set(hashToken(token!), { identity, until: now() + ttlMs });
+      if (!identity || identity.id !== request.actor.id) {
+        await failureLimiter?.record(request);
+        throw new ApiError(401, 'unauthorized', 'unknown or expired token');
+      }
+      if (identity.role === 'scim') byHash.set(hashToken(token!), { identity, until: now() + ttlMs });
     },
   };
 }
@@ -127,7 +135,6 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
     const cacheable = options.writeTokens !== undefined && request.routeOptions.config?.tokenCheckedInWrite === true;
     const cached = cacheable ? options.writeTokens!.lookup(token) : undefined;
     const identity = cached ?? (await options.tokens.verify(token));
-    if (identity && cacheable && !cached) options.writeTokens!.remember(token, identity);
     if (!identity) {
       await options.failureLimiter?.record(request);
       throw new ApiError(401, 'unauthorized', 'unknown or expired token');
@@ -135,6 +142,8 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
     if (!(options.roles ?? apiRoles).includes(identity.role)) {
       throw new ApiError(403, 'forbidden', `role ${identity.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`);
     }
+    // Past the role check only (a token refused here is read again on every request: 401 once deleted).
+    if (cacheable && !cached) options.writeTokens!.remember(token, identity);
     request.actor = identity;
     request.actorFromCache = cached !== undefined;
   });

@@ -3,7 +3,7 @@
 // refused because the push task changed meanwhile is 503 with Retry-After (Entra and Okta retry a
 // 503 but take a 409 for a uniqueness conflict and give up).
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { ConflictError, NotFoundError, ValidationError } from '../../db/repos/errors';
+import { ConflictError, NotFoundError, ValidationError, WriteBusyError } from '../../db/repos/errors';
 import { ApiError } from '../errors';
 
 export const scimContentType = 'application/scim+json; charset=utf-8';
@@ -33,6 +33,8 @@ export function scimErrorOf(error: unknown): ScimError | undefined {
   if (error instanceof ScimError) return error;
   // only if it changed again during the write run once more on a fresh read
   if (error instanceof PushTaskChanged) return new ScimError(503, 'the sync task changed during the write: nothing was written, send it again', undefined, 1);
+  // a lock wait lost (deadlock, lock_timeout) twice, a full write queue, a lost database connection
+  if (error instanceof WriteBusyError) return new ScimError(503, error.message, undefined, 1);
   if (error instanceof ValidationError) return new ScimError(400, `${error.field}: ${error.message}`, 'invalidValue');
   if (error instanceof ConflictError) return new ScimError(409, error.message, error.field ? 'uniqueness' : undefined);
   if (error instanceof NotFoundError) return new ScimError(404, `${error.entity === 'department' ? 'Group' : 'User'} ${error.id} not found`);

@@ -9,7 +9,8 @@
 // nothing: the route drops the cached task and runs again on a fresh read, which answers 403 if the
 // task is disabled. Reads always read the task.
 //
-// The guard also checks the caller's token (still stored, not expired) and share-locks its row, so
+// The guard also checks the caller's token (still stored, not expired) and key-share-locks its row
+// (a DELETE waits for the write; verify()'s last_used_at UPDATE does not), so
 // a write authenticated from the route's short-lived token cache (auth.ts WriteTokenCache) writes
 // nothing once the token is deleted: it is refused like a changed task, and the route reads the
 // token again (401).
@@ -53,8 +54,10 @@ function pushTask(task: StoredTask, tokenId: string): PushTask {
       return { ...users[0], attributes: { ...users[0].attributes } };
     },
     guard: {
-      holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt} for share) and exists (select 1 from api_tokens where id = ${tokenId} and task_id = ${task.id} and (expires_at is null or expires_at > now()) for share)`,
+      holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt} for share) and exists (select 1 from api_tokens where id = ${tokenId} and task_id = ${task.id} and (expires_at is null or expires_at > now()) for key share)`,
       refuse: () => new PushTaskChanged(`sync task ${task.id} changed since it was read, or the token is gone`),
+      // one group commit per task and token, however often the task is read again (hub-writer.ts)
+      key: `${task.id}\u0000${tokenId}`,
     },
   };
 }
@@ -89,6 +92,9 @@ export function pushTaskCache(db: Db) {
     },
     async forRead(actor: Actor): Promise<PushTask> {
       const push = await pushTaskOf(db, actor);
+      // The task as cached if it is unchanged: its guard (so its writes' group) stays the same.
+      const cached = byKey.get(keyOf(actor)!);
+      if (cached && cached.task.updatedAt.getTime() === push.task.updatedAt.getTime()) return cached;
       remember(actor, push);
       return push;
     },

@@ -91,7 +91,7 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
   const { deps, services } = options;
   const db = deps.database.db;
   // Writes may authenticate from a short-lived cache: their guard checks the token in the write (push-task.ts).
-  const writeTokens = createWriteTokenCache(services.tokens);
+  const writeTokens = createWriteTokenCache(services.tokens, { failureLimiter: options.authFailures });
   installScimErrors(app, { recheck: (request) => writeTokens.recheck(request) });
   installAuthentication(app, { tokens: services.tokens, adminToken: deps.adminToken, failureLimiter: options.authFailures, roles: ['scim'], writeTokens });
   // IdPs send application/scim+json (RFC 7644 §3.1); some send plain JSON.

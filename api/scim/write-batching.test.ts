@@ -1,11 +1,13 @@
 // SCIM writes in group commit and authenticated from the short-lived write token cache: each
 // request still gets its own answer, a duplicate fails alone, and a revoked, expired or disabled
 // token or task is refused on the very next request with nothing written.
-import type { InjectOptions } from 'fastify';
+import type { FastifyRequest, InjectOptions } from 'fastify';
 import { eq, like } from 'drizzle-orm';
 import { createApiTokens } from '../../db/repos/api-tokens';
 import { apiTokens, auditLog, hubChangeOutbox, hubUsers } from '../../db/schema';
 import { describeOnBothDatabases, openTestPostgres } from '../../test/support/databases';
+import { createWriteTokenCache } from '../auth';
+import type { AuthFailureLimiter } from '../rate-limit';
 import { startTestApi, type TestApi } from '../testing';
 import { createScimPushTask, setTaskEnabled } from './testing';
 
@@ -84,6 +86,37 @@ describeOnBothDatabases('SCIM writes in group commit, with cached write tokens',
     const refused = await Promise.all([post(token, 'switched-2'), post(token, 'switched-3')]);
     expect(refused.map((r) => r.statusCode)).toEqual([403, 403]);
     expect(await stored('switched-')).toEqual(['switched-1']);
+  });
+});
+
+describeOnBothDatabases('SCIM write token cache: non-scim tokens', (ctx) => {
+  let api: TestApi;
+  const scim = client(() => api);
+  beforeAll(async () => {
+    api = await startTestApi(ctx.database);
+  });
+  afterAll(async () => {
+    await api?.app.close();
+  });
+
+  it('refuses a deleted admin token on a SCIM write route 401, not the 403 it had while stored (only scim tokens are cached)', async () => {
+    const tokens = createApiTokens(ctx.database.db);
+    const admin = await tokens.create({ name: 'an admin', role: 'admin' }, 'test');
+    const post = () => scim(admin.token, { method: 'POST', url: '/Users', payload: JSON.stringify(user('admin-made')) });
+    expect((await post()).statusCode).toBe(403);
+    await tokens.delete(admin.id, 'test');
+    expect((await post()).statusCode).toBe(401);
+  });
+});
+
+describe('SCIM write token cache: recheck', () => {
+  it('counts a 401 from recheck as a failed authentication', async () => {
+    const recorded: FastifyRequest[] = [];
+    const failureLimiter: AuthFailureLimiter = { check: async () => undefined, record: async (request) => void recorded.push(request) };
+    const cache = createWriteTokenCache({ verify: async () => undefined }, { failureLimiter });
+    const request = { headers: { authorization: 'Bearer gone' }, actor: { id: 'tok-1' } } as unknown as FastifyRequest;
+    await expect(cache.recheck(request)).rejects.toMatchObject({ statusCode: 401 });
+    expect(recorded).toEqual([request]);
   });
 });
 
