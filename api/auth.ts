@@ -2,7 +2,7 @@
 // and `requireRole(...)` to authorise a route. Admin may always act.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiTokens, TokenRole } from '../db/repos/api-tokens';
+import { hashToken, type ApiTokens, type TokenIdentity, type TokenRole } from '../db/repos/api-tokens';
 import { ApiError } from './errors';
 import type { AuthFailureLimiter } from './rate-limit';
 
@@ -20,10 +20,18 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** who is calling; set by authentication before any non-public /api/v1 route runs */
     actor: Actor;
+    /** the actor was taken from a WriteTokenCache (not read for this request): see `tokenCheckedInWrite` */
+    actorFromCache?: boolean;
   }
   interface FastifyContextConfig {
     /** skip bearer-token authentication (health checks, vendor webhooks that carry their own signature) */
     public?: boolean;
+    /**
+     * The route answers success only from a write whose transaction checks the token itself (SCIM
+     * writes: their push guard), and re-verifies a cached token (WriteTokenCache.recheck) before any
+     * other answer: with a `writeTokens` cache, authentication may take its identity from the cache.
+     */
+    tokenCheckedInWrite?: boolean;
   }
 }
 
@@ -58,7 +66,53 @@ export interface AuthOptions {
   failureLimiter?: AuthFailureLimiter;
   /** the roles this scope serves; another role's valid token is 403. Default: every role but scim (which calls /scim/v2 only) */
   roles?: readonly Role[];
+  /** for routes with `tokenCheckedInWrite` only: identities verified a moment ago */
+  writeTokens?: WriteTokenCache;
 }
+
+/** How long a verified token may skip its read for a `tokenCheckedInWrite` route (below verify's lastUsedAt resolution). */
+export const writeTokenTtlMs = 30_000;
+
+/**
+ * Verified token identities by token hash (never the token), for a few seconds: only for routes
+ * whose writes check the token in their own transaction, so a deleted or expired token writes
+ * nothing; any answer but such a write's success calls `recheck` first, which reads the token again.
+ */
+export function createWriteTokenCache(
+  tokens: Pick<ApiTokens, 'verify'>,
+  { ttlMs = writeTokenTtlMs, max = 1000, now = Date.now, failureLimiter }: { ttlMs?: number; max?: number; now?: () => number; failureLimiter?: AuthFailureLimiter } = {},
+) {
+  const byHash = new Map<string, { identity: TokenIdentity; until: number }>();
+  return {
+    lookup(token: string): TokenIdentity | undefined {
+      const hash = hashToken(token);
+      const entry = byHash.get(hash);
+      if (!entry) return undefined;
+      if (entry.until > now()) return entry.identity;
+      byHash.delete(hash);
+      return undefined;
+    },
+    /** Only a scim token is remembered (the routes that use the cache serve no other role). */
+    remember(token: string, identity: TokenIdentity): void {
+      if (identity.role !== 'scim') return;
+      if (byHash.size >= max) byHash.clear();
+      byHash.set(hashToken(token), { identity, until: now() + ttlMs });
+    },
+    /** Reads the request's token again (dropping it from the cache): 401 unless it is still the actor's. */
+    async recheck(request: FastifyRequest): Promise<void> {
+      const token = bearerToken(request);
+      if (token) byHash.delete(hashToken(token));
+      const identity = token ? await tokens.verify(token) : undefined;
+      if (!identity || identity.id !== request.actor.id) {
+        await failureLimiter?.record(request);
+        throw new ApiError(401, 'unauthorized', 'unknown or expired token');
+      }
+      if (identity.role === 'scim') byHash.set(hashToken(token!), { identity, until: now() + ttlMs });
+    },
+  };
+}
+
+export type WriteTokenCache = ReturnType<typeof createWriteTokenCache>;
 
 const apiRoles: readonly Role[] = ['admin', 'operator', 'approver'];
 
@@ -67,6 +121,7 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
   // Compare digests in constant time so the bootstrap token cannot be guessed byte by byte.
   const adminDigest = options.adminToken ? sha256(options.adminToken) : undefined;
   if (!app.hasRequestDecorator('actor')) app.decorateRequest('actor', null as unknown as Actor);
+  if (!app.hasRequestDecorator('actorFromCache')) app.decorateRequest('actorFromCache', false);
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
     await options.failureLimiter?.check(request);
@@ -77,7 +132,9 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
       request.actor = bootstrapActor;
       return;
     }
-    const identity = await options.tokens.verify(token);
+    const cacheable = options.writeTokens !== undefined && request.routeOptions.config?.tokenCheckedInWrite === true;
+    const cached = cacheable ? options.writeTokens!.lookup(token) : undefined;
+    const identity = cached ?? (await options.tokens.verify(token));
     if (!identity) {
       await options.failureLimiter?.record(request);
       throw new ApiError(401, 'unauthorized', 'unknown or expired token');
@@ -85,7 +142,10 @@ export function installAuthentication(app: FastifyInstance, options: AuthOptions
     if (!(options.roles ?? apiRoles).includes(identity.role)) {
       throw new ApiError(403, 'forbidden', `role ${identity.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`);
     }
+    // Past the role check only (a token refused here is read again on every request: 401 once deleted).
+    if (cacheable && !cached) options.writeTokens!.remember(token, identity);
     request.actor = identity;
+    request.actorFromCache = cached !== undefined;
   });
 }
 

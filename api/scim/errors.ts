@@ -2,8 +2,8 @@
 // as application/scim+json. Repository errors map onto them: a duplicate is 409 uniqueness; a write
 // refused because the push task changed meanwhile is 503 with Retry-After (Entra and Okta retry a
 // 503 but take a 409 for a uniqueness conflict and give up).
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { ConflictError, NotFoundError, ValidationError } from '../../db/repos/errors';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { ConflictError, NotFoundError, ValidationError, WriteBusyError } from '../../db/repos/errors';
 import { ApiError } from '../errors';
 
 export const scimContentType = 'application/scim+json; charset=utf-8';
@@ -33,6 +33,8 @@ export function scimErrorOf(error: unknown): ScimError | undefined {
   if (error instanceof ScimError) return error;
   // only if it changed again during the write run once more on a fresh read
   if (error instanceof PushTaskChanged) return new ScimError(503, 'the sync task changed during the write: nothing was written, send it again', undefined, 1);
+  // a lock wait lost (deadlock, lock_timeout) twice, a full write queue, a lost database connection
+  if (error instanceof WriteBusyError) return new ScimError(503, error.message, undefined, 1);
   if (error instanceof ValidationError) return new ScimError(400, `${error.field}: ${error.message}`, 'invalidValue');
   if (error instanceof ConflictError) return new ScimError(409, error.message, error.field ? 'uniqueness' : undefined);
   if (error instanceof NotFoundError) return new ScimError(404, `${error.entity === 'department' ? 'Group' : 'User'} ${error.id} not found`);
@@ -48,8 +50,20 @@ export function errorBody(error: ScimError) {
 }
 
 /** SCIM answers (bodies, errors, 404s for unknown paths) inside the /scim/v2 scope. */
-export function installScimErrors(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
+/**
+ * `recheck`: for a request authenticated from the write token cache (auth.ts), reads its token
+ * again before an error is answered (throws 401 if it is gone): only a write's success proved it.
+ */
+export function installScimErrors(app: FastifyInstance, { recheck }: { recheck?: (request: FastifyRequest) => Promise<void> } = {}): void {
+  app.setErrorHandler(async (thrown, request, reply) => {
+    let error: unknown = thrown;
+    if (recheck && request.actorFromCache) {
+      try {
+        await recheck(request);
+      } catch (refused) {
+        error = refused;
+      }
+    }
     const known = scimErrorOf(error);
     if (!known) request.log.error({ err: error }, 'unhandled SCIM error');
     const scim = known ?? new ScimError(500, 'internal server error');

@@ -2,13 +2,14 @@
 // SCIM write queued behind a long exclusive hub write must see a disable committed meanwhile.
 // Postgres only: PGlite has one connection, so no write can queue behind another's lock.
 import postgres from 'postgres';
-import { eq } from 'drizzle-orm';
-import { hubDepartments, hubUsers } from '../../db/schema';
+import { eq, sql } from 'drizzle-orm';
+import { postgresErrorOf } from '../../db/repos/errors';
+import { apiTokens, hubDepartments, hubUsers } from '../../db/schema';
 import { createHubWriter } from '../../db/repos/hub-writer';
 import { hubWriteLockKey } from '../../db/repos/sql';
 import { openTestPostgres } from '../../test/support/databases';
 import { startTestApi, type TestApi } from '../testing';
-import { pushTaskOf } from './push-task';
+import { pushTaskCache, pushTaskOf } from './push-task';
 import { createScimPushTask, setTaskEnabled } from './testing';
 
 const core = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -71,7 +72,9 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
 
   it('makes a disable wait for a write already past its guard, so none lands after the disable committed', async () => {
     await createScimPushTask(database, 'inflight');
-    const push = await pushTaskOf(database.db, { id: 'scim-inflight', name: 'scim', role: 'scim', taskId: 'inflight' });
+    // the guard checks the token too: the actor is the task's stored token
+    const [token] = await database.db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.taskId, 'inflight'));
+    const push = await pushTaskOf(database.db, { id: token.id, name: 'scim', role: 'scim', taskId: 'inflight' });
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let inside!: () => void;
@@ -100,5 +103,49 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
     expect(await database.db.select().from(hubDepartments).where(eq(hubDepartments.id, 'inflight-d'))).toHaveLength(1);
     // and the next write is refused
     await expect(createHubWriter(database.db)(push.actor, async () => ({ result: 'no' }), { guard: push.guard })).rejects.toThrow('changed since it was read');
+  });
+
+  it("key-share-locks the token row: verify()'s last_used_at update goes on beside a write, a token DELETE waits for it", async () => {
+    await createScimPushTask(database, 'keyshare');
+    const [token] = await database.db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.taskId, 'keyshare'));
+    const push = await pushTaskOf(database.db, { id: token.id, name: 'scim', role: 'scim', taskId: 'keyshare' });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const pastGuard = new Promise<void>((resolve) => (inside = resolve));
+    const write = createHubWriter(database.db)(
+      push.actor,
+      async () => {
+        inside();
+        await released;
+        return { result: 'written' };
+      },
+      { guard: push.guard },
+    );
+    await pastGuard;
+    const within = (statement: ReturnType<typeof sql>) =>
+      database.db.transaction(async (tx) => {
+        await tx.execute(sql`set local lock_timeout = '300ms'`);
+        await tx.execute(statement);
+        throw new Error('rolled back');
+      }).catch((error: unknown) => ((error as Error).message === 'rolled back' ? 'ran' : (postgresErrorOf(error)?.code ?? String(error))));
+    try {
+      expect(await within(sql`update api_tokens set last_used_at = now() where id = ${token.id}`)).toBe('ran');
+      expect(await within(sql`delete from api_tokens where id = ${token.id}`)).toBe('55P03');
+    } finally {
+      release();
+    }
+    await expect(write).resolves.toBe('written');
+  });
+
+  it("keeps the cached push task on a fresh read of the unchanged task: its guard, so its writes' group, stays", async () => {
+    await createScimPushTask(database, 'reread');
+    const [token] = await database.db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.taskId, 'reread'));
+    const actor = { id: token.id, name: 'scim', role: 'scim' as const, taskId: 'reread' };
+    const cache = pushTaskCache(database.db);
+    const written = await cache.forWrite(actor);
+    const read = await cache.forRead(actor);
+    expect(read).toBe(written);
+    expect(read.guard.key).toBe(`reread\u0000${token.id}`);
   });
 });

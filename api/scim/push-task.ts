@@ -8,6 +8,12 @@
 // every later write is refused. A write refused so (PushTaskChanged) wrote
 // nothing: the route drops the cached task and runs again on a fresh read, which answers 403 if the
 // task is disabled. Reads always read the task.
+//
+// The guard also checks the caller's token (still stored, not expired) and key-share-locks its row
+// (a DELETE waits for the write; verify()'s last_used_at UPDATE does not), so
+// a write authenticated from the route's short-lived token cache (auth.ts WriteTokenCache) writes
+// nothing once the token is deleted: it is refused like a changed task, and the route reads the
+// token again (401).
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import type { HubWriteOptions } from '../../db/repos/hub-directory';
@@ -31,7 +37,7 @@ export interface PushTask {
 
 const compiledByConfig = new WeakMap<object, CompiledFieldMapping>();
 
-function pushTask(task: StoredTask): PushTask {
+function pushTask(task: StoredTask, tokenId: string): PushTask {
   const entries = task.config.fieldMapping ?? [];
   // updated_at in whole milliseconds, as the Date read holds it; every task write moves it on by at least one (sync-tasks.ts nextUpdatedAt)
   const readAt = task.updatedAt.getTime();
@@ -48,8 +54,10 @@ function pushTask(task: StoredTask): PushTask {
       return { ...users[0], attributes: { ...users[0].attributes } };
     },
     guard: {
-      holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt} for share)`,
-      refuse: () => new PushTaskChanged(`sync task ${task.id} changed since it was read`),
+      holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt} for share) and exists (select 1 from api_tokens where id = ${tokenId} and task_id = ${task.id} and (expires_at is null or expires_at > now()) for key share)`,
+      refuse: () => new PushTaskChanged(`sync task ${task.id} changed since it was read, or the token is gone`),
+      // one group commit per task and token, however often the task is read again (hub-writer.ts)
+      key: `${task.id}\u0000${tokenId}`,
     },
   };
 }
@@ -61,28 +69,38 @@ function liveOrRefuse(task: StoredTask | undefined): StoredTask {
 }
 
 export async function pushTaskOf(db: Db, actor: Actor): Promise<PushTask> {
-  return pushTask(liveOrRefuse(actor.taskId ? await findLiveTask(db, actor.taskId) : undefined));
+  return pushTask(liveOrRefuse(actor.taskId ? await findLiveTask(db, actor.taskId) : undefined), actor.id);
 }
 
-/** Push tasks by id as last read, for writes (their guard checks them); reads go to the database. */
+const keyOf = (actor: Actor) => (actor.taskId ? `${actor.taskId}\u0000${actor.id}` : undefined);
+
+/** Push tasks by task and token as last read, for writes (their guard checks both); reads go to the database. */
 export function pushTaskCache(db: Db) {
-  const byId = new Map<string, PushTask>();
+  const byKey = new Map<string, PushTask>();
+  const remember = (actor: Actor, push: PushTask) => {
+    if (byKey.size > 1000) byKey.clear(); // a handful of push tasks and tokens in practice; bounded all the same
+    byKey.set(keyOf(actor)!, push);
+  };
   return {
     async forWrite(actor: Actor): Promise<PushTask> {
-      const cached = actor.taskId ? byId.get(actor.taskId) : undefined;
+      const key = keyOf(actor);
+      const cached = key ? byKey.get(key) : undefined;
       if (cached) return cached;
       const push = await pushTaskOf(db, actor);
-      if (byId.size > 1000) byId.clear(); // a handful of push tasks in practice; bounded all the same
-      byId.set(push.task.id, push);
+      remember(actor, push);
       return push;
     },
     async forRead(actor: Actor): Promise<PushTask> {
       const push = await pushTaskOf(db, actor);
-      byId.set(push.task.id, push);
+      // The task as cached if it is unchanged: its guard (so its writes' group) stays the same.
+      const cached = byKey.get(keyOf(actor)!);
+      if (cached && cached.task.updatedAt.getTime() === push.task.updatedAt.getTime()) return cached;
+      remember(actor, push);
       return push;
     },
     forget(actor: Actor): void {
-      if (actor.taskId) byId.delete(actor.taskId);
+      const key = keyOf(actor);
+      if (key) byKey.delete(key);
     },
   };
 }

@@ -4,7 +4,7 @@
 // one scim-push task whose writes it makes (api/scim/push-task.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Filter } from 'scim2-parse-filter';
-import { installAuthentication, requireRole } from '../auth';
+import { createWriteTokenCache, installAuthentication, requireRole } from '../auth';
 import type { ApiRouteOptions } from '../server';
 import { resourceTypes, scimSchemas, serviceProviderConfig, maxResults } from './discovery';
 import { installScimErrors, scimContentType, ScimError } from './errors';
@@ -90,8 +90,10 @@ const ifMatchOf = (request: FastifyRequest) => (typeof request.headers['if-match
 export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions): Promise<void> {
   const { deps, services } = options;
   const db = deps.database.db;
-  installScimErrors(app);
-  installAuthentication(app, { tokens: services.tokens, adminToken: deps.adminToken, failureLimiter: options.authFailures, roles: ['scim'] });
+  // Writes may authenticate from a short-lived cache: their guard checks the token in the write (push-task.ts).
+  const writeTokens = createWriteTokenCache(services.tokens, { failureLimiter: options.authFailures });
+  installScimErrors(app, { recheck: (request) => writeTokens.recheck(request) });
+  installAuthentication(app, { tokens: services.tokens, adminToken: deps.adminToken, failureLimiter: options.authFailures, roles: ['scim'], writeTokens });
   // IdPs send application/scim+json (RFC 7644 §3.1); some send plain JSON.
   // A DELETE or GET may carry the content type and no body (Entra does): that is no body, not an error.
   const json = app.getDefaultJsonParser('error', 'error');
@@ -117,13 +119,18 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
     try {
       return await work(resourcesOf(request, await pushTasks.forWrite(request.actor)));
     } catch (error) {
+      // Any other error: the error handler reads a cached token again before answering (errors.ts).
       if (!(error instanceof PushTaskChanged)) throw error;
+      // Refused by the guard: the task changed, or the token is gone (401 here).
       pushTasks.forget(request.actor);
+      await writeTokens.recheck(request);
       return work(resourcesOf(request, await pushTasks.forRead(request.actor)));
     }
   }
 
   const route = { preHandler: scimOnly };
+  /** A route that answers through `writing` only. */
+  const write = { preHandler: scimOnly, config: { tokenCheckedInWrite: true } };
 
   app.get('/ServiceProviderConfig', route, async (request, reply) => send(reply, 200, serviceProviderConfig(baseUrlOf(request))));
   app.get('/Schemas', route, async (request, reply) => {
@@ -152,19 +159,19 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
     const all = await users.list(filter ? equalityLookup(filter) : undefined);
     return send(reply, 200, listResponse(all, request.query, filter));
   });
-  app.post('/Users', route, async (request, reply) => send(reply, 201, await writing(request, ({ users }) => users.create(request.body))));
+  app.post('/Users', write, async (request, reply) => send(reply, 201, await writing(request, ({ users }) => users.create(request.body))));
   app.get<{ Params: { id: string }; Querystring: ListQuery }>('/Users/:id', route, async (request, reply) =>
     send(reply, 200, project(await (await contextOf(request)).users.get(request.params.id), request.query)),
   );
-  app.put<{ Params: { id: string } }>('/Users/:id', route, async (request, reply) =>
+  app.put<{ Params: { id: string } }>('/Users/:id', write, async (request, reply) =>
     send(reply, 200, await writing(request, ({ users }) => users.replace(request.params.id, request.body, ifMatchOf(request)))),
   );
   // PATCH answers 200 with the resource: RFC 7644 allows 204, but Okta and Entra expect the body.
-  app.patch<{ Params: { id: string } }>('/Users/:id', route, async (request, reply) => {
+  app.patch<{ Params: { id: string } }>('/Users/:id', write, async (request, reply) => {
     const operations = operationsOf(request.body);
     return send(reply, 200, await writing(request, ({ users }) => users.patch(request.params.id, (current) => applyPatch(current, operations, [enterpriseSchema]), ifMatchOf(request))));
   });
-  app.delete<{ Params: { id: string } }>('/Users/:id', route, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/Users/:id', write, async (request, reply) => {
     await writing(request, ({ users }) => users.remove(request.params.id, ifMatchOf(request)));
     return reply.code(204).send();
   });
@@ -193,18 +200,18 @@ export async function scimRoutes(app: FastifyInstance, options: ApiRouteOptions)
     const filter = request.query.filter ? parseFilter(request.query.filter) : undefined;
     return send(reply, 200, listResponse(await groups.list(), request.query, filter));
   });
-  app.post('/Groups', route, async (request, reply) => send(reply, 201, await writing(request, ({ groups }) => groups.create(request.body))));
+  app.post('/Groups', write, async (request, reply) => send(reply, 201, await writing(request, ({ groups }) => groups.create(request.body))));
   app.get<{ Params: { id: string }; Querystring: ListQuery }>('/Groups/:id', route, async (request, reply) =>
     send(reply, 200, project(await (await contextOf(request)).groups.get(request.params.id), request.query)),
   );
-  app.put<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) =>
+  app.put<{ Params: { id: string } }>('/Groups/:id', write, async (request, reply) =>
     send(reply, 200, await writing(request, ({ groups }) => groups.replace(request.params.id, request.body, ifMatchOf(request)))),
   );
-  app.patch<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) => {
+  app.patch<{ Params: { id: string } }>('/Groups/:id', write, async (request, reply) => {
     const operations = operationsOf(request.body);
     return send(reply, 200, await writing(request, ({ groups }) => groups.patch(request.params.id, (current) => applyPatch(current, operations), ifMatchOf(request))));
   });
-  app.delete<{ Params: { id: string } }>('/Groups/:id', route, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/Groups/:id', write, async (request, reply) => {
     await writing(request, ({ groups }) => groups.remove(request.params.id, ifMatchOf(request)));
     return reply.code(204).send();
   });

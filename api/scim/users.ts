@@ -146,7 +146,7 @@ export function scimUsers(context: ScimUsersContext) {
         return fields;
       },
       push.actor,
-      { precondition: versionCheck(ifMatch), offboarding: true, guard: push.guard },
+      { precondition: versionCheck(ifMatch), offboarding: true, guard: push.guard, group: true },
     );
     if (written.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
     return (await render([written]))[0];
@@ -184,14 +184,14 @@ export function scimUsers(context: ScimUsersContext) {
       const user = await mapped(from);
       try {
         const { id: _id, ...fields } = user;
-        const created = await hub.createUserRow(fields, push.actor, { sourceTaskId: taskId, uniqueByIndex: true, guard: push.guard });
+        const created = await hub.createUserRow(fields, push.actor, { sourceTaskId: taskId, uniqueByIndex: true, guard: push.guard, group: true });
         return (await render([created]))[0];
       } catch (error) {
         if (!(error instanceof ConflictError && error.field === 'username')) throw error;
         const namesake = await deletedNamesake(user.username);
         if (!namesake) throw new ScimError(409, `userName ${user.username} is already taken`, 'uniqueness');
         const { id: _id, ...fields } = await mapped(from, toUser(namesake));
-        const revived = await hub.updateUserRow(namesake.id, fields, push.actor, { precondition: versionCheck(undefined, { reviving: true }), offboarding: true, guard: push.guard });
+        const revived = await hub.updateUserRow(namesake.id, fields, push.actor, { precondition: versionCheck(undefined, { reviving: true }), offboarding: true, guard: push.guard, group: true });
         return (await render([revived]))[0];
       }
     },
@@ -214,7 +214,7 @@ export function scimUsers(context: ScimUsersContext) {
         await hub.deleteUser(id, push.actor, { precondition, guard: push.guard });
         return;
       }
-      const written = await hub.updateUserRow(id, (before) => ({ attributes: { ...before.attributes, [deletedKey]: true }, status: 'disabled' }), push.actor, { precondition, offboarding: true, guard: push.guard });
+      const written = await hub.updateUserRow(id, (before) => ({ attributes: { ...before.attributes, [deletedKey]: true }, status: 'disabled' }), push.actor, { precondition, offboarding: true, guard: push.guard, group: true });
       if (written.sourceTaskId === null) await adoptHubUsers(db, taskId, [id]);
     },
   };

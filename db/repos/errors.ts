@@ -33,6 +33,15 @@ export class NotFoundError extends Error {
   }
 }
 
+/**
+ * The write could not get its locks in time (a deadlock, lock_timeout), the database connection
+ * failed, or too many writes are already waiting: nothing was written (or, for a lost connection,
+ * nobody can tell), and sending it again shortly is the remedy (SCIM: 503 with Retry-After).
+ */
+export class WriteBusyError extends Error {
+  override readonly name = 'WriteBusyError';
+}
+
 /** The Postgres error behind a driver or drizzle wrapper (drizzle 0.44 wraps it in `cause`). */
 export function postgresErrorOf(error: unknown): { code?: string; constraint?: string } | undefined {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {

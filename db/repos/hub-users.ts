@@ -40,6 +40,8 @@ export interface UserWriteOptions {
    */
   precondition?: (before: User, tx: Db, row: UserRow) => Promise<void>;
   guard?: HubWriteOptions['guard'];
+  /** group commit with concurrent writes of the same guard (hub-writer.ts), where the write may take the lock shared */
+  group?: boolean;
 }
 
 export interface UserListQuery {
@@ -110,7 +112,7 @@ export function userRepository(db: Db, write: HubWriter) {
   }
 
   /** `sourceTaskId`: the upstream task creating this person; `uniqueByIndex`: no duplicate read first, the unique indexes decide (ConflictError naming the field all the same). */
-  async function create(input: UserInput, actor: string, options: { sourceTaskId?: string; uniqueByIndex?: boolean; guard?: HubWriteOptions['guard'] }): Promise<UserRow> {
+  async function create(input: UserInput, actor: string, options: { sourceTaskId?: string; uniqueByIndex?: boolean; guard?: HubWriteOptions['guard']; group?: boolean }): Promise<UserRow> {
     const user = normalizeUser({ ...input }, entityId(input.id));
     // A new person is referenced by nobody yet, so no concurrent shared write can make a check of theirs wrong.
     return write(
@@ -126,7 +128,7 @@ export function userRepository(db: Db, write: HubWriter) {
           events: [{ entity: 'user', id: user.id, kind: 'created' }],
         };
       },
-      { lock: 'shared', guard: options.guard },
+      { lock: 'shared', guard: options.guard, group: options.group },
     );
   }
 
@@ -149,7 +151,7 @@ export function userRepository(db: Db, write: HubWriter) {
           await checkReferences(tx, next, before);
           return saveUpdate(tx, before, next, options.offboarding ? 'update-or-offboard' : 'user.update');
         },
-        { lock, guard: options.guard },
+        { lock, guard: options.guard, group: options.group },
       );
     try {
       return await attempt('shared');

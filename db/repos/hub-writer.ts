@@ -4,7 +4,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { ChangeEvent } from '../../engine/model';
 import type { Db } from '../client';
 import type { AuditEntry } from './audit-log';
-import { ConflictError, postgresErrorOf } from './errors';
+import { ConflictError, postgresErrorOf, WriteBusyError } from './errors';
 import { lockHubWrites, selectRows, type HubLockMode } from './sql';
 
 /** Who made a hub write: the audit actor (an API principal, `sync:<taskId>` for a run). */
@@ -32,7 +32,32 @@ export interface HubWriteOptions {
    * with `refuse()`'s error before anything is written (e.g. SCIM: the pushing task is still live
    * and unchanged).
    */
-  guard?: { holds: SQL; refuse: () => Error };
+  guard?: {
+    holds: SQL;
+    refuse: () => Error;
+    /**
+     * The group commit key (`group`): writes of one key run one group at a time, whatever guard object
+     * they carry (a fresh read of the same task and token builds a new one); absent, the guard object is
+     * the key. A group checks one guard, so writes of one key with different guards go in different groups.
+     */
+    key?: string;
+  };
+  /**
+   * Group commit (with `lock: 'shared'` only, outside a joined transaction): concurrent writes of the
+   * same guard that arrive while a group of theirs is being written (or in the same tick) are written
+   * together in ONE transaction (one BEGIN, one lock, one guard check, one COMMIT), each in a
+   * savepoint of its own, so an error in one (a duplicate's unique violation, any other) undoes that
+   * write alone. Each caller still gets its own result or error, and only once the group committed;
+   * a refused guard or a failed commit fails every write of the group (nothing of it is written).
+   *
+   * A group waits for the hub lock as any write does, then at most `lockTimeoutMs` for any other lock
+   * (SET LOCAL lock_timeout: the guard's rows, the writes' rows and index entries). A write of the group
+   * that hits that timeout or a deadlock (other groups hold row locks or unique-index entries it
+   * needs) is run once more alone, in a transaction of its own, after its group committed; if that
+   * fails the same way too, or its key already has `maxGroupQueue` writes waiting, it fails with
+   * WriteBusyError (SCIM: 503 with Retry-After).
+   */
+  group?: boolean;
 }
 
 export type HubWriter = <T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, options?: HubWriteOptions) => Promise<T>;
@@ -46,14 +71,16 @@ export interface HubWriterOptions {
    * (no nested transaction), and `onChange` is the caller's, which reports them after its commit.
    */
   joined?: boolean;
+  /** the longest a group commit transaction (or a write of one run again alone) waits for a lock; default `groupLockTimeoutMs` */
+  lockTimeoutMs?: number;
 }
 
 /**
  * The hub write lock, then the write's guard as a statement of its own: a guard evaluated in the
  * lock's statement would read that statement's snapshot, taken before it waited for the lock.
  */
-export async function lockAndGuard(tx: Db, options: HubWriteOptions): Promise<void> {
-  await lockHubWrites(tx, options.lock);
+export async function lockAndGuard(tx: Db, options: HubWriteOptions, { locked = false } = {}): Promise<void> {
+  if (!locked) await lockHubWrites(tx, options.lock);
   if (!options.guard) return;
   const [row] = await selectRows<{ holds: boolean | null }>(tx, sql`select coalesce((${options.guard.holds}), false) as holds`);
   if (!row?.holds) throw options.guard.refuse();
@@ -88,28 +115,191 @@ const uniqueConstraintFields: Record<string, string> = {
   hub_departments_pkey: 'id',
 };
 
+/** A unique violation as the ConflictError naming its field; any other error as it is. */
+function conflictOf(error: unknown): unknown {
+  const pg = postgresErrorOf(error);
+  if (pg?.code !== '23505') return error;
+  const field = uniqueConstraintFields[pg.constraint ?? ''];
+  return new ConflictError(field ? `${field} is already taken` : 'the write conflicts with an existing record', field);
+}
+
+/** One write's body run in `tx`, with its audit and outbox rows. */
+async function runWrite<T>(tx: Db, actor: string, body: (tx: Db) => Promise<HubWrite<T>>): Promise<Written<T>> {
+  const written = await body(tx);
+  const audits = written.audit === undefined ? [] : [written.audit].flat();
+  const { auditIds, outboxIds } = await recordWrite(tx, audits, written.events ?? [], actor);
+  return { write: written, auditId: auditIds[0], outboxIds };
+}
+
+interface Written<T> {
+  write: HubWrite<T>;
+  auditId: number | undefined;
+  outboxIds: number[];
+}
+
+interface Pending {
+  actor: string;
+  body: (tx: Db) => Promise<HubWrite<unknown>>;
+  guard: HubWriteOptions['guard'];
+  done: (outcome: { written: Written<unknown> } | { error: unknown }) => void;
+}
+
+/**
+ * At most this many writes in one group transaction (the rest wait for the next group): below
+ * PGPROC_MAX_CACHED_SUBXIDS (64), past which every snapshot of every session must look up pg_subtrans.
+ */
+export const maxGroupCommit = 32;
+/** At most this many writes waiting for a group of one key: more are refused (WriteBusyError). */
+export const maxGroupQueue = 256;
+/** The default lock wait of a group commit transaction (HubWriterOptions.lockTimeoutMs). */
+export const groupLockTimeoutMs = 2000;
+
+const noGuard = {};
+
+/** A group's guard did not hold: each of its writes is refused with an error of its own (`guard.refuse()`). */
+class GuardRefused extends Error {}
+
+/** Lost a lock wait to a deadlock (40P01) or to lock_timeout (55P03): worth one more try alone. */
+const lockContended = (error: unknown) => {
+  const code = postgresErrorOf(error)?.code;
+  return code === '40P01' || code === '55P03';
+};
+
+/** The connection failed or the server is shutting down (class 08, 57P01-57P03): nothing was committed, or nobody can tell. */
+const connectionLost = (error: unknown) => {
+  const code = postgresErrorOf(error)?.code;
+  if (code) return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
+  const errno = (error as { code?: unknown } | null)?.code;
+  return errno === 'ECONNRESET' || errno === 'ECONNREFUSED' || errno === 'EPIPE' || errno === 'ETIMEDOUT' || errno === 'CONNECTION_CLOSED' || errno === 'CONNECTION_ENDED' || errno === 'CONNECTION_DESTROYED';
+};
+
+/** A whole group's failure as each caller's own error (a fresh instance each: callers may decorate theirs). */
+function groupFailureOf(error: unknown, guard?: HubWriteOptions['guard']): () => unknown {
+  if (guard && error instanceof GuardRefused) return () => guard.refuse();
+  if (lockContended(error)) return () => new WriteBusyError('the write waited too long for a lock: nothing was written, send it again', { cause: error });
+  if (connectionLost(error)) return () => new WriteBusyError('the database connection failed: the write may not have been written, send it again', { cause: error });
+  const pg = postgresErrorOf(error);
+  if (pg?.code === '23505') return () => conflictOf(error);
+  return () => new Error(`the group commit failed, nothing of it was written: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
 export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWriter {
   const inTransaction = <R>(work: (tx: Db) => Promise<R>): Promise<R> => (options.joined ? work(db) : db.transaction(work));
+  const lockTimeout = sql.raw(`'${Math.max(1, Math.floor(options.lockTimeoutMs ?? groupLockTimeoutMs))}ms'`);
+
+  /** Writes waiting for their group, by key; a key is present while its groups are being written. */
+  const waiting = new Map<unknown, Pending[]>();
+
+  /** A write of a group that lost a lock wait, run again alone (as without group commit), with the same lock timeout. */
+  async function writeAlone(pending: Pending): Promise<void> {
+    try {
+      const written = await db.transaction(async (tx) => {
+        await lockHubWrites(tx, 'shared');
+        await tx.execute(sql`set local lock_timeout = ${lockTimeout}`);
+        await lockAndGuard(tx, { guard: pending.guard, lock: 'shared' }, { locked: true });
+        return runWrite(tx, pending.actor, pending.body);
+      });
+      pending.done({ written });
+    } catch (error) {
+      pending.done({ error: lockContended(error) || connectionLost(error) ? groupFailureOf(error)() : conflictOf(error) });
+    }
+  }
+
+  async function writeGroup(batch: Pending[], guard: HubWriteOptions['guard']): Promise<void> {
+    const outcomes: ({ written: Written<unknown> } | { error: unknown } | 'again')[] = [];
+    try {
+      await db.transaction(async (tx) => {
+        // The hub lock waits as any write's does (an exclusive hub write may be long); every lock
+        // after it (the guard's row locks, the writes' row locks and index entries) waits at most lock_timeout.
+        await lockHubWrites(tx, 'shared');
+        await tx.execute(sql`set local lock_timeout = ${lockTimeout}`);
+        await lockAndGuard(tx, { lock: 'shared', guard: guard && { holds: guard.holds, refuse: () => new GuardRefused() } }, { locked: true });
+        for (const [i, pending] of batch.entries()) {
+          // A savepoint per write (the driver's nested transaction: a failed statement in it fails
+          // it alone); the writes run one after another, so its rollback undoes that write alone.
+          try {
+            outcomes[i] = { written: await tx.transaction((savepoint) => runWrite(savepoint, pending.actor, pending.body)) };
+          } catch (error) {
+            // A deadlock with another group (or a lock wait past lock_timeout): its savepoint is
+            // rolled back (its locks released); it runs again alone once this group has committed.
+            outcomes[i] = lockContended(error) ? 'again' : { error: conflictOf(error) };
+          }
+        }
+      });
+    } catch (error) {
+      // Nothing of the group was written (refused guard, failed commit, lost connection).
+      const failed = groupFailureOf(error, guard);
+      for (const pending of batch) pending.done({ error: failed() });
+      return;
+    }
+    const again: Pending[] = [];
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i];
+      if (outcome === 'again') again.push(pending);
+      else pending.done(outcome);
+    });
+    // One after another: together they might deadlock with each other again.
+    for (const pending of again) await writeAlone(pending);
+  }
+
+  /** The next group of `queue`: the writes carrying the newest guard (a later read of the task), in order, at most maxGroupCommit. */
+  function nextBatch(queue: Pending[]): Pending[] {
+    const guard = queue[queue.length - 1].guard;
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const pending of queue) (pending.guard === guard && batch.length < maxGroupCommit ? batch : rest).push(pending);
+    queue.splice(0, queue.length, ...rest);
+    return batch;
+  }
+
+  function grouped(actor: string, body: Pending['body'], guard: HubWriteOptions['guard']): Promise<Written<unknown>> {
+    const key = guard?.key ?? guard ?? noGuard;
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { actor, body, guard, done: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.written)) };
+      const queue = waiting.get(key);
+      if (queue) {
+        if (queue.length >= maxGroupQueue) {
+          reject(new WriteBusyError(`${maxGroupQueue} writes of this push are already waiting: nothing was written, send it again`));
+          return;
+        }
+        queue.push(pending);
+        return;
+      }
+      const fresh = [pending];
+      waiting.set(key, fresh);
+      // The first group starts on the next turn of the event loop (writes of this tick join it); while
+      // a group is written, later writes wait for the next one.
+      setImmediate(() => {
+        void (async () => {
+          try {
+            while (fresh.length) {
+              const batch = nextBatch(fresh);
+              await writeGroup(batch, batch[0].guard);
+            }
+          } finally {
+            waiting.delete(key);
+          }
+        })();
+      });
+    });
+  }
+
   return async function writeHub<T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, writeOptions: HubWriteOptions = {}): Promise<T> {
     if (!actor.trim()) throw new Error('a hub write needs an actor for the audit log');
     let write: HubWrite<T>;
     let auditId: number | undefined;
     let outboxIds: number[];
-    try {
-      ({ write, auditId, outboxIds } = await inTransaction(async (tx) => {
-        await lockAndGuard(tx, writeOptions);
-        const written = await body(tx);
-        const audits = written.audit === undefined ? [] : [written.audit].flat();
-        const { auditIds, outboxIds } = await recordWrite(tx, audits, written.events ?? [], actor);
-        return { write: written, auditId: auditIds[0], outboxIds };
-      }));
-    } catch (error) {
-      const pg = postgresErrorOf(error);
-      if (pg?.code === '23505') {
-        const field = uniqueConstraintFields[pg.constraint ?? ''];
-        throw new ConflictError(field ? `${field} is already taken` : 'the write conflicts with an existing record', field);
+    if (writeOptions.group && writeOptions.lock === 'shared' && !options.joined) {
+      ({ write, auditId, outboxIds } = (await grouped(actor, body, writeOptions.guard)) as Written<T>);
+    } else {
+      try {
+        ({ write, auditId, outboxIds } = await inTransaction(async (tx) => {
+          await lockAndGuard(tx, writeOptions);
+          return runWrite(tx, actor, body);
+        }));
+      } catch (error) {
+        throw conflictOf(error);
       }
-      throw error;
     }
     const events = (write.events ?? []).map((e) => ({ ...e, ...(auditId !== undefined ? { eventId: `audit:${auditId}:${e.entity}:${e.id}` } : {}) }));
     if (events.length && options.onChange) {
