@@ -16,7 +16,7 @@ import { count, eq } from 'drizzle-orm';
 import { runItems } from '../db/schema';
 import type { Database } from '../db/client';
 import { withHeartbeats } from './heartbeat';
-import type { ItemCounters, PlanResult, RunReadSummary, SyncActivities } from './types';
+import { addCounters, type ItemCounters, type PlanResult, type RunReadSummary, type SyncActivities } from './types';
 
 /** Plans of more batches than this (200 items each) go the normal way, one activity per batch. */
 export const FAST_MAX_BATCHES = 1;
@@ -62,16 +62,13 @@ export function createRealtimeRunActivity(steps: RealtimeRunSteps) {
       const resumed = await steps.planStored(runId);
       if (!resumed) read = (await steps.snapshot({ runId, changedIds })).read;
       const plan = await steps.plan({ runId });
-      const counters: ItemCounters = { succeeded: 0, failed: 0, skipped: 0 };
+      let counters: ItemCounters = { succeeded: 0, failed: 0, skipped: 0 };
       if (!fitsFastPath(plan)) return { plan, ...(read ? { read } : {}), applied: false, counters, batchesDone: 0, staged: 0 };
       // A stored plan counts only the batches still to do: a resumed attempt asks batch 0 anyway, which
       // sends nothing already recorded and answers the batch's counters as the first attempt would have.
       const batches = resumed ? Math.max(plan.batches, FAST_MAX_BATCHES) : plan.batches;
       for (let batch = 0; batch < batches; batch++) {
-        const done = await steps.applyBatch({ runId, batch });
-        counters.succeeded += done.succeeded;
-        counters.failed += done.failed;
-        counters.skipped += done.skipped;
+        counters = addCounters(counters, await steps.applyBatch({ runId, batch }));
       }
       const { staged } = await steps.stageRunDeletions({ runId });
       return { plan, ...(read ? { read } : {}), applied: true, counters, batchesDone: batches, staged };

@@ -102,6 +102,13 @@ export interface ItemCounters {
   skipped: number;
 }
 
+/** Counters of two batches together (pure: the workflow bundle imports it too). */
+export const addCounters = (a: ItemCounters, b: ItemCounters): ItemCounters => ({
+  succeeded: a.succeeded + b.succeeded,
+  failed: a.failed + b.failed,
+  skipped: a.skipped + b.skipped,
+});
+
 export interface StageDeletionsResult {
   /** In plan order (users, then departments bottom-up): the order they are executed in. */
   pendingDeletionIds: string[];

@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { FinishedRunStatus, ItemCounters, PlanResult, RunTrigger } from '../activities/types';
+import { addCounters, type FinishedRunStatus, type PlanResult, type RunTrigger } from '../activities/types';
 import { bookkeeping, LOCAL_BOOKKEEPING_PATCH, localBookkeeping, notifying, planning, reading, writing, writingWaitingOnCancel } from './activity-proxies';
 import { pendingDeletionApprovalWorkflow } from './deletion-approval';
 import { deletionApprovalWorkflow } from './deletion-approval-v1';
@@ -79,11 +79,6 @@ export function isSmallRealtimeRun(trigger: RunTrigger, dryRun: boolean, changed
   return trigger === 'realtime' && !dryRun && changedIds !== undefined && changedIds.length > 0 && changedIds.length <= REALTIME_ONE_ACTIVITY_MAX_IDS;
 }
 
-const addCounters = (a: ItemCounters, b: ItemCounters): ItemCounters => ({
-  succeeded: a.succeeded + b.succeeded,
-  failed: a.failed + b.failed,
-  skipped: a.skipped + b.skipped,
-});
 
 /**
  * Announces the finished run (activities/notify-run.ts). A notification that cannot be sent is the
