@@ -92,6 +92,21 @@ async function runBreakdown(client: Client, taskId: string, runIds: readonly str
   return [...[...samples].map(([key, values]) => `${key} ${Math.round(median(values))} (max ${Math.round(Math.max(...values))})`), `activities retried ${retried}`].join(' · ');
 }
 
+/** The last events of a task workflow's history, one line each: what a timed-out burst was waiting on. */
+async function historyTail(client: Client, taskId: string, count = 25): Promise<string> {
+  const events = (await client.workflow.getHandle(taskWorkflowId(taskId)).fetchHistory()).events ?? [];
+  const start = eventMs(events[0]);
+  return events
+    .slice(-count)
+    .map((event) => {
+      const signal = event.workflowExecutionSignaledEventAttributes;
+      const detail = signal ? ` ${signal.signalName} ${JSON.stringify(signal.input?.payloads?.map((p) => Buffer.from(p.data ?? []).toString()))}` : '';
+      const kind = Object.keys(event).find((key) => key.endsWith('EventAttributes')) ?? String(event.eventType);
+      return `  #${event.eventId} +${eventMs(event) - start} ms ${kind.replace(/EventAttributes$/, '')}${detail.slice(0, 200)}`;
+    })
+    .join('\n');
+}
+
 export async function runRealtimeLatencyBenchmark(argv: readonly string[]): Promise<void> {
   const events = positiveInt(argv, 'events', 200);
   const batch = Math.min(positiveInt(argv, 'batch', 10), PEOPLE);
@@ -145,7 +160,11 @@ export async function runRealtimeLatencyBenchmark(argv: readonly string[]): Prom
         },
         60_000,
         `burst ${sent / batch + 1} in Feishu`,
-      );
+      ).catch(async (error: unknown) => {
+        console.error(`upstream task workflow, last events:\n${await historyTail(env.client, stack.upstreamId)}`);
+        console.error(`Feishu task workflow, last events:\n${await historyTail(env.client, stack.feishuTaskId)}`);
+        throw error;
+      });
       for (const e of burst) latencies.push(doneAt.get(e.email)! - startedAt.get(e.email)!);
     }
 

@@ -109,6 +109,21 @@ describeOnBothDatabases('webhook route', (ctx) => {
       expect(signaller.sent).toHaveLength(1);
     });
 
+    // Ids-only callbacks (VENDORS.md: new callback URLs since 2022) make two changes of one person in
+    // one second the same plaintext. Deduplicated by content, the second was dropped: if the first
+    // run had read the person before the second change, that change was lost until a full sync.
+    it('stores and signals two deliveries of the same change in the same second: only a resent delivery is a retry', async () => {
+      const { id, corp } = await wecomTask();
+      const at = Date.now();
+      const first = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' }, at);
+      const second = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'alice' }, at);
+      expect((await deliver(id, first)).statusCode).toBe(200);
+      expect((await deliver(id, second)).statusCode).toBe(200);
+      expect((await deliver(id, second)).statusCode).toBe(200);
+      expect(await inboxOf(id)).toHaveLength(2);
+      expect(signaller.sent).toHaveLength(2);
+    });
+
     it('refuses a forged signature, a stale timestamp and one from the future with the same 401, storing nothing', async () => {
       const { id, corp } = await wecomTask();
       const forged = wecomEvent(corp, { ChangeType: 'update_user', UserID: 'mallory' }, Date.now(), 'not-the-token');
@@ -272,6 +287,16 @@ describeOnBothDatabases('webhook route', (ctx) => {
       expect(decryptReply(res.body)).toBe('success');
       expect((await inboxOf(id))[0].changes.map((c) => c.id)).toEqual(['u1', 'u2']);
       expect(signaller.sent).toEqual([{ taskId: id, trigger: { trigger: 'realtime', changedIds: ['u1', 'u2'] } }]);
+    });
+
+    it('stores two deliveries of the same change in the same millisecond, and acknowledges a resent one without storing it', async () => {
+      const id = await insertTask(ctx.database, secretBox, upstream('dingtalk'));
+      const at = Date.now();
+      const first = dingtalkEvent(appKey, { EventType: 'user_modify_org', UserId: ['u1'], CorpId: 'ding-corp', TimeStamp: String(at) }, at);
+      const second = dingtalkEvent(appKey, { EventType: 'user_modify_org', UserId: ['u1'], CorpId: 'ding-corp', TimeStamp: String(at) }, at);
+      for (const delivery of [first, second, second]) expect(decryptReply((await deliver(id, delivery)).body)).toBe('success');
+      expect(await inboxOf(id)).toHaveLength(2);
+      expect(signaller.sent).toHaveLength(2);
     });
 
     it('refuses an event encrypted for the corp id when the app key is the receive id, and a millisecond timestamp 6 minutes old', async () => {

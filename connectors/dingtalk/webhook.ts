@@ -2,7 +2,7 @@
 // Secrets callbackToken and callbackAesKey; the receive id is settings.callbackReceiveId when set
 // (corp id of a legacy registration, suite key of an ISV app), else settings.appKey.
 import { DingtalkCallback, parseDingtalkEvent } from './callback';
-import { CallbackVerificationError, contentHash, jsonReply, requireSecret, requireSetting, vendorTime, WebhookConfigError, type WebhookReceiver } from '../shared/webhook-receiver';
+import { CallbackVerificationError, deliveryKey, jsonReply, requireSecret, requireSetting, vendorTime, WebhookConfigError, type WebhookReceiver } from '../shared/webhook-receiver';
 
 export function createDingtalkReceiver(settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
   const receiveId = typeof settings.callbackReceiveId === 'string' && settings.callbackReceiveId !== '' ? settings.callbackReceiveId : requireSetting(settings, 'appKey');
@@ -22,7 +22,7 @@ export function createDingtalkReceiver(settings: Record<string, unknown>, secret
       const parsed = parseDingtalkEvent(plaintext);
       const reply = jsonReply(callback.successReply());
       if (parsed.eventType === 'check_url') return { type: 'verification', sentAt, reply };
-      return { type: 'event', sentAt, dedupKey: contentHash(plaintext), eventType: parsed.eventType, changes: parsed.events, reply };
+      return { type: 'event', sentAt, dedupKey: deliveryKey({ timestamp: query.timestamp ?? query.timeStamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? query.msg_signature ?? '' }), eventType: parsed.eventType, changes: parsed.events, reply };
     },
   };
 }

@@ -30,7 +30,7 @@ export type WebhookReceipt =
   | {
       type: 'event';
       sentAt: number;
-      /** vendor event id, or a hash of the decrypted payload: the same for a vendor's retry */
+      /** vendor event id, or the key of the delivery (deliveryKey): the same for a vendor's retry, never for two events */
       dedupKey: string;
       eventType: string;
       changes: ChangeEvent[];
@@ -74,6 +74,18 @@ export function vendorTime(value: string | undefined, name: string): number {
 
 export function contentHash(plaintext: string): string {
   return `sha256:${createHash('sha256').update(plaintext, 'utf8').digest('hex')}`;
+}
+
+/**
+ * The key of one signed delivery: a hash of its timestamp, nonce and signature (the signature covers the
+ * ciphertext). A resent request has the same key; two events never do, as each is sealed with its own
+ * nonce. Not a hash of the plaintext: ids-only callbacks (WeCom's since 2022, DingTalk's) make two
+ * changes of one person in one second the same plaintext, and the second change was taken for a retry
+ * and dropped, lost until the next full sync. A retry the vendor seals anew costs one more real-time
+ * run that finds nothing to do.
+ */
+export function deliveryKey(parts: { timestamp: string; nonce: string; signature: string }): string {
+  return contentHash(`${parts.timestamp}\n${parts.nonce}\n${parts.signature}`);
 }
 
 export const textReply = (body: string): WebhookReply => ({ contentType: 'text/plain; charset=utf-8', body });

@@ -1,7 +1,7 @@
 // WeCom: GET URL check (decrypted echostr as plain text) and POST change_contact events.
 // Secrets callbackToken and callbackEncodingAesKey; the receive id is settings.corpId.
 import { parseWecomEvent, WecomCallback } from './callback';
-import { contentHash, requireSecret, requireSetting, textReply, vendorTime, WebhookConfigError, type WebhookReceiver } from '../shared/webhook-receiver';
+import { deliveryKey, requireSecret, requireSetting, textReply, vendorTime, WebhookConfigError, type WebhookReceiver } from '../shared/webhook-receiver';
 
 export function createWecomReceiver(settings: Record<string, unknown>, secrets: Record<string, string>): WebhookReceiver {
   const config = {
@@ -27,7 +27,7 @@ export function createWecomReceiver(settings: Record<string, unknown>, secrets: 
       return {
         type: 'event',
         sentAt: vendorTime(query.timestamp, 'timestamp'),
-        dedupKey: contentHash(plaintext),
+        dedupKey: deliveryKey({ timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.msg_signature ?? '' }),
         eventType: parsed.eventType,
         changes: parsed.events,
         // WeCom takes an empty answer (or "success") as "received, no passive reply".
