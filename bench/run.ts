@@ -36,7 +36,7 @@ async function main(argv: readonly string[]): Promise<void> {
                --postgres (a fresh database on TEST_DATABASE_URL's server, worker processes sharing the vendor budget in it; default PGlite in memory, worker in process)
                --workers N (1; above 1 needs --postgres) --client-rate N (the client's calls/min; default the fake's with --postgres, the client's 9000 without)
                --dry-run (snapshot and plan only: the memory of those steps; with --postgres, peak RSS per activity)
-  realtime:    --events N (200) --batch N (10) --debounce MS (1000) --postgres
+  realtime:    --events N (200) --batch N (10) --debounce MS (1000) --spacing MS (0: each burst once the last landed) --postgres
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes
   ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)

@@ -17,7 +17,7 @@ function rss(): { peakMB: () => number; stop: () => void } {
   return { peakMB: () => Math.round((Math.max(peak, process.memoryUsage.rss()) / 1048576) * 10) / 10, stop: () => clearInterval(timer) };
 }
 
-const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))];
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 
 /** Runs `count` requests with `concurrency` in flight; their latencies in ms and the phase's wall time. */
 async function phase(count: number, concurrency: number, request: (i: number) => Promise<number>, queries: () => number): Promise<{ latencies: number[]; wallMs: number; statuses: Map<number, number>; queries: number }> {
@@ -61,7 +61,7 @@ export async function runScimPushBenchmark(argv: readonly string[]): Promise<voi
     const userName = (i: number) => `bench.user.${i}@acme.test`;
     const rows: (string | number)[][] = [];
     const record = (label: string, result: Awaited<ReturnType<typeof phase>>) => {
-      rows.push([label, result.latencies.length, Math.round((result.latencies.length / result.wallMs) * 1000), Math.round(median(result.latencies) * 10) / 10, Math.round(p95(result.latencies) * 10) / 10, Math.round((result.queries / result.latencies.length) * 10) / 10, [...result.statuses].map(([s, c]) => `${s}×${c}`).join(' ')]);
+      rows.push([label, result.latencies.length, Math.round((result.latencies.length / result.wallMs) * 1000), Math.round(median(result.latencies) * 10) / 10, Math.round(percentile(result.latencies, 0.95) * 10) / 10, Math.round(percentile(result.latencies, 0.99)), Math.round(Math.max(...result.latencies)), Math.round((result.latencies.reduce((a, b) => a + b, 0) / result.latencies.length) * 10) / 10, Math.round((result.queries / result.latencies.length) * 10) / 10, [...result.statuses].map(([s, c]) => `${s}×${c}`).join(' ')]);
     };
 
     record(`POST /Users`, await phase(users, concurrency, async (i) => {
@@ -82,7 +82,7 @@ export async function runScimPushBenchmark(argv: readonly string[]): Promise<voi
     const codes = racers.map((r) => r.status).sort();
     const [counts] = (await database.db.execute(sql`select count(*)::int as n, count(distinct lower(username))::int as names, count(*) filter (where title like 'Title %')::int as titled from hub_users`)) as unknown as { n: number; names: number; titled: number }[];
     console.log(`SCIM push: ${users} users, concurrency ${concurrency}, Postgres server (fresh database)`);
-    console.log(table(['phase', 'requests', 'req/s', 'median ms', 'p95 ms', 'queries/request', 'answers'], rows));
+    console.log(table(['phase', 'requests', 'req/s', 'median ms', 'p95 ms', 'p99 ms', 'max ms', 'mean ms', 'queries/request', 'answers'], rows));
     console.log(`16 concurrent identical creates: ${codes.filter((c) => c === 201).length}×201, ${codes.filter((c) => c === 409).length}×409`);
     console.log(`afterwards: ${counts.n} hub users (${users} + the racer expected), ${counts.names} distinct userNames, ${counts.titled} with the patched title, ${wrong} wrong look-ups; peak RSS ${memory.peakMB()} MB`);
   } finally {
