@@ -58,6 +58,8 @@ function pushTask(task: StoredTask, tokenId: string): PushTask {
       refuse: () => new PushTaskChanged(`sync task ${task.id} changed since it was read, or the token is gone`),
       // one group commit per task and token, however often the task is read again (hub-writer.ts)
       key: `${task.id}\u0000${tokenId}`,
+      // concurrent first reads of one task version check the same thing: one group for all their writes
+      version: `${task.id}\u0000${tokenId}\u0000${readAt}`,
     },
   };
 }

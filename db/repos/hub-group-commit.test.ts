@@ -158,6 +158,19 @@ describeOnBothDatabases('hub writes in group commit', (ctx) => {
     expect(transactions()).toBe(3);
   });
 
+  it('writes the writes of guard objects with one version (concurrent reads of one task) in one group', async () => {
+    const { db, transactions } = countingTransactions(ctx.database.db);
+    const write = createHubWriter(db);
+    const guardRead = (version: string) => ({ holds: sql`true`, refuse: () => new Error('changed'), key: 'task-1\u0000token-1', version });
+    const guards = [guardRead('v1'), guardRead('v1'), guardRead('v1'), guardRead('v2')];
+    const ids = await Promise.all(guards.map((guard, i) => write('tester', async (tx) => {
+      await tx.insert(hubDepartments).values({ id: `versioned-${i}`, name: `versioned-${i}` });
+      return { result: i };
+    }, { ...grouped, guard })));
+    expect(ids).toEqual([0, 1, 2, 3]);
+    expect(transactions()).toBe(2);
+  });
+
   // Found by the scim-push bench on a quiet machine: 16 first requests read the task at once, so they
   // carried up to 16 guard objects, and only the last one read stayed cached. Taking the newest guard's
   // writes first, the others waited until no new write came: one POST took 27.5 s, the whole phase,

@@ -41,6 +41,12 @@ export interface HubWriteOptions {
      * the key. A group checks one guard, so writes of one key with different guards go in different groups.
      */
     key?: string;
+    /**
+     * What the guard checks, as text (SCIM: the task's id and updated_at, and the token): guards of
+     * one key and one version check the same thing, so their writes share a group. Absent, only
+     * writes carrying the same guard object do.
+     */
+    version?: string;
   };
   /**
    * Group commit (with `lock: 'shared'` only, outside a joined transaction): concurrent writes of the
@@ -249,9 +255,10 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
    */
   function nextBatch(queue: Pending[]): Pending[] {
     const guard = queue[0].guard;
+    const sameCheck = (other: Pending['guard']) => other === guard || (guard?.version !== undefined && other?.version === guard.version);
     const batch: Pending[] = [];
     const rest: Pending[] = [];
-    for (const pending of queue) (pending.guard === guard && batch.length < maxGroupCommit ? batch : rest).push(pending);
+    for (const pending of queue) (sameCheck(pending.guard) && batch.length < maxGroupCommit ? batch : rest).push(pending);
     queue.splice(0, queue.length, ...rest);
     return batch;
   }
