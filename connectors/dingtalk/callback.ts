@@ -96,12 +96,19 @@ export class DingtalkCallback {
 
   /** Verifies the signature over `encrypt`, decrypts and checks the receive id; returns the JSON text. */
   decrypt(query: DingtalkCallbackQuery, body: unknown): string {
-    return this.cipher.open({
+    return this.openEvent(query, body).plaintext;
+  }
+
+  /** decrypt, also returning the verified ciphertext (the key of the delivery: webhook-receiver.ts deliveryKey). */
+  openEvent(query: DingtalkCallbackQuery, body: unknown): { plaintext: string; encrypt: string } {
+    const encrypt = encryptField(body);
+    const plaintext = this.cipher.open({
       signature: query.signature ?? query.msg_signature ?? '',
       timestamp: query.timestamp ?? query.timeStamp ?? '',
       nonce: query.nonce ?? '',
-      encrypt: encryptField(body),
+      encrypt,
     });
+    return { plaintext, encrypt };
   }
 
   /** Verify, decrypt, parse, and prepare the encrypted "success" DingTalk waits for. */

@@ -17,12 +17,12 @@ export function createDingtalkReceiver(settings: Record<string, unknown>, secret
     receive(request) {
       if (request.method !== 'POST') throw new CallbackVerificationError('malformed', 'DingTalk delivers events by POST');
       const query = request.query;
-      const plaintext = callback.decrypt(query, request.rawBody);
+      const { plaintext, encrypt } = callback.openEvent(query, request.rawBody);
       const sentAt = vendorTime(query.timestamp ?? query.timeStamp, 'timestamp');
       const parsed = parseDingtalkEvent(plaintext);
       const reply = jsonReply(callback.successReply());
       if (parsed.eventType === 'check_url') return { type: 'verification', sentAt, reply };
-      return { type: 'event', sentAt, dedupKey: deliveryKey({ timestamp: query.timestamp ?? query.timeStamp ?? '', nonce: query.nonce ?? '', signature: query.signature ?? query.msg_signature ?? '' }), eventType: parsed.eventType, changes: parsed.events, reply };
+      return { type: 'event', sentAt, dedupKey: deliveryKey(encrypt), eventType: parsed.eventType, changes: parsed.events, reply };
     },
   };
 }

@@ -77,15 +77,17 @@ export function contentHash(plaintext: string): string {
 }
 
 /**
- * The key of one signed delivery: a hash of its timestamp, nonce and signature (the signature covers the
- * ciphertext). A resent request has the same key; two events never do, as each is sealed with its own
- * nonce. Not a hash of the plaintext: ids-only callbacks (WeCom's since 2022, DingTalk's) make two
- * changes of one person in one second the same plaintext, and the second change was taken for a retry
- * and dropped, lost until the next full sync. A retry the vendor seals anew costs one more real-time
- * run that finds nothing to do.
+ * The key of one delivery: a hash of its ciphertext, which the verified signature covers. A resent
+ * request has the same key; two events never do, as each is sealed with 16 random bytes of its own.
+ * Not a hash of the plaintext: ids-only callbacks (WeCom's since 2022, DingTalk's) make two changes of
+ * one person in one second the same plaintext, and the second change was taken for a retry and
+ * dropped, lost until the next full sync. Nor the query's signature, timestamp and nonce: the
+ * signature is compared case-insensitively and the fields are joined without a separator, so a
+ * replayed delivery could be resent under many keys. A retry the vendor seals anew costs one more
+ * real-time run that finds nothing to do.
  */
-export function deliveryKey(parts: { timestamp: string; nonce: string; signature: string }): string {
-  return contentHash(`${parts.timestamp}\n${parts.nonce}\n${parts.signature}`);
+export function deliveryKey(encrypt: string): string {
+  return contentHash(`encrypt:${encrypt}`);
 }
 
 export const textReply = (body: string): WebhookReply => ({ contentType: 'text/plain; charset=utf-8', body });

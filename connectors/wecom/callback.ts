@@ -101,8 +101,13 @@ export class WecomCallback {
    * an unauthenticated caller sends reaches an XML parser.
    */
   decryptEvent(query: WecomCallbackQuery, body: string): string {
+    return this.openEvent(query, body).plaintext;
+  }
+
+  /** decryptEvent, also returning the verified ciphertext (the key of the delivery: webhook-receiver.ts deliveryKey). */
+  openEvent(query: WecomCallbackQuery, body: string): { plaintext: string; encrypt: string } {
     const encrypt = extractBase64Element(body, 'Encrypt', 'callback body');
-    return this.cipher.open({ signature: query.msg_signature ?? '', timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', encrypt });
+    return { plaintext: this.cipher.open({ signature: query.msg_signature ?? '', timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', encrypt }), encrypt };
   }
 
   /** Verify, decrypt and parse in one step. */

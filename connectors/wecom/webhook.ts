@@ -22,12 +22,12 @@ export function createWecomReceiver(settings: Record<string, unknown>, secrets: 
         const echo = callback.verifyUrl(query);
         return { type: 'verification', sentAt: vendorTime(query.timestamp, 'timestamp'), reply: textReply(echo) };
       }
-      const plaintext = callback.decryptEvent(query, request.rawBody);
+      const { plaintext, encrypt } = callback.openEvent(query, request.rawBody);
       const parsed = parseWecomEvent(plaintext);
       return {
         type: 'event',
         sentAt: vendorTime(query.timestamp, 'timestamp'),
-        dedupKey: deliveryKey({ timestamp: query.timestamp ?? '', nonce: query.nonce ?? '', signature: query.msg_signature ?? '' }),
+        dedupKey: deliveryKey(encrypt),
         eventType: parsed.eventType,
         changes: parsed.events,
         // WeCom takes an empty answer (or "success") as "received, no passive reply".
