@@ -27,13 +27,14 @@ if ! "$venv/bin/python" -c 'import schemathesis' 2>/dev/null; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+# Three ports held open at once, then released: never the same port twice (picked one by one, the
+# API and the Temporal server once got the same port and the stack failed with EADDRINUSE).
+free_ports() {
+  node -e "const net=require('net');const ss=[...Array(3)].map(()=>net.createServer());let n=0;for(const s of ss)s.listen(0,'127.0.0.1',()=>{if(++n===ss.length){console.log(ss.map((x)=>x.address().port).join(' '));for(const x of ss)x.close()}})"
+}
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/sc-fuzz.XXXXXX")"
-api_port="$(free_port)"
-temporal_port="$(free_port)"
-ui_port="$(free_port)"
-while [ "$ui_port" = "$temporal_port" ]; do ui_port="$(free_port)"; done
+read -r api_port temporal_port ui_port <<<"$(free_ports)"
 admin_token="fuzz-$(node -e "console.log(require('crypto').randomBytes(24).toString('hex'))")"
 
 stack_pid=""

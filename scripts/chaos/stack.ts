@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import postgres from 'postgres';
 import { definitionOf } from '../../connectors/definitions';
@@ -13,20 +12,10 @@ import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../../cli/temporal-dev-server';
 import { stateQuery, taskWorkflowId } from '../../workflows/definitions';
 import { projectRoot } from '../../cli/temporal-binaries';
+import { freePort } from '../../test/support/cli-process';
 
 export const fakeKinds = ['wecom', 'feishu', 'dingtalk'] as const;
 export type FakeKind = (typeof fakeKinds)[number];
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;

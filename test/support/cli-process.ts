@@ -2,13 +2,27 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import net from 'node:net';
 
-/** A port free right now on 127.0.0.1 (the child binds it a moment later). */
+/** Ports this process has handed out: the kernel may offer a just-released port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port free right now on 127.0.0.1 (the child binds it a moment later), never one this process
+ * handed out before: callers take two or three in a row (API, Temporal, its UI), and two equal ones
+ * made a stack fail with EADDRINUSE (seen in CI's fuzz pass, which picked its ports the same way).
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** An environment with none of the developer's own settings leaking in. */

@@ -3,10 +3,11 @@
 // temporary cn=config built with `slapadd -n0`, seeded per suite, stopped and deleted after.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { adTestSchemaLdif } from './slapd-ad-schema';
+import { freePort } from './cli-process';
 import { findBinary, provision } from './system-binaries';
 
 export const slapdSuffix = 'dc=acme,dc=test';
@@ -32,17 +33,6 @@ export function ensureSlapd(): { slapd: string; slapadd: string } {
   }
   if (!slapd || !slapadd) throw new Error('slapd is not installed and could not be installed: apt-get install slapd ldap-utils');
   return { slapd, slapadd };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface SlapdOptions {
