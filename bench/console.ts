@@ -20,14 +20,7 @@ import { createSecretBox } from '../db/secret-box';
 import { launchChromium } from '../test/support/chromium';
 import { consoleScale, openPersonView, scalePages, seedConsoleScale, signedInPage, type ScalePage } from '../test/support/console-scale';
 import { openTestDatabase } from '../test/support/databases';
-import { describeMachine, machineInfo, positiveInt, table } from './report';
-
-/** nearest-rank percentile */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
+import { describeMachine, machineInfo, percentile, positiveInt, table } from './report';
 
 const apiCalls: Record<ScalePage | 'person', string> = {
   tasks: '/sync-tasks?limit=24&offset=0',

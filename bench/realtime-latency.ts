@@ -21,13 +21,9 @@ import { RealtimeStack } from '../test/e2e/realtime-stack';
 import type { Client } from '@temporalio/client';
 import { runWorkflowId, taskWorkflowId } from '../workflows/definitions';
 import { bundleSyncWorkflows } from '../workflows/testing/workers';
-import { describeMachine, machineInfo, median, positiveInt, table } from './report';
+import { describeMachine, machineInfo, median, percentile, positiveInt, table } from './report';
 
 const PEOPLE = 50;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 async function feishuTitles(stack: RealtimeStack): Promise<Map<string, string>> {
   const state = await fakeState<{ users: { email?: string; job_title?: string }[] }>(stack.feishu as never);
@@ -115,7 +111,7 @@ export async function runRealtimeLatencyBenchmark(argv: readonly string[]): Prom
   const events = positiveInt(argv, 'events', 200);
   const batch = Math.min(positiveInt(argv, 'batch', 10), PEOPLE);
   const debounceMs = positiveInt(argv, 'debounce', 1000);
-  const spacingMs = argv.includes('--spacing') ? positiveInt(argv, 'spacing', 1) : 0;
+  const spacingMs = positiveInt(argv, 'spacing', 0); // 0: no spacing
   const databaseKind = argv.includes('--postgres') ? 'postgres' : 'pglite';
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   console.log(`## Real-time latency: ${events} events in bursts of ${batch}, debounce ${debounceMs} ms per task, ${spacingMs ? `bursts sent ${spacingMs} ms apart at least` : 'bursts back to back'}, ${databaseKind}`);
