@@ -5,7 +5,7 @@ import { describeOnBothDatabases, openTestPostgres } from '../../test/support/da
 import type { Db } from '../client';
 import { auditLog, hubChangeOutbox, hubDepartments, hubUsers } from '../schema';
 import { ConflictError, WriteBusyError } from './errors';
-import { createHubWriter, maxGroupCommit, maxGroupQueue, type HubWriteOptions } from './hub-writer';
+import { createHubWriter, maxGroupCommit, maxGroupQueue, parallelGroupsPerKey, type HubWriteOptions } from './hub-writer';
 import { createHubDirectory } from './hub-directory';
 import { selectRows } from './sql';
 
@@ -124,9 +124,9 @@ describeOnBothDatabases('hub writes in group commit', (ctx) => {
     expect(transactions()).toBe(2);
   });
 
-  it('runs one group at a time per key, even when a fresh read of the task brought a new guard object', async () => {
+  it('runs one group at a time per key with parallelGroups 1, even when a fresh read of the task brought a new guard object', async () => {
     const { db, transactions } = countingTransactions(ctx.database.db);
-    const write = createHubWriter(db);
+    const write = createHubWriter(db, { parallelGroups: 1 });
     const guardRead = () => ({ holds: sql`true`, refuse: () => new Error('changed'), key: 'task-1\u0000token-1' });
     const [older, newer] = [guardRead(), guardRead()];
     const steps: string[] = [];
@@ -274,6 +274,41 @@ describe('hub writes in group commit, with lock waits [postgres]', () => {
   const until = async (condition: () => Promise<boolean>) => {
     for (let i = 0; i < 500 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   };
+
+  it(`writes up to parallelGroups groups of one key at once (default ${parallelGroupsPerKey}), each in its own transaction; later writes wait for the next group`, async () => {
+    const { db, transactions } = countingTransactions(database.db);
+    const write = createHubWriter(db, { parallelGroups: 2 });
+    const gates = new Map<string, () => void>();
+    const running = new Set<string>();
+    const started: string[] = [];
+    const make = (id: string, hold: boolean) => {
+      const held = hold ? new Promise<void>((resolve) => gates.set(id, resolve)) : undefined;
+      return write('tester', async (tx) => {
+        started.push(id);
+        running.add(id);
+        await tx.insert(hubDepartments).values({ id, name: id });
+        await held;
+        running.delete(id);
+        return { result: id };
+      }, grouped);
+    };
+    const first = make('parallel-1', true);
+    await until(async () => running.has('parallel-1'));
+    const second = make('parallel-2', true);
+    await until(async () => running.has('parallel-2'));
+    // both groups are open at once; a third write waits until one of them commits
+    expect([...running].sort()).toEqual(['parallel-1', 'parallel-2']);
+    const third = make('parallel-3', false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).toEqual(['parallel-1', 'parallel-2']);
+    gates.get('parallel-2')!();
+    expect(await second).toBe('parallel-2');
+    expect(await third).toBe('parallel-3');
+    gates.get('parallel-1')!();
+    expect(await first).toBe('parallel-1');
+    expect(transactions()).toBe(3);
+    expect(parallelGroupsPerKey).toBe(4);
+  });
 
   it('runs a write that lost a deadlock between two groups again alone: both succeed', async () => {
     const write = createHubWriter(database.db);
