@@ -40,7 +40,7 @@ async function main(argv: readonly string[]): Promise<void> {
   export:      --items N (100000): peak RSS of one run export, buffered XLSX (before) vs streamed XLSX and CSV
   approvals:   --items N (100000) --approve N (20000) --pglite (default: a fresh database on TEST_DATABASE_URL's server): an empty export on an upstream CSV task holds N freezes
   ldap:        --users N (10000): full read and full write against a real slapd (entries/s, LDAP calls per entity)
-  scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16): /scim/v2 on a fresh database on TEST_DATABASE_URL's server
+  scim-push:   --users N (10000) --lookups N (1000) --concurrency N (16) --count-statements: /scim/v2 on a fresh database on TEST_DATABASE_URL's server, the client in its own process
   scim-downstream: --users N (10000) --departments N (users/10) --rate N calls/s (100) --postgres: initial sync into scim2-server
   console:     --loads N (10) --pglite (default: a fresh database on TEST_DATABASE_URL's server): p50/p95 time to content of each console page in Chromium, with 1,000 tasks and runs and 10k items
   scale:       --users N (2000) [--workers N] (1 and 3) and the downstream options: downstream on Postgres with worker processes, then a one-screen summary against issue 17's goals`);
