@@ -4,6 +4,7 @@
 // consistency afterwards, and 16 concurrent identical creates. The client runs in a process of its
 // own (bench/scim-push-client.ts), as a real IdP does.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { buildApi } from '../api/server';
@@ -16,6 +17,23 @@ function rss(): { peakMB: () => number; stop: () => void } {
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   return { peakMB: () => Math.round((Math.max(peak, process.memoryUsage.rss()) / 1048576) * 10) / 10, stop: () => clearInterval(timer) };
+}
+
+/** CPU time (user + system, ms) of the Postgres backends serving this database, from /proc (Linux; 0 elsewhere). */
+async function backendCpuMs(database: Awaited<ReturnType<typeof openTestPostgres>>): Promise<number> {
+  const rows = (await database.db.execute(sql`select pid from pg_stat_activity where datname = current_database()`)) as unknown as { pid: number }[];
+  const tick = 1000 / 100; // USER_HZ
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      // fields 14 and 15 (utime, stime) after the command name in parentheses
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      // not on this machine's /proc (a remote server) or gone
+    }
+  }
+  return total;
 }
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
@@ -62,11 +80,15 @@ export async function runScimPushBenchmark(argv: readonly string[]): Promise<voi
     let clientRssMb = 0;
     const measure = async (label: string, phase: PhaseName): Promise<PhaseResult> => {
       const before = queries;
+      const apiCpu = process.cpuUsage();
+      const backendBefore = await backendCpuMs(database);
       const result = await client.run(phase);
+      const apiUsed = process.cpuUsage(apiCpu);
+      const backendMs = (await backendCpuMs(database)) - backendBefore;
       clientRssMb = Math.max(clientRssMb, result.peakRssMb);
       const n = result.latencies.length;
       const perRequest = counting ? Math.round(((queries - before) / n) * 10) / 10 : '-';
-      rows.push([label, n, Math.round((n / result.wallMs) * 1000), Math.round(median(result.latencies) * 10) / 10, Math.round(percentile(result.latencies, 0.95) * 10) / 10, Math.round(percentile(result.latencies, 0.99)), Math.round(Math.max(...result.latencies)), Math.round((result.latencies.reduce((a, b) => a + b, 0) / n) * 10) / 10, perRequest, result.statuses.map(([s, c]) => `${s}×${c}`).join(' ')]);
+      rows.push([label, n, Math.round((n / result.wallMs) * 1000), Math.round(median(result.latencies) * 10) / 10, Math.round(percentile(result.latencies, 0.95) * 10) / 10, Math.round(percentile(result.latencies, 0.99)), Math.round(Math.max(...result.latencies)), Math.round((result.latencies.reduce((a, b) => a + b, 0) / n) * 10) / 10, perRequest, ...[(apiUsed.user + apiUsed.system) / 1000, backendMs, result.cpuMs].map((ms) => Math.round((ms / n) * 100) / 100), result.statuses.map(([s, c]) => `${s}×${c}`).join(' ')]);
       return result;
     };
     await measure('POST /Users', 'post');
@@ -76,7 +98,7 @@ export async function runScimPushBenchmark(argv: readonly string[]): Promise<voi
     const codes = racers.statuses.flatMap(([status, n]) => Array<number>(n).fill(status));
     const [counts] = (await database.db.execute(sql`select count(*)::int as n, count(distinct lower(username))::int as names, count(*) filter (where title like 'Title %')::int as titled from hub_users`)) as unknown as { n: number; names: number; titled: number }[];
     console.log(`SCIM push: ${users} users, concurrency ${concurrency}, Postgres server (fresh database), client in its own process${counting ? ', statements counted' : ''}`);
-    console.log(table(['phase', 'requests', 'req/s', 'median ms', 'p95 ms', 'p99 ms', 'max ms', 'mean ms', 'statements/request', 'answers'], rows));
+    console.log(table(['phase', 'requests', 'req/s', 'median ms', 'p95 ms', 'p99 ms', 'max ms', 'mean ms', 'statements/request', 'CPU ms/request: API', 'Postgres', 'client', 'answers'], rows));
     console.log(`16 concurrent identical creates: ${codes.filter((c) => c === 201).length}×201, ${codes.filter((c) => c === 409).length}×409`);
     console.log(`afterwards: ${counts.n} hub users (${users} + the racer expected), ${counts.names} distinct userNames, ${counts.titled} with the patched title, ${wrong} wrong look-ups; peak RSS ${memory.peakMB()} MB (API), ${clientRssMb} MB (client)`);
   } finally {
