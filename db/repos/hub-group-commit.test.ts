@@ -7,7 +7,7 @@ import { auditLog, hubChangeOutbox, hubDepartments, hubUsers } from '../schema';
 import { ConflictError, WriteBusyError } from './errors';
 import { createHubWriter, maxGroupCommit, maxGroupQueue, parallelGroupsPerKey, type HubWriteOptions } from './hub-writer';
 import { createHubDirectory } from './hub-directory';
-import { selectRows } from './sql';
+import { lockHubWrites, selectRows } from './sql';
 
 /** `db` with its top-level transactions counted. */
 function countingTransactions(db: Db): { db: Db; transactions: () => number } {
@@ -334,6 +334,30 @@ describe('hub writes in group commit, with lock waits [postgres]', () => {
     const names = await database.db.select({ name: hubDepartments.name }).from(hubDepartments).where(inArray(hubDepartments.id, ['cross-x', 'cross-y']));
     // each row was last written by one of them, and both writes are whole
     expect(names.map((n) => n.name).sort()).toEqual(names[0].name === 'a' ? ['a', 'a'] : ['b', 'b']);
+  });
+
+  it('waits for the hub lock longer than lock_timeout (an exclusive hub write may be long), and only then bounds other lock waits', async () => {
+    const write = createHubWriter(database.db, { lockTimeoutMs: 50 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const exclusive = database.db.transaction(async (tx) => {
+      await lockHubWrites(tx, 'exclusive');
+      locked();
+      await held;
+    });
+    await isLocked;
+    const waiting = write('tester', async (tx) => {
+      const [row] = await selectRows<{ timeout: string }>(tx, sql`select current_setting('lock_timeout') as timeout`);
+      await tx.insert(hubDepartments).values({ id: 'after-exclusive', name: 'after-exclusive' });
+      return { result: row.timeout };
+    }, grouped);
+    await until(async () => (await waitingForLocks()) > 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await exclusive;
+    expect(await waiting).toBe('50ms');
   });
 
   it('fails a write that waits past lock_timeout in its group and again alone with WriteBusyError, writing the rest of its group', async () => {

@@ -5,7 +5,7 @@ import type { ChangeEvent } from '../../engine/model';
 import type { Db } from '../client';
 import type { AuditEntry } from './audit-log';
 import { ConflictError, postgresErrorOf, WriteBusyError } from './errors';
-import { lockHubWrites, selectRows, type HubLockMode } from './sql';
+import { lockHubWrites, lockHubWritesShared, selectRows, type HubLockMode } from './sql';
 
 /** Who made a hub write: the audit actor (an API principal, `sync:<taskId>` for a run). */
 export interface ChangeOrigin {
@@ -199,7 +199,7 @@ function groupFailureOf(error: unknown, guard?: HubWriteOptions['guard']): () =>
 
 export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWriter {
   const inTransaction = <R>(work: (tx: Db) => Promise<R>): Promise<R> => (options.joined ? work(db) : db.transaction(work));
-  const lockTimeout = sql.raw(`'${Math.max(1, Math.floor(options.lockTimeoutMs ?? groupLockTimeoutMs))}ms'`);
+  const lockTimeoutMs = Math.max(1, Math.floor(options.lockTimeoutMs ?? groupLockTimeoutMs));
 
   const parallelGroups = Math.max(1, Math.floor(options.parallelGroups ?? parallelGroupsPerKey));
   /** Writes waiting for their group, and the groups being written, by key; a key is present while any are. */
@@ -209,8 +209,7 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
   async function writeAlone(pending: Pending): Promise<void> {
     try {
       const written = await db.transaction(async (tx) => {
-        await lockHubWrites(tx, 'shared');
-        await tx.execute(sql`set local lock_timeout = ${lockTimeout}`);
+        await lockHubWritesShared(tx, { lockTimeoutMs });
         await lockAndGuard(tx, { guard: pending.guard, lock: 'shared' }, { locked: true });
         return runWrite(tx, pending.actor, pending.body);
       });
@@ -226,8 +225,7 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
       await db.transaction(async (tx) => {
         // The hub lock waits as any write's does (an exclusive hub write may be long); every lock
         // after it (the guard's row locks, the writes' row locks and index entries) waits at most lock_timeout.
-        await lockHubWrites(tx, 'shared');
-        await tx.execute(sql`set local lock_timeout = ${lockTimeout}`);
+        await lockHubWritesShared(tx, { lockTimeoutMs });
         await lockAndGuard(tx, { lock: 'shared', guard: guard && { holds: guard.holds, refuse: () => new GuardRefused() } }, { locked: true });
         for (const [i, pending] of batch.entries()) {
           // A savepoint per write (the driver's nested transaction: a failed statement in it fails

@@ -32,3 +32,12 @@ export type HubLockMode = 'shared' | 'exclusive';
 export async function lockHubWrites(tx: Db, mode: HubLockMode = 'exclusive'): Promise<void> {
   await tx.execute(mode === 'shared' ? sql`select pg_advisory_xact_lock_shared(${hubWriteLockKey})` : sql`select pg_advisory_xact_lock(${hubWriteLockKey})`);
 }
+
+/**
+ * The shared hub lock, then `lock_timeout` for the rest of the transaction, in one round trip (a group
+ * commit's first statement, hub-writer.ts): the materialized CTE takes the lock before set_config runs,
+ * so the hub lock itself waits as long as any write's does.
+ */
+export async function lockHubWritesShared(tx: Db, { lockTimeoutMs }: { lockTimeoutMs: number }): Promise<void> {
+  await tx.execute(sql`with locked as materialized (select pg_advisory_xact_lock_shared(${hubWriteLockKey})) select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true) from locked`);
+}
