@@ -1,11 +1,12 @@
 // SCIM Users on the hub: what a push task sees (the people it owns and those no source owns; not
 // another source's, nor those it deleted) and its writes through the hub repositories.
-import { and, asc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { ConflictError } from '../../db/repos/errors';
 import type { HubDirectory } from '../../db/repos/hub-directory';
 import type { UserRow } from '../../db/repos/hub-users';
 import { adoptHubUsers } from '../../db/repos/hub-ownership';
+import { preparedPerHandle } from '../../db/repos/prepared';
 import { toUser } from '../../db/repos/hub-rows';
 import { hubDepartments, hubUsers } from '../../db/schema';
 import type { User } from '../../engine/model';
@@ -22,12 +23,22 @@ export interface ScimUsersContext {
   baseUrl: string;
 }
 
-function visible(taskId: string): SQL {
+function visible(taskId: string | Placeholder<'task'>): SQL {
   return and(or(eq(hubUsers.sourceTaskId, taskId), isNull(hubUsers.sourceTaskId)), sql`(${hubUsers.attributes} ->> ${deletedKey}) is null`)!;
 }
 
 /** Stable order for paging: case-folded userName, then id. */
 const stableOrder = [sql`lower(${hubUsers.username})`, asc(hubUsers.id)];
+
+/** `filter=userName eq "…"`, what every IdP asks before a create: prepared once (db/repos/prepared.ts). */
+const visibleByUserName = preparedPerHandle((db) =>
+  db
+    .select()
+    .from(hubUsers)
+    .where(and(visible(sql.placeholder('task')), sql`lower(${hubUsers.username}) = ${sql.placeholder('name')}`))
+    .orderBy(...stableOrder)
+    .prepare('scim_visible_user_by_name'),
+);
 
 export function scimUsers(context: ScimUsersContext) {
   const { db, hub, push, baseUrl } = context;
@@ -159,10 +170,9 @@ export function scimUsers(context: ScimUsersContext) {
 
     /** Every visible user in stable order, or the one an equality filter names (one indexed read). */
     async list(lookup?: { attr: 'username' | 'externalid' | 'id'; value: string }): Promise<Json[]> {
+      if (lookup?.attr === 'username') return render(await visibleByUserName(db).execute({ task: taskId, name: lookup.value.toLowerCase() }));
       const condition =
-        lookup?.attr === 'username'
-          ? sql`lower(${hubUsers.username}) = ${lookup.value.toLowerCase()}`
-          : lookup?.attr === 'externalid'
+        lookup?.attr === 'externalid'
             ? sql`(${hubUsers.attributes} ->> ${externalIdKey}) = ${lookup.value}`
             : lookup?.attr === 'id'
               ? eq(hubUsers.id, lookup.value)

@@ -1,11 +1,12 @@
 // API tokens: `sc_` + 32 random bytes (base64url). Only the sha256 hex is stored; the token is shown once.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { apiTokens } from '../schema';
 import { recordAudit } from './audit-log';
 import { NotFoundError, ValidationError } from './errors';
 import { requiredText } from './hub-fields';
+import { preparedPerHandle } from './prepared';
 
 export const tokenRoles = ['admin', 'operator', 'approver', 'scim'] as const;
 export type TokenRole = (typeof tokenRoles)[number];
@@ -36,6 +37,15 @@ export function hashToken(token: string): string {
 export function generateToken(): string {
   return `sc_${randomBytes(32).toString('base64url')}`;
 }
+
+/** Every authenticated request's read (auth.ts): prepared once. */
+const tokenByHash = preparedPerHandle((db) =>
+  db
+    .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, taskId: apiTokens.taskId, lastUsedAt: apiTokens.lastUsedAt, expiresAt: apiTokens.expiresAt })
+    .from(apiTokens)
+    .where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
+    .prepare('api_token_by_hash'),
+);
 
 export function createApiTokens(db: Db) {
   return {
@@ -82,10 +92,7 @@ export function createApiTokens(db: Db) {
 
     /** The token's identity, or undefined for an unknown or expired token. */
     async verify(token: string): Promise<TokenIdentity | undefined> {
-      const [row] = await db
-        .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, taskId: apiTokens.taskId, lastUsedAt: apiTokens.lastUsedAt, expiresAt: apiTokens.expiresAt })
-        .from(apiTokens)
-        .where(eq(apiTokens.tokenHash, hashToken(token)));
+      const [row] = await tokenByHash(db).execute({ hash: hashToken(token) });
       if (!row) return undefined;
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {

@@ -1,9 +1,10 @@
 // The one reader of sync_tasks rows: live-row queries and the mapper to a stored task. The sync-task
 // repository, the run activities and the webhook routes all read tasks through here.
-import { and, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { PublicTaskConfig } from '../../engine/task-config';
 import type { Db } from '../client';
 import { syncTasks } from '../schema';
+import { preparedPerHandle } from './prepared';
 
 export type TaskRow = typeof syncTasks.$inferSelect;
 
@@ -32,7 +33,15 @@ export async function liveTaskRows(db: Db, where?: SQL, options: { lock?: boolea
 }
 
 /** The live task with this id, or undefined (unknown or deleted). */
+const liveTaskById = preparedPerHandle((db) =>
+  db
+    .select()
+    .from(syncTasks)
+    .where(and(isNull(syncTasks.deletedAt), eq(syncTasks.id, sql.placeholder('id'))))
+    .prepare('live_task_by_id'),
+);
+
 export async function findLiveTask(db: Db, id: string): Promise<StoredTask | undefined> {
-  const [row] = await liveTaskRows(db, eq(syncTasks.id, id));
+  const [row] = await liveTaskById(db).execute({ id });
   return row && toStoredTask(row);
 }
