@@ -5,7 +5,7 @@ import { describeOnBothDatabases, openTestPostgres } from '../../test/support/da
 import type { Db } from '../client';
 import { auditLog, hubChangeOutbox, hubDepartments, hubUsers } from '../schema';
 import { ConflictError, WriteBusyError } from './errors';
-import { createHubWriter, maxGroupCommit, maxGroupQueue, parallelGroupsPerKey, type HubWriteOptions } from './hub-writer';
+import { createHubWriter, laneSlot, maxGroupCommit, maxGroupQueue, parallelGroupsPerKey, type HubWriteOptions } from './hub-writer';
 import { createHubDirectory } from './hub-directory';
 import { lockHubWrites, selectRows } from './sql';
 
@@ -32,7 +32,8 @@ describeOnBothDatabases('hub writes in group commit', (ctx) => {
   it('writes concurrent creates in one transaction and answers each with its own row', async () => {
     const { db, transactions } = countingTransactions(ctx.database.db);
     const changes: string[][] = [];
-    const hub = createHubDirectory(db, { onChange: (events) => void changes.push(events.map((e) => e.id)) });
+    // one lane slot: creates of different userNames otherwise spread over parallelGroups groups
+    const hub = createHubDirectory(db, { parallelGroups: 1, onChange: (events) => void changes.push(events.map((e) => e.id)) });
     const names = Array.from({ length: 8 }, (_, i) => `group-${i}`);
     const rows = await Promise.all(names.map((username) => hub.createUserRow({ username, name: username.toUpperCase() }, 'tester', { uniqueByIndex: true, group: true })));
     expect(transactions()).toBe(1);
@@ -48,7 +49,7 @@ describeOnBothDatabases('hub writes in group commit', (ctx) => {
 
   it('fails a duplicate alone (409 uniqueness) while the others of its group are written', async () => {
     const { db, transactions } = countingTransactions(ctx.database.db);
-    const hub = createHubDirectory(db);
+    const hub = createHubDirectory(db, { parallelGroups: 1 });
     const names = ['dup-a', 'dup-b', 'DUP-A', 'dup-c', 'dup-a'];
     const outcomes = await Promise.allSettled(names.map((username) => hub.createUserRow({ username, name: username }, 'tester', { uniqueByIndex: true, group: true })));
     expect(transactions()).toBe(1);
@@ -124,9 +125,9 @@ describeOnBothDatabases('hub writes in group commit', (ctx) => {
     expect(transactions()).toBe(2);
   });
 
-  it('runs one group at a time per key with parallelGroups 1, even when a fresh read of the task brought a new guard object', async () => {
+  it('runs one group at a time per key and lane, even when a fresh read of the task brought a new guard object', async () => {
     const { db, transactions } = countingTransactions(ctx.database.db);
-    const write = createHubWriter(db, { parallelGroups: 1 });
+    const write = createHubWriter(db);
     const guardRead = () => ({ holds: sql`true`, refuse: () => new Error('changed'), key: 'task-1\u0000token-1' });
     const [older, newer] = [guardRead(), guardRead()];
     const steps: string[] = [];
@@ -275,13 +276,15 @@ describe('hub writes in group commit, with lock waits [postgres]', () => {
     for (let i = 0; i < 500 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   };
 
-  it(`writes up to parallelGroups groups of one key at once (default ${parallelGroupsPerKey}), each in its own transaction; later writes wait for the next group`, async () => {
+  it(`writes groups of different lanes of one key at once (at most ${parallelGroupsPerKey} by default); a write of a busy lane waits for its next group, in arrival order`, async () => {
     const { db, transactions } = countingTransactions(database.db);
     const write = createHubWriter(db, { parallelGroups: 2 });
+    const lanes = Array.from({ length: 20 }, (_, i) => `user:${i}`);
+    const [laneA, laneB] = [lanes.find((l) => laneSlot(l, 2) === 0)!, lanes.find((l) => laneSlot(l, 2) === 1)!];
     const gates = new Map<string, () => void>();
     const running = new Set<string>();
     const started: string[] = [];
-    const make = (id: string, hold: boolean) => {
+    const make = (id: string, lane: string, hold: boolean) => {
       const held = hold ? new Promise<void>((resolve) => gates.set(id, resolve)) : undefined;
       return write('tester', async (tx) => {
         started.push(id);
@@ -290,24 +293,47 @@ describe('hub writes in group commit, with lock waits [postgres]', () => {
         await held;
         running.delete(id);
         return { result: id };
-      }, grouped);
+      }, { ...grouped, lane });
     };
-    const first = make('parallel-1', true);
-    await until(async () => running.has('parallel-1'));
-    const second = make('parallel-2', true);
-    await until(async () => running.has('parallel-2'));
-    // both groups are open at once; a third write waits until one of them commits
-    expect([...running].sort()).toEqual(['parallel-1', 'parallel-2']);
-    const third = make('parallel-3', false);
+    const a1 = make('lane-a1', laneA, true);
+    await until(async () => running.has('lane-a1'));
+    const b1 = make('lane-b1', laneB, true);
+    await until(async () => running.has('lane-b1'));
+    // both lanes' groups are open at once; a second write of lane A waits for A's next group
+    expect([...running].sort()).toEqual(['lane-a1', 'lane-b1']);
+    const a2 = make('lane-a2', laneA, false);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(started).toEqual(['parallel-1', 'parallel-2']);
-    gates.get('parallel-2')!();
-    expect(await second).toBe('parallel-2');
-    expect(await third).toBe('parallel-3');
-    gates.get('parallel-1')!();
-    expect(await first).toBe('parallel-1');
+    expect(started).toEqual(['lane-a1', 'lane-b1']);
+    gates.get('lane-b1')!();
+    expect(await b1).toBe('lane-b1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).toEqual(['lane-a1', 'lane-b1']);
+    gates.get('lane-a1')!();
+    expect(await Promise.all([a1, a2])).toEqual(['lane-a1', 'lane-a2']);
+    expect(started).toEqual(['lane-a1', 'lane-b1', 'lane-a2']);
     expect(transactions()).toBe(3);
     expect(parallelGroupsPerKey).toBe(4);
+  });
+
+  // Found by review: with groups of one key side by side, two groups holding PATCHes of users X and Y
+  // in opposite orders deadlocked (1 s each), and the losers, run again alone, hit lock_timeout
+  // behind their siblings: 24 clients patching 6 users took ~45 s with 6-9 WriteBusyErrors.
+  it('writes updates of a few hot rows from many clients without a deadlock or a refusal', async () => {
+    const write = createHubWriter(database.db);
+    const hot = Array.from({ length: 6 }, (_, i) => `hot-${i}`);
+    await database.db.insert(hubDepartments).values(hot.map((id) => ({ id, name: id })));
+    const rename = (id: string, name: string) =>
+      write('tester', async (tx) => {
+        await tx.update(hubDepartments).set({ name }).where(eq(hubDepartments.id, id));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return { result: name };
+      }, { ...grouped, lane: `user:${id}` });
+    const started = Date.now();
+    const clients = Array.from({ length: 24 }, async (_, c) => {
+      for (let i = 0; i < 5; i++) await rename(hot[(c + i) % hot.length], `c${c}-${i}`);
+    });
+    expect((await Promise.allSettled(clients)).filter((o) => o.status === 'rejected')).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('runs a write that lost a deadlock between two groups again alone: both succeed', async () => {

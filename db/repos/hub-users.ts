@@ -128,7 +128,8 @@ export function userRepository(db: Db, write: HubWriter) {
           events: [{ entity: 'user', id: user.id, kind: 'created' }],
         };
       },
-      { lock: 'shared', guard: options.guard, group: options.group },
+      // one lane per userName: identical creates share a group, where one wins and the others are 409
+      { lock: 'shared', guard: options.guard, group: options.group, lane: `username:${user.username.toLowerCase()}` },
     );
   }
 
@@ -151,7 +152,7 @@ export function userRepository(db: Db, write: HubWriter) {
           await checkReferences(tx, next, before);
           return saveUpdate(tx, before, next, options.offboarding ? 'update-or-offboard' : 'user.update');
         },
-        { lock, guard: options.guard, group: options.group },
+        { lock, guard: options.guard, group: options.group, lane: `user:${id}` },
       );
     try {
       return await attempt('shared');

@@ -36,7 +36,7 @@ export interface HubWriteOptions {
     holds: SQL;
     refuse: () => Error;
     /**
-     * The group commit key (`group`): writes of one key run at most `parallelGroups` groups at a time, whatever guard object
+     * The group commit key (`group`): writes of one key and lane run one group at a time, whatever guard object
      * they carry (a fresh read of the same task and token builds a new one); absent, the guard object is
      * the key. A group checks one guard, so writes of one key with different guards go in different groups.
      */
@@ -64,6 +64,14 @@ export interface HubWriteOptions {
    * WriteBusyError (SCIM: 503 with Retry-After).
    */
   group?: boolean;
+  /**
+   * With `group`: what the write locks (a user's id, the userName a create takes). Writes of one lane
+   * of a key run one group at a time, in arrival order, so parallel groups of the key never wait for
+   * each other's rows (two groups that lock two users in opposite orders deadlock) and writes of one
+   * person commit in the order they came; lanes run side by side, at most `parallelGroups` at once.
+   * Absent: one lane for all the key's writes.
+   */
+  lane?: string;
 }
 
 export type HubWriter = <T>(actor: string, body: (tx: Db) => Promise<HubWrite<T>>, options?: HubWriteOptions) => Promise<T>;
@@ -157,18 +165,26 @@ interface Pending {
  * PGPROC_MAX_CACHED_SUBXIDS (64), past which every snapshot of every session must look up pg_subtrans.
  */
 export const maxGroupCommit = 32;
-/** At most this many writes waiting for a group of one key: more are refused (WriteBusyError). */
+/** At most this many writes waiting for a group of one lane of a key: more are refused (WriteBusyError). */
 export const maxGroupQueue = 256;
 /** The default lock wait of a group commit transaction (HubWriterOptions.lockTimeoutMs). */
 export const groupLockTimeoutMs = 2000;
 /**
- * The default of HubWriterOptions.parallelGroups. A group's writes run one after another, each a few
- * round trips, so one group at a time left the process waiting on the database a third of the time
- * (scim-push bench). Four of the pool's ten connections; the rest stay for reads and other writes.
+ * The default of HubWriterOptions.parallelGroups: lanes of one key written at once. A group's writes
+ * run one after another, each a few round trips, so one group at a time left the process waiting on
+ * the database a third of the time (scim-push bench). Four of the pool's ten connections per pushing
+ * token; the rest stay for reads and other writes.
  */
 export const parallelGroupsPerKey = 4;
 
 const noGuard = {};
+
+/** The lane slot of a group commit write (FNV-1a of its lane): one lane always lands in one slot. */
+export function laneSlot(lane: string, slots: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < lane.length; i++) hash = Math.imul(hash ^ lane.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % slots;
+}
 
 /** A group's guard did not hold: each of its writes is refused with an error of its own (`guard.refuse()`). */
 class GuardRefused extends Error {}
@@ -202,8 +218,8 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
   const lockTimeoutMs = Math.max(1, Math.floor(options.lockTimeoutMs ?? groupLockTimeoutMs));
 
   const parallelGroups = Math.max(1, Math.floor(options.parallelGroups ?? parallelGroupsPerKey));
-  /** Writes waiting for their group, and the groups being written, by key; a key is present while any are. */
-  const waiting = new Map<unknown, { queue: Pending[]; writers: number }>();
+  /** Writes waiting for their group, by key and then lane slot; a lane's queue is present while its groups are being written. */
+  const waiting = new Map<unknown, Map<number, Pending[]>>();
 
   /** A write of a group that lost a lock wait, run again alone (as without group commit), with the same lock timeout. */
   async function writeAlone(pending: Pending): Promise<void> {
@@ -270,35 +286,40 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
     return batch;
   }
 
-  /** Writes the key's groups, oldest waiting write first, until none waits. */
-  async function writeGroups(key: unknown, state: { queue: Pending[]; writers: number }): Promise<void> {
-    try {
-      while (state.queue.length) {
-        const batch = nextBatch(state.queue);
-        await writeGroup(batch, batch[0].guard);
-      }
-    } finally {
-      if (--state.writers === 0 && !state.queue.length) waiting.delete(key);
-    }
-  }
-
-  function grouped(actor: string, body: Pending['body'], guard: HubWriteOptions['guard']): Promise<Written<unknown>> {
+  function grouped(actor: string, body: Pending['body'], guard: HubWriteOptions['guard'], lane: string | undefined): Promise<Written<unknown>> {
     const key = guard?.key ?? guard ?? noGuard;
+    const slot = lane === undefined ? 0 : laneSlot(lane, parallelGroups);
     return new Promise((resolve, reject) => {
       const pending: Pending = { actor, body, guard, done: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.written)) };
-      let state = waiting.get(key);
-      if (!state) waiting.set(key, (state = { queue: [], writers: 0 }));
-      if (state.queue.length >= maxGroupQueue) {
-        reject(new WriteBusyError(`${maxGroupQueue} writes of this push are already waiting: nothing was written, send it again`));
+      let lanes = waiting.get(key);
+      const queue = lanes?.get(slot);
+      if (queue) {
+        if (queue.length >= maxGroupQueue) {
+          reject(new WriteBusyError(`${maxGroupQueue} writes of this push are already waiting: nothing was written, send it again`));
+          return;
+        }
+        queue.push(pending);
         return;
       }
-      state.queue.push(pending);
-      if (state.writers >= parallelGroups) return; // it joins the next group a writer takes
-      state.writers++;
-      // A group starts on the next turn of the event loop, so writes of this tick join it; while
-      // `parallelGroups` groups are written, later writes wait for the next one.
-      const writing = state;
-      setImmediate(() => void writeGroups(key, writing));
+      if (!lanes) waiting.set(key, (lanes = new Map()));
+      const fresh = [pending];
+      lanes.set(slot, fresh);
+      const own = lanes;
+      // The lane's first group starts on the next turn of the event loop (writes of this tick join it);
+      // while a group is written, later writes of its lane wait for the next one.
+      setImmediate(() => {
+        void (async () => {
+          try {
+            while (fresh.length) {
+              const batch = nextBatch(fresh);
+              await writeGroup(batch, batch[0].guard);
+            }
+          } finally {
+            own.delete(slot);
+            if (!own.size && waiting.get(key) === own) waiting.delete(key);
+          }
+        })();
+      });
     });
   }
 
@@ -308,7 +329,7 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
     let auditId: number | undefined;
     let outboxIds: number[];
     if (writeOptions.group && writeOptions.lock === 'shared' && !options.joined) {
-      ({ write, auditId, outboxIds } = (await grouped(actor, body, writeOptions.guard)) as Written<T>);
+      ({ write, auditId, outboxIds } = (await grouped(actor, body, writeOptions.guard, writeOptions.lane)) as Written<T>);
     } else {
       try {
         ({ write, auditId, outboxIds } = await inTransaction(async (tx) => {
