@@ -1,11 +1,15 @@
 // The push task's guard is read after the hub write lock is granted (review of hub-writer.ts): a
 // SCIM write queued behind a long exclusive hub write must see a disable committed meanwhile.
 // Postgres only: PGlite has one connection, so no write can queue behind another's lock.
+import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { connectorCatalog } from '../../connectors/definitions';
+import { createSecretBox } from '../../db/secret-box';
+import { createSyncTasks } from '../../db/repos/sync-tasks';
 import { eq, sql } from 'drizzle-orm';
 import { postgresErrorOf } from '../../db/repos/errors';
-import { apiTokens, hubDepartments, hubUsers } from '../../db/schema';
-import { createHubWriter } from '../../db/repos/hub-writer';
+import { apiTokens, hubDepartments, hubUsers, syncTasks } from '../../db/schema';
+import { createHubWriter, laneSlot, parallelGroupsPerKey } from '../../db/repos/hub-writer';
 import { hubWriteLockKey } from '../../db/repos/sql';
 import { openTestPostgres } from '../../test/support/databases';
 import { startTestApi, type TestApi } from '../testing';
@@ -31,8 +35,8 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
   });
 
   /** Resolves once some backend of this database waits for a lock of this kind (polled, no timing assumed). */
-  async function someoneWaits(what: 'the hub lock' | 'a row lock'): Promise<void> {
-    const events = what === 'the hub lock' ? ['advisory'] : ['transactionid', 'tuple'];
+  async function someoneWaits(what: 'the hub lock' | 'a row lock' | 'any lock'): Promise<void> {
+    const events = what === 'the hub lock' ? ['advisory'] : what === 'a row lock' ? ['transactionid', 'tuple'] : ['advisory', 'transactionid', 'tuple'];
     for (let i = 0; i < 2000; i++) {
       const [row] = await blocker`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event in ${blocker(events)}`;
       if (row.n > 0) return;
@@ -103,6 +107,49 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
     expect(await database.db.select().from(hubDepartments).where(eq(hubDepartments.id, 'inflight-d'))).toHaveLength(1);
     // and the next write is refused
     await expect(createHubWriter(database.db)(push.actor, async () => ({ result: 'no' }), { guard: push.guard })).rejects.toThrow('changed since it was read');
+  });
+
+  // Found by review: a new FOR SHARE on the task row overtakes a waiting UPDATE, so with groups of a
+  // push side by side a disable waited up to 1.3 s while 1,600 more writes landed.
+  it('holds back a write that comes after a waiting disable, and refuses it once the disable committed', async () => {
+    await createScimPushTask(database, 'overtaken');
+    const [token] = await database.db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.taskId, 'overtaken'));
+    const push = await pushTaskOf(database.db, { id: token.id, name: 'scim', role: 'scim', taskId: 'overtaken' });
+    const tasks = createSyncTasks(database.db, { secretBox: createSecretBox(randomBytes(32)), kinds: connectorCatalog });
+    const write = createHubWriter(database.db);
+    // two lanes of two slots: the later write's group runs beside the first one's, not after it
+    const lanes = Array.from({ length: 20 }, (_, i) => `lane-${i}`);
+    const slotOf = (lane: string) => laneSlot(lane, parallelGroupsPerKey);
+    const firstLane = lanes[0];
+    const laterLane = lanes.find((lane) => slotOf(lane) !== slotOf(firstLane))!;
+    const grouped = (id: string, lane: string, wait?: Promise<void>, entered?: () => void) =>
+      write(push.actor, async (tx) => {
+        entered?.();
+        await wait;
+        await tx.insert(hubDepartments).values({ id, name: id });
+        return { result: id };
+      }, { lock: 'shared', group: true, guard: push.guard, lane });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const pastGuard = new Promise<void>((resolve) => (inside = resolve));
+    const first = grouped('overtaken-first', firstLane, released, inside);
+    await pastGuard;
+    // the view it answers opens the task's secrets, which this test task has none of: the disable itself has committed by then
+    const disable = tasks.setEnabled('overtaken', false, 'tester').catch((error: Error) => error.message);
+    let later: Promise<string>;
+    try {
+      await someoneWaits('any lock'); // the disable waits for the first write (its task write lock, or its row lock)
+      later = grouped('overtaken-later', laterLane);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      release();
+    }
+    await expect(first).resolves.toBe('overtaken-first');
+    await disable;
+    expect((await database.db.select({ enabled: syncTasks.enabled }).from(syncTasks).where(eq(syncTasks.id, 'overtaken')))[0].enabled).toBe(false);
+    await expect(later!).rejects.toThrow('changed since it was read');
+    expect(await database.db.select().from(hubDepartments).where(eq(hubDepartments.id, 'overtaken-later'))).toEqual([]);
   });
 
   it("key-share-locks the token row: verify()'s last_used_at update goes on beside a write, a token DELETE waits for it", async () => {

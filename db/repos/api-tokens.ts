@@ -7,6 +7,7 @@ import { recordAudit } from './audit-log';
 import { NotFoundError, ValidationError } from './errors';
 import { requiredText } from './hub-fields';
 import { preparedPerHandle } from './prepared';
+import { lockTaskWrites } from './sql';
 
 export const tokenRoles = ['admin', 'operator', 'approver', 'scim'] as const;
 export type TokenRole = (typeof tokenRoles)[number];
@@ -84,6 +85,9 @@ export function createApiTokens(db: Db) {
 
     async delete(id: string, actor: string): Promise<void> {
       await db.transaction(async (tx) => {
+        // a scim token's pushes: no write overtakes the delete (sql.ts)
+        const [bound] = await tx.select({ taskId: apiTokens.taskId }).from(apiTokens).where(eq(apiTokens.id, id));
+        if (bound?.taskId) await lockTaskWrites(tx, bound.taskId);
         const [row] = await tx.delete(apiTokens).where(eq(apiTokens.id, id)).returning({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role });
         if (!row) throw new NotFoundError('token', id);
         await recordAudit(tx, { actor, action: 'token.delete', entityType: 'token', entityId: id, before: row, after: null });

@@ -35,6 +35,8 @@ export interface HubWriteOptions {
   guard?: {
     holds: SQL;
     refuse: () => Error;
+    /** locks taken with the hub lock, before the guard's statement (so its snapshot sees what committed while they waited) */
+    locksFirst?: SQL;
     /**
      * The group commit key (`group`): writes of one key and lane run one group at a time, whatever guard object
      * they carry (a fresh read of the same task and token builds a new one); absent, the guard object is
@@ -98,6 +100,7 @@ export interface HubWriterOptions {
 export async function lockAndGuard(tx: Db, options: HubWriteOptions, { locked = false } = {}): Promise<void> {
   if (!locked) await lockHubWrites(tx, options.lock);
   if (!options.guard) return;
+  if (!locked && options.guard.locksFirst) await tx.execute(sql`select ${options.guard.locksFirst}`);
   const [row] = await selectRows<{ holds: boolean | null }>(tx, sql`select coalesce((${options.guard.holds}), false) as holds`);
   if (!row?.holds) throw options.guard.refuse();
 }
@@ -225,7 +228,7 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
   async function writeAlone(pending: Pending): Promise<void> {
     try {
       const written = await db.transaction(async (tx) => {
-        await lockHubWritesShared(tx, { lockTimeoutMs });
+        await lockHubWritesShared(tx, { lockTimeoutMs, also: pending.guard?.locksFirst });
         await lockAndGuard(tx, { guard: pending.guard, lock: 'shared' }, { locked: true });
         return runWrite(tx, pending.actor, pending.body);
       });
@@ -241,7 +244,7 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
       await db.transaction(async (tx) => {
         // The hub lock waits as any write's does (an exclusive hub write may be long); every lock
         // after it (the guard's row locks, the writes' row locks and index entries) waits at most lock_timeout.
-        await lockHubWritesShared(tx, { lockTimeoutMs });
+        await lockHubWritesShared(tx, { lockTimeoutMs, also: guard?.locksFirst });
         await lockAndGuard(tx, { lock: 'shared', guard: guard && { holds: guard.holds, refuse: () => new GuardRefused() } }, { locked: true });
         for (const [i, pending] of batch.entries()) {
           // A savepoint per write (the driver's nested transaction: a failed statement in it fails

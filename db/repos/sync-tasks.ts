@@ -19,6 +19,7 @@ import type { SecretBox } from '../secret-box';
 import { recordAudit } from './audit-log';
 import { NotFoundError } from './errors';
 import { liveTaskRows, type TaskRow } from './task-rows';
+import { lockTaskWrites } from './sql';
 import { clearTiesForRepointing } from './task-repointing';
 
 export { taskStatuses, type TaskStatus } from '../../engine/statuses';
@@ -279,6 +280,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
 
     async setEnabled(id: string, enabled: boolean, actor: string): Promise<SyncTaskView> {
       const row = await db.transaction(async (tx) => {
+        await lockTaskWrites(tx, id); // SCIM pushes: no write overtakes the disable (sql.ts)
         const current = await liveRow(id, tx);
         const config = { ...(current.config), enabled };
         const [updated] = await tx
@@ -302,6 +304,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
     /** Soft delete: the task disappears from the API, its runs, items and staged deletions stay. */
     async remove(id: string, actor: string): Promise<void> {
       await db.transaction(async (tx) => {
+        await lockTaskWrites(tx, id);
         const current = await liveRow(id, tx);
         await tx.update(syncTasks).set({ deletedAt: new Date(), updatedAt: nextUpdatedAt() }).where(eq(syncTasks.id, id));
         await recordAudit(tx, {
