@@ -8,7 +8,8 @@ import { createSecretBox } from '../../db/secret-box';
 import { createSyncTasks } from '../../db/repos/sync-tasks';
 import { eq, sql } from 'drizzle-orm';
 import { postgresErrorOf } from '../../db/repos/errors';
-import { apiTokens, hubDepartments, hubUsers, syncTasks } from '../../db/schema';
+import { apiTokens, hubDepartments, hubUsers } from '../../db/schema';
+import { createApiTokens } from '../../db/repos/api-tokens';
 import { createHubWriter, laneSlot, parallelGroupsPerKey } from '../../db/repos/hub-writer';
 import { hubWriteLockKey } from '../../db/repos/sql';
 import { openTestPostgres } from '../../test/support/databases';
@@ -110,46 +111,49 @@ describe('SCIM push guard behind the hub write lock [postgres]', () => {
   });
 
   // Found by review: a new FOR SHARE on the task row overtakes a waiting UPDATE, so with groups of a
-  // push side by side a disable waited up to 1.3 s while 1,600 more writes landed.
-  it('holds back a write that comes after a waiting disable, and refuses it once the disable committed', async () => {
-    await createScimPushTask(database, 'overtaken');
-    const [token] = await database.db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.taskId, 'overtaken'));
-    const push = await pushTaskOf(database.db, { id: token.id, name: 'scim', role: 'scim', taskId: 'overtaken' });
+  // push side by side a disable waited up to 1.3 s while 1,600 more writes landed (a PATCH of the
+  // task, second review, the same).
+  const taskChanges: [string, (tasks: ReturnType<typeof createSyncTasks>, id: string) => Promise<unknown>][] = [
+    ['a disable', (tasks, id) => tasks.setEnabled(id, false, 'tester')],
+    ['a PATCH of the task', (tasks, id) => tasks.patch(id, { name: 'Renamed push' }, 'tester', { authorizeProtectionChange: () => undefined })],
+  ];
+  it.each(taskChanges)('holds back a write that comes after %s waiting for a write past its guard, and refuses it once that committed', async (_, change) => {
     const tasks = createSyncTasks(database.db, { secretBox: createSecretBox(randomBytes(32)), kinds: connectorCatalog });
+    const { id } = await tasks.create({ name: `Push ${randomBytes(4).toString('hex')}`, direction: 'upstream', connector: { kind: 'scim-push' } }, 'tester', { authorizeProtectionChange: () => undefined });
+    const { id: tokenId } = await createApiTokens(database.db).create({ name: `push-${id}`, role: 'scim', taskId: id }, 'tester');
+    const push = await pushTaskOf(database.db, { id: tokenId, name: 'scim', role: 'scim', taskId: id });
     const write = createHubWriter(database.db);
     // two lanes of two slots: the later write's group runs beside the first one's, not after it
     const lanes = Array.from({ length: 20 }, (_, i) => `lane-${i}`);
     const slotOf = (lane: string) => laneSlot(lane, parallelGroupsPerKey);
     const firstLane = lanes[0];
     const laterLane = lanes.find((lane) => slotOf(lane) !== slotOf(firstLane))!;
-    const grouped = (id: string, lane: string, wait?: Promise<void>, entered?: () => void) =>
+    const grouped = (name: string, lane: string, wait?: Promise<void>, entered?: () => void) =>
       write(push.actor, async (tx) => {
         entered?.();
         await wait;
-        await tx.insert(hubDepartments).values({ id, name: id });
-        return { result: id };
+        await tx.insert(hubDepartments).values({ id: `${id}-${name}`, name: `${id}-${name}` });
+        return { result: name };
       }, { lock: 'shared', group: true, guard: push.guard, lane });
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let inside!: () => void;
     const pastGuard = new Promise<void>((resolve) => (inside = resolve));
-    const first = grouped('overtaken-first', firstLane, released, inside);
+    const first = grouped('first', firstLane, released, inside);
     await pastGuard;
-    // the view it answers opens the task's secrets, which this test task has none of: the disable itself has committed by then
-    const disable = tasks.setEnabled('overtaken', false, 'tester').catch((error: Error) => error.message);
+    const changed = change(tasks, id);
     let later: Promise<string>;
     try {
-      await someoneWaits('any lock'); // the disable waits for the first write (its task write lock, or its row lock)
-      later = grouped('overtaken-later', laterLane);
+      await someoneWaits('any lock'); // the change waits for the first write (its task write lock, or its row lock)
+      later = grouped('later', laterLane);
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
       release();
     }
-    await expect(first).resolves.toBe('overtaken-first');
-    await disable;
-    expect((await database.db.select({ enabled: syncTasks.enabled }).from(syncTasks).where(eq(syncTasks.id, 'overtaken')))[0].enabled).toBe(false);
+    await expect(first).resolves.toBe('first');
+    await changed;
     await expect(later!).rejects.toThrow('changed since it was read');
-    expect(await database.db.select().from(hubDepartments).where(eq(hubDepartments.id, 'overtaken-later'))).toEqual([]);
+    expect(await database.db.select().from(hubDepartments).where(eq(hubDepartments.id, `${id}-later`))).toEqual([]);
   });
 
   it("key-share-locks the token row: verify()'s last_used_at update goes on beside a write, a token DELETE waits for it", async () => {

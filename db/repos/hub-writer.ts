@@ -312,11 +312,15 @@ export function createHubWriter(db: Db, options: HubWriterOptions = {}): HubWrit
       // while a group is written, later writes of its lane wait for the next one.
       setImmediate(() => {
         void (async () => {
+          let batch: Pending[] = [];
           try {
             while (fresh.length) {
-              const batch = nextBatch(fresh);
+              batch = nextBatch(fresh);
               await writeGroup(batch, batch[0].guard);
             }
+          } catch (error) {
+            // writeGroup answers every write itself; should it ever throw, no write is left unanswered (a second answer is a no-op)
+            for (const pending of [...batch, ...fresh.splice(0)]) pending.done({ error });
           } finally {
             own.delete(slot);
             if (!own.size && waiting.get(key) === own) waiting.delete(key);

@@ -249,6 +249,7 @@ export function createSyncTasks(db: Db, options: SyncTaskRepoOptions) {
       requireRules(rules);
       let canceledRunIds: string[] = [];
       const row = await db.transaction(async (tx) => {
+        await lockTaskWrites(tx, id); // SCIM pushes: no write overtakes the change (sql.ts)
         const current = await liveRow(id, tx, { lock: true });
         const currentSecrets = openSecrets(current);
         const existing = withSecrets(current.config, currentSecrets);
