@@ -9,6 +9,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { buildApi } from '../api/server';
 import { createScimPushTask } from '../api/scim/testing';
+import { selectRows } from '../db/repos/sql';
 import { openTestPostgres } from '../test/support/databases';
 import { median, positiveInt, table } from './report';
 import type { ClientSetup, PhaseName, PhaseResult } from './scim-push-client';
@@ -21,7 +22,7 @@ function rss(): { peakMB: () => number; stop: () => void } {
 
 /** CPU time (user + system, ms) of the Postgres backends serving this database, from /proc (Linux; 0 elsewhere). */
 async function backendCpuMs(database: Awaited<ReturnType<typeof openTestPostgres>>): Promise<number> {
-  const rows = (await database.db.execute(sql`select pid from pg_stat_activity where datname = current_database()`)) as unknown as { pid: number }[];
+  const rows = await selectRows<{ pid: number }>(database.db, sql`select pid from pg_stat_activity where datname = current_database()`);
   const tick = 1000 / 100; // USER_HZ
   let total = 0;
   for (const { pid } of rows) {

@@ -26,9 +26,12 @@ export function toStoredTask(row: TaskRow): StoredTask {
   return task;
 }
 
+/** Not deleted, and `where` if given: the one definition of a live task row. */
+const live = (where?: SQL) => (where ? and(isNull(syncTasks.deletedAt), where) : isNull(syncTasks.deletedAt));
+
 /** Live tasks (not deleted) matching `where`, as rows. */
 export async function liveTaskRows(db: Db, where?: SQL, options: { lock?: boolean } = {}): Promise<TaskRow[]> {
-  const query = db.select().from(syncTasks).where(where ? and(isNull(syncTasks.deletedAt), where) : isNull(syncTasks.deletedAt));
+  const query = db.select().from(syncTasks).where(live(where));
   return options.lock ? query.for('update') : query;
 }
 
@@ -37,7 +40,7 @@ const liveTaskById = preparedPerHandle((db) =>
   db
     .select()
     .from(syncTasks)
-    .where(and(isNull(syncTasks.deletedAt), eq(syncTasks.id, sql.placeholder('id'))))
+    .where(live(eq(syncTasks.id, sql.placeholder('id'))))
     .prepare('live_task_by_id'),
 );
 
