@@ -57,7 +57,7 @@ function pushTask(task: StoredTask, tokenId: string): PushTask {
     guard: {
       holds: sql`exists (select 1 from sync_tasks where id = ${task.id} and enabled and deleted_at is null and floor(extract(epoch from updated_at) * 1000) = ${readAt} for share) and exists (select 1 from api_tokens where id = ${tokenId} and task_id = ${task.id} and (expires_at is null or expires_at > now()) for key share)`,
       refuse: () => new PushTaskChanged(`sync task ${task.id} changed since it was read, or the token is gone`),
-      // a disable or a token delete waiting for the writes past their guard holds back every later one (sql.ts)
+      // a disable, an edit or delete of the task, or a token delete waiting for the writes past their guard holds back every later one (sql.ts)
       locksFirst: taskWriteLockShared(task.id),
       // one group commit per task and token, however often the task is read again (hub-writer.ts)
       key: `${task.id}\u0000${tokenId}`,

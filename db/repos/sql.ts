@@ -45,9 +45,10 @@ export async function lockHubWritesShared(tx: Db, { lockTimeoutMs, also }: { loc
 
 // A task's write lock (advisory, two-key form: apart from the hub lock's one-key space). A SCIM
 // push's writes take it shared before their guard; a disable, a PATCH or delete of the task, or a
-// delete of its token takes it exclusively first. A waiting exclusive request queues every later shared one behind it,
-// which the guard's row locks alone do not do: a new FOR SHARE overtakes a waiting UPDATE, so with
-// groups side by side a disable waited up to 1.3 s while 1,600 more writes landed (review).
+// delete of its token takes it exclusively first. A waiting exclusive request queues every later
+// shared one behind it, which the guard's row locks alone do not do: a new FOR SHARE overtakes a
+// waiting UPDATE, so with groups side by side a disable waited up to 1.3 s while 1,600 more writes
+// landed (review).
 const taskWriteLockClass = 0x5c4b02;
 
 /** The shared task write lock, as an expression for a lock statement (`lockHubWritesShared`'s `also`). */
