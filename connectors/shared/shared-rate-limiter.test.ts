@@ -58,30 +58,55 @@ describeOnBothDatabases('shared vendor rate limit', (ctx) => {
     store = createRateBudgetStore(ctx.database.db);
   });
 
-  test('the store grants at most the capacity, refills at its rate, and takes unused permits back', async () => {
+  test('the store grants at most the limit in a horizon, again once a grant lapses, and takes unused permits back', async () => {
     const tenant = newTenant();
-    const shape = { capacity: 5, ratePerMs: 1 / 3_600_000 };
-    expect(await store.reserve(tenant, `${tenant}|k`, 3, shape)).toMatchObject({ granted: 3, blockedMs: 0 });
+    const shape = { limit: 5, horizonMs: 400 };
+    const first = await store.reserve(tenant, `${tenant}|k`, 3, shape);
+    expect(first).toMatchObject({ granted: 3, blockedMs: 0 });
     expect(await store.reserve(tenant, `${tenant}|k`, 3, shape)).toMatchObject({ granted: 2 });
     const empty = await store.reserve(tenant, `${tenant}|k`, 3, shape);
     expect(empty.granted).toBe(0);
-    // Three permits at one an hour: about three hours away.
-    expect(empty.waitMs).toBeGreaterThan(2.9 * 3_600_000);
-    await store.giveBack(`${tenant}|k`, 4, shape);
-    expect(await store.reserve(tenant, `${tenant}|k`, 5, shape)).toMatchObject({ granted: 4 });
-    // Another API of the same tenant has a bucket of its own.
+    // Until the oldest grant (3 permits) lapses.
+    expect(empty.waitMs).toBeGreaterThan(200);
+    expect(empty.waitMs).toBeLessThanOrEqual(400);
+    await store.giveBack(first.grantId!, 2);
+    expect(await store.reserve(tenant, `${tenant}|k`, 5, shape)).toMatchObject({ granted: 2 });
+    // Another API of the same tenant has a budget of its own.
     expect(await store.reserve(tenant, `${tenant}|other`, 5, shape)).toMatchObject({ granted: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(await store.reserve(tenant, `${tenant}|k`, 5, shape)).toMatchObject({ granted: 5 });
+  });
+
+  test('an idle budget grants its whole limit at once: the first window is not spent warming a bucket', async () => {
+    const tenant = newTenant();
+    const workers = Array.from({ length: 3 }, () => new SharedRateLimiter({ name: 'test', store, tenant, limit: 600, windowMs: 60_000 }));
+    const started = Date.now();
+    let calls = 0;
+    await Promise.all(
+      workers.flatMap((worker) =>
+        Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < 25; i++) {
+            await worker.acquire('/user/create');
+            calls++;
+          }
+        }),
+      ),
+    );
+    // 600 calls a minute, all 600 in the first seconds (a token bucket of one slice gave ~10 a second).
+    expect(calls).toBe(600);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   test('the budget holds under concurrent reservers: six "workers", 8 calls in flight each, never over the limit in any window', async () => {
     const tenant = newTenant();
     const workers = Array.from({ length: 6 }, () => new SharedRateLimiter({ name: 'test', store, tenant, limit, windowMs }));
-    const calls = await hammer(workers, 3.2 * windowMs);
+    const forMs = 3.2 * windowMs;
+    const calls = await hammer(workers, forMs);
     // Calls granted just before `until` run past it; the window count is what the vendor sees.
     expect(busiestWindow(calls, windowMs)).toBeLessThanOrEqual(limit);
-    // And the budget is used, not starved: over 3.2 windows at close to the limit (the bucket's rate is ~93% of it here).
-    const { ratePerMs, capacity } = sharedBudgetShape(limit, windowMs);
-    expect(calls.length).toBeGreaterThanOrEqual(Math.floor(0.85 * (capacity + ratePerMs * 3.2 * windowMs)));
+    // And the budget is used, not starved: the whole limit once per horizon (4 horizons start within 3.2 windows here).
+    const { horizonMs } = sharedBudgetShape(limit, windowMs);
+    expect(calls.length).toBeGreaterThanOrEqual(Math.floor(0.9 * limit * Math.ceil(forMs / horizonMs)));
   });
 
   test('a vendor block recorded by one worker stops every worker of the tenant until it ends; other tenants go on', async () => {
@@ -141,7 +166,7 @@ describeOnBothDatabases('shared vendor rate limit', (ctx) => {
     const tenant = newTenant();
     await store.block(tenant, 5_000);
     await store.block(tenant, 10);
-    const answer = await store.reserve(tenant, `${tenant}|k`, 1, { capacity: 1, ratePerMs: 1 });
+    const answer = await store.reserve(tenant, `${tenant}|k`, 1, { limit: 1, horizonMs: 1 });
     expect(answer.granted).toBe(0);
     expect(answer.blockedMs).toBeGreaterThan(4_000);
   });

@@ -2,14 +2,13 @@
 // A process reserves a small slice of permits at a time and spends it locally, so a call costs a
 // statement only once per slice; a slice is good for `leaseMs` only, and what is left then goes back.
 //
-// Why that stays under the vendor's "at most `limit` in any `windowMs`": the bucket grants at most
-// capacity + rate·T permits in any T, and a permit is spent within leaseMs of its grant, so the
-// calls in any window were granted within windowMs + leaseMs. With capacity = one slice and
-// rate = (limit − capacity) / (windowMs + leaseMs + margin), that is at most `limit`. The price is
-// throughput: about (limit − slice)/limit · windowMs/(windowMs + leaseMs + margin) of the vendor's
-// rate (99% for 600/min or 9,000/min, ~94% for 50/s), and a slice another process holds idle is
-// unused for up to leaseMs. Bigger slices cost fewer statements and more of both.
-import type { BucketShape, RateBudgetStore } from '../../db/repos/rate-budgets';
+// Why that stays under the vendor's "at most `limit` in any `windowMs`": the database grants at most
+// `limit` permits in any horizon of windowMs + leaseMs + margin, and a permit is spent within leaseMs
+// of its grant, so the calls of any vendor window were granted within one horizon. Unlike a token
+// bucket, an idle budget grants its whole limit at once (the vendor's first window is usable, as its
+// own count allows); in steady state it gives windowMs / (windowMs + leaseMs + margin) of the rate
+// (99.4% for a minute). A slice another process holds idle is unused for up to leaseMs.
+import type { RateBudgetStore, WindowShape } from '../../db/repos/rate-budgets';
 import { countRateLimitWait, realSleep, type RateLimiter, type RateLimiterFactory, type RateLimiterOptions } from './rate-limiter';
 
 export interface SharedRateLimiterOptions extends RateLimiterOptions {
@@ -25,14 +24,12 @@ interface Slice {
   expiresAt: number;
 }
 
-/** Slice, bucket and lease for a limit: see the header for why these numbers. */
-export function sharedBudgetShape(limit: number, windowMs: number, leaseMs = Math.min(250, windowMs / 40)): BucketShape & { slice: number; leaseMs: number } {
+/** Slice, horizon and lease for a limit: see the header for why these numbers. */
+export function sharedBudgetShape(limit: number, windowMs: number, leaseMs = Math.min(250, windowMs / 40)): WindowShape & { slice: number; leaseMs: number } {
   const slice = Math.max(1, Math.round((limit * leaseMs) / windowMs));
   // Network jitter between our clock and the vendor's count.
   const margin = Math.min(100, windowMs / 50);
-  // A limit of one slice still refills (at half speed), rather than never.
-  const refill = Math.max(limit - slice, limit / 2);
-  return { slice, leaseMs, capacity: slice, ratePerMs: refill / (windowMs + leaseMs + margin) };
+  return { slice, leaseMs, limit, horizonMs: Math.ceil(windowMs + leaseMs + margin) };
 }
 
 export class SharedRateLimiter implements RateLimiter {
@@ -95,7 +92,7 @@ export class SharedRateLimiter implements RateLimiter {
     return Math.max(0, this.pausedUntil - this.now());
   }
 
-  private bucket(key: string): string {
+  private budgetKey(key: string): string {
     return `${this.options.tenant}|${this.options.windowMs}|${key}`;
   }
 
@@ -112,20 +109,23 @@ export class SharedRateLimiter implements RateLimiter {
   private async takeSlice(key: string): Promise<number> {
     // Measured before the statement: the database granted at or after this, so the lease never outlives its bound.
     const askedAt = this.now();
-    const answer = await this.options.store.reserve(this.options.tenant, this.bucket(key), this.shape.slice, this.shape);
+    const answer = await this.options.store.reserve(this.options.tenant, this.budgetKey(key), this.shape.slice, this.shape);
     if (answer.blockedMs > 0) {
       this.pausedUntil = Math.max(this.pausedUntil, askedAt + answer.blockedMs);
       return answer.blockedMs;
     }
-    if (answer.granted === 0) return answer.waitMs;
+    // Slices held now come back unused within a lease at most: ask again by then, not only when the
+    // oldest grant lapses (up to a whole window away).
+    if (answer.granted === 0) return Math.min(answer.waitMs, this.shape.leaseMs);
+    const grantId = answer.grantId;
     const slice: Slice = { left: answer.granted, expiresAt: askedAt + this.shape.leaseMs };
     this.slices.set(key, slice);
     const giveBack = setTimeout(() => {
       const unused = slice.left;
       slice.left = 0;
-      if (unused > 0) {
+      if (unused > 0 && grantId) {
         // Best effort: a permit not returned is only a permit unused.
-        this.options.store.giveBack(this.bucket(key), unused, this.shape).catch(() => undefined);
+        this.options.store.giveBack(grantId, unused).catch(() => undefined);
       }
     }, Math.max(0, slice.expiresAt - this.now()));
     giveBack.unref?.();

@@ -1,80 +1,84 @@
-// A vendor's rate budget shared by every worker process: one token bucket per (tenant, window, API)
-// row, taken and refilled by one atomic statement under the row's lock, and one block row per tenant
-// written when the vendor answers "rate limited". The database's clock is the only clock, so workers
-// whose clocks disagree still share one budget.
-import { sql, type SQL } from 'drizzle-orm';
+// A vendor's rate budget shared by every worker process: a log of the permits granted per
+// (tenant, window, API) key, and one block row per tenant written when the vendor answers "rate
+// limited". A reservation grants what the last horizon's grants leave of the limit, so a fresh or
+// idle budget hands out its whole limit at once, as the vendor's own sliding count allows. The
+// database's clock is the only clock, so workers whose clocks disagree still share one budget.
+import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { rowsOf } from './sql';
 
-/** A bucket holds at most `capacity` permits and gains `ratePerMs` of them per millisecond. */
-export interface BucketShape {
-  capacity: number;
-  ratePerMs: number;
+/** At most `limit` permits granted in any `horizonMs`. */
+export interface WindowShape {
+  limit: number;
+  horizonMs: number;
 }
 
 export interface Reservation {
   /** permits granted now (0..want) */
   granted: number;
-  /** when nothing was granted: ms until `want` permits (at most the capacity) will be there */
+  /** the grant's id, for giving back what goes unused; absent when nothing was granted */
+  grantId?: string;
+  /** when nothing was granted: ms until the oldest grant of the horizon lapses */
   waitMs: number;
   /** > 0 when the tenant is blocked by a vendor answer: nothing was granted, wait this long */
   blockedMs: number;
 }
 
 export interface RateBudgetStore {
-  /** Takes up to `want` permits of `bucket`, unless `tenant` is blocked. */
-  reserve(tenant: string, bucket: string, want: number, shape: BucketShape): Promise<Reservation>;
-  /** Puts back permits reserved and not used (never above the capacity). */
-  giveBack(bucket: string, count: number, shape: BucketShape): Promise<void>;
+  /** Takes up to `want` permits of `key`, unless `tenant` is blocked. */
+  reserve(tenant: string, key: string, want: number, shape: WindowShape): Promise<Reservation>;
+  /** Takes back permits of a grant that were not used: they no longer count against the budget. */
+  giveBack(grantId: string, count: number): Promise<void>;
   /** The vendor refused a call: every reserver of the tenant waits `ms` from now (the longest block wins). */
   block(tenant: string, ms: number): Promise<void>;
 }
 
-/** Permits in the bucket now: what was left plus the refill since, capped. `b` is the locked row. */
-function available(shape: BucketShape): SQL {
-  return sql`least(${shape.capacity}::float8, b.tokens + greatest(0, extract(epoch from (now() - b.refilled_at))::float8 * 1000) * ${shape.ratePerMs}::float8)`;
-}
+/** Advisory lock class of a budget key (hub writes use 0x5c4b01, task writes 0x5c4b02). */
+const budgetLockClass = 0x5c_4b_03;
 
 export function createRateBudgetStore(db: Db): RateBudgetStore {
   return {
-    async reserve(tenant, bucket, want, shape) {
-      const granted = sql`least(${want}::int, floor(${available(shape)}))::int`;
-      const first = sql`least(${want}::int, floor(${shape.capacity}::float8))::int`;
-      // ON CONFLICT DO UPDATE works on the latest row version under its lock: concurrent
-      // reservers of one bucket are serialized, none sees a stale count.
-      const [row] = rowsOf<{ blocked_ms: number | string | null; tokens: number | string | null; granted: number | null }>(
-        await db.execute(sql`
-          with block as (
-            select extract(epoch from (blocked_until - now()))::float8 * 1000 as ms
-            from rate_limit_blocks where tenant = ${tenant} and blocked_until > now()
-          ),
-          taken as (
-            insert into rate_limit_buckets as b (key, tokens, refilled_at, last_granted)
-            select ${bucket}, ${shape.capacity}::float8 - ${first}, now(), ${first}
-            where not exists (select 1 from block)
-            on conflict (key) do update set
-              tokens = ${available(shape)} - ${granted},
-              last_granted = ${granted},
-              refilled_at = greatest(b.refilled_at, now())
-            returning b.tokens, b.last_granted as granted
-          )
-          select (select ms from block) as blocked_ms, taken.tokens, taken.granted
-          from (select 1) as one left join taken on true`),
-      );
+    async reserve(tenant, key, want, shape) {
+      const row = await db.transaction(async (tx) => {
+        // Reservers of one key go one at a time. The count below is a statement of its own, so in
+        // READ COMMITTED it sees every grant committed before the lock was ours.
+        await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(budgetLockClass))}, hashtext(${key}))`);
+        // clock_timestamp(), not now(): the grant is stamped after the lock wait, never before it.
+        const [answer] = rowsOf<{ blocked_ms: number | string | null; used: number | string; oldest_lapses_ms: number | string | null; grant_id: string | null; granted: number | null }>(
+          await tx.execute(sql`
+            with clock as materialized (select c.t, c.t - ${shape.horizonMs}::int * interval '1 millisecond' as since from (select clock_timestamp() as t) c),
+            block as (
+              select extract(epoch from (k.blocked_until - clock.t))::float8 * 1000 as ms
+              from rate_limit_blocks k, clock where k.tenant = ${tenant} and k.blocked_until > clock.t
+            ),
+            live as (select g.permits, g.granted_at from rate_limit_grants g, clock where g.key = ${key} and g.granted_at > clock.since),
+            used as (select coalesce(sum(permits), 0)::int as n, min(granted_at) as oldest from live),
+            lapsed as (delete from rate_limit_grants g using clock where g.key = ${key} and g.granted_at <= clock.since),
+            grant_now as (
+              insert into rate_limit_grants (key, granted_at, permits)
+              select ${key}, clock.t, least(${want}::int, ${shape.limit}::int - used.n)
+              from clock, used
+              where not exists (select 1 from block) and used.n < ${shape.limit}::int
+              returning id, permits
+            )
+            select (select ms from block) as blocked_ms, used.n as used,
+              extract(epoch from (used.oldest + ${shape.horizonMs}::int * interval '1 millisecond' - clock.t))::float8 * 1000 as oldest_lapses_ms,
+              (select id from grant_now)::text as grant_id, (select permits from grant_now) as granted
+            from used, clock`),
+        );
+        return answer;
+      });
       const blockedMs = row?.blocked_ms == null ? 0 : Math.max(1, Math.ceil(Number(row.blocked_ms)));
       if (blockedMs > 0) return { granted: 0, waitMs: blockedMs, blockedMs };
-      const got = Number(row?.granted ?? 0);
-      const tokens = Number(row?.tokens ?? 0);
-      const waitMs = got > 0 ? 0 : Math.max(1, Math.ceil((Math.min(want, shape.capacity) - tokens) / shape.ratePerMs));
-      return { granted: got, waitMs, blockedMs: 0 };
+      const granted = Number(row?.granted ?? 0);
+      if (granted > 0 && row?.grant_id) return { granted, grantId: row.grant_id, waitMs: 0, blockedMs: 0 };
+      const waitMs = Math.max(1, Math.ceil(Number(row?.oldest_lapses_ms ?? 1)));
+      return { granted: 0, waitMs, blockedMs: 0 };
     },
 
-    async giveBack(bucket, count, shape) {
+    async giveBack(grantId, count) {
       if (count <= 0) return;
-      await db.execute(sql`
-        update rate_limit_buckets as b
-        set tokens = least(${shape.capacity}::float8, ${available(shape)} + ${count}::float8), refilled_at = greatest(b.refilled_at, now())
-        where b.key = ${bucket}`);
+      await db.execute(sql`update rate_limit_grants set permits = greatest(0, permits - ${count}::int) where id = ${grantId}::bigint`);
     },
 
     async block(tenant, ms) {

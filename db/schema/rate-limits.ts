@@ -1,6 +1,8 @@
-// Vendor rate limits shared by every worker process (db/repos/rate-budgets.ts): a token bucket per
-// tenant, window and API, and the tenant's block after a vendor rate-limit answer.
-import { doublePrecision, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+// Vendor rate limits shared by every worker process (db/repos/rate-budgets.ts): the permits granted
+// per tenant, window and API over the last window, and the tenant's block after a vendor rate-limit
+// answer. `rate_limit_buckets` is the token bucket of the code before the grant log; nothing writes it
+// now, and it stays so that a worker of that code still runs during a rolling deploy.
+import { bigserial, doublePrecision, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const rateLimitBuckets = pgTable('rate_limit_buckets', {
   /** `<tenant>|<window ms>|<api key>`, e.g. `wecom:https://qyapi.weixin.qq.com/cgi-bin:ww01|60000|/user/create` */
@@ -18,3 +20,17 @@ export const rateLimitBlocks = pgTable('rate_limit_blocks', {
   /** the vendor said "no more calls" until then; every reserver waits for it */
   blockedUntil: timestamp('blocked_until', { withTimezone: true }).notNull(),
 });
+
+export const rateLimitGrants = pgTable(
+  'rate_limit_grants',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** `<tenant>|<window ms>|<api key>`, as the bucket keys were */
+    key: text('key').notNull(),
+    /** the database's clock when granted; the grant counts against the budget for one horizon after */
+    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull(),
+    /** permits granted, less those given back unused */
+    permits: integer('permits').notNull(),
+  },
+  (t) => [index('rate_limit_grants_key_granted_at').on(t.key, t.grantedAt)],
+);
