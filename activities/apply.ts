@@ -242,6 +242,10 @@ export function createApplyActivity(deps: ActivityDeps) {
         await new BatchAttempt(deps, task, lease.endpoints, batch, todo, concurrency, fence).run();
       } finally {
         await lease.release();
+        // A batch leaves tens of MB of garbage (HTTP calls, statements, outcomes), and V8 lets it pile
+        // up until the limit it set from the largest heap seen: with batches back to back that set the
+        // worker's peak RSS (activities/memory.ts; collects only above its heap threshold).
+        deps.collectGarbage?.();
       }
       return countOutcomes(items);
     } catch (error) {

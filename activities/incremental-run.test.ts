@@ -70,7 +70,7 @@ async function run(trigger: RunTrigger, options: { dryRun?: boolean; finish?: 'f
   if (!options.dryRun && !options.finish) for (let batch = 0; batch < plan.batches; batch++) await activities.applyBatch({ runId, batch });
   const { status } = await activities.finishRun({ runId, ...(options.finish ? { status: options.finish, error: 'test' } : {}) });
   const items = await database.db.select().from(runItems).where(eq(runItems.runId, runId)).orderBy(runItems.seq);
-  return { runId, status, read: snapshot.read, actions: items.map((i) => `${i.action}:${i.sourceId}`) };
+  return { runId, status, read: snapshot.read, batches: plan.batches, actions: items.map((i) => `${i.action}:${i.sourceId}`) };
 }
 const hubUsers = async () => new Map((await createHubDirectory(database.db).listUsersPage(null, 100)).map((u) => [u.username, u]));
 const watermark = async () => (await getReadWatermark(database.db, taskId))?.watermark;
@@ -169,10 +169,16 @@ test('a full read whose watermark the source refuses still syncs, stores no wate
   }
 });
 
-test('the plan step asks for a full garbage collection before it loads the snapshots and again before it stores the plan', async () => {
+test('the plan step asks for a full garbage collection before it loads the snapshots, before it stores the plan and once stored; each apply batch once done', async () => {
   collections = 0;
   const dry = await run('manual', { dryRun: true });
   expect(dry.status).toBe('succeeded');
-  // only the plan step asks, once before loading and once before storing
-  expect(collections).toBe(2);
+  // only the plan step asks: before loading, before storing, after storing
+  expect(collections).toBe(3);
+  write(person('gc-1', 'Collected'));
+  collections = 0;
+  const real = await run('manual');
+  expect(real.status).toBe('succeeded');
+  expect(real.batches).toBeGreaterThan(0);
+  expect(collections).toBe(3 + real.batches);
 });

@@ -216,6 +216,9 @@ export function createPlanActivity(deps: ActivityDeps) {
     if (upstream) await adoptHubUsers(db, task.id, computed.newLinks.filter((l) => l.entity === 'user').map((l) => l.targetId));
     const { alreadyStored } = await storePlan(db, { runId, taskId: task.id, items: ordered, executable, newLinks: computed.newLinks });
     await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
+    // What storing allocated goes now: the apply batches that follow on this worker would otherwise
+    // pile up their garbage to the limit V8 set from the plan step's heap (issue 17: 734 MB at 100k).
+    deps.collectGarbage?.();
     const stored = await storedPlanResult(db, runId);
     // Which batches may overlap is known only for the plan this attempt stored: a retry that found
     // one stored (computed from links that may have moved since) leaves the batches one at a time.

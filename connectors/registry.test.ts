@@ -85,7 +85,7 @@ test('a run context with shared budgets gives the connector limiters bound to it
     reserve: async (tenant: string, bucket: string) => {
       reserved.push(bucket);
       expect(bucket.startsWith(`${tenant}|`)).toBe(true);
-      return { granted: 1, waitMs: 0, blockedMs: 0 };
+      return { granted: 1, waitMs: 0, blockedMs: 0, sentAt: Date.now() };
     },
     giveBack: async () => undefined,
     block: async () => undefined,

@@ -1,6 +1,8 @@
 // The vendor budget every worker shares (db/repos/rate-budgets.ts + ./shared-rate-limiter.ts), on
 // PGlite and on the Postgres server. Several limiter instances stand for several worker processes.
+import { sql } from 'drizzle-orm';
 import { createRateBudgetStore, type RateBudgetStore } from '../../db/repos/rate-budgets';
+import { rowsOf } from '../../db/repos/sql';
 import { describeOnBothDatabases } from '../../test/support/databases';
 import { VendorError } from '../errors';
 import { WecomClient } from '../wecom/client';
@@ -92,7 +94,8 @@ describeOnBothDatabases('shared vendor rate limit', (ctx) => {
         }),
       ),
     );
-    // 600 calls a minute, all 600 in the first seconds (a token bucket of one slice gave ~10 a second).
+    // 600 calls a minute, all 600 in the first seconds (a token bucket of one slice gave ~10 a second:
+    // this took 60 s on it).
     expect(calls).toBe(600);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -107,6 +110,60 @@ describeOnBothDatabases('shared vendor rate limit', (ctx) => {
     // And the budget is used, not starved: the whole limit once per horizon (4 horizons start within 3.2 windows here).
     const { horizonMs } = sharedBudgetShape(limit, windowMs);
     expect(calls.length).toBeGreaterThanOrEqual(Math.floor(0.9 * limit * Math.ceil(forMs / horizonMs)));
+  });
+
+  test('reservations slower than the lease still let calls through: the lock wait does not eat the lease, and the window holds', async () => {
+    const tenant = newTenant();
+    // A per-second budget: a 25 ms lease. Every reservation waits 40 ms before it reaches the key's
+    // lock (a busy pool, other reservers) and its answer 8 ms to come back. A lease counted from
+    // before the wait was over before the answer came, every slice went back unused: no call at all.
+    const slow: RateBudgetStore = {
+      reserve: async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        const answer = await store.reserve(...args);
+        await new Promise((resolve) => setTimeout(resolve, 8));
+        return answer;
+      },
+      giveBack: (...args) => store.giveBack(...args),
+      block: (...args) => store.block(...args),
+    };
+    const perSecond = 40;
+    const workers = Array.from({ length: 3 }, () => new SharedRateLimiter({ name: 'test', store: slow, tenant, limit: perSecond, windowMs: 1_000 }));
+    const calls = await hammer(workers, 3_000);
+    expect(busiestWindow(calls, 1_000)).toBeLessThanOrEqual(perSecond);
+    // One permit per slice at 40/s, three reservers of ~50 ms each: ~60 calls/s asked, at most 40/s allowed.
+    expect(calls.length).toBeGreaterThanOrEqual(30);
+  });
+
+  test('a worker of the code before the grant log gets nothing from a key this code reserves, until the fence lapses', async () => {
+    const tenant = newTenant();
+    const key = `${tenant}|1000|/user/create`;
+    // The token-bucket reservation of that code (db/repos/rate-budgets.ts before the grant log), verbatim in effect.
+    const oldReserve = async () => {
+      const capacity = 10;
+      const ratePerMs = 1;
+      const available = sql`least(${capacity}::float8, b.tokens + greatest(0, extract(epoch from (now() - b.refilled_at))::float8 * 1000) * ${ratePerMs}::float8)`;
+      const granted = sql`least(5::int, floor(${available}))::int`;
+      const [row] = rowsOf<{ granted: number }>(
+        await ctx.database.db.execute(sql`
+          insert into rate_limit_buckets as b (key, tokens, refilled_at, last_granted)
+          select ${key}, ${capacity}::float8 - 5, now(), 5
+          on conflict (key) do update set tokens = ${available} - ${granted}, last_granted = ${granted}, refilled_at = greatest(b.refilled_at, now())
+          returning b.last_granted as granted`),
+      );
+      return Number(row.granted);
+    };
+    expect(await oldReserve()).toBe(5);
+    expect(await store.reserve(tenant, key, 5, { limit: 100, horizonMs: 400 })).toMatchObject({ granted: 5 });
+    // Its bucket would refill a permit a millisecond; fenced, it grants nothing while this code reserves.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await oldReserve()).toBe(0);
+    expect(await store.reserve(tenant, key, 5, { limit: 100, horizonMs: 400 })).toMatchObject({ granted: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await oldReserve()).toBe(0);
+    // No reservation here for a horizon: the fence lapses and that code's bucket refills as before.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await oldReserve()).toBe(5);
   });
 
   test('a vendor block recorded by one worker stops every worker of the tenant until it ends; other tenants go on', async () => {

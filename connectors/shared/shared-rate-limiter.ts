@@ -107,18 +107,18 @@ export class SharedRateLimiter implements RateLimiter {
   }
 
   private async takeSlice(key: string): Promise<number> {
-    // Measured before the statement: the database granted at or after this, so the lease never outlives its bound.
-    const askedAt = this.now();
-    const answer = await this.options.store.reserve(this.options.tenant, this.budgetKey(key), this.shape.slice, this.shape);
+    const answer = await this.options.store.reserve(this.options.tenant, this.budgetKey(key), this.shape.slice, this.shape, this.now);
     if (answer.blockedMs > 0) {
-      this.pausedUntil = Math.max(this.pausedUntil, askedAt + answer.blockedMs);
+      this.pausedUntil = Math.max(this.pausedUntil, answer.sentAt + answer.blockedMs);
       return answer.blockedMs;
     }
-    // Slices held now come back unused within a lease at most: ask again by then, not only when the
-    // oldest grant lapses (up to a whole window away).
-    if (answer.granted === 0) return Math.min(answer.waitMs, this.shape.leaseMs);
+    // Slices held now come back unused within a lease: ask again by then (or, for short windows, a 20th
+    // of the horizon, not to poll the database every few ms), not only once the oldest grant lapses.
+    if (answer.granted === 0) return Math.max(1, Math.min(answer.waitMs, Math.max(this.shape.leaseMs, this.shape.horizonMs / 20)));
     const grantId = answer.grantId;
-    const slice: Slice = { left: answer.granted, expiresAt: askedAt + this.shape.leaseMs };
+    // Counted from before the grant was asked for (under the key's lock): the database granted at or
+    // after this, so the lease never outlives its bound however long the answer took to come back.
+    const slice: Slice = { left: answer.granted, expiresAt: answer.sentAt + this.shape.leaseMs };
     this.slices.set(key, slice);
     const giveBack = setTimeout(() => {
       const unused = slice.left;
