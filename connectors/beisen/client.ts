@@ -5,7 +5,7 @@
 // handed over whole. Secrets never reach errors.
 import { VendorError } from '../errors';
 import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
-import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
+import { acquirePerSecondAndMinute, inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { beisenDocumentedHosts } from './hosts';
 
@@ -148,8 +148,7 @@ export class BeisenClient {
   }
 
   private async send<T extends { code?: string; message?: string }>(path: string, body: unknown, token: string): Promise<T> {
-    await this.perSecond.acquire(quota);
-    await this.perMinute.acquire(quota);
+    await acquirePerSecondAndMinute(this.perSecond, this.perMinute, quota);
     const response = await this.exchange<T>(path, { body, headers: { authorization: `Bearer ${token}` } }, token);
     const envelope = response.body;
     if (response.status === 429 || envelope?.code === '429') {

@@ -3,7 +3,7 @@
 // limiter under 40 calls/s and 1,500/min per API, and cursor paging. Secrets never reach errors.
 import { VendorError } from '../errors';
 import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
-import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
+import { acquirePerSecondAndMinute, inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache, type IssuedToken } from '../shared/token-cache';
 import { dingtalkDocumentedHosts } from './hosts';
 import type { DingtalkUser } from './mapping';
@@ -183,8 +183,7 @@ export class DingtalkClient {
   }
 
   private async acquire(path: string): Promise<void> {
-    await this.perMinute.acquire(path);
-    await this.perSecond.acquire(path);
+    await acquirePerSecondAndMinute(this.perSecond, this.perMinute, path);
   }
 
   private secrets(token?: string): Array<string | undefined> {

@@ -3,7 +3,7 @@
 // hint) and page_token paging. Secrets never reach errors.
 import { VendorError } from '../errors';
 import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type QueryValue, type VendorOutcome } from '../shared/http';
-import { inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
+import { acquirePerSecondAndMinute, inProcessRateLimiters, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { AccessTokenCache } from '../shared/token-cache';
 import { feishuDocumentedHosts } from './hosts';
 
@@ -121,8 +121,7 @@ export class FeishuClient {
   }
 
   private async send<T>(method: Method, path: string, query: Record<string, QueryValue>, body: unknown, token: string): Promise<T> {
-    await this.perSecond.acquire(contactQuota);
-    await this.perMinute.acquire(contactQuota);
+    await acquirePerSecondAndMinute(this.perSecond, this.perMinute, contactQuota);
     const envelope = await this.exchange<{ data?: T }>(method, path, query, body, token);
     return (envelope.data ?? {}) as T;
   }

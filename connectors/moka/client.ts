@@ -5,7 +5,7 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { VendorError, invalidInput } from '../errors';
 import { classifyVendorCode, failedResult, requestJson, scrubSecrets, type JsonResponse, type VendorOutcome } from '../shared/http';
-import { SlidingWindowRateLimiter, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
+import { acquirePerSecondAndMinute, SlidingWindowRateLimiter, type RateLimiter, type RateLimiterFactory } from '../shared/rate-limiter';
 import { mokaDocumentedHosts } from './hosts';
 import { parsePrivateKey, signQuery } from './signing';
 
@@ -115,8 +115,7 @@ export class MokaClient {
 
   private async postOnce<T>(path: string, apiCode: string, body: unknown): Promise<T> {
     if (!apiCode) throw invalidInput('apiCode', `required for ${path}`);
-    await this.perSecond.acquire(quota);
-    await this.perMinute.acquire(quota);
+    await acquirePerSecondAndMinute(this.perSecond, this.perMinute, quota);
     const query: Record<string, string> = {
       apiCode,
       entCode: this.options.entCode,

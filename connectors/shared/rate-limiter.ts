@@ -87,6 +87,24 @@ export class SlidingWindowRateLimiter implements RateLimiter {
   }
 }
 
+/** A short window's permit older than this when the long window lets the call go is taken again. */
+export const STALE_PERMIT_MS = 10;
+
+/**
+ * One call under a vendor's per-second and per-minute limits. The per-second permit comes first and
+ * is taken again whenever the per-minute limit made the call wait: a permit held through that wait
+ * (up to a minute, or a vendor block) would be spent long after it was counted, and the callers
+ * parked there would all go out together when the wait ends, over the per-second limit.
+ */
+export async function acquirePerSecondAndMinute(perSecond: RateLimiter, perMinute: RateLimiter, key: string, now: () => number = Date.now): Promise<void> {
+  for (;;) {
+    await perSecond.acquire(key);
+    const held = now();
+    await perMinute.acquire(key);
+    if (now() - held <= STALE_PERMIT_MS) return;
+  }
+}
+
 /** window: a call waited for room in the budget; vendor: a rate-limit answer paused every call (and the retry) this long. */
 export function countRateLimitWait(name: string | undefined, cause: 'window' | 'vendor', ms: number): void {
   const labels = { connector: name ?? 'unknown', cause };

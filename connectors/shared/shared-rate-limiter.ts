@@ -112,8 +112,9 @@ export class SharedRateLimiter implements RateLimiter {
       this.pausedUntil = Math.max(this.pausedUntil, answer.sentAt + answer.blockedMs);
       return answer.blockedMs;
     }
-    // Slices held now come back unused within a lease: ask again by then (or, for short windows, a 20th
-    // of the horizon, not to poll the database every few ms), not only once the oldest grant lapses.
+    // Slices held now may come back unused (within a lease): ask again within a 20th of the horizon
+    // (3 s for a minute, 52 ms for a second), not only once the oldest grant lapses, nor every lease
+    // (every few ms for a per-second budget).
     if (answer.granted === 0) return Math.max(1, Math.min(answer.waitMs, Math.max(this.shape.leaseMs, this.shape.horizonMs / 20)));
     const grantId = answer.grantId;
     // Counted from before the grant was asked for (under the key's lock): the database granted at or

@@ -105,7 +105,7 @@ export function createRateBudgetStore(db: Db): RateBudgetStore {
       if (count <= 0) return;
       await db.execute(sql`
         with emptied as (delete from rate_limit_grants where id = ${grantId}::bigint and permits <= ${count}::int returning id)
-        update rate_limit_grants set permits = permits - ${count}::int where id = ${grantId}::bigint and not exists (select 1 from emptied)`);
+        update rate_limit_grants set permits = greatest(0, permits - ${count}::int) where id = ${grantId}::bigint and not exists (select 1 from emptied)`);
     },
 
     async block(tenant, ms) {

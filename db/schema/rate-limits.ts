@@ -1,7 +1,8 @@
 // Vendor rate limits shared by every worker process (db/repos/rate-budgets.ts): the permits granted
 // per tenant, window and API over the last window, and the tenant's block after a vendor rate-limit
-// answer. `rate_limit_buckets` is the token bucket of the code before the grant log; nothing writes it
-// now, and it stays so that a worker of that code still runs during a rolling deploy.
+// answer. `rate_limit_buckets` is the token bucket of the code before the grant log: this code only
+// writes a fence into it (held empty while this code reserves), so that a worker of that code still
+// running during a rolling deploy grants nothing beside the log.
 import { bigserial, doublePrecision, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const rateLimitBuckets = pgTable('rate_limit_buckets', {
