@@ -214,7 +214,9 @@ export function createPlanActivity(deps: ActivityDeps) {
     })();
     // People an upstream task adopts by its match rules belong to it from now on (unless another source has them).
     if (upstream) await adoptHubUsers(db, task.id, computed.newLinks.filter((l) => l.entity === 'user').map((l) => l.targetId));
-    const { alreadyStored } = await storePlan(db, { runId, taskId: task.id, items: ordered, executable, newLinks: computed.newLinks });
+    // Each chunk's rows and JSON text are garbage once written (~90 MB over 110k items): collected as
+    // storing goes, when the heap has grown enough for it to pay (activities/memory.ts).
+    const { alreadyStored } = await storePlan(db, { runId, taskId: task.id, items: ordered, executable, newLinks: computed.newLinks, afterChunk: deps.collectGarbage });
     await setRunPhase(db, runId, run.dryRun ? 'planned' : 'apply');
     // What storing allocated goes now: the apply batches that follow on this worker would otherwise
     // pile up their garbage to the limit V8 set from the plan step's heap (issue 17: 734 MB at 100k).

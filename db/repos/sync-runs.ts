@@ -146,7 +146,15 @@ export interface NewRunItem {
  */
 export async function storePlan(
   db: Db,
-  input: { runId: string; taskId: string; items: Iterable<NewRunItem>; executable: number; newLinks: readonly Link[] },
+  input: {
+    runId: string;
+    taskId: string;
+    items: Iterable<NewRunItem>;
+    executable: number;
+    newLinks: readonly Link[];
+    /** called after each chunk is written: the plan step's chance to collect what that chunk left */
+    afterChunk?: () => void;
+  },
 ): Promise<{ batches: number; alreadyStored: boolean }> {
   const batches = Math.ceil(input.executable / RUN_ITEM_BATCH_SIZE);
   return db.transaction(async (tx) => {
@@ -181,6 +189,7 @@ export async function storePlan(
       if (chunk.length === PLAN_CHUNK) {
         await insertPlanRows(tx, input.runId, chunk);
         chunk = [];
+        input.afterChunk?.();
       }
     }
     if (chunk.length > 0) await insertPlanRows(tx, input.runId, chunk);

@@ -61,8 +61,12 @@ describeOnBothDatabases('run, link and pending-deletion writes', (ctx) => {
       // one whose before/after differ from its payload's: stored as given
       yield { ...item(4500), before: { title: 'given' }, after: null, payload: { before: { title: 'payload' }, after: { title: 'payload' } } };
     }
-    expect(await storePlan(db(), { runId: 'r6', taskId: 't6', items: items(), executable: 4000, newLinks: [] })).toEqual({ batches: 20, alreadyStored: false });
+    // The plan step collects garbage as storing goes: after each full chunk (2,000 rows) written.
+    const chunksWritten: number[] = [];
+    const afterChunk = () => chunksWritten.push(pulled);
+    expect(await storePlan(db(), { runId: 'r6', taskId: 't6', items: items(), executable: 4000, newLinks: [], afterChunk })).toEqual({ batches: 20, alreadyStored: false });
     expect(pulled).toBe(4500);
+    expect(chunksWritten).toEqual([2000, 4000]);
     const rows = await db().select({ seq: runItems.seq, before: runItems.before, after: runItems.after, status: runItems.status }).from(runItems).where(eq(runItems.runId, 'r6')).orderBy(asc(runItems.seq));
     const expected = [...items()].map((it, seq) => ({ seq, before: it.before ?? null, after: it.after ?? null, status: it.status }));
     expect(rows).toEqual(expected);
