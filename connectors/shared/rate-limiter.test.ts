@@ -1,4 +1,5 @@
 import { acquirePerSecondAndMinute, SlidingWindowRateLimiter, STALE_PERMIT_MS } from './rate-limiter';
+import { busiestWindow } from './test-helpers';
 
 function clock() {
   let now = 1_000_000;
@@ -70,13 +71,8 @@ describe('acquirePerSecondAndMinute', () => {
         }
       }),
     );
-    calls.sort((a, b) => a - b);
-    let busiest = 0;
     // Calls go out up to STALE_PERMIT_MS after their per-second permit was counted: windows that much shorter.
-    for (let end = 0, start = 0; end < calls.length; end++) {
-      while (calls[end] - calls[start] >= 1_000 - STALE_PERMIT_MS) start++;
-      busiest = Math.max(busiest, end - start + 1);
-    }
+    const busiest = busiestWindow(calls, 1_000 - STALE_PERMIT_MS);
     // Taking the two one after another, 20 permits held through the block (10 before it, 10 a window
     // later) went out at 1.2 s at once.
     expect(busiest).toBeLessThanOrEqual(10);

@@ -8,22 +8,11 @@ import { VendorError } from '../errors';
 import { WecomClient } from '../wecom/client';
 import { startWecomFake } from '../wecom/fake';
 import { SlidingWindowRateLimiter } from './rate-limiter';
+import { busiestWindow } from './test-helpers';
 import { SharedRateLimiter, sharedBudgetShape, sharedRateLimiters } from './shared-rate-limiter';
 
 let tenantSeq = 0;
 const newTenant = () => `wecom:"http://127.0.0.1:1/cgi-bin":"ww-test-${process.pid}-${++tenantSeq}"`;
-
-/** The most calls of `times` in any window of `windowMs` (the vendor's sliding count). */
-function busiestWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end] - sorted[start] >= windowMs) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 const limit = 60;
 const windowMs = 1_500;

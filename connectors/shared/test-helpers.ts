@@ -47,3 +47,15 @@ export function spyVendorCalls(record: (path: string) => boolean, hook: (path: s
   });
   return spy;
 }
+
+/** The most calls of `times` in any window of `windowMs` (the vendor's sliding count). */
+export function busiestWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end] - sorted[start] >= windowMs) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
